@@ -1,0 +1,105 @@
+//! Engine-wide settings: execution tier, WebAssembly features, stack limits.
+
+use wasmparser::WasmFeatures;
+
+/// Which tier executes WebAssembly code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tier {
+    /// The interpreter: translates each function to Strata's register
+    /// bytecode and executes it. Needs no executable memory.
+    #[default]
+    Interp,
+}
+
+impl std::str::FromStr for Tier {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Tier, String> {
+        match s {
+            "interp" | "interpreter" => Ok(Tier::Interp),
+            "jit" => Err("the `jit` tier is not available in this build yet; use `interp`".into()),
+            other => Err(format!("unknown tier `{other}`; expected `interp`")),
+        }
+    }
+}
+
+/// Settings shared by every module compiled by an [`Engine`](crate::Engine).
+///
+/// Every WebAssembly proposal is switched here; a module that uses a
+/// disabled feature is rejected when it is loaded.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub(crate) tier: Tier,
+    pub(crate) features: WasmFeatures,
+    pub(crate) max_wasm_stack: usize,
+    pub(crate) max_call_depth: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        let mut features = WasmFeatures::WASM2;
+        // SIMD is part of WebAssembly 2.0 but no tier executes it yet.
+        features.remove(WasmFeatures::SIMD);
+        Config {
+            tier: Tier::Interp,
+            features,
+            max_wasm_stack: 8 << 20,
+            max_call_depth: 100_000,
+        }
+    }
+}
+
+macro_rules! feature_setters {
+    ($($(#[$doc:meta])* $name:ident => $flag:ident,)*) => {
+        impl Config {
+            $(
+                $(#[$doc])*
+                pub fn $name(&mut self, enable: bool) -> &mut Self {
+                    self.features.set(WasmFeatures::$flag, enable);
+                    self
+                }
+            )*
+        }
+    };
+}
+
+feature_setters! {
+    /// Mutable globals may be imported and exported.
+    wasm_mutable_global => MUTABLE_GLOBAL,
+    /// `i32.extend8_s` and friends.
+    wasm_sign_extension => SIGN_EXTENSION,
+    /// The `*.trunc_sat_*` conversions.
+    wasm_saturating_float_to_int => SATURATING_FLOAT_TO_INT,
+    /// Functions and blocks with several results and block parameters.
+    wasm_multi_value => MULTI_VALUE,
+    /// `funcref`/`externref` values, several tables, table instructions.
+    wasm_reference_types => REFERENCE_TYPES,
+    /// `memory.copy`, `memory.fill`, passive segments and friends.
+    wasm_bulk_memory => BULK_MEMORY,
+}
+
+impl Config {
+    /// The default configuration: WebAssembly 2.0 without SIMD, interpreter
+    /// tier, 8 MiB of wasm stack.
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// Chooses the execution tier.
+    pub fn tier(&mut self, tier: Tier) -> &mut Self {
+        self.tier = tier;
+        self
+    }
+
+    /// The most stack, in bytes, that wasm code may use before a call traps
+    /// with "call stack exhausted". For the interpreter this bounds the heap
+    /// stack that holds every frame's values.
+    pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
+        self.max_wasm_stack = bytes;
+        self
+    }
+
+    /// The WebAssembly features in force.
+    pub fn features(&self) -> WasmFeatures {
+        self.features
+    }
+}

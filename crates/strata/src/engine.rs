@@ -1,0 +1,70 @@
+//! The engine: compilation settings and the type registry shared by modules
+//! and stores.
+
+use crate::{Config, FuncType};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// A shared compilation environment. Cheap to clone; every [`Module`] and
+/// [`Store`] belongs to one engine.
+///
+/// [`Module`]: crate::Module
+/// [`Store`]: crate::Store
+#[derive(Debug, Clone, Default)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+#[derive(Debug, Default)]
+struct EngineInner {
+    config: Config,
+    types: Mutex<TypeRegistry>,
+}
+
+/// Function types interned engine-wide, so that a signature check
+/// (`call_indirect`, linking) compares two integers.
+#[derive(Debug, Default)]
+struct TypeRegistry {
+    ids: HashMap<FuncType, u32>,
+    types: Vec<Arc<FuncType>>,
+}
+
+impl Engine {
+    /// Creates an engine with the given configuration.
+    pub fn new(config: &Config) -> anyhow::Result<Engine> {
+        Ok(Engine {
+            inner: Arc::new(EngineInner {
+                config: config.clone(),
+                types: Mutex::default(),
+            }),
+        })
+    }
+
+    /// The configuration this engine was created with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Whether two handles are the same engine.
+    pub fn same(a: &Engine, b: &Engine) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+
+    /// The function type registered under `id`.
+    pub(crate) fn func_type(&self, id: u32) -> Arc<FuncType> {
+        let registry = self.inner.types.lock().unwrap_or_else(|e| e.into_inner());
+        registry.types[id as usize].clone()
+    }
+}
+
+/// The engine-wide id of a function type, registering it on first sight.
+pub(crate) fn intern_type(engine: &Engine, ty: &FuncType) -> u32 {
+    let mut registry = engine.inner.types.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(id) = registry.ids.get(ty) {
+        return *id;
+    }
+    let id = registry.types.len() as u32;
+    registry.types.push(Arc::new(ty.clone()));
+    registry.ids.insert(ty.clone(), id);
+    id
+}

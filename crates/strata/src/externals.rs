@@ -1,0 +1,355 @@
+//! Memories, tables, globals and the `Extern` that names any of them or a
+//! function: the handles a host uses to reach into a store.
+
+use crate::runtime::memory::{LinearMemory, PAGE_SIZE};
+use crate::store::{GlobalEntity, MemoryEntity, TableEntity};
+use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType};
+use crate::{AsContext, AsContextMut, Func, Trap, Val};
+use anyhow::{bail, Result};
+
+/// Anything an instance can import or export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Extern {
+    /// A function.
+    Func(Func),
+    /// A global.
+    Global(Global),
+    /// A table.
+    Table(Table),
+    /// A linear memory.
+    Memory(Memory),
+}
+
+impl Extern {
+    /// The function, if this is one.
+    pub fn into_func(self) -> Option<Func> {
+        match self {
+            Extern::Func(f) => Some(f),
+            _ => None,
+        }
+    }
+    /// The global, if this is one.
+    pub fn into_global(self) -> Option<Global> {
+        match self {
+            Extern::Global(g) => Some(g),
+            _ => None,
+        }
+    }
+    /// The table, if this is one.
+    pub fn into_table(self) -> Option<Table> {
+        match self {
+            Extern::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+    /// The memory, if this is one.
+    pub fn into_memory(self) -> Option<Memory> {
+        match self {
+            Extern::Memory(m) => Some(m),
+            _ => None,
+        }
+    }
+    /// The type of the item.
+    pub fn ty(&self, store: impl AsContext) -> ExternType {
+        match self {
+            Extern::Func(f) => ExternType::Func(f.ty(&store)),
+            Extern::Global(g) => ExternType::Global(g.ty(&store)),
+            Extern::Table(t) => ExternType::Table(t.ty(&store)),
+            Extern::Memory(m) => ExternType::Memory(m.ty(&store)),
+        }
+    }
+    pub(crate) fn store_id(&self) -> u64 {
+        match self {
+            Extern::Func(f) => f.store_id,
+            Extern::Global(g) => g.store_id,
+            Extern::Table(t) => t.store_id,
+            Extern::Memory(m) => m.store_id,
+        }
+    }
+}
+
+impl From<Func> for Extern {
+    fn from(f: Func) -> Extern {
+        Extern::Func(f)
+    }
+}
+impl From<Global> for Extern {
+    fn from(g: Global) -> Extern {
+        Extern::Global(g)
+    }
+}
+impl From<Table> for Extern {
+    fn from(t: Table) -> Extern {
+        Extern::Table(t)
+    }
+}
+impl From<Memory> for Extern {
+    fn from(m: Memory) -> Extern {
+        Extern::Memory(m)
+    }
+}
+
+/// A linear memory owned by a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Memory {
+    pub(crate) store_id: u64,
+    pub(crate) index: u32,
+}
+
+impl Memory {
+    /// Creates a memory of the given type.
+    pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
+        let inner = &mut store.as_context_mut().inner;
+        let mem = LinearMemory::new(ty.minimum(), ty.maximum()).map_err(anyhow::Error::msg)?;
+        inner.memories.push(MemoryEntity { ty, mem });
+        Ok(Memory {
+            store_id: inner.id,
+            index: inner.memories.len() as u32 - 1,
+        })
+    }
+
+    fn entity<'a, T: 'a>(&self, store: &'a crate::Store<T>) -> &'a MemoryEntity {
+        assert_eq!(store.inner.id, self.store_id, "memory used with the wrong store");
+        &store.inner.memories[self.index as usize]
+    }
+
+    /// The memory's type, with its current size as the minimum.
+    pub fn ty(&self, store: impl AsContext) -> MemoryType {
+        let e = self.entity(store.as_context());
+        MemoryType::new(e.mem.pages() as u32, e.ty.maximum().map(|m| m as u32))
+    }
+
+    /// The memory's contents.
+    pub fn data<'a, T: 'a>(&self, store: impl Into<StoreRef<'a, T>>) -> &'a [u8] {
+        let store = store.into().0;
+        self.entity(store).mem.data()
+    }
+
+    /// The memory's contents, writable.
+    pub fn data_mut<'a, T: 'a>(&self, store: impl Into<StoreMut<'a, T>>) -> &'a mut [u8] {
+        let store = store.into().0;
+        assert_eq!(store.inner.id, self.store_id, "memory used with the wrong store");
+        store.inner.memories[self.index as usize].mem.data_mut()
+    }
+
+    /// The current size in bytes.
+    pub fn data_size(&self, store: impl AsContext) -> usize {
+        self.entity(store.as_context()).mem.len()
+    }
+
+    /// The current size in pages.
+    pub fn size(&self, store: impl AsContext) -> u64 {
+        self.entity(store.as_context()).mem.pages()
+    }
+
+    /// Grows by `delta` pages and returns the previous size in pages.
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
+        let store = store.as_context_mut();
+        store.inner.check_owner(self.store_id)?;
+        match store.inner.memories[self.index as usize].mem.grow(delta) {
+            Some(old) => Ok(old),
+            None => bail!("failed to grow memory by {delta} pages"),
+        }
+    }
+
+    /// Copies `buffer.len()` bytes out of memory starting at `offset`.
+    pub fn read(&self, store: impl AsContext, offset: usize, buffer: &mut [u8]) -> Result<()> {
+        let data = self.entity(store.as_context()).mem.data();
+        let src = offset
+            .checked_add(buffer.len())
+            .and_then(|end| data.get(offset..end))
+            .ok_or(Trap::MemoryOutOfBounds)?;
+        buffer.copy_from_slice(src);
+        Ok(())
+    }
+
+    /// Copies `buffer` into memory starting at `offset`.
+    pub fn write(&self, mut store: impl AsContextMut, offset: usize, buffer: &[u8]) -> Result<()> {
+        let store = store.as_context_mut();
+        store.inner.check_owner(self.store_id)?;
+        let data = store.inner.memories[self.index as usize].mem.data_mut();
+        let dst = offset
+            .checked_add(buffer.len())
+            .and_then(|end| data.get_mut(offset..end))
+            .ok_or(Trap::MemoryOutOfBounds)?;
+        dst.copy_from_slice(buffer);
+        Ok(())
+    }
+}
+
+/// Shared access to a store for the lifetime `'a`; lets
+/// [`Memory::data`] return a slice that borrows the store.
+pub struct StoreRef<'a, T>(&'a crate::Store<T>);
+/// Exclusive access to a store for the lifetime `'a`.
+pub struct StoreMut<'a, T>(&'a mut crate::Store<T>);
+
+impl<'a, T> From<&'a crate::Store<T>> for StoreRef<'a, T> {
+    fn from(s: &'a crate::Store<T>) -> Self {
+        StoreRef(s)
+    }
+}
+impl<'a, T> From<&'a mut crate::Store<T>> for StoreRef<'a, T> {
+    fn from(s: &'a mut crate::Store<T>) -> Self {
+        StoreRef(s)
+    }
+}
+impl<'a, T> From<&'a crate::Caller<'_, T>> for StoreRef<'a, T> {
+    fn from(c: &'a crate::Caller<'_, T>) -> Self {
+        StoreRef(c.store)
+    }
+}
+impl<'a, T> From<&'a mut crate::Caller<'_, T>> for StoreRef<'a, T> {
+    fn from(c: &'a mut crate::Caller<'_, T>) -> Self {
+        StoreRef(c.store)
+    }
+}
+impl<'a, T> From<&'a mut crate::Store<T>> for StoreMut<'a, T> {
+    fn from(s: &'a mut crate::Store<T>) -> Self {
+        StoreMut(s)
+    }
+}
+impl<'a, T> From<&'a mut crate::Caller<'_, T>> for StoreMut<'a, T> {
+    fn from(c: &'a mut crate::Caller<'_, T>) -> Self {
+        StoreMut(c.store)
+    }
+}
+
+/// A table of references owned by a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Table {
+    pub(crate) store_id: u64,
+    pub(crate) index: u32,
+}
+
+impl Table {
+    /// Creates a table of the given type, every element set to `init`.
+    pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
+        let inner = &mut store.as_context_mut().inner;
+        if init.ty() != ty.element() {
+            bail!("table initial value has type {}, expected {}", init.ty(), ty.element());
+        }
+        let raw = init.to_raw(inner)?;
+        let len = usize::try_from(ty.minimum())?;
+        inner.tables.push(TableEntity {
+            ty,
+            elements: vec![raw; len],
+        });
+        Ok(Table {
+            store_id: inner.id,
+            index: inner.tables.len() as u32 - 1,
+        })
+    }
+
+    fn entity<'a, T: 'a>(&self, store: &'a crate::Store<T>) -> &'a TableEntity {
+        assert_eq!(store.inner.id, self.store_id, "table used with the wrong store");
+        &store.inner.tables[self.index as usize]
+    }
+
+    /// The table's type, with its current size as the minimum.
+    pub fn ty(&self, store: impl AsContext) -> TableType {
+        let e = self.entity(store.as_context());
+        TableType::new(
+            e.ty.element(),
+            e.elements.len() as u32,
+            e.ty.maximum().map(|m| m as u32),
+        )
+    }
+
+    /// The current size in elements.
+    pub fn size(&self, store: impl AsContext) -> u64 {
+        self.entity(store.as_context()).elements.len() as u64
+    }
+
+    /// The element at `index`, or `None` when out of bounds.
+    pub fn get(&self, store: impl AsContext, index: u64) -> Option<Val> {
+        let store = store.as_context();
+        let e = self.entity(store);
+        let raw = *e.elements.get(usize::try_from(index).ok()?)?;
+        Some(Val::from_raw(raw, e.ty.element(), &store.inner))
+    }
+
+    /// Writes the element at `index`.
+    pub fn set(&self, mut store: impl AsContextMut, index: u64, val: Val) -> Result<()> {
+        let inner = &mut store.as_context_mut().inner;
+        inner.check_owner(self.store_id)?;
+        let elem_ty = inner.tables[self.index as usize].ty.element();
+        if val.ty() != elem_ty {
+            bail!("value of type {} stored in a table of {elem_ty}", val.ty());
+        }
+        let raw = val.to_raw(inner)?;
+        let slot = usize::try_from(index)
+            .ok()
+            .and_then(|i| inner.tables[self.index as usize].elements.get_mut(i))
+            .ok_or(Trap::TableOutOfBounds)?;
+        *slot = raw;
+        Ok(())
+    }
+
+    /// Grows by `delta` elements set to `init`; returns the previous size.
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
+        let inner = &mut store.as_context_mut().inner;
+        inner.check_owner(self.store_id)?;
+        let raw = init.to_raw(inner)?;
+        match crate::runtime::table::grow(&mut inner.tables[self.index as usize], delta, raw) {
+            Some(old) => Ok(old),
+            None => bail!("failed to grow table by {delta}"),
+        }
+    }
+}
+
+/// A global variable owned by a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Global {
+    pub(crate) store_id: u64,
+    pub(crate) index: u32,
+}
+
+impl Global {
+    /// Creates a global of the given type holding `val`.
+    pub fn new(mut store: impl AsContextMut, ty: GlobalType, val: Val) -> Result<Global> {
+        let inner = &mut store.as_context_mut().inner;
+        if val.ty() != ty.content() {
+            bail!("global value has type {}, expected {}", val.ty(), ty.content());
+        }
+        let value = val.to_raw(inner)?;
+        inner.globals.push(GlobalEntity { ty, value });
+        Ok(Global {
+            store_id: inner.id,
+            index: inner.globals.len() as u32 - 1,
+        })
+    }
+
+    /// The global's type.
+    pub fn ty(&self, store: impl AsContext) -> GlobalType {
+        let store = store.as_context();
+        assert_eq!(store.inner.id, self.store_id, "global used with the wrong store");
+        store.inner.globals[self.index as usize].ty
+    }
+
+    /// The current value.
+    pub fn get(&self, store: impl AsContext) -> Val {
+        let store = store.as_context();
+        assert_eq!(store.inner.id, self.store_id, "global used with the wrong store");
+        let g = &store.inner.globals[self.index as usize];
+        Val::from_raw(g.value, g.ty.content(), &store.inner)
+    }
+
+    /// Writes a mutable global.
+    pub fn set(&self, mut store: impl AsContextMut, val: Val) -> Result<()> {
+        let inner = &mut store.as_context_mut().inner;
+        inner.check_owner(self.store_id)?;
+        let ty = inner.globals[self.index as usize].ty;
+        if ty.mutability() != Mutability::Var {
+            bail!("cannot set an immutable global");
+        }
+        if val.ty() != ty.content() {
+            bail!("value of type {} stored in a global of {}", val.ty(), ty.content());
+        }
+        let raw = val.to_raw(inner)?;
+        inner.globals[self.index as usize].value = raw;
+        Ok(())
+    }
+}
+
+/// Bytes per page, for hosts sizing buffers.
+pub const WASM_PAGE_SIZE: u64 = PAGE_SIZE;

@@ -1,0 +1,281 @@
+//! Instantiation: resolving imports, allocating a module's memories, tables,
+//! globals and functions in a store, initialising segments and running the
+//! start function.
+
+use crate::module::{ElemMode, EntityIndex};
+use crate::runtime::memory::LinearMemory;
+use crate::store::{FuncEntity, FuncKind, GlobalEntity, InstanceEntity, MemoryEntity, TableEntity};
+use crate::types::ExternType;
+use crate::{AsContext, AsContextMut, Extern, Func, Global, Memory, Module, Store, Table, Trap};
+use crate::{TypedFunc, WasmParams};
+use anyhow::{anyhow, bail, Result};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// An instantiated module: its exports live in a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Instance {
+    pub(crate) store_id: u64,
+    pub(crate) index: u32,
+}
+
+impl Instance {
+    /// Instantiates `module` with `imports` given in the order of
+    /// [`Module::imports`].
+    pub fn new<T>(
+        mut store: impl AsContextMut<Data = T>,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance> {
+        instantiate(store.as_context_mut(), module, imports)
+    }
+
+    /// The export called `name`.
+    pub fn get_export(&self, store: impl AsContext, name: &str) -> Option<Extern> {
+        let store = store.as_context();
+        if store.inner.id != self.store_id {
+            return None;
+        }
+        store.inner.instances[self.index as usize]
+            .exports
+            .get(name)
+            .copied()
+    }
+
+    /// All exports, in the module's order.
+    pub fn exports<'a, T: 'a>(&self, store: &'a Store<T>) -> Vec<(&'a str, Extern)> {
+        let instance = &store.inner.instances[self.index as usize];
+        instance
+            .module
+            .inner
+            .exports
+            .iter()
+            .filter_map(|(name, _)| Some((name.as_str(), *instance.exports.get(name)?)))
+            .collect()
+    }
+
+    /// The exported function called `name`.
+    pub fn get_func(&self, store: impl AsContext, name: &str) -> Option<Func> {
+        self.get_export(store, name)?.into_func()
+    }
+
+    /// The exported function called `name`, with its signature checked.
+    pub fn get_typed_func<Params: WasmParams, Results: WasmParams>(
+        &self,
+        store: impl AsContext,
+        name: &str,
+    ) -> Result<TypedFunc<Params, Results>> {
+        let store = store.as_context();
+        let func = self
+            .get_func(store, name)
+            .ok_or_else(|| anyhow!("failed to find function export `{name}`"))?;
+        func.typed(store)
+    }
+
+    /// The exported memory called `name`.
+    pub fn get_memory(&self, store: impl AsContext, name: &str) -> Option<Memory> {
+        self.get_export(store, name)?.into_memory()
+    }
+
+    /// The exported global called `name`.
+    pub fn get_global(&self, store: impl AsContext, name: &str) -> Option<Global> {
+        self.get_export(store, name)?.into_global()
+    }
+
+    /// The exported table called `name`.
+    pub fn get_table(&self, store: impl AsContext, name: &str) -> Option<Table> {
+        self.get_export(store, name)?.into_table()
+    }
+}
+
+/// Whether an import of type `actual` satisfies the module's `expected`.
+pub(crate) fn import_matches(actual: &ExternType, expected: &ExternType) -> bool {
+    fn limits(amin: u64, amax: Option<u64>, emin: u64, emax: Option<u64>) -> bool {
+        amin >= emin
+            && match (amax, emax) {
+                (_, None) => true,
+                (Some(a), Some(e)) => a <= e,
+                (None, Some(_)) => false,
+            }
+    }
+    match (actual, expected) {
+        (ExternType::Func(a), ExternType::Func(e)) => a == e,
+        (ExternType::Global(a), ExternType::Global(e)) => a == e,
+        (ExternType::Table(a), ExternType::Table(e)) => {
+            a.element() == e.element()
+                && limits(a.minimum(), a.maximum(), e.minimum(), e.maximum())
+        }
+        (ExternType::Memory(a), ExternType::Memory(e)) => {
+            a.is_64() == e.is_64()
+                && a.is_shared() == e.is_shared()
+                && limits(a.minimum(), a.maximum(), e.minimum(), e.maximum())
+        }
+        _ => false,
+    }
+}
+
+fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Result<Instance> {
+    let m = &module.inner;
+    if !crate::Engine::same(&m.engine, &store.inner.engine) {
+        bail!("cannot instantiate a module in a store of another engine");
+    }
+    if imports.len() != m.imports.len() {
+        bail!(
+            "expected {} imports, found {}",
+            m.imports.len(),
+            imports.len()
+        );
+    }
+    let store_id = store.inner.id;
+    let instance_index = store.inner.instances.len() as u32;
+    let mut inst = InstanceEntity {
+        module: module.clone(),
+        funcs: Vec::with_capacity(m.funcs.len()),
+        tables: Vec::with_capacity(m.tables.len()),
+        memories: Vec::with_capacity(m.memories.len()),
+        globals: Vec::with_capacity(m.globals.len()),
+        exports: HashMap::new(),
+        elems: Vec::new(),
+        data_dropped: vec![false; m.datas.len()],
+    };
+
+    for (import, item) in m.imports.iter().zip(imports) {
+        if item.store_id() != store_id {
+            bail!("import `{}::{}` belongs to another store", import.module, import.name);
+        }
+        let expected = m.entity_type(import.kind);
+        let actual = item.ty(&*store);
+        if !import_matches(&actual, &expected) {
+            bail!(
+                "incompatible import type for `{}::{}`: expected {expected}, found {actual}",
+                import.module,
+                import.name
+            );
+        }
+        match *item {
+            Extern::Func(f) => inst.funcs.push(f.index),
+            Extern::Table(t) => inst.tables.push(t.index),
+            Extern::Memory(mem) => inst.memories.push(mem.index),
+            Extern::Global(g) => inst.globals.push(g.index),
+        }
+    }
+
+    let inner = &mut store.inner;
+    for (i, code) in m.code.iter().enumerate() {
+        let index = m.num_imported_funcs + i as u32;
+        let type_index = m.funcs[index as usize] as usize;
+        inner.funcs.push(FuncEntity {
+            type_id: m.type_ids[type_index],
+            ty: inner.engine.func_type(m.type_ids[type_index]),
+            kind: FuncKind::Wasm {
+                instance: instance_index,
+                index,
+                code: Arc::clone(code),
+            },
+        });
+        inst.funcs.push(inner.funcs.len() as u32 - 1);
+    }
+    for ty in &m.tables[m.num_imported_tables as usize..] {
+        let len = usize::try_from(ty.minimum())?;
+        if ty.minimum() > crate::runtime::table::MAX_TABLE_ELEMENTS {
+            bail!("table minimum of {} elements exceeds the limit", ty.minimum());
+        }
+        inner.tables.push(TableEntity {
+            ty: *ty,
+            elements: vec![0; len],
+        });
+        inst.tables.push(inner.tables.len() as u32 - 1);
+    }
+    for ty in &m.memories[m.num_imported_memories as usize..] {
+        let mem = LinearMemory::new(ty.minimum(), ty.maximum()).map_err(anyhow::Error::msg)?;
+        inner.memories.push(MemoryEntity { ty: *ty, mem });
+        inst.memories.push(inner.memories.len() as u32 - 1);
+    }
+    let func_ref = |funcs: &[u32], f: u32| funcs[f as usize] as u64 + 1;
+    for (i, init) in m.global_inits.iter().enumerate() {
+        let ty = m.globals[m.num_imported_globals as usize + i];
+        let value = init.eval(
+            &|g| inner.globals[inst.globals[g as usize] as usize].value,
+            &|f| func_ref(&inst.funcs, f),
+        )?;
+        inner.globals.push(GlobalEntity { ty, value });
+        inst.globals.push(inner.globals.len() as u32 - 1);
+    }
+    for (name, index) in &m.exports {
+        let item = match *index {
+            EntityIndex::Func(i) => Extern::Func(Func::from_index(store_id, inst.funcs[i as usize])),
+            EntityIndex::Table(i) => Extern::Table(Table {
+                store_id,
+                index: inst.tables[i as usize],
+            }),
+            EntityIndex::Memory(i) => Extern::Memory(Memory {
+                store_id,
+                index: inst.memories[i as usize],
+            }),
+            EntityIndex::Global(i) => Extern::Global(Global {
+                store_id,
+                index: inst.globals[i as usize],
+            }),
+        };
+        inst.exports.insert(name.clone(), item);
+    }
+    for elem in &m.elems {
+        let mut items = Vec::with_capacity(elem.items.len());
+        for item in &elem.items {
+            items.push(item.eval(
+                &|g| inner.globals[inst.globals[g as usize] as usize].value,
+                &|f| func_ref(&inst.funcs, f),
+            )?);
+        }
+        inst.elems.push(items.into());
+    }
+    inner.instances.push(inst);
+    let instance = Instance {
+        store_id,
+        index: instance_index,
+    };
+
+    // Segment initialisation follows the 2.0 semantics: segments apply in
+    // order, and a segment that does not fit traps after the earlier ones
+    // took effect.
+    for (i, elem) in m.elems.iter().enumerate() {
+        match &elem.mode {
+            ElemMode::Active { table, offset } => {
+                let inst = &inner.instances[instance_index as usize];
+                let offset = offset.eval(
+                    &|g| inner.globals[inst.globals[g as usize] as usize].value,
+                    &|f| func_ref(&inst.funcs, f),
+                )? as u32;
+                let table = inst.tables[*table as usize];
+                let items = Arc::clone(&inst.elems[i]);
+                crate::interp::table_init(inner, table, offset, &items, 0, items.len() as u32)?;
+                inner.instances[instance_index as usize].elems[i] = Arc::new([]);
+            }
+            ElemMode::Declared => {
+                inner.instances[instance_index as usize].elems[i] = Arc::new([]);
+            }
+            ElemMode::Passive => {}
+        }
+    }
+    for (i, data) in m.datas.iter().enumerate() {
+        if let Some((memory, offset)) = &data.active {
+            let inst = &inner.instances[instance_index as usize];
+            let offset = offset.eval(
+                &|g| inner.globals[inst.globals[g as usize] as usize].value,
+                &|f| func_ref(&inst.funcs, f),
+            )? as u32 as usize;
+            let mem = &mut inner.memories[inst.memories[*memory as usize] as usize].mem;
+            let dst = offset
+                .checked_add(data.bytes.len())
+                .and_then(|end| mem.data_mut().get_mut(offset..end))
+                .ok_or(Trap::MemoryOutOfBounds)?;
+            dst.copy_from_slice(&data.bytes);
+            inner.instances[instance_index as usize].data_dropped[i] = true;
+        }
+    }
+    if let Some(start) = m.start {
+        let func = inner.instances[instance_index as usize].funcs[start as usize];
+        crate::interp::invoke(store, Func::from_index(store_id, func), &mut [])?;
+    }
+    Ok(instance)
+}

@@ -1,0 +1,593 @@
+//! The executor: runs register bytecode on a heap-allocated stack.
+//!
+//! The value stack is one `Vec<u64>` of slots allocated once per store entry
+//! (its size is `Config::max_wasm_stack`); a call places the callee's frame
+//! right where the caller left the arguments, so arguments are never
+//! copied. The call stack is a `Vec<Frame>`. Recursion depth is therefore
+//! bounded by heap space that was configured, never by the host stack, and
+//! running out is the `call stack exhausted` trap.
+
+use super::isa::{numeric_ops, Op, Raw};
+use super::CompiledFunc;
+use crate::store::{FuncKind, StoreInner};
+use crate::trap::{FrameInfo, WasmBacktrace};
+use crate::{Caller, Func, Store, Trap};
+use std::sync::Arc;
+
+/// How many times host code may re-enter wasm while wasm is running; each
+/// re-entry uses host stack.
+const MAX_ENTRY_DEPTH: u32 = 1000;
+
+/// A value stack and call stack for one host-to-wasm entry.
+pub(crate) struct Stack {
+    slots: Vec<u64>,
+    frames: Vec<Frame>,
+}
+
+impl Stack {
+    fn new(max_bytes: usize) -> Stack {
+        Stack {
+            slots: vec![0; (max_bytes / 8).max(16)],
+            frames: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Frame {
+    /// Kept alive by the store's `FuncEntity`, which outlives execution.
+    code: *const CompiledFunc,
+    pc: usize,
+    base: usize,
+    instance: u32,
+    /// Store index of the function, for backtraces.
+    func: u32,
+}
+
+enum ExecError {
+    Trap(Trap),
+    /// An error from a host function, passed through unchanged.
+    Host(anyhow::Error),
+}
+
+impl From<Trap> for ExecError {
+    fn from(t: Trap) -> ExecError {
+        ExecError::Trap(t)
+    }
+}
+
+/// Calls store function `func` with arguments in `raw`, leaving results in
+/// `raw`. `raw` must hold `max(params, results)` slots.
+pub(crate) fn invoke<T>(store: &mut Store<T>, func: Func, raw: &mut [u64]) -> anyhow::Result<()> {
+    let entity = &store.inner.funcs[func.index as usize];
+    let (instance, code) = match &entity.kind {
+        FuncKind::Host(h) => {
+            let host = Arc::clone(&store.host_funcs[*h as usize]);
+            return host(
+                Caller {
+                    store,
+                    instance: None,
+                },
+                raw,
+            );
+        }
+        FuncKind::Wasm { instance, code, .. } => (*instance, Arc::as_ptr(code)),
+    };
+    if store.inner.entry_depth >= MAX_ENTRY_DEPTH {
+        return Err(Trap::StackOverflow.into());
+    }
+    let max_stack = store.inner.engine.config().max_wasm_stack;
+    let mut stack = store
+        .inner
+        .stacks
+        .pop()
+        .unwrap_or_else(|| Stack::new(max_stack));
+    store.inner.entry_depth += 1;
+    let result = run(store, &mut stack, func.index, instance, code, raw);
+    store.inner.entry_depth -= 1;
+    let result = result.map_err(|e| match e {
+        ExecError::Host(e) => e,
+        ExecError::Trap(trap) => {
+            let backtrace = backtrace(&store.inner, &stack.frames);
+            anyhow::Error::new(trap).context(backtrace)
+        }
+    });
+    stack.frames.clear();
+    store.inner.stacks.push(stack);
+    result
+}
+
+fn run<T>(
+    store: &mut Store<T>,
+    stack: &mut Stack,
+    func: u32,
+    instance: u32,
+    code: *const CompiledFunc,
+    raw: &mut [u64],
+) -> Result<(), ExecError> {
+    // SAFETY: `code` comes from an `Arc` held by the store's function table.
+    let callee = unsafe { &*code };
+    let params = callee.num_params as usize;
+    if callee.frame_size as usize > stack.slots.len() {
+        return Err(Trap::StackOverflow.into());
+    }
+    stack.slots[..params].copy_from_slice(&raw[..params]);
+    enter(&mut stack.slots, callee, 0);
+    stack.frames.push(Frame {
+        code,
+        pc: 0,
+        base: 0,
+        instance,
+        func,
+    });
+    execute(store, stack)?;
+    let results = callee.num_results as usize;
+    raw[..results].copy_from_slice(&stack.slots[..results]);
+    Ok(())
+}
+
+/// Zeroes the declared locals and places the constants of a new frame.
+#[inline(always)]
+fn enter(slots: &mut [u64], code: &CompiledFunc, base: usize) {
+    let locals = base + code.num_params as usize..base + code.num_locals as usize;
+    slots[locals].fill(0);
+    let consts = base + code.num_locals as usize;
+    slots[consts..consts + code.consts.len()].copy_from_slice(&code.consts);
+}
+
+/// The current instance's default memory, cached across instructions. The
+/// base never moves (see `runtime::memory`) and the length only grows; the
+/// cache is reloaded after anything that may grow it or change instance.
+struct MemCache {
+    ptr: *mut u8,
+    len: usize,
+}
+
+impl MemCache {
+    fn load(store: &StoreInner, instance: u32) -> MemCache {
+        match store.instances[instance as usize].memories.first() {
+            Some(&m) => {
+                let mem = &store.memories[m as usize].mem;
+                MemCache {
+                    ptr: mem.base(),
+                    len: mem.len(),
+                }
+            }
+            None => MemCache {
+                ptr: std::ptr::null_mut(),
+                len: 0,
+            },
+        }
+    }
+
+    #[inline(always)]
+    fn load_bytes<const N: usize>(&self, ea: u64) -> Result<[u8; N], Trap> {
+        if ea + N as u64 > self.len as u64 {
+            return Err(Trap::MemoryOutOfBounds);
+        }
+        // SAFETY: `[ea, ea+N)` is within the accessible length of a live
+        // memory whose base does not move (checked just above).
+        Ok(unsafe { self.ptr.add(ea as usize).cast::<[u8; N]>().read_unaligned() })
+    }
+
+    #[inline(always)]
+    fn store_bytes<const N: usize>(&self, ea: u64, bytes: [u8; N]) -> Result<(), Trap> {
+        if ea + N as u64 > self.len as u64 {
+            return Err(Trap::MemoryOutOfBounds);
+        }
+        // SAFETY: as in `load_bytes`; the executor has exclusive access to
+        // the store, so nothing else reads or writes memory meanwhile.
+        unsafe {
+            self.ptr
+                .add(ea as usize)
+                .cast::<[u8; N]>()
+                .write_unaligned(bytes)
+        };
+        Ok(())
+    }
+}
+
+/// Expands to the executor's `match`: the arms generated from the numeric
+/// instruction table, then the hand-written arms given in braces.
+macro_rules! exec_match {
+    (
+        ($op:expr, $r:ident, $w:ident, $mem:ident, $trap:ident) { $($arms:tt)* }
+        unary { $($U:ident($UI:ty) -> $UO:ty = $uf:expr;)* }
+        unary_trap { $($UT:ident($UTI:ty) -> $UTO:ty = $utf:expr;)* }
+        binary { $($B:ident($BI:ty) -> $BO:ty = $bf:expr;)* }
+        binary_trap { $($BT:ident($BTI:ty) -> $BTO:ty = $btf:expr;)* }
+        load { $($L:ident($LM:ty) -> $LO:ty;)* }
+        store { $($S:ident($SI:ty) -> $SM:ty;)* }
+    ) => {
+        match $op {
+            $( Op::$U { dst, src } => {
+                let v: $UO = ($uf)(<$UI>::from_raw($r!(src)));
+                $w!(dst, v.to_raw());
+            } )*
+            $( Op::$UT { dst, src } => {
+                let v: $UTO = match ($utf)(<$UTI>::from_raw($r!(src))) {
+                    Ok(v) => v,
+                    Err(t) => $trap!(t),
+                };
+                $w!(dst, v.to_raw());
+            } )*
+            $( Op::$B { dst, lhs, rhs } => {
+                let v: $BO = ($bf)(<$BI>::from_raw($r!(lhs)), <$BI>::from_raw($r!(rhs)));
+                $w!(dst, v.to_raw());
+            } )*
+            $( Op::$BT { dst, lhs, rhs } => {
+                let v: $BTO = match ($btf)(<$BTI>::from_raw($r!(lhs)), <$BTI>::from_raw($r!(rhs))) {
+                    Ok(v) => v,
+                    Err(t) => $trap!(t),
+                };
+                $w!(dst, v.to_raw());
+            } )*
+            $( Op::$L { dst, addr, offset } => {
+                let ea = u64::from($r!(addr) as u32) + u64::from(offset);
+                match $mem.load_bytes(ea) {
+                    Ok(bytes) => {
+                        let v = <$LM>::from_le_bytes(bytes) as $LO;
+                        $w!(dst, v.to_raw());
+                    }
+                    Err(t) => $trap!(t),
+                }
+            } )*
+            $( Op::$S { addr, value, offset } => {
+                let ea = u64::from($r!(addr) as u32) + u64::from(offset);
+                let v = <$SI>::from_raw($r!(value)) as $SM;
+                if let Err(t) = $mem.store_bytes(ea, v.to_le_bytes()) {
+                    $trap!(t);
+                }
+            } )*
+            $($arms)*
+        }
+    };
+}
+
+fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> {
+    let Stack { slots, frames } = stack;
+    let top = *frames.last().expect("execute starts with a frame");
+    // SAFETY (for every `&*frame.code` below): the code is owned by an `Arc`
+    // in the store's function table, which only grows and outlives this call.
+    let mut code: &CompiledFunc = unsafe { &*top.code };
+    let mut pc = top.pc;
+    let mut base = top.base;
+    let mut instance = top.instance;
+    let mut mem = MemCache::load(&store.inner, instance);
+    let max_frames = store.inner.engine.config().max_call_depth;
+
+    macro_rules! r {
+        ($s:expr) => {
+            slots[base + $s as usize]
+        };
+    }
+    macro_rules! w {
+        ($s:expr, $v:expr) => {{
+            let v = $v;
+            slots[base + $s as usize] = v;
+        }};
+    }
+    macro_rules! trap {
+        ($t:expr) => {
+            return Err(ExecError::Trap($t))
+        };
+    }
+    macro_rules! ext {
+        () => {{
+            let Op::Ext { a, b, c } = code.ops[pc] else {
+                unreachable!("instruction without its extension word")
+            };
+            pc += 1;
+            (a, b, c)
+        }};
+    }
+    // Makes the top frame current after a call or return.
+    macro_rules! switch_to_top {
+        () => {{
+            let f = *frames.last().expect("a frame is active");
+            code = unsafe { &*f.code };
+            pc = f.pc;
+            base = f.base;
+            instance = f.instance;
+            mem = MemCache::load(&store.inner, instance);
+        }};
+    }
+    macro_rules! ret {
+        () => {{
+            frames.pop();
+            if frames.is_empty() {
+                return Ok(());
+            }
+            switch_to_top!();
+        }};
+    }
+    macro_rules! call {
+        ($f:expr, $args:expr) => {{
+            let f = $f as usize;
+            let args = base + $args as usize;
+            match &store.inner.funcs[f].kind {
+                FuncKind::Wasm {
+                    instance: callee_instance,
+                    code: callee,
+                    ..
+                } => {
+                    let callee_ptr = Arc::as_ptr(callee);
+                    let callee_instance = *callee_instance;
+                    let callee: &CompiledFunc = callee;
+                    if args + callee.frame_size as usize > slots.len() || frames.len() >= max_frames {
+                        trap!(Trap::StackOverflow);
+                    }
+                    enter(slots, callee, args);
+                    if let Some(caller) = frames.last_mut() {
+                        caller.pc = pc;
+                    }
+                    frames.push(Frame {
+                        code: callee_ptr,
+                        pc: 0,
+                        base: args,
+                        instance: callee_instance,
+                        func: f as u32,
+                    });
+                    switch_to_top!();
+                }
+                FuncKind::Host(h) => {
+                    let host = Arc::clone(&store.host_funcs[*h as usize]);
+                    let ty = &store.inner.funcs[f].ty;
+                    let n = ty.params().len().max(ty.results().len());
+                    let Some(buf) = slots.get_mut(args..args + n) else {
+                        trap!(Trap::StackOverflow);
+                    };
+                    if let Some(caller) = frames.last_mut() {
+                        caller.pc = pc;
+                    }
+                    let caller = Caller {
+                        store: &mut *store,
+                        instance: Some(instance),
+                    };
+                    host(caller, buf).map_err(ExecError::Host)?;
+                    mem = MemCache::load(&store.inner, instance);
+                }
+            }
+        }};
+    }
+
+    loop {
+        let op = code.ops[pc];
+        pc += 1;
+        numeric_ops!(exec_match (op, r, w, mem, trap) {
+            Op::Ext { .. } => unreachable!("extension word executed"),
+            Op::Unreachable => trap!(Trap::UnreachableCodeReached),
+            Op::Copy { dst, src } => w!(dst, r!(src)),
+            Op::Br { target } => pc = target as usize,
+            Op::BrIfNez { cond, target } => {
+                if r!(cond) as u32 != 0 {
+                    pc = target as usize;
+                }
+            }
+            Op::BrIfEqz { cond, target } => {
+                if r!(cond) as u32 == 0 {
+                    pc = target as usize;
+                }
+            }
+            Op::BrTable { index, len } => {
+                pc += (r!(index) as u32).min(len) as usize;
+            }
+            Op::Return => ret!(),
+            Op::Return1 { src } => {
+                slots[base] = r!(src);
+                ret!();
+            }
+            Op::ReturnMany { list, len } => {
+                let sources = &code.slot_lists[list as usize..(list + len) as usize];
+                let values: Vec<u64> = sources.iter().map(|s| r!(*s)).collect();
+                slots[base..base + values.len()].copy_from_slice(&values);
+                ret!();
+            }
+            Op::Call { func, base: args } => {
+                let f = store.inner.instances[instance as usize].funcs[func as usize];
+                call!(f, args);
+            }
+            Op::CallIndirect { type_id, table, index } => {
+                let (args, _, _) = ext!();
+                let t = store.inner.instances[instance as usize].tables[table as usize];
+                let i = r!(index) as u32 as usize;
+                let Some(&raw) = store.inner.tables[t as usize].elements.get(i) else {
+                    trap!(Trap::TableOutOfBounds);
+                };
+                let Some(f) = raw.checked_sub(1) else {
+                    trap!(Trap::IndirectCallToNull);
+                };
+                if store.inner.funcs[f as usize].type_id != type_id {
+                    trap!(Trap::BadSignature);
+                }
+                call!(f, args);
+            }
+            Op::Select { dst, cond, a } => {
+                let (b, _, _) = ext!();
+                let v = if r!(cond) as u32 != 0 { r!(a) } else { r!(b) };
+                w!(dst, v);
+            }
+            Op::GlobalGet { dst, global } => {
+                let g = store.inner.instances[instance as usize].globals[global as usize];
+                w!(dst, store.inner.globals[g as usize].value);
+            }
+            Op::GlobalSet { global, src } => {
+                let g = store.inner.instances[instance as usize].globals[global as usize];
+                store.inner.globals[g as usize].value = r!(src);
+            }
+            Op::RefFunc { dst, func } => {
+                let f = store.inner.instances[instance as usize].funcs[func as usize];
+                w!(dst, u64::from(f) + 1);
+            }
+            Op::MemorySize { dst } => w!(dst, (mem.len as u64) / crate::runtime::memory::PAGE_SIZE),
+            Op::MemoryGrow { dst, delta } => {
+                let m = store.inner.instances[instance as usize].memories[0];
+                let delta = u64::from(r!(delta) as u32);
+                let old = store.inner.memories[m as usize].mem.grow(delta);
+                w!(dst, old.map_or(u32::MAX as u64, |o| o));
+                mem = MemCache::load(&store.inner, instance);
+            }
+            Op::MemoryFill { dst, value, len } => {
+                let m = store.inner.instances[instance as usize].memories[0];
+                let data = store.inner.memories[m as usize].mem.data_mut();
+                let Some(range) = range(r!(dst), r!(len), data.len()) else {
+                    trap!(Trap::MemoryOutOfBounds);
+                };
+                data[range].fill(r!(value) as u8);
+            }
+            Op::MemoryCopy { dst, src, len } => {
+                let m = store.inner.instances[instance as usize].memories[0];
+                let data = store.inner.memories[m as usize].mem.data_mut();
+                let (Some(d), Some(s)) = (range(r!(dst), r!(len), data.len()), range(r!(src), r!(len), data.len())) else {
+                    trap!(Trap::MemoryOutOfBounds);
+                };
+                data.copy_within(s, d.start);
+            }
+            Op::MemoryInit { segment, dst, src } => {
+                let (len, _, _) = ext!();
+                let inst = &store.inner.instances[instance as usize];
+                let bytes: &[u8] = if inst.data_dropped[segment as usize] {
+                    &[]
+                } else {
+                    &inst.module.inner.datas[segment as usize].bytes
+                };
+                let data = store.inner.memories[inst.memories[0] as usize].mem.data();
+                let (Some(d), Some(s)) = (range(r!(dst), r!(len), data.len()), range(r!(src), r!(len), bytes.len())) else {
+                    trap!(Trap::MemoryOutOfBounds);
+                };
+                let bytes = inst.module.clone();
+                let m = inst.memories[0];
+                let src_bytes = if d.is_empty() { &[][..] } else { &bytes.inner.datas[segment as usize].bytes[s] };
+                store.inner.memories[m as usize].mem.data_mut()[d].copy_from_slice(src_bytes);
+            }
+            Op::DataDrop { segment } => {
+                store.inner.instances[instance as usize].data_dropped[segment as usize] = true;
+            }
+            Op::TableGet { dst, table, index } => {
+                let t = store.inner.instances[instance as usize].tables[table as usize];
+                let i = r!(index) as u32 as usize;
+                let Some(&v) = store.inner.tables[t as usize].elements.get(i) else {
+                    trap!(Trap::TableOutOfBounds);
+                };
+                w!(dst, v);
+            }
+            Op::TableSet { table, index, value } => {
+                let t = store.inner.instances[instance as usize].tables[table as usize];
+                let i = r!(index) as u32 as usize;
+                let v = r!(value);
+                let Some(e) = store.inner.tables[t as usize].elements.get_mut(i) else {
+                    trap!(Trap::TableOutOfBounds);
+                };
+                *e = v;
+            }
+            Op::TableSize { dst, table } => {
+                let t = store.inner.instances[instance as usize].tables[table as usize];
+                w!(dst, store.inner.tables[t as usize].elements.len() as u64);
+            }
+            Op::TableGrow { dst, table, delta } => {
+                let (init, _, _) = ext!();
+                let t = store.inner.instances[instance as usize].tables[table as usize];
+                let old = crate::runtime::table::grow(
+                    &mut store.inner.tables[t as usize],
+                    u64::from(r!(delta) as u32),
+                    r!(init),
+                );
+                w!(dst, old.map_or(u32::MAX as u64, |o| o));
+            }
+            Op::TableFill { table, dst, value } => {
+                let (len, _, _) = ext!();
+                let t = store.inner.instances[instance as usize].tables[table as usize];
+                let v = r!(value);
+                let elements = &mut store.inner.tables[t as usize].elements;
+                let Some(range) = range(r!(dst), r!(len), elements.len()) else {
+                    trap!(Trap::TableOutOfBounds);
+                };
+                elements[range].fill(v);
+            }
+            Op::TableCopy { dst_table, src_table } => {
+                let (dst, src, len) = ext!();
+                let inst = &store.inner.instances[instance as usize];
+                let (dt, st) = (inst.tables[dst_table as usize], inst.tables[src_table as usize]);
+                let (d, s) = (
+                    range(r!(dst), r!(len), store.inner.tables[dt as usize].elements.len()),
+                    range(r!(src), r!(len), store.inner.tables[st as usize].elements.len()),
+                );
+                let (Some(d), Some(s)) = (d, s) else {
+                    trap!(Trap::TableOutOfBounds);
+                };
+                if dt == st {
+                    store.inner.tables[dt as usize].elements.copy_within(s, d.start);
+                } else {
+                    let items: Vec<u64> = store.inner.tables[st as usize].elements[s].to_vec();
+                    store.inner.tables[dt as usize].elements[d].copy_from_slice(&items);
+                }
+            }
+            Op::TableInit { table, segment } => {
+                let (dst, src, len) = ext!();
+                let inst = &store.inner.instances[instance as usize];
+                let t = inst.tables[table as usize];
+                let items = Arc::clone(&inst.elems[segment as usize]);
+                if let Err(e) = table_init(&mut store.inner, t, r!(dst) as u32, &items, r!(src) as u32, r!(len) as u32) {
+                    trap!(e);
+                }
+            }
+            Op::ElemDrop { segment } => {
+                store.inner.instances[instance as usize].elems[segment as usize] = Arc::new([]);
+            }
+        })
+    }
+}
+
+/// The range `[start, start+len)` of i32 operands, if it fits in `size`.
+#[inline]
+fn range(start: u64, len: u64, size: usize) -> Option<std::ops::Range<usize>> {
+    let start = u64::from(start as u32);
+    let end = start + u64::from(len as u32);
+    if end > size as u64 {
+        return None;
+    }
+    Some(start as usize..end as usize)
+}
+
+/// `table.init`: copies `items[src..src+len]` to table `table` (a store
+/// index) at `dst`, trapping before any write when either range is out of
+/// bounds.
+pub(crate) fn table_init(
+    store: &mut StoreInner,
+    table: u32,
+    dst: u32,
+    items: &[u64],
+    src: u32,
+    len: u32,
+) -> Result<(), Trap> {
+    let elements = &mut store.tables[table as usize].elements;
+    let (Some(d), Some(s)) = (
+        range(dst.into(), len.into(), elements.len()),
+        range(src.into(), len.into(), items.len()),
+    ) else {
+        return Err(Trap::TableOutOfBounds);
+    };
+    elements[d].copy_from_slice(&items[s]);
+    Ok(())
+}
+
+fn backtrace(store: &StoreInner, frames: &[Frame]) -> WasmBacktrace {
+    let frames = frames
+        .iter()
+        .rev()
+        .filter_map(|frame| match &store.funcs.get(frame.func as usize)?.kind {
+            FuncKind::Wasm {
+                instance, index, ..
+            } => {
+                let module = &store.instances[*instance as usize].module.inner;
+                Some(FrameInfo {
+                    func_index: *index,
+                    func_name: module.func_names.get(index).cloned(),
+                    module_name: module.name.clone(),
+                })
+            }
+            FuncKind::Host(_) => None,
+        })
+        .collect();
+    WasmBacktrace { frames }
+}

@@ -1,0 +1,100 @@
+//! Strata: a WebAssembly runtime.
+//!
+//! Strata loads WebAssembly modules (binary `.wasm` or text `.wat`),
+//! validates them, and runs them in an interpreter tier that needs no
+//! executable memory. Its embedding API follows wasmtime's vocabulary, so
+//! code written against one reads naturally against the other.
+//!
+//! # Example
+//!
+//! ```
+//! use strata::{Engine, Linker, Module, Store};
+//!
+//! # fn main() -> anyhow::Result<()> {
+//! let engine = Engine::default();
+//! let module = Module::new(&engine, r#"
+//!     (module
+//!       (import "host" "log" (func $log (param i32)))
+//!       (func (export "double_and_log") (param i32) (result i32)
+//!         (call $log (local.get 0))
+//!         (i32.mul (local.get 0) (i32.const 2))))
+//! "#)?;
+//!
+//! // Host state lives in the store; host functions reach it through `Caller`.
+//! let mut store = Store::new(&engine, Vec::<i32>::new());
+//! let mut linker = Linker::new(&engine);
+//! linker.func_wrap("host", "log", |mut caller: strata::Caller<'_, Vec<i32>>, x: i32| {
+//!     caller.data_mut().push(x);
+//! })?;
+//!
+//! let instance = linker.instantiate(&mut store, &module)?;
+//! let double = instance.get_typed_func::<i32, i32>(&mut store, "double_and_log")?;
+//! assert_eq!(double.call(&mut store, 21)?, 42);
+//! assert_eq!(store.data(), &[21]);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Core concepts
+//!
+//! - [`Engine`] holds the [`Config`]: the execution [`Tier`], the enabled
+//!   WebAssembly features, stack limits. Share one engine across threads.
+//! - [`Module`] is a validated, translated module. Create it once and
+//!   instantiate it many times.
+//! - [`Store`] owns all runtime state — instances, memories, tables,
+//!   globals, functions — plus your own data `T`. Handles such as [`Func`]
+//!   and [`Memory`] are only meaningful together with their store.
+//! - [`Linker`] resolves imports by name from host functions
+//!   ([`Linker::func_wrap`]) and from other instances' exports.
+//! - [`Instance`] gives access to a module's exports.
+//! - [`Func`] calls into wasm with [`Val`]s; [`TypedFunc`] does so with Rust
+//!   types and no conversions; [`Func::wrap`] turns a Rust closure into a
+//!   host function, and [`Caller`] lets it reach the calling instance's
+//!   memory and the store's data.
+//! - Errors are `anyhow::Error`. A WebAssembly trap downcasts to [`Trap`]
+//!   and carries a [`WasmBacktrace`]; an error returned by a host function
+//!   comes back to the embedder unchanged.
+//!
+//! # Crate layout
+//!
+//! - `module/`: decoding and validation (`wasmparser`) and module metadata.
+//! - `runtime/`: the runtime representation shared by every tier (linear
+//!   memories reserved up front so they never move, tables).
+//! - `interp/`: the interpreter tier: the instruction table (`isa.rs`), the
+//!   translator from wasm to register bytecode, and the executor.
+//! - The files at the root are the public API.
+
+#![warn(missing_docs)]
+
+mod config;
+mod engine;
+mod externals;
+mod func;
+mod instance;
+mod interp;
+mod linker;
+mod module;
+mod runtime;
+mod semantics;
+mod store;
+mod trap;
+mod types;
+mod values;
+
+pub use config::{Config, Tier};
+pub use engine::Engine;
+pub use externals::{Extern, Global, Memory, StoreMut, StoreRef, Table, WASM_PAGE_SIZE};
+pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmRet, WasmTy};
+pub use instance::Instance;
+pub use linker::Linker;
+pub use module::Module;
+pub use store::{AsContext, AsContextMut, Store};
+pub use trap::{FrameInfo, Trap, WasmBacktrace};
+pub use types::{
+    ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, Mutability, TableType,
+    ValType,
+};
+pub use values::{ExternRef, Val};
+
+/// The result type of fallible Strata operations.
+pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;

@@ -1,0 +1,192 @@
+//! The linker: a namespace of host definitions and instance exports that
+//! resolves a module's imports by name.
+
+use crate::func::{dynamic_host_func, HostFunc};
+use crate::instance::import_matches;
+use crate::{AsContextMut, Caller, Engine, Extern, FuncType, Instance, IntoFunc, Module, Val};
+use anyhow::{bail, Result};
+use std::collections::HashMap;
+use std::fmt::Write;
+
+enum Definition<T> {
+    /// An item that already lives in a store.
+    Extern(Extern),
+    /// A host function, created in each store that instantiates with it.
+    HostFunc(FuncType, HostFunc<T>),
+}
+
+impl<T> Clone for Definition<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Definition::Extern(e) => Definition::Extern(*e),
+            Definition::HostFunc(ty, f) => Definition::HostFunc(ty.clone(), f.clone()),
+        }
+    }
+}
+
+/// Resolves imports by `(module, name)` from host functions and the exports
+/// of earlier instances.
+pub struct Linker<T> {
+    engine: Engine,
+    defs: HashMap<(String, String), Definition<T>>,
+    allow_shadowing: bool,
+}
+
+impl<T> std::fmt::Debug for Linker<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Linker")
+            .field("definitions", &self.defs.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: 'static> Linker<T> {
+    /// An empty linker for modules of `engine`.
+    pub fn new(engine: &Engine) -> Linker<T> {
+        Linker {
+            engine: engine.clone(),
+            defs: HashMap::new(),
+            allow_shadowing: false,
+        }
+    }
+
+    /// The engine this linker belongs to.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Whether a later definition may replace an earlier one of the same name.
+    pub fn allow_shadowing(&mut self, allow: bool) -> &mut Self {
+        self.allow_shadowing = allow;
+        self
+    }
+
+    fn insert(&mut self, module: &str, name: &str, def: Definition<T>) -> Result<()> {
+        let key = (module.to_string(), name.to_string());
+        if !self.allow_shadowing && self.defs.contains_key(&key) {
+            bail!("import of `{module}::{name}` defined twice");
+        }
+        self.defs.insert(key, def);
+        Ok(())
+    }
+
+    /// Defines `module::name` as an item from a store.
+    pub fn define(&mut self, module: &str, name: &str, item: impl Into<Extern>) -> Result<&mut Self> {
+        self.insert(module, name, Definition::Extern(item.into()))?;
+        Ok(self)
+    }
+
+    /// Defines `module::name` as a host function from a Rust closure.
+    pub fn func_wrap<Params, Results>(
+        &mut self,
+        module: &str,
+        name: &str,
+        func: impl IntoFunc<T, Params, Results>,
+    ) -> Result<&mut Self> {
+        let (ty, host) = func.into_func();
+        self.insert(module, name, Definition::HostFunc(ty, host))?;
+        Ok(self)
+    }
+
+    /// Defines `module::name` as a host function over [`Val`]s.
+    pub fn func_new(
+        &mut self,
+        module: &str,
+        name: &str,
+        ty: FuncType,
+        func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<&mut Self> {
+        let host = dynamic_host_func(ty.clone(), func);
+        self.insert(module, name, Definition::HostFunc(ty, host))?;
+        Ok(self)
+    }
+
+    /// Defines every export of `instance` under the module name `module`.
+    pub fn instance(
+        &mut self,
+        mut store: impl AsContextMut<Data = T>,
+        module: &str,
+        instance: Instance,
+    ) -> Result<&mut Self> {
+        let store = store.as_context_mut();
+        for (name, item) in instance.exports(store) {
+            self.insert(module, name, Definition::Extern(item))?;
+        }
+        Ok(self)
+    }
+
+    /// The definition of `module::name`, created in `store` if it is a host
+    /// function.
+    pub fn get(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        module: &str,
+        name: &str,
+    ) -> Option<Extern> {
+        let def = self.defs.get(&(module.to_string(), name.to_string()))?;
+        Some(self.materialize(store.as_context_mut(), def))
+    }
+
+    fn materialize(&self, store: &mut crate::Store<T>, def: &Definition<T>) -> Extern {
+        match def {
+            Definition::Extern(e) => *e,
+            Definition::HostFunc(ty, f) => Extern::Func(store.new_host_func(ty.clone(), f.clone())),
+        }
+    }
+
+    /// Instantiates `module`, resolving each import by name. Every missing
+    /// or mistyped import is reported, with the type the module expects.
+    pub fn instantiate(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        module: &Module,
+    ) -> Result<Instance> {
+        let store = store.as_context_mut();
+        let mut imports = Vec::new();
+        let mut problems = String::new();
+        for import in module.imports() {
+            let key = (import.module().to_string(), import.name().to_string());
+            match self.defs.get(&key) {
+                None => {
+                    let _ = writeln!(
+                        problems,
+                        "unknown import: `{}::{}` has not been defined (expected {})",
+                        import.module(),
+                        import.name(),
+                        import.ty()
+                    );
+                }
+                Some(def) => {
+                    let item = self.materialize(store, def);
+                    let actual = item.ty(&*store);
+                    if !import_matches(&actual, &import.ty()) {
+                        let _ = writeln!(
+                            problems,
+                            "incompatible import type for `{}::{}`: expected {}, found {actual}",
+                            import.module(),
+                            import.name(),
+                            import.ty()
+                        );
+                    }
+                    imports.push(item);
+                }
+            }
+        }
+        if !problems.is_empty() {
+            bail!("{}", problems.trim_end());
+        }
+        Instance::new(store, module, &imports)
+    }
+
+    /// Instantiates `module` and defines its exports under `name`.
+    pub fn module(
+        &mut self,
+        mut store: impl AsContextMut<Data = T>,
+        name: &str,
+        module: &Module,
+    ) -> Result<Instance> {
+        let instance = self.instantiate(store.as_context_mut(), module)?;
+        self.instance(store.as_context_mut(), name, instance)?;
+        Ok(instance)
+    }
+}

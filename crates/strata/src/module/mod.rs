@@ -1,0 +1,402 @@
+//! Modules: decoding, validation and the metadata instantiation needs.
+//!
+//! `Module::new` validates the whole binary with `wasmparser` (features from
+//! the engine's `Config`), collects types, imports, exports, segments and
+//! names, and translates every function body for the engine's tier.
+
+mod const_expr;
+
+pub(crate) use const_expr::ConstExpr;
+
+use crate::interp::CompiledFunc;
+use crate::types::{
+    ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, TableType, ValType,
+};
+use crate::Engine;
+use anyhow::{Context, Result};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use wasmparser::{Parser, Payload, Validator};
+
+/// A validated, compiled WebAssembly module, ready to instantiate any number
+/// of times. Cheap to clone.
+#[derive(Clone)]
+pub struct Module {
+    pub(crate) inner: Arc<ModuleInner>,
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module")
+            .field("name", &self.inner.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an index in one of a module's index spaces refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EntityIndex {
+    Func(u32),
+    Table(u32),
+    Memory(u32),
+    Global(u32),
+}
+
+/// An import's required type, in module terms.
+#[derive(Debug, Clone)]
+pub(crate) struct Import {
+    pub module: String,
+    pub name: String,
+    pub kind: EntityIndex,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum ElemMode {
+    Passive,
+    Active { table: u32, offset: ConstExpr },
+    Declared,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ElemSegment {
+    pub mode: ElemMode,
+    pub items: Vec<ConstExpr>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct DataSegment {
+    /// `None` for a passive segment.
+    pub active: Option<(u32, ConstExpr)>,
+    pub bytes: Vec<u8>,
+}
+
+/// Everything known about a module after loading it.
+pub(crate) struct ModuleInner {
+    pub engine: Engine,
+    pub name: Option<String>,
+    /// The type section, and each type's engine-wide id (for signature checks).
+    pub types: Vec<FuncType>,
+    pub type_ids: Vec<u32>,
+    pub imports: Vec<Import>,
+    /// Type index of every function, imports first.
+    pub funcs: Vec<u32>,
+    pub num_imported_funcs: u32,
+    pub tables: Vec<TableType>,
+    pub num_imported_tables: u32,
+    pub memories: Vec<MemoryType>,
+    pub num_imported_memories: u32,
+    pub globals: Vec<GlobalType>,
+    pub num_imported_globals: u32,
+    /// Initialisers of the defined (non-imported) globals.
+    pub global_inits: Vec<ConstExpr>,
+    pub exports: Vec<(String, EntityIndex)>,
+    pub start: Option<u32>,
+    pub elems: Vec<ElemSegment>,
+    pub datas: Vec<DataSegment>,
+    /// Translated bodies of the defined functions.
+    pub code: Vec<Arc<CompiledFunc>>,
+    pub func_names: HashMap<u32, String>,
+}
+
+impl ModuleInner {
+    /// The signature of a function in the module's function index space.
+    pub fn func_type(&self, func: u32) -> &FuncType {
+        &self.types[self.funcs[func as usize] as usize]
+    }
+
+    pub fn entity_type(&self, index: EntityIndex) -> ExternType {
+        match index {
+            EntityIndex::Func(i) => ExternType::Func(self.func_type(i).clone()),
+            EntityIndex::Table(i) => ExternType::Table(self.tables[i as usize]),
+            EntityIndex::Memory(i) => ExternType::Memory(self.memories[i as usize]),
+            EntityIndex::Global(i) => ExternType::Global(self.globals[i as usize]),
+        }
+    }
+}
+
+impl Module {
+    /// Loads a module from binary or text (`.wat`) bytes.
+    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let bytes = wat::parse_bytes(bytes.as_ref())?;
+        Module::from_binary(engine, &bytes)
+    }
+
+    /// Loads a module from a `.wasm` or `.wat` file.
+    pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
+        let path = path.as_ref();
+        let bytes =
+            std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+        let bytes = wat::parse_bytes(&bytes)
+            .map_err(|e| {
+                let mut e = e;
+                e.set_path(path);
+                e
+            })
+            .with_context(|| format!("failed to parse `{}`", path.display()))?;
+        Module::from_binary(engine, &bytes)
+            .with_context(|| format!("failed to load module `{}`", path.display()))
+    }
+
+    /// Loads a module from the binary format only.
+    pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+        let mut validator = Validator::new_with_features(engine.config().features);
+        validator.validate_all(bytes)?;
+        let inner = parse(engine, bytes).context("failed to decode module")?;
+        Ok(Module {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Checks that `bytes` is a valid module under the engine's features,
+    /// without compiling it.
+    pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
+        let mut validator = Validator::new_with_features(engine.config().features);
+        validator.validate_all(bytes)?;
+        Ok(())
+    }
+
+    /// The module's name from the name section, if any.
+    pub fn name(&self) -> Option<&str> {
+        self.inner.name.as_deref()
+    }
+
+    /// The engine the module was compiled for.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The module's imports, in order.
+    pub fn imports(&self) -> impl ExactSizeIterator<Item = ImportType<'_>> + '_ {
+        self.inner.imports.iter().map(|i| ImportType {
+            module: &i.module,
+            name: &i.name,
+            ty: self.inner.entity_type(i.kind),
+        })
+    }
+
+    /// The module's exports, in order.
+    pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> + '_ {
+        self.inner.exports.iter().map(|(name, index)| ExportType {
+            name,
+            ty: self.inner.entity_type(*index),
+        })
+    }
+
+    /// The type of the export called `name`, if there is one.
+    pub fn get_export(&self, name: &str) -> Option<ExternType> {
+        self.inner
+            .exports
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, index)| self.inner.entity_type(*index))
+    }
+}
+
+fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
+    let mut m = ModuleInner {
+        engine: engine.clone(),
+        name: None,
+        types: Vec::new(),
+        type_ids: Vec::new(),
+        imports: Vec::new(),
+        funcs: Vec::new(),
+        num_imported_funcs: 0,
+        tables: Vec::new(),
+        num_imported_tables: 0,
+        memories: Vec::new(),
+        num_imported_memories: 0,
+        globals: Vec::new(),
+        num_imported_globals: 0,
+        global_inits: Vec::new(),
+        exports: Vec::new(),
+        start: None,
+        elems: Vec::new(),
+        datas: Vec::new(),
+        code: Vec::new(),
+        func_names: HashMap::new(),
+    };
+    let mut bodies = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload? {
+            Payload::TypeSection(reader) => {
+                for group in reader {
+                    for sub in group?.into_types() {
+                        let ty = FuncType::from_wasmparser(sub.unwrap_func());
+                        m.type_ids.push(crate::engine::intern_type(engine, &ty));
+                        m.types.push(ty);
+                    }
+                }
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    let import = import?;
+                    let kind = match import.ty {
+                        wasmparser::TypeRef::Func(t) | wasmparser::TypeRef::FuncExact(t) => {
+                            m.funcs.push(t);
+                            m.num_imported_funcs += 1;
+                            EntityIndex::Func(m.funcs.len() as u32 - 1)
+                        }
+                        wasmparser::TypeRef::Table(t) => {
+                            m.tables.push(TableType::from_wasmparser(&t));
+                            m.num_imported_tables += 1;
+                            EntityIndex::Table(m.tables.len() as u32 - 1)
+                        }
+                        wasmparser::TypeRef::Memory(t) => {
+                            m.memories.push(MemoryType::from_wasmparser(&t));
+                            m.num_imported_memories += 1;
+                            EntityIndex::Memory(m.memories.len() as u32 - 1)
+                        }
+                        wasmparser::TypeRef::Global(t) => {
+                            m.globals.push(global_type(&t));
+                            m.num_imported_globals += 1;
+                            EntityIndex::Global(m.globals.len() as u32 - 1)
+                        }
+                        wasmparser::TypeRef::Tag(_) => {
+                            anyhow::bail!("tag imports (exception handling) are not supported")
+                        }
+                    };
+                    m.imports.push(Import {
+                        module: import.module.to_string(),
+                        name: import.name.to_string(),
+                        kind,
+                    });
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for ty in reader {
+                    m.funcs.push(ty?);
+                }
+            }
+            Payload::TableSection(reader) => {
+                for table in reader {
+                    let table = table?;
+                    m.tables.push(TableType::from_wasmparser(&table.ty));
+                    // Tables with an initialiser expression (function
+                    // references proposal) are rejected by validation in 2.0.
+                }
+            }
+            Payload::MemorySection(reader) => {
+                for mem in reader {
+                    m.memories.push(MemoryType::from_wasmparser(&mem?));
+                }
+            }
+            Payload::GlobalSection(reader) => {
+                for global in reader {
+                    let global = global?;
+                    m.globals.push(global_type(&global.ty));
+                    m.global_inits.push(ConstExpr::parse(&global.init_expr)?);
+                }
+            }
+            Payload::ExportSection(reader) => {
+                for export in reader {
+                    let export = export?;
+                    let index = match export.kind {
+                        wasmparser::ExternalKind::Func | wasmparser::ExternalKind::FuncExact => {
+                            EntityIndex::Func(export.index)
+                        }
+                        wasmparser::ExternalKind::Table => EntityIndex::Table(export.index),
+                        wasmparser::ExternalKind::Memory => EntityIndex::Memory(export.index),
+                        wasmparser::ExternalKind::Global => EntityIndex::Global(export.index),
+                        wasmparser::ExternalKind::Tag => {
+                            anyhow::bail!("tag exports (exception handling) are not supported")
+                        }
+                    };
+                    m.exports.push((export.name.to_string(), index));
+                }
+            }
+            Payload::StartSection { func, .. } => m.start = Some(func),
+            Payload::ElementSection(reader) => {
+                for elem in reader {
+                    m.elems.push(elem_segment(elem?)?);
+                }
+            }
+            Payload::DataSection(reader) => {
+                for data in reader {
+                    let data = data?;
+                    let active = match data.kind {
+                        wasmparser::DataKind::Passive => None,
+                        wasmparser::DataKind::Active {
+                            memory_index,
+                            offset_expr,
+                        } => Some((memory_index, ConstExpr::parse(&offset_expr)?)),
+                    };
+                    m.datas.push(DataSegment {
+                        active,
+                        bytes: data.data.to_vec(),
+                    });
+                }
+            }
+            Payload::CodeSectionEntry(body) => bodies.push(body),
+            Payload::CustomSection(section) => {
+                if let wasmparser::KnownCustom::Name(names) = section.as_known() {
+                    // A malformed name section is ignored, as the spec allows.
+                    let _ = read_names(&mut m, names);
+                }
+            }
+            _ => {}
+        }
+    }
+    for (i, body) in bodies.into_iter().enumerate() {
+        let func_index = m.num_imported_funcs + i as u32;
+        let compiled = crate::interp::translate(&m, func_index, &body)
+            .with_context(|| format!("failed to translate function {func_index}"))?;
+        m.code.push(Arc::new(compiled));
+    }
+    Ok(m)
+}
+
+fn global_type(t: &wasmparser::GlobalType) -> GlobalType {
+    let mutability = if t.mutable {
+        crate::Mutability::Var
+    } else {
+        crate::Mutability::Const
+    };
+    GlobalType::new(ValType::from_wasmparser(t.content_type), mutability)
+}
+
+fn elem_segment(elem: wasmparser::Element<'_>) -> Result<ElemSegment> {
+    let mode = match elem.kind {
+        wasmparser::ElementKind::Passive => ElemMode::Passive,
+        wasmparser::ElementKind::Declared => ElemMode::Declared,
+        wasmparser::ElementKind::Active {
+            table_index,
+            offset_expr,
+        } => ElemMode::Active {
+            table: table_index.unwrap_or(0),
+            offset: ConstExpr::parse(&offset_expr)?,
+        },
+    };
+    let mut items = Vec::new();
+    match elem.items {
+        wasmparser::ElementItems::Functions(funcs) => {
+            for f in funcs {
+                items.push(ConstExpr {
+                    ops: vec![const_expr::ConstOp::RefFunc(f?)],
+                });
+            }
+        }
+        wasmparser::ElementItems::Expressions(_, exprs) => {
+            for e in exprs {
+                items.push(ConstExpr::parse(&e?)?);
+            }
+        }
+    }
+    Ok(ElemSegment { mode, items })
+}
+
+fn read_names(m: &mut ModuleInner, names: wasmparser::NameSectionReader<'_>) -> Result<()> {
+    for name in names {
+        match name? {
+            wasmparser::Name::Module { name, .. } => m.name = Some(name.to_string()),
+            wasmparser::Name::Function(map) => {
+                for naming in map {
+                    let naming = naming?;
+                    m.func_names.insert(naming.index, naming.name.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! Linear memory: a reserved virtual address range that never moves.
+//!
+//! A memory reserves its whole address range up front (inaccessible) and
+//! makes pages accessible as it grows, so the base pointer that compiled code
+//! or the interpreter caches stays valid for the memory's lifetime. For a
+//! 32-bit memory on a 64-bit host the reservation covers the whole 4 GiB
+//! index space plus a guard region, which lets compiled code rely on the
+//! guard to catch out-of-bounds accesses.
+
+use std::ptr::NonNull;
+
+/// The size of a WebAssembly page.
+pub const PAGE_SIZE: u64 = 0x1_0000;
+
+/// Bytes reserved beyond the 4 GiB index space of a 32-bit memory, so that
+/// `base + u32 index + u32 offset` always lands in the reservation.
+const GUARD_SIZE: u64 = 4 << 30;
+
+/// The largest number of pages a 32-bit memory can have.
+pub const MAX_PAGES_32: u64 = 0x1_0000;
+
+/// A linear memory's storage.
+#[derive(Debug)]
+pub struct LinearMemory {
+    base: NonNull<u8>,
+    reserved: usize,
+    len: usize,
+    max_pages: u64,
+}
+
+// SAFETY: the memory is an owned mapping; access is synchronised by the
+// store that owns it (`&mut` for writes).
+unsafe impl Send for LinearMemory {}
+// SAFETY: see `Send`; shared references only read `base` and `len`.
+unsafe impl Sync for LinearMemory {}
+
+impl LinearMemory {
+    /// Reserves a memory of `min` pages that may grow to `max` pages.
+    /// Fails when the host cannot provide the address space or pages.
+    pub fn new(min: u64, max: Option<u64>) -> Result<LinearMemory, String> {
+        let max_pages = max.unwrap_or(MAX_PAGES_32).min(MAX_PAGES_32);
+        if min > max_pages {
+            return Err(format!("memory minimum of {min} pages exceeds the maximum"));
+        }
+        let reserved = if cfg!(target_pointer_width = "64") {
+            (MAX_PAGES_32 * PAGE_SIZE + GUARD_SIZE) as usize
+        } else {
+            (max_pages * PAGE_SIZE).max(PAGE_SIZE) as usize
+        };
+        // SAFETY: an anonymous, private, inaccessible mapping with no fixed
+        // address; it aliases nothing.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                reserved,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(format!(
+                "failed to reserve {reserved} bytes of address space for a linear memory"
+            ));
+        }
+        let base = NonNull::new(ptr.cast::<u8>()).ok_or("mmap returned null")?;
+        let mut mem = LinearMemory {
+            base,
+            reserved,
+            len: 0,
+            max_pages,
+        };
+        mem.set_len((min * PAGE_SIZE) as usize)?;
+        Ok(mem)
+    }
+
+    fn set_len(&mut self, new_len: usize) -> Result<(), String> {
+        if new_len > self.len {
+            // SAFETY: `[len, new_len)` lies inside our own reservation.
+            let rc = unsafe {
+                libc::mprotect(
+                    self.base.as_ptr().add(self.len).cast(),
+                    new_len - self.len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                )
+            };
+            if rc != 0 {
+                return Err("failed to commit linear memory pages".into());
+            }
+        }
+        self.len = new_len;
+        Ok(())
+    }
+
+    /// The current size in pages.
+    pub fn pages(&self) -> u64 {
+        self.len as u64 / PAGE_SIZE
+    }
+
+    /// Grows by `delta` pages; returns the old size in pages, or `None` when
+    /// the memory cannot grow that far (the caller reports -1).
+    pub fn grow(&mut self, delta: u64) -> Option<u64> {
+        let old = self.pages();
+        let new = old.checked_add(delta)?;
+        if new > self.max_pages || new * PAGE_SIZE > self.reserved as u64 {
+            return None;
+        }
+        self.set_len((new * PAGE_SIZE) as usize).ok()?;
+        Some(old)
+    }
+
+    /// The accessible bytes.
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: `[base, base+len)` is mapped read/write and owned by self.
+        unsafe { std::slice::from_raw_parts(self.base.as_ptr(), self.len) }
+    }
+
+    /// The accessible bytes, writable.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `data`, and `&mut self` gives exclusive access.
+        unsafe { std::slice::from_raw_parts_mut(self.base.as_ptr(), self.len) }
+    }
+
+    /// The base address; stable for the memory's lifetime.
+    pub fn base(&self) -> *mut u8 {
+        self.base.as_ptr()
+    }
+
+    /// The accessible length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl Drop for LinearMemory {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the reservation made in `new`.
+        unsafe {
+            libc::munmap(self.base.as_ptr().cast(), self.reserved);
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The store: owner of every runtime object (functions, memories, tables,
+//! globals, instances, host references) and of the host's data `T`.
+//!
+//! Handles such as [`Func`](crate::Func) or [`Memory`](crate::Memory) are
+//! indices into one store's vectors, tagged with the store's id so a handle
+//! used with the wrong store is an error rather than a wrong answer.
+
+use crate::func::HostFunc;
+use crate::interp::CompiledFunc;
+use crate::runtime::memory::LinearMemory;
+use crate::types::{FuncType, GlobalType, MemoryType, TableType};
+use crate::{Engine, Module};
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Holds all WebAssembly state of one embedding context plus the host's data.
+pub struct Store<T> {
+    pub(crate) inner: StoreInner,
+    pub(crate) host_funcs: Vec<HostFunc<T>>,
+    data: T,
+}
+
+impl<T> std::fmt::Debug for Store<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("id", &self.inner.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The part of a store that does not depend on the host data type (an
+/// implementation detail that appears in hidden trait methods).
+#[doc(hidden)]
+pub struct StoreInner {
+    pub(crate) id: u64,
+    pub(crate) engine: Engine,
+    pub(crate) funcs: Vec<FuncEntity>,
+    pub(crate) memories: Vec<MemoryEntity>,
+    pub(crate) tables: Vec<TableEntity>,
+    pub(crate) globals: Vec<GlobalEntity>,
+    pub(crate) instances: Vec<InstanceEntity>,
+    pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    /// Interpreter stacks not in use; one is taken per host-to-wasm entry.
+    pub(crate) stacks: Vec<crate::interp::Stack>,
+    /// Nesting of host-to-wasm entries (host functions calling back in).
+    pub(crate) entry_depth: u32,
+}
+
+pub(crate) struct FuncEntity {
+    pub type_id: u32,
+    pub ty: Arc<FuncType>,
+    pub kind: FuncKind,
+}
+
+pub(crate) enum FuncKind {
+    /// A function defined by a module, with its instance and body.
+    Wasm {
+        instance: u32,
+        index: u32,
+        code: Arc<CompiledFunc>,
+    },
+    /// A host function: an index into `Store::host_funcs`.
+    Host(u32),
+}
+
+pub(crate) struct MemoryEntity {
+    pub ty: MemoryType,
+    pub mem: LinearMemory,
+}
+
+pub(crate) struct TableEntity {
+    pub ty: TableType,
+    /// Raw references: 0 is null, otherwise store index + 1.
+    pub elements: Vec<u64>,
+}
+
+pub(crate) struct GlobalEntity {
+    pub ty: GlobalType,
+    pub value: u64,
+}
+
+/// An instance's view of the store: its index spaces resolved to store
+/// indices, and its segments' runtime state.
+pub(crate) struct InstanceEntity {
+    pub module: Module,
+    pub funcs: Vec<u32>,
+    pub tables: Vec<u32>,
+    pub memories: Vec<u32>,
+    pub globals: Vec<u32>,
+    pub exports: HashMap<String, crate::Extern>,
+    /// Element segments as raw references; emptied by `elem.drop`.
+    pub elems: Vec<Arc<[u64]>>,
+    /// Whether each data segment was dropped.
+    pub data_dropped: Vec<bool>,
+}
+
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
+impl StoreInner {
+    pub(crate) fn check_owner(&self, store_id: u64) -> anyhow::Result<()> {
+        if store_id != self.id {
+            anyhow::bail!("object used with the wrong store");
+        }
+        Ok(())
+    }
+}
+
+impl<T> Store<T> {
+    /// Creates a store for modules of `engine`, holding the host's `data`.
+    pub fn new(engine: &Engine, data: T) -> Store<T> {
+        Store {
+            inner: StoreInner {
+                id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+                engine: engine.clone(),
+                funcs: Vec::new(),
+                memories: Vec::new(),
+                tables: Vec::new(),
+                globals: Vec::new(),
+                instances: Vec::new(),
+                externrefs: Vec::new(),
+                stacks: Vec::new(),
+                entry_depth: 0,
+            },
+            host_funcs: Vec::new(),
+            data,
+        }
+    }
+
+    /// The engine this store belongs to.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The host data.
+    pub fn data(&self) -> &T {
+        &self.data
+    }
+
+    /// The host data, writable.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.data
+    }
+
+    /// Consumes the store and returns the host data.
+    pub fn into_data(self) -> T {
+        self.data
+    }
+}
+
+/// Anything that gives shared access to a store: `&Store`, `&mut Store`,
+/// [`Caller`](crate::Caller).
+pub trait AsContext {
+    /// The host data type of the store.
+    type Data;
+    /// The store.
+    fn as_context(&self) -> &Store<Self::Data>;
+}
+
+/// Anything that gives exclusive access to a store.
+pub trait AsContextMut: AsContext {
+    /// The store, writable.
+    fn as_context_mut(&mut self) -> &mut Store<Self::Data>;
+}
+
+impl<T> AsContext for Store<T> {
+    type Data = T;
+    fn as_context(&self) -> &Store<T> {
+        self
+    }
+}
+impl<T> AsContextMut for Store<T> {
+    fn as_context_mut(&mut self) -> &mut Store<T> {
+        self
+    }
+}
+impl<C: AsContext + ?Sized> AsContext for &C {
+    type Data = C::Data;
+    fn as_context(&self) -> &Store<C::Data> {
+        (**self).as_context()
+    }
+}
+impl<C: AsContext + ?Sized> AsContext for &mut C {
+    type Data = C::Data;
+    fn as_context(&self) -> &Store<C::Data> {
+        (**self).as_context()
+    }
+}
+impl<C: AsContextMut + ?Sized> AsContextMut for &mut C {
+    fn as_context_mut(&mut self) -> &mut Store<C::Data> {
+        (**self).as_context_mut()
+    }
+}

@@ -1,0 +1,118 @@
+//! Traps: the ways WebAssembly execution stops abnormally, and the wasm
+//! backtrace attached to them.
+
+use std::fmt;
+
+/// Why WebAssembly execution trapped. Traps are values: the interpreter
+/// returns them and the embedder receives them as errors that downcast to
+/// this type (`err.downcast_ref::<Trap>()`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Trap {
+    /// The `unreachable` instruction ran.
+    UnreachableCodeReached,
+    /// A load or store outside the bounds of linear memory.
+    MemoryOutOfBounds,
+    /// A table access outside the bounds of a table.
+    TableOutOfBounds,
+    /// `call_indirect` on an uninitialised (null) table element.
+    IndirectCallToNull,
+    /// `call_indirect` whose callee has another signature.
+    BadSignature,
+    /// Integer division or remainder by zero.
+    IntegerDivisionByZero,
+    /// Signed division overflow (`MIN / -1`).
+    IntegerOverflow,
+    /// A float to integer conversion of NaN or an out-of-range value.
+    BadConversionToInteger,
+    /// Wasm recursion went deeper than the configured stack allows.
+    StackOverflow,
+    /// A reference was null where a non-null one was required.
+    NullReference,
+    /// The store ran out of fuel.
+    OutOfFuel,
+    /// Execution was interrupted because its epoch deadline passed.
+    Interrupt,
+}
+
+impl Trap {
+    /// The message wasmtime and the spec test suite use for this trap.
+    pub fn message(self) -> &'static str {
+        match self {
+            Trap::UnreachableCodeReached => "unreachable",
+            Trap::MemoryOutOfBounds => "out of bounds memory access",
+            Trap::TableOutOfBounds => "undefined element: out of bounds table access",
+            Trap::IndirectCallToNull => "uninitialized element",
+            Trap::BadSignature => "indirect call type mismatch",
+            Trap::IntegerDivisionByZero => "integer divide by zero",
+            Trap::IntegerOverflow => "integer overflow",
+            Trap::BadConversionToInteger => "invalid conversion to integer",
+            Trap::StackOverflow => "call stack exhausted",
+            Trap::NullReference => "null reference",
+            Trap::OutOfFuel => "all fuel consumed by WebAssembly",
+            Trap::Interrupt => "interrupt",
+        }
+    }
+}
+
+impl fmt::Display for Trap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for Trap {}
+
+/// One frame of a [`WasmBacktrace`].
+#[derive(Debug, Clone)]
+pub struct FrameInfo {
+    pub(crate) func_index: u32,
+    pub(crate) func_name: Option<String>,
+    pub(crate) module_name: Option<String>,
+}
+
+impl FrameInfo {
+    /// The index of the function in its module's function index space.
+    pub fn func_index(&self) -> u32 {
+        self.func_index
+    }
+    /// The function's name from the name section, if any.
+    pub fn func_name(&self) -> Option<&str> {
+        self.func_name.as_deref()
+    }
+    /// The module's name from the name section, if any.
+    pub fn module_name(&self) -> Option<&str> {
+        self.module_name.as_deref()
+    }
+}
+
+/// The wasm frames active when a trap happened, innermost first. Attached as
+/// context to trap errors: `err.downcast_ref::<WasmBacktrace>()`.
+#[derive(Debug, Clone, Default)]
+pub struct WasmBacktrace {
+    pub(crate) frames: Vec<FrameInfo>,
+}
+
+impl WasmBacktrace {
+    /// The frames, innermost first.
+    pub fn frames(&self) -> &[FrameInfo] {
+        &self.frames
+    }
+}
+
+impl fmt::Display for WasmBacktrace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "wasm backtrace:")?;
+        for (i, frame) in self.frames.iter().enumerate() {
+            write!(f, "  {i:>2}: ")?;
+            if let Some(m) = &frame.module_name {
+                write!(f, "{m}!")?;
+            }
+            match &frame.func_name {
+                Some(name) => writeln!(f, "{name}")?,
+                None => writeln!(f, "<wasm function {}>", frame.func_index)?,
+            }
+        }
+        Ok(())
+    }
+}

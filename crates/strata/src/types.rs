@@ -1,0 +1,335 @@
+//! The types a host sees: value, function, global, table, memory and extern
+//! types, plus import and export descriptions.
+
+use std::fmt;
+
+/// The type of a WebAssembly value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ValType {
+    /// 32-bit integer.
+    I32,
+    /// 64-bit integer.
+    I64,
+    /// 32-bit IEEE float.
+    F32,
+    /// 64-bit IEEE float.
+    F64,
+    /// 128-bit vector.
+    V128,
+    /// Nullable function reference.
+    FuncRef,
+    /// Nullable external (host) reference.
+    ExternRef,
+}
+
+impl ValType {
+    /// Whether this is a reference type.
+    pub fn is_ref(self) -> bool {
+        matches!(self, ValType::FuncRef | ValType::ExternRef)
+    }
+
+    pub(crate) fn from_wasmparser(ty: wasmparser::ValType) -> ValType {
+        match ty {
+            wasmparser::ValType::I32 => ValType::I32,
+            wasmparser::ValType::I64 => ValType::I64,
+            wasmparser::ValType::F32 => ValType::F32,
+            wasmparser::ValType::F64 => ValType::F64,
+            wasmparser::ValType::V128 => ValType::V128,
+            wasmparser::ValType::Ref(r) => ValType::from_ref_type(r),
+        }
+    }
+
+    pub(crate) fn from_ref_type(r: wasmparser::RefType) -> ValType {
+        if r.is_func_ref() {
+            ValType::FuncRef
+        } else {
+            ValType::ExternRef
+        }
+    }
+}
+
+impl fmt::Display for ValType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ValType::I32 => "i32",
+            ValType::I64 => "i64",
+            ValType::F32 => "f32",
+            ValType::F64 => "f64",
+            ValType::V128 => "v128",
+            ValType::FuncRef => "funcref",
+            ValType::ExternRef => "externref",
+        })
+    }
+}
+
+/// The signature of a function: parameter and result types.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FuncType {
+    params_results: Box<[ValType]>,
+    len_params: usize,
+}
+
+impl FuncType {
+    /// Creates a function type from its parameters and results.
+    pub fn new(
+        params: impl IntoIterator<Item = ValType>,
+        results: impl IntoIterator<Item = ValType>,
+    ) -> FuncType {
+        let mut all: Vec<ValType> = params.into_iter().collect();
+        let len_params = all.len();
+        all.extend(results);
+        FuncType {
+            params_results: all.into(),
+            len_params,
+        }
+    }
+
+    /// The parameter types.
+    pub fn params(&self) -> &[ValType] {
+        &self.params_results[..self.len_params]
+    }
+
+    /// The result types.
+    pub fn results(&self) -> &[ValType] {
+        &self.params_results[self.len_params..]
+    }
+
+    pub(crate) fn from_wasmparser(ty: &wasmparser::FuncType) -> FuncType {
+        FuncType::new(
+            ty.params().iter().map(|t| ValType::from_wasmparser(*t)),
+            ty.results().iter().map(|t| ValType::from_wasmparser(*t)),
+        )
+    }
+}
+
+impl fmt::Display for FuncType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(func")?;
+        if !self.params().is_empty() {
+            f.write_str(" (param")?;
+            for p in self.params() {
+                write!(f, " {p}")?;
+            }
+            f.write_str(")")?;
+        }
+        if !self.results().is_empty() {
+            f.write_str(" (result")?;
+            for r in self.results() {
+                write!(f, " {r}")?;
+            }
+            f.write_str(")")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// Whether a global can be written after instantiation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mutability {
+    /// Read-only.
+    Const,
+    /// Writable with `global.set` or [`Global::set`](crate::Global::set).
+    Var,
+}
+
+/// The type of a global: its content type and mutability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct GlobalType {
+    content: ValType,
+    mutability: Mutability,
+}
+
+impl GlobalType {
+    /// Creates a global type.
+    pub fn new(content: ValType, mutability: Mutability) -> GlobalType {
+        GlobalType {
+            content,
+            mutability,
+        }
+    }
+    /// The type of the value held.
+    pub fn content(&self) -> ValType {
+        self.content
+    }
+    /// Whether the global is mutable.
+    pub fn mutability(&self) -> Mutability {
+        self.mutability
+    }
+}
+
+impl fmt::Display for GlobalType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.mutability {
+            Mutability::Const => write!(f, "(global {})", self.content),
+            Mutability::Var => write!(f, "(global (mut {}))", self.content),
+        }
+    }
+}
+
+/// The type of a table: element type and size limits in elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TableType {
+    element: ValType,
+    min: u64,
+    max: Option<u64>,
+}
+
+impl TableType {
+    /// Creates a table type; `element` must be a reference type.
+    pub fn new(element: ValType, min: u32, max: Option<u32>) -> TableType {
+        TableType {
+            element,
+            min: min.into(),
+            max: max.map(Into::into),
+        }
+    }
+    /// The element type.
+    pub fn element(&self) -> ValType {
+        self.element
+    }
+    /// The minimum size in elements.
+    pub fn minimum(&self) -> u64 {
+        self.min
+    }
+    /// The maximum size in elements, if any.
+    pub fn maximum(&self) -> Option<u64> {
+        self.max
+    }
+    pub(crate) fn from_wasmparser(t: &wasmparser::TableType) -> TableType {
+        TableType {
+            element: ValType::from_ref_type(t.element_type),
+            min: t.initial,
+            max: t.maximum,
+        }
+    }
+}
+
+impl fmt::Display for TableType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "(table {}", self.min)?;
+        if let Some(max) = self.max {
+            write!(f, " {max}")?;
+        }
+        write!(f, " {})", self.element)
+    }
+}
+
+/// The type of a linear memory: size limits in 64 KiB pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MemoryType {
+    min: u64,
+    max: Option<u64>,
+    memory64: bool,
+    shared: bool,
+}
+
+impl MemoryType {
+    /// Creates a 32-bit memory type with limits in pages.
+    pub fn new(min: u32, max: Option<u32>) -> MemoryType {
+        MemoryType {
+            min: min.into(),
+            max: max.map(Into::into),
+            memory64: false,
+            shared: false,
+        }
+    }
+    /// The minimum size in pages.
+    pub fn minimum(&self) -> u64 {
+        self.min
+    }
+    /// The maximum size in pages, if any.
+    pub fn maximum(&self) -> Option<u64> {
+        self.max
+    }
+    /// Whether addresses are 64-bit.
+    pub fn is_64(&self) -> bool {
+        self.memory64
+    }
+    /// Whether the memory is shared between threads.
+    pub fn is_shared(&self) -> bool {
+        self.shared
+    }
+    pub(crate) fn from_wasmparser(t: &wasmparser::MemoryType) -> MemoryType {
+        MemoryType {
+            min: t.initial,
+            max: t.maximum,
+            memory64: t.memory64,
+            shared: t.shared,
+        }
+    }
+}
+
+impl fmt::Display for MemoryType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "(memory {}", self.min)?;
+        if let Some(max) = self.max {
+            write!(f, " {max}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// The type of anything a module imports or exports.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ExternType {
+    /// A function.
+    Func(FuncType),
+    /// A global.
+    Global(GlobalType),
+    /// A table.
+    Table(TableType),
+    /// A linear memory.
+    Memory(MemoryType),
+}
+
+impl fmt::Display for ExternType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExternType::Func(t) => t.fmt(f),
+            ExternType::Global(t) => t.fmt(f),
+            ExternType::Table(t) => t.fmt(f),
+            ExternType::Memory(t) => t.fmt(f),
+        }
+    }
+}
+
+/// One import of a module: where it comes from and what type it must have.
+#[derive(Debug, Clone)]
+pub struct ImportType<'m> {
+    pub(crate) module: &'m str,
+    pub(crate) name: &'m str,
+    pub(crate) ty: ExternType,
+}
+
+impl<'m> ImportType<'m> {
+    /// The module name of the import.
+    pub fn module(&self) -> &'m str {
+        self.module
+    }
+    /// The field name of the import.
+    pub fn name(&self) -> &'m str {
+        self.name
+    }
+    /// The type the import must have.
+    pub fn ty(&self) -> ExternType {
+        self.ty.clone()
+    }
+}
+
+/// One export of a module: its name and type.
+#[derive(Debug, Clone)]
+pub struct ExportType<'m> {
+    pub(crate) name: &'m str,
+    pub(crate) ty: ExternType,
+}
+
+impl<'m> ExportType<'m> {
+    /// The export's name.
+    pub fn name(&self) -> &'m str {
+        self.name
+    }
+    /// The type of the exported item.
+    pub fn ty(&self) -> ExternType {
+        self.ty.clone()
+    }
+}
