@@ -446,19 +446,18 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
             Op::MemoryInit { segment, dst, src } => {
                 let (len, _, _) = ext!();
                 let inst = &store.inner.instances[instance as usize];
+                let module = Arc::clone(&inst.module.inner);
                 let bytes: &[u8] = if inst.data_dropped[segment as usize] {
                     &[]
                 } else {
-                    &inst.module.inner.datas[segment as usize].bytes
+                    &module.datas[segment as usize].bytes
                 };
-                let data = store.inner.memories[inst.memories[0] as usize].mem.data();
+                let m = inst.memories[0];
+                let data = store.inner.memories[m as usize].mem.data_mut();
                 let (Some(d), Some(s)) = (range(r!(dst), r!(len), data.len()), range(r!(src), r!(len), bytes.len())) else {
                     trap!(Trap::MemoryOutOfBounds);
                 };
-                let bytes = inst.module.clone();
-                let m = inst.memories[0];
-                let src_bytes = if d.is_empty() { &[][..] } else { &bytes.inner.datas[segment as usize].bytes[s] };
-                store.inner.memories[m as usize].mem.data_mut()[d].copy_from_slice(src_bytes);
+                data[d].copy_from_slice(&bytes[s]);
             }
             Op::DataDrop { segment } => {
                 store.inner.instances[instance as usize].data_dropped[segment as usize] = true;
