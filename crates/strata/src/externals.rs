@@ -109,7 +109,10 @@ impl Memory {
     }
 
     fn entity<'a, T: 'a>(&self, store: &'a crate::Store<T>) -> &'a MemoryEntity {
-        assert_eq!(store.inner.id, self.store_id, "memory used with the wrong store");
+        assert_eq!(
+            store.inner.id, self.store_id,
+            "memory used with the wrong store"
+        );
         &store.inner.memories[self.index as usize]
     }
 
@@ -128,7 +131,10 @@ impl Memory {
     /// The memory's contents, writable.
     pub fn data_mut<'a, T: 'a>(&self, store: impl Into<StoreMut<'a, T>>) -> &'a mut [u8] {
         let store = store.into().0;
-        assert_eq!(store.inner.id, self.store_id, "memory used with the wrong store");
+        assert_eq!(
+            store.inner.id, self.store_id,
+            "memory used with the wrong store"
+        );
         store.inner.memories[self.index as usize].mem.data_mut()
     }
 
@@ -226,7 +232,11 @@ impl Table {
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
         let inner = &mut store.as_context_mut().inner;
         if init.ty() != ty.element() {
-            bail!("table initial value has type {}, expected {}", init.ty(), ty.element());
+            bail!(
+                "table initial value has type {}, expected {}",
+                init.ty(),
+                ty.element()
+            );
         }
         let raw = init.to_raw(inner)?;
         let len = usize::try_from(ty.minimum())?;
@@ -241,7 +251,10 @@ impl Table {
     }
 
     fn entity<'a, T: 'a>(&self, store: &'a crate::Store<T>) -> &'a TableEntity {
-        assert_eq!(store.inner.id, self.store_id, "table used with the wrong store");
+        assert_eq!(
+            store.inner.id, self.store_id,
+            "table used with the wrong store"
+        );
         &store.inner.tables[self.index as usize]
     }
 
@@ -309,7 +322,11 @@ impl Global {
     pub fn new(mut store: impl AsContextMut, ty: GlobalType, val: Val) -> Result<Global> {
         let inner = &mut store.as_context_mut().inner;
         if val.ty() != ty.content() {
-            bail!("global value has type {}, expected {}", val.ty(), ty.content());
+            bail!(
+                "global value has type {}, expected {}",
+                val.ty(),
+                ty.content()
+            );
         }
         let value = val.to_raw(inner)?;
         inner.globals.push(GlobalEntity { ty, value });
@@ -322,14 +339,20 @@ impl Global {
     /// The global's type.
     pub fn ty(&self, store: impl AsContext) -> GlobalType {
         let store = store.as_context();
-        assert_eq!(store.inner.id, self.store_id, "global used with the wrong store");
+        assert_eq!(
+            store.inner.id, self.store_id,
+            "global used with the wrong store"
+        );
         store.inner.globals[self.index as usize].ty
     }
 
     /// The current value.
     pub fn get(&self, store: impl AsContext) -> Val {
         let store = store.as_context();
-        assert_eq!(store.inner.id, self.store_id, "global used with the wrong store");
+        assert_eq!(
+            store.inner.id, self.store_id,
+            "global used with the wrong store"
+        );
         let g = &store.inner.globals[self.index as usize];
         Val::from_raw(g.value, g.ty.content(), &store.inner)
     }
@@ -343,7 +366,11 @@ impl Global {
             bail!("cannot set an immutable global");
         }
         if val.ty() != ty.content() {
-            bail!("value of type {} stored in a global of {}", val.ty(), ty.content());
+            bail!(
+                "value of type {} stored in a global of {}",
+                val.ty(),
+                ty.content()
+            );
         }
         let raw = val.to_raw(inner)?;
         inner.globals[self.index as usize].value = raw;

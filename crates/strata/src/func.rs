@@ -88,10 +88,7 @@ impl Func {
         let mut raw = vec![0u64; params.len().max(results.len())];
         for (i, (param, expected)) in params.iter().zip(ty.params()).enumerate() {
             if param.ty() != *expected {
-                bail!(
-                    "argument {i} has type {}, expected {expected}",
-                    param.ty()
-                );
+                bail!("argument {i} has type {}, expected {expected}", param.ty());
             }
             raw[i] = param.to_raw(&store.inner)?;
         }
@@ -191,7 +188,9 @@ impl<P, R> Clone for TypedFunc<P, R> {
 impl<P, R> Copy for TypedFunc<P, R> {}
 impl<P, R> std::fmt::Debug for TypedFunc<P, R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TypedFunc").field("func", &self.func).finish()
+        f.debug_struct("TypedFunc")
+            .field("func", &self.func)
+            .finish()
     }
 }
 

@@ -102,8 +102,7 @@ pub(crate) fn import_matches(actual: &ExternType, expected: &ExternType) -> bool
         (ExternType::Func(a), ExternType::Func(e)) => a == e,
         (ExternType::Global(a), ExternType::Global(e)) => a == e,
         (ExternType::Table(a), ExternType::Table(e)) => {
-            a.element() == e.element()
-                && limits(a.minimum(), a.maximum(), e.minimum(), e.maximum())
+            a.element() == e.element() && limits(a.minimum(), a.maximum(), e.minimum(), e.maximum())
         }
         (ExternType::Memory(a), ExternType::Memory(e)) => {
             a.is_64() == e.is_64()
@@ -141,7 +140,11 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
 
     for (import, item) in m.imports.iter().zip(imports) {
         if item.store_id() != store_id {
-            bail!("import `{}::{}` belongs to another store", import.module, import.name);
+            bail!(
+                "import `{}::{}` belongs to another store",
+                import.module,
+                import.name
+            );
         }
         let expected = m.entity_type(import.kind);
         let actual = item.ty(&*store);
@@ -178,7 +181,10 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
     for ty in &m.tables[m.num_imported_tables as usize..] {
         let len = usize::try_from(ty.minimum())?;
         if ty.minimum() > crate::runtime::table::MAX_TABLE_ELEMENTS {
-            bail!("table minimum of {} elements exceeds the limit", ty.minimum());
+            bail!(
+                "table minimum of {} elements exceeds the limit",
+                ty.minimum()
+            );
         }
         inner.tables.push(TableEntity {
             ty: *ty,
@@ -203,7 +209,9 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
     }
     for (name, index) in &m.exports {
         let item = match *index {
-            EntityIndex::Func(i) => Extern::Func(Func::from_index(store_id, inst.funcs[i as usize])),
+            EntityIndex::Func(i) => {
+                Extern::Func(Func::from_index(store_id, inst.funcs[i as usize]))
+            }
             EntityIndex::Table(i) => Extern::Table(Table {
                 store_id,
                 index: inst.tables[i as usize],

@@ -71,7 +71,12 @@ impl<T: 'static> Linker<T> {
     }
 
     /// Defines `module::name` as an item from a store.
-    pub fn define(&mut self, module: &str, name: &str, item: impl Into<Extern>) -> Result<&mut Self> {
+    pub fn define(
+        &mut self,
+        module: &str,
+        name: &str,
+        item: impl Into<Extern>,
+    ) -> Result<&mut Self> {
         self.insert(module, name, Definition::Extern(item.into()))?;
         Ok(self)
     }

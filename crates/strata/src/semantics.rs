@@ -182,7 +182,10 @@ mod tests {
 
     #[test]
     fn truncation_bounds() {
-        assert_eq!(trunc_checked(-2147483648.9f64, I32_MIN, I32_END), Ok(-2147483648.0));
+        assert_eq!(
+            trunc_checked(-2147483648.9f64, I32_MIN, I32_END),
+            Ok(-2147483648.0)
+        );
         assert_eq!(
             trunc_checked(2147483648.0f64, I32_MIN, I32_END),
             Err(Trap::IntegerOverflow)

@@ -91,13 +91,24 @@ impl FrameInfo {
 #[derive(Debug, Clone, Default)]
 pub struct WasmBacktrace {
     pub(crate) frames: Vec<FrameInfo>,
+    /// Frames beyond the recorded ones (deep recursion), not kept.
+    pub(crate) omitted: usize,
 }
 
 impl WasmBacktrace {
-    /// The frames, innermost first.
+    /// The recorded frames, innermost first.
     pub fn frames(&self) -> &[FrameInfo] {
         &self.frames
     }
+
+    /// How many outer frames were not recorded because the stack was deeper
+    /// than [`WasmBacktrace::MAX_FRAMES`].
+    pub fn omitted_frames(&self) -> usize {
+        self.omitted
+    }
+
+    /// The most frames a backtrace records.
+    pub const MAX_FRAMES: usize = 100;
 }
 
 impl fmt::Display for WasmBacktrace {
@@ -112,6 +123,9 @@ impl fmt::Display for WasmBacktrace {
                 Some(name) => writeln!(f, "{name}")?,
                 None => writeln!(f, "<wasm function {}>", frame.func_index)?,
             }
+        }
+        if self.omitted > 0 {
+            writeln!(f, "  ... {} more frames", self.omitted)?;
         }
         Ok(())
     }

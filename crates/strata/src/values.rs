@@ -151,10 +151,7 @@ pub struct ExternRef {
 
 impl ExternRef {
     /// Moves `value` into the store and returns a reference to it.
-    pub fn new<T: Any + Send + Sync>(
-        mut store: impl crate::AsContextMut,
-        value: T,
-    ) -> ExternRef {
+    pub fn new<T: Any + Send + Sync>(mut store: impl crate::AsContextMut, value: T) -> ExternRef {
         let inner = &mut store.as_context_mut().inner;
         inner.externrefs.push(Box::new(value));
         ExternRef {
@@ -171,6 +168,10 @@ impl ExternRef {
         if store.inner.id != self.store_id {
             return None;
         }
-        store.inner.externrefs.get(self.index as usize).map(|b| &**b)
+        store
+            .inner
+            .externrefs
+            .get(self.index as usize)
+            .map(|b| &**b)
     }
 }

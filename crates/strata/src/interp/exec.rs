@@ -191,10 +191,11 @@ impl MemCache {
 /// instruction table, then the hand-written arms given in braces.
 macro_rules! exec_match {
     (
-        ($op:expr, $r:ident, $w:ident, $mem:ident, $trap:ident) { $($arms:tt)* }
+        ($op:expr, $r:ident, $w:ident, $mem:ident, $trap:ident, $jump:ident) { $($arms:tt)* }
         unary { $($U:ident($UI:ty) -> $UO:ty = $uf:expr;)* }
         unary_trap { $($UT:ident($UTI:ty) -> $UTO:ty = $utf:expr;)* }
         binary { $($B:ident($BI:ty) -> $BO:ty = $bf:expr;)* }
+        compare { $($C:ident / $CB:ident($CI:ty) = $cf:expr;)* }
         binary_trap { $($BT:ident($BTI:ty) -> $BTO:ty = $btf:expr;)* }
         load { $($L:ident($LM:ty) -> $LO:ty;)* }
         store { $($S:ident($SI:ty) -> $SM:ty;)* }
@@ -214,6 +215,15 @@ macro_rules! exec_match {
             $( Op::$B { dst, lhs, rhs } => {
                 let v: $BO = ($bf)(<$BI>::from_raw($r!(lhs)), <$BI>::from_raw($r!(rhs)));
                 $w!(dst, v.to_raw());
+            } )*
+            $( Op::$C { dst, lhs, rhs } => {
+                let v = ($cf)(<$CI>::from_raw($r!(lhs)), <$CI>::from_raw($r!(rhs))) as i32;
+                $w!(dst, v.to_raw());
+            } )*
+            $( Op::$CB { lhs, rhs, target } => {
+                if ($cf)(<$CI>::from_raw($r!(lhs)), <$CI>::from_raw($r!(rhs))) {
+                    $jump!(target);
+                }
             } )*
             $( Op::$BT { dst, lhs, rhs } => {
                 let v: $BTO = match ($btf)(<$BTI>::from_raw($r!(lhs)), <$BTI>::from_raw($r!(rhs))) {
@@ -256,20 +266,38 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
     let mut mem = MemCache::load(&store.inner, instance);
     let max_frames = store.inner.engine.config().max_call_depth;
 
+    // Slot access is the hottest path: `sp` points at the current frame's
+    // first slot. The translator only emits slot indices below the
+    // function's `frame_size`, and a frame is only entered when
+    // `base + frame_size <= slots.len()` (checked in `call!` and `run`), so
+    // every access below is in bounds. `sp` is recomputed whenever `base`
+    // changes; `slots` is never resized while executing.
+    let mut sp: *mut u64 = slots[base..].as_mut_ptr();
+    // The current function's instructions; recomputed with `code`.
+    let mut ops: *const Op = code.ops.as_ptr();
     macro_rules! r {
-        ($s:expr) => {
-            slots[base + $s as usize]
-        };
+        ($s:expr) => {{
+            debug_assert!(base + ($s as usize) < slots.len());
+            // SAFETY: in bounds, see above.
+            unsafe { *sp.add($s as usize) }
+        }};
     }
     macro_rules! w {
         ($s:expr, $v:expr) => {{
             let v = $v;
-            slots[base + $s as usize] = v;
+            debug_assert!(base + ($s as usize) < slots.len());
+            // SAFETY: in bounds, see above.
+            unsafe { *sp.add($s as usize) = v };
         }};
     }
     macro_rules! trap {
         ($t:expr) => {
             return Err(ExecError::Trap($t))
+        };
+    }
+    macro_rules! jump {
+        ($t:expr) => {
+            pc = $t as usize
         };
     }
     macro_rules! ext {
@@ -286,8 +314,10 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
         () => {{
             let f = *frames.last().expect("a frame is active");
             code = unsafe { &*f.code };
+            ops = code.ops.as_ptr();
             pc = f.pc;
             base = f.base;
+            sp = slots[base..].as_mut_ptr();
             instance = f.instance;
             mem = MemCache::load(&store.inner, instance);
         }};
@@ -314,7 +344,8 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
                     let callee_ptr = Arc::as_ptr(callee);
                     let callee_instance = *callee_instance;
                     let callee: &CompiledFunc = callee;
-                    if args + callee.frame_size as usize > slots.len() || frames.len() >= max_frames {
+                    if args + callee.frame_size as usize > slots.len() || frames.len() >= max_frames
+                    {
                         trap!(Trap::StackOverflow);
                     }
                     enter(slots, callee, args);
@@ -345,6 +376,7 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
                         instance: Some(instance),
                     };
                     host(caller, buf).map_err(ExecError::Host)?;
+                    sp = slots[base..].as_mut_ptr();
                     mem = MemCache::load(&store.inner, instance);
                 }
             }
@@ -352,9 +384,13 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
     }
 
     loop {
-        let op = code.ops[pc];
+        debug_assert!(pc < code.ops.len() && std::ptr::eq(ops, code.ops.as_ptr()));
+        // SAFETY: every instruction sequence the translator emits ends in a
+        // return, branch, `br_table` or `unreachable`, and branch targets are
+        // instruction indices inside the function, so `pc` stays in bounds.
+        let op = unsafe { *ops.add(pc) };
         pc += 1;
-        numeric_ops!(exec_match (op, r, w, mem, trap) {
+        numeric_ops!(exec_match (op, r, w, mem, trap, jump) {
             Op::Ext { .. } => unreachable!("extension word executed"),
             Op::Unreachable => trap!(Trap::UnreachableCodeReached),
             Op::Copy { dst, src } => w!(dst, r!(src)),
@@ -374,7 +410,7 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
             }
             Op::Return => ret!(),
             Op::Return1 { src } => {
-                slots[base] = r!(src);
+                w!(0, r!(src));
                 ret!();
             }
             Op::ReturnMany { list, len } => {
@@ -571,7 +607,8 @@ pub(crate) fn table_init(
 }
 
 fn backtrace(store: &StoreInner, frames: &[Frame]) -> WasmBacktrace {
-    let frames = frames
+    let omitted = frames.len().saturating_sub(WasmBacktrace::MAX_FRAMES);
+    let frames = frames[omitted..]
         .iter()
         .rev()
         .filter_map(|frame| match &store.funcs.get(frame.func as usize)?.kind {
@@ -588,5 +625,5 @@ fn backtrace(store: &StoreInner, frames: &[Frame]) -> WasmBacktrace {
             FuncKind::Host(_) => None,
         })
         .collect();
-    WasmBacktrace { frames }
+    WasmBacktrace { frames, omitted }
 }

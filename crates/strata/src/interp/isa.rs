@@ -126,16 +126,6 @@ macro_rules! numeric_ops {
                 I32ShrU(u32) -> u32 = |a: u32, b: u32| a.wrapping_shr(b);
                 I32Rotl(i32) -> i32 = |a: i32, b: i32| a.rotate_left(b as u32 % 32);
                 I32Rotr(i32) -> i32 = |a: i32, b: i32| a.rotate_right(b as u32 % 32);
-                I32Eq(i32) -> i32 = |a: i32, b: i32| (a == b) as i32;
-                I32Ne(i32) -> i32 = |a: i32, b: i32| (a != b) as i32;
-                I32LtS(i32) -> i32 = |a: i32, b: i32| (a < b) as i32;
-                I32LtU(u32) -> i32 = |a: u32, b: u32| (a < b) as i32;
-                I32GtS(i32) -> i32 = |a: i32, b: i32| (a > b) as i32;
-                I32GtU(u32) -> i32 = |a: u32, b: u32| (a > b) as i32;
-                I32LeS(i32) -> i32 = |a: i32, b: i32| (a <= b) as i32;
-                I32LeU(u32) -> i32 = |a: u32, b: u32| (a <= b) as i32;
-                I32GeS(i32) -> i32 = |a: i32, b: i32| (a >= b) as i32;
-                I32GeU(u32) -> i32 = |a: u32, b: u32| (a >= b) as i32;
                 I64Add(i64) -> i64 = |a: i64, b: i64| a.wrapping_add(b);
                 I64Sub(i64) -> i64 = |a: i64, b: i64| a.wrapping_sub(b);
                 I64Mul(i64) -> i64 = |a: i64, b: i64| a.wrapping_mul(b);
@@ -147,16 +137,6 @@ macro_rules! numeric_ops {
                 I64ShrU(u64) -> u64 = |a: u64, b: u64| a.wrapping_shr(b as u32);
                 I64Rotl(i64) -> i64 = |a: i64, b: i64| a.rotate_left((b % 64) as u32);
                 I64Rotr(i64) -> i64 = |a: i64, b: i64| a.rotate_right((b % 64) as u32);
-                I64Eq(i64) -> i32 = |a: i64, b: i64| (a == b) as i32;
-                I64Ne(i64) -> i32 = |a: i64, b: i64| (a != b) as i32;
-                I64LtS(i64) -> i32 = |a: i64, b: i64| (a < b) as i32;
-                I64LtU(u64) -> i32 = |a: u64, b: u64| (a < b) as i32;
-                I64GtS(i64) -> i32 = |a: i64, b: i64| (a > b) as i32;
-                I64GtU(u64) -> i32 = |a: u64, b: u64| (a > b) as i32;
-                I64LeS(i64) -> i32 = |a: i64, b: i64| (a <= b) as i32;
-                I64LeU(u64) -> i32 = |a: u64, b: u64| (a <= b) as i32;
-                I64GeS(i64) -> i32 = |a: i64, b: i64| (a >= b) as i32;
-                I64GeU(u64) -> i32 = |a: u64, b: u64| (a >= b) as i32;
                 F32Add(f32) -> f32 = |a: f32, b: f32| a + b;
                 F32Sub(f32) -> f32 = |a: f32, b: f32| a - b;
                 F32Mul(f32) -> f32 = |a: f32, b: f32| a * b;
@@ -164,12 +144,6 @@ macro_rules! numeric_ops {
                 F32Min(f32) -> f32 = |a: f32, b: f32| crate::semantics::fmin(a, b);
                 F32Max(f32) -> f32 = |a: f32, b: f32| crate::semantics::fmax(a, b);
                 F32Copysign(f32) -> f32 = |a: f32, b: f32| a.copysign(b);
-                F32Eq(f32) -> i32 = |a: f32, b: f32| (a == b) as i32;
-                F32Ne(f32) -> i32 = |a: f32, b: f32| (a != b) as i32;
-                F32Lt(f32) -> i32 = |a: f32, b: f32| (a < b) as i32;
-                F32Gt(f32) -> i32 = |a: f32, b: f32| (a > b) as i32;
-                F32Le(f32) -> i32 = |a: f32, b: f32| (a <= b) as i32;
-                F32Ge(f32) -> i32 = |a: f32, b: f32| (a >= b) as i32;
                 F64Add(f64) -> f64 = |a: f64, b: f64| a + b;
                 F64Sub(f64) -> f64 = |a: f64, b: f64| a - b;
                 F64Mul(f64) -> f64 = |a: f64, b: f64| a * b;
@@ -177,12 +151,42 @@ macro_rules! numeric_ops {
                 F64Min(f64) -> f64 = |a: f64, b: f64| crate::semantics::fmin(a, b);
                 F64Max(f64) -> f64 = |a: f64, b: f64| crate::semantics::fmax(a, b);
                 F64Copysign(f64) -> f64 = |a: f64, b: f64| a.copysign(b);
-                F64Eq(f64) -> i32 = |a: f64, b: f64| (a == b) as i32;
-                F64Ne(f64) -> i32 = |a: f64, b: f64| (a != b) as i32;
-                F64Lt(f64) -> i32 = |a: f64, b: f64| (a < b) as i32;
-                F64Gt(f64) -> i32 = |a: f64, b: f64| (a > b) as i32;
-                F64Le(f64) -> i32 = |a: f64, b: f64| (a <= b) as i32;
-                F64Ge(f64) -> i32 = |a: f64, b: f64| (a >= b) as i32;
+            }
+            // Comparisons: also fused with a following `br_if` into the
+            // branch instruction named after the slash.
+            compare {
+                I32Eq / BrIfI32Eq(i32) = |a: i32, b: i32| a == b;
+                I32Ne / BrIfI32Ne(i32) = |a: i32, b: i32| a != b;
+                I32LtS / BrIfI32LtS(i32) = |a: i32, b: i32| a < b;
+                I32LtU / BrIfI32LtU(u32) = |a: u32, b: u32| a < b;
+                I32GtS / BrIfI32GtS(i32) = |a: i32, b: i32| a > b;
+                I32GtU / BrIfI32GtU(u32) = |a: u32, b: u32| a > b;
+                I32LeS / BrIfI32LeS(i32) = |a: i32, b: i32| a <= b;
+                I32LeU / BrIfI32LeU(u32) = |a: u32, b: u32| a <= b;
+                I32GeS / BrIfI32GeS(i32) = |a: i32, b: i32| a >= b;
+                I32GeU / BrIfI32GeU(u32) = |a: u32, b: u32| a >= b;
+                I64Eq / BrIfI64Eq(i64) = |a: i64, b: i64| a == b;
+                I64Ne / BrIfI64Ne(i64) = |a: i64, b: i64| a != b;
+                I64LtS / BrIfI64LtS(i64) = |a: i64, b: i64| a < b;
+                I64LtU / BrIfI64LtU(u64) = |a: u64, b: u64| a < b;
+                I64GtS / BrIfI64GtS(i64) = |a: i64, b: i64| a > b;
+                I64GtU / BrIfI64GtU(u64) = |a: u64, b: u64| a > b;
+                I64LeS / BrIfI64LeS(i64) = |a: i64, b: i64| a <= b;
+                I64LeU / BrIfI64LeU(u64) = |a: u64, b: u64| a <= b;
+                I64GeS / BrIfI64GeS(i64) = |a: i64, b: i64| a >= b;
+                I64GeU / BrIfI64GeU(u64) = |a: u64, b: u64| a >= b;
+                F32Eq / BrIfF32Eq(f32) = |a: f32, b: f32| a == b;
+                F32Ne / BrIfF32Ne(f32) = |a: f32, b: f32| a != b;
+                F32Lt / BrIfF32Lt(f32) = |a: f32, b: f32| a < b;
+                F32Gt / BrIfF32Gt(f32) = |a: f32, b: f32| a > b;
+                F32Le / BrIfF32Le(f32) = |a: f32, b: f32| a <= b;
+                F32Ge / BrIfF32Ge(f32) = |a: f32, b: f32| a >= b;
+                F64Eq / BrIfF64Eq(f64) = |a: f64, b: f64| a == b;
+                F64Ne / BrIfF64Ne(f64) = |a: f64, b: f64| a != b;
+                F64Lt / BrIfF64Lt(f64) = |a: f64, b: f64| a < b;
+                F64Gt / BrIfF64Gt(f64) = |a: f64, b: f64| a > b;
+                F64Le / BrIfF64Le(f64) = |a: f64, b: f64| a <= b;
+                F64Ge / BrIfF64Ge(f64) = |a: f64, b: f64| a >= b;
             }
             binary_trap {
                 I32DivS(i32) -> i32 = crate::semantics::div_s::<i32>;
@@ -233,6 +237,7 @@ macro_rules! define_op {
         unary { $($U:ident($UI:ty) -> $UO:ty = $uf:expr;)* }
         unary_trap { $($UT:ident($UTI:ty) -> $UTO:ty = $utf:expr;)* }
         binary { $($B:ident($BI:ty) -> $BO:ty = $bf:expr;)* }
+        compare { $($C:ident / $CB:ident($CI:ty) = $cf:expr;)* }
         binary_trap { $($BT:ident($BTI:ty) -> $BTO:ty = $btf:expr;)* }
         load { $($L:ident($LM:ty) -> $LO:ty;)* }
         store { $($S:ident($SI:ty) -> $SM:ty;)* }
@@ -244,6 +249,9 @@ macro_rules! define_op {
             $( $U { dst: Slot, src: Slot }, )*
             $( $UT { dst: Slot, src: Slot }, )*
             $( $B { dst: Slot, lhs: Slot, rhs: Slot }, )*
+            $( $C { dst: Slot, lhs: Slot, rhs: Slot }, )*
+            /// Jump to `target` when the comparison holds.
+            $( $CB { lhs: Slot, rhs: Slot, target: u32 }, )*
             $( $BT { dst: Slot, lhs: Slot, rhs: Slot }, )*
             $( $L { dst: Slot, addr: Slot, offset: u32 }, )*
             $( $S { addr: Slot, value: Slot, offset: u32 }, )*
@@ -315,6 +323,7 @@ macro_rules! define_op {
                 use wasmparser::Operator as W;
                 Some(match op {
                     $( W::$B => |dst, lhs, rhs| Op::$B { dst, lhs, rhs }, )*
+                    $( W::$C => |dst, lhs, rhs| Op::$C { dst, lhs, rhs }, )*
                     $( W::$BT => |dst, lhs, rhs| Op::$BT { dst, lhs, rhs }, )*
                     _ => return None,
                 })
@@ -345,6 +354,7 @@ macro_rules! define_op {
                     $( Op::$U { dst, .. } )|*
                     $( | Op::$UT { dst, .. } )*
                     $( | Op::$B { dst, .. } )*
+                    $( | Op::$C { dst, .. } )*
                     $( | Op::$BT { dst, .. } )*
                     $( | Op::$L { dst, .. } )*
                     | Op::Copy { dst, .. }
@@ -358,12 +368,35 @@ macro_rules! define_op {
             }
         }
 
+        impl Op {
+            /// The fused compare-and-branch form of a comparison: its result
+            /// slot and the branch instruction that replaces it.
+            pub(crate) fn compare_branch(&self, target: u32) -> Option<(Slot, Op)> {
+                match *self {
+                    $( Op::$C { dst, lhs, rhs } => Some((dst, Op::$CB { lhs, rhs, target })), )*
+                    _ => None,
+                }
+            }
+
+            /// The branch target of a branch instruction.
+            pub(crate) fn branch_target_mut(&mut self) -> Option<&mut u32> {
+                match self {
+                    Op::Br { target }
+                    | Op::BrIfNez { target, .. }
+                    | Op::BrIfEqz { target, .. }
+                    $( | Op::$CB { target, .. } )* => Some(target),
+                    _ => None,
+                }
+            }
+        }
+
         /// The binary semantics of a wasm operator on raw slots, for constant
         /// expressions (extended-const).
         pub(crate) fn const_binary(op: &wasmparser::Operator<'_>) -> Option<fn(u64, u64) -> Result<u64, Trap>> {
             use wasmparser::Operator as W;
             Some(match op {
                 $( W::$B => |a, b| Ok((($bf)(<$BI>::from_raw(a), <$BI>::from_raw(b)) as $BO).to_raw()), )*
+                $( W::$C => |a, b| Ok((($cf)(<$CI>::from_raw(a), <$CI>::from_raw(b)) as i32).to_raw()), )*
                 _ => return None,
             })
         }

@@ -141,6 +141,12 @@ pub(crate) fn translate(
     if frame_size > (u32::MAX / 2) as usize {
         bail!("function frame is too large");
     }
+    if std::env::var_os("STRATA_DUMP").is_some() {
+        eprintln!("func {func_index}: temps at {}", t.temps);
+        for (i, op) in t.ops.iter().enumerate() {
+            eprintln!("  {i:4}: {op:?}");
+        }
+    }
     Ok(CompiledFunc {
         ops: t.ops.into(),
         num_params: ty.params().len() as u32,
@@ -263,11 +269,35 @@ impl Translator<'_> {
     }
 
     fn patch(&mut self, at: usize, target: u32) {
-        match &mut self.ops[at] {
-            Op::Br { target: t } | Op::BrIfNez { target: t, .. } | Op::BrIfEqz { target: t, .. } => {
-                *t = target
+        let op = &mut self.ops[at];
+        match op.branch_target_mut() {
+            Some(t) => *t = target,
+            None => unreachable!("patching a non-branch {op:?}"),
+        }
+    }
+
+    /// Emits a conditional jump to `label` taken when `cond != 0`, fusing
+    /// it with the comparison that just produced `cond` when possible.
+    fn emit_branch_if(&mut self, cond: Slot, label: usize) {
+        let target = if self.ctrl[label].kind == CtrlKind::Loop {
+            self.ctrl[label].loop_pc
+        } else {
+            0
+        };
+        let fused = self.last_producer.and_then(|at| {
+            let (dst, op) = self.ops[at].compare_branch(target)?;
+            (dst == cond && cond >= self.temps).then_some((at, op))
+        });
+        let at = match fused {
+            Some((at, op)) => {
+                self.ops[at] = op;
+                self.last_producer = None;
+                at
             }
-            other => unreachable!("patching a non-branch {other:?}"),
+            None => self.emit(Op::BrIfNez { cond, target }),
+        };
+        if self.ctrl[label].kind != CtrlKind::Loop {
+            self.ctrl[label].pending.push(at);
         }
     }
 
@@ -466,12 +496,8 @@ impl Translator<'_> {
                     self.emit_branch(label);
                     let pc = self.pc();
                     self.patch(skip, pc);
-                } else if self.ctrl[label].kind == CtrlKind::Loop {
-                    let target = self.ctrl[label].loop_pc;
-                    self.emit(Op::BrIfNez { cond, target });
                 } else {
-                    let at = self.emit(Op::BrIfNez { cond, target: 0 });
-                    self.ctrl[label].pending.push(at);
+                    self.emit_branch_if(cond, label);
                 }
             }
             Operator::BrTable { targets } => {
@@ -532,7 +558,11 @@ impl Translator<'_> {
                     table: table_index,
                     index,
                 });
-                self.emit(Op::Ext { a: base, b: 0, c: 0 });
+                self.emit(Op::Ext {
+                    a: base,
+                    b: 0,
+                    c: 0,
+                });
                 for _ in 0..r {
                     self.push_temp();
                 }
@@ -635,7 +665,11 @@ impl Translator<'_> {
                 let init = self.pop();
                 let dst = self.push_temp();
                 self.emit(Op::TableGrow { dst, table, delta });
-                self.emit(Op::Ext { a: init, b: 0, c: 0 });
+                self.emit(Op::Ext {
+                    a: init,
+                    b: 0,
+                    c: 0,
+                });
             }
             Operator::TableFill { table } => {
                 let len = self.pop();
@@ -735,7 +769,10 @@ impl Translator<'_> {
             }
         }
         if value != local {
-            self.emit(Op::Copy { dst: local, src: value });
+            self.emit(Op::Copy {
+                dst: local,
+                src: value,
+            });
         }
     }
 }
