@@ -132,7 +132,13 @@ fn enter(slots: &mut [u64], code: &CompiledFunc, base: usize) {
     let locals = base + code.num_params as usize..base + code.num_locals as usize;
     slots[locals].fill(0);
     let consts = base + code.num_locals as usize;
-    slots[consts..consts + code.consts.len()].copy_from_slice(&code.consts);
+    // Functions have few constants; a plain loop beats a `memcpy` call.
+    for (slot, c) in slots[consts..consts + code.consts.len()]
+        .iter_mut()
+        .zip(code.consts.iter())
+    {
+        *slot = *c;
+    }
 }
 
 /// The current instance's default memory, cached across instructions. The
@@ -318,8 +324,13 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
             pc = f.pc;
             base = f.base;
             sp = slots[base..].as_mut_ptr();
-            instance = f.instance;
-            mem = MemCache::load(&store.inner, instance);
+            // `mem` always reflects the current instance's memory (every
+            // grow path reloads it), so only a change of instance needs a
+            // reload.
+            if f.instance != instance {
+                instance = f.instance;
+                mem = MemCache::load(&store.inner, instance);
+            }
         }};
     }
     macro_rules! ret {
