@@ -76,6 +76,16 @@ pub(crate) fn fmax<F: Float>(a: F, b: F) -> F {
     }
 }
 
+/// `fNN.ceil/floor/trunc/nearest`: a NaN operand gives a quiet NaN. (The
+/// library rounding functions return a signalling NaN unchanged.)
+pub(crate) fn round<F: Float>(x: F, f: impl Fn(F) -> F) -> F {
+    if x.is_nan() {
+        x.add(x)
+    } else {
+        f(x)
+    }
+}
+
 /// Checked float-to-int truncation: NaN is an invalid conversion, a value
 /// whose truncation falls outside `[min, max_exclusive)` overflows. Every
 /// float fits in an `f64` exactly, so one implementation serves all eight

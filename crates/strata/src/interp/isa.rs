@@ -63,17 +63,17 @@ macro_rules! numeric_ops {
                 I64Popcnt(i64) -> i64 = |x: i64| x.count_ones() as i64;
                 F32Abs(f32) -> f32 = |x: f32| x.abs();
                 F32Neg(f32) -> f32 = |x: f32| -x;
-                F32Ceil(f32) -> f32 = |x: f32| x.ceil();
-                F32Floor(f32) -> f32 = |x: f32| x.floor();
-                F32Trunc(f32) -> f32 = |x: f32| x.trunc();
-                F32Nearest(f32) -> f32 = |x: f32| x.round_ties_even();
+                F32Ceil(f32) -> f32 = |x: f32| crate::semantics::round(x, f32::ceil);
+                F32Floor(f32) -> f32 = |x: f32| crate::semantics::round(x, f32::floor);
+                F32Trunc(f32) -> f32 = |x: f32| crate::semantics::round(x, f32::trunc);
+                F32Nearest(f32) -> f32 = |x: f32| crate::semantics::round(x, f32::round_ties_even);
                 F32Sqrt(f32) -> f32 = |x: f32| x.sqrt();
                 F64Abs(f64) -> f64 = |x: f64| x.abs();
                 F64Neg(f64) -> f64 = |x: f64| -x;
-                F64Ceil(f64) -> f64 = |x: f64| x.ceil();
-                F64Floor(f64) -> f64 = |x: f64| x.floor();
-                F64Trunc(f64) -> f64 = |x: f64| x.trunc();
-                F64Nearest(f64) -> f64 = |x: f64| x.round_ties_even();
+                F64Ceil(f64) -> f64 = |x: f64| crate::semantics::round(x, f64::ceil);
+                F64Floor(f64) -> f64 = |x: f64| crate::semantics::round(x, f64::floor);
+                F64Trunc(f64) -> f64 = |x: f64| crate::semantics::round(x, f64::trunc);
+                F64Nearest(f64) -> f64 = |x: f64| crate::semantics::round(x, f64::round_ties_even);
                 F64Sqrt(f64) -> f64 = |x: f64| x.sqrt();
                 I32WrapI64(i64) -> i32 = |x: i64| x as i32;
                 I64ExtendI32S(i32) -> i64 = |x: i32| x as i64;
@@ -93,6 +93,12 @@ macro_rules! numeric_ops {
                 F64ConvertI32U(u32) -> f64 = |x: u32| x as f64;
                 F64ConvertI64S(i64) -> f64 = |x: i64| x as f64;
                 F64ConvertI64U(u64) -> f64 = |x: u64| x as f64;
+                // Slots hold floats as bits and integers zero-extended, so
+                // reinterpretation does not change the slot.
+                I32ReinterpretF32(u64) -> u64 = |x: u64| x;
+                I64ReinterpretF64(u64) -> u64 = |x: u64| x;
+                F32ReinterpretI32(u64) -> u64 = |x: u64| x;
+                F64ReinterpretI64(u64) -> u64 = |x: u64| x;
                 // Rust's float-to-int `as` saturates and maps NaN to 0,
                 // which is exactly `trunc_sat`.
                 I32TruncSatF32S(f32) -> i32 = |x: f32| x as i32;
