@@ -141,6 +141,7 @@ pub(crate) fn translate(
     if frame_size > (u32::MAX / 2) as usize {
         bail!("function frame is too large");
     }
+    t.thread_jumps_to_returns();
     if std::env::var_os("STRATA_DUMP").is_some() {
         eprintln!("func {func_index}: temps at {}", t.temps);
         for (i, op) in t.ops.iter().enumerate() {
@@ -166,6 +167,20 @@ impl Translator<'_> {
             BlockType::FuncType(i) => {
                 let ty = &self.module.types[i as usize];
                 (ty.params().len(), ty.results().len())
+            }
+        }
+    }
+
+    /// Replaces each jump to a return instruction with the return itself,
+    /// so `if ... else ... end` at the end of a function returns directly.
+    fn thread_jumps_to_returns(&mut self) {
+        for i in 0..self.ops.len() {
+            if let Op::Br { target } = self.ops[i] {
+                if let Some(&dest) = self.ops.get(target as usize) {
+                    if matches!(dest, Op::Return | Op::Return1 { .. } | Op::ReturnMany { .. }) {
+                        self.ops[i] = dest;
+                    }
+                }
             }
         }
     }
