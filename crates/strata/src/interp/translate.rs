@@ -177,7 +177,10 @@ impl Translator<'_> {
         for i in 0..self.ops.len() {
             if let Op::Br { target } = self.ops[i] {
                 if let Some(&dest) = self.ops.get(target as usize) {
-                    if matches!(dest, Op::Return | Op::Return1 { .. } | Op::ReturnMany { .. }) {
+                    if matches!(
+                        dest,
+                        Op::Return | Op::Return1 { .. } | Op::ReturnMany { .. }
+                    ) {
                         self.ops[i] = dest;
                     }
                 }
