@@ -1,0 +1,42 @@
+//! `strata wast`: runs spec test scripts.
+
+use anyhow::{Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Options of `strata wast`.
+#[derive(Args)]
+pub struct WastArgs {
+    /// Execution tier.
+    #[arg(long, value_name = "TIER", default_value = "interp")]
+    tier: String,
+    /// The scripts to run.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+/// Runs every script, prints each failure as `FILE:LINE: message`, and ends
+/// with `N passed, N failed`.
+pub fn run(args: WastArgs) -> Result<ExitCode> {
+    let tier: strata::Tier = args.tier.parse().map_err(anyhow::Error::msg)?;
+    let mut config = strata::Config::new();
+    config.tier(tier);
+    let (mut passed, mut failed) = (0, 0);
+    for path in &args.files {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("failed to read `{}`", path.display()))?;
+        let report = strata_wast::run_wast(&path.display().to_string(), &text, &config);
+        for failure in &report.failures {
+            println!("{failure}");
+        }
+        passed += report.passed;
+        failed += report.failed;
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

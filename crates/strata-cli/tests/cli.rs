@@ -1,0 +1,144 @@
+//! Runs the real `strata` binary and checks its output and exit status.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn strata(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"))
+        .output()
+        .expect("the strata binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn invoke_prints_results_one_per_line() {
+    let fib = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/fib.wat");
+    let o = strata(&["run", "--invoke", "fib", fib.to_str().unwrap(), "20"]);
+    assert_eq!(stdout(&o), "6765\n", "stderr: {}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0));
+
+    let o = strata(&["run", "--invoke", "values", "start.wat"]);
+    assert_eq!(stdout(&o), "-1\n1234567890123\n1.5\n-0.25\n");
+}
+
+#[test]
+fn shorthand_runs_the_module() {
+    let o = strata(&["--invoke", "div", "trap.wat", "7", "2"]);
+    assert_eq!(stdout(&o), "3\n");
+    assert_eq!(o.status.code(), Some(0));
+    // Without --invoke the `_start` export runs.
+    let o = strata(&["start.wat"]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+}
+
+#[test]
+fn arguments_after_the_module_belong_to_it() {
+    // `--invoke` after the module is a guest argument, not an option, so the
+    // module runs its `_start` and the extra arguments are ignored.
+    let o = strata(&["start.wat", "--invoke", "values"]);
+    assert_eq!(stdout(&o), "");
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn trap_exits_134_with_message_and_backtrace() {
+    let o = strata(&["run", "--invoke", "outer", "trap.wat"]);
+    assert_eq!(o.status.code(), Some(134));
+    let err = stderr(&o);
+    assert!(err.starts_with("error: wasm trap: unreachable\n"), "{err}");
+    let inner = err.find("inner").expect("backtrace names inner");
+    let outer = err.find("outer").expect("backtrace names outer");
+    assert!(inner < outer, "innermost frame first: {err}");
+
+    let o = strata(&["run", "--invoke", "div", "trap.wat", "1", "0"]);
+    assert_eq!(o.status.code(), Some(134));
+    assert!(stderr(&o).contains("wasm trap: integer divide by zero"));
+}
+
+#[test]
+fn missing_file_is_a_clear_error() {
+    let o = strata(&["run", "does-not-exist.wasm"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("failed to read `does-not-exist.wasm`"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn invalid_module_names_the_file() {
+    let o = strata(&["run", "invalid.wasm"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("invalid.wasm"), "{err}");
+    assert!(err.contains("offset"), "{err}");
+}
+
+#[test]
+fn missing_imports_are_all_listed_with_types() {
+    let o = strata(&["run", "imports.wat"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("`env::log`") && err.contains("(func (param i32))"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`env::counter`") && err.contains("(global (mut i64))"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_export_lists_the_exports() {
+    let o = strata(&["run", "--invoke", "nope", "trap.wat"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("failed to find export `nope`"), "{err}");
+    assert!(err.contains("outer: (func (result i32))"), "{err}");
+}
+
+#[test]
+fn bad_arguments_are_rejected() {
+    let o = strata(&["run", "--invoke", "div", "trap.wat", "1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("expects 2 arguments"));
+    let o = strata(&["run", "--invoke", "div", "trap.wat", "one", "2"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("cannot parse `one` as i32"));
+}
+
+#[test]
+fn unavailable_tier_is_an_error() {
+    let o = strata(&["run", "--tier", "jit", "start.wat"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("jit"));
+}
+
+#[test]
+fn wast_reports_totals_and_exit_status() {
+    let o = strata(&["wast", "pass.wast"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).ends_with("4 passed, 0 failed\n"),
+        "{}",
+        stdout(&o)
+    );
+
+    let o = strata(&["wast", "--tier", "interp", "fail.wast", "pass.wast"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("fail.wast:2:"), "{out}");
+    assert!(out.ends_with("6 passed, 1 failed\n"), "{out}");
+}
