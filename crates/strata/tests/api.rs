@@ -1,0 +1,387 @@
+//! Tests of the embedding API: host functions, typed calls, memory access
+//! through `Caller`, traps, linking errors, and bad input.
+
+use anyhow::{anyhow, Result};
+use strata::*;
+
+fn engine() -> Engine {
+    Engine::default()
+}
+
+#[test]
+fn linker_host_function_called_from_wasm() -> Result<()> {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "host" "add3" (func $add3 (param i32 i32 i32) (result i32)))
+            (func (export "run") (result i32)
+              (call $add3 (i32.const 1) (i32.const 20) (i32.const 300))))"#,
+    )?;
+    let mut store = Store::new(&engine, Vec::new());
+    let mut linker = Linker::new(&engine);
+    linker.func_wrap(
+        "host",
+        "add3",
+        |mut caller: Caller<'_, Vec<(i32, i32, i32)>>, a: i32, b: i32, c: i32| {
+            caller.data_mut().push((a, b, c));
+            a + b + c
+        },
+    )?;
+    let instance = linker.instantiate(&mut store, &module)?;
+    let run = instance.get_typed_func::<(), i32>(&mut store, "run")?;
+    assert_eq!(run.call(&mut store, ())?, 321);
+    assert_eq!(store.data(), &[(1, 20, 300)]);
+    Ok(())
+}
+
+#[test]
+fn func_wrap_as_positional_import() -> Result<()> {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "" "twice" (func $twice (param i64) (result i64)))
+            (func (export "run") (param i64) (result i64) (call $twice (local.get 0))))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    let twice = Func::wrap(&mut store, |x: i64| x * 2);
+    let instance = Instance::new(&mut store, &module, &[twice.into()])?;
+    let run = instance.get_typed_func::<i64, i64>(&mut store, "run")?;
+    assert_eq!(run.call(&mut store, 21)?, 42);
+    Ok(())
+}
+
+#[test]
+fn typed_export_and_mismatched_signature() -> Result<()> {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module (func (export "sub") (param i32 i32) (result i32)
+            (i32.sub (local.get 0) (local.get 1))))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[])?;
+    let sub = instance.get_typed_func::<(i32, i32), i32>(&mut store, "sub")?;
+    assert_eq!(sub.call(&mut store, (10, 3))?, 7);
+    let err = instance
+        .get_typed_func::<(i64, i32), i32>(&mut store, "sub")
+        .unwrap_err();
+    assert!(err.to_string().contains("type mismatch"), "{err}");
+    assert!(instance
+        .get_typed_func::<(), ()>(&mut store, "nope")
+        .is_err());
+    Ok(())
+}
+
+#[test]
+fn caller_reads_and_writes_memory() -> Result<()> {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "host" "upper" (func $upper (param i32 i32)))
+            (memory (export "memory") 1)
+            (data (i32.const 16) "hello")
+            (func (export "run") (call $upper (i32.const 16) (i32.const 5))))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    linker.func_wrap(
+        "host",
+        "upper",
+        |mut caller: Caller<'_, ()>, ptr: i32, len: i32| {
+            let memory = caller
+                .get_export("memory")
+                .and_then(Extern::into_memory)
+                .ok_or_else(|| anyhow!("no memory"))?;
+            let mut buf = vec![0; len as usize];
+            memory.read(&caller, ptr as usize, &mut buf)?;
+            buf.make_ascii_uppercase();
+            memory.write(&mut caller, ptr as usize, &buf)?;
+            memory.data_mut(&mut caller)[0] = b'!';
+            Ok(())
+        },
+    )?;
+    let instance = linker.instantiate(&mut store, &module)?;
+    instance
+        .get_typed_func::<(), ()>(&mut store, "run")?
+        .call(&mut store, ())?;
+    let memory = instance.get_memory(&store, "memory").unwrap();
+    assert_eq!(&memory.data(&store)[16..21], b"HELLO");
+    assert_eq!(memory.data(&store)[0], b'!');
+    assert_eq!(memory.size(&store), 1);
+    Ok(())
+}
+
+fn trap_of(wat: &str, export: &str) -> anyhow::Error {
+    let engine = engine();
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let f = instance.get_func(&store, export).unwrap();
+    f.call(&mut store, &[], &mut []).unwrap_err()
+}
+
+#[test]
+fn traps_have_kind_message_and_backtrace() {
+    let err = trap_of(
+        r#"(module
+            (func $deep (unreachable))
+            (func $run (export "run") (call $deep)))"#,
+        "run",
+    );
+    assert_eq!(
+        err.downcast_ref::<Trap>(),
+        Some(&Trap::UnreachableCodeReached)
+    );
+    assert_eq!(Trap::UnreachableCodeReached.message(), "unreachable");
+    let bt = err.downcast_ref::<WasmBacktrace>().expect("a backtrace");
+    let names: Vec<_> = bt.frames().iter().map(|f| f.func_name()).collect();
+    assert_eq!(names, [Some("deep"), Some("run")]);
+
+    let err = trap_of(
+        r#"(module (func (export "run") (drop (i32.div_u (i32.const 1) (i32.const 0)))))"#,
+        "run",
+    );
+    assert_eq!(
+        err.downcast_ref::<Trap>(),
+        Some(&Trap::IntegerDivisionByZero)
+    );
+    assert_eq!(err.root_cause().to_string(), "integer divide by zero");
+
+    let err = trap_of(
+        r#"(module (memory 1) (func (export "run") (drop (i32.load (i32.const 65533)))))"#,
+        "run",
+    );
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds));
+
+    let err = trap_of(r#"(module (func $f (export "run") (call $f)))"#, "run");
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::StackOverflow));
+    assert_eq!(Trap::StackOverflow.message(), "call stack exhausted");
+}
+
+#[test]
+fn deep_recursion_is_bounded_by_the_configured_stack() -> Result<()> {
+    // The same recursion depth fits a large stack and traps on a small one.
+    let wat = r#"(module (func $r (export "r") (param i32) (result i32)
+        (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+          (else (i32.add (i32.const 1) (call $r (i32.sub (local.get 0) (i32.const 1))))))))"#;
+    for (stack, ok) in [(8 << 20, true), (64 << 10, false)] {
+        let mut config = Config::new();
+        config.max_wasm_stack(stack);
+        let engine = Engine::new(&config)?;
+        let module = Module::new(&engine, wat)?;
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[])?;
+        let r = instance.get_typed_func::<i32, i32>(&mut store, "r")?;
+        match r.call(&mut store, 20_000) {
+            Ok(v) => assert!(ok && v == 20_000),
+            Err(e) => assert!(!ok && e.downcast_ref::<Trap>() == Some(&Trap::StackOverflow)),
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn missing_imports_are_reported_with_module_name_and_type() -> Result<()> {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "env" "f" (func (param i32) (result i64)))
+            (import "env" "mem" (memory 1))
+            (import "other" "g" (global (mut f32))))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    let mem = Memory::new(&mut store, MemoryType::new(1, None))?;
+    linker.define("env", "mem", mem)?;
+    let err = linker
+        .instantiate(&mut store, &module)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`env::f`") && err.contains("(func (param i32) (result i64))"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`other::g`") && err.contains("(global (mut f32))"),
+        "{err}"
+    );
+    assert!(!err.contains("env::mem"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn mistyped_import_is_rejected() -> Result<()> {
+    let engine = engine();
+    let module = Module::new(&engine, r#"(module (import "env" "f" (func (param i32))))"#)?;
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    linker.func_wrap("env", "f", |_: i64| {})?;
+    let err = linker
+        .instantiate(&mut store, &module)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("incompatible import type for `env::f`"),
+        "{err}"
+    );
+    Ok(())
+}
+
+#[derive(Debug, PartialEq)]
+struct MyError(u32);
+impl std::fmt::Display for MyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "my error {}", self.0)
+    }
+}
+impl std::error::Error for MyError {}
+
+#[test]
+fn host_errors_pass_through_unchanged() -> Result<()> {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module (import "" "fail" (func $fail)) (func (export "run") (call $fail)))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    linker.func_wrap("", "fail", || -> Result<()> { Err(MyError(7).into()) })?;
+    let instance = linker.instantiate(&mut store, &module)?;
+    let err = instance
+        .get_typed_func::<(), ()>(&mut store, "run")?
+        .call(&mut store, ())
+        .unwrap_err();
+    assert_eq!(err.downcast_ref::<MyError>(), Some(&MyError(7)));
+    assert!(err.downcast_ref::<Trap>().is_none());
+    Ok(())
+}
+
+#[test]
+fn globals_tables_and_memory_growth() -> Result<()> {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (global (export "counter") (mut i32) (i32.const 5))
+            (global (export "fixed") i64 (i64.const 9))
+            (table (export "table") 2 4 funcref)
+            (memory (export "memory") 1 2)
+            (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+            (func (export "bump") (global.set 0 (i32.add (global.get 0) (i32.const 1)))))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[])?;
+
+    let counter = instance.get_global(&store, "counter").unwrap();
+    counter.set(&mut store, Val::I32(41))?;
+    instance
+        .get_typed_func::<(), ()>(&mut store, "bump")?
+        .call(&mut store, ())?;
+    assert_eq!(counter.get(&store).i32(), Some(42));
+    let fixed = instance.get_global(&store, "fixed").unwrap();
+    assert!(fixed.set(&mut store, Val::I64(1)).is_err());
+    assert!(counter.set(&mut store, Val::I64(1)).is_err());
+
+    let table = instance.get_table(&store, "table").unwrap();
+    let grow = instance.get_func(&store, "grow").unwrap();
+    table.set(&mut store, 1, Val::FuncRef(Some(grow)))?;
+    assert!(matches!(table.get(&store, 1), Some(Val::FuncRef(Some(f))) if f == grow));
+    assert_eq!(table.grow(&mut store, 2, Val::FuncRef(None))?, 2);
+    assert!(table.grow(&mut store, 1, Val::FuncRef(None)).is_err());
+    assert!(table.get(&store, 4).is_none());
+
+    let grow = instance.get_typed_func::<i32, i32>(&mut store, "grow")?;
+    assert_eq!(grow.call(&mut store, 1)?, 1);
+    assert_eq!(grow.call(&mut store, 1)?, -1, "beyond the maximum");
+    let memory = instance.get_memory(&store, "memory").unwrap();
+    assert_eq!(memory.data_size(&store), 2 * 65536);
+    assert!(memory.grow(&mut store, 1).is_err());
+    Ok(())
+}
+
+#[test]
+fn dynamic_host_function_and_call_type_checks() -> Result<()> {
+    let engine = engine();
+    let mut store = Store::new(&engine, ());
+    let ty = FuncType::new([ValType::F64, ValType::I32], [ValType::F64]);
+    let f = Func::new(&mut store, ty, |_, args, results| {
+        let (x, n) = (args[0].f64().unwrap(), args[1].i32().unwrap());
+        results[0] = Val::from(x * f64::from(n));
+        Ok(())
+    });
+    let mut out = [Val::F64(0)];
+    f.call(&mut store, &[Val::from(1.5), Val::I32(4)], &mut out)?;
+    assert_eq!(out[0].f64(), Some(6.0));
+    assert!(f
+        .call(&mut store, &[Val::I32(1), Val::I32(4)], &mut out)
+        .is_err());
+    assert!(f.call(&mut store, &[Val::from(1.5)], &mut out).is_err());
+    Ok(())
+}
+
+#[test]
+fn failed_data_segment_keeps_earlier_effects() -> Result<()> {
+    let engine = engine();
+    let mut store = Store::new(&engine, ());
+    let memory = Memory::new(&mut store, MemoryType::new(1, None))?;
+    let module = Module::new(
+        &engine,
+        r#"(module (import "" "mem" (memory 1))
+            (data (i32.const 0) "ab")
+            (data (i32.const 65535) "cd"))"#,
+    )?;
+    let err = Instance::new(&mut store, &module, &[memory.into()]).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds));
+    assert_eq!(&memory.data(&store)[..2], b"ab");
+    Ok(())
+}
+
+#[test]
+fn bad_modules_are_errors_not_panics() {
+    let engine = engine();
+    let valid =
+        wat::parse_str(r#"(module (func (export "f") (result i32) (i32.const 1)))"#).unwrap();
+    // Every truncation is rejected except those that end exactly on a
+    // section boundary and still form a complete module (the bare header,
+    // the header plus the type section).
+    let accepted = (0..valid.len())
+        .filter(|len| Module::new(&engine, &valid[..*len]).is_ok())
+        .count();
+    assert!(accepted <= 2, "{accepted} truncated prefixes were accepted");
+    let err = Module::new(&engine, b"\0asm\x01\0\0\0\x0a\xff\xff").unwrap_err();
+    assert!(format!("{err:#}").contains("offset"), "{err:#}");
+    assert!(Module::new(&engine, "(module (func (result i32)))").is_err());
+    assert!(Module::new(&engine, "not wasm at all").is_err());
+
+    let mut config = Config::new();
+    config.wasm_bulk_memory(false);
+    let engine = Engine::new(&config).unwrap();
+    let err = Module::new(
+        &engine,
+        r#"(module (memory 1) (func (memory.fill (i32.const 0) (i32.const 0) (i32.const 0))))"#,
+    )
+    .unwrap_err();
+    assert!(format!("{err:#}").contains("bulk memory"), "{err:#}");
+}
+
+#[test]
+fn externrefs_round_trip() -> Result<()> {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module (func (export "id") (param externref) (result externref) (local.get 0)))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[])?;
+    let r = ExternRef::new(&mut store, String::from("payload"));
+    let id = instance.get_typed_func::<Option<ExternRef>, Option<ExternRef>>(&mut store, "id")?;
+    let back = id.call(&mut store, Some(r))?.expect("non-null");
+    let data = back.data(&store).and_then(|d| d.downcast_ref::<String>());
+    assert_eq!(data.map(String::as_str), Some("payload"));
+    assert_eq!(id.call(&mut store, None)?, None);
+    Ok(())
+}
