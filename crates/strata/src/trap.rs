@@ -36,6 +36,35 @@ pub enum Trap {
 }
 
 impl Trap {
+    /// Every trap kind, in declaration order (its index is its `code`).
+    const ALL: [Trap; 12] = [
+        Trap::UnreachableCodeReached,
+        Trap::MemoryOutOfBounds,
+        Trap::TableOutOfBounds,
+        Trap::IndirectCallToNull,
+        Trap::BadSignature,
+        Trap::IntegerDivisionByZero,
+        Trap::IntegerOverflow,
+        Trap::BadConversionToInteger,
+        Trap::StackOverflow,
+        Trap::NullReference,
+        Trap::OutOfFuel,
+        Trap::Interrupt,
+    ];
+
+    /// A small integer identifying the trap kind.
+    pub(crate) fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The trap kind with the given `code`.
+    pub(crate) fn from_code(code: u8) -> Trap {
+        Trap::ALL
+            .get(usize::from(code))
+            .copied()
+            .unwrap_or(Trap::UnreachableCodeReached)
+    }
+
     /// The message wasmtime and the spec test suite use for this trap.
     pub fn message(self) -> &'static str {
         match self {
@@ -52,6 +81,13 @@ impl Trap {
             Trap::OutOfFuel => "all fuel consumed by WebAssembly",
             Trap::Interrupt => "interrupt",
         }
+    }
+}
+
+#[test]
+fn trap_codes_round_trip() {
+    for trap in Trap::ALL {
+        assert_eq!(Trap::from_code(trap.code()), trap);
     }
 }
 

@@ -7,6 +7,7 @@
 //! bounded by heap space that was configured, never by the host stack, and
 //! running out is the `call stack exhausted` trap.
 
+use super::handlers::{Instr, Next};
 use super::isa::{numeric_ops, Op, Raw};
 use super::CompiledFunc;
 use crate::store::{FuncKind, StoreInner};
@@ -144,7 +145,7 @@ fn enter(slots: &mut [u64], code: &CompiledFunc, base: usize) {
 /// The current instance's default memory, cached across instructions. The
 /// base never moves (see `runtime::memory`) and the length only grows; the
 /// cache is reloaded after anything that may grow it or change instance.
-struct MemCache {
+pub(crate) struct MemCache {
     ptr: *mut u8,
     len: usize,
 }
@@ -167,7 +168,7 @@ impl MemCache {
     }
 
     #[inline(always)]
-    fn load_bytes<const N: usize>(&self, ea: u64) -> Result<[u8; N], Trap> {
+    pub(crate) fn load_bytes<const N: usize>(&self, ea: u64) -> Result<[u8; N], Trap> {
         if ea + N as u64 > self.len as u64 {
             return Err(Trap::MemoryOutOfBounds);
         }
@@ -177,7 +178,7 @@ impl MemCache {
     }
 
     #[inline(always)]
-    fn store_bytes<const N: usize>(&self, ea: u64, bytes: [u8; N]) -> Result<(), Trap> {
+    pub(crate) fn store_bytes<const N: usize>(&self, ea: u64, bytes: [u8; N]) -> Result<(), Trap> {
         if ea + N as u64 > self.len as u64 {
             return Err(Trap::MemoryOutOfBounds);
         }
@@ -395,10 +396,27 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
     }
 
     loop {
+        // Run threaded handlers until an instruction needs the driver.
         debug_assert!(pc < code.ops.len() && std::ptr::eq(ops, code.ops.as_ptr()));
+        let instrs = code.instrs.as_ptr();
         // SAFETY: every instruction sequence the translator emits ends in a
         // return, branch, `br_table` or `unreachable`, and branch targets are
-        // instruction indices inside the function, so `pc` stays in bounds.
+        // instruction indices inside the function, so `pc` and every address
+        // a handler moves to stay inside `instrs`; `sp` is the current frame
+        // (see above) and `mem` the current instance's memory.
+        let mut ip: *const Instr = unsafe { instrs.add(pc) };
+        loop {
+            match unsafe { Instr::run(ip, sp, &mem) }.next() {
+                Next::Continue(next) => ip = next,
+                Next::Slow(at) => {
+                    // SAFETY: `at` points into `instrs` (see above).
+                    pc = unsafe { at.offset_from(instrs) } as usize;
+                    break;
+                }
+                Next::Trap(t) => trap!(t),
+            }
+        }
+        // SAFETY: `pc` is in bounds (see above).
         let op = unsafe { *ops.add(pc) };
         pc += 1;
         numeric_ops!(exec_match (op, r, w, mem, trap, jump) {

@@ -3,9 +3,13 @@
 //! - `isa.rs`: the instruction set, one row per numeric instruction.
 //! - `translate.rs`: wasm function body -> register bytecode, once per
 //!   function when the module is loaded.
-//! - `exec.rs`: the executor; value and call stacks live on the heap.
+//! - `handlers.rs`: threaded handlers for the hot instructions, generated
+//!   from the same table.
+//! - `exec.rs`: the driver: frames, calls, and the instructions that need the
+//!   store; value and call stacks live on the heap.
 
 pub(crate) mod exec;
+mod handlers;
 pub(crate) mod isa;
 mod translate;
 
@@ -18,6 +22,8 @@ use isa::{Op, Slot};
 #[derive(Debug)]
 pub(crate) struct CompiledFunc {
     pub ops: Box<[Op]>,
+    /// `ops` lowered for threaded dispatch, index for index.
+    pub instrs: Box<[handlers::Instr]>,
     pub num_params: u32,
     /// Parameters plus declared locals.
     pub num_locals: u32,

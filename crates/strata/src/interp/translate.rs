@@ -149,6 +149,7 @@ pub(crate) fn translate(
         }
     }
     Ok(CompiledFunc {
+        instrs: super::handlers::lower(&t.ops),
         ops: t.ops.into(),
         num_params: ty.params().len() as u32,
         num_locals,

@@ -1,0 +1,355 @@
+//! Threaded dispatch for the hot instructions.
+//!
+//! After translation, each function's `Op`s are lowered to `Instr`s: a
+//! handler function pointer plus three operands. A handler does its work and
+//! then calls the next instruction's handler as its last action, with the
+//! same signature, so optimised builds turn the call into a jump and the
+//! interpreter state (instruction pointer, frame pointer, memory) stays in
+//! registers, with no central dispatch loop in between (the technique of
+//! wasm3 and wasmi 2.0).
+//!
+//! Only straight-line code and forward branches chain this way. Backward
+//! branches, and every instruction that needs the store (calls, returns,
+//! globals, tables, bulk memory), return a [`Flow`] to the driver loop in
+//! `exec.rs`, which runs the latter through its `match` on `Op`. So even if
+//! the compiler did not turn a call into a jump, the host stack would only
+//! grow by the length of one forward path through a function. Debug builds
+//! always return to the driver.
+//!
+//! Handlers are generated from the instruction table in `isa.rs` and share
+//! its semantics closures with the driver's `match`.
+
+use super::exec::MemCache;
+use super::isa::{numeric_ops, Op, Raw};
+use crate::Trap;
+
+/// A handler: executes the instruction at `ip` on the frame at `sp`.
+pub(crate) type Handler = unsafe fn(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow;
+
+/// A lowered instruction. Operand meaning depends on the handler; branch
+/// targets are stored as offsets relative to the instruction itself.
+#[derive(Clone, Copy)]
+#[repr(C, align(8))]
+pub(crate) struct Instr {
+    handler: Handler,
+    a: u32,
+    b: u32,
+    c: u32,
+}
+
+impl std::fmt::Debug for Instr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Instr({}, {}, {})", self.a, self.b, self.c)
+    }
+}
+
+impl Instr {
+    /// Runs the chain of instructions starting at `ip`.
+    ///
+    /// # Safety
+    /// `ip` must point into a lowered function whose slots start at `sp`
+    /// with at least `frame_size` slots, and `mem` must describe the current
+    /// instance's memory (see `MemCache`).
+    #[inline(always)]
+    pub(crate) unsafe fn run(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+        // SAFETY: forwarded from the caller.
+        unsafe { ((*ip).handler)(ip, sp, mem) }
+    }
+}
+
+/// Why a chain of handlers returned to the driver, packed in one machine
+/// word so handlers return it in a register (a larger return value would
+/// go through memory and stop the compiler from turning the call to the
+/// next handler into a jump). Instructions are 8-byte aligned, so the low
+/// bits of an address are free for the tag.
+#[derive(Clone, Copy)]
+pub(crate) struct Flow(usize);
+
+const TAG_CONTINUE: usize = 0;
+const TAG_SLOW: usize = 1;
+const TAG_TRAP: usize = 2;
+
+/// The unpacked form of a [`Flow`], for the driver.
+pub(crate) enum Next {
+    /// Continue with the instruction at this address.
+    Continue(*const Instr),
+    /// The instruction at this address needs the driver (store access).
+    Slow(*const Instr),
+    /// Execution trapped.
+    Trap(Trap),
+}
+
+#[allow(non_snake_case)]
+impl Flow {
+    fn Continue(ip: *const Instr) -> Flow {
+        Flow(ip as usize | TAG_CONTINUE)
+    }
+    fn Slow(ip: *const Instr) -> Flow {
+        Flow(ip as usize | TAG_SLOW)
+    }
+    fn Trap(trap: Trap) -> Flow {
+        Flow((usize::from(trap.code()) << 8) | TAG_TRAP)
+    }
+
+    /// Unpacks the flow.
+    pub(crate) fn next(self) -> Next {
+        match self.0 & 3 {
+            TAG_CONTINUE => Next::Continue(self.0 as *const Instr),
+            TAG_SLOW => Next::Slow((self.0 & !3) as *const Instr),
+            _ => Next::Trap(Trap::from_code((self.0 >> 8) as u8)),
+        }
+    }
+}
+
+/// Lowers a translated function. Branch targets become relative offsets.
+pub(crate) fn lower(ops: &[Op]) -> Box<[Instr]> {
+    ops.iter()
+        .enumerate()
+        .map(|(pc, op)| lower_op(op, pc))
+        .collect()
+}
+
+/// The relative offset from instruction `pc` to `target`.
+fn rel(pc: usize, target: u32) -> u32 {
+    (target as i64 - pc as i64) as i32 as u32
+}
+
+/// Continues with the instruction at `$next`: a tail call in optimised
+/// builds, a return to the driver in debug builds.
+macro_rules! next {
+    ($next:expr, $sp:expr, $mem:expr) => {{
+        let next: *const Instr = $next;
+        #[cfg(debug_assertions)]
+        {
+            let _ = ($sp, $mem);
+            return Flow::Continue(next);
+        }
+        #[cfg(not(debug_assertions))]
+        // SAFETY: `next` is the following instruction or a branch target of
+        // the same function, so the handler's own contract carries over.
+        return unsafe { ((*next).handler)(next, $sp, $mem) };
+    }};
+}
+
+/// Jumps by the relative offset `$rel`: forward jumps chain, backward jumps
+/// return to the driver so loops never grow the host stack.
+macro_rules! jump {
+    ($ip:expr, $rel:expr, $sp:expr, $mem:expr) => {{
+        let delta = $rel as i32;
+        // SAFETY: the translator only emits targets inside the function.
+        let target = unsafe { $ip.offset(delta as isize) };
+        if delta <= 0 {
+            return Flow::Continue(target);
+        }
+        next!(target, $sp, $mem)
+    }};
+}
+
+/// Reads slot `$i` of the frame. The translator keeps every slot index
+/// below the frame size and the driver only enters a frame that fits the
+/// stack, so the access is in bounds.
+macro_rules! slot {
+    ($sp:expr, $i:expr) => {
+        // SAFETY: see the macro documentation.
+        unsafe { *$sp.add($i as usize) }
+    };
+}
+
+macro_rules! set_slot {
+    ($sp:expr, $i:expr, $v:expr) => {{
+        let v = $v;
+        // SAFETY: see `slot!`.
+        unsafe { *$sp.add($i as usize) = v };
+    }};
+}
+
+/// Generates `lower_op`: one handler per instruction of the table, plus the
+/// hand-written hot control instructions; everything else is `slow`.
+macro_rules! lowering {
+    (
+        unary { $($U:ident($UI:ty) -> $UO:ty = $uf:expr;)* }
+        unary_trap { $($UT:ident($UTI:ty) -> $UTO:ty = $utf:expr;)* }
+        binary { $($B:ident($BI:ty) -> $BO:ty = $bf:expr;)* }
+        compare { $($C:ident / $CB:ident($CI:ty) = $cf:expr;)* }
+        binary_trap { $($BT:ident($BTI:ty) -> $BTO:ty = $btf:expr;)* }
+        load { $($L:ident($LM:ty) -> $LO:ty;)* }
+        store { $($S:ident($SI:ty) -> $SM:ty;)* }
+    ) => {
+        fn lower_op(op: &Op, pc: usize) -> Instr {
+            let (handler, a, b, c): (Handler, u32, u32, u32) = match *op {
+                $( Op::$U { dst, src } => {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+                        // SAFETY: `ip` points at this instruction.
+                        let i = unsafe { &*ip };
+                        let v: $UO = ($uf)(<$UI>::from_raw(slot!(sp, i.b)));
+                        set_slot!(sp, i.a, v.to_raw());
+                        next!(unsafe { ip.add(1) }, sp, mem)
+                    }
+                    (h, dst, src, 0)
+                } )*
+                $( Op::$UT { dst, src } => {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+                        // SAFETY: `ip` points at this instruction.
+                        let i = unsafe { &*ip };
+                        let v: $UTO = match ($utf)(<$UTI>::from_raw(slot!(sp, i.b))) {
+                            Ok(v) => v,
+                            Err(t) => return Flow::Trap(t),
+                        };
+                        set_slot!(sp, i.a, v.to_raw());
+                        next!(unsafe { ip.add(1) }, sp, mem)
+                    }
+                    (h, dst, src, 0)
+                } )*
+                $( Op::$B { dst, lhs, rhs } => {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+                        // SAFETY: `ip` points at this instruction.
+                        let i = unsafe { &*ip };
+                        let v: $BO = ($bf)(<$BI>::from_raw(slot!(sp, i.b)), <$BI>::from_raw(slot!(sp, i.c)));
+                        set_slot!(sp, i.a, v.to_raw());
+                        next!(unsafe { ip.add(1) }, sp, mem)
+                    }
+                    (h, dst, lhs, rhs)
+                } )*
+                $( Op::$C { dst, lhs, rhs } => {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+                        // SAFETY: `ip` points at this instruction.
+                        let i = unsafe { &*ip };
+                        let v = ($cf)(<$CI>::from_raw(slot!(sp, i.b)), <$CI>::from_raw(slot!(sp, i.c))) as i32;
+                        set_slot!(sp, i.a, v.to_raw());
+                        next!(unsafe { ip.add(1) }, sp, mem)
+                    }
+                    (h, dst, lhs, rhs)
+                } )*
+                $( Op::$CB { lhs, rhs, target } => {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+                        // SAFETY: `ip` points at this instruction.
+                        let i = unsafe { &*ip };
+                        if ($cf)(<$CI>::from_raw(slot!(sp, i.a)), <$CI>::from_raw(slot!(sp, i.b))) {
+                            jump!(ip, i.c, sp, mem)
+                        }
+                        next!(unsafe { ip.add(1) }, sp, mem)
+                    }
+                    (h, lhs, rhs, rel(pc, target))
+                } )*
+                $( Op::$BT { dst, lhs, rhs } => {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+                        // SAFETY: `ip` points at this instruction.
+                        let i = unsafe { &*ip };
+                        let v: $BTO = match ($btf)(<$BTI>::from_raw(slot!(sp, i.b)), <$BTI>::from_raw(slot!(sp, i.c))) {
+                            Ok(v) => v,
+                            Err(t) => return Flow::Trap(t),
+                        };
+                        set_slot!(sp, i.a, v.to_raw());
+                        next!(unsafe { ip.add(1) }, sp, mem)
+                    }
+                    (h, dst, lhs, rhs)
+                } )*
+                $( Op::$L { dst, addr, offset } => {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+                        // SAFETY: `ip` points at this instruction and `mem`
+                        // at the driver's live memory cache.
+                        let (i, m) = unsafe { (&*ip, &*mem) };
+                        let ea = u64::from(slot!(sp, i.b) as u32) + u64::from(i.c);
+                        match m.load_bytes(ea) {
+                            Ok(bytes) => {
+                                let v = <$LM>::from_le_bytes(bytes) as $LO;
+                                set_slot!(sp, i.a, v.to_raw());
+                            }
+                            Err(t) => return Flow::Trap(t),
+                        }
+                        next!(unsafe { ip.add(1) }, sp, mem)
+                    }
+                    (h, dst, addr, offset)
+                } )*
+                $( Op::$S { addr, value, offset } => {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+                        // SAFETY: as for loads.
+                        let (i, m) = unsafe { (&*ip, &*mem) };
+                        let ea = u64::from(slot!(sp, i.a) as u32) + u64::from(i.c);
+                        let v = <$SI>::from_raw(slot!(sp, i.b)) as $SM;
+                        if let Err(t) = m.store_bytes(ea, v.to_le_bytes()) {
+                            return Flow::Trap(t);
+                        }
+                        next!(unsafe { ip.add(1) }, sp, mem)
+                    }
+                    (h, addr, value, offset)
+                } )*
+                Op::Copy { dst, src } => (copy, dst, src, 0),
+                Op::Br { target } => (br, 0, 0, rel(pc, target)),
+                Op::BrIfNez { cond, target } => (br_if_nez, cond, 0, rel(pc, target)),
+                Op::BrIfEqz { cond, target } => (br_if_eqz, cond, 0, rel(pc, target)),
+                Op::BrTable { index, len } => (br_table, index, len, 0),
+                Op::Select { dst, cond, a } => (select, dst, cond, a),
+                Op::Unreachable => (unreachable, 0, 0, 0),
+                // Extension words keep their operands for the instruction
+                // before them; they are never executed.
+                Op::Ext { a, b, c } => (slow, a, b, c),
+                _ => (slow, 0, 0, 0),
+            };
+            Instr { handler, a, b, c }
+        }
+    };
+}
+
+numeric_ops!(lowering);
+
+unsafe fn slow(ip: *const Instr, _sp: *mut u64, _mem: *const MemCache) -> Flow {
+    Flow::Slow(ip)
+}
+
+unsafe fn unreachable(_ip: *const Instr, _sp: *mut u64, _mem: *const MemCache) -> Flow {
+    Flow::Trap(Trap::UnreachableCodeReached)
+}
+
+unsafe fn copy(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+    // SAFETY: `ip` points at this instruction.
+    let i = unsafe { &*ip };
+    set_slot!(sp, i.a, slot!(sp, i.b));
+    next!(unsafe { ip.add(1) }, sp, mem)
+}
+
+unsafe fn br(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+    // SAFETY: `ip` points at this instruction.
+    let i = unsafe { &*ip };
+    jump!(ip, i.c, sp, mem)
+}
+
+unsafe fn br_if_nez(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+    // SAFETY: `ip` points at this instruction.
+    let i = unsafe { &*ip };
+    if slot!(sp, i.a) as u32 != 0 {
+        jump!(ip, i.c, sp, mem)
+    }
+    next!(unsafe { ip.add(1) }, sp, mem)
+}
+
+unsafe fn br_if_eqz(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+    // SAFETY: `ip` points at this instruction.
+    let i = unsafe { &*ip };
+    if slot!(sp, i.a) as u32 == 0 {
+        jump!(ip, i.c, sp, mem)
+    }
+    next!(unsafe { ip.add(1) }, sp, mem)
+}
+
+/// `BrTable { index, len }` is followed by `len + 1` `Br`s.
+unsafe fn br_table(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+    // SAFETY: `ip` points at this instruction.
+    let i = unsafe { &*ip };
+    let k = (slot!(sp, i.a) as u32).min(i.b) as usize;
+    // SAFETY: the translator emits the `len + 1` entries after the table.
+    next!(unsafe { ip.add(1 + k) }, sp, mem)
+}
+
+/// `Select { dst, cond, a }` is followed by `Ext { a: b }`.
+unsafe fn select(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+    // SAFETY: `ip` points at this instruction, followed by its `Ext` word.
+    let (i, ext) = unsafe { (&*ip, &*ip.add(1)) };
+    let v = if slot!(sp, i.b) as u32 != 0 {
+        slot!(sp, i.c)
+    } else {
+        slot!(sp, ext.a)
+    };
+    set_slot!(sp, i.a, v);
+    next!(unsafe { ip.add(2) }, sp, mem)
+}
