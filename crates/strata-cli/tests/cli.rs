@@ -142,3 +142,20 @@ fn wast_reports_totals_and_exit_status() {
     assert!(out.contains("fail.wast:2:"), "{out}");
     assert!(out.ends_with("6 passed, 1 failed\n"), "{out}");
 }
+
+#[test]
+fn wast_reports_a_script_parse_error_at_its_line() {
+    let dir = std::env::temp_dir().join(format!("strata-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("broken.wast");
+    std::fs::write(&path, "(module)\n\n(assert_return (invoke \"f\")").expect("write");
+    let o = strata(&["wast", path.to_str().expect("utf-8 temp path")]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("broken.wast:3: failed to parse script"),
+        "{out}"
+    );
+    assert!(out.ends_with("0 passed, 1 failed\n"), "{out}");
+}
