@@ -385,3 +385,38 @@ fn externrefs_round_trip() -> Result<()> {
     assert_eq!(id.call(&mut store, None)?, None);
     Ok(())
 }
+
+#[test]
+fn long_straight_line_code_runs_on_a_small_host_stack() -> Result<()> {
+    // The interpreter chains handlers with tail calls; if a handler did not
+    // compile to a jump, a long run of straight-line code would grow the host
+    // stack instruction by instruction: 100,000 instructions need at least
+    // 800 KiB that way, more than this 256 KiB stack, so this fails if tail
+    // calls regress.
+    let mut body = String::from("(local.get 0)");
+    for _ in 0..100_000 {
+        body.push_str(" (i32.const 3) (i32.add)");
+    }
+    let wat = format!(
+        r#"(module (func (export "f") (param i32) (result i32) {body})
+            (func (export "spin") (param i32) (result i32) (local i32)
+              (loop (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+                (br_if 0 (i32.lt_u (local.get 1) (local.get 0))))
+              (local.get 1)))"#
+    );
+    std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(move || -> Result<()> {
+            let engine = Engine::default();
+            let module = Module::new(&engine, &wat)?;
+            let mut store = Store::new(&engine, ());
+            let instance = Instance::new(&mut store, &module, &[])?;
+            let f = instance.get_typed_func::<i32, i32>(&mut store, "f")?;
+            assert_eq!(f.call(&mut store, 1)?, 300_001);
+            let spin = instance.get_typed_func::<i32, i32>(&mut store, "spin")?;
+            assert_eq!(spin.call(&mut store, 1_000_000)?, 1_000_000);
+            Ok(())
+        })?
+        .join()
+        .map_err(|_| anyhow!("the interpreter thread panicked"))?
+}

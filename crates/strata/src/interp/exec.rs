@@ -130,8 +130,10 @@ fn run<T>(
 /// Zeroes the declared locals and places the constants of a new frame.
 #[inline(always)]
 fn enter(slots: &mut [u64], code: &CompiledFunc, base: usize) {
-    let locals = base + code.num_params as usize..base + code.num_locals as usize;
-    slots[locals].fill(0);
+    if code.num_locals > code.num_params {
+        let locals = base + code.num_params as usize..base + code.num_locals as usize;
+        slots[locals].fill(0);
+    }
     let consts = base + code.num_locals as usize;
     // Functions have few constants; a plain loop beats a `memcpy` call.
     for (slot, c) in slots[consts..consts + code.consts.len()]
@@ -202,7 +204,7 @@ macro_rules! exec_match {
         unary { $($U:ident($UI:ty) -> $UO:ty = $uf:expr;)* }
         unary_trap { $($UT:ident($UTI:ty) -> $UTO:ty = $utf:expr;)* }
         binary { $($B:ident($BI:ty) -> $BO:ty = $bf:expr;)* }
-        compare { $($C:ident / $CB:ident($CI:ty) = $cf:expr;)* }
+        compare { $($C:ident / $CB:ident $(! $CN:ident)? ($CI:ty) = $cf:expr;)* }
         binary_trap { $($BT:ident($BTI:ty) -> $BTO:ty = $btf:expr;)* }
         load { $($L:ident($LM:ty) -> $LO:ty;)* }
         store { $($S:ident($SI:ty) -> $SM:ty;)* }

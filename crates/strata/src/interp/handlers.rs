@@ -170,7 +170,7 @@ macro_rules! lowering {
         unary { $($U:ident($UI:ty) -> $UO:ty = $uf:expr;)* }
         unary_trap { $($UT:ident($UTI:ty) -> $UTO:ty = $utf:expr;)* }
         binary { $($B:ident($BI:ty) -> $BO:ty = $bf:expr;)* }
-        compare { $($C:ident / $CB:ident($CI:ty) = $cf:expr;)* }
+        compare { $($C:ident / $CB:ident $(! $CN:ident)? ($CI:ty) = $cf:expr;)* }
         binary_trap { $($BT:ident($BTI:ty) -> $BTO:ty = $btf:expr;)* }
         load { $($L:ident($LM:ty) -> $LO:ty;)* }
         store { $($S:ident($SI:ty) -> $SM:ty;)* }

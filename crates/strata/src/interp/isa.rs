@@ -159,28 +159,30 @@ macro_rules! numeric_ops {
                 F64Copysign(f64) -> f64 = |a: f64, b: f64| a.copysign(b);
             }
             // Comparisons: also fused with a following `br_if` into the
-            // branch instruction named after the slash.
+            // branch instruction named after the slash, and, for integers,
+            // with an `if` into the branch on the negated comparison named
+            // after the `!` (floats have no negation because of NaN).
             compare {
-                I32Eq / BrIfI32Eq(i32) = |a: i32, b: i32| a == b;
-                I32Ne / BrIfI32Ne(i32) = |a: i32, b: i32| a != b;
-                I32LtS / BrIfI32LtS(i32) = |a: i32, b: i32| a < b;
-                I32LtU / BrIfI32LtU(u32) = |a: u32, b: u32| a < b;
-                I32GtS / BrIfI32GtS(i32) = |a: i32, b: i32| a > b;
-                I32GtU / BrIfI32GtU(u32) = |a: u32, b: u32| a > b;
-                I32LeS / BrIfI32LeS(i32) = |a: i32, b: i32| a <= b;
-                I32LeU / BrIfI32LeU(u32) = |a: u32, b: u32| a <= b;
-                I32GeS / BrIfI32GeS(i32) = |a: i32, b: i32| a >= b;
-                I32GeU / BrIfI32GeU(u32) = |a: u32, b: u32| a >= b;
-                I64Eq / BrIfI64Eq(i64) = |a: i64, b: i64| a == b;
-                I64Ne / BrIfI64Ne(i64) = |a: i64, b: i64| a != b;
-                I64LtS / BrIfI64LtS(i64) = |a: i64, b: i64| a < b;
-                I64LtU / BrIfI64LtU(u64) = |a: u64, b: u64| a < b;
-                I64GtS / BrIfI64GtS(i64) = |a: i64, b: i64| a > b;
-                I64GtU / BrIfI64GtU(u64) = |a: u64, b: u64| a > b;
-                I64LeS / BrIfI64LeS(i64) = |a: i64, b: i64| a <= b;
-                I64LeU / BrIfI64LeU(u64) = |a: u64, b: u64| a <= b;
-                I64GeS / BrIfI64GeS(i64) = |a: i64, b: i64| a >= b;
-                I64GeU / BrIfI64GeU(u64) = |a: u64, b: u64| a >= b;
+                I32Eq / BrIfI32Eq ! BrIfI32Ne(i32) = |a: i32, b: i32| a == b;
+                I32Ne / BrIfI32Ne ! BrIfI32Eq(i32) = |a: i32, b: i32| a != b;
+                I32LtS / BrIfI32LtS ! BrIfI32GeS(i32) = |a: i32, b: i32| a < b;
+                I32LtU / BrIfI32LtU ! BrIfI32GeU(u32) = |a: u32, b: u32| a < b;
+                I32GtS / BrIfI32GtS ! BrIfI32LeS(i32) = |a: i32, b: i32| a > b;
+                I32GtU / BrIfI32GtU ! BrIfI32LeU(u32) = |a: u32, b: u32| a > b;
+                I32LeS / BrIfI32LeS ! BrIfI32GtS(i32) = |a: i32, b: i32| a <= b;
+                I32LeU / BrIfI32LeU ! BrIfI32GtU(u32) = |a: u32, b: u32| a <= b;
+                I32GeS / BrIfI32GeS ! BrIfI32LtS(i32) = |a: i32, b: i32| a >= b;
+                I32GeU / BrIfI32GeU ! BrIfI32LtU(u32) = |a: u32, b: u32| a >= b;
+                I64Eq / BrIfI64Eq ! BrIfI64Ne(i64) = |a: i64, b: i64| a == b;
+                I64Ne / BrIfI64Ne ! BrIfI64Eq(i64) = |a: i64, b: i64| a != b;
+                I64LtS / BrIfI64LtS ! BrIfI64GeS(i64) = |a: i64, b: i64| a < b;
+                I64LtU / BrIfI64LtU ! BrIfI64GeU(u64) = |a: u64, b: u64| a < b;
+                I64GtS / BrIfI64GtS ! BrIfI64LeS(i64) = |a: i64, b: i64| a > b;
+                I64GtU / BrIfI64GtU ! BrIfI64LeU(u64) = |a: u64, b: u64| a > b;
+                I64LeS / BrIfI64LeS ! BrIfI64GtS(i64) = |a: i64, b: i64| a <= b;
+                I64LeU / BrIfI64LeU ! BrIfI64GtU(u64) = |a: u64, b: u64| a <= b;
+                I64GeS / BrIfI64GeS ! BrIfI64LtS(i64) = |a: i64, b: i64| a >= b;
+                I64GeU / BrIfI64GeU ! BrIfI64LtU(u64) = |a: u64, b: u64| a >= b;
                 F32Eq / BrIfF32Eq(f32) = |a: f32, b: f32| a == b;
                 F32Ne / BrIfF32Ne(f32) = |a: f32, b: f32| a != b;
                 F32Lt / BrIfF32Lt(f32) = |a: f32, b: f32| a < b;
@@ -243,7 +245,7 @@ macro_rules! define_op {
         unary { $($U:ident($UI:ty) -> $UO:ty = $uf:expr;)* }
         unary_trap { $($UT:ident($UTI:ty) -> $UTO:ty = $utf:expr;)* }
         binary { $($B:ident($BI:ty) -> $BO:ty = $bf:expr;)* }
-        compare { $($C:ident / $CB:ident($CI:ty) = $cf:expr;)* }
+        compare { $($C:ident / $CB:ident $(! $CN:ident)? ($CI:ty) = $cf:expr;)* }
         binary_trap { $($BT:ident($BTI:ty) -> $BTO:ty = $btf:expr;)* }
         load { $($L:ident($LM:ty) -> $LO:ty;)* }
         store { $($S:ident($SI:ty) -> $SM:ty;)* }
@@ -380,6 +382,17 @@ macro_rules! define_op {
             pub(crate) fn compare_branch(&self, target: u32) -> Option<(Slot, Op)> {
                 match *self {
                     $( Op::$C { dst, lhs, rhs } => Some((dst, Op::$CB { lhs, rhs, target })), )*
+                    Op::I32Eqz { dst, src } => Some((dst, Op::BrIfEqz { cond: src, target })),
+                    _ => None,
+                }
+            }
+
+            /// The fused branch taken when a comparison does *not* hold, for
+            /// comparisons that have an exact negation (integers).
+            pub(crate) fn negated_compare_branch(&self, target: u32) -> Option<(Slot, Op)> {
+                match *self {
+                    $( $( Op::$C { dst, lhs, rhs } => Some((dst, Op::$CN { lhs, rhs, target })), )? )*
+                    Op::I32Eqz { dst, src } => Some((dst, Op::BrIfNez { cond: src, target })),
                     _ => None,
                 }
             }

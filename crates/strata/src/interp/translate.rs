@@ -449,8 +449,21 @@ impl Translator<'_> {
             Operator::Loop { blockty } => self.push_ctrl(CtrlKind::Loop, blockty),
             Operator::If { blockty } => {
                 let cond = self.pop();
+                // Fuse `cmp; if` into one branch on the negated comparison,
+                // unless entering the block needs copies in between.
+                let fused = self.last_producer.and_then(|at| {
+                    let (dst, op) = self.ops[at].negated_compare_branch(0)?;
+                    (dst == cond && cond >= self.temps).then_some((at, op))
+                });
                 self.push_ctrl(CtrlKind::If, blockty);
-                let at = self.emit(Op::BrIfEqz { cond, target: 0 });
+                let at = match fused {
+                    Some((at, op)) if at + 1 == self.ops.len() => {
+                        self.ops[at] = op;
+                        self.last_producer = None;
+                        at
+                    }
+                    _ => self.emit(Op::BrIfEqz { cond, target: 0 }),
+                };
                 if let Some(c) = self.ctrl.last_mut() {
                     c.else_patch = Some(at);
                 }
