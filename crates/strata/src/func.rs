@@ -401,7 +401,7 @@ impl<R: WasmParams> WasmRet for Result<R> {
 }
 
 /// A Rust closure that can become a host function; implemented for
-/// closures of up to eight [`WasmTy`] parameters, optionally preceded by a
+/// closures of up to twelve [`WasmTy`] parameters, optionally preceded by a
 /// [`Caller`].
 pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
     #[doc(hidden)]
@@ -457,3 +457,7 @@ into_func!(A 0, B 1, C 2, D 3, E 4);
 into_func!(A 0, B 1, C 2, D 3, E 4, F 5);
 into_func!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
 into_func!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+into_func!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+into_func!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+into_func!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+into_func!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
