@@ -427,12 +427,12 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
             Op::Copy { dst, src } => w!(dst, r!(src)),
             Op::Br { target } => pc = target as usize,
             Op::BrIfNez { cond, target } => {
-                if r!(cond) as u32 != 0 {
+                if r!(cond) != 0 {
                     pc = target as usize;
                 }
             }
             Op::BrIfEqz { cond, target } => {
-                if r!(cond) as u32 == 0 {
+                if r!(cond) == 0 {
                     pc = target as usize;
                 }
             }

@@ -317,7 +317,7 @@ unsafe fn br(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
 unsafe fn br_if_nez(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
     // SAFETY: `ip` points at this instruction.
     let i = unsafe { &*ip };
-    if slot!(sp, i.a) as u32 != 0 {
+    if slot!(sp, i.a) != 0 {
         jump!(ip, i.c, sp, mem)
     }
     next!(unsafe { ip.add(1) }, sp, mem)
@@ -326,7 +326,7 @@ unsafe fn br_if_nez(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flo
 unsafe fn br_if_eqz(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
     // SAFETY: `ip` points at this instruction.
     let i = unsafe { &*ip };
-    if slot!(sp, i.a) as u32 == 0 {
+    if slot!(sp, i.a) == 0 {
         jump!(ip, i.c, sp, mem)
     }
     next!(unsafe { ip.add(1) }, sp, mem)

@@ -19,7 +19,9 @@ pub(crate) type Slot = u32;
 
 /// Conversion between a typed value and its untyped slot encoding. Integers
 /// are zero-extended, floats stored as their bits, so `reinterpret` is a
-/// plain copy.
+/// plain copy. Every slot write goes through this encoding (or copies a
+/// slot), so the upper half of an i32 slot is always zero; branches rely on
+/// that to test i32 and i64 conditions with one instruction.
 pub(crate) trait Raw: Sized {
     fn from_raw(raw: u64) -> Self;
     fn to_raw(self) -> u64;
@@ -271,9 +273,10 @@ macro_rules! define_op {
             Copy { dst: Slot, src: Slot },
             /// Jump.
             Br { target: u32 },
-            /// Jump when `cond != 0`.
+            /// Jump when `cond != 0`. Tests the whole slot, so it serves
+            /// i32 and i64 conditions alike (i32 slots are zero-extended).
             BrIfNez { cond: Slot, target: u32 },
-            /// Jump when `cond == 0`.
+            /// Jump when `cond == 0` (whole slot, as `BrIfNez`).
             BrIfEqz { cond: Slot, target: u32 },
             /// Jump to the `min(index, len)`-th of the `len + 1` `Br`s that
             /// follow.
@@ -382,7 +385,9 @@ macro_rules! define_op {
             pub(crate) fn compare_branch(&self, target: u32) -> Option<(Slot, Op)> {
                 match *self {
                     $( Op::$C { dst, lhs, rhs } => Some((dst, Op::$CB { lhs, rhs, target })), )*
-                    Op::I32Eqz { dst, src } => Some((dst, Op::BrIfEqz { cond: src, target })),
+                    Op::I32Eqz { dst, src } | Op::I64Eqz { dst, src } => {
+                        Some((dst, Op::BrIfEqz { cond: src, target }))
+                    }
                     _ => None,
                 }
             }
@@ -392,7 +397,9 @@ macro_rules! define_op {
             pub(crate) fn negated_compare_branch(&self, target: u32) -> Option<(Slot, Op)> {
                 match *self {
                     $( $( Op::$C { dst, lhs, rhs } => Some((dst, Op::$CN { lhs, rhs, target })), )? )*
-                    Op::I32Eqz { dst, src } => Some((dst, Op::BrIfNez { cond: src, target })),
+                    Op::I32Eqz { dst, src } | Op::I64Eqz { dst, src } => {
+                        Some((dst, Op::BrIfNez { cond: src, target }))
+                    }
                     _ => None,
                 }
             }
