@@ -377,7 +377,15 @@ impl Translator<'_> {
             return;
         }
         let n = self.label_arity(label);
-        let height = self.ctrl[label].height;
+        self.copy_top_to(self.ctrl[label].height, n);
+        self.emit_jump(label);
+    }
+
+    /// Copies the top `n` operands to the canonical slots of stack
+    /// positions `height..height + n`, where a label expects its values.
+    /// Ascending order is safe: a temporary source sits at or above its
+    /// destination, so no copy overwrites a source still to be read.
+    fn copy_top_to(&mut self, height: usize, n: usize) {
         let len = self.stack.len();
         for i in 0..n {
             let src = self.slot_at(len - n + i);
@@ -386,7 +394,6 @@ impl Translator<'_> {
                 self.emit(Op::Copy { dst, src });
             }
         }
-        self.emit_jump(label);
     }
 
     fn emit_jump(&mut self, label: usize) {
@@ -771,14 +778,7 @@ impl Translator<'_> {
     fn end_of_branch(&mut self, label: usize) {
         let c = &self.ctrl[label];
         let (height, n) = (c.height, c.results);
-        let len = self.stack.len();
-        for i in 0..n {
-            let src = self.slot_at(len - n + i);
-            let dst = self.temps + (height + i) as Slot;
-            if src != dst {
-                self.emit(Op::Copy { dst, src });
-            }
-        }
+        self.copy_top_to(height, n);
         self.stack.truncate(height);
         for _ in 0..n {
             self.push_temp();
