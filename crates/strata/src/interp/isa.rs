@@ -404,6 +404,17 @@ macro_rules! define_op {
                 }
             }
 
+            /// The same conditional branch with the opposite condition and
+            /// another target, for branches that have an exact negation.
+            pub(crate) fn negated_branch(&self, target: u32) -> Option<Op> {
+                match *self {
+                    $( $( Op::$CB { lhs, rhs, .. } => Some(Op::$CN { lhs, rhs, target }), )? )*
+                    Op::BrIfNez { cond, .. } => Some(Op::BrIfEqz { cond, target }),
+                    Op::BrIfEqz { cond, .. } => Some(Op::BrIfNez { cond, target }),
+                    _ => None,
+                }
+            }
+
             /// The branch target of a branch instruction.
             pub(crate) fn branch_target_mut(&mut self) -> Option<&mut u32> {
                 match self {

@@ -381,6 +381,39 @@ impl Translator<'_> {
         self.emit_jump(label);
     }
 
+    /// Loop inversion: a jump back to a loop that starts with a conditional
+    /// exit (`loop (br_if $out cond) ... (br $loop)`) becomes the inverted
+    /// test at the bottom — continue into the body when the exit condition
+    /// does not hold, else leave — so each iteration runs one branch, not
+    /// two. Returns false when the loop does not start that way.
+    fn invert_loop_jump(&mut self, loop_pc: u32) -> bool {
+        let Some(head) = self.ops.get(loop_pc as usize).copied() else {
+            return false;
+        };
+        let Some(inverted) = head.negated_branch(loop_pc + 1) else {
+            return false;
+        };
+        // An open `if` whose else-branch is not placed yet: its target is
+        // unknown and tracked outside the pending lists.
+        let head_at = loop_pc as usize;
+        if self.ctrl.iter().any(|c| c.else_patch == Some(head_at)) {
+            return false;
+        }
+        let mut exit = head;
+        let exit_target = exit.branch_target_mut().map_or(0, |t| *t);
+        // The head's exit may still await patching at the end of its block;
+        // the copy must then be patched with it.
+        let owner = self.ctrl.iter().position(|c| c.pending.contains(&head_at));
+        self.emit(inverted);
+        let at = self.emit(Op::Br {
+            target: exit_target,
+        });
+        if let Some(owner) = owner {
+            self.ctrl[owner].pending.push(at);
+        }
+        true
+    }
+
     /// Copies the top `n` operands to the canonical slots of stack
     /// positions `height..height + n`, where a label expects its values.
     /// Ascending order is safe: a temporary source sits at or above its
@@ -399,7 +432,9 @@ impl Translator<'_> {
     fn emit_jump(&mut self, label: usize) {
         if self.ctrl[label].kind == CtrlKind::Loop {
             let target = self.ctrl[label].loop_pc;
-            self.emit(Op::Br { target });
+            if !self.invert_loop_jump(target) {
+                self.emit(Op::Br { target });
+            }
         } else {
             let at = self.emit(Op::Br { target: 0 });
             self.ctrl[label].pending.push(at);
