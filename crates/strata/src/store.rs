@@ -46,6 +46,8 @@ pub struct StoreInner {
     pub(crate) stacks: Vec<crate::interp::Stack>,
     /// Nesting of host-to-wasm entries (host functions calling back in).
     pub(crate) entry_depth: u32,
+    /// Host stack address at the outermost entry, to bound re-entry.
+    pub(crate) entry_stack: usize,
 }
 
 pub(crate) struct FuncEntity {
@@ -122,6 +124,7 @@ impl<T> Store<T> {
                 externrefs: Vec::new(),
                 stacks: Vec::new(),
                 entry_depth: 0,
+                entry_stack: 0,
             },
             host_funcs: Vec::new(),
             data,

@@ -420,3 +420,35 @@ fn long_straight_line_code_runs_on_a_small_host_stack() -> Result<()> {
         .join()
         .map_err(|_| anyhow!("the interpreter thread panicked"))?
 }
+
+#[test]
+fn host_reentry_recursion_traps_instead_of_overflowing() -> Result<()> {
+    // wasm -> host -> wasm -> host ... without end: each round uses host
+    // stack, which must run out as a trap, on a thread with a small stack.
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| -> Result<()> {
+            let engine = Engine::default();
+            let module = Module::new(
+                &engine,
+                r#"(module (import "" "back" (func $back))
+                    (func (export "go") (call $back)))"#,
+            )?;
+            let mut store = Store::new(&engine, None::<Func>);
+            let back = Func::wrap(
+                &mut store,
+                |mut caller: Caller<'_, Option<Func>>| -> Result<()> {
+                    let go = caller.data().expect("set before the call");
+                    go.call(&mut caller, &[], &mut [])
+                },
+            );
+            let instance = Instance::new(&mut store, &module, &[back.into()])?;
+            let go = instance.get_func(&store, "go").unwrap();
+            *store.data_mut() = Some(go);
+            let err = go.call(&mut store, &[], &mut []).unwrap_err();
+            assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::StackOverflow));
+            Ok(())
+        })?
+        .join()
+        .map_err(|_| anyhow!("the thread panicked"))?
+}

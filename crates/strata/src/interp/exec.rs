@@ -15,9 +15,11 @@ use crate::trap::{FrameInfo, WasmBacktrace};
 use crate::{Caller, Func, Store, Trap};
 use std::sync::Arc;
 
-/// How many times host code may re-enter wasm while wasm is running; each
-/// re-entry uses host stack.
-const MAX_ENTRY_DEPTH: u32 = 1000;
+/// How much host stack nested host-to-wasm entries (host functions calling
+/// back into wasm) may use before the next entry traps with "call stack
+/// exhausted". Wasm-to-wasm calls use no host stack; only these re-entries
+/// do, and a guest must not be able to overflow the host's stack with them.
+const MAX_REENTRY_STACK: usize = 512 << 10;
 
 /// A value stack and call stack for one host-to-wasm entry.
 pub(crate) struct Stack {
@@ -74,7 +76,12 @@ pub(crate) fn invoke<T>(store: &mut Store<T>, func: Func, raw: &mut [u64]) -> an
         }
         FuncKind::Wasm { instance, code, .. } => (*instance, Arc::as_ptr(code)),
     };
-    if store.inner.entry_depth >= MAX_ENTRY_DEPTH {
+    // The address of a local approximates the host stack pointer; stacks
+    // grow down on every supported platform.
+    let here = std::ptr::addr_of!(func) as usize;
+    if store.inner.entry_depth == 0 {
+        store.inner.entry_stack = here;
+    } else if store.inner.entry_stack.saturating_sub(here) > MAX_REENTRY_STACK {
         return Err(Trap::StackOverflow.into());
     }
     let max_stack = store.inner.engine.config().max_wasm_stack;
@@ -94,7 +101,10 @@ pub(crate) fn invoke<T>(store: &mut Store<T>, func: Func, raw: &mut [u64]) -> an
         }
     });
     stack.frames.clear();
-    store.inner.stacks.push(stack);
+    // Keep a few stacks for the next entries; deep re-entry made the rest.
+    if store.inner.stacks.len() < 4 {
+        store.inner.stacks.push(stack);
+    }
     result
 }
 
