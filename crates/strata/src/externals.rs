@@ -240,10 +240,7 @@ impl Table {
         }
         let raw = init.to_raw(inner)?;
         let len = usize::try_from(ty.minimum())?;
-        inner.tables.push(TableEntity {
-            ty,
-            elements: vec![raw; len],
-        });
+        inner.tables.push(TableEntity::new(ty, vec![raw; len]));
         Ok(Table {
             store_id: inner.id,
             index: inner.tables.len() as u32 - 1,
@@ -329,7 +326,7 @@ impl Global {
             );
         }
         let value = val.to_raw(inner)?;
-        inner.globals.push(GlobalEntity { ty, value });
+        inner.globals.push(GlobalEntity::new(ty, value));
         Ok(Global {
             store_id: inner.id,
             index: inner.globals.len() as u32 - 1,
@@ -354,7 +351,7 @@ impl Global {
             "global used with the wrong store"
         );
         let g = &store.inner.globals[self.index as usize];
-        Val::from_raw(g.value, g.ty.content(), &store.inner)
+        Val::from_raw(g.get(), g.ty.content(), &store.inner)
     }
 
     /// Writes a mutable global.
@@ -373,7 +370,7 @@ impl Global {
             );
         }
         let raw = val.to_raw(inner)?;
-        inner.globals[self.index as usize].value = raw;
+        inner.globals[self.index as usize].set(raw);
         Ok(())
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::module::{ElemMode, EntityIndex};
 use crate::runtime::memory::LinearMemory;
+use crate::runtime::vm::{InstanceVm, VmCtxPtr};
 use crate::store::{FuncEntity, FuncKind, GlobalEntity, InstanceEntity, MemoryEntity, TableEntity};
 use crate::types::ExternType;
 use crate::{AsContext, AsContextMut, Extern, Func, Global, Memory, Module, Store, Table, Trap};
@@ -127,16 +128,12 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
     }
     let store_id = store.inner.id;
     let instance_index = store.inner.instances.len() as u32;
-    let mut inst = InstanceEntity {
-        module: module.clone(),
-        funcs: Vec::with_capacity(m.funcs.len()),
-        tables: Vec::with_capacity(m.tables.len()),
-        memories: Vec::with_capacity(m.memories.len()),
-        globals: Vec::with_capacity(m.globals.len()),
-        exports: HashMap::new(),
-        elems: Vec::new(),
-        data_dropped: vec![false; m.datas.len()],
-    };
+    // Index spaces as store indices; the `InstanceEntity` and its
+    // `VMContext` are built once everything is allocated.
+    let mut funcs: Vec<u32> = Vec::with_capacity(m.funcs.len());
+    let mut tables: Vec<u32> = Vec::with_capacity(m.tables.len());
+    let mut memories: Vec<u32> = Vec::with_capacity(m.memories.len());
+    let mut globals: Vec<u32> = Vec::with_capacity(m.globals.len());
 
     for (import, item) in m.imports.iter().zip(imports) {
         if item.store_id() != store_id {
@@ -156,10 +153,10 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
             );
         }
         match *item {
-            Extern::Func(f) => inst.funcs.push(f.index),
-            Extern::Table(t) => inst.tables.push(t.index),
-            Extern::Memory(mem) => inst.memories.push(mem.index),
-            Extern::Global(g) => inst.globals.push(g.index),
+            Extern::Func(f) => funcs.push(f.index),
+            Extern::Table(t) => tables.push(t.index),
+            Extern::Memory(mem) => memories.push(mem.index),
+            Extern::Global(g) => globals.push(g.index),
         }
     }
 
@@ -174,9 +171,10 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
                 instance: instance_index,
                 index,
                 code: Arc::clone(code),
+                vmctx: VmCtxPtr(std::ptr::null()),
             },
         });
-        inst.funcs.push(inner.funcs.len() as u32 - 1);
+        funcs.push(inner.funcs.len() as u32 - 1);
     }
     for ty in &m.tables[m.num_imported_tables as usize..] {
         let len = usize::try_from(ty.minimum())?;
@@ -186,31 +184,58 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
                 ty.minimum()
             );
         }
-        inner.tables.push(TableEntity {
-            ty: *ty,
-            elements: vec![0; len],
-        });
-        inst.tables.push(inner.tables.len() as u32 - 1);
+        inner.tables.push(TableEntity::new(*ty, vec![0; len]));
+        tables.push(inner.tables.len() as u32 - 1);
     }
     for ty in &m.memories[m.num_imported_memories as usize..] {
         let mem = LinearMemory::new(ty.minimum(), ty.maximum()).map_err(anyhow::Error::msg)?;
         inner.memories.push(MemoryEntity { ty: *ty, mem });
-        inst.memories.push(inner.memories.len() as u32 - 1);
+        memories.push(inner.memories.len() as u32 - 1);
     }
     let func_ref = |funcs: &[u32], f: u32| funcs[f as usize] as u64 + 1;
     for (i, init) in m.global_inits.iter().enumerate() {
         let ty = m.globals[m.num_imported_globals as usize + i];
         let value = init.eval(
-            &|g| inner.globals[inst.globals[g as usize] as usize].value,
-            &|f| func_ref(&inst.funcs, f),
+            &|g| inner.globals[globals[g as usize] as usize].get(),
+            &|f| func_ref(&funcs, f),
         )?;
-        inner.globals.push(GlobalEntity { ty, value });
-        inst.globals.push(inner.globals.len() as u32 - 1);
+        inner.globals.push(GlobalEntity::new(ty, value));
+        globals.push(inner.globals.len() as u32 - 1);
     }
+    let vm = InstanceVm::new(
+        memories
+            .iter()
+            .map(|&i| inner.memories[i as usize].mem.vm_ptr())
+            .collect(),
+        globals
+            .iter()
+            .map(|&i| inner.globals[i as usize].value.as_ptr())
+            .collect(),
+        tables
+            .iter()
+            .map(|&i| inner.tables[i as usize].vm.as_ptr().cast_const())
+            .collect(),
+        funcs,
+    );
+    for &f in &vm.funcs()[m.num_imported_funcs as usize..] {
+        if let FuncKind::Wasm { vmctx, .. } = &mut inner.funcs[f as usize].kind {
+            *vmctx = VmCtxPtr(vm.vmctx());
+        }
+    }
+    let mut inst = InstanceEntity {
+        module: module.clone(),
+        vm,
+        tables,
+        memories,
+        globals,
+        exports: HashMap::new(),
+        elems: Vec::new(),
+        data_dropped: vec![false; m.datas.len()],
+    };
     for (name, index) in &m.exports {
         let item = match *index {
             EntityIndex::Func(i) => {
-                Extern::Func(Func::from_index(store_id, inst.funcs[i as usize]))
+                Extern::Func(Func::from_index(store_id, inst.vm.funcs()[i as usize]))
             }
             EntityIndex::Table(i) => Extern::Table(Table {
                 store_id,
@@ -231,8 +256,8 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
         let mut items = Vec::with_capacity(elem.items.len());
         for item in &elem.items {
             items.push(item.eval(
-                &|g| inner.globals[inst.globals[g as usize] as usize].value,
-                &|f| func_ref(&inst.funcs, f),
+                &|g| inner.globals[inst.globals[g as usize] as usize].get(),
+                &|f| func_ref(inst.vm.funcs(), f),
             )?);
         }
         inst.elems.push(items.into());
@@ -251,8 +276,8 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
             ElemMode::Active { table, offset } => {
                 let inst = &inner.instances[instance_index as usize];
                 let offset = offset.eval(
-                    &|g| inner.globals[inst.globals[g as usize] as usize].value,
-                    &|f| func_ref(&inst.funcs, f),
+                    &|g| inner.globals[inst.globals[g as usize] as usize].get(),
+                    &|f| func_ref(inst.vm.funcs(), f),
                 )? as u32;
                 let table = inst.tables[*table as usize];
                 let items = Arc::clone(&inst.elems[i]);
@@ -269,8 +294,8 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
         if let Some((memory, offset)) = &data.active {
             let inst = &inner.instances[instance_index as usize];
             let offset = offset.eval(
-                &|g| inner.globals[inst.globals[g as usize] as usize].value,
-                &|f| func_ref(&inst.funcs, f),
+                &|g| inner.globals[inst.globals[g as usize] as usize].get(),
+                &|f| func_ref(inst.vm.funcs(), f),
             )? as u32 as usize;
             let mem = &mut inner.memories[inst.memories[*memory as usize] as usize].mem;
             let dst = offset
@@ -282,7 +307,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
         }
     }
     if let Some(start) = m.start {
-        let func = inner.instances[instance_index as usize].funcs[start as usize];
+        let func = inner.instances[instance_index as usize].vm.funcs()[start as usize];
         crate::interp::invoke(store, Func::from_index(store_id, func), &mut [])?;
     }
     Ok(instance)

@@ -8,6 +8,7 @@
 use crate::func::HostFunc;
 use crate::interp::CompiledFunc;
 use crate::runtime::memory::LinearMemory;
+use crate::runtime::vm::{InstanceVm, VMGlobal, VMTable, VmBox, VmCtxPtr};
 use crate::types::{FuncType, GlobalType, MemoryType, TableType};
 use crate::{Engine, Module};
 use std::any::Any;
@@ -62,6 +63,8 @@ pub(crate) enum FuncKind {
         instance: u32,
         index: u32,
         code: Arc<CompiledFunc>,
+        /// The instance's context (set once the instance is built).
+        vmctx: VmCtxPtr,
     },
     /// A host function: an index into `Store::host_funcs`.
     Host(u32),
@@ -76,18 +79,62 @@ pub(crate) struct TableEntity {
     pub ty: TableType,
     /// Raw references: 0 is null, otherwise store index + 1.
     pub elements: Vec<u64>,
+    /// Base and length of `elements`, where executing code reads them;
+    /// `sync` after every resize.
+    pub vm: VmBox<VMTable>,
+}
+
+impl TableEntity {
+    pub(crate) fn new(ty: TableType, elements: Vec<u64>) -> TableEntity {
+        let mut elements = elements;
+        let vm = VmBox::new(VMTable {
+            base: elements.as_mut_ptr(),
+            len: elements.len(),
+        });
+        TableEntity { ty, elements, vm }
+    }
+
+    /// Publishes the current base and length after a resize.
+    pub(crate) fn sync(&mut self) {
+        self.vm.set(VMTable {
+            base: self.elements.as_mut_ptr(),
+            len: self.elements.len(),
+        });
+    }
 }
 
 pub(crate) struct GlobalEntity {
     pub ty: GlobalType,
-    pub value: u64,
+    /// The value, where executing code reads and writes it.
+    pub value: VmBox<VMGlobal>,
+}
+
+impl GlobalEntity {
+    pub(crate) fn new(ty: GlobalType, raw: u64) -> GlobalEntity {
+        GlobalEntity {
+            ty,
+            value: VmBox::new(VMGlobal { bits: raw, high: 0 }),
+        }
+    }
+
+    /// The raw value.
+    pub(crate) fn get(&self) -> u64 {
+        self.value.get().bits
+    }
+
+    /// Replaces the raw value.
+    pub(crate) fn set(&self, raw: u64) {
+        self.value.set(VMGlobal { bits: raw, high: 0 });
+    }
 }
 
 /// An instance's view of the store: its index spaces resolved to store
-/// indices, and its segments' runtime state.
+/// indices, its `VMContext`, and its segments' runtime state.
 pub(crate) struct InstanceEntity {
     pub module: Module,
-    pub funcs: Vec<u32>,
+    /// The context executing code uses; also owns the function index space
+    /// (`vm.funcs()`).
+    pub vm: InstanceVm,
     pub tables: Vec<u32>,
     pub memories: Vec<u32>,
     pub globals: Vec<u32>,

@@ -10,6 +10,7 @@
 use super::handlers::{Instr, Next};
 use super::isa::{numeric_ops, Op, Raw};
 use super::CompiledFunc;
+use crate::runtime::vm::{VMContext, VMMemory};
 use crate::store::{FuncKind, StoreInner};
 use crate::trap::{FrameInfo, WasmBacktrace};
 use crate::{Caller, Func, Store, Trap};
@@ -43,6 +44,8 @@ struct Frame {
     pc: usize,
     base: usize,
     instance: u32,
+    /// The instance's context (memories, globals).
+    vmctx: *const VMContext,
     /// Store index of the function, for backtraces.
     func: u32,
 }
@@ -74,7 +77,12 @@ pub(crate) fn invoke<T>(store: &mut Store<T>, func: Func, raw: &mut [u64]) -> an
                 raw,
             );
         }
-        FuncKind::Wasm { instance, code, .. } => (*instance, Arc::as_ptr(code)),
+        FuncKind::Wasm {
+            instance,
+            code,
+            vmctx,
+            ..
+        } => ((*instance, vmctx.0), Arc::as_ptr(code)),
     };
     // The address of a local approximates the host stack pointer; stacks
     // grow down on every supported platform.
@@ -112,7 +120,7 @@ fn run<T>(
     store: &mut Store<T>,
     stack: &mut Stack,
     func: u32,
-    instance: u32,
+    (instance, vmctx): (u32, *const VMContext),
     code: *const CompiledFunc,
     raw: &mut [u64],
 ) -> Result<(), ExecError> {
@@ -129,6 +137,7 @@ fn run<T>(
         pc: 0,
         base: 0,
         instance,
+        vmctx,
         func,
     });
     execute(store, stack)?;
@@ -151,58 +160,6 @@ fn enter(slots: &mut [u64], code: &CompiledFunc, base: usize) {
         .zip(code.consts.iter())
     {
         *slot = *c;
-    }
-}
-
-/// The current instance's default memory, cached across instructions. The
-/// base never moves (see `runtime::memory`) and the length only grows; the
-/// cache is reloaded after anything that may grow it or change instance.
-pub(crate) struct MemCache {
-    ptr: *mut u8,
-    len: usize,
-}
-
-impl MemCache {
-    fn load(store: &StoreInner, instance: u32) -> MemCache {
-        match store.instances[instance as usize].memories.first() {
-            Some(&m) => {
-                let mem = &store.memories[m as usize].mem;
-                MemCache {
-                    ptr: mem.base(),
-                    len: mem.len(),
-                }
-            }
-            None => MemCache {
-                ptr: std::ptr::null_mut(),
-                len: 0,
-            },
-        }
-    }
-
-    #[inline(always)]
-    pub(crate) fn load_bytes<const N: usize>(&self, ea: u64) -> Result<[u8; N], Trap> {
-        if ea + N as u64 > self.len as u64 {
-            return Err(Trap::MemoryOutOfBounds);
-        }
-        // SAFETY: `[ea, ea+N)` is within the accessible length of a live
-        // memory whose base does not move (checked just above).
-        Ok(unsafe { self.ptr.add(ea as usize).cast::<[u8; N]>().read_unaligned() })
-    }
-
-    #[inline(always)]
-    pub(crate) fn store_bytes<const N: usize>(&self, ea: u64, bytes: [u8; N]) -> Result<(), Trap> {
-        if ea + N as u64 > self.len as u64 {
-            return Err(Trap::MemoryOutOfBounds);
-        }
-        // SAFETY: as in `load_bytes`; the executor has exclusive access to
-        // the store, so nothing else reads or writes memory meanwhile.
-        unsafe {
-            self.ptr
-                .add(ea as usize)
-                .cast::<[u8; N]>()
-                .write_unaligned(bytes)
-        };
-        Ok(())
     }
 }
 
@@ -253,19 +210,22 @@ macro_rules! exec_match {
             } )*
             $( Op::$L { dst, addr, offset } => {
                 let ea = u64::from($r!(addr) as u32) + u64::from(offset);
-                match $mem.load_bytes(ea) {
-                    Ok(bytes) => {
+                // SAFETY: `$mem` is the current instance's live memory 0.
+                match unsafe { $mem.read().load(ea) } {
+                    Some(bytes) => {
                         let v = <$LM>::from_le_bytes(bytes) as $LO;
                         $w!(dst, v.to_raw());
                     }
-                    Err(t) => $trap!(t),
+                    None => $trap!(Trap::MemoryOutOfBounds),
                 }
             } )*
             $( Op::$S { addr, value, offset } => {
                 let ea = u64::from($r!(addr) as u32) + u64::from(offset);
                 let v = <$SI>::from_raw($r!(value)) as $SM;
-                if let Err(t) = $mem.store_bytes(ea, v.to_le_bytes()) {
-                    $trap!(t);
+                // SAFETY: as for loads; nothing borrows the memory's bytes
+                // while the executor runs.
+                if unsafe { $mem.read().store(ea, v.to_le_bytes()) }.is_none() {
+                    $trap!(Trap::MemoryOutOfBounds);
                 }
             } )*
             $($arms)*
@@ -282,7 +242,12 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
     let mut pc = top.pc;
     let mut base = top.base;
     let mut instance = top.instance;
-    let mut mem = MemCache::load(&store.inner, instance);
+    let mut vmctx = top.vmctx;
+    // SAFETY (for every read of `*vmctx` below): a frame's context belongs
+    // to an instance of this store, which outlives the call.
+    // The current instance's memory 0; its definition is updated in place
+    // by `memory.grow`, so only a change of instance changes `mem`.
+    let mut mem: *const VMMemory = unsafe { (*vmctx).memory0 };
     let max_frames = store.inner.engine.config().max_call_depth;
 
     // Slot access is the hottest path: `sp` points at the current frame's
@@ -337,12 +302,10 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
             pc = f.pc;
             base = f.base;
             sp = slots[base..].as_mut_ptr();
-            // `mem` always reflects the current instance's memory (every
-            // grow path reloads it), so only a change of instance needs a
-            // reload.
             if f.instance != instance {
                 instance = f.instance;
-                mem = MemCache::load(&store.inner, instance);
+                vmctx = f.vmctx;
+                mem = unsafe { (*vmctx).memory0 };
             }
         }};
     }
@@ -363,10 +326,12 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
                 FuncKind::Wasm {
                     instance: callee_instance,
                     code: callee,
+                    vmctx: callee_vmctx,
                     ..
                 } => {
                     let callee_ptr = Arc::as_ptr(callee);
                     let callee_instance = *callee_instance;
+                    let callee_vmctx = callee_vmctx.0;
                     let callee: &CompiledFunc = callee;
                     if args + callee.frame_size as usize > slots.len() || frames.len() >= max_frames
                     {
@@ -381,6 +346,7 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
                         pc: 0,
                         base: args,
                         instance: callee_instance,
+                        vmctx: callee_vmctx,
                         func: f as u32,
                     });
                     switch_to_top!();
@@ -401,7 +367,6 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
                     };
                     host(caller, buf).map_err(ExecError::Host)?;
                     sp = slots[base..].as_mut_ptr();
-                    mem = MemCache::load(&store.inner, instance);
                 }
             }
         }};
@@ -415,10 +380,11 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
         // return, branch, `br_table` or `unreachable`, and branch targets are
         // instruction indices inside the function, so `pc` and every address
         // a handler moves to stay inside `instrs`; `sp` is the current frame
-        // (see above) and `mem` the current instance's memory.
+        // (see above) and `mem`/`vmctx` the current instance's memory and
+        // context.
         let mut ip: *const Instr = unsafe { instrs.add(pc) };
         loop {
-            match unsafe { Instr::run(ip, sp, &mem) }.next() {
+            match unsafe { Instr::run(ip, sp, mem, vmctx) }.next() {
                 Next::Continue(next) => ip = next,
                 Next::Slow(at) => {
                     // SAFETY: `at` points into `instrs` (see above).
@@ -461,7 +427,7 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
                 ret!();
             }
             Op::Call { func, base: args } => {
-                let f = store.inner.instances[instance as usize].funcs[func as usize];
+                let f = store.inner.instances[instance as usize].vm.funcs()[func as usize];
                 call!(f, args);
             }
             Op::CallIndirect { type_id, table, index } => {
@@ -486,23 +452,25 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
             }
             Op::GlobalGet { dst, global } => {
                 let g = store.inner.instances[instance as usize].globals[global as usize];
-                w!(dst, store.inner.globals[g as usize].value);
+                w!(dst, store.inner.globals[g as usize].get());
             }
             Op::GlobalSet { global, src } => {
                 let g = store.inner.instances[instance as usize].globals[global as usize];
-                store.inner.globals[g as usize].value = r!(src);
+                store.inner.globals[g as usize].set(r!(src));
             }
             Op::RefFunc { dst, func } => {
-                let f = store.inner.instances[instance as usize].funcs[func as usize];
+                let f = store.inner.instances[instance as usize].vm.funcs()[func as usize];
                 w!(dst, u64::from(f) + 1);
             }
-            Op::MemorySize { dst } => w!(dst, (mem.len as u64) / crate::runtime::memory::PAGE_SIZE),
+            Op::MemorySize { dst } => {
+                let len = unsafe { mem.read() }.len as u64;
+                w!(dst, len / crate::runtime::memory::PAGE_SIZE);
+            }
             Op::MemoryGrow { dst, delta } => {
                 let m = store.inner.instances[instance as usize].memories[0];
                 let delta = u64::from(r!(delta) as u32);
                 let old = store.inner.memories[m as usize].mem.grow(delta);
                 w!(dst, old.map_or(u32::MAX as u64, |o| o));
-                mem = MemCache::load(&store.inner, instance);
             }
             Op::MemoryFill { dst, value, len } => {
                 let m = store.inner.instances[instance as usize].memories[0];

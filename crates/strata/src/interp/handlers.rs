@@ -19,12 +19,17 @@
 //! Handlers are generated from the instruction table in `isa.rs` and share
 //! its semantics closures with the driver's `match`.
 
-use super::exec::MemCache;
 use super::isa::{numeric_ops, Op, Raw};
+use crate::runtime::vm::{VMContext, VMMemory};
 use crate::Trap;
 
 /// A handler: executes the instruction at `ip` on the frame at `sp`.
-pub(crate) type Handler = unsafe fn(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow;
+pub(crate) type Handler = unsafe fn(
+    ip: *const Instr,
+    sp: *mut u64,
+    mem: *const VMMemory,
+    vmctx: *const VMContext,
+) -> Flow;
 
 /// A lowered instruction. Operand meaning depends on the handler; branch
 /// targets are stored as offsets relative to the instruction itself.
@@ -51,9 +56,14 @@ impl Instr {
     /// with at least `frame_size` slots, and `mem` must describe the current
     /// instance's memory (see `MemCache`).
     #[inline(always)]
-    pub(crate) unsafe fn run(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+    pub(crate) unsafe fn run(
+        ip: *const Instr,
+        sp: *mut u64,
+        mem: *const VMMemory,
+        vmctx: *const VMContext,
+    ) -> Flow {
         // SAFETY: forwarded from the caller.
-        unsafe { ((*ip).handler)(ip, sp, mem) }
+        unsafe { ((*ip).handler)(ip, sp, mem, vmctx) }
     }
 }
 
@@ -117,31 +127,31 @@ fn rel(pc: usize, target: u32) -> u32 {
 /// Continues with the instruction at `$next`: a tail call in optimised
 /// builds, a return to the driver in debug builds.
 macro_rules! next {
-    ($next:expr, $sp:expr, $mem:expr) => {{
+    ($next:expr, $sp:expr, $mem:expr, $vmctx:expr) => {{
         let next: *const Instr = $next;
         #[cfg(debug_assertions)]
         {
-            let _ = ($sp, $mem);
+            let _ = ($sp, $mem, $vmctx);
             return Flow::Continue(next);
         }
         #[cfg(not(debug_assertions))]
         // SAFETY: `next` is the following instruction or a branch target of
         // the same function, so the handler's own contract carries over.
-        return unsafe { ((*next).handler)(next, $sp, $mem) };
+        return unsafe { ((*next).handler)(next, $sp, $mem, $vmctx) };
     }};
 }
 
 /// Jumps by the relative offset `$rel`: forward jumps chain, backward jumps
 /// return to the driver so loops never grow the host stack.
 macro_rules! jump {
-    ($ip:expr, $rel:expr, $sp:expr, $mem:expr) => {{
+    ($ip:expr, $rel:expr, $sp:expr, $mem:expr, $vmctx:expr) => {{
         let delta = $rel as i32;
         // SAFETY: the translator only emits targets inside the function.
         let target = unsafe { $ip.offset(delta as isize) };
         if delta <= 0 {
             return Flow::Continue(target);
         }
-        next!(target, $sp, $mem)
+        next!(target, $sp, $mem, $vmctx)
     }};
 }
 
@@ -178,17 +188,17 @@ macro_rules! lowering {
         fn lower_op(op: &Op, pc: usize) -> Instr {
             let (handler, a, b, c): (Handler, u32, u32, u32) = match *op {
                 $( Op::$U { dst, src } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext) -> Flow {
                         // SAFETY: `ip` points at this instruction.
                         let i = unsafe { &*ip };
                         let v: $UO = ($uf)(<$UI>::from_raw(slot!(sp, i.b)));
                         set_slot!(sp, i.a, v.to_raw());
-                        next!(unsafe { ip.add(1) }, sp, mem)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx)
                     }
                     (h, dst, src, 0)
                 } )*
                 $( Op::$UT { dst, src } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext) -> Flow {
                         // SAFETY: `ip` points at this instruction.
                         let i = unsafe { &*ip };
                         let v: $UTO = match ($utf)(<$UTI>::from_raw(slot!(sp, i.b))) {
@@ -196,43 +206,43 @@ macro_rules! lowering {
                             Err(t) => return Flow::Trap(t),
                         };
                         set_slot!(sp, i.a, v.to_raw());
-                        next!(unsafe { ip.add(1) }, sp, mem)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx)
                     }
                     (h, dst, src, 0)
                 } )*
                 $( Op::$B { dst, lhs, rhs } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext) -> Flow {
                         // SAFETY: `ip` points at this instruction.
                         let i = unsafe { &*ip };
                         let v: $BO = ($bf)(<$BI>::from_raw(slot!(sp, i.b)), <$BI>::from_raw(slot!(sp, i.c)));
                         set_slot!(sp, i.a, v.to_raw());
-                        next!(unsafe { ip.add(1) }, sp, mem)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx)
                     }
                     (h, dst, lhs, rhs)
                 } )*
                 $( Op::$C { dst, lhs, rhs } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext) -> Flow {
                         // SAFETY: `ip` points at this instruction.
                         let i = unsafe { &*ip };
                         let v = ($cf)(<$CI>::from_raw(slot!(sp, i.b)), <$CI>::from_raw(slot!(sp, i.c))) as i32;
                         set_slot!(sp, i.a, v.to_raw());
-                        next!(unsafe { ip.add(1) }, sp, mem)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx)
                     }
                     (h, dst, lhs, rhs)
                 } )*
                 $( Op::$CB { lhs, rhs, target } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext) -> Flow {
                         // SAFETY: `ip` points at this instruction.
                         let i = unsafe { &*ip };
                         if ($cf)(<$CI>::from_raw(slot!(sp, i.a)), <$CI>::from_raw(slot!(sp, i.b))) {
-                            jump!(ip, i.c, sp, mem)
+                            jump!(ip, i.c, sp, mem, vmctx)
                         }
-                        next!(unsafe { ip.add(1) }, sp, mem)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx)
                     }
                     (h, lhs, rhs, rel(pc, target))
                 } )*
                 $( Op::$BT { dst, lhs, rhs } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext) -> Flow {
                         // SAFETY: `ip` points at this instruction.
                         let i = unsafe { &*ip };
                         let v: $BTO = match ($btf)(<$BTI>::from_raw(slot!(sp, i.b)), <$BTI>::from_raw(slot!(sp, i.c))) {
@@ -240,37 +250,40 @@ macro_rules! lowering {
                             Err(t) => return Flow::Trap(t),
                         };
                         set_slot!(sp, i.a, v.to_raw());
-                        next!(unsafe { ip.add(1) }, sp, mem)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx)
                     }
                     (h, dst, lhs, rhs)
                 } )*
                 $( Op::$L { dst, addr, offset } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext) -> Flow {
                         // SAFETY: `ip` points at this instruction and `mem`
-                        // at the driver's live memory cache.
-                        let (i, m) = unsafe { (&*ip, &*mem) };
+                        // at the current instance's live memory 0.
+                        let (i, m) = unsafe { (&*ip, mem.read()) };
                         let ea = u64::from(slot!(sp, i.b) as u32) + u64::from(i.c);
-                        match m.load_bytes(ea) {
-                            Ok(bytes) => {
+                        // SAFETY: `m` describes a live memory.
+                        match unsafe { m.load(ea) } {
+                            Some(bytes) => {
                                 let v = <$LM>::from_le_bytes(bytes) as $LO;
                                 set_slot!(sp, i.a, v.to_raw());
                             }
-                            Err(t) => return Flow::Trap(t),
+                            None => return Flow::Trap(Trap::MemoryOutOfBounds),
                         }
-                        next!(unsafe { ip.add(1) }, sp, mem)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx)
                     }
                     (h, dst, addr, offset)
                 } )*
                 $( Op::$S { addr, value, offset } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext) -> Flow {
                         // SAFETY: as for loads.
-                        let (i, m) = unsafe { (&*ip, &*mem) };
+                        let (i, m) = unsafe { (&*ip, mem.read()) };
                         let ea = u64::from(slot!(sp, i.a) as u32) + u64::from(i.c);
                         let v = <$SI>::from_raw(slot!(sp, i.b)) as $SM;
-                        if let Err(t) = m.store_bytes(ea, v.to_le_bytes()) {
-                            return Flow::Trap(t);
+                        // SAFETY: `m` describes a live memory whose bytes
+                        // nothing borrows while wasm runs.
+                        if unsafe { m.store(ea, v.to_le_bytes()) }.is_none() {
+                            return Flow::Trap(Trap::MemoryOutOfBounds);
                         }
-                        next!(unsafe { ip.add(1) }, sp, mem)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx)
                     }
                     (h, addr, value, offset)
                 } )*
@@ -280,6 +293,8 @@ macro_rules! lowering {
                 Op::BrIfEqz { cond, target } => (br_if_eqz, cond, 0, rel(pc, target)),
                 Op::BrTable { index, len } => (br_table, index, len, 0),
                 Op::Select { dst, cond, a } => (select, dst, cond, a),
+                Op::GlobalGet { dst, global } => (global_get, dst, global, 0),
+                Op::GlobalSet { global, src } => (global_set, global, src, 0),
                 Op::Unreachable => (unreachable, 0, 0, 0),
                 // Extension words keep their operands for the instruction
                 // before them; they are never executed.
@@ -293,56 +308,96 @@ macro_rules! lowering {
 
 numeric_ops!(lowering);
 
-unsafe fn slow(ip: *const Instr, _sp: *mut u64, _mem: *const MemCache) -> Flow {
+unsafe fn slow(
+    ip: *const Instr,
+    _sp: *mut u64,
+    _mem: *const VMMemory,
+    _vmctx: *const VMContext,
+) -> Flow {
     Flow::Slow(ip)
 }
 
-unsafe fn unreachable(_ip: *const Instr, _sp: *mut u64, _mem: *const MemCache) -> Flow {
+unsafe fn unreachable(
+    _ip: *const Instr,
+    _sp: *mut u64,
+    _mem: *const VMMemory,
+    _vmctx: *const VMContext,
+) -> Flow {
     Flow::Trap(Trap::UnreachableCodeReached)
 }
 
-unsafe fn copy(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+unsafe fn copy(
+    ip: *const Instr,
+    sp: *mut u64,
+    mem: *const VMMemory,
+    vmctx: *const VMContext,
+) -> Flow {
     // SAFETY: `ip` points at this instruction.
     let i = unsafe { &*ip };
     set_slot!(sp, i.a, slot!(sp, i.b));
-    next!(unsafe { ip.add(1) }, sp, mem)
+    next!(unsafe { ip.add(1) }, sp, mem, vmctx)
 }
 
-unsafe fn br(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+unsafe fn br(
+    ip: *const Instr,
+    sp: *mut u64,
+    mem: *const VMMemory,
+    vmctx: *const VMContext,
+) -> Flow {
     // SAFETY: `ip` points at this instruction.
     let i = unsafe { &*ip };
-    jump!(ip, i.c, sp, mem)
+    jump!(ip, i.c, sp, mem, vmctx)
 }
 
-unsafe fn br_if_nez(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+unsafe fn br_if_nez(
+    ip: *const Instr,
+    sp: *mut u64,
+    mem: *const VMMemory,
+    vmctx: *const VMContext,
+) -> Flow {
     // SAFETY: `ip` points at this instruction.
     let i = unsafe { &*ip };
     if slot!(sp, i.a) != 0 {
-        jump!(ip, i.c, sp, mem)
+        jump!(ip, i.c, sp, mem, vmctx)
     }
-    next!(unsafe { ip.add(1) }, sp, mem)
+    next!(unsafe { ip.add(1) }, sp, mem, vmctx)
 }
 
-unsafe fn br_if_eqz(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+unsafe fn br_if_eqz(
+    ip: *const Instr,
+    sp: *mut u64,
+    mem: *const VMMemory,
+    vmctx: *const VMContext,
+) -> Flow {
     // SAFETY: `ip` points at this instruction.
     let i = unsafe { &*ip };
     if slot!(sp, i.a) == 0 {
-        jump!(ip, i.c, sp, mem)
+        jump!(ip, i.c, sp, mem, vmctx)
     }
-    next!(unsafe { ip.add(1) }, sp, mem)
+    next!(unsafe { ip.add(1) }, sp, mem, vmctx)
 }
 
 /// `BrTable { index, len }` is followed by `len + 1` `Br`s.
-unsafe fn br_table(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+unsafe fn br_table(
+    ip: *const Instr,
+    sp: *mut u64,
+    mem: *const VMMemory,
+    vmctx: *const VMContext,
+) -> Flow {
     // SAFETY: `ip` points at this instruction.
     let i = unsafe { &*ip };
     let k = (slot!(sp, i.a) as u32).min(i.b) as usize;
     // SAFETY: the translator emits the `len + 1` entries after the table.
-    next!(unsafe { ip.add(1 + k) }, sp, mem)
+    next!(unsafe { ip.add(1 + k) }, sp, mem, vmctx)
 }
 
 /// `Select { dst, cond, a }` is followed by `Ext { a: b }`.
-unsafe fn select(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
+unsafe fn select(
+    ip: *const Instr,
+    sp: *mut u64,
+    mem: *const VMMemory,
+    vmctx: *const VMContext,
+) -> Flow {
     // SAFETY: `ip` points at this instruction, followed by its `Ext` word.
     let (i, ext) = unsafe { (&*ip, &*ip.add(1)) };
     let v = if slot!(sp, i.b) as u32 != 0 {
@@ -351,5 +406,37 @@ unsafe fn select(ip: *const Instr, sp: *mut u64, mem: *const MemCache) -> Flow {
         slot!(sp, ext.a)
     };
     set_slot!(sp, i.a, v);
-    next!(unsafe { ip.add(2) }, sp, mem)
+    next!(unsafe { ip.add(2) }, sp, mem, vmctx)
+}
+
+/// `GlobalGet { dst, global }` through the instance's context.
+unsafe fn global_get(
+    ip: *const Instr,
+    sp: *mut u64,
+    mem: *const VMMemory,
+    vmctx: *const VMContext,
+) -> Flow {
+    // SAFETY: `ip` points at this instruction; `vmctx` is the instance's
+    // context and validation bounds the global index.
+    let (i, value) = unsafe {
+        let i = &*ip;
+        (i, (**(*vmctx).globals.add(i.b as usize)).bits)
+    };
+    set_slot!(sp, i.a, value);
+    next!(unsafe { ip.add(1) }, sp, mem, vmctx)
+}
+
+/// `GlobalSet { global, src }` through the instance's context.
+unsafe fn global_set(
+    ip: *const Instr,
+    sp: *mut u64,
+    mem: *const VMMemory,
+    vmctx: *const VMContext,
+) -> Flow {
+    // SAFETY: `ip` points at this instruction.
+    let i = unsafe { &*ip };
+    let value = slot!(sp, i.b);
+    // SAFETY: as in `global_get`; validation allows only mutable globals.
+    unsafe { (**(*vmctx).globals.add(i.a as usize)).bits = value };
+    next!(unsafe { ip.add(1) }, sp, mem, vmctx)
 }

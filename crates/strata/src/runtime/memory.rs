@@ -7,6 +7,7 @@
 //! index space plus a guard region, which lets compiled code rely on the
 //! guard to catch out-of-bounds accesses.
 
+use super::vm::{VMMemory, VmBox};
 use std::ptr::NonNull;
 
 /// The size of a WebAssembly page.
@@ -24,7 +25,8 @@ pub const MAX_PAGES_32: u64 = 0x1_0000;
 pub struct LinearMemory {
     base: NonNull<u8>,
     reserved: usize,
-    len: usize,
+    /// Base and accessible length, where executing code reads them.
+    vm: VmBox<VMMemory>,
     max_pages: u64,
 }
 
@@ -68,7 +70,10 @@ impl LinearMemory {
         let mut mem = LinearMemory {
             base,
             reserved,
-            len: 0,
+            vm: VmBox::new(VMMemory {
+                base: base.as_ptr(),
+                len: 0,
+            }),
             max_pages,
         };
         mem.set_len((min * PAGE_SIZE) as usize)?;
@@ -76,12 +81,13 @@ impl LinearMemory {
     }
 
     fn set_len(&mut self, new_len: usize) -> Result<(), String> {
-        if new_len > self.len {
+        let len = self.len();
+        if new_len > len {
             // SAFETY: `[len, new_len)` lies inside our own reservation.
             let rc = unsafe {
                 libc::mprotect(
-                    self.base.as_ptr().add(self.len).cast(),
-                    new_len - self.len,
+                    self.base.as_ptr().add(len).cast(),
+                    new_len - len,
                     libc::PROT_READ | libc::PROT_WRITE,
                 )
             };
@@ -89,13 +95,16 @@ impl LinearMemory {
                 return Err("failed to commit linear memory pages".into());
             }
         }
-        self.len = new_len;
+        self.vm.set(VMMemory {
+            base: self.base.as_ptr(),
+            len: new_len,
+        });
         Ok(())
     }
 
     /// The current size in pages.
     pub fn pages(&self) -> u64 {
-        self.len as u64 / PAGE_SIZE
+        self.len() as u64 / PAGE_SIZE
     }
 
     /// Grows by `delta` pages; returns the old size in pages, or `None` when
@@ -113,23 +122,24 @@ impl LinearMemory {
     /// The accessible bytes.
     pub fn data(&self) -> &[u8] {
         // SAFETY: `[base, base+len)` is mapped read/write and owned by self.
-        unsafe { std::slice::from_raw_parts(self.base.as_ptr(), self.len) }
+        unsafe { std::slice::from_raw_parts(self.base.as_ptr(), self.len()) }
     }
 
     /// The accessible bytes, writable.
     pub fn data_mut(&mut self) -> &mut [u8] {
         // SAFETY: as in `data`, and `&mut self` gives exclusive access.
-        unsafe { std::slice::from_raw_parts_mut(self.base.as_ptr(), self.len) }
-    }
-
-    /// The base address; stable for the memory's lifetime.
-    pub fn base(&self) -> *mut u8 {
-        self.base.as_ptr()
+        unsafe { std::slice::from_raw_parts_mut(self.base.as_ptr(), self.len()) }
     }
 
     /// The accessible length in bytes.
     pub fn len(&self) -> usize {
-        self.len
+        self.vm.get().len
+    }
+
+    /// The definition executing code reads; stable for the memory's
+    /// lifetime.
+    pub fn vm_ptr(&self) -> *const VMMemory {
+        self.vm.as_ptr()
     }
 }
 

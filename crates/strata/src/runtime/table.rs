@@ -16,5 +16,6 @@ pub fn grow(table: &mut TableEntity, delta: u64, init: u64) -> Option<u64> {
         return None;
     }
     table.elements.resize(new as usize, init);
+    table.sync();
     Some(old)
 }

@@ -1,0 +1,238 @@
+//! The runtime layout every tier shares: `#[repr(C)]` definitions of
+//! memories, globals and tables, and the per-instance `VMContext` that
+//! points at them.
+//!
+//! The store owns each definition in a [`VmBox`], a heap allocation whose
+//! address never changes, so a `VMContext` built at instantiation stays
+//! valid for the store's lifetime and executing code reads memories and
+//! globals through plain pointers at fixed offsets, without borrowing the
+//! store. The interpreter does so today; compiled code will use the same
+//! fields (`offset_of!` gives the offsets).
+
+use std::ptr::NonNull;
+
+/// A linear memory's current extent. Updated by `memory.grow`; the base
+/// never changes (see `runtime::memory`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct VMMemory {
+    /// First byte of the memory.
+    pub base: *mut u8,
+    /// Accessible length in bytes.
+    pub len: usize,
+}
+
+impl VMMemory {
+    /// Reads `N` bytes at `ea`, or fails when they are out of bounds.
+    ///
+    /// # Safety
+    /// `self` must describe a live memory: `base` valid for `len` bytes.
+    #[inline(always)]
+    pub unsafe fn load<const N: usize>(&self, ea: u64) -> Option<[u8; N]> {
+        if ea + N as u64 > self.len as u64 {
+            return None;
+        }
+        // SAFETY: `[ea, ea+N)` is within `len` (checked) of a live memory.
+        Some(unsafe {
+            self.base
+                .add(ea as usize)
+                .cast::<[u8; N]>()
+                .read_unaligned()
+        })
+    }
+
+    /// Writes `bytes` at `ea`, or fails when they are out of bounds.
+    ///
+    /// # Safety
+    /// As for [`VMMemory::load`], and nothing may hold a reference into the
+    /// memory's bytes meanwhile.
+    #[inline(always)]
+    pub unsafe fn store<const N: usize>(&self, ea: u64, bytes: [u8; N]) -> Option<()> {
+        if ea + N as u64 > self.len as u64 {
+            return None;
+        }
+        // SAFETY: in bounds (checked) of a live memory, not aliased.
+        unsafe {
+            self.base
+                .add(ea as usize)
+                .cast::<[u8; N]>()
+                .write_unaligned(bytes)
+        };
+        Some(())
+    }
+}
+
+/// A global's value: 16 bytes, so a `v128` fits; scalar values use the low
+/// 8 bytes in the slot encoding of `values.rs`.
+#[repr(C, align(16))]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VMGlobal {
+    /// The raw value.
+    pub bits: u64,
+    /// Upper half of a `v128`.
+    pub high: u64,
+}
+
+/// A table's elements (raw references) and length. Updated whenever the
+/// table is resized.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct VMTable {
+    /// First element.
+    pub base: *mut u64,
+    /// Number of elements.
+    pub len: usize,
+}
+
+/// The per-instance context: what executing code of one instance needs,
+/// at fixed offsets.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMContext {
+    /// The instance's memory 0, or an empty memory when it has none; the
+    /// memory every load and store of WebAssembly 2.0 addresses.
+    pub memory0: *const VMMemory,
+    /// All memories, by memory index.
+    pub memories: *const *const VMMemory,
+    /// All globals, by global index.
+    pub globals: *const *mut VMGlobal,
+    /// All tables, by table index.
+    pub tables: *const *const VMTable,
+    /// Store indices of the instance's functions, by function index.
+    pub funcs: *const u32,
+}
+
+/// A heap allocation with a stable address, shared with executing code
+/// through raw pointers; the owner reads and writes it through the same
+/// pointer (never through a unique reference), like a `Cell`.
+#[derive(Debug)]
+pub struct VmBox<T: Copy>(NonNull<T>);
+
+// SAFETY: a `VmBox` is owned by one store; the store is only used from one
+// thread at a time (`&mut` for execution), which serialises all accesses.
+unsafe impl<T: Copy + Send> Send for VmBox<T> {}
+// SAFETY: shared references only read, and the store is never used by two
+// threads at once while it is being mutated (see `Send`).
+unsafe impl<T: Copy + Sync> Sync for VmBox<T> {}
+
+impl<T: Copy> VmBox<T> {
+    /// Allocates `value`.
+    pub fn new(value: T) -> VmBox<T> {
+        VmBox(NonNull::from(Box::leak(Box::new(value))))
+    }
+
+    /// The current value.
+    pub fn get(&self) -> T {
+        // SAFETY: the allocation is live until `drop` and only accessed
+        // through this pointer (no references are ever handed out).
+        unsafe { self.0.as_ptr().read() }
+    }
+
+    /// Replaces the value.
+    pub fn set(&self, value: T) {
+        // SAFETY: as in `get`; no reference into the allocation exists.
+        unsafe { self.0.as_ptr().write(value) }
+    }
+
+    /// The stable address, for `VMContext`s and executing code.
+    pub fn as_ptr(&self) -> *mut T {
+        self.0.as_ptr()
+    }
+}
+
+impl<T: Copy> Drop for VmBox<T> {
+    fn drop(&mut self) {
+        // SAFETY: allocated by `Box` in `new` and freed only here.
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
+}
+
+// `VMContext` holds raw pointers into its store's `VmBox`es; the instance
+// that owns it lives in the same store.
+// SAFETY: see `VmBox`'s `Send`.
+unsafe impl Send for VMContext {}
+// SAFETY: see `VmBox`'s `Sync`.
+unsafe impl Sync for VMContext {}
+
+/// A pointer to an instance's `VMContext`, kept by the functions it
+/// defines so a call can switch context without looking the instance up.
+#[derive(Debug, Clone, Copy)]
+pub struct VmCtxPtr(pub *const VMContext);
+
+// SAFETY: see `VmBox`'s `Send`: the pointee lives in the same store.
+unsafe impl Send for VmCtxPtr {}
+// SAFETY: see `VmBox`'s `Sync`.
+unsafe impl Sync for VmCtxPtr {}
+
+/// Owns an instance's `VMContext` and the pointer arrays it points into.
+#[derive(Debug)]
+// The arrays are only read through `vmctx`; the fields keep them alive.
+#[allow(dead_code)]
+pub struct InstanceVm {
+    // The arrays are boxed slices: their heap addresses are stable even
+    // when the owning `InstanceVm` moves.
+    memories: Box<[*const VMMemory]>,
+    globals: Box<[*mut VMGlobal]>,
+    tables: Box<[*const VMTable]>,
+    funcs: Box<[u32]>,
+    /// Stands in for memory 0 when the instance has no memory.
+    no_memory: VmBox<VMMemory>,
+    vmctx: VmBox<VMContext>,
+}
+
+// SAFETY: as for `VMContext`.
+unsafe impl Send for InstanceVm {}
+// SAFETY: as for `VMContext`.
+unsafe impl Sync for InstanceVm {}
+
+impl Copy for VMContext {}
+impl Clone for VMContext {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl InstanceVm {
+    /// Builds the context from pointers to the store's definitions.
+    pub fn new(
+        memories: Vec<*const VMMemory>,
+        globals: Vec<*mut VMGlobal>,
+        tables: Vec<*const VMTable>,
+        funcs: Vec<u32>,
+    ) -> InstanceVm {
+        let memories: Box<[_]> = memories.into();
+        let globals: Box<[_]> = globals.into();
+        let tables: Box<[_]> = tables.into();
+        let funcs: Box<[_]> = funcs.into();
+        let no_memory = VmBox::new(VMMemory {
+            base: std::ptr::null_mut(),
+            len: 0,
+        });
+        let memory0 = memories.first().copied().unwrap_or(no_memory.as_ptr());
+        let vmctx = VmBox::new(VMContext {
+            memory0,
+            memories: memories.as_ptr(),
+            globals: globals.as_ptr(),
+            tables: tables.as_ptr(),
+            funcs: funcs.as_ptr(),
+        });
+        InstanceVm {
+            memories,
+            globals,
+            tables,
+            funcs,
+            no_memory,
+            vmctx,
+        }
+    }
+
+    /// The context, for executing code.
+    pub fn vmctx(&self) -> *const VMContext {
+        self.vmctx.as_ptr()
+    }
+
+    /// Store indices of the instance's functions.
+    pub fn funcs(&self) -> &[u32] {
+        &self.funcs
+    }
+}
