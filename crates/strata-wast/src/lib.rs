@@ -131,6 +131,11 @@ impl Runner {
     fn new(config: &Config) -> Result<Runner> {
         let engine = Engine::new(config)?;
         let mut store = Store::new(&engine, ());
+        // Scripts run unbounded: with metering or interruption switched on
+        // (to test the instrumentation), give them all the fuel and time.
+        // `set_fuel` fails when metering is off, which is fine here.
+        store.set_fuel(u64::MAX).ok();
+        store.set_epoch_deadline(u64::MAX);
         let mut linker = Linker::new(&engine);
         linker.allow_shadowing(true);
         spectest::define(&mut linker, &mut store)?;

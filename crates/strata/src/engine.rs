@@ -3,6 +3,7 @@
 
 use crate::{Config, FuncType};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// A shared compilation environment. Cheap to clone; every [`Module`] and
@@ -19,6 +20,8 @@ pub struct Engine {
 struct EngineInner {
     config: Config,
     types: Mutex<TypeRegistry>,
+    /// The current epoch (see `Config::epoch_interruption`).
+    epoch: AtomicU64,
 }
 
 /// Function types interned engine-wide, so that a signature check
@@ -36,6 +39,7 @@ impl Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
                 types: Mutex::default(),
+                epoch: AtomicU64::new(0),
             }),
         })
     }
@@ -43,6 +47,23 @@ impl Engine {
     /// The configuration this engine was created with.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Advances the epoch by one. Stores whose epoch deadline this reaches
+    /// interrupt their running wasm (with `Config::epoch_interruption`).
+    /// Safe to call from any thread, e.g. a timer.
+    pub fn increment_epoch(&self) {
+        self.inner.epoch.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The current epoch.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.inner.epoch.load(Ordering::Relaxed)
+    }
+
+    /// The epoch counter's stable address, for executing code.
+    pub(crate) fn epoch_ptr(&self) -> *const AtomicU64 {
+        &self.inner.epoch
     }
 
     /// Whether two handles are the same engine.

@@ -203,6 +203,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
         globals.push(inner.globals.len() as u32 - 1);
     }
     let vm = InstanceVm::new(
+        inner.limits.as_ptr(),
         memories
             .iter()
             .map(|&i| inner.memories[i as usize].mem.vm_ptr())

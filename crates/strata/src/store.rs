@@ -8,7 +8,7 @@
 use crate::func::HostFunc;
 use crate::interp::CompiledFunc;
 use crate::runtime::memory::LinearMemory;
-use crate::runtime::vm::{InstanceVm, VMGlobal, VMTable, VmBox, VmCtxPtr};
+use crate::runtime::vm::{InstanceVm, VMGlobal, VMRuntimeLimits, VMTable, VmBox, VmCtxPtr};
 use crate::types::{FuncType, GlobalType, MemoryType, TableType};
 use crate::{Engine, Module};
 use std::any::Any;
@@ -49,6 +49,8 @@ pub struct StoreInner {
     pub(crate) entry_depth: u32,
     /// Host stack address at the outermost entry, to bound re-entry.
     pub(crate) entry_stack: usize,
+    /// Fuel and epoch deadline, where executing code reads them.
+    pub(crate) limits: VmBox<VMRuntimeLimits>,
 }
 
 pub(crate) struct FuncEntity {
@@ -172,6 +174,11 @@ impl<T> Store<T> {
                 stacks: Vec::new(),
                 entry_depth: 0,
                 entry_stack: 0,
+                limits: VmBox::new(VMRuntimeLimits {
+                    fuel: 0,
+                    epoch_deadline: engine.epoch(),
+                    epoch: engine.epoch_ptr(),
+                }),
             },
             host_funcs: Vec::new(),
             data,
@@ -191,6 +198,37 @@ impl<T> Store<T> {
     /// The host data, writable.
     pub fn data_mut(&mut self) -> &mut T {
         &mut self.data
+    }
+
+    /// Sets the fuel left for wasm in this store (`Config::consume_fuel`).
+    pub fn set_fuel(&mut self, fuel: u64) -> anyhow::Result<()> {
+        self.check_fuel_enabled()?;
+        let mut limits = self.inner.limits.get();
+        limits.fuel = fuel;
+        self.inner.limits.set(limits);
+        Ok(())
+    }
+
+    /// The fuel left (`Config::consume_fuel`).
+    pub fn get_fuel(&self) -> anyhow::Result<u64> {
+        self.check_fuel_enabled()?;
+        Ok(self.inner.limits.get().fuel)
+    }
+
+    fn check_fuel_enabled(&self) -> anyhow::Result<()> {
+        if !self.inner.engine.config().consume_fuel {
+            anyhow::bail!("fuel is not enabled in this store's engine (Config::consume_fuel)");
+        }
+        Ok(())
+    }
+
+    /// Interrupts wasm once the engine's epoch is `ticks` beyond its
+    /// current value (`Config::epoch_interruption`). A new store's deadline
+    /// is the epoch at its creation, so it must be set before wasm runs.
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        let mut limits = self.inner.limits.get();
+        limits.epoch_deadline = self.inner.engine.epoch().saturating_add(ticks);
+        self.inner.limits.set(limits);
     }
 
     /// Consumes the store and returns the host data.

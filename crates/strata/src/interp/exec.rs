@@ -10,7 +10,7 @@
 use super::handlers::{Instr, Next};
 use super::isa::{numeric_ops, Op, Raw};
 use super::CompiledFunc;
-use crate::runtime::vm::{VMContext, VMMemory};
+use crate::runtime::vm::{VMContext, VMMemory, VMRuntimeLimits};
 use crate::store::{FuncKind, StoreInner};
 use crate::trap::{FrameInfo, WasmBacktrace};
 use crate::{Caller, Func, Store, Trap};
@@ -400,6 +400,18 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
         numeric_ops!(exec_match (op, r, w, mem, trap, jump) {
             Op::Ext { .. } => unreachable!("extension word executed"),
             Op::Unreachable => trap!(Trap::UnreachableCodeReached),
+            Op::ConsumeFuel { amount } => {
+                // SAFETY: the context's limits belong to the live store.
+                if !unsafe { VMRuntimeLimits::consume_fuel((*vmctx).limits, u64::from(amount)) } {
+                    trap!(Trap::OutOfFuel);
+                }
+            }
+            Op::CheckEpoch => {
+                // SAFETY: as for `ConsumeFuel`.
+                if unsafe { VMRuntimeLimits::epoch_passed((*vmctx).limits) } {
+                    trap!(Trap::Interrupt);
+                }
+            }
             Op::Copy { dst, src } => w!(dst, r!(src)),
             Op::Br { target } => pc = target as usize,
             Op::BrIfNez { cond, target } => {

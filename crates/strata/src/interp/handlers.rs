@@ -20,7 +20,7 @@
 //! its semantics closures with the driver's `match`.
 
 use super::isa::{numeric_ops, Op, Raw};
-use crate::runtime::vm::{VMContext, VMMemory};
+use crate::runtime::vm::{VMContext, VMMemory, VMRuntimeLimits};
 use crate::Trap;
 
 /// A handler: executes the instruction at `ip` on the frame at `sp`.
@@ -293,6 +293,8 @@ macro_rules! lowering {
                 Op::BrIfEqz { cond, target } => (br_if_eqz, cond, 0, rel(pc, target)),
                 Op::BrTable { index, len } => (br_table, index, len, 0),
                 Op::Select { dst, cond, a } => (select, dst, cond, a),
+                Op::ConsumeFuel { amount } => (consume_fuel, amount, 0, 0),
+                Op::CheckEpoch => (check_epoch, 0, 0, 0),
                 Op::GlobalGet { dst, global } => (global_get, dst, global, 0),
                 Op::GlobalSet { global, src } => (global_set, global, src, 0),
                 Op::Unreachable => (unreachable, 0, 0, 0),
@@ -438,5 +440,35 @@ unsafe fn global_set(
     let value = slot!(sp, i.b);
     // SAFETY: as in `global_get`; validation allows only mutable globals.
     unsafe { (**(*vmctx).globals.add(i.a as usize)).bits = value };
+    next!(unsafe { ip.add(1) }, sp, mem, vmctx)
+}
+
+/// `ConsumeFuel { amount }`.
+unsafe fn consume_fuel(
+    ip: *const Instr,
+    sp: *mut u64,
+    mem: *const VMMemory,
+    vmctx: *const VMContext,
+) -> Flow {
+    // SAFETY: `ip` points at this instruction and `vmctx` is the instance's
+    // context, whose `limits` belong to the live store.
+    let ok = unsafe { VMRuntimeLimits::consume_fuel((*vmctx).limits, u64::from((*ip).a)) };
+    if !ok {
+        return Flow::Trap(Trap::OutOfFuel);
+    }
+    next!(unsafe { ip.add(1) }, sp, mem, vmctx)
+}
+
+/// `CheckEpoch`.
+unsafe fn check_epoch(
+    ip: *const Instr,
+    sp: *mut u64,
+    mem: *const VMMemory,
+    vmctx: *const VMContext,
+) -> Flow {
+    // SAFETY: as in `consume_fuel`; the engine outlives its stores.
+    if unsafe { VMRuntimeLimits::epoch_passed((*vmctx).limits) } {
+        return Flow::Trap(Trap::Interrupt);
+    }
     next!(unsafe { ip.add(1) }, sp, mem, vmctx)
 }

@@ -269,6 +269,11 @@ macro_rules! define_op {
             Ext { a: u32, b: u32, c: u32 },
             /// Trap: `unreachable`.
             Unreachable,
+            /// Charge `amount` fuel for the straight-line run that starts
+            /// here; trap when there is not that much left.
+            ConsumeFuel { amount: u32 },
+            /// Trap when the store's epoch deadline has passed.
+            CheckEpoch,
             /// `dst = src`.
             Copy { dst: Slot, src: Slot },
             /// Jump.

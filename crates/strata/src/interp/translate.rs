@@ -71,6 +71,12 @@ struct Translator<'m> {
     /// last one emitted (so `local.set` may retarget it).
     last_producer: Option<usize>,
     num_results: usize,
+    /// Fuel metering is on (`Config::consume_fuel`).
+    fuel: bool,
+    /// The `ConsumeFuel` of the straight-line run being translated.
+    fuel_region: Option<usize>,
+    /// Epoch checks are on (`Config::epoch_interruption`).
+    epoch: bool,
 }
 
 pub(crate) fn translate(
@@ -119,7 +125,13 @@ pub(crate) fn translate(
         slot_lists: Vec::new(),
         last_producer: None,
         num_results: ty.results().len(),
+        fuel: m.engine.config().consume_fuel,
+        fuel_region: None,
+        epoch: m.engine.config().epoch_interruption,
     };
+    if t.epoch {
+        t.emit(Op::CheckEpoch);
+    }
     t.ctrl.push(Ctrl {
         kind: CtrlKind::Block,
         height: 0,
@@ -275,6 +287,7 @@ impl Translator<'_> {
         self.materialize_top(params);
         self.last_producer = None;
         let height = self.stack.len() - params;
+        let is_loop = kind == CtrlKind::Loop;
         self.ctrl.push(Ctrl {
             kind,
             height,
@@ -285,6 +298,10 @@ impl Translator<'_> {
             else_patch: None,
             unreachable: false,
         });
+        if is_loop && self.epoch {
+            // At the loop header, so every iteration checks.
+            self.emit(Op::CheckEpoch);
+        }
     }
 
     fn patch(&mut self, at: usize, target: u32) {
@@ -457,6 +474,32 @@ impl Translator<'_> {
                 _ => return Ok(()),
             }
         }
+        if !self.fuel {
+            return self.translate_op(op);
+        }
+        let cost = fuel_cost(&op);
+        let ends_region = ends_fuel_region(&op);
+        if cost > 0 {
+            let at = match self.fuel_region {
+                Some(at) => at,
+                None => {
+                    let at = self.emit(Op::ConsumeFuel { amount: 0 });
+                    self.fuel_region = Some(at);
+                    at
+                }
+            };
+            if let Op::ConsumeFuel { amount } = &mut self.ops[at] {
+                *amount = amount.saturating_add(cost);
+            }
+        }
+        self.translate_op(op)?;
+        if ends_region {
+            self.fuel_region = None;
+        }
+        Ok(())
+    }
+
+    fn translate_op(&mut self, op: Operator<'_>) -> Result<()> {
         if let Some(make) = Op::unary(&op) {
             let src = self.pop();
             self.produce(|dst| make(dst, src));
@@ -842,6 +885,39 @@ impl Translator<'_> {
             });
         }
     }
+}
+
+/// The fuel an instruction costs (see `Config::consume_fuel`).
+fn fuel_cost(op: &Operator<'_>) -> u32 {
+    match op {
+        Operator::Nop
+        | Operator::Drop
+        | Operator::Block { .. }
+        | Operator::Loop { .. }
+        | Operator::Else
+        | Operator::End => 0,
+        _ => 1,
+    }
+}
+
+/// Whether execution may leave or enter the straight-line run at this
+/// instruction, so the next instruction starts a new fuel region.
+fn ends_fuel_region(op: &Operator<'_>) -> bool {
+    matches!(
+        op,
+        Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::Else
+            | Operator::End
+            | Operator::Br { .. }
+            | Operator::BrIf { .. }
+            | Operator::BrTable { .. }
+            | Operator::Return
+            | Operator::Call { .. }
+            | Operator::CallIndirect { .. }
+            | Operator::Unreachable
+    )
 }
 
 fn memarg_offset(memarg: &wasmparser::MemArg) -> Result<u32> {

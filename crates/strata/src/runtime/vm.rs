@@ -84,11 +84,65 @@ pub struct VMTable {
     pub len: usize,
 }
 
+/// Per-store execution limits, shared by all of a store's instances.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct VMRuntimeLimits {
+    /// Fuel left (when `Config::consume_fuel` is on).
+    pub fuel: u64,
+    /// Wasm traps once the engine's epoch reaches this value (when
+    /// `Config::epoch_interruption` is on).
+    pub epoch_deadline: u64,
+    /// The engine's epoch counter.
+    pub epoch: *const std::sync::atomic::AtomicU64,
+}
+
+impl VMRuntimeLimits {
+    /// Charges `amount` of fuel; false (and nothing charged) when there is
+    /// not that much left.
+    ///
+    /// # Safety
+    /// `this` must point at a live `VMRuntimeLimits` not otherwise borrowed.
+    #[inline(always)]
+    pub unsafe fn consume_fuel(this: *mut VMRuntimeLimits, amount: u64) -> bool {
+        // SAFETY: guaranteed by the caller.
+        let fuel = unsafe { &mut (*this).fuel };
+        match fuel.checked_sub(amount) {
+            Some(left) => {
+                *fuel = left;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether the epoch deadline has passed.
+    ///
+    /// # Safety
+    /// `this` must point at a live `VMRuntimeLimits` whose `epoch` points at
+    /// the live engine's counter.
+    #[inline(always)]
+    pub unsafe fn epoch_passed(this: *const VMRuntimeLimits) -> bool {
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            (*(*this).epoch).load(std::sync::atomic::Ordering::Relaxed) >= (*this).epoch_deadline
+        }
+    }
+}
+
+// SAFETY: the epoch pointer targets an atomic owned by the engine, which the
+// store keeps alive; see `VmBox` for the rest.
+unsafe impl Send for VMRuntimeLimits {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for VMRuntimeLimits {}
+
 /// The per-instance context: what executing code of one instance needs,
 /// at fixed offsets.
 #[repr(C)]
 #[derive(Debug)]
 pub struct VMContext {
+    /// The store's fuel and epoch deadline.
+    pub limits: *mut VMRuntimeLimits,
     /// The instance's memory 0, or an empty memory when it has none; the
     /// memory every load and store of WebAssembly 2.0 addresses.
     pub memory0: *const VMMemory,
@@ -195,6 +249,7 @@ impl Clone for VMContext {
 impl InstanceVm {
     /// Builds the context from pointers to the store's definitions.
     pub fn new(
+        limits: *mut VMRuntimeLimits,
         memories: Vec<*const VMMemory>,
         globals: Vec<*mut VMGlobal>,
         tables: Vec<*const VMTable>,
@@ -210,6 +265,7 @@ impl InstanceVm {
         });
         let memory0 = memories.first().copied().unwrap_or(no_memory.as_ptr());
         let vmctx = VmBox::new(VMContext {
+            limits,
             memory0,
             memories: memories.as_ptr(),
             globals: globals.as_ptr(),

@@ -1,0 +1,103 @@
+//! Resource control: fuel metering and epoch interruption.
+
+use anyhow::Result;
+use strata::{Config, Engine, Instance, Module, Store, Trap};
+
+const WAT: &str = r#"(module
+  (func (export "add") (result i32)
+    (i32.const 1) (i32.const 2) (i32.add))
+  (func (export "count") (param i32) (result i32) (local i32)
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get 1) (local.get 0)))
+        (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+        (br $l)))
+    (local.get 1))
+  (func (export "spin") (loop $l (br $l))))"#;
+
+fn setup(config: &Config) -> Result<(Store<()>, Instance)> {
+    let engine = Engine::new(config)?;
+    let module = Module::new(&engine, WAT)?;
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[])?;
+    Ok((store, instance))
+}
+
+fn fuel_config() -> Config {
+    let mut config = Config::new();
+    config.consume_fuel(true);
+    config
+}
+
+#[test]
+fn fuel_follows_the_documented_cost_model() -> Result<()> {
+    let (mut store, instance) = setup(&fuel_config())?;
+    store.set_fuel(100)?;
+    let add = instance.get_typed_func::<(), i32>(&mut store, "add")?;
+    assert_eq!(add.call(&mut store, ())?, 3);
+    // i32.const, i32.const, i32.add; `end` is free.
+    assert_eq!(store.get_fuel()?, 97);
+
+    store.set_fuel(10_000)?;
+    let count = instance.get_typed_func::<i32, i32>(&mut store, "count")?;
+    assert_eq!(count.call(&mut store, 10)?, 10);
+    // Per iteration: local.get, local.get, i32.ge_u, br_if, local.get,
+    // i32.const, i32.add, local.set, br = 9; the final test costs 4; the
+    // trailing local.get 1; block, loop and end are free.
+    assert_eq!(10_000 - store.get_fuel()?, 10 * 9 + 4 + 1);
+    Ok(())
+}
+
+#[test]
+fn running_out_of_fuel_traps_and_is_deterministic() -> Result<()> {
+    let mut consumed = Vec::new();
+    for _ in 0..2 {
+        let (mut store, instance) = setup(&fuel_config())?;
+        store.set_fuel(1_000)?;
+        let spin = instance.get_typed_func::<(), ()>(&mut store, "spin")?;
+        let err = spin.call(&mut store, ()).unwrap_err();
+        assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::OutOfFuel));
+        assert_eq!(
+            Trap::OutOfFuel.to_string(),
+            "all fuel consumed by WebAssembly"
+        );
+        consumed.push(store.get_fuel()?);
+    }
+    assert_eq!(consumed[0], consumed[1]);
+    Ok(())
+}
+
+#[test]
+fn fuel_needs_the_config_switch() -> Result<()> {
+    let (mut store, _) = setup(&Config::new())?;
+    assert!(store.set_fuel(1).is_err());
+    assert!(store.get_fuel().is_err());
+    Ok(())
+}
+
+#[test]
+fn epoch_deadline_interrupts_an_infinite_loop() -> Result<()> {
+    let mut config = Config::new();
+    config.epoch_interruption(true);
+    let (mut store, instance) = setup(&config)?;
+    store.set_epoch_deadline(1);
+    let engine = store.engine().clone();
+    let ticker = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        engine.increment_epoch();
+    });
+    let spin = instance.get_typed_func::<(), ()>(&mut store, "spin")?;
+    let err = spin.call(&mut store, ()).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::Interrupt));
+    ticker.join().unwrap();
+
+    // A deadline already reached stops wasm at the next function entry.
+    store.set_epoch_deadline(0);
+    let add = instance.get_typed_func::<(), i32>(&mut store, "add")?;
+    let err = add.call(&mut store, ()).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::Interrupt));
+    // And a later deadline lets it run again.
+    store.set_epoch_deadline(10);
+    assert_eq!(add.call(&mut store, ())?, 3);
+    Ok(())
+}
