@@ -1,7 +1,7 @@
 //! Memories, tables, globals and the `Extern` that names any of them or a
 //! function: the handles a host uses to reach into a store.
 
-use crate::runtime::memory::{LinearMemory, PAGE_SIZE};
+use crate::runtime::memory::PAGE_SIZE;
 use crate::store::{GlobalEntity, MemoryEntity, TableEntity};
 use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType};
 use crate::{AsContext, AsContextMut, Func, Trap, Val};
@@ -99,12 +99,12 @@ pub struct Memory {
 impl Memory {
     /// Creates a memory of the given type.
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
-        let inner = &mut store.as_context_mut().inner;
-        let mem = LinearMemory::new(ty.minimum(), ty.maximum()).map_err(anyhow::Error::msg)?;
-        inner.memories.push(MemoryEntity { ty, mem });
+        let store = store.as_context_mut();
+        store.check_counts(0, 1, 0)?;
+        let index = store.new_memory(ty)?;
         Ok(Memory {
-            store_id: inner.id,
-            index: inner.memories.len() as u32 - 1,
+            store_id: store.inner.id,
+            index,
         })
     }
 
@@ -152,7 +152,7 @@ impl Memory {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
         let store = store.as_context_mut();
         store.inner.check_owner(self.store_id)?;
-        match store.inner.memories[self.index as usize].mem.grow(delta) {
+        match store.grow_memory(self.index, delta)? {
             Some(old) => Ok(old),
             None => bail!("failed to grow memory by {delta} pages"),
         }
@@ -230,7 +230,7 @@ pub struct Table {
 impl Table {
     /// Creates a table of the given type, every element set to `init`.
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
-        let inner = &mut store.as_context_mut().inner;
+        let store = store.as_context_mut();
         if init.ty() != ty.element() {
             bail!(
                 "table initial value has type {}, expected {}",
@@ -238,12 +238,12 @@ impl Table {
                 ty.element()
             );
         }
-        let raw = init.to_raw(inner)?;
-        let len = usize::try_from(ty.minimum())?;
-        inner.tables.push(TableEntity::new(ty, vec![raw; len]));
+        let raw = init.to_raw(&store.inner)?;
+        store.check_counts(0, 0, 1)?;
+        let index = store.new_table(ty, raw)?;
         Ok(Table {
-            store_id: inner.id,
-            index: inner.tables.len() as u32 - 1,
+            store_id: store.inner.id,
+            index,
         })
     }
 
@@ -297,10 +297,10 @@ impl Table {
 
     /// Grows by `delta` elements set to `init`; returns the previous size.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
-        let inner = &mut store.as_context_mut().inner;
-        inner.check_owner(self.store_id)?;
-        let raw = init.to_raw(inner)?;
-        match crate::runtime::table::grow(&mut inner.tables[self.index as usize], delta, raw) {
+        let store = store.as_context_mut();
+        store.inner.check_owner(self.store_id)?;
+        let raw = init.to_raw(&store.inner)?;
+        match store.grow_table(self.index, delta, raw)? {
             Some(old) => Ok(old),
             None => bail!("failed to grow table by {delta}"),
         }

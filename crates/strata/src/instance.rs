@@ -3,9 +3,8 @@
 //! start function.
 
 use crate::module::{ElemMode, EntityIndex};
-use crate::runtime::memory::LinearMemory;
 use crate::runtime::vm::{InstanceVm, VmCtxPtr};
-use crate::store::{FuncEntity, FuncKind, GlobalEntity, InstanceEntity, MemoryEntity, TableEntity};
+use crate::store::{FuncEntity, FuncKind, GlobalEntity, InstanceEntity};
 use crate::types::ExternType;
 use crate::{AsContext, AsContextMut, Extern, Func, Global, Memory, Module, Store, Table, Trap};
 use crate::{TypedFunc, WasmParams};
@@ -160,6 +159,15 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
         }
     }
 
+    let defined_tables = &m.tables[m.num_imported_tables as usize..];
+    let defined_memories = &m.memories[m.num_imported_memories as usize..];
+    store.check_counts(1, defined_memories.len(), defined_tables.len())?;
+    for ty in defined_tables {
+        tables.push(store.new_table(*ty, 0)?);
+    }
+    for ty in defined_memories {
+        memories.push(store.new_memory(*ty)?);
+    }
     let inner = &mut store.inner;
     for (i, code) in m.code.iter().enumerate() {
         let index = m.num_imported_funcs + i as u32;
@@ -175,22 +183,6 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
             },
         });
         funcs.push(inner.funcs.len() as u32 - 1);
-    }
-    for ty in &m.tables[m.num_imported_tables as usize..] {
-        let len = usize::try_from(ty.minimum())?;
-        if ty.minimum() > crate::runtime::table::MAX_TABLE_ELEMENTS {
-            bail!(
-                "table minimum of {} elements exceeds the limit",
-                ty.minimum()
-            );
-        }
-        inner.tables.push(TableEntity::new(*ty, vec![0; len]));
-        tables.push(inner.tables.len() as u32 - 1);
-    }
-    for ty in &m.memories[m.num_imported_memories as usize..] {
-        let mem = LinearMemory::new(ty.minimum(), ty.maximum()).map_err(anyhow::Error::msg)?;
-        inner.memories.push(MemoryEntity { ty: *ty, mem });
-        memories.push(inner.memories.len() as u32 - 1);
     }
     let func_ref = |funcs: &[u32], f: u32| funcs[f as usize] as u64 + 1;
     for (i, init) in m.global_inits.iter().enumerate() {

@@ -10,7 +10,7 @@ use crate::interp::CompiledFunc;
 use crate::runtime::memory::LinearMemory;
 use crate::runtime::vm::{InstanceVm, VMGlobal, VMRuntimeLimits, VMTable, VmBox, VmCtxPtr};
 use crate::types::{FuncType, GlobalType, MemoryType, TableType};
-use crate::{Engine, Module};
+use crate::{Engine, Module, ResourceLimiter};
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,8 +20,12 @@ use std::sync::Arc;
 pub struct Store<T> {
     pub(crate) inner: StoreInner,
     pub(crate) host_funcs: Vec<HostFunc<T>>,
+    limiter: Option<Limiter<T>>,
     data: T,
 }
+
+/// Finds the store's [`ResourceLimiter`] in its host data.
+type Limiter<T> = Box<dyn (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + Sync>;
 
 impl<T> std::fmt::Debug for Store<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -181,6 +185,7 @@ impl<T> Store<T> {
                 }),
             },
             host_funcs: Vec::new(),
+            limiter: None,
             data,
         }
     }
@@ -198,6 +203,163 @@ impl<T> Store<T> {
     /// The host data, writable.
     pub fn data_mut(&mut self) -> &mut T {
         &mut self.data
+    }
+
+    /// Installs a [`ResourceLimiter`], found in the host data by `limiter`,
+    /// that decides every memory and table growth and caps how many
+    /// instances, memories and tables the store creates.
+    pub fn limiter(
+        &mut self,
+        limiter: impl (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + Sync + 'static,
+    ) {
+        self.limiter = Some(Box::new(limiter));
+    }
+
+    /// Grows store memory `index` by `delta` pages if the memory and the
+    /// limiter allow it: the old size in pages, or `None` (wasm sees -1).
+    /// A limiter error is returned as the error.
+    pub(crate) fn grow_memory(&mut self, index: u32, delta: u64) -> anyhow::Result<Option<u64>> {
+        let entity = &self.inner.memories[index as usize];
+        let current = entity.mem.len();
+        let page = crate::runtime::memory::PAGE_SIZE;
+        let desired = delta
+            .checked_mul(page)
+            .and_then(|d| d.checked_add(current as u64))
+            .and_then(|d| usize::try_from(d).ok());
+        let maximum = entity
+            .ty
+            .maximum()
+            .and_then(|p| usize::try_from(p.saturating_mul(page)).ok());
+        let Some(desired) = desired else {
+            return Ok(None);
+        };
+        if delta > 0 && !self.memory_growing(current, desired, maximum)? {
+            return Ok(None);
+        }
+        Ok(self.inner.memories[index as usize].mem.grow(delta))
+    }
+
+    /// Grows store table `index` by `delta` elements of `init` if the table
+    /// and the limiter allow it: the old size, or `None` (wasm sees -1).
+    pub(crate) fn grow_table(
+        &mut self,
+        index: u32,
+        delta: u64,
+        init: u64,
+    ) -> anyhow::Result<Option<u64>> {
+        let entity = &self.inner.tables[index as usize];
+        let current = entity.elements.len();
+        let maximum = entity.ty.maximum().and_then(|m| usize::try_from(m).ok());
+        let Some(desired) = usize::try_from(delta)
+            .ok()
+            .and_then(|d| d.checked_add(current))
+        else {
+            return Ok(None);
+        };
+        if delta > 0 && !self.table_growing(current, desired, maximum)? {
+            return Ok(None);
+        }
+        Ok(crate::runtime::table::grow(
+            &mut self.inner.tables[index as usize],
+            delta,
+            init,
+        ))
+    }
+
+    /// Creates a memory of type `ty` if the limiter allows its minimum size;
+    /// returns its store index.
+    pub(crate) fn new_memory(&mut self, ty: MemoryType) -> anyhow::Result<u32> {
+        let page = crate::runtime::memory::PAGE_SIZE;
+        let bytes = |pages: u64| usize::try_from(pages.saturating_mul(page)).unwrap_or(usize::MAX);
+        let maximum = ty.maximum().map(bytes);
+        if !self.memory_growing(0, bytes(ty.minimum()), maximum)? {
+            anyhow::bail!(
+                "memory minimum size of {} pages exceeds memory limits",
+                ty.minimum()
+            );
+        }
+        let mem = LinearMemory::new(ty.minimum(), ty.maximum()).map_err(anyhow::Error::msg)?;
+        self.inner.memories.push(MemoryEntity { ty, mem });
+        Ok(self.inner.memories.len() as u32 - 1)
+    }
+
+    /// Creates a table of type `ty` filled with `init` if the limiter
+    /// allows its minimum size; returns its store index.
+    pub(crate) fn new_table(&mut self, ty: TableType, init: u64) -> anyhow::Result<u32> {
+        let min = usize::try_from(ty.minimum()).unwrap_or(usize::MAX);
+        let maximum = ty.maximum().and_then(|m| usize::try_from(m).ok());
+        if ty.minimum() > crate::runtime::table::MAX_TABLE_ELEMENTS
+            || !self.table_growing(0, min, maximum)?
+        {
+            anyhow::bail!(
+                "table minimum size of {} elements exceeds table limits",
+                ty.minimum()
+            );
+        }
+        self.inner
+            .tables
+            .push(TableEntity::new(ty, vec![init; min]));
+        Ok(self.inner.tables.len() as u32 - 1)
+    }
+
+    /// Asks the limiter whether a memory may grow from `current` to
+    /// `desired` bytes.
+    pub(crate) fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> anyhow::Result<bool> {
+        match &mut self.limiter {
+            Some(limiter) => limiter(&mut self.data).memory_growing(current, desired, maximum),
+            None => Ok(true),
+        }
+    }
+
+    /// Asks the limiter whether a table may grow from `current` to
+    /// `desired` elements.
+    pub(crate) fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> anyhow::Result<bool> {
+        match &mut self.limiter {
+            Some(limiter) => limiter(&mut self.data).table_growing(current, desired, maximum),
+            None => Ok(true),
+        }
+    }
+
+    /// Fails when creating `instances`, `memories` and `tables` more
+    /// objects would exceed the limiter's caps.
+    pub(crate) fn check_counts(
+        &mut self,
+        instances: usize,
+        memories: usize,
+        tables: usize,
+    ) -> anyhow::Result<()> {
+        let (max_instances, max_memories, max_tables) = match &mut self.limiter {
+            Some(limiter) => {
+                let l = limiter(&mut self.data);
+                (l.instances(), l.memories(), l.tables())
+            }
+            None => (
+                crate::limits::DEFAULT_INSTANCE_LIMIT,
+                crate::limits::DEFAULT_MEMORY_LIMIT,
+                crate::limits::DEFAULT_TABLE_LIMIT,
+            ),
+        };
+        let inner = &self.inner;
+        if inner.instances.len() + instances > max_instances {
+            anyhow::bail!("resource limit exceeded: instance count too high at {max_instances}");
+        }
+        if inner.memories.len() + memories > max_memories {
+            anyhow::bail!("resource limit exceeded: memory count too high at {max_memories}");
+        }
+        if inner.tables.len() + tables > max_tables {
+            anyhow::bail!("resource limit exceeded: table count too high at {max_tables}");
+        }
+        Ok(())
     }
 
     /// Sets the fuel left for wasm in this store (`Config::consume_fuel`).

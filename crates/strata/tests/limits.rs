@@ -101,3 +101,83 @@ fn epoch_deadline_interrupts_an_infinite_loop() -> Result<()> {
     assert_eq!(add.call(&mut store, ())?, 3);
     Ok(())
 }
+
+struct Host {
+    limits: strata::StoreLimits,
+}
+
+fn limited_store(engine: &Engine, limits: strata::StoreLimits) -> Store<Host> {
+    let mut store = Store::new(engine, Host { limits });
+    store.limiter(|host| &mut host.limits);
+    store
+}
+
+#[test]
+fn memory_growth_stops_at_the_limit() -> Result<()> {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module (memory (export "m") 1)
+            (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#,
+    )?;
+    let limits = strata::StoreLimitsBuilder::new()
+        .memory_size(4 * 65536)
+        .build();
+    let mut store = limited_store(&engine, limits);
+    let instance = Instance::new(&mut store, &module, &[])?;
+    let grow = instance.get_typed_func::<i32, i32>(&mut store, "grow")?;
+    assert_eq!(grow.call(&mut store, 3)?, 1);
+    assert_eq!(
+        grow.call(&mut store, 1)?,
+        -1,
+        "a fifth page exceeds the limit"
+    );
+    assert_eq!(grow.call(&mut store, 0)?, 4);
+    let memory = instance.get_memory(&store, "m").unwrap();
+    assert!(memory.grow(&mut store, 1).is_err());
+    assert_eq!(memory.size(&store), 4);
+    Ok(())
+}
+
+#[test]
+fn instantiation_fails_when_minimums_exceed_limits() -> Result<()> {
+    let engine = Engine::default();
+    let limits = strata::StoreLimitsBuilder::new()
+        .memory_size(65536)
+        .table_elements(10)
+        .build();
+    let mut store = limited_store(&engine, limits);
+    let big_memory = Module::new(&engine, "(module (memory 2))")?;
+    let err = Instance::new(&mut store, &big_memory, &[]).unwrap_err();
+    assert!(err.to_string().contains("exceeds memory limits"), "{err}");
+    let big_table = Module::new(&engine, "(module (table 11 funcref))")?;
+    let err = Instance::new(&mut store, &big_table, &[]).unwrap_err();
+    assert!(err.to_string().contains("exceeds table limits"), "{err}");
+    let fits = Module::new(&engine, "(module (memory 1) (table 10 funcref))")?;
+    Instance::new(&mut store, &fits, &[])?;
+    Ok(())
+}
+
+#[test]
+fn table_growth_and_object_counts_are_limited() -> Result<()> {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module (table 1 funcref)
+            (func (export "grow") (param i32) (result i32)
+              (table.grow (ref.null func) (local.get 0))))"#,
+    )?;
+    let limits = strata::StoreLimitsBuilder::new()
+        .table_elements(5)
+        .instances(2)
+        .build();
+    let mut store = limited_store(&engine, limits);
+    let instance = Instance::new(&mut store, &module, &[])?;
+    let grow = instance.get_typed_func::<i32, i32>(&mut store, "grow")?;
+    assert_eq!(grow.call(&mut store, 4)?, 1);
+    assert_eq!(grow.call(&mut store, 1)?, -1);
+    Instance::new(&mut store, &module, &[])?;
+    let err = Instance::new(&mut store, &module, &[]).unwrap_err();
+    assert!(err.to_string().contains("instance count"), "{err}");
+    Ok(())
+}

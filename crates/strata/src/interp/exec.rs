@@ -481,7 +481,7 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
             Op::MemoryGrow { dst, delta } => {
                 let m = store.inner.instances[instance as usize].memories[0];
                 let delta = u64::from(r!(delta) as u32);
-                let old = store.inner.memories[m as usize].mem.grow(delta);
+                let old = store.grow_memory(m, delta).map_err(ExecError::Host)?;
                 w!(dst, old.map_or(u32::MAX as u64, |o| o));
             }
             Op::MemoryFill { dst, value, len } => {
@@ -543,11 +543,9 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
             Op::TableGrow { dst, table, delta } => {
                 let (init, _, _) = ext!();
                 let t = store.inner.instances[instance as usize].tables[table as usize];
-                let old = crate::runtime::table::grow(
-                    &mut store.inner.tables[t as usize],
-                    u64::from(r!(delta) as u32),
-                    r!(init),
-                );
+                let old = store
+                    .grow_table(t, u64::from(r!(delta) as u32), r!(init))
+                    .map_err(ExecError::Host)?;
                 w!(dst, old.map_or(u32::MAX as u64, |o| o));
             }
             Op::TableFill { table, dst, value } => {
