@@ -4,6 +4,7 @@
 //! missing imports, bad arguments); 134 when WebAssembly traps, as wasmtime
 //! does.
 
+mod limits;
 mod run;
 mod wast;
 
@@ -54,22 +55,25 @@ fn main() -> ExitCode {
     }
 }
 
-/// Prints `e` the way wasmtime does and picks the exit status.
+/// Prints `e` the way wasmtime does and picks the exit status. Write
+/// errors (a closed stderr) are ignored rather than turned into a panic.
 fn report_error(e: &anyhow::Error) -> ExitCode {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
     if let Some(trap) = e.downcast_ref::<strata::Trap>() {
-        eprintln!("error: wasm trap: {trap}");
+        let _ = writeln!(err, "error: wasm trap: {trap}");
         if let Some(bt) = e.downcast_ref::<strata::WasmBacktrace>() {
-            eprint!("{bt}");
+            let _ = write!(err, "{bt}");
         }
         return ExitCode::from(TRAP_EXIT);
     }
     for (i, cause) in e.chain().enumerate() {
         for (j, line) in cause.to_string().lines().enumerate() {
-            match (i, j) {
-                (0, 0) => eprintln!("error: {line}"),
-                (_, 0) => eprintln!("  caused by: {line}"),
-                _ => eprintln!("    {line}"),
-            }
+            let _ = match (i, j) {
+                (0, 0) => writeln!(err, "error: {line}"),
+                (_, 0) => writeln!(err, "  caused by: {line}"),
+                _ => writeln!(err, "    {line}"),
+            };
         }
     }
     ExitCode::FAILURE

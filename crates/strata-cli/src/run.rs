@@ -1,10 +1,17 @@
 //! `strata run`: loads a module, instantiates it and calls an export.
 
+use crate::limits::WasmOptions;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use strata::{Config, Engine, Func, Linker, Module, Store, Val, ValType};
+
+/// The host state of a running program.
+pub struct Host {
+    /// Limits from `-W`.
+    limits: strata::StoreLimits,
+}
 
 /// Options of `strata run`. Options come before the module; everything after
 /// the module is passed to it.
@@ -16,6 +23,12 @@ pub struct RunArgs {
     /// Execution tier.
     #[arg(long, value_name = "TIER", default_value = "interp")]
     tier: String,
+    /// Resource limits: `fuel=N`, `timeout=DURATION` (e.g. `2s`),
+    /// `max-memory-size=BYTES`, `max-table-elements=N`, `max-instances=N`,
+    /// `max-tables=N`, `max-memories=N`, `max-wasm-stack=BYTES`;
+    /// comma-separated or repeated.
+    #[arg(short = 'W', value_name = "KEY=VALUE[,...]")]
+    wasm: Vec<String>,
     /// The module to run (`.wasm` or `.wat`), then its arguments: the
     /// invoked function's parameters. Everything after the module belongs
     /// to it, options included.
@@ -37,11 +50,20 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         .ok_or_else(|| anyhow!("no module given"))?;
     let module_path = PathBuf::from(module_path);
     let tier: strata::Tier = args.tier.parse().map_err(anyhow::Error::msg)?;
+    let options = WasmOptions::parse(&args.wasm)?;
     let mut config = Config::new();
     config.tier(tier);
+    options.configure(&mut config);
     let engine = Engine::new(&config)?;
     let module = Module::from_file(&engine, &module_path)?;
-    let mut store = Store::new(&engine, ());
+    let mut store = Store::new(
+        &engine,
+        Host {
+            limits: options.store_limits(),
+        },
+    );
+    store.limiter(|host| &mut host.limits);
+    options.start(&mut store)?;
     let linker = Linker::new(&engine);
     let instance = linker
         .instantiate(&mut store, &module)
@@ -94,7 +116,7 @@ fn export_list(module: &Module) -> String {
     }
 }
 
-fn call(store: &mut Store<()>, name: &str, func: Func, args: &[String]) -> Result<Vec<Val>> {
+fn call(store: &mut Store<Host>, name: &str, func: Func, args: &[String]) -> Result<Vec<Val>> {
     let ty = func.ty(&*store);
     if args.len() != ty.params().len() {
         bail!(

@@ -159,3 +159,87 @@ fn wast_reports_a_script_parse_error_at_its_line() {
     );
     assert!(out.ends_with("0 passed, 1 failed\n"), "{out}");
 }
+
+#[test]
+fn fuel_stops_an_infinite_loop() {
+    let o = strata(&["run", "-W", "fuel=100000", "--invoke", "spin", "limits.wat"]);
+    assert_eq!(o.status.code(), Some(134));
+    assert!(
+        stderr(&o).starts_with("error: wasm trap: all fuel consumed by WebAssembly"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn timeout_interrupts_an_infinite_loop() {
+    let start = std::time::Instant::now();
+    let o = strata(&[
+        "run",
+        "-W",
+        "timeout=200ms",
+        "--invoke",
+        "spin",
+        "limits.wat",
+    ]);
+    assert_eq!(o.status.code(), Some(134));
+    assert!(
+        stderr(&o).starts_with("error: wasm trap: interrupt"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+}
+
+#[test]
+fn memory_bomb_stops_at_the_memory_limit() {
+    // `bomb` grows one page at a time until memory.grow fails, then
+    // returns the size: 16 pages of 64 KiB fit in 1 MiB.
+    let o = strata(&[
+        "run",
+        "-W",
+        "max-memory-size=1048576",
+        "--invoke",
+        "bomb",
+        "limits.wat",
+    ]);
+    assert_eq!(stdout(&o), "16\n", "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn deep_recursion_stops_at_the_wasm_stack_limit() {
+    let o = strata(&[
+        "run",
+        "-W",
+        "max-wasm-stack=65536",
+        "--invoke",
+        "deep",
+        "limits.wat",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(134));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("error: wasm trap: call stack exhausted"),
+        "{err}"
+    );
+    assert!(
+        err.contains("more frames"),
+        "a deep backtrace is cut short: {err}"
+    );
+}
+
+#[test]
+fn bad_wasm_options_are_rejected() {
+    let o = strata(&["run", "-W", "fuel", "limits.wat"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("needs a value"), "{}", stderr(&o));
+    let o = strata(&["run", "-W", "speed=11", "limits.wat"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("unknown -W option `speed`"),
+        "{}",
+        stderr(&o)
+    );
+}

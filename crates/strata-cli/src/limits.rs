@@ -1,0 +1,144 @@
+//! `-W` options: resource limits, as wasmtime spells them
+//! (`-W fuel=N,timeout=2s -W max-memory-size=BYTES`).
+
+use anyhow::{anyhow, bail, Context, Result};
+use std::time::Duration;
+use strata::{Config, Engine, StoreLimits, StoreLimitsBuilder};
+
+/// Limits and metering chosen with `-W`.
+#[derive(Debug, Default, Clone)]
+pub struct WasmOptions {
+    fuel: Option<u64>,
+    timeout: Option<Duration>,
+    max_memory_size: Option<usize>,
+    max_table_elements: Option<usize>,
+    max_instances: Option<usize>,
+    max_tables: Option<usize>,
+    max_memories: Option<usize>,
+    max_wasm_stack: Option<usize>,
+}
+
+/// The keys `-W` accepts, for error messages.
+const KEYS: &str = "fuel, timeout, max-memory-size, max-table-elements, max-instances, \
+                    max-tables, max-memories, max-wasm-stack";
+
+impl WasmOptions {
+    /// Parses every `-W` argument (each a comma-separated `key=value` list).
+    pub fn parse(args: &[String]) -> Result<WasmOptions> {
+        let mut options = WasmOptions::default();
+        for item in args
+            .iter()
+            .flat_map(|a| a.split(','))
+            .filter(|i| !i.is_empty())
+        {
+            let (key, value) = item
+                .split_once('=')
+                .ok_or_else(|| anyhow!("-W option `{item}` needs a value (`{item}=...`)"))?;
+            let bad = || format!("invalid value `{value}` for -W {key}");
+            match key {
+                "fuel" => options.fuel = Some(value.parse().with_context(bad)?),
+                "timeout" => options.timeout = Some(parse_duration(value).with_context(bad)?),
+                "max-memory-size" => {
+                    options.max_memory_size = Some(value.parse().with_context(bad)?)
+                }
+                "max-table-elements" => {
+                    options.max_table_elements = Some(value.parse().with_context(bad)?)
+                }
+                "max-instances" => options.max_instances = Some(value.parse().with_context(bad)?),
+                "max-tables" => options.max_tables = Some(value.parse().with_context(bad)?),
+                "max-memories" => options.max_memories = Some(value.parse().with_context(bad)?),
+                "max-wasm-stack" => options.max_wasm_stack = Some(value.parse().with_context(bad)?),
+                other => bail!("unknown -W option `{other}`; expected one of: {KEYS}"),
+            }
+        }
+        Ok(options)
+    }
+
+    /// Switches on what the options need in the engine's configuration.
+    pub fn configure(&self, config: &mut Config) {
+        config.consume_fuel(self.fuel.is_some());
+        config.epoch_interruption(self.timeout.is_some());
+        if let Some(bytes) = self.max_wasm_stack {
+            config.max_wasm_stack(bytes);
+        }
+    }
+
+    /// The store limits the options ask for.
+    pub fn store_limits(&self) -> StoreLimits {
+        let mut b = StoreLimitsBuilder::new();
+        if let Some(n) = self.max_memory_size {
+            b = b.memory_size(n);
+        }
+        if let Some(n) = self.max_table_elements {
+            b = b.table_elements(n);
+        }
+        if let Some(n) = self.max_instances {
+            b = b.instances(n);
+        }
+        if let Some(n) = self.max_tables {
+            b = b.tables(n);
+        }
+        if let Some(n) = self.max_memories {
+            b = b.memories(n);
+        }
+        b.build()
+    }
+
+    /// Gives the store its fuel and arms the timeout, which interrupts wasm
+    /// from a timer thread once it expires.
+    pub fn start<T>(&self, store: &mut strata::Store<T>) -> Result<()> {
+        if let Some(fuel) = self.fuel {
+            store.set_fuel(fuel)?;
+        }
+        if let Some(timeout) = self.timeout {
+            store.set_epoch_deadline(1);
+            let engine: Engine = store.engine().clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(timeout);
+                engine.increment_epoch();
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Parses `10s`, `500ms`, `2m`, `1h`, `250us`, `100ns` or bare seconds.
+fn parse_duration(s: &str) -> Result<Duration> {
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let n: f64 = number.parse()?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1e3,
+        "us" => n / 1e6,
+        "ns" => n / 1e9,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        other => bail!("unknown duration unit `{other}` (use ns, us, ms, s, m or h)"),
+    };
+    Duration::try_from_secs_f64(secs).map_err(|e| anyhow!("{e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_wasmtime_style_options() {
+        let o = WasmOptions::parse(&[
+            "fuel=10,timeout=1.5s".into(),
+            "max-memory-size=65536".into(),
+        ])
+        .unwrap();
+        assert_eq!(o.fuel, Some(10));
+        assert_eq!(o.timeout, Some(Duration::from_millis(1500)));
+        assert_eq!(o.max_memory_size, Some(65536));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert!(WasmOptions::parse(&["fuel".into()]).is_err());
+        assert!(WasmOptions::parse(&["nope=1".into()]).is_err());
+        assert!(WasmOptions::parse(&["timeout=5parsecs".into()]).is_err());
+    }
+}
