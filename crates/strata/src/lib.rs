@@ -55,13 +55,56 @@
 //!   and carries a [`WasmBacktrace`]; an error returned by a host function
 //!   comes back to the embedder unchanged.
 //!
+//! # Resource control
+//!
+//! Untrusted code is bounded the same way in every tier:
+//!
+//! - **Fuel** ([`Config::consume_fuel`], [`Store::set_fuel`]): a
+//!   deterministic instruction budget; running out traps with
+//!   [`Trap::OutOfFuel`]. The cost model is documented on
+//!   [`Config::consume_fuel`].
+//! - **Epoch deadlines** ([`Config::epoch_interruption`],
+//!   [`Store::set_epoch_deadline`], [`Engine::increment_epoch`]): wall-clock
+//!   interruption driven by another thread; traps with [`Trap::Interrupt`].
+//! - **Limits** ([`Store::limiter`], [`StoreLimitsBuilder`],
+//!   [`ResourceLimiter`]): memory and table growth, and the number of
+//!   instances, memories and tables. A refused `memory.grow` returns -1.
+//! - **Stack** ([`Config::max_wasm_stack`]): deep recursion is the
+//!   [`Trap::StackOverflow`] trap, never a host stack overflow.
+//!
+//! ```
+//! use strata::{Config, Engine, Instance, Module, Store, Trap};
+//!
+//! # fn main() -> anyhow::Result<()> {
+//! let mut config = Config::new();
+//! config.consume_fuel(true);
+//! let engine = Engine::new(&config)?;
+//! let module = Module::new(&engine, r#"(module (func (export "spin") (loop (br 0))))"#)?;
+//! let mut store = Store::new(&engine, ());
+//! store.set_fuel(10_000)?;
+//! let instance = Instance::new(&mut store, &module, &[])?;
+//! let spin = instance.get_typed_func::<(), ()>(&mut store, "spin")?;
+//! let err = spin.call(&mut store, ()).unwrap_err();
+//! assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::OutOfFuel));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Cargo features
+//!
+//! None yet: the interpreter is always built. The Cranelift JIT will be the
+//! `jit` feature.
+//!
 //! # Crate layout
 //!
 //! - `module/`: decoding and validation (`wasmparser`) and module metadata.
 //! - `runtime/`: the runtime representation shared by every tier (linear
-//!   memories reserved up front so they never move, tables).
+//!   memories reserved up front so they never move, tables, and the
+//!   `VMContext` layout in `vm.rs`).
 //! - `interp/`: the interpreter tier: the instruction table (`isa.rs`), the
-//!   translator from wasm to register bytecode, and the executor.
+//!   translator from wasm to register bytecode, threaded handlers and the
+//!   driver.
+//! - `limits.rs`: resource limiters.
 //! - The files at the root are the public API.
 
 #![warn(missing_docs)]
