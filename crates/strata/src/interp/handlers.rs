@@ -8,13 +8,12 @@
 //! registers, with no central dispatch loop in between (the technique of
 //! wasm3 and wasmi 2.0).
 //!
-//! Only straight-line code and forward branches chain this way. Backward
-//! branches, and every instruction that needs the store (calls, returns,
-//! globals, tables, bulk memory), return a [`Flow`] to the driver loop in
-//! `exec.rs`, which runs the latter through its `match` on `Op`. So even if
-//! the compiler did not turn a call into a jump, the host stack would only
-//! grow by the length of one forward path through a function. Debug builds
-//! always return to the driver.
+//! Every instruction that needs the store (calls, returns, tables, bulk
+//! memory, `memory.grow`) returns a [`Flow`] to the driver loop in
+//! `exec.rs`, which runs it through its `match` on `Op`. Backward branches
+//! chain too, but at most `LOOP_HOPS` times before returning to the driver,
+//! so even a build where the calls did not become jumps would bound the
+//! host stack a loop uses. Debug builds always return to the driver.
 //!
 //! Handlers are generated from the instruction table in `isa.rs` and share
 //! its semantics closures with the driver's `match`.
@@ -29,6 +28,7 @@ pub(crate) type Handler = unsafe fn(
     sp: *mut u64,
     mem: *const VMMemory,
     vmctx: *const VMContext,
+    hops: usize,
 ) -> Flow;
 
 /// A lowered instruction. Operand meaning depends on the handler; branch
@@ -63,7 +63,7 @@ impl Instr {
         vmctx: *const VMContext,
     ) -> Flow {
         // SAFETY: forwarded from the caller.
-        unsafe { ((*ip).handler)(ip, sp, mem, vmctx) }
+        unsafe { ((*ip).handler)(ip, sp, mem, vmctx, LOOP_HOPS) }
     }
 }
 
@@ -127,33 +127,42 @@ fn rel(pc: usize, target: u32) -> u32 {
 /// Continues with the instruction at `$next`: a tail call in optimised
 /// builds, a return to the driver in debug builds.
 macro_rules! next {
-    ($next:expr, $sp:expr, $mem:expr, $vmctx:expr) => {{
+    ($next:expr, $sp:expr, $mem:expr, $vmctx:expr, $hops:expr) => {{
         let next: *const Instr = $next;
         #[cfg(debug_assertions)]
         {
-            let _ = ($sp, $mem, $vmctx);
+            let _ = ($sp, $mem, $vmctx, $hops);
             return Flow::Continue(next);
         }
         #[cfg(not(debug_assertions))]
         // SAFETY: `next` is the following instruction or a branch target of
         // the same function, so the handler's own contract carries over.
-        return unsafe { ((*next).handler)(next, $sp, $mem, $vmctx) };
+        return unsafe { ((*next).handler)(next, $sp, $mem, $vmctx, $hops) };
     }};
 }
 
 /// Jumps by the relative offset `$rel`: forward jumps chain, backward jumps
 /// return to the driver so loops never grow the host stack.
 macro_rules! jump {
-    ($ip:expr, $rel:expr, $sp:expr, $mem:expr, $vmctx:expr) => {{
+    ($ip:expr, $rel:expr, $sp:expr, $mem:expr, $vmctx:expr, $hops:expr) => {{
         let delta = $rel as i32;
         // SAFETY: the translator only emits targets inside the function.
         let target = unsafe { $ip.offset(delta as isize) };
-        if delta <= 0 {
+        if delta > 0 {
+            next!(target, $sp, $mem, $vmctx, $hops)
+        }
+        if $hops == 0 {
             return Flow::Continue(target);
         }
-        next!(target, $sp, $mem, $vmctx)
+        next!(target, $sp, $mem, $vmctx, $hops - 1)
     }};
 }
+
+/// How many backward jumps a chain of handlers may take before it returns
+/// to the driver. With tail calls the chain uses no stack at all; without
+/// them (a build that did not turn the calls into jumps), this bounds the
+/// host stack a loop can use to this many iterations of its body.
+const LOOP_HOPS: usize = 256;
 
 /// Reads slot `$i` of the frame. The translator keeps every slot index
 /// below the frame size and the driver only enters a frame that fits the
@@ -188,17 +197,17 @@ macro_rules! lowering {
         fn lower_op(op: &Op, pc: usize) -> Instr {
             let (handler, a, b, c): (Handler, u32, u32, u32) = match *op {
                 $( Op::$U { dst, src } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize) -> Flow {
                         // SAFETY: `ip` points at this instruction.
                         let i = unsafe { &*ip };
                         let v: $UO = ($uf)(<$UI>::from_raw(slot!(sp, i.b)));
                         set_slot!(sp, i.a, v.to_raw());
-                        next!(unsafe { ip.add(1) }, sp, mem, vmctx)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
                     }
                     (h, dst, src, 0)
                 } )*
                 $( Op::$UT { dst, src } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize) -> Flow {
                         // SAFETY: `ip` points at this instruction.
                         let i = unsafe { &*ip };
                         let v: $UTO = match ($utf)(<$UTI>::from_raw(slot!(sp, i.b))) {
@@ -206,43 +215,43 @@ macro_rules! lowering {
                             Err(t) => return Flow::Trap(t),
                         };
                         set_slot!(sp, i.a, v.to_raw());
-                        next!(unsafe { ip.add(1) }, sp, mem, vmctx)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
                     }
                     (h, dst, src, 0)
                 } )*
                 $( Op::$B { dst, lhs, rhs } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize) -> Flow {
                         // SAFETY: `ip` points at this instruction.
                         let i = unsafe { &*ip };
                         let v: $BO = ($bf)(<$BI>::from_raw(slot!(sp, i.b)), <$BI>::from_raw(slot!(sp, i.c)));
                         set_slot!(sp, i.a, v.to_raw());
-                        next!(unsafe { ip.add(1) }, sp, mem, vmctx)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
                     }
                     (h, dst, lhs, rhs)
                 } )*
                 $( Op::$C { dst, lhs, rhs } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize) -> Flow {
                         // SAFETY: `ip` points at this instruction.
                         let i = unsafe { &*ip };
                         let v = ($cf)(<$CI>::from_raw(slot!(sp, i.b)), <$CI>::from_raw(slot!(sp, i.c))) as i32;
                         set_slot!(sp, i.a, v.to_raw());
-                        next!(unsafe { ip.add(1) }, sp, mem, vmctx)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
                     }
                     (h, dst, lhs, rhs)
                 } )*
                 $( Op::$CB { lhs, rhs, target } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize) -> Flow {
                         // SAFETY: `ip` points at this instruction.
                         let i = unsafe { &*ip };
                         if ($cf)(<$CI>::from_raw(slot!(sp, i.a)), <$CI>::from_raw(slot!(sp, i.b))) {
-                            jump!(ip, i.c, sp, mem, vmctx)
+                            jump!(ip, i.c, sp, mem, vmctx, hops)
                         }
-                        next!(unsafe { ip.add(1) }, sp, mem, vmctx)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
                     }
                     (h, lhs, rhs, rel(pc, target))
                 } )*
                 $( Op::$BT { dst, lhs, rhs } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize) -> Flow {
                         // SAFETY: `ip` points at this instruction.
                         let i = unsafe { &*ip };
                         let v: $BTO = match ($btf)(<$BTI>::from_raw(slot!(sp, i.b)), <$BTI>::from_raw(slot!(sp, i.c))) {
@@ -250,12 +259,12 @@ macro_rules! lowering {
                             Err(t) => return Flow::Trap(t),
                         };
                         set_slot!(sp, i.a, v.to_raw());
-                        next!(unsafe { ip.add(1) }, sp, mem, vmctx)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
                     }
                     (h, dst, lhs, rhs)
                 } )*
                 $( Op::$L { dst, addr, offset } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize) -> Flow {
                         // SAFETY: `ip` points at this instruction and `mem`
                         // at the current instance's live memory 0.
                         let (i, m) = unsafe { (&*ip, mem.read()) };
@@ -268,12 +277,12 @@ macro_rules! lowering {
                             }
                             None => return Flow::Trap(Trap::MemoryOutOfBounds),
                         }
-                        next!(unsafe { ip.add(1) }, sp, mem, vmctx)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
                     }
                     (h, dst, addr, offset)
                 } )*
                 $( Op::$S { addr, value, offset } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize) -> Flow {
                         // SAFETY: as for loads.
                         let (i, m) = unsafe { (&*ip, mem.read()) };
                         let ea = u64::from(slot!(sp, i.a) as u32) + u64::from(i.c);
@@ -283,7 +292,7 @@ macro_rules! lowering {
                         if unsafe { m.store(ea, v.to_le_bytes()) }.is_none() {
                             return Flow::Trap(Trap::MemoryOutOfBounds);
                         }
-                        next!(unsafe { ip.add(1) }, sp, mem, vmctx)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
                     }
                     (h, addr, value, offset)
                 } )*
@@ -315,6 +324,7 @@ unsafe fn slow(
     _sp: *mut u64,
     _mem: *const VMMemory,
     _vmctx: *const VMContext,
+    _hops: usize,
 ) -> Flow {
     Flow::Slow(ip)
 }
@@ -324,6 +334,7 @@ unsafe fn unreachable(
     _sp: *mut u64,
     _mem: *const VMMemory,
     _vmctx: *const VMContext,
+    _hops: usize,
 ) -> Flow {
     Flow::Trap(Trap::UnreachableCodeReached)
 }
@@ -333,11 +344,12 @@ unsafe fn copy(
     sp: *mut u64,
     mem: *const VMMemory,
     vmctx: *const VMContext,
+    hops: usize,
 ) -> Flow {
     // SAFETY: `ip` points at this instruction.
     let i = unsafe { &*ip };
     set_slot!(sp, i.a, slot!(sp, i.b));
-    next!(unsafe { ip.add(1) }, sp, mem, vmctx)
+    next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
 }
 
 unsafe fn br(
@@ -345,10 +357,11 @@ unsafe fn br(
     sp: *mut u64,
     mem: *const VMMemory,
     vmctx: *const VMContext,
+    hops: usize,
 ) -> Flow {
     // SAFETY: `ip` points at this instruction.
     let i = unsafe { &*ip };
-    jump!(ip, i.c, sp, mem, vmctx)
+    jump!(ip, i.c, sp, mem, vmctx, hops)
 }
 
 unsafe fn br_if_nez(
@@ -356,13 +369,14 @@ unsafe fn br_if_nez(
     sp: *mut u64,
     mem: *const VMMemory,
     vmctx: *const VMContext,
+    hops: usize,
 ) -> Flow {
     // SAFETY: `ip` points at this instruction.
     let i = unsafe { &*ip };
     if slot!(sp, i.a) != 0 {
-        jump!(ip, i.c, sp, mem, vmctx)
+        jump!(ip, i.c, sp, mem, vmctx, hops)
     }
-    next!(unsafe { ip.add(1) }, sp, mem, vmctx)
+    next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
 }
 
 unsafe fn br_if_eqz(
@@ -370,13 +384,14 @@ unsafe fn br_if_eqz(
     sp: *mut u64,
     mem: *const VMMemory,
     vmctx: *const VMContext,
+    hops: usize,
 ) -> Flow {
     // SAFETY: `ip` points at this instruction.
     let i = unsafe { &*ip };
     if slot!(sp, i.a) == 0 {
-        jump!(ip, i.c, sp, mem, vmctx)
+        jump!(ip, i.c, sp, mem, vmctx, hops)
     }
-    next!(unsafe { ip.add(1) }, sp, mem, vmctx)
+    next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
 }
 
 /// `BrTable { index, len }` is followed by `len + 1` `Br`s.
@@ -385,12 +400,13 @@ unsafe fn br_table(
     sp: *mut u64,
     mem: *const VMMemory,
     vmctx: *const VMContext,
+    hops: usize,
 ) -> Flow {
     // SAFETY: `ip` points at this instruction.
     let i = unsafe { &*ip };
     let k = (slot!(sp, i.a) as u32).min(i.b) as usize;
     // SAFETY: the translator emits the `len + 1` entries after the table.
-    next!(unsafe { ip.add(1 + k) }, sp, mem, vmctx)
+    next!(unsafe { ip.add(1 + k) }, sp, mem, vmctx, hops)
 }
 
 /// `Select { dst, cond, a }` is followed by `Ext { a: b }`.
@@ -399,6 +415,7 @@ unsafe fn select(
     sp: *mut u64,
     mem: *const VMMemory,
     vmctx: *const VMContext,
+    hops: usize,
 ) -> Flow {
     // SAFETY: `ip` points at this instruction, followed by its `Ext` word.
     let (i, ext) = unsafe { (&*ip, &*ip.add(1)) };
@@ -408,7 +425,7 @@ unsafe fn select(
         slot!(sp, ext.a)
     };
     set_slot!(sp, i.a, v);
-    next!(unsafe { ip.add(2) }, sp, mem, vmctx)
+    next!(unsafe { ip.add(2) }, sp, mem, vmctx, hops)
 }
 
 /// `GlobalGet { dst, global }` through the instance's context.
@@ -417,6 +434,7 @@ unsafe fn global_get(
     sp: *mut u64,
     mem: *const VMMemory,
     vmctx: *const VMContext,
+    hops: usize,
 ) -> Flow {
     // SAFETY: `ip` points at this instruction; `vmctx` is the instance's
     // context and validation bounds the global index.
@@ -425,7 +443,7 @@ unsafe fn global_get(
         (i, (**(*vmctx).globals.add(i.b as usize)).bits)
     };
     set_slot!(sp, i.a, value);
-    next!(unsafe { ip.add(1) }, sp, mem, vmctx)
+    next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
 }
 
 /// `GlobalSet { global, src }` through the instance's context.
@@ -434,13 +452,14 @@ unsafe fn global_set(
     sp: *mut u64,
     mem: *const VMMemory,
     vmctx: *const VMContext,
+    hops: usize,
 ) -> Flow {
     // SAFETY: `ip` points at this instruction.
     let i = unsafe { &*ip };
     let value = slot!(sp, i.b);
     // SAFETY: as in `global_get`; validation allows only mutable globals.
     unsafe { (**(*vmctx).globals.add(i.a as usize)).bits = value };
-    next!(unsafe { ip.add(1) }, sp, mem, vmctx)
+    next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
 }
 
 /// `ConsumeFuel { amount }`.
@@ -449,6 +468,7 @@ unsafe fn consume_fuel(
     sp: *mut u64,
     mem: *const VMMemory,
     vmctx: *const VMContext,
+    hops: usize,
 ) -> Flow {
     // SAFETY: `ip` points at this instruction and `vmctx` is the instance's
     // context, whose `limits` belong to the live store.
@@ -456,7 +476,7 @@ unsafe fn consume_fuel(
     if !ok {
         return Flow::Trap(Trap::OutOfFuel);
     }
-    next!(unsafe { ip.add(1) }, sp, mem, vmctx)
+    next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
 }
 
 /// `CheckEpoch`.
@@ -465,10 +485,11 @@ unsafe fn check_epoch(
     sp: *mut u64,
     mem: *const VMMemory,
     vmctx: *const VMContext,
+    hops: usize,
 ) -> Flow {
     // SAFETY: as in `consume_fuel`; the engine outlives its stores.
     if unsafe { VMRuntimeLimits::epoch_passed((*vmctx).limits) } {
         return Flow::Trap(Trap::Interrupt);
     }
-    next!(unsafe { ip.add(1) }, sp, mem, vmctx)
+    next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
 }
