@@ -108,6 +108,27 @@ fn huge_local_counts_and_tables_of_branches() {
     let f = instance.get_typed_func::<(), i64>(&mut store, "f").unwrap();
     assert_eq!(f.call(&mut store, ()).unwrap(), 5);
 
+    // Slots beyond 65,535 (50,000 locals, then 20,000 constants, then the
+    // temporaries) take the interpreter's wide-operand path.
+    let mut body = String::from("(local.set 49999 (i32.const 1))");
+    for k in 0..20_000 {
+        body.push_str(&format!(
+            " (local.set 49999 (i32.add (i32.mul (local.get 49999) (i32.const 1)) (i32.const {})))",
+            k * 3 + 1
+        ));
+    }
+    let wat = format!(
+        r#"(module (func (export "wide") (result i32) {} {body} (local.get 49999)))"#,
+        "(local i32) ".repeat(50_000)
+    );
+    let module = Module::new(&engine, wat).unwrap();
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let wide = instance
+        .get_typed_func::<(), i32>(&mut store, "wide")
+        .unwrap();
+    let expected = 1 + (0..20_000).map(|k| k * 3 + 1).sum::<i32>();
+    assert_eq!(wide.call(&mut store, ()).unwrap(), expected);
+
     let targets = "0 ".repeat(100_000);
     let module = Module::new(
         &engine,

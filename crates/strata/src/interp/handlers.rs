@@ -37,8 +37,11 @@ pub(crate) type Handler = unsafe fn(
 #[repr(C, align(8))]
 pub(crate) struct Instr {
     handler: Handler,
-    a: u32,
-    b: u32,
+    // 16 bytes in all: two 16-bit slot operands and one 32-bit operand
+    // (slot, offset or branch delta). An instruction whose operands do not
+    // fit runs in the driver instead (`lower_op`).
+    a: u16,
+    b: u16,
     c: u32,
 }
 
@@ -300,19 +303,22 @@ macro_rules! lowering {
                 Op::Br { target } => (br, 0, 0, rel(pc, target)),
                 Op::BrIfNez { cond, target } => (br_if_nez, cond, 0, rel(pc, target)),
                 Op::BrIfEqz { cond, target } => (br_if_eqz, cond, 0, rel(pc, target)),
-                Op::BrTable { index, len } => (br_table, index, len, 0),
+                Op::BrTable { index, len } => (br_table, index, 0, len),
                 Op::Select { dst, cond, a } => (select, dst, cond, a),
-                Op::ConsumeFuel { amount } => (consume_fuel, amount, 0, 0),
+                Op::ConsumeFuel { amount } => (consume_fuel, 0, 0, amount),
                 Op::CheckEpoch => (check_epoch, 0, 0, 0),
-                Op::GlobalGet { dst, global } => (global_get, dst, global, 0),
-                Op::GlobalSet { global, src } => (global_set, global, src, 0),
+                Op::GlobalGet { dst, global } => (global_get, dst, 0, global),
+                Op::GlobalSet { global, src } => (global_set, src, 0, global),
                 Op::Unreachable => (unreachable, 0, 0, 0),
                 // Extension words keep their operands for the instruction
                 // before them; they are never executed.
-                Op::Ext { a, b, c } => (slow, a, b, c),
+                Op::Ext { a, .. } => (slow, 0, 0, a),
                 _ => (slow, 0, 0, 0),
             };
-            Instr { handler, a, b, c }
+            match (u16::try_from(a), u16::try_from(b)) {
+                (Ok(a), Ok(b)) => Instr { handler, a, b, c },
+                _ => Instr { handler: slow, a: 0, b: 0, c },
+            }
         }
     };
 }
@@ -404,12 +410,13 @@ unsafe fn br_table(
 ) -> Flow {
     // SAFETY: `ip` points at this instruction.
     let i = unsafe { &*ip };
-    let k = (slot!(sp, i.a) as u32).min(i.b) as usize;
+    let k = (slot!(sp, i.a) as u32).min(i.c) as usize;
     // SAFETY: the translator emits the `len + 1` entries after the table.
     next!(unsafe { ip.add(1 + k) }, sp, mem, vmctx, hops)
 }
 
-/// `Select { dst, cond, a }` is followed by `Ext { a: b }`.
+/// `Select { dst, cond, a }` is followed by `Ext { a: b }` (lowered with
+/// `b` in `c`).
 unsafe fn select(
     ip: *const Instr,
     sp: *mut u64,
@@ -422,7 +429,7 @@ unsafe fn select(
     let v = if slot!(sp, i.b) as u32 != 0 {
         slot!(sp, i.c)
     } else {
-        slot!(sp, ext.a)
+        slot!(sp, ext.c)
     };
     set_slot!(sp, i.a, v);
     next!(unsafe { ip.add(2) }, sp, mem, vmctx, hops)
@@ -440,7 +447,7 @@ unsafe fn global_get(
     // context and validation bounds the global index.
     let (i, value) = unsafe {
         let i = &*ip;
-        (i, (**(*vmctx).globals.add(i.b as usize)).bits)
+        (i, (**(*vmctx).globals.add(i.c as usize)).bits)
     };
     set_slot!(sp, i.a, value);
     next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
@@ -456,9 +463,9 @@ unsafe fn global_set(
 ) -> Flow {
     // SAFETY: `ip` points at this instruction.
     let i = unsafe { &*ip };
-    let value = slot!(sp, i.b);
+    let value = slot!(sp, i.a);
     // SAFETY: as in `global_get`; validation allows only mutable globals.
-    unsafe { (**(*vmctx).globals.add(i.a as usize)).bits = value };
+    unsafe { (**(*vmctx).globals.add(i.c as usize)).bits = value };
     next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
 }
 
@@ -472,7 +479,7 @@ unsafe fn consume_fuel(
 ) -> Flow {
     // SAFETY: `ip` points at this instruction and `vmctx` is the instance's
     // context, whose `limits` belong to the live store.
-    let ok = unsafe { VMRuntimeLimits::consume_fuel((*vmctx).limits, u64::from((*ip).a)) };
+    let ok = unsafe { VMRuntimeLimits::consume_fuel((*vmctx).limits, u64::from((*ip).c)) };
     if !ok {
         return Flow::Trap(Trap::OutOfFuel);
     }
