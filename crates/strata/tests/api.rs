@@ -452,3 +452,344 @@ fn host_reentry_recursion_traps_instead_of_overflowing() -> Result<()> {
         .join()
         .map_err(|_| anyhow!("the thread panicked"))?
 }
+
+/// Calls export `run` of `wat` and returns the trap's kind and the error.
+fn trap_kind(wat: &str) -> (Trap, anyhow::Error) {
+    let err = trap_of(wat, "run");
+    let trap = *err
+        .downcast_ref::<Trap>()
+        .unwrap_or_else(|| panic!("not a trap: {err:?}"));
+    (trap, err)
+}
+
+#[test]
+fn trap_messages_through_downcast() {
+    let cases = [
+        (
+            r#"(module (func (export "run") unreachable))"#,
+            Trap::UnreachableCodeReached,
+            "unreachable",
+        ),
+        (
+            r#"(module (func (export "run") (drop (i64.rem_s (i64.const 7) (i64.const 0)))))"#,
+            Trap::IntegerDivisionByZero,
+            "integer divide by zero",
+        ),
+        (
+            r#"(module (func (export "run") (drop (i32.div_s (i32.const 0x80000000) (i32.const -1)))))"#,
+            Trap::IntegerOverflow,
+            "integer overflow",
+        ),
+        (
+            r#"(module (memory 1) (func (export "run") (i64.store (i32.const 65530) (i64.const 1))))"#,
+            Trap::MemoryOutOfBounds,
+            "out of bounds memory access",
+        ),
+        (
+            r#"(module
+                (func $f (param i32) (result i32)
+                  (i32.add (local.get 0) (call $f (local.get 0))))
+                (func (export "run") (drop (call $f (i32.const 1)))))"#,
+            Trap::StackOverflow,
+            "call stack exhausted",
+        ),
+        (
+            r#"(module (table 1 funcref) (type $t (func))
+                (func (export "run") (call_indirect (type $t) (i32.const 0))))"#,
+            Trap::IndirectCallToNull,
+            "uninitialized element",
+        ),
+        (
+            r#"(module (table 1 funcref) (type $t (func))
+                (func (export "run") (call_indirect (type $t) (i32.const 5))))"#,
+            Trap::TableOutOfBounds,
+            "undefined element: out of bounds table access",
+        ),
+        (
+            r#"(module (func (export "run") (drop (i32.trunc_f32_s (f32.const nan)))))"#,
+            Trap::BadConversionToInteger,
+            "invalid conversion to integer",
+        ),
+    ];
+    for (wat, kind, message) in cases {
+        let (trap, err) = trap_kind(wat);
+        assert_eq!(trap, kind, "{wat}");
+        assert_eq!(trap.message(), message);
+        assert_eq!(err.root_cause().to_string(), message);
+        assert!(format!("{err:?}").contains(message), "{err:?}");
+    }
+}
+
+#[test]
+fn backtrace_display_names_functions_from_the_name_section() {
+    let err = trap_of(
+        r#"(module $m
+            (memory 1)
+            (func $load_it (param i32) (result i32) (i32.load (local.get 0)))
+            (func $middle (result i32) (call $load_it (i32.const -1)))
+            (func $entry (export "run") (drop (call $middle))))"#,
+        "run",
+    );
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds));
+    let bt = err.downcast_ref::<WasmBacktrace>().expect("a backtrace");
+    let names: Vec<_> = bt.frames().iter().map(|f| f.func_name()).collect();
+    assert_eq!(names, [Some("load_it"), Some("middle"), Some("entry")]);
+    assert_eq!(bt.frames()[0].func_index(), 0);
+    assert_eq!(bt.frames()[0].module_name(), Some("m"));
+    let shown = bt.to_string();
+    assert!(
+        shown.contains("m!load_it") && shown.contains("m!entry"),
+        "{shown}"
+    );
+    // Without a name section the frame shows the function index.
+    let err = trap_of(r#"(module (func (export "run") unreachable))"#, "run");
+    let bt = err.downcast_ref::<WasmBacktrace>().expect("a backtrace");
+    assert_eq!(bt.frames()[0].func_name(), None);
+    assert!(bt.to_string().contains("<wasm function 0>"), "{bt}");
+}
+
+#[test]
+fn deep_recursion_backtrace_is_truncated() {
+    let err = trap_of(r#"(module (func $f (export "run") (call $f)))"#, "run");
+    let bt = err.downcast_ref::<WasmBacktrace>().expect("a backtrace");
+    assert!(bt.frames().len() <= WasmBacktrace::MAX_FRAMES);
+    assert!(bt.omitted_frames() > 0, "{} frames", bt.frames().len());
+}
+
+#[test]
+fn anyhow_host_error_passes_through_unchanged() -> Result<()> {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module (import "" "fail" (func $fail (param i32) (result i32)))
+            (func (export "run") (result i32) (call $fail (i32.const 3))))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    linker.func_wrap("", "fail", |x: i32| -> Result<i32> {
+        Err(anyhow!("custom {x}"))
+    })?;
+    let instance = linker.instantiate(&mut store, &module)?;
+    let run = instance.get_typed_func::<(), i32>(&mut store, "run")?;
+    let err = run.call(&mut store, ()).unwrap_err();
+    assert_eq!(err.root_cause().to_string(), "custom 3");
+    assert!(err.downcast_ref::<Trap>().is_none());
+
+    // The same through a dynamic host function, with the store still usable.
+    let fail = Func::new(&mut store, FuncType::new([], []), |_, _, _| {
+        Err(MyError(11).into())
+    });
+    let err = fail.call(&mut store, &[], &mut []).unwrap_err();
+    assert_eq!(err.downcast_ref::<MyError>(), Some(&MyError(11)));
+    assert!(run.call(&mut store, ()).is_err());
+    Ok(())
+}
+
+#[test]
+fn host_function_can_raise_a_trap() -> Result<()> {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module (import "" "t" (func $t)) (func (export "run") (call $t)))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    let t = Func::wrap(&mut store, || -> Result<()> {
+        Err(Trap::IntegerOverflow.into())
+    });
+    let instance = Instance::new(&mut store, &module, &[t.into()])?;
+    let err = instance
+        .get_typed_func::<(), ()>(&mut store, "run")?
+        .call(&mut store, ())
+        .unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::IntegerOverflow));
+    Ok(())
+}
+
+#[test]
+fn host_memory_access_out_of_bounds_is_an_error() -> Result<()> {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "host" "peek" (func $peek (param i32) (result i32)))
+            (memory (export "memory") 1)
+            (func (export "run") (param i32) (result i32) (call $peek (local.get 0))))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    linker.func_wrap(
+        "host",
+        "peek",
+        |caller: Caller<'_, ()>, ptr: i32| -> Result<i32> {
+            let memory = caller
+                .get_export("memory")
+                .and_then(Extern::into_memory)
+                .ok_or_else(|| anyhow!("no memory"))?;
+            assert!(caller.get_export("nope").is_none());
+            let mut buf = [0u8; 4];
+            memory.read(&caller, ptr as u32 as usize, &mut buf)?;
+            Ok(i32::from_le_bytes(buf) + memory.data(&caller).len() as i32)
+        },
+    )?;
+    let instance = linker.instantiate(&mut store, &module)?;
+    let memory = instance.get_memory(&store, "memory").unwrap();
+    memory.write(&mut store, 8, &7i32.to_le_bytes())?;
+    let run = instance.get_typed_func::<i32, i32>(&mut store, "run")?;
+    assert_eq!(run.call(&mut store, 8)?, 7 + 65536);
+    let err = run.call(&mut store, 65533).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds));
+    assert!(memory.write(&mut store, 65535, &[1, 2]).is_err());
+    assert!(memory.write(&mut store, usize::MAX, &[1]).is_err());
+    let mut buf = [0u8; 2];
+    assert!(memory.read(&store, 65535, &mut buf).is_err());
+    Ok(())
+}
+
+#[test]
+fn typed_func_result_mismatch_and_wrong_result_count() -> Result<()> {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module (func (export "f") (param i32) (result i64) (i64.extend_i32_s (local.get 0))))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[])?;
+    assert_eq!(
+        instance
+            .get_typed_func::<i32, i64>(&mut store, "f")?
+            .call(&mut store, -2)?,
+        -2
+    );
+    assert!(instance
+        .get_typed_func::<i32, i32>(&mut store, "f")
+        .is_err());
+    assert!(instance
+        .get_typed_func::<(i32, i32), i64>(&mut store, "f")
+        .is_err());
+    assert!(instance
+        .get_typed_func::<i32, (i64, i64)>(&mut store, "f")
+        .is_err());
+    let f = instance.get_func(&store, "f").unwrap();
+    assert!(f.call(&mut store, &[Val::I32(1)], &mut []).is_err());
+    assert!(f
+        .call(&mut store, &[Val::I64(1)], &mut [Val::I64(0)])
+        .is_err());
+    Ok(())
+}
+
+#[test]
+fn wrong_positional_imports_are_rejected() -> Result<()> {
+    let engine = engine();
+    let module = Module::new(&engine, r#"(module (import "" "f" (func (param i32))))"#)?;
+    let mut store = Store::new(&engine, ());
+    assert!(Instance::new(&mut store, &module, &[]).is_err());
+    let wrong = Func::wrap(&mut store, |_: f32| {});
+    assert!(Instance::new(&mut store, &module, &[wrong.into()]).is_err());
+    let memory = Memory::new(&mut store, MemoryType::new(1, None))?;
+    assert!(Instance::new(&mut store, &module, &[memory.into()]).is_err());
+    let right = Func::wrap(&mut store, |_: i32| {});
+    assert!(Instance::new(&mut store, &module, &[right.into(), right.into()]).is_err());
+    Instance::new(&mut store, &module, &[right.into()])?;
+    Ok(())
+}
+
+#[test]
+fn objects_from_another_store_are_rejected() -> Result<()> {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module (import "" "f" (func)) (func (export "g")))"#,
+    )?;
+    let mut a = Store::new(&engine, ());
+    let mut b = Store::new(&engine, ());
+    let f = Func::wrap(&mut a, || {});
+    let err = Instance::new(&mut b, &module, &[f.into()]).unwrap_err();
+    assert!(!err.to_string().is_empty());
+    assert!(f.call(&mut b, &[], &mut []).is_err());
+    assert!(f.typed::<(), ()>(&b).is_err());
+    let memory = Memory::new(&mut a, MemoryType::new(1, None))?;
+    assert!(memory.write(&mut b, 0, &[1]).is_err());
+    let global = Global::new(
+        &mut a,
+        GlobalType::new(ValType::I32, Mutability::Var),
+        Val::I32(1),
+    )?;
+    assert!(global.set(&mut b, Val::I32(2)).is_err());
+    Ok(())
+}
+
+#[test]
+fn start_function_trap_fails_instantiation() -> Result<()> {
+    let engine = engine();
+    let module = Module::new(&engine, r#"(module (func $s unreachable) (start $s))"#)?;
+    let mut store = Store::new(&engine, ());
+    let err = Instance::new(&mut store, &module, &[]).unwrap_err();
+    assert_eq!(
+        err.downcast_ref::<Trap>(),
+        Some(&Trap::UnreachableCodeReached)
+    );
+    Ok(())
+}
+
+#[test]
+fn malformed_and_invalid_modules_explain_themselves() {
+    let engine = engine();
+    let check = |bytes: &[u8], needle: &str| {
+        let err = Module::from_binary(&engine, bytes).unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.contains(needle), "expected {needle:?} in {text:?}");
+    };
+    // Bad magic / version / truncated header.
+    check(b"\0asn\x01\0\0\0", "magic");
+    check(b"\0asm\x02\0\0\0", "version");
+    check(b"\0as", "offset");
+    // Binary garbage after a valid header.
+    check(b"\0asm\x01\0\0\0\xde\xad\xbe\xef\x01\x02", "offset");
+    // A section whose declared size runs past the end of the input.
+    check(b"\0asm\x01\0\0\0\x01\x7f\x00", "offset");
+    // Validation errors: a type mismatch in a function body.
+    let invalid = wat::parse_str(r#"(module (func (result i32) (i64.const 1)))"#).unwrap();
+    check(&invalid, "type mismatch");
+    check(&invalid, "offset");
+    // An undefined function index in a call.
+    let invalid = wat::parse_str(r#"(module (func (call 0)))"#).unwrap();
+    let mut patched = invalid.clone();
+    // `call 0` is `10 00`; make it `call 9` which does not exist.
+    let pos = patched.windows(2).rposition(|w| w == [0x10, 0x00]).unwrap();
+    patched[pos + 1] = 9;
+    check(&patched, "offset");
+    // `Module::new` treats input without the wasm magic as text: garbage
+    // and text that is not wat are errors with a position, not panics.
+    let err = Module::new(&engine, b"\0asn\x01\0\0\0").unwrap_err();
+    assert!(format!("{err:#}").contains("1:1"), "{err:#}");
+    let err = Module::new(&engine, "(module (func (i32.frobnicate)))").unwrap_err();
+    assert!(format!("{err:#}").contains("frobnicate"), "{err:#}");
+}
+
+#[test]
+fn random_garbage_never_panics() {
+    let engine = engine();
+    let valid = wat::parse_str(
+        r#"(module (memory 1) (global (mut i32) (i32.const 0))
+            (func (export "f") (param i32) (result i32)
+              (i32.add (local.get 0) (i32.load (i32.const 0))))
+            (data (i32.const 0) "abc"))"#,
+    )
+    .unwrap();
+    // Flip every byte of a valid module to several values: each result must
+    // be an `Ok` or an `Err`, never a panic.
+    let mut rejected = 0;
+    for i in 0..valid.len() {
+        for v in [0x00, 0x01, 0x7f, 0x80, 0xff] {
+            let mut bytes = valid.clone();
+            if bytes[i] == v {
+                continue;
+            }
+            bytes[i] = v;
+            if Module::new(&engine, &bytes).is_err() {
+                rejected += 1;
+            }
+        }
+    }
+    assert!(rejected > 0);
+}
