@@ -1,30 +1,59 @@
 //! Interpreter benchmark: times Strata on the programs in
-//! `benches/programs/` (load + validate + translate, instantiate, execute),
-//! and, when `wasmi` (from `cargo install wasmi_cli`) is on the PATH, runs the
-//! same programs under wasmi side by side and prints the ratios.
+//! `benches/programs/` and, when wasmi's CLI is installed, runs the same
+//! programs under wasmi side by side and prints the ratios.
 //!
 //! Run with `cargo bench -p strata --bench interp` (or `benches/run.sh`).
-//! Set `STRATA_BENCH_RUNS` to change the number of runs per measurement
-//! (default 3; the best run is reported).
+//!
+//! For each program Strata is measured in process:
+//! - `load`: `Module::new` with eager translation (parse, validate and
+//!   translate every function),
+//! - `inst`: `Instance::new`,
+//! - `exec`: the call of the exported `run` function,
+//! - `total`: a fresh end to end run with the default (lazy translation)
+//!   engine: `Module::new` + `Instance::new` + call.
+//!
+//! wasmi is measured as the wall time of a whole `wasmi run --invoke run
+//! FILE.wasm ARG` process, so its column includes process start-up (a few
+//! milliseconds, small next to the ~0.3–2 s the programs take). When
+//! `STRATA_CLI` names a built `strata` binary, the same command is timed with
+//! it too, for a like-for-like whole-process comparison.
+//!
+//! Every measurement is the best of `STRATA_BENCH_RUNS` runs (default 3).
+//! Both runtimes must print the same result; a disagreement fails the run.
+//!
+//! Environment:
+//! - `STRATA_BENCH_RUNS`: runs per measurement (default 3),
+//! - `WASMI`: the wasmi CLI to use (default: `wasmi`, then `wasmi_cli`, on
+//!   the PATH; install with `cargo install wasmi_cli --version '^2' --locked`,
+//!   which installs a binary named `wasmi`),
+//! - `STRATA_CLI`: path to the `strata` binary (optional).
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-use strata::{Engine, Instance, Module, Store};
+use strata::{Config, Engine, Instance, Module, Store};
 
 /// Each program exports `run(i32) -> i32`; the argument sizes the work.
-const PROGRAMS: &[(&str, i32)] = &[
-    ("fib", 32),
-    ("collatz", 1_000_000),
-    ("sieve", 30),
-    ("matmul", 200),
-    ("hash", 300),
+/// Arguments are chosen so each run takes roughly 0.3–1 s in Strata's
+/// interpreter on the development machine.
+const PROGRAMS: &[(&str, i32, &str)] = &[
+    ("fib", 35, "recursive Fibonacci: calls"),
+    ("collatz", 1_000_000, "Collatz lengths: tight integer loop"),
+    ("sieve", 60, "sieve of Eratosthenes: byte loads/stores"),
+    ("matmul", 320, "f64 matrix multiply in linear memory"),
+    (
+        "hash",
+        1_500,
+        "FNV-1a/rotate hash over memory: bit twiddling",
+    ),
 ];
 
+/// Runs `f` `runs` times and returns the shortest time and the last result.
 fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     let mut best = Duration::MAX;
     let mut out = None;
-    for _ in 0..runs {
+    for _ in 0..runs.max(1) {
         let start = Instant::now();
         let v = f();
         best = best.min(start.elapsed());
@@ -37,11 +66,116 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-fn wasmi_available() -> bool {
-    Command::new("wasmi")
+/// Whether `program --version` runs successfully.
+fn runs_ok(program: &OsString) -> bool {
+    Command::new(program)
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success())
+}
+
+/// The wasmi CLI to compare against, if any.
+fn find_wasmi() -> Option<OsString> {
+    if let Some(w) = std::env::var_os("WASMI") {
+        return runs_ok(&w).then_some(w);
+    }
+    ["wasmi", "wasmi_cli"]
+        .into_iter()
+        .map(OsString::from)
+        .find(runs_ok)
+}
+
+/// An external command line that invokes `run` with `arg` on `wasm`.
+struct CliRun {
+    program: OsString,
+    args: Vec<OsString>,
+}
+
+impl CliRun {
+    fn new(program: &OsString, wasm: &Path, arg: i32) -> CliRun {
+        CliRun {
+            program: program.clone(),
+            args: vec![
+                "run".into(),
+                "--invoke".into(),
+                "run".into(),
+                wasm.into(),
+                arg.to_string().into(),
+            ],
+        }
+    }
+
+    /// The command line, as it could be typed into a shell.
+    fn display(&self) -> String {
+        std::iter::once(&self.program)
+            .chain(&self.args)
+            .map(|s| s.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Best wall time over `runs` runs and the printed result.
+    fn time(&self, runs: usize) -> (Duration, Result<String, String>) {
+        best(runs, || {
+            let out = Command::new(&self.program).args(&self.args).output();
+            match out {
+                Ok(o) if o.status.success() => {
+                    Ok(String::from_utf8_lossy(&o.stdout).trim().to_string())
+                }
+                Ok(o) => Err(format!(
+                    "exit {}: {}",
+                    o.status,
+                    String::from_utf8_lossy(&o.stderr).trim()
+                )),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+    }
+}
+
+/// Strata in process: (load, instantiate, execute, end to end, result).
+fn strata_in_process(bytes: &[u8], arg: i32, runs: usize) -> [Duration; 4] {
+    let mut eager = Config::new();
+    eager.lazy_translation(false);
+    let engine = Engine::new(&eager).expect("engine");
+    let (load, module) = best(runs, || Module::new(&engine, bytes).expect("module loads"));
+    let mut store = Store::new(&engine, ());
+    let (inst, instance) = best(runs, || {
+        Instance::new(&mut store, &module, &[]).expect("instantiates")
+    });
+    let run = instance
+        .get_typed_func::<i32, i32>(&mut store, "run")
+        .expect("exports run(i32) -> i32");
+    let (exec, _) = best(runs, || run.call(&mut store, arg).expect("runs"));
+
+    let engine = Engine::default();
+    let (total, _) = best(runs, || {
+        let module = Module::new(&engine, bytes).expect("module loads");
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
+        let run = instance
+            .get_typed_func::<i32, i32>(&mut store, "run")
+            .expect("exports run");
+        run.call(&mut store, arg).expect("runs")
+    });
+    [load, inst, exec, total]
+}
+
+/// The result of `run(arg)` in Strata, computed once outside the timings.
+fn strata_result(bytes: &[u8], arg: i32) -> i32 {
+    let engine = Engine::default();
+    let module = Module::new(&engine, bytes).expect("module loads");
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
+    instance
+        .get_typed_func::<i32, i32>(&mut store, "run")
+        .expect("exports run")
+        .call(&mut store, arg)
+        .expect("runs")
+}
+
+fn geomean(xs: &[f64]) -> f64 {
+    (xs.iter().map(|r| r.ln()).sum::<f64>() / xs.len() as f64).exp()
 }
 
 fn main() {
@@ -52,75 +186,121 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../benches/programs");
     let tmp = std::env::temp_dir().join(format!("strata-bench-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).expect("temp dir");
-    let wasmi = wasmi_available();
-    if !wasmi {
-        println!("note: `wasmi` not on PATH (cargo install wasmi_cli); showing Strata only\n");
+    let wasmi = find_wasmi();
+    let strata_cli = std::env::var_os("STRATA_CLI").filter(runs_ok);
+    match &wasmi {
+        Some(w) => println!("wasmi: {}", w.to_string_lossy()),
+        None => println!(
+            "note: wasmi CLI not found (cargo install wasmi_cli --version '^2' --locked); \
+             showing Strata only"
+        ),
     }
+    if let Some(s) = &strata_cli {
+        println!("strata CLI: {}", s.to_string_lossy());
+    }
+    println!("best of {runs} runs per measurement\n");
 
     println!(
-        "{:<9} {:>10} {:>10} {:>11} {:>11} {:>11} {:>8}",
-        "program", "load ms", "inst ms", "exec ms", "total ms", "wasmi ms", "wasmi/us"
+        "{:<8} {:>8} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}",
+        "program",
+        "arg",
+        "load ms",
+        "inst ms",
+        "exec ms",
+        "total ms",
+        "wasmi ms",
+        "cli ms",
+        "wasmi/in",
+        "wasmi/cli"
     );
     let mut ratios = Vec::new();
-    for &(name, arg) in PROGRAMS {
+    let mut cli_ratios = Vec::new();
+    let mut commands = Vec::new();
+    let mut failures = Vec::new();
+    for &(name, arg, _) in PROGRAMS {
         let wat_path = root.join(format!("{name}.wat"));
         let bytes = wat::parse_file(&wat_path).expect("benchmark program parses");
         let wasm_path: PathBuf = tmp.join(format!("{name}.wasm"));
         std::fs::write(&wasm_path, &bytes).expect("write wasm");
 
-        let engine = Engine::default();
-        let (load, module) = best(runs, || Module::new(&engine, &bytes).expect("module loads"));
-        let mut store = Store::new(&engine, ());
-        let (inst, instance) = best(runs, || {
-            Instance::new(&mut store, &module, &[]).expect("instantiates")
-        });
-        let run = instance
-            .get_typed_func::<i32, i32>(&mut store, "run")
-            .expect("exports run");
-        let (exec, result) = best(runs, || run.call(&mut store, arg).expect("runs"));
-        let total = load + inst + exec;
+        let expected = strata_result(&bytes, arg);
+        let [load, inst, exec, total] = strata_in_process(&bytes, arg, runs);
 
-        let mut wasmi_col = String::from("-");
-        let mut ratio_col = String::from("-");
-        if wasmi {
-            let (t, out) = best(runs, || {
-                Command::new("wasmi")
-                    .args(["run", "--invoke", "run"])
-                    .arg(&wasm_path)
-                    .arg(arg.to_string())
-                    .output()
-                    .expect("wasmi runs")
-            });
-            let printed = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            assert_eq!(
-                printed,
-                result.to_string(),
-                "wasmi and Strata disagree on {name}"
-            );
-            let ratio = t.as_secs_f64() / total.as_secs_f64();
-            ratios.push(ratio);
-            wasmi_col = format!("{:.1}", ms(t));
-            ratio_col = format!("{ratio:.2}");
-        }
+        let mut time_cli = |program: &Option<OsString>, who: &str| {
+            let program = program.as_ref()?;
+            let cli = CliRun::new(program, &wasm_path, arg);
+            commands.push(cli.display());
+            let (t, out) = cli.time(runs);
+            match out {
+                Ok(printed) if printed == expected.to_string() => Some(t),
+                Ok(printed) => {
+                    failures.push(format!(
+                        "{name}: {who} printed {printed:?}, Strata returned {expected}"
+                    ));
+                    None
+                }
+                Err(e) => {
+                    failures.push(format!("{name}: {who} failed: {e}"));
+                    None
+                }
+            }
+        };
+        let wasmi_t = time_cli(&wasmi, "wasmi");
+        let cli_t = time_cli(&strata_cli, "strata CLI");
+
+        let cell = |t: Option<Duration>| t.map_or("-".to_string(), |t| format!("{:.1}", ms(t)));
+        let ratio =
+            |num: Option<Duration>, den: Option<Duration>, acc: &mut Vec<f64>| match (num, den) {
+                (Some(n), Some(d)) => {
+                    let r = n.as_secs_f64() / d.as_secs_f64();
+                    acc.push(r);
+                    format!("{r:.2}")
+                }
+                _ => "-".to_string(),
+            };
+        let r_in = ratio(wasmi_t, Some(total), &mut ratios);
+        let r_cli = ratio(wasmi_t, cli_t, &mut cli_ratios);
         println!(
-            "{:<9} {:>10.3} {:>10.3} {:>11.1} {:>11.1} {:>11} {:>8}",
+            "{:<8} {:>8} {:>9.3} {:>8.3} {:>9.1} {:>9.1} {:>9} {:>9} {:>8} {:>8}",
             name,
+            arg,
             ms(load),
             ms(inst),
             ms(exec),
             ms(total),
-            wasmi_col,
-            ratio_col
+            cell(wasmi_t),
+            cell(cli_t),
+            r_in,
+            r_cli
         );
     }
     if !ratios.is_empty() {
-        let geomean = ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len() as f64;
         println!(
-            "\ngeometric mean of wasmi time / Strata time: {:.2} (above 1 means Strata is faster)",
-            geomean.exp()
+            "\ngeometric mean wasmi / Strata in process: {:.2} (above 1: Strata is faster)",
+            geomean(&ratios)
         );
-        println!("wasmi: whole-process wall time of `wasmi run --invoke run FILE.wasm ARG`");
-        println!("Strata: in-process load + instantiate + execute; best of {runs} runs each");
+    }
+    if !cli_ratios.is_empty() {
+        println!(
+            "geometric mean wasmi / strata CLI:        {:.2}",
+            geomean(&cli_ratios)
+        );
+    }
+    println!("\nprograms:");
+    for &(name, _, what) in PROGRAMS {
+        println!("  {name:<8} {what}");
+    }
+    if !commands.is_empty() {
+        println!("\ncommands (the .wasm files are removed after the run):");
+        for c in &commands {
+            println!("  {c}");
+        }
     }
     let _ = std::fs::remove_dir_all(&tmp);
+    if !failures.is_empty() {
+        for f in &failures {
+            eprintln!("error: {f}");
+        }
+        std::process::exit(1);
+    }
 }
