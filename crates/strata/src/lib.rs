@@ -39,8 +39,9 @@
 //!
 //! - [`Engine`] holds the [`Config`]: the execution [`Tier`], the enabled
 //!   WebAssembly features, stack limits. Share one engine across threads.
-//! - [`Module`] is a validated, translated module. Create it once and
-//!   instantiate it many times.
+//! - [`Module`] is a validated module; each function is translated for the
+//!   interpreter on its first call. Create it once and instantiate it many
+//!   times.
 //! - [`Store`] owns all runtime state — instances, memories, tables,
 //!   globals, functions — plus your own data `T`. Handles such as [`Func`]
 //!   and [`Memory`] are only meaningful together with their store.

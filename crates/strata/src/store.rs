@@ -6,7 +6,7 @@
 //! used with the wrong store is an error rather than a wrong answer.
 
 use crate::func::HostFunc;
-use crate::interp::CompiledFunc;
+use crate::interp::LazyFunc;
 use crate::runtime::memory::LinearMemory;
 use crate::runtime::vm::{InstanceVm, VMGlobal, VMRuntimeLimits, VMTable, VmBox, VmCtxPtr};
 use crate::types::{FuncType, GlobalType, MemoryType, TableType};
@@ -68,7 +68,7 @@ pub(crate) enum FuncKind {
     Wasm {
         instance: u32,
         index: u32,
-        code: Arc<CompiledFunc>,
+        code: Arc<LazyFunc>,
         /// The instance's context (set once the instance is built).
         vmctx: VmCtxPtr,
     },

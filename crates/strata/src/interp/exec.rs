@@ -82,7 +82,11 @@ pub(crate) fn invoke<T>(store: &mut Store<T>, func: Func, raw: &mut [u64]) -> an
             code,
             vmctx,
             ..
-        } => ((*instance, vmctx.0), Arc::as_ptr(code)),
+        } => {
+            let module = &store.inner.instances[*instance as usize].module.inner;
+            let code: *const CompiledFunc = code.get(module)?;
+            ((*instance, vmctx.0), code)
+        }
     };
     // The address of a local approximates the host stack pointer; stacks
     // grow down on every supported platform.
@@ -329,10 +333,11 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
                     vmctx: callee_vmctx,
                     ..
                 } => {
-                    let callee_ptr = Arc::as_ptr(callee);
                     let callee_instance = *callee_instance;
                     let callee_vmctx = callee_vmctx.0;
-                    let callee: &CompiledFunc = callee;
+                    let module = &store.inner.instances[callee_instance as usize].module.inner;
+                    let callee: &CompiledFunc = callee.get(module).map_err(ExecError::Host)?;
+                    let callee_ptr: *const CompiledFunc = callee;
                     if args + callee.frame_size as usize > slots.len() || frames.len() >= max_frames
                     {
                         trap!(Trap::StackOverflow);

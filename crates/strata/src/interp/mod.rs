@@ -13,10 +13,52 @@ mod handlers;
 pub(crate) mod isa;
 mod translate;
 
+use crate::module::ModuleInner;
 pub(crate) use exec::{invoke, table_init, Stack};
-pub(crate) use translate::translate;
-
 use isa::{Op, Slot};
+use std::ops::Range;
+use std::sync::OnceLock;
+
+/// A function body, translated on its first call (or when the module is
+/// loaded, with `Config::lazy_translation(false)`). The module was
+/// validated as a whole when it was loaded, so translating later only
+/// moves work, not checks.
+#[derive(Debug)]
+pub(crate) struct LazyFunc {
+    /// Index in the module's function index space.
+    func_index: u32,
+    /// The body's bytes within the module binary, and their offset.
+    body: Range<usize>,
+    compiled: OnceLock<CompiledFunc>,
+}
+
+impl LazyFunc {
+    pub(crate) fn new(func_index: u32, body: Range<usize>) -> LazyFunc {
+        LazyFunc {
+            func_index,
+            body,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// The translated function, translating it now if needed.
+    pub(crate) fn get(&self, module: &ModuleInner) -> anyhow::Result<&CompiledFunc> {
+        if let Some(code) = self.compiled.get() {
+            return Ok(code);
+        }
+        let bytes = module.bytes.get(self.body.clone()).unwrap_or_default();
+        let reader = wasmparser::BinaryReader::new(bytes, self.body.start as u64);
+        let body = wasmparser::FunctionBody::new(reader);
+        let code = translate::translate(module, self.func_index, &body)
+            .map_err(|e| e.context(format!("failed to translate function {}", self.func_index)))?;
+        // Another thread may have won the race; either result is the same.
+        let _ = self.compiled.set(code);
+        Ok(self
+            .compiled
+            .get()
+            .unwrap_or_else(|| unreachable!("set just above")))
+    }
+}
 
 /// A function translated to register bytecode.
 #[derive(Debug)]

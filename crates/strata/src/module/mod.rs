@@ -8,7 +8,7 @@ mod const_expr;
 
 pub(crate) use const_expr::ConstExpr;
 
-use crate::interp::CompiledFunc;
+use crate::interp::LazyFunc;
 use crate::types::{
     ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, TableType, ValType,
 };
@@ -94,8 +94,10 @@ pub(crate) struct ModuleInner {
     pub start: Option<u32>,
     pub elems: Vec<ElemSegment>,
     pub datas: Vec<DataSegment>,
-    /// Translated bodies of the defined functions.
-    pub code: Vec<Arc<CompiledFunc>>,
+    /// Bodies of the defined functions, translated on first use.
+    pub code: Vec<Arc<LazyFunc>>,
+    /// The module binary, which the function bodies point into.
+    pub bytes: Arc<[u8]>,
     pub func_names: HashMap<u32, String>,
 }
 
@@ -214,6 +216,7 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
         elems: Vec::new(),
         datas: Vec::new(),
         code: Vec::new(),
+        bytes: bytes.into(),
         func_names: HashMap::new(),
     };
     let mut bodies = Vec::new();
@@ -338,10 +341,17 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
         }
     }
     for (i, body) in bodies.into_iter().enumerate() {
-        let func_index = m.num_imported_funcs + i as u32;
-        let compiled = crate::interp::translate(&m, func_index, &body)
-            .with_context(|| format!("failed to translate function {func_index}"))?;
-        m.code.push(Arc::new(compiled));
+        let range = body.range();
+        let range = range.start as usize..range.end as usize;
+        m.code.push(Arc::new(LazyFunc::new(
+            m.num_imported_funcs + i as u32,
+            range,
+        )));
+    }
+    if !engine.config().lazy_translation {
+        for code in &m.code {
+            code.get(&m)?;
+        }
     }
     Ok(m)
 }
