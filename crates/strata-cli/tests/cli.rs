@@ -11,6 +11,16 @@ fn strata(args: &[&str]) -> Output {
         .expect("the strata binary runs")
 }
 
+/// The tiers every execution test runs in.
+const TIERS: [&str; 2] = ["interp", "jit"];
+
+/// Runs `strata run --tier TIER ARGS...`.
+fn run_in(tier: &str, args: &[&str]) -> Output {
+    let mut all = vec!["run", "--tier", tier];
+    all.extend_from_slice(args);
+    strata(&all)
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -51,17 +61,19 @@ fn arguments_after_the_module_belong_to_it() {
 
 #[test]
 fn trap_exits_134_with_message_and_backtrace() {
-    let o = strata(&["run", "--invoke", "outer", "trap.wat"]);
-    assert_eq!(o.status.code(), Some(134));
-    let err = stderr(&o);
-    assert!(err.starts_with("error: wasm trap: unreachable\n"), "{err}");
-    let inner = err.find("inner").expect("backtrace names inner");
-    let outer = err.find("outer").expect("backtrace names outer");
-    assert!(inner < outer, "innermost frame first: {err}");
+    for tier in TIERS {
+        let o = run_in(tier, &["--invoke", "outer", "trap.wat"]);
+        assert_eq!(o.status.code(), Some(134));
+        let err = stderr(&o);
+        assert!(err.starts_with("error: wasm trap: unreachable\n"), "{err}");
+        let inner = err.find("inner").expect("backtrace names inner");
+        let outer = err.find("outer").expect("backtrace names outer");
+        assert!(inner < outer, "innermost frame first: {err}");
 
-    let o = strata(&["run", "--invoke", "div", "trap.wat", "1", "0"]);
-    assert_eq!(o.status.code(), Some(134));
-    assert!(stderr(&o).contains("wasm trap: integer divide by zero"));
+        let o = run_in(tier, &["--invoke", "div", "trap.wat", "1", "0"]);
+        assert_eq!(o.status.code(), Some(134));
+        assert!(stderr(&o).contains("wasm trap: integer divide by zero"));
+    }
 }
 
 #[test]
@@ -120,10 +132,14 @@ fn bad_arguments_are_rejected() {
 }
 
 #[test]
-fn unavailable_tier_is_an_error() {
-    let o = strata(&["run", "--tier", "jit", "start.wat"]);
+fn unknown_tier_is_an_error() {
+    let o = strata(&["run", "--tier", "turbo", "start.wat"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("jit"));
+    assert!(
+        stderr(&o).contains("unknown tier `turbo`"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -162,72 +178,83 @@ fn wast_reports_a_script_parse_error_at_its_line() {
 
 #[test]
 fn fuel_stops_an_infinite_loop() {
-    let o = strata(&["run", "-W", "fuel=100000", "--invoke", "spin", "limits.wat"]);
-    assert_eq!(o.status.code(), Some(134));
-    assert!(
-        stderr(&o).starts_with("error: wasm trap: all fuel consumed by WebAssembly"),
-        "{}",
-        stderr(&o)
-    );
+    for tier in TIERS {
+        let o = run_in(
+            tier,
+            &["-W", "fuel=100000", "--invoke", "spin", "limits.wat"],
+        );
+        assert_eq!(o.status.code(), Some(134));
+        assert!(
+            stderr(&o).starts_with("error: wasm trap: all fuel consumed by WebAssembly"),
+            "{}",
+            stderr(&o)
+        );
+    }
 }
 
 #[test]
 fn timeout_interrupts_an_infinite_loop() {
-    let start = std::time::Instant::now();
-    let o = strata(&[
-        "run",
-        "-W",
-        "timeout=200ms",
-        "--invoke",
-        "spin",
-        "limits.wat",
-    ]);
-    assert_eq!(o.status.code(), Some(134));
-    assert!(
-        stderr(&o).starts_with("error: wasm trap: interrupt"),
-        "{}",
-        stderr(&o)
-    );
-    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    for tier in TIERS {
+        let start = std::time::Instant::now();
+        let o = run_in(
+            tier,
+            &["-W", "timeout=200ms", "--invoke", "spin", "limits.wat"],
+        );
+        assert_eq!(o.status.code(), Some(134));
+        assert!(
+            stderr(&o).starts_with("error: wasm trap: interrupt"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    }
 }
 
 #[test]
 fn memory_bomb_stops_at_the_memory_limit() {
-    // `bomb` grows one page at a time until memory.grow fails, then
-    // returns the size: 16 pages of 64 KiB fit in 1 MiB.
-    let o = strata(&[
-        "run",
-        "-W",
-        "max-memory-size=1048576",
-        "--invoke",
-        "bomb",
-        "limits.wat",
-    ]);
-    assert_eq!(stdout(&o), "16\n", "{}", stderr(&o));
-    assert_eq!(o.status.code(), Some(0));
+    for tier in TIERS {
+        // `bomb` grows one page at a time until memory.grow fails, then
+        // returns the size: 16 pages of 64 KiB fit in 1 MiB.
+        let o = run_in(
+            tier,
+            &[
+                "-W",
+                "max-memory-size=1048576",
+                "--invoke",
+                "bomb",
+                "limits.wat",
+            ],
+        );
+        assert_eq!(stdout(&o), "16\n", "{}", stderr(&o));
+        assert_eq!(o.status.code(), Some(0));
+    }
 }
 
 #[test]
 fn deep_recursion_stops_at_the_wasm_stack_limit() {
-    let o = strata(&[
-        "run",
-        "-W",
-        "max-wasm-stack=65536",
-        "--invoke",
-        "deep",
-        "limits.wat",
-        "1",
-    ]);
-    assert_eq!(o.status.code(), Some(134));
-    let err = stderr(&o);
-    assert!(
-        err.starts_with("error: wasm trap: call stack exhausted"),
-        "{err}"
-    );
-    assert!(
-        err.contains("more frames"),
-        "a deep backtrace is cut short: {err}"
-    );
+    for tier in TIERS {
+        let o = run_in(
+            tier,
+            &[
+                "-W",
+                "max-wasm-stack=65536",
+                "--invoke",
+                "deep",
+                "limits.wat",
+                "1",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(134));
+        let err = stderr(&o);
+        assert!(
+            err.starts_with("error: wasm trap: call stack exhausted"),
+            "{err}"
+        );
+        assert!(
+            err.contains("more frames"),
+            "a deep backtrace is cut short: {err}"
+        );
+    }
 }
 
 #[test]

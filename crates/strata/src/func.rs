@@ -92,7 +92,7 @@ impl Func {
             }
             raw[i] = param.to_raw(&store.inner)?;
         }
-        crate::interp::invoke(store, *self, &mut raw)?;
+        invoke(store, *self, &mut raw)?;
         for (i, ty) in ty.results().iter().enumerate() {
             results[i] = Val::from_raw(raw[i], *ty, &store.inner);
         }
@@ -119,16 +119,34 @@ impl Func {
     }
 }
 
+/// Calls store function `func` in whichever tier runs it, with arguments in
+/// `raw` and results left there; `raw` holds `max(params, results)` slots.
+/// Every host-to-wasm call goes through here.
+pub(crate) fn invoke<T>(store: &mut Store<T>, func: Func, raw: &mut [u64]) -> Result<()> {
+    #[cfg(strata_jit)]
+    if let FuncKind::Wasm { instance, .. } = store.inner.funcs[func.index as usize].kind {
+        if store.inner.instances[instance as usize]
+            .module
+            .inner
+            .jit
+            .is_some()
+        {
+            return crate::jit::invoke(store, func.index, raw);
+        }
+    }
+    crate::interp::invoke(store, func, raw)
+}
+
 impl<T> Store<T> {
     pub(crate) fn new_host_func(&mut self, ty: FuncType, host: HostFunc<T>) -> Func {
         let type_id = crate::engine::intern_type(&self.inner.engine, &ty);
         self.host_funcs.push(host);
-        self.inner.funcs.push(FuncEntity {
+        let index = self.inner.push_func(FuncEntity {
             type_id,
             ty: Arc::new(ty),
             kind: FuncKind::Host(self.host_funcs.len() as u32 - 1),
         });
-        Func::from_index(self.inner.id, self.inner.funcs.len() as u32 - 1)
+        Func::from_index(self.inner.id, index)
     }
 }
 
@@ -214,7 +232,7 @@ impl<Params: WasmParams, Results: WasmParams> TypedFunc<Params, Results> {
             &mut heap
         };
         params.store_raw(buf, &store.inner)?;
-        crate::interp::invoke(store, self.func, buf)?;
+        invoke(store, self.func, buf)?;
         Ok(Results::load_raw(buf, &store.inner))
     }
 }

@@ -172,7 +172,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
     for (i, code) in m.code.iter().enumerate() {
         let index = m.num_imported_funcs + i as u32;
         let type_index = m.funcs[index as usize] as usize;
-        inner.funcs.push(FuncEntity {
+        let f = inner.push_func(FuncEntity {
             type_id: m.type_ids[type_index],
             ty: inner.engine.func_type(m.type_ids[type_index]),
             kind: FuncKind::Wasm {
@@ -182,7 +182,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
                 vmctx: VmCtxPtr(std::ptr::null()),
             },
         });
-        funcs.push(inner.funcs.len() as u32 - 1);
+        funcs.push(f);
     }
     let func_ref = |funcs: &[u32], f: u32| funcs[f as usize] as u64 + 1;
     for (i, init) in m.global_inits.iter().enumerate() {
@@ -195,6 +195,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
         globals.push(inner.globals.len() as u32 - 1);
     }
     let vm = InstanceVm::new(
+        instance_index,
         inner.limits.as_ptr(),
         memories
             .iter()
@@ -210,9 +211,18 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
             .collect(),
         funcs,
     );
-    for &f in &vm.funcs()[m.num_imported_funcs as usize..] {
+    for (i, &f) in vm.funcs()[m.num_imported_funcs as usize..]
+        .iter()
+        .enumerate()
+    {
         if let FuncKind::Wasm { vmctx, .. } = &mut inner.funcs[f as usize].kind {
             *vmctx = VmCtxPtr(vm.vmctx());
+        }
+        let func_ref = &mut inner.func_refs[f as usize];
+        func_ref.vmctx = vm.vmctx();
+        #[cfg(strata_jit)]
+        if let Some(jit) = &m.jit {
+            func_ref.native = jit.native(i);
         }
     }
     let mut inst = InstanceEntity {
@@ -274,7 +284,14 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
                 )? as u32;
                 let table = inst.tables[*table as usize];
                 let items = Arc::clone(&inst.elems[i]);
-                crate::interp::table_init(inner, table, offset, &items, 0, items.len() as u32)?;
+                crate::runtime::ops::table_init(
+                    inner,
+                    table,
+                    offset,
+                    &items,
+                    0,
+                    items.len() as u32,
+                )?;
                 inner.instances[instance_index as usize].elems[i] = Arc::new([]);
             }
             ElemMode::Declared => {
@@ -301,7 +318,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
     }
     if let Some(start) = m.start {
         let func = inner.instances[instance_index as usize].vm.funcs()[start as usize];
-        crate::interp::invoke(store, Func::from_index(store_id, func), &mut [])?;
+        crate::func::invoke(store, Func::from_index(store_id, func), &mut [])?;
     }
     Ok(instance)
 }

@@ -116,6 +116,8 @@ mod externals;
 mod func;
 mod instance;
 mod interp;
+#[cfg(strata_jit)]
+mod jit;
 mod limits;
 mod linker;
 mod module;

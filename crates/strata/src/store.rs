@@ -8,7 +8,9 @@
 use crate::func::HostFunc;
 use crate::interp::LazyFunc;
 use crate::runtime::memory::LinearMemory;
-use crate::runtime::vm::{InstanceVm, VMGlobal, VMRuntimeLimits, VMTable, VmBox, VmCtxPtr};
+use crate::runtime::vm::{
+    InstanceVm, VMFuncRef, VMGlobal, VMRuntimeLimits, VMTable, VmBox, VmCtxPtr,
+};
 use crate::types::{FuncType, GlobalType, MemoryType, TableType};
 use crate::{Engine, Module, ResourceLimiter};
 use std::any::Any;
@@ -42,6 +44,9 @@ pub struct StoreInner {
     pub(crate) id: u64,
     pub(crate) engine: Engine,
     pub(crate) funcs: Vec<FuncEntity>,
+    /// How compiled code calls each of `funcs` (same indices); its address
+    /// is published in `limits.func_refs`.
+    pub(crate) func_refs: Vec<VMFuncRef>,
     pub(crate) memories: Vec<MemoryEntity>,
     pub(crate) tables: Vec<TableEntity>,
     pub(crate) globals: Vec<GlobalEntity>,
@@ -154,6 +159,25 @@ pub(crate) struct InstanceEntity {
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 
 impl StoreInner {
+    /// Adds a function and returns its store index.
+    pub(crate) fn push_func(&mut self, entity: FuncEntity) -> u32 {
+        self.func_refs.push(VMFuncRef {
+            native: std::ptr::null(),
+            vmctx: std::ptr::null(),
+            type_id: entity.type_id,
+        });
+        self.funcs.push(entity);
+        self.publish_func_refs();
+        self.funcs.len() as u32 - 1
+    }
+
+    /// Tells executing code where the function references are now.
+    pub(crate) fn publish_func_refs(&mut self) {
+        let mut limits = self.limits.get();
+        limits.func_refs = self.func_refs.as_ptr();
+        self.limits.set(limits);
+    }
+
     pub(crate) fn check_owner(&self, store_id: u64) -> anyhow::Result<()> {
         if store_id != self.id {
             anyhow::bail!("object used with the wrong store");
@@ -170,6 +194,7 @@ impl<T> Store<T> {
                 id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
                 engine: engine.clone(),
                 funcs: Vec::new(),
+                func_refs: Vec::new(),
                 memories: Vec::new(),
                 tables: Vec::new(),
                 globals: Vec::new(),
@@ -182,6 +207,8 @@ impl<T> Store<T> {
                     fuel: 0,
                     epoch_deadline: engine.epoch(),
                     epoch: engine.epoch_ptr(),
+                    stack_limit: 0,
+                    func_refs: std::ptr::null(),
                 }),
             },
             host_funcs: Vec::new(),

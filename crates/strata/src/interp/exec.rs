@@ -10,6 +10,7 @@
 use super::handlers::{Instr, Next};
 use super::isa::{numeric_ops, Op, Raw};
 use super::CompiledFunc;
+use crate::runtime::ops;
 use crate::runtime::vm::{VMContext, VMMemory, VMRuntimeLimits};
 use crate::store::{FuncKind, StoreInner};
 use crate::trap::{FrameInfo, WasmBacktrace};
@@ -490,40 +491,16 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
                 w!(dst, old.map_or(u32::MAX as u64, |o| o));
             }
             Op::MemoryFill { dst, value, len } => {
-                let m = store.inner.instances[instance as usize].memories[0];
-                let data = store.inner.memories[m as usize].mem.data_mut();
-                let Some(range) = range(r!(dst), r!(len), data.len()) else {
-                    trap!(Trap::MemoryOutOfBounds);
-                };
-                data[range].fill(r!(value) as u8);
+                ops::memory_fill(&mut store.inner, instance, r!(dst), r!(value), r!(len))?;
             }
             Op::MemoryCopy { dst, src, len } => {
-                let m = store.inner.instances[instance as usize].memories[0];
-                let data = store.inner.memories[m as usize].mem.data_mut();
-                let (Some(d), Some(s)) = (range(r!(dst), r!(len), data.len()), range(r!(src), r!(len), data.len())) else {
-                    trap!(Trap::MemoryOutOfBounds);
-                };
-                data.copy_within(s, d.start);
+                ops::memory_copy(&mut store.inner, instance, r!(dst), r!(src), r!(len))?;
             }
             Op::MemoryInit { segment, dst, src } => {
                 let (len, _, _) = ext!();
-                let inst = &store.inner.instances[instance as usize];
-                let module = Arc::clone(&inst.module.inner);
-                let bytes: &[u8] = if inst.data_dropped[segment as usize] {
-                    &[]
-                } else {
-                    &module.datas[segment as usize].bytes
-                };
-                let m = inst.memories[0];
-                let data = store.inner.memories[m as usize].mem.data_mut();
-                let (Some(d), Some(s)) = (range(r!(dst), r!(len), data.len()), range(r!(src), r!(len), bytes.len())) else {
-                    trap!(Trap::MemoryOutOfBounds);
-                };
-                data[d].copy_from_slice(&bytes[s]);
+                ops::memory_init(&mut store.inner, instance, segment, r!(dst), r!(src), r!(len))?;
             }
-            Op::DataDrop { segment } => {
-                store.inner.instances[instance as usize].data_dropped[segment as usize] = true;
-            }
+            Op::DataDrop { segment } => ops::data_drop(&mut store.inner, instance, segment),
             Op::TableGet { dst, table, index } => {
                 let t = store.inner.instances[instance as usize].tables[table as usize];
                 let i = r!(index) as u32 as usize;
@@ -555,79 +532,19 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
             }
             Op::TableFill { table, dst, value } => {
                 let (len, _, _) = ext!();
-                let t = store.inner.instances[instance as usize].tables[table as usize];
-                let v = r!(value);
-                let elements = &mut store.inner.tables[t as usize].elements;
-                let Some(range) = range(r!(dst), r!(len), elements.len()) else {
-                    trap!(Trap::TableOutOfBounds);
-                };
-                elements[range].fill(v);
+                ops::table_fill(&mut store.inner, instance, table, r!(dst), r!(value), r!(len))?;
             }
             Op::TableCopy { dst_table, src_table } => {
                 let (dst, src, len) = ext!();
-                let inst = &store.inner.instances[instance as usize];
-                let (dt, st) = (inst.tables[dst_table as usize], inst.tables[src_table as usize]);
-                let (d, s) = (
-                    range(r!(dst), r!(len), store.inner.tables[dt as usize].elements.len()),
-                    range(r!(src), r!(len), store.inner.tables[st as usize].elements.len()),
-                );
-                let (Some(d), Some(s)) = (d, s) else {
-                    trap!(Trap::TableOutOfBounds);
-                };
-                if dt == st {
-                    store.inner.tables[dt as usize].elements.copy_within(s, d.start);
-                } else {
-                    let items: Vec<u64> = store.inner.tables[st as usize].elements[s].to_vec();
-                    store.inner.tables[dt as usize].elements[d].copy_from_slice(&items);
-                }
+                ops::table_copy(&mut store.inner, instance, (dst_table, src_table), r!(dst), r!(src), r!(len))?;
             }
             Op::TableInit { table, segment } => {
                 let (dst, src, len) = ext!();
-                let inst = &store.inner.instances[instance as usize];
-                let t = inst.tables[table as usize];
-                let items = Arc::clone(&inst.elems[segment as usize]);
-                if let Err(e) = table_init(&mut store.inner, t, r!(dst) as u32, &items, r!(src) as u32, r!(len) as u32) {
-                    trap!(e);
-                }
+                ops::table_init_segment(&mut store.inner, instance, (table, segment), r!(dst), r!(src), r!(len))?;
             }
-            Op::ElemDrop { segment } => {
-                store.inner.instances[instance as usize].elems[segment as usize] = Arc::new([]);
-            }
+            Op::ElemDrop { segment } => ops::elem_drop(&mut store.inner, instance, segment),
         })
     }
-}
-
-/// The range `[start, start+len)` of i32 operands, if it fits in `size`.
-#[inline]
-fn range(start: u64, len: u64, size: usize) -> Option<std::ops::Range<usize>> {
-    let start = u64::from(start as u32);
-    let end = start + u64::from(len as u32);
-    if end > size as u64 {
-        return None;
-    }
-    Some(start as usize..end as usize)
-}
-
-/// `table.init`: copies `items[src..src+len]` to table `table` (a store
-/// index) at `dst`, trapping before any write when either range is out of
-/// bounds.
-pub(crate) fn table_init(
-    store: &mut StoreInner,
-    table: u32,
-    dst: u32,
-    items: &[u64],
-    src: u32,
-    len: u32,
-) -> Result<(), Trap> {
-    let elements = &mut store.tables[table as usize].elements;
-    let (Some(d), Some(s)) = (
-        range(dst.into(), len.into(), elements.len()),
-        range(src.into(), len.into(), items.len()),
-    ) else {
-        return Err(Trap::TableOutOfBounds);
-    };
-    elements[d].copy_from_slice(&items[s]);
-    Ok(())
 }
 
 fn backtrace(store: &StoreInner, frames: &[Frame]) -> WasmBacktrace {

@@ -14,7 +14,7 @@ pub(crate) mod isa;
 mod translate;
 
 use crate::module::ModuleInner;
-pub(crate) use exec::{invoke, table_init, Stack};
+pub(crate) use exec::{invoke, Stack};
 use isa::{Op, Slot};
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -28,7 +28,7 @@ pub(crate) struct LazyFunc {
     /// Index in the module's function index space.
     func_index: u32,
     /// The body's bytes within the module binary, and their offset.
-    body: Range<usize>,
+    pub(crate) body: Range<usize>,
     compiled: OnceLock<CompiledFunc>,
 }
 

@@ -19,6 +19,7 @@
 use super::isa::{Op, Slot};
 use super::CompiledFunc;
 use crate::module::ModuleInner;
+use crate::runtime::fuel;
 use anyhow::{bail, Result};
 use std::collections::HashMap;
 use wasmparser::{BlockType, FunctionBody, Operator};
@@ -477,8 +478,8 @@ impl Translator<'_> {
         if !self.fuel {
             return self.translate_op(op);
         }
-        let cost = fuel_cost(&op);
-        let ends_region = ends_fuel_region(&op);
+        let cost = fuel::cost(&op);
+        let ends_region = fuel::ends_region(&op);
         if cost > 0 {
             let at = match self.fuel_region {
                 Some(at) => at,
@@ -885,39 +886,6 @@ impl Translator<'_> {
             });
         }
     }
-}
-
-/// The fuel an instruction costs (see `Config::consume_fuel`).
-fn fuel_cost(op: &Operator<'_>) -> u32 {
-    match op {
-        Operator::Nop
-        | Operator::Drop
-        | Operator::Block { .. }
-        | Operator::Loop { .. }
-        | Operator::Else
-        | Operator::End => 0,
-        _ => 1,
-    }
-}
-
-/// Whether execution may leave or enter the straight-line run at this
-/// instruction, so the next instruction starts a new fuel region.
-fn ends_fuel_region(op: &Operator<'_>) -> bool {
-    matches!(
-        op,
-        Operator::Block { .. }
-            | Operator::Loop { .. }
-            | Operator::If { .. }
-            | Operator::Else
-            | Operator::End
-            | Operator::Br { .. }
-            | Operator::BrIf { .. }
-            | Operator::BrTable { .. }
-            | Operator::Return
-            | Operator::Call { .. }
-            | Operator::CallIndirect { .. }
-            | Operator::Unreachable
-    )
 }
 
 fn memarg_offset(memarg: &wasmparser::MemArg) -> Result<u32> {

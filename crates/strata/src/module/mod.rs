@@ -98,6 +98,10 @@ pub(crate) struct ModuleInner {
     pub code: Vec<Arc<LazyFunc>>,
     /// The module binary, which the function bodies point into.
     pub bytes: Arc<[u8]>,
+    /// Native code of the defined functions, when the engine's tier is the
+    /// JIT.
+    #[cfg(strata_jit)]
+    pub jit: Option<crate::jit::CompiledModule>,
     pub func_names: HashMap<u32, String>,
 }
 
@@ -217,6 +221,8 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
         datas: Vec::new(),
         code: Vec::new(),
         bytes: bytes.into(),
+        #[cfg(strata_jit)]
+        jit: None,
         func_names: HashMap::new(),
     };
     let mut bodies = Vec::new();
@@ -348,10 +354,17 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
             range,
         )));
     }
-    if !engine.config().lazy_translation {
-        for code in &m.code {
-            code.get(&m)?;
+    match engine.config().tier {
+        #[cfg(strata_jit)]
+        crate::Tier::Jit => m.jit = Some(crate::jit::compile(&m)?),
+        #[cfg(not(strata_jit))]
+        crate::Tier::Jit => bail!("the JIT tier is not available in this build"),
+        _ if !engine.config().lazy_translation => {
+            for code in &m.code {
+                code.get(&m)?;
+            }
         }
+        _ => {}
     }
     Ok(m)
 }

@@ -14,8 +14,9 @@ use std::ptr::NonNull;
 pub const PAGE_SIZE: u64 = 0x1_0000;
 
 /// Bytes reserved beyond the 4 GiB index space of a 32-bit memory, so that
-/// `base + u32 index + u32 offset` always lands in the reservation.
-const GUARD_SIZE: u64 = 4 << 30;
+/// `base + u32 index + u32 offset` plus the access size always lands in the
+/// reservation.
+const GUARD_SIZE: u64 = (4 << 30) + PAGE_SIZE;
 
 /// The largest number of pages a 32-bit memory can have.
 pub const MAX_PAGES_32: u64 = 0x1_0000;

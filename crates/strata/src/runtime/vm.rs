@@ -95,6 +95,29 @@ pub struct VMRuntimeLimits {
     pub epoch_deadline: u64,
     /// The engine's epoch counter.
     pub epoch: *const std::sync::atomic::AtomicU64,
+    /// Compiled code traps with "call stack exhausted" when the host stack
+    /// pointer goes below this address (set at the outermost entry into
+    /// compiled code; 0 when none is active).
+    pub stack_limit: usize,
+    /// The store's function references, by store index; republished
+    /// whenever the store's function list grows.
+    pub func_refs: *const VMFuncRef,
+}
+
+/// How compiled code calls a store function: what `call_indirect` and calls
+/// to imports find for a function reference.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct VMFuncRef {
+    /// The function's compiled code in the native calling convention
+    /// (`vmctx, params... -> results`), or null when it has none (host
+    /// functions, interpreted functions), which sends the call through the
+    /// runtime's generic path.
+    pub native: *const u8,
+    /// The callee's instance context.
+    pub vmctx: *const VMContext,
+    /// The engine-wide id of the function's type, for signature checks.
+    pub type_id: u32,
 }
 
 impl VMRuntimeLimits {
@@ -154,6 +177,8 @@ pub struct VMContext {
     pub tables: *const *const VMTable,
     /// Store indices of the instance's functions, by function index.
     pub funcs: *const u32,
+    /// The instance's index in its store.
+    pub instance: u32,
 }
 
 /// A heap allocation with a stable address, shared with executing code
@@ -249,6 +274,7 @@ impl Clone for VMContext {
 impl InstanceVm {
     /// Builds the context from pointers to the store's definitions.
     pub fn new(
+        instance: u32,
         limits: *mut VMRuntimeLimits,
         memories: Vec<*const VMMemory>,
         globals: Vec<*mut VMGlobal>,
@@ -271,6 +297,7 @@ impl InstanceVm {
             globals: globals.as_ptr(),
             tables: tables.as_ptr(),
             funcs: funcs.as_ptr(),
+            instance,
         });
         InstanceVm {
             memories,

@@ -1,0 +1,315 @@
+//! Runtime helpers: the `extern "C"` functions compiled code calls for what
+//! needs the store (host calls, growing, bulk memory and table operations).
+//!
+//! Compiled code reaches the store through [`STORE`], set by each
+//! host-to-wasm entry. A helper that fails leaves its error in [`PENDING`]
+//! and returns a failure value; the compiled code then traps with
+//! `TrapCodes::PENDING`, and the entry hands the pending error back.
+
+use crate::runtime::ops;
+use crate::runtime::vm::VMContext;
+use crate::store::StoreInner;
+use crate::{Func, Store, Trap};
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::panic::AssertUnwindSafe;
+use std::ptr::NonNull;
+
+/// The store operations helpers need, independent of the host data type.
+pub(crate) trait StoreOps {
+    fn inner(&mut self) -> &mut StoreInner;
+    fn grow_memory(&mut self, memory: u32, delta: u64) -> anyhow::Result<Option<u64>>;
+    fn grow_table(&mut self, table: u32, delta: u64, init: u64) -> anyhow::Result<Option<u64>>;
+    /// Calls store function `func` from instance `caller`.
+    fn call(&mut self, func: u32, raw: &mut [u64], caller: u32) -> anyhow::Result<()>;
+}
+
+impl<T> StoreOps for Store<T> {
+    fn inner(&mut self) -> &mut StoreInner {
+        &mut self.inner
+    }
+    fn grow_memory(&mut self, memory: u32, delta: u64) -> anyhow::Result<Option<u64>> {
+        Store::grow_memory(self, memory, delta)
+    }
+    fn grow_table(&mut self, table: u32, delta: u64, init: u64) -> anyhow::Result<Option<u64>> {
+        Store::grow_table(self, table, delta, init)
+    }
+    fn call(&mut self, func: u32, raw: &mut [u64], caller: u32) -> anyhow::Result<()> {
+        if let crate::store::FuncKind::Host(h) = self.inner.funcs[func as usize].kind {
+            let host = std::sync::Arc::clone(&self.host_funcs[h as usize]);
+            return host(
+                crate::Caller {
+                    store: self,
+                    instance: Some(caller),
+                },
+                raw,
+            );
+        }
+        let func = Func::from_index(self.inner.id, func);
+        crate::func::invoke(self, func, raw)
+    }
+}
+
+/// A helper's failure, handed back by the entry.
+pub(crate) enum Pending {
+    Error(anyhow::Error),
+    Panic(Box<dyn Any + Send>),
+}
+
+thread_local! {
+    /// The store of the innermost host-to-wasm entry on this thread.
+    static STORE: Cell<Option<NonNull<dyn StoreOps>>> = const { Cell::new(None) };
+    /// The failure of the helper that made compiled code trap.
+    pub(crate) static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
+}
+
+/// Makes `store` the one helpers use until [`leave`]; returns the previous.
+///
+/// # Safety
+/// `store` must stay valid, and otherwise unused, until `leave`.
+pub(crate) unsafe fn enter(store: NonNull<dyn StoreOps>) -> Option<NonNull<dyn StoreOps>> {
+    STORE.with(|s| s.replace(Some(store)))
+}
+
+/// Restores the store of the enclosing entry.
+pub(crate) fn leave(previous: Option<NonNull<dyn StoreOps>>) {
+    STORE.with(|s| s.set(previous));
+}
+
+/// Runs `f` with the current store and the calling instance; a failure or
+/// panic is parked in `PENDING` and gives `None`.
+///
+/// # Safety
+/// `vmctx` must be the context of the instance whose compiled code called.
+unsafe fn with_store<R>(
+    vmctx: *const VMContext,
+    f: impl FnOnce(&mut dyn StoreOps, u32) -> anyhow::Result<R>,
+) -> Option<R> {
+    let mut store = STORE.with(|s| s.get())?;
+    // SAFETY: compiled code runs only inside an entry, which published its
+    // store and does not touch it until the code returns.
+    let (store, instance) = unsafe { (store.as_mut(), (*vmctx).instance) };
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| f(store, instance)));
+    let pending = match outcome {
+        Ok(Ok(r)) => return Some(r),
+        Ok(Err(e)) => Pending::Error(e),
+        Err(panic) => Pending::Panic(panic),
+    };
+    PENDING.with(|p| *p.borrow_mut() = Some(pending));
+    None
+}
+
+/// Result of a helper that can fail: 0 for success, 1 when the error is
+/// pending.
+fn status(r: Option<()>) -> u32 {
+    u32::from(r.is_none())
+}
+
+/// Result of a grow helper: the old size, `u32::MAX` (as wasm's -1) when
+/// growing was refused, `u64::MAX` when an error is pending.
+fn grown(r: Option<Option<u64>>) -> u64 {
+    match r {
+        Some(Some(old)) => old,
+        Some(None) => u64::from(u32::MAX),
+        None => u64::MAX,
+    }
+}
+
+/// A trap raised by a helper (as opposed to an error a host function
+/// returned, which passes through unchanged).
+#[derive(Debug)]
+pub(crate) struct HelperTrap(pub Trap);
+
+impl std::fmt::Display for HelperTrap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for HelperTrap {}
+
+fn trap(r: Result<(), Trap>) -> anyhow::Result<()> {
+    r.map_err(|t| anyhow::Error::new(HelperTrap(t)))
+}
+
+// SAFETY (every helper below): called only by compiled code of the instance
+// whose context is `vmctx`, inside an entry (see `with_store`).
+
+pub(crate) unsafe extern "C" fn memory_grow(vmctx: *const VMContext, delta: u32) -> u64 {
+    grown(unsafe {
+        with_store(vmctx, |s, i| {
+            let m = s.inner().instances[i as usize].memories[0];
+            s.grow_memory(m, u64::from(delta))
+        })
+    })
+}
+
+pub(crate) unsafe extern "C" fn memory_fill(
+    vmctx: *const VMContext,
+    dst: u32,
+    value: u32,
+    len: u32,
+) -> u32 {
+    status(unsafe {
+        with_store(vmctx, |s, i| {
+            trap(ops::memory_fill(
+                s.inner(),
+                i,
+                dst.into(),
+                value.into(),
+                len.into(),
+            ))
+        })
+    })
+}
+
+pub(crate) unsafe extern "C" fn memory_copy(
+    vmctx: *const VMContext,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    status(unsafe {
+        with_store(vmctx, |s, i| {
+            trap(ops::memory_copy(
+                s.inner(),
+                i,
+                dst.into(),
+                src.into(),
+                len.into(),
+            ))
+        })
+    })
+}
+
+pub(crate) unsafe extern "C" fn memory_init(
+    vmctx: *const VMContext,
+    segment: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    status(unsafe {
+        with_store(vmctx, |s, i| {
+            trap(ops::memory_init(
+                s.inner(),
+                i,
+                segment,
+                dst.into(),
+                src.into(),
+                len.into(),
+            ))
+        })
+    })
+}
+
+pub(crate) unsafe extern "C" fn data_drop(vmctx: *const VMContext, segment: u32) -> u32 {
+    status(unsafe {
+        with_store(vmctx, |s, i| {
+            ops::data_drop(s.inner(), i, segment);
+            Ok(())
+        })
+    })
+}
+
+pub(crate) unsafe extern "C" fn table_grow(
+    vmctx: *const VMContext,
+    table: u32,
+    delta: u32,
+    init: u64,
+) -> u64 {
+    grown(unsafe {
+        with_store(vmctx, |s, i| {
+            let t = s.inner().instances[i as usize].tables[table as usize];
+            s.grow_table(t, u64::from(delta), init)
+        })
+    })
+}
+
+pub(crate) unsafe extern "C" fn table_fill(
+    vmctx: *const VMContext,
+    table: u32,
+    dst: u32,
+    value: u64,
+    len: u32,
+) -> u32 {
+    status(unsafe {
+        with_store(vmctx, |s, i| {
+            trap(ops::table_fill(
+                s.inner(),
+                i,
+                table,
+                dst.into(),
+                value,
+                len.into(),
+            ))
+        })
+    })
+}
+
+pub(crate) unsafe extern "C" fn table_copy(
+    vmctx: *const VMContext,
+    dst_table: u32,
+    src_table: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    status(unsafe {
+        with_store(vmctx, |s, i| {
+            trap(ops::table_copy(
+                s.inner(),
+                i,
+                (dst_table, src_table),
+                dst.into(),
+                src.into(),
+                len.into(),
+            ))
+        })
+    })
+}
+
+pub(crate) unsafe extern "C" fn table_init(
+    vmctx: *const VMContext,
+    table: u32,
+    segment: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    status(unsafe {
+        with_store(vmctx, |s, i| {
+            trap(ops::table_init_segment(
+                s.inner(),
+                i,
+                (table, segment),
+                dst.into(),
+                src.into(),
+                len.into(),
+            ))
+        })
+    })
+}
+
+pub(crate) unsafe extern "C" fn elem_drop(vmctx: *const VMContext, segment: u32) -> u32 {
+    status(unsafe {
+        with_store(vmctx, |s, i| {
+            ops::elem_drop(s.inner(), i, segment);
+            Ok(())
+        })
+    })
+}
+
+/// Calls store function `func` through the generic path, with arguments
+/// and results in `values` (as many slots as the larger of the two).
+pub(crate) unsafe extern "C" fn call(vmctx: *const VMContext, func: u32, values: *mut u64) -> u32 {
+    status(unsafe {
+        with_store(vmctx, |s, i| {
+            let ty = std::sync::Arc::clone(&s.inner().funcs[func as usize].ty);
+            let n = ty.params().len().max(ty.results().len());
+            // SAFETY: compiled code passes a buffer of `n` slots.
+            let raw = std::slice::from_raw_parts_mut(values, n);
+            s.call(func, raw, i)
+        })
+    })
+}

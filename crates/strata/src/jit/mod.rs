@@ -1,0 +1,339 @@
+//! The JIT tier: every function of a module compiled to native code with
+//! Cranelift when the module is loaded, running on the runtime layout the
+//! interpreter uses (`runtime::vm`).
+//!
+//! - `translate.rs` turns wasm bodies into Cranelift IR; each function gets
+//!   a native entry (`vmctx, params... -> results`) and an array-call
+//!   trampoline for host-to-wasm calls.
+//! - `helpers.rs` are the runtime functions compiled code calls for what
+//!   needs the store.
+//! - `signals.rs` turns faults and trap instructions in compiled code into
+//!   [`Trap`]s and unwinds to the entry.
+//!
+//! Code is published by `cranelift_jit`, which maps it writable, copies it,
+//! then makes it executable and never writable again.
+
+mod helpers;
+mod signals;
+mod translate;
+
+use crate::module::ModuleInner;
+use crate::runtime::vm::VMContext;
+use crate::store::FuncKind;
+use crate::{Store, Trap};
+use anyhow::{anyhow, Context as _, Result};
+use cranelift_codegen::ir::{TrapCode, UserFuncName};
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{Linkage, Module as _};
+use std::ptr::NonNull;
+use std::sync::{Arc, Mutex};
+
+/// The trap codes compiled code uses besides Cranelift's own.
+pub(crate) struct TrapCodes;
+
+impl TrapCodes {
+    /// A runtime helper failed; its error is in `helpers::PENDING`.
+    pub const PENDING: TrapCode = TrapCode::unwrap_user(200);
+
+    /// The trap code of `trap` (its kind code plus one, since 0 is not a
+    /// valid user code).
+    pub fn of(trap: Trap) -> TrapCode {
+        TrapCode::unwrap_user(trap.code() + 1)
+    }
+}
+
+/// Whether this build can compile to native code on this host.
+pub(crate) fn available() -> Result<(), String> {
+    isa().map(drop)
+}
+
+fn isa() -> Result<OwnedTargetIsa, String> {
+    let mut flags = settings::builder();
+    let set = |flags: &mut settings::Builder, name: &str, value: &str| {
+        flags
+            .set(name, value)
+            .map_err(|e| format!("cranelift setting {name}: {e}"))
+    };
+    set(&mut flags, "opt_level", "speed")?;
+    // Backtraces walk frame pointers.
+    set(&mut flags, "preserve_frame_pointers", "true")?;
+    // Functions may return more values than fit in registers.
+    set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
+    let verify = if cfg!(debug_assertions) {
+        "true"
+    } else {
+        "false"
+    };
+    set(&mut flags, "enable_verifier", verify)?;
+    let builder = cranelift_native::builder()
+        .map_err(|e| format!("the JIT tier does not support this host: {e}"))?;
+    builder
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| format!("the JIT tier does not support this host: {e}"))
+}
+
+/// A module's compiled code.
+pub(crate) struct CompiledModule {
+    /// Native entry of each defined function.
+    natives: Vec<usize>,
+    /// Array-call trampoline of each defined function.
+    trampolines: Vec<usize>,
+    /// The code as the trap handler knows it.
+    info: Arc<signals::CodeInfo>,
+    /// Owns the executable memory.
+    code: Mutex<Option<JITModule>>,
+}
+
+// SAFETY: the compiled code and its metadata are immutable once published;
+// the `JITModule` is only touched again (behind the mutex) to free it.
+unsafe impl Send for CompiledModule {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for CompiledModule {}
+
+impl CompiledModule {
+    /// The native entry of defined function `i`.
+    pub(crate) fn native(&self, i: usize) -> *const u8 {
+        self.natives[i] as *const u8
+    }
+}
+
+impl Drop for CompiledModule {
+    fn drop(&mut self) {
+        signals::unregister(&self.info);
+        let code = self
+            .code
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(code) = code {
+            // SAFETY: the module (and so every instance, which keeps it
+            // alive) is gone, so nothing can run this code any more.
+            unsafe { code.free_memory() };
+        }
+    }
+}
+
+impl std::fmt::Debug for CompiledModule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledModule")
+            .field("functions", &self.natives.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Compiles every function of `m`.
+pub(crate) fn compile(m: &ModuleInner) -> Result<CompiledModule> {
+    let isa = isa().map_err(|e| anyhow!(e))?;
+    let call_conv = isa.default_call_conv();
+    let mut jit = JITModule::new(JITBuilder::with_isa(
+        isa,
+        cranelift_module::default_libcall_names(),
+    ));
+    let defined = m.code.len();
+    let mut ids = Vec::with_capacity(defined);
+    let mut tramp_ids = Vec::with_capacity(defined);
+    for i in 0..defined {
+        let ty = &m.types[m.funcs[m.num_imported_funcs as usize + i] as usize];
+        let sig = translate::native_signature(ty, call_conv);
+        ids.push(jit.declare_function(&format!("wasm{i}"), Linkage::Local, &sig)?);
+        let mut tsig = cranelift_codegen::ir::Signature::new(call_conv);
+        tsig.params.push(cranelift_codegen::ir::AbiParam::new(
+            cranelift_codegen::ir::types::I64,
+        ));
+        tsig.params.push(cranelift_codegen::ir::AbiParam::new(
+            cranelift_codegen::ir::types::I64,
+        ));
+        tramp_ids.push(jit.declare_function(&format!("array{i}"), Linkage::Local, &tsig)?);
+    }
+    let raw_ids: Vec<u32> = ids.iter().map(|id| id.as_u32()).collect();
+    let config = m.engine.config();
+    let env = translate::Env {
+        module: m,
+        call_conv,
+        func_ids: &raw_ids,
+        fuel: config.consume_fuel,
+        epoch: config.epoch_interruption,
+        explicit_bounds: !config.memory_guard_pages,
+    };
+
+    let mut ctx = jit.make_context();
+    let mut fctx = FunctionBuilderContext::new();
+    // (function index or None for a trampoline, id, trap sites, size)
+    let mut compiled = Vec::with_capacity(defined * 2);
+    for (i, lazy) in m.code.iter().enumerate() {
+        let index = m.num_imported_funcs + i as u32;
+        let bytes = m.bytes.get(lazy.body.clone()).unwrap_or_default();
+        let reader = wasmparser::BinaryReader::new(bytes, lazy.body.start as u64);
+        let body = wasmparser::FunctionBody::new(reader);
+        ctx.func.name = UserFuncName::user(0, ids[i].as_u32());
+        translate::translate(&env, &mut fctx, &mut ctx.func, index, &body)
+            .with_context(|| format!("failed to compile function {index}"))?;
+        jit.define_function(ids[i], &mut ctx)
+            .map_err(|e| anyhow!("failed to compile function {index}: {e:?}"))?;
+        compiled.push((Some(index), ids[i], sites(&ctx)));
+        jit.clear_context(&mut ctx);
+
+        let ty = &m.types[m.funcs[index as usize] as usize];
+        translate::trampoline(&mut fctx, &mut ctx.func, ty, ids[i].as_u32(), call_conv);
+        jit.define_function(tramp_ids[i], &mut ctx)
+            .map_err(|e| anyhow!("failed to compile the trampoline of function {index}: {e:?}"))?;
+        compiled.push((None, tramp_ids[i], sites(&ctx)));
+        jit.clear_context(&mut ctx);
+    }
+    jit.finalize_definitions()
+        .map_err(|e| anyhow!("failed to publish compiled code: {e}"))?;
+
+    let mut funcs = Vec::with_capacity(compiled.len());
+    for (func_index, id, (traps, len)) in compiled {
+        funcs.push(signals::FuncCode {
+            start: jit.get_finalized_function(id) as usize,
+            len,
+            func_index,
+            traps,
+        });
+    }
+    let natives = ids
+        .iter()
+        .map(|id| jit.get_finalized_function(*id) as usize)
+        .collect();
+    let trampolines = tramp_ids
+        .iter()
+        .map(|id| jit.get_finalized_function(*id) as usize)
+        .collect();
+    let info = Arc::new(signals::CodeInfo {
+        funcs,
+        module_name: m.name.clone(),
+        func_names: m.func_names.clone(),
+    });
+    signals::register(Arc::clone(&info));
+    Ok(CompiledModule {
+        natives,
+        trampolines,
+        info,
+        code: Mutex::new(Some(jit)),
+    })
+}
+
+/// The trap sites and code size of the function just compiled in `ctx`.
+fn sites(ctx: &cranelift_codegen::Context) -> (Vec<(u32, TrapCode)>, usize) {
+    let Some(code) = ctx.compiled_code() else {
+        return (Vec::new(), 0);
+    };
+    let traps = code
+        .buffer
+        .traps()
+        .iter()
+        .map(|t| (t.offset, t.code))
+        .collect();
+    (traps, code.code_info().total_size as usize)
+}
+
+/// Host stack kept free below the wasm stack limit for host functions and
+/// runtime helpers that compiled code calls.
+const HOST_RESERVE: usize = 256 << 10;
+
+thread_local! {
+    /// The lowest usable address of this thread's stack (0 if unknown).
+    static STACK_LOW: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// The lowest address of the current thread's stack, when the platform
+/// says.
+fn thread_stack_low() -> usize {
+    if let Some(low) = STACK_LOW.with(|s| s.get()) {
+        return low;
+    }
+    // SAFETY: `attr` is initialised by `pthread_getattr_np` before use and
+    // destroyed after; the out-pointers are valid locals.
+    let low = unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            0
+        } else {
+            let mut addr = std::ptr::null_mut();
+            let mut size = 0;
+            let r = libc::pthread_attr_getstack(&attr, &mut addr, &mut size);
+            libc::pthread_attr_destroy(&mut attr);
+            if r == 0 {
+                addr as usize
+            } else {
+                0
+            }
+        }
+    };
+    STACK_LOW.with(|s| s.set(Some(low)));
+    low
+}
+
+/// Calls store function `func`, which is compiled, with arguments and
+/// results in `raw`.
+pub(crate) fn invoke<T>(store: &mut Store<T>, func: u32, raw: &mut [u64]) -> Result<()> {
+    let FuncKind::Wasm {
+        instance,
+        index,
+        vmctx,
+        ..
+    } = store.inner.funcs[func as usize].kind
+    else {
+        unreachable!("jit::invoke on a host function")
+    };
+    let module = Arc::clone(&store.inner.instances[instance as usize].module.inner);
+    let code = module
+        .jit
+        .as_ref()
+        .ok_or_else(|| anyhow!("function {index} is not compiled"))?;
+    let trampoline = code.trampolines[(index - module.num_imported_funcs) as usize];
+    // SAFETY: trampolines have this signature (see `translate::trampoline`).
+    let trampoline: unsafe extern "C" fn(*const VMContext, *mut u64) =
+        unsafe { std::mem::transmute(trampoline) };
+    let vmctx = vmctx.0;
+
+    let limits = store.inner.limits.as_ptr();
+    // The address of a local approximates the stack pointer.
+    let sp = std::ptr::addr_of!(func) as usize;
+    // SAFETY: `limits` is the store's live `VMRuntimeLimits`, not borrowed.
+    let outermost = unsafe { (*limits).stack_limit == 0 };
+    if outermost {
+        let max = store.inner.engine.config().max_wasm_stack;
+        let limit = sp
+            .saturating_sub(max)
+            .max(thread_stack_low().saturating_add(HOST_RESERVE));
+        // SAFETY: as above.
+        unsafe { (*limits).stack_limit = limit };
+    } else if sp < unsafe { (*limits).stack_limit }.saturating_add(HOST_RESERVE / 2) {
+        return Err(Trap::StackOverflow.into());
+    }
+
+    let store_ops: NonNull<dyn helpers::StoreOps + '_> = NonNull::from(&mut *store);
+    // SAFETY: only the lifetime is erased; the pointer is withdrawn by
+    // `leave` below, before `store` is used again.
+    let store_ops: NonNull<dyn helpers::StoreOps> = unsafe { std::mem::transmute(store_ops) };
+    // SAFETY: the store is not used until `leave`.
+    let previous = unsafe { helpers::enter(store_ops) };
+    let values = raw.as_mut_ptr();
+    // SAFETY: `vmctx` is the function's instance context and `values` holds
+    // max(params, results) slots, as the trampoline expects.
+    let result = signals::catch(|| unsafe { trampoline(vmctx, values) });
+    helpers::leave(previous);
+    if outermost {
+        // SAFETY: as above.
+        unsafe { (*limits).stack_limit = 0 };
+    }
+    let Err(unwound) = result else {
+        return Ok(());
+    };
+    match unwound.trap {
+        Some(trap) => Err(anyhow::Error::new(trap).context(unwound.backtrace)),
+        None => match helpers::PENDING.with(|p| p.borrow_mut().take()) {
+            Some(helpers::Pending::Error(e)) => match e.downcast::<helpers::HelperTrap>() {
+                Ok(trap) => Err(anyhow::Error::new(trap.0).context(unwound.backtrace)),
+                Err(e) => Err(e),
+            },
+            Some(helpers::Pending::Panic(payload)) => std::panic::resume_unwind(payload),
+            None => Err(anyhow!("compiled code stopped without an error")),
+        },
+    }
+}

@@ -1,0 +1,1264 @@
+//! WebAssembly function bodies to Cranelift IR.
+//!
+//! The wasm operand stack becomes a stack of SSA values, locals become
+//! frontend variables, and each `block`/`loop`/`if` a Cranelift block whose
+//! parameters carry its results (or, for a loop, its parameters). Memory,
+//! globals, tables and function references are read through the instance's
+//! `VMContext` at the offsets of `runtime::vm`; anything that needs the
+//! store calls a runtime helper (`helpers.rs`).
+
+use super::{helpers, TrapCodes};
+use crate::module::ModuleInner;
+use crate::runtime::fuel;
+use crate::runtime::vm::{VMContext, VMFuncRef, VMGlobal, VMMemory, VMRuntimeLimits, VMTable};
+use crate::types::{FuncType, ValType};
+use crate::Trap;
+use anyhow::{bail, Result};
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::immediates::Offset32;
+use cranelift_codegen::ir::types::{F32, F64, I16, I32, I64, I8};
+use cranelift_codegen::ir::{
+    AbiParam, ArgumentPurpose, Block, BlockArg, ExtFuncData, ExternalName, FuncRef, Function,
+    GlobalValueData, InstBuilder, JumpTableData, MemFlags, Signature, StackSlotData, StackSlotKind,
+    TrapCode, Type, UserExternalName, Value,
+};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use std::collections::HashMap;
+use std::mem::offset_of;
+use wasmparser::{BlockType, FunctionBody, Operator};
+
+/// The Cranelift type of a wasm value; references are raw 64-bit words.
+pub(crate) fn clif_type(ty: ValType) -> Type {
+    match ty {
+        ValType::I32 => I32,
+        ValType::F32 => F32,
+        ValType::F64 => F64,
+        _ => I64,
+    }
+}
+
+/// The native signature of a wasm function: `vmctx, params... -> results`.
+pub(crate) fn native_signature(ty: &FuncType, call_conv: CallConv) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    sig.params
+        .push(AbiParam::special(I64, ArgumentPurpose::VMContext));
+    sig.params
+        .extend(ty.params().iter().map(|t| AbiParam::new(clif_type(*t))));
+    sig.returns
+        .extend(ty.results().iter().map(|t| AbiParam::new(clif_type(*t))));
+    sig
+}
+
+/// What the translator needs to know about the module being compiled.
+pub(crate) struct Env<'a> {
+    pub module: &'a ModuleInner,
+    pub call_conv: CallConv,
+    /// The `cranelift_module` function ids of the module's defined
+    /// functions, in index order.
+    pub func_ids: &'a [u32],
+    pub fuel: bool,
+    pub epoch: bool,
+    /// Check memory accesses explicitly instead of relying on guard pages.
+    pub explicit_bounds: bool,
+}
+
+enum Kind {
+    Block,
+    Loop,
+    /// `else_block` takes the `if`'s parameters; `None` once `else` was seen.
+    If {
+        else_block: Option<Block>,
+    },
+}
+
+struct Ctrl {
+    kind: Kind,
+    /// Where control continues after `end`; its parameters are the results.
+    next: Block,
+    /// Loop header (for `loop`), otherwise `next`.
+    target: Block,
+    params: usize,
+    results: usize,
+    /// Height of the value stack below the construct's parameters.
+    height: usize,
+    /// Whether anything jumps to `next`.
+    next_reachable: bool,
+}
+
+impl Ctrl {
+    fn branch_arity(&self) -> usize {
+        match self.kind {
+            Kind::Loop => self.params,
+            _ => self.results,
+        }
+    }
+}
+
+struct Translator<'a, 'b> {
+    env: &'a Env<'a>,
+    b: FunctionBuilder<'b>,
+    stack: Vec<Value>,
+    ctrl: Vec<Ctrl>,
+    locals: Vec<(Variable, Type)>,
+    vmctx: Value,
+    /// `*const VMRuntimeLimits`, loaded once.
+    limits: Value,
+    /// Memory 0: its `VMMemory` and base address (which never changes).
+    memory: Option<(Value, Value)>,
+    reachable: bool,
+    /// Nesting depth of constructs opened in unreachable code.
+    dead_depth: usize,
+    /// The fuel charge of the region being translated, and its cost so far.
+    fuel_region: Option<(cranelift_codegen::ir::Inst, u32)>,
+    /// Defined functions this one calls, imported on first use.
+    callees: HashMap<u32, FuncRef>,
+}
+
+fn block_args(values: &[Value]) -> Vec<BlockArg> {
+    values.iter().map(|v| BlockArg::Value(*v)).collect()
+}
+
+fn user_trap(trap: Trap) -> TrapCode {
+    TrapCodes::of(trap)
+}
+
+/// Flags for the runtime structures compiled code reads: never trapping,
+/// aligned.
+fn vm_flags() -> MemFlags {
+    MemFlags::trusted()
+}
+
+/// Translates defined function `index` into `func`.
+pub(crate) fn translate(
+    env: &Env<'_>,
+    fctx: &mut FunctionBuilderContext,
+    func: &mut Function,
+    index: u32,
+    body: &FunctionBody<'_>,
+) -> Result<()> {
+    let m = env.module;
+    let ty = &m.types[m.funcs[index as usize] as usize];
+    func.signature = native_signature(ty, env.call_conv);
+
+    // The stack limit lives in the store's limits, reached through vmctx.
+    let vmctx_gv = func.create_global_value(GlobalValueData::VMContext);
+    let limits_gv = func.create_global_value(GlobalValueData::Load {
+        base: vmctx_gv,
+        offset: Offset32::new(offset_of!(VMContext, limits) as i32),
+        global_type: I64,
+        flags: vm_flags().with_readonly(),
+    });
+    let stack_limit_gv = func.create_global_value(GlobalValueData::Load {
+        base: limits_gv,
+        offset: Offset32::new(offset_of!(VMRuntimeLimits, stack_limit) as i32),
+        global_type: I64,
+        flags: vm_flags(),
+    });
+    func.stack_limit = Some(stack_limit_gv);
+
+    let mut b = FunctionBuilder::new(func, fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let vmctx = b.block_params(entry)[0];
+    let limits = b.ins().load(
+        I64,
+        vm_flags().with_readonly(),
+        vmctx,
+        offset_of!(VMContext, limits) as i32,
+    );
+    let memory = if m.memories.is_empty() {
+        None
+    } else {
+        let vmmem = b.ins().load(
+            I64,
+            vm_flags().with_readonly(),
+            vmctx,
+            offset_of!(VMContext, memory0) as i32,
+        );
+        let base = b.ins().load(
+            I64,
+            vm_flags().with_readonly(),
+            vmmem,
+            offset_of!(VMMemory, base) as i32,
+        );
+        Some((vmmem, base))
+    };
+
+    let mut locals = Vec::new();
+    for (i, p) in ty.params().iter().enumerate() {
+        let t = clif_type(*p);
+        let var = b.declare_var(t);
+        let v = b.block_params(entry)[i + 1];
+        b.def_var(var, v);
+        locals.push((var, t));
+    }
+    let mut reader = body.get_locals_reader()?;
+    for _ in 0..reader.get_count() {
+        let (count, vt) = reader.read()?;
+        let t = clif_type(ValType::from_wasmparser(vt));
+        for _ in 0..count {
+            let var = b.declare_var(t);
+            let zero = zero_of(&mut b, t);
+            b.def_var(var, zero);
+            locals.push((var, t));
+        }
+    }
+
+    let ret = b.create_block();
+    for r in ty.results() {
+        b.append_block_param(ret, clif_type(*r));
+    }
+    let mut t = Translator {
+        env,
+        b,
+        stack: Vec::new(),
+        ctrl: vec![Ctrl {
+            kind: Kind::Block,
+            next: ret,
+            target: ret,
+            params: 0,
+            results: ty.results().len(),
+            height: 0,
+            next_reachable: false,
+        }],
+        locals,
+        vmctx,
+        limits,
+        memory,
+        reachable: true,
+        dead_depth: 0,
+        fuel_region: None,
+        callees: HashMap::new(),
+    };
+    if env.epoch {
+        t.check_epoch();
+    }
+    let mut ops = body.get_operators_reader()?;
+    while !ops.eof() {
+        let op = ops.read()?;
+        t.operator(op)?;
+    }
+    t.b.seal_all_blocks();
+    t.b.finalize();
+    Ok(())
+}
+
+/// A value as a raw 64-bit slot (the encoding of `values.rs`).
+fn to_raw(b: &mut FunctionBuilder<'_>, v: Value) -> Value {
+    match b.func.dfg.value_type(v) {
+        I32 => b.ins().uextend(I64, v),
+        F32 => {
+            let bits = b.ins().bitcast(I32, MemFlags::new(), v);
+            b.ins().uextend(I64, bits)
+        }
+        F64 => b.ins().bitcast(I64, MemFlags::new(), v),
+        _ => v,
+    }
+}
+
+/// Imports function `id` of the `cranelift_module` into `func`, for a
+/// direct (colocated) call.
+fn import_func(func: &mut Function, id: u32, sig: Signature) -> FuncRef {
+    let signature = func.import_signature(sig);
+    let name = func.declare_imported_user_function(UserExternalName {
+        namespace: 0,
+        index: id,
+    });
+    func.import_function(ExtFuncData {
+        name: ExternalName::user(name),
+        signature,
+        colocated: true,
+    })
+}
+
+/// Builds the array-call trampoline of function `id` of type `ty`:
+/// `extern "C" fn(vmctx, values: *mut u64)`, which loads the arguments from
+/// `values`, calls the function and stores its results back there. Host to
+/// wasm calls enter compiled code through it.
+pub(crate) fn trampoline(
+    fctx: &mut FunctionBuilderContext,
+    func: &mut Function,
+    ty: &FuncType,
+    id: u32,
+    call_conv: CallConv,
+) {
+    func.signature = Signature::new(call_conv);
+    func.signature.params.push(AbiParam::new(I64));
+    func.signature.params.push(AbiParam::new(I64));
+    let callee = import_func(func, id, native_signature(ty, call_conv));
+    let mut b = FunctionBuilder::new(func, fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let (vmctx, values) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+    let mut args = vec![vmctx];
+    for (i, t) in ty.params().iter().enumerate() {
+        args.push(
+            b.ins()
+                .load(clif_type(*t), vm_flags(), values, (i * 8) as i32),
+        );
+    }
+    let call = b.ins().call(callee, &args);
+    let results = b.inst_results(call).to_vec();
+    for (i, r) in results.into_iter().enumerate() {
+        let raw = to_raw(&mut b, r);
+        b.ins().store(vm_flags(), raw, values, (i * 8) as i32);
+    }
+    b.ins().return_(&[]);
+    b.finalize();
+}
+
+fn zero_of(b: &mut FunctionBuilder<'_>, t: Type) -> Value {
+    match t {
+        F32 => b.ins().f32const(0.0),
+        F64 => b.ins().f64const(0.0),
+        t => b.ins().iconst(t, 0),
+    }
+}
+
+impl Translator<'_, '_> {
+    fn pop(&mut self) -> Value {
+        self.stack
+            .pop()
+            .unwrap_or_else(|| unreachable!("validated: stack underflow"))
+    }
+    fn pop2(&mut self) -> (Value, Value) {
+        let y = self.pop();
+        let x = self.pop();
+        (x, y)
+    }
+    fn push(&mut self, v: Value) {
+        self.stack.push(v);
+    }
+    fn top(&self, n: usize) -> Vec<Value> {
+        self.stack[self.stack.len() - n..].to_vec()
+    }
+
+    fn block_type(&self, bt: BlockType) -> Result<(Vec<Type>, Vec<Type>)> {
+        Ok(match bt {
+            BlockType::Empty => (vec![], vec![]),
+            BlockType::Type(t) => (vec![], vec![clif_type(ValType::from_wasmparser(t))]),
+            BlockType::FuncType(i) => {
+                let ty = &self.env.module.types[i as usize];
+                (
+                    ty.params().iter().map(|t| clif_type(*t)).collect(),
+                    ty.results().iter().map(|t| clif_type(*t)).collect(),
+                )
+            }
+        })
+    }
+
+    fn block_with(&mut self, types: &[Type]) -> Block {
+        let block = self.b.create_block();
+        for t in types {
+            self.b.append_block_param(block, *t);
+        }
+        block
+    }
+
+    /// Starts `block`, which now holds the stack's top values.
+    fn start(&mut self, block: Block) {
+        self.b.switch_to_block(block);
+        let params = self.b.block_params(block).to_vec();
+        self.stack.extend(params);
+    }
+
+    fn trap(&mut self, trap: Trap) {
+        self.b.ins().trap(user_trap(trap));
+    }
+
+    fn trap_if(&mut self, cond: Value, trap: Trap) {
+        self.b.ins().trapnz(cond, user_trap(trap));
+    }
+
+    fn load_vm(&mut self, ty: Type, base: Value, offset: usize) -> Value {
+        self.b.ins().load(ty, vm_flags(), base, offset as i32)
+    }
+
+    fn check_epoch(&mut self) {
+        let epoch_ptr = self.load_vm(I64, self.limits, offset_of!(VMRuntimeLimits, epoch));
+        let epoch = self.load_vm(I64, epoch_ptr, 0);
+        let deadline = self.load_vm(
+            I64,
+            self.limits,
+            offset_of!(VMRuntimeLimits, epoch_deadline),
+        );
+        let passed = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, epoch, deadline);
+        self.trap_if(passed, Trap::Interrupt);
+    }
+
+    /// Emits the fuel charge of a new region with a placeholder amount,
+    /// patched when the region ends.
+    fn start_fuel_region(&mut self) -> cranelift_codegen::ir::Inst {
+        let amount = self.b.ins().iconst(I64, 0);
+        let inst = self.b.func.dfg.value_def(amount).unwrap_inst();
+        let off = offset_of!(VMRuntimeLimits, fuel);
+        let fuel = self.load_vm(I64, self.limits, off);
+        let short = self.b.ins().icmp(IntCC::UnsignedLessThan, fuel, amount);
+        self.trap_if(short, Trap::OutOfFuel);
+        let left = self.b.ins().isub(fuel, amount);
+        self.b
+            .ins()
+            .store(vm_flags(), left, self.limits, off as i32);
+        inst
+    }
+
+    fn end_fuel_region(&mut self) {
+        if let Some((inst, amount)) = self.fuel_region.take() {
+            self.b.func.dfg.replace(inst).iconst(I64, i64::from(amount));
+        }
+    }
+
+    fn operator(&mut self, op: Operator<'_>) -> Result<()> {
+        if !self.reachable {
+            return self.unreachable_operator(op);
+        }
+        if !self.env.fuel {
+            return self.translate(op);
+        }
+        let cost = fuel::cost(&op);
+        let ends = fuel::ends_region(&op);
+        if cost > 0 {
+            let (inst, amount) = match self.fuel_region {
+                Some(r) => r,
+                None => (self.start_fuel_region(), 0),
+            };
+            self.fuel_region = Some((inst, amount.saturating_add(cost)));
+        }
+        if ends {
+            // Patch before translating: the region's code is all emitted.
+            self.end_fuel_region();
+        }
+        self.translate(op)
+    }
+
+    /// Skips dead code, tracking only the nesting that ends it.
+    fn unreachable_operator(&mut self, op: Operator<'_>) -> Result<()> {
+        match op {
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+                self.dead_depth += 1;
+            }
+            Operator::Else if self.dead_depth == 0 => {
+                self.end_fuel_region();
+                self.translate(op)?;
+            }
+            Operator::End if self.dead_depth > 0 => self.dead_depth -= 1,
+            Operator::End => {
+                self.end_fuel_region();
+                self.translate(op)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Jumps to the branch target of the construct `depth` levels out.
+    fn branch_target(&mut self, depth: u32) -> (Block, Vec<Value>) {
+        let i = self.ctrl.len() - 1 - depth as usize;
+        let frame = &mut self.ctrl[i];
+        if !matches!(frame.kind, Kind::Loop) {
+            frame.next_reachable = true;
+        }
+        let (target, n) = (frame.target, frame.branch_arity());
+        (target, self.top(n))
+    }
+
+    fn translate(&mut self, op: Operator<'_>) -> Result<()> {
+        use Operator as O;
+        match op {
+            O::Unreachable => {
+                self.trap(Trap::UnreachableCodeReached);
+                self.reachable = false;
+            }
+            O::Nop => {}
+            O::Block { blockty } => {
+                let (params, results) = self.block_type(blockty)?;
+                let next = self.block_with(&results);
+                self.ctrl.push(Ctrl {
+                    kind: Kind::Block,
+                    next,
+                    target: next,
+                    params: params.len(),
+                    results: results.len(),
+                    height: self.stack.len() - params.len(),
+                    next_reachable: false,
+                });
+            }
+            O::Loop { blockty } => {
+                let (params, results) = self.block_type(blockty)?;
+                let header = self.block_with(&params);
+                let next = self.block_with(&results);
+                let args = self.top(params.len());
+                self.b.ins().jump(header, &block_args(&args));
+                self.stack.truncate(self.stack.len() - params.len());
+                let height = self.stack.len();
+                self.start(header);
+                self.ctrl.push(Ctrl {
+                    kind: Kind::Loop,
+                    next,
+                    target: header,
+                    params: params.len(),
+                    results: results.len(),
+                    height,
+                    next_reachable: false,
+                });
+                if self.env.epoch {
+                    self.check_epoch();
+                }
+            }
+            O::If { blockty } => {
+                let cond = self.pop();
+                let (params, results) = self.block_type(blockty)?;
+                let then_block = self.b.create_block();
+                let else_block = self.block_with(&params);
+                let next = self.block_with(&results);
+                let args = self.top(params.len());
+                self.b
+                    .ins()
+                    .brif(cond, then_block, &[], else_block, &block_args(&args));
+                self.b.switch_to_block(then_block);
+                self.ctrl.push(Ctrl {
+                    kind: Kind::If {
+                        else_block: Some(else_block),
+                    },
+                    next,
+                    target: next,
+                    params: params.len(),
+                    results: results.len(),
+                    height: self.stack.len() - params.len(),
+                    next_reachable: false,
+                });
+            }
+            O::Else => {
+                let frame = self
+                    .ctrl
+                    .last_mut()
+                    .unwrap_or_else(|| unreachable!("validated"));
+                let Kind::If { else_block } = &mut frame.kind else {
+                    unreachable!("validated: else outside if")
+                };
+                let else_block = else_block
+                    .take()
+                    .unwrap_or_else(|| unreachable!("validated"));
+                let (next, n, height) = (frame.next, frame.results, frame.height);
+                if self.reachable {
+                    frame.next_reachable = true;
+                    let args = self.top(n);
+                    self.b.ins().jump(next, &block_args(&args));
+                }
+                self.stack.truncate(height);
+                self.start(else_block);
+                self.reachable = true;
+            }
+            O::End => {
+                let frame = self.ctrl.pop().unwrap_or_else(|| unreachable!("validated"));
+                let mut next_reachable = frame.next_reachable;
+                if self.reachable {
+                    next_reachable = true;
+                    let args = self.top(frame.results);
+                    self.b.ins().jump(frame.next, &block_args(&args));
+                }
+                self.stack.truncate(frame.height);
+                if let Kind::If {
+                    else_block: Some(else_block),
+                } = frame.kind
+                {
+                    // No `else`: the parameters pass through as results.
+                    self.b.switch_to_block(else_block);
+                    let params = self.b.block_params(else_block).to_vec();
+                    self.b.ins().jump(frame.next, &block_args(&params));
+                    next_reachable = true;
+                }
+                self.start(frame.next);
+                self.reachable = next_reachable;
+                if self.ctrl.is_empty() {
+                    if self.reachable {
+                        let results = self.top(frame.results);
+                        self.b.ins().return_(&results);
+                    }
+                    self.reachable = false;
+                }
+            }
+            O::Br { relative_depth } => {
+                let (target, args) = self.branch_target(relative_depth);
+                self.b.ins().jump(target, &block_args(&args));
+                self.reachable = false;
+            }
+            O::BrIf { relative_depth } => {
+                let cond = self.pop();
+                let (target, args) = self.branch_target(relative_depth);
+                let cont = self.b.create_block();
+                self.b
+                    .ins()
+                    .brif(cond, target, &block_args(&args), cont, &[]);
+                self.b.switch_to_block(cont);
+            }
+            O::BrTable { targets } => {
+                let index = self.pop();
+                let mut calls = Vec::new();
+                for depth in targets.targets() {
+                    let (target, args) = self.branch_target(depth?);
+                    calls.push(self.b.func.dfg.block_call(target, &block_args(&args)));
+                }
+                let (target, args) = self.branch_target(targets.default());
+                let default = self.b.func.dfg.block_call(target, &block_args(&args));
+                let jt = self
+                    .b
+                    .create_jump_table(JumpTableData::new(default, &calls));
+                self.b.ins().br_table(index, jt);
+                self.reachable = false;
+            }
+            O::Return => {
+                let args = self.top(self.ctrl[0].results);
+                self.b.ins().return_(&args);
+                self.reachable = false;
+            }
+            O::Call { function_index } => self.call(function_index)?,
+            O::CallIndirect {
+                type_index,
+                table_index,
+            } => {
+                let index = self.pop();
+                let entry = self.table_entry(table_index, index);
+                let raw = self.b.ins().load(I64, vm_flags(), entry, 0);
+                let is_null = self.b.ins().icmp_imm(IntCC::Equal, raw, 0);
+                self.trap_if(is_null, Trap::IndirectCallToNull);
+                let f = self.b.ins().iadd_imm(raw, -1);
+                let f = self.b.ins().ireduce(I32, f);
+                let expected = self.env.module.type_ids[type_index as usize];
+                self.call_ref(f, type_index, Some(expected));
+            }
+            O::Drop => {
+                self.pop();
+            }
+            O::Select | O::TypedSelect { .. } => {
+                let cond = self.pop();
+                let (x, y) = self.pop2();
+                let v = self.b.ins().select(cond, x, y);
+                self.push(v);
+            }
+            O::LocalGet { local_index } => {
+                let v = self.b.use_var(self.locals[local_index as usize].0);
+                self.push(v);
+            }
+            O::LocalSet { local_index } => {
+                let v = self.pop();
+                self.b.def_var(self.locals[local_index as usize].0, v);
+            }
+            O::LocalTee { local_index } => {
+                let v = *self
+                    .stack
+                    .last()
+                    .unwrap_or_else(|| unreachable!("validated"));
+                self.b.def_var(self.locals[local_index as usize].0, v);
+            }
+            O::GlobalGet { global_index } => {
+                let ty = clif_type(self.env.module.globals[global_index as usize].content());
+                let g = self.global(global_index);
+                let v = self
+                    .b
+                    .ins()
+                    .load(ty, vm_flags(), g, offset_of!(VMGlobal, bits) as i32);
+                self.push(v);
+            }
+            O::GlobalSet { global_index } => {
+                let v = self.pop();
+                let g = self.global(global_index);
+                let raw = self.raw(v);
+                self.b
+                    .ins()
+                    .store(vm_flags(), raw, g, offset_of!(VMGlobal, bits) as i32);
+            }
+            O::I32Load { memarg } => {
+                self.load(4, memarg.offset, |b, f, a, o| b.ins().load(I32, f, a, o))
+            }
+            O::I64Load { memarg } => {
+                self.load(8, memarg.offset, |b, f, a, o| b.ins().load(I64, f, a, o))
+            }
+            O::F32Load { memarg } => {
+                self.load(4, memarg.offset, |b, f, a, o| b.ins().load(F32, f, a, o))
+            }
+            O::F64Load { memarg } => {
+                self.load(8, memarg.offset, |b, f, a, o| b.ins().load(F64, f, a, o))
+            }
+            O::I32Load8S { memarg } => {
+                self.load(1, memarg.offset, |b, f, a, o| b.ins().sload8(I32, f, a, o))
+            }
+            O::I32Load8U { memarg } => {
+                self.load(1, memarg.offset, |b, f, a, o| b.ins().uload8(I32, f, a, o))
+            }
+            O::I32Load16S { memarg } => {
+                self.load(2, memarg.offset, |b, f, a, o| b.ins().sload16(I32, f, a, o))
+            }
+            O::I32Load16U { memarg } => {
+                self.load(2, memarg.offset, |b, f, a, o| b.ins().uload16(I32, f, a, o))
+            }
+            O::I64Load8S { memarg } => {
+                self.load(1, memarg.offset, |b, f, a, o| b.ins().sload8(I64, f, a, o))
+            }
+            O::I64Load8U { memarg } => {
+                self.load(1, memarg.offset, |b, f, a, o| b.ins().uload8(I64, f, a, o))
+            }
+            O::I64Load16S { memarg } => {
+                self.load(2, memarg.offset, |b, f, a, o| b.ins().sload16(I64, f, a, o))
+            }
+            O::I64Load16U { memarg } => {
+                self.load(2, memarg.offset, |b, f, a, o| b.ins().uload16(I64, f, a, o))
+            }
+            O::I64Load32S { memarg } => {
+                self.load(4, memarg.offset, |b, f, a, o| b.ins().sload32(f, a, o))
+            }
+            O::I64Load32U { memarg } => {
+                self.load(4, memarg.offset, |b, f, a, o| b.ins().uload32(f, a, o))
+            }
+            O::I32Store { memarg }
+            | O::I64Store { memarg }
+            | O::F32Store { memarg }
+            | O::F64Store { memarg } => {
+                let size = match op {
+                    O::I32Store { .. } | O::F32Store { .. } => 4,
+                    _ => 8,
+                };
+                self.store(size, memarg.offset, |b, f, v, a, o| {
+                    b.ins().store(f, v, a, o)
+                });
+            }
+            O::I32Store8 { memarg } | O::I64Store8 { memarg } => {
+                self.store(1, memarg.offset, |b, f, v, a, o| {
+                    b.ins().istore8(f, v, a, o)
+                });
+            }
+            O::I32Store16 { memarg } | O::I64Store16 { memarg } => {
+                self.store(2, memarg.offset, |b, f, v, a, o| {
+                    b.ins().istore16(f, v, a, o)
+                });
+            }
+            O::I64Store32 { memarg } => {
+                self.store(4, memarg.offset, |b, f, v, a, o| {
+                    b.ins().istore32(f, v, a, o)
+                });
+            }
+            O::MemorySize { .. } => {
+                let (vmmem, _) = self.memory();
+                let len = self.load_vm(I64, vmmem, offset_of!(VMMemory, len));
+                let pages = self.b.ins().ushr_imm(len, 16);
+                let pages = self.b.ins().ireduce(I32, pages);
+                self.push(pages);
+            }
+            O::MemoryGrow { .. } => {
+                let delta = self.pop();
+                let r = self.helper(helpers::memory_grow as *const () as usize, &[delta], I64);
+                self.grown(r);
+            }
+            O::MemoryFill { .. } => {
+                let len = self.pop();
+                let (dst, value) = self.pop2();
+                self.helper_status(
+                    helpers::memory_fill as *const () as usize,
+                    &[dst, value, len],
+                );
+            }
+            O::MemoryCopy { .. } => {
+                let len = self.pop();
+                let (dst, src) = self.pop2();
+                self.helper_status(helpers::memory_copy as *const () as usize, &[dst, src, len]);
+            }
+            O::MemoryInit { data_index, .. } => {
+                let len = self.pop();
+                let (dst, src) = self.pop2();
+                let seg = self.b.ins().iconst(I32, i64::from(data_index));
+                self.helper_status(
+                    helpers::memory_init as *const () as usize,
+                    &[seg, dst, src, len],
+                );
+            }
+            O::DataDrop { data_index } => {
+                let seg = self.b.ins().iconst(I32, i64::from(data_index));
+                self.helper_status(helpers::data_drop as *const () as usize, &[seg]);
+            }
+            O::TableGet { table } => {
+                let index = self.pop();
+                let entry = self.table_entry(table, index);
+                let v = self.b.ins().load(I64, vm_flags(), entry, 0);
+                self.push(v);
+            }
+            O::TableSet { table } => {
+                let value = self.pop();
+                let index = self.pop();
+                let entry = self.table_entry(table, index);
+                self.b.ins().store(vm_flags(), value, entry, 0);
+            }
+            O::TableSize { table } => {
+                let vmtable = self.table(table);
+                let len = self.load_vm(I64, vmtable, offset_of!(VMTable, len));
+                let len = self.b.ins().ireduce(I32, len);
+                self.push(len);
+            }
+            O::TableGrow { table } => {
+                let delta = self.pop();
+                let init = self.pop();
+                let t = self.b.ins().iconst(I32, i64::from(table));
+                let r = self.helper(
+                    helpers::table_grow as *const () as usize,
+                    &[t, delta, init],
+                    I64,
+                );
+                self.grown(r);
+            }
+            O::TableFill { table } => {
+                let len = self.pop();
+                let (dst, value) = self.pop2();
+                let t = self.b.ins().iconst(I32, i64::from(table));
+                self.helper_status(
+                    helpers::table_fill as *const () as usize,
+                    &[t, dst, value, len],
+                );
+            }
+            O::TableCopy {
+                dst_table,
+                src_table,
+            } => {
+                let len = self.pop();
+                let (dst, src) = self.pop2();
+                let dt = self.b.ins().iconst(I32, i64::from(dst_table));
+                let st = self.b.ins().iconst(I32, i64::from(src_table));
+                self.helper_status(
+                    helpers::table_copy as *const () as usize,
+                    &[dt, st, dst, src, len],
+                );
+            }
+            O::TableInit { elem_index, table } => {
+                let len = self.pop();
+                let (dst, src) = self.pop2();
+                let t = self.b.ins().iconst(I32, i64::from(table));
+                let seg = self.b.ins().iconst(I32, i64::from(elem_index));
+                self.helper_status(
+                    helpers::table_init as *const () as usize,
+                    &[t, seg, dst, src, len],
+                );
+            }
+            O::ElemDrop { elem_index } => {
+                let seg = self.b.ins().iconst(I32, i64::from(elem_index));
+                self.helper_status(helpers::elem_drop as *const () as usize, &[seg]);
+            }
+            O::RefNull { .. } => {
+                let v = self.b.ins().iconst(I64, 0);
+                self.push(v);
+            }
+            O::RefIsNull => {
+                let v = self.pop();
+                let is_null = self.b.ins().icmp_imm(IntCC::Equal, v, 0);
+                let v = self.b.ins().uextend(I32, is_null);
+                self.push(v);
+            }
+            O::RefFunc { function_index } => {
+                let f = self.store_func_index(function_index);
+                let f = self.b.ins().uextend(I64, f);
+                let v = self.b.ins().iadd_imm(f, 1);
+                self.push(v);
+            }
+            O::I32Const { value } => {
+                let v = self.b.ins().iconst(I32, i64::from(value));
+                self.push(v);
+            }
+            O::I64Const { value } => {
+                let v = self.b.ins().iconst(I64, value);
+                self.push(v);
+            }
+            O::F32Const { value } => {
+                let v = self.b.ins().f32const(f32::from_bits(value.bits()));
+                self.push(v);
+            }
+            O::F64Const { value } => {
+                let v = self.b.ins().f64const(f64::from_bits(value.bits()));
+                self.push(v);
+            }
+            op => self.numeric(op)?,
+        }
+        Ok(())
+    }
+
+    fn memory(&self) -> (Value, Value) {
+        self.memory
+            .unwrap_or_else(|| unreachable!("validated: memory access without a memory"))
+    }
+
+    /// The address of a `size`-byte access at `index + offset`, and the
+    /// static offset left for the access instruction itself.
+    fn address(&mut self, index: Value, offset: u64, size: u32) -> (Value, i32) {
+        let (vmmem, base) = self.memory();
+        let index = self.b.ins().uextend(I64, index);
+        if self.env.explicit_bounds {
+            let end = self
+                .b
+                .ins()
+                .iadd_imm(index, (offset + u64::from(size)) as i64);
+            let len = self.load_vm(I64, vmmem, offset_of!(VMMemory, len));
+            let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
+            self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
+        }
+        let addr = self.b.ins().iadd(base, index);
+        match i32::try_from(offset) {
+            Ok(o) => (addr, o),
+            Err(_) => (self.b.ins().iadd_imm(addr, offset as i64), 0),
+        }
+    }
+
+    fn load(
+        &mut self,
+        size: u32,
+        offset: u64,
+        emit: impl FnOnce(&mut FunctionBuilder<'_>, MemFlags, Value, i32) -> Value,
+    ) {
+        let index = self.pop();
+        let (addr, off) = self.address(index, offset, size);
+        let v = emit(&mut self.b, MemFlags::new(), addr, off);
+        self.push(v);
+    }
+
+    fn store(
+        &mut self,
+        size: u32,
+        offset: u64,
+        emit: impl FnOnce(
+            &mut FunctionBuilder<'_>,
+            MemFlags,
+            Value,
+            Value,
+            i32,
+        ) -> cranelift_codegen::ir::Inst,
+    ) {
+        let value = self.pop();
+        let index = self.pop();
+        let (addr, off) = self.address(index, offset, size);
+        emit(&mut self.b, MemFlags::new(), value, addr, off);
+    }
+
+    /// `*mut VMGlobal` of global `index`.
+    fn global(&mut self, index: u32) -> Value {
+        let globals = self.load_vm(I64, self.vmctx, offset_of!(VMContext, globals));
+        self.load_vm(I64, globals, index as usize * 8)
+    }
+
+    /// `*const VMTable` of table `index`.
+    fn table(&mut self, index: u32) -> Value {
+        let tables = self.load_vm(I64, self.vmctx, offset_of!(VMContext, tables));
+        self.load_vm(I64, tables, index as usize * 8)
+    }
+
+    /// The address of element `index` of table `table`, trapping when out
+    /// of bounds.
+    fn table_entry(&mut self, table: u32, index: Value) -> Value {
+        let vmtable = self.table(table);
+        let len = self.load_vm(I64, vmtable, offset_of!(VMTable, len));
+        let index = self.b.ins().uextend(I64, index);
+        let oob = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
+        self.trap_if(oob, Trap::TableOutOfBounds);
+        let base = self.load_vm(I64, vmtable, offset_of!(VMTable, base));
+        let scaled = self.b.ins().ishl_imm(index, 3);
+        self.b.ins().iadd(base, scaled)
+    }
+
+    /// The store index of function `index` of this instance (an i32).
+    fn store_func_index(&mut self, index: u32) -> Value {
+        let funcs = self.load_vm(I64, self.vmctx, offset_of!(VMContext, funcs));
+        self.b
+            .ins()
+            .load(I32, vm_flags(), funcs, (index as usize * 4) as i32)
+    }
+
+    fn raw(&mut self, v: Value) -> Value {
+        to_raw(&mut self.b, v)
+    }
+
+    /// Calls helper `addr` with `vmctx` and `args`, returning its `ret`.
+    fn helper(&mut self, addr: usize, args: &[Value], ret: Type) -> Value {
+        let mut sig = Signature::new(self.env.call_conv);
+        sig.params.push(AbiParam::new(I64));
+        for a in args {
+            sig.params
+                .push(AbiParam::new(self.b.func.dfg.value_type(*a)));
+        }
+        sig.returns.push(AbiParam::new(ret));
+        let sig = self.b.import_signature(sig);
+        let callee = self.b.ins().iconst(I64, addr as i64);
+        let mut all = vec![self.vmctx];
+        all.extend_from_slice(args);
+        let call = self.b.ins().call_indirect(sig, callee, &all);
+        self.b.inst_results(call)[0]
+    }
+
+    /// Calls a helper that returns 0 or 1 (error pending) and traps on 1.
+    fn helper_status(&mut self, addr: usize, args: &[Value]) {
+        let status = self.helper(addr, args, I32);
+        self.b.ins().trapnz(status, TrapCodes::PENDING);
+    }
+
+    /// Finishes a grow: traps on a pending error, pushes the old size or -1.
+    fn grown(&mut self, r: Value) {
+        let pending = self.b.ins().icmp_imm(IntCC::Equal, r, -1);
+        self.b.ins().trapnz(pending, TrapCodes::PENDING);
+        let r = self.b.ins().ireduce(I32, r);
+        self.push(r);
+    }
+
+    fn call(&mut self, index: u32) -> Result<()> {
+        let m = self.env.module;
+        let type_index = m.funcs[index as usize];
+        if index >= m.num_imported_funcs {
+            let ty = &m.types[type_index as usize];
+            let n = ty.params().len();
+            let mut args = vec![self.vmctx];
+            args.extend(self.top(n));
+            self.stack.truncate(self.stack.len() - n);
+            let callee = self.callee(index);
+            let call = self.b.ins().call(callee, &args);
+            let results = self.b.inst_results(call).to_vec();
+            self.stack.extend(results);
+        } else {
+            let f = self.store_func_index(index);
+            self.call_ref(f, type_index, None);
+        }
+        Ok(())
+    }
+
+    /// The reference to defined function `index` for direct calls.
+    fn callee(&mut self, index: u32) -> FuncRef {
+        if let Some(f) = self.callees.get(&index) {
+            return *f;
+        }
+        let m = self.env.module;
+        let id = self.env.func_ids[(index - m.num_imported_funcs) as usize];
+        let ty = &m.types[m.funcs[index as usize] as usize];
+        let f = import_func(self.b.func, id, native_signature(ty, self.env.call_conv));
+        self.callees.insert(index, f);
+        f
+    }
+
+    /// Calls store function `f` (an i32 value) of type `type_index`: its
+    /// compiled code directly when it has some, otherwise through the
+    /// generic helper. `check` is the type id `call_indirect` requires.
+    fn call_ref(&mut self, f: Value, type_index: u32, check: Option<u32>) {
+        let ty = self.env.module.types[type_index as usize].clone();
+        let n = ty.params().len();
+        let args = self.top(n);
+        self.stack.truncate(self.stack.len() - n);
+
+        let refs = self.load_vm(I64, self.limits, offset_of!(VMRuntimeLimits, func_refs));
+        let f64_ = self.b.ins().uextend(I64, f);
+        let scaled = self
+            .b
+            .ins()
+            .imul_imm(f64_, std::mem::size_of::<VMFuncRef>() as i64);
+        let entry = self.b.ins().iadd(refs, scaled);
+        if let Some(expected) = check {
+            let id = self.load_vm(I32, entry, offset_of!(VMFuncRef, type_id));
+            let bad = self
+                .b
+                .ins()
+                .icmp_imm(IntCC::NotEqual, id, i64::from(expected));
+            self.trap_if(bad, Trap::BadSignature);
+        }
+        let native = self.load_vm(I64, entry, offset_of!(VMFuncRef, native));
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let result_types: Vec<Type> = ty.results().iter().map(|t| clif_type(*t)).collect();
+        for t in &result_types {
+            self.b.append_block_param(join, *t);
+        }
+        self.b.ins().brif(native, fast, &[], slow, &[]);
+
+        self.b.switch_to_block(fast);
+        let callee_vmctx = self.load_vm(I64, entry, offset_of!(VMFuncRef, vmctx));
+        let sig = self
+            .b
+            .import_signature(native_signature(&ty, self.env.call_conv));
+        let mut all = vec![callee_vmctx];
+        all.extend_from_slice(&args);
+        let call = self.b.ins().call_indirect(sig, native, &all);
+        let results = self.b.inst_results(call).to_vec();
+        self.b.ins().jump(join, &block_args(&results));
+
+        self.b.switch_to_block(slow);
+        let slots = n.max(result_types.len()).max(1);
+        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            (slots * 8) as u32,
+            3,
+        ));
+        let buf = self.b.ins().stack_addr(I64, slot, 0);
+        for (i, a) in args.iter().enumerate() {
+            let raw = self.raw(*a);
+            self.b.ins().store(vm_flags(), raw, buf, (i * 8) as i32);
+        }
+        self.helper_status(helpers::call as *const () as usize, &[f, buf]);
+        let mut results = Vec::new();
+        for (i, t) in result_types.iter().enumerate() {
+            results.push(self.b.ins().load(*t, vm_flags(), buf, (i * 8) as i32));
+        }
+        self.b.ins().jump(join, &block_args(&results));
+
+        self.start(join);
+    }
+
+    fn numeric(&mut self, op: Operator<'_>) -> Result<()> {
+        use Operator as O;
+        macro_rules! un {
+            ($f:ident) => {{
+                let x = self.pop();
+                let v = self.b.ins().$f(x);
+                self.push(v);
+            }};
+            ($f:ident, $t:expr) => {{
+                let x = self.pop();
+                let v = self.b.ins().$f($t, x);
+                self.push(v);
+            }};
+        }
+        macro_rules! bin {
+            ($f:ident) => {{
+                let (x, y) = self.pop2();
+                let v = self.b.ins().$f(x, y);
+                self.push(v);
+            }};
+        }
+        macro_rules! icmp {
+            ($cc:expr) => {{
+                let (x, y) = self.pop2();
+                let c = self.b.ins().icmp($cc, x, y);
+                let v = self.b.ins().uextend(I32, c);
+                self.push(v);
+            }};
+        }
+        macro_rules! fcmp {
+            ($cc:expr) => {{
+                let (x, y) = self.pop2();
+                let c = self.b.ins().fcmp($cc, x, y);
+                let v = self.b.ins().uextend(I32, c);
+                self.push(v);
+            }};
+        }
+        macro_rules! eqz {
+            () => {{
+                let x = self.pop();
+                let c = self.b.ins().icmp_imm(IntCC::Equal, x, 0);
+                let v = self.b.ins().uextend(I32, c);
+                self.push(v);
+            }};
+        }
+        macro_rules! extend_from {
+            ($narrow:expr, $wide:expr) => {{
+                let x = self.pop();
+                let n = self.b.ins().ireduce($narrow, x);
+                let v = self.b.ins().sextend($wide, n);
+                self.push(v);
+            }};
+        }
+        match op {
+            O::I32Eqz | O::I64Eqz => eqz!(),
+            O::I32Eq | O::I64Eq => icmp!(IntCC::Equal),
+            O::I32Ne | O::I64Ne => icmp!(IntCC::NotEqual),
+            O::I32LtS | O::I64LtS => icmp!(IntCC::SignedLessThan),
+            O::I32LtU | O::I64LtU => icmp!(IntCC::UnsignedLessThan),
+            O::I32GtS | O::I64GtS => icmp!(IntCC::SignedGreaterThan),
+            O::I32GtU | O::I64GtU => icmp!(IntCC::UnsignedGreaterThan),
+            O::I32LeS | O::I64LeS => icmp!(IntCC::SignedLessThanOrEqual),
+            O::I32LeU | O::I64LeU => icmp!(IntCC::UnsignedLessThanOrEqual),
+            O::I32GeS | O::I64GeS => icmp!(IntCC::SignedGreaterThanOrEqual),
+            O::I32GeU | O::I64GeU => icmp!(IntCC::UnsignedGreaterThanOrEqual),
+            O::F32Eq | O::F64Eq => fcmp!(FloatCC::Equal),
+            O::F32Ne | O::F64Ne => fcmp!(FloatCC::NotEqual),
+            O::F32Lt | O::F64Lt => fcmp!(FloatCC::LessThan),
+            O::F32Gt | O::F64Gt => fcmp!(FloatCC::GreaterThan),
+            O::F32Le | O::F64Le => fcmp!(FloatCC::LessThanOrEqual),
+            O::F32Ge | O::F64Ge => fcmp!(FloatCC::GreaterThanOrEqual),
+            O::I32Clz | O::I64Clz => un!(clz),
+            O::I32Ctz | O::I64Ctz => un!(ctz),
+            O::I32Popcnt | O::I64Popcnt => un!(popcnt),
+            O::I32Add | O::I64Add => bin!(iadd),
+            O::I32Sub | O::I64Sub => bin!(isub),
+            O::I32Mul | O::I64Mul => bin!(imul),
+            O::I32DivS | O::I64DivS => bin!(sdiv),
+            O::I32DivU | O::I64DivU => bin!(udiv),
+            O::I32RemS | O::I64RemS => bin!(srem),
+            O::I32RemU | O::I64RemU => bin!(urem),
+            O::I32And | O::I64And => bin!(band),
+            O::I32Or | O::I64Or => bin!(bor),
+            O::I32Xor | O::I64Xor => bin!(bxor),
+            O::I32Shl | O::I64Shl => bin!(ishl),
+            O::I32ShrS | O::I64ShrS => bin!(sshr),
+            O::I32ShrU | O::I64ShrU => bin!(ushr),
+            O::I32Rotl | O::I64Rotl => bin!(rotl),
+            O::I32Rotr | O::I64Rotr => bin!(rotr),
+            O::F32Abs | O::F64Abs => un!(fabs),
+            O::F32Neg | O::F64Neg => un!(fneg),
+            O::F32Ceil | O::F64Ceil => un!(ceil),
+            O::F32Floor | O::F64Floor => un!(floor),
+            O::F32Trunc | O::F64Trunc => un!(trunc),
+            O::F32Nearest | O::F64Nearest => un!(nearest),
+            O::F32Sqrt | O::F64Sqrt => un!(sqrt),
+            O::F32Add | O::F64Add => bin!(fadd),
+            O::F32Sub | O::F64Sub => bin!(fsub),
+            O::F32Mul | O::F64Mul => bin!(fmul),
+            O::F32Div | O::F64Div => bin!(fdiv),
+            O::F32Min | O::F64Min => bin!(fmin),
+            O::F32Max | O::F64Max => bin!(fmax),
+            O::F32Copysign | O::F64Copysign => bin!(fcopysign),
+            O::I32WrapI64 => un!(ireduce, I32),
+            O::I64ExtendI32S => un!(sextend, I64),
+            O::I64ExtendI32U => un!(uextend, I64),
+            O::I32TruncF32S | O::I32TruncF64S => un!(fcvt_to_sint, I32),
+            O::I32TruncF32U | O::I32TruncF64U => un!(fcvt_to_uint, I32),
+            O::I64TruncF32S | O::I64TruncF64S => un!(fcvt_to_sint, I64),
+            O::I64TruncF32U | O::I64TruncF64U => un!(fcvt_to_uint, I64),
+            O::I32TruncSatF32S | O::I32TruncSatF64S => un!(fcvt_to_sint_sat, I32),
+            O::I32TruncSatF32U | O::I32TruncSatF64U => un!(fcvt_to_uint_sat, I32),
+            O::I64TruncSatF32S | O::I64TruncSatF64S => un!(fcvt_to_sint_sat, I64),
+            O::I64TruncSatF32U | O::I64TruncSatF64U => un!(fcvt_to_uint_sat, I64),
+            O::F32ConvertI32S | O::F32ConvertI64S => un!(fcvt_from_sint, F32),
+            O::F32ConvertI32U | O::F32ConvertI64U => un!(fcvt_from_uint, F32),
+            O::F64ConvertI32S | O::F64ConvertI64S => un!(fcvt_from_sint, F64),
+            O::F64ConvertI32U | O::F64ConvertI64U => un!(fcvt_from_uint, F64),
+            O::F32DemoteF64 => un!(fdemote, F32),
+            O::F64PromoteF32 => un!(fpromote, F64),
+            O::I32ReinterpretF32 => {
+                let x = self.pop();
+                let v = self.b.ins().bitcast(I32, MemFlags::new(), x);
+                self.push(v);
+            }
+            O::I64ReinterpretF64 => {
+                let x = self.pop();
+                let v = self.b.ins().bitcast(I64, MemFlags::new(), x);
+                self.push(v);
+            }
+            O::F32ReinterpretI32 => {
+                let x = self.pop();
+                let v = self.b.ins().bitcast(F32, MemFlags::new(), x);
+                self.push(v);
+            }
+            O::F64ReinterpretI64 => {
+                let x = self.pop();
+                let v = self.b.ins().bitcast(F64, MemFlags::new(), x);
+                self.push(v);
+            }
+            O::I32Extend8S => extend_from!(I8, I32),
+            O::I32Extend16S => extend_from!(I16, I32),
+            O::I64Extend8S => extend_from!(I8, I64),
+            O::I64Extend16S => extend_from!(I16, I64),
+            O::I64Extend32S => extend_from!(I32, I64),
+            op => bail!("the JIT tier does not support {op:?} yet"),
+        }
+        Ok(())
+    }
+}
