@@ -78,3 +78,11 @@ fn report_error(e: &anyhow::Error) -> ExitCode {
     }
     ExitCode::FAILURE
 }
+
+/// The tier `--tier` names, or the best one available when it is absent.
+fn parse_tier(tier: Option<&str>) -> anyhow::Result<strata::Tier> {
+    match tier {
+        Some(name) => name.parse().map_err(anyhow::Error::msg),
+        None => Ok(strata::Tier::best_available()),
+    }
+}

@@ -20,9 +20,10 @@ pub struct RunArgs {
     /// Call this export with ARGS and print its results, one per line.
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
-    /// Execution tier.
-    #[arg(long, value_name = "TIER", default_value = "interp")]
-    tier: String,
+    /// Execution tier: `jit` (compiled; the default where this build and
+    /// host support it) or `interp` (the interpreter).
+    #[arg(long, value_name = "TIER")]
+    tier: Option<String>,
     /// Resource limits: `fuel=N`, `timeout=DURATION` (e.g. `2s`),
     /// `max-memory-size=BYTES`, `max-table-elements=N`, `max-instances=N`,
     /// `max-tables=N`, `max-memories=N`, `max-wasm-stack=BYTES`;
@@ -49,7 +50,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         .split_first()
         .ok_or_else(|| anyhow!("no module given"))?;
     let module_path = PathBuf::from(module_path);
-    let tier: strata::Tier = args.tier.parse().map_err(anyhow::Error::msg)?;
+    let tier = crate::parse_tier(args.tier.as_deref())?;
     let options = WasmOptions::parse(&args.wasm)?;
     let mut config = Config::new();
     config.tier(tier);

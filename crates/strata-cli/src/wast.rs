@@ -8,9 +8,10 @@ use std::process::ExitCode;
 /// Options of `strata wast`.
 #[derive(Args)]
 pub struct WastArgs {
-    /// Execution tier.
-    #[arg(long, value_name = "TIER", default_value = "interp")]
-    tier: String,
+    /// Execution tier: `jit` (compiled; the default where this build and
+    /// host support it) or `interp` (the interpreter).
+    #[arg(long, value_name = "TIER")]
+    tier: Option<String>,
     /// The scripts to run.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
@@ -19,7 +20,7 @@ pub struct WastArgs {
 /// Runs every script, prints each failure as `FILE:LINE: message`, and ends
 /// with `N passed, N failed`.
 pub fn run(args: WastArgs) -> Result<ExitCode> {
-    let tier: strata::Tier = args.tier.parse().map_err(anyhow::Error::msg)?;
+    let tier = crate::parse_tier(args.tier.as_deref())?;
     let mut config = strata::Config::new();
     config.tier(tier);
     let (mut passed, mut failed) = (0, 0);

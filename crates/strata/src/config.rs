@@ -16,6 +16,16 @@ pub enum Tier {
 }
 
 impl Tier {
+    /// The fastest tier this build can run on this host: the JIT where it
+    /// is available, the interpreter elsewhere.
+    pub fn best_available() -> Tier {
+        if Tier::Jit.is_available() {
+            Tier::Jit
+        } else {
+            Tier::Interp
+        }
+    }
+
     /// Whether this build can run the tier on this host.
     pub fn is_available(self) -> bool {
         match self {

@@ -21,14 +21,15 @@ use crate::module::ModuleInner;
 use crate::runtime::vm::VMContext;
 use crate::store::FuncKind;
 use crate::{Store, Trap};
-use anyhow::{anyhow, Context as _, Result};
+use anyhow::{anyhow, bail, Context as _, Result};
 use cranelift_codegen::ir::{TrapCode, UserFuncName};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::FunctionBuilderContext;
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{Linkage, Module as _};
+use cranelift_module::{FuncId, Linkage, Module as _, ModuleReloc};
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// The trap codes compiled code uses besides Cranelift's own.
@@ -129,7 +130,7 @@ pub(crate) fn compile(m: &ModuleInner) -> Result<CompiledModule> {
     let isa = isa().map_err(|e| anyhow!(e))?;
     let call_conv = isa.default_call_conv();
     let mut jit = JITModule::new(JITBuilder::with_isa(
-        isa,
+        isa.clone(),
         cranelift_module::default_libcall_names(),
     ));
     let defined = m.code.len();
@@ -159,42 +160,99 @@ pub(crate) fn compile(m: &ModuleInner) -> Result<CompiledModule> {
         explicit_bounds: !config.memory_guard_pages,
     };
 
-    let mut ctx = jit.make_context();
-    let mut fctx = FunctionBuilderContext::new();
-    // (function index or None for a trampoline, id, trap sites, size)
-    let mut compiled = Vec::with_capacity(defined * 2);
-    for (i, lazy) in m.code.iter().enumerate() {
-        let index = m.num_imported_funcs + i as u32;
-        let bytes = m.bytes.get(lazy.body.clone()).unwrap_or_default();
-        let reader = wasmparser::BinaryReader::new(bytes, lazy.body.start as u64);
-        let body = wasmparser::FunctionBody::new(reader);
-        ctx.func.name = UserFuncName::user(0, ids[i].as_u32());
-        translate::translate(&env, &mut fctx, &mut ctx.func, index, &body)
-            .with_context(|| format!("failed to compile function {index}"))?;
-        jit.define_function(ids[i], &mut ctx)
-            .map_err(|e| anyhow!("failed to compile function {index}: {e:?}"))?;
-        compiled.push((Some(index), ids[i], sites(&ctx)));
-        jit.clear_context(&mut ctx);
-
-        let ty = &m.types[m.funcs[index as usize] as usize];
-        translate::trampoline(&mut fctx, &mut ctx.func, ty, ids[i].as_u32(), call_conv);
-        jit.define_function(tramp_ids[i], &mut ctx)
-            .map_err(|e| anyhow!("failed to compile the trampoline of function {index}: {e:?}"))?;
-        compiled.push((None, tramp_ids[i], sites(&ctx)));
-        jit.clear_context(&mut ctx);
+    // Compile functions (and their trampolines) on every core when there
+    // are enough to be worth it; `jit` then only places the machine code.
+    let jobs = defined * 2;
+    let threads = if defined < 32 {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8)
+    };
+    let next = AtomicUsize::new(0);
+    let worker = || -> Result<Vec<Artifact>> {
+        let mut ctx = cranelift_codegen::Context::new();
+        let mut fctx = FunctionBuilderContext::new();
+        let mut done = Vec::new();
+        loop {
+            let job = next.fetch_add(1, Ordering::Relaxed);
+            if job >= jobs {
+                return Ok(done);
+            }
+            let (i, is_trampoline) = (job / 2, job % 2 == 1);
+            let index = m.num_imported_funcs + i as u32;
+            let id = if is_trampoline { tramp_ids[i] } else { ids[i] };
+            ctx.clear();
+            ctx.func.name = UserFuncName::user(0, id.as_u32());
+            if is_trampoline {
+                let ty = &m.types[m.funcs[index as usize] as usize];
+                translate::trampoline(&mut fctx, &mut ctx.func, ty, ids[i].as_u32(), call_conv);
+            } else {
+                let lazy = &m.code[i];
+                let bytes = m.bytes.get(lazy.body.clone()).unwrap_or_default();
+                let reader = wasmparser::BinaryReader::new(bytes, lazy.body.start as u64);
+                let body = wasmparser::FunctionBody::new(reader);
+                translate::translate(&env, &mut fctx, &mut ctx.func, index, &body)
+                    .with_context(|| format!("failed to compile function {index}"))?;
+            }
+            ctx.compile(&*isa, &mut Default::default())
+                .map_err(|e| anyhow!("failed to compile function {index}: {:?}", e.inner))?;
+            let Some(code) = ctx.compiled_code() else {
+                bail!("failed to compile function {index}");
+            };
+            let relocs = code
+                .buffer
+                .relocs()
+                .iter()
+                .map(|r| ModuleReloc::from_mach_reloc(r, &ctx.func, id))
+                .collect();
+            done.push(Artifact {
+                func_index: (!is_trampoline).then_some(index),
+                id,
+                alignment: u64::from(code.buffer.alignment),
+                bytes: code.code_buffer().to_vec(),
+                relocs,
+                traps: code
+                    .buffer
+                    .traps()
+                    .iter()
+                    .map(|t| (t.offset, t.code))
+                    .collect(),
+            });
+        }
+    };
+    let artifacts: Vec<Artifact> = if threads == 1 {
+        worker()?
+    } else {
+        let results: Vec<Result<Vec<Artifact>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads).map(|_| s.spawn(worker)).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        let mut all = Vec::with_capacity(jobs);
+        for r in results {
+            all.extend(r?);
+        }
+        all
+    };
+    for a in &artifacts {
+        jit.define_function_bytes(a.id, a.alignment, &a.bytes, &a.relocs)
+            .map_err(|e| anyhow!("failed to place compiled code: {e}"))?;
     }
     jit.finalize_definitions()
         .map_err(|e| anyhow!("failed to publish compiled code: {e}"))?;
-
-    let mut funcs = Vec::with_capacity(compiled.len());
-    for (func_index, id, (traps, len)) in compiled {
-        funcs.push(signals::FuncCode {
-            start: jit.get_finalized_function(id) as usize,
-            len,
-            func_index,
-            traps,
-        });
-    }
+    let funcs = artifacts
+        .into_iter()
+        .map(|a| signals::FuncCode {
+            start: jit.get_finalized_function(a.id) as usize,
+            len: a.bytes.len(),
+            func_index: a.func_index,
+            traps: a.traps,
+        })
+        .collect();
     let natives = ids
         .iter()
         .map(|id| jit.get_finalized_function(*id) as usize)
@@ -217,18 +275,15 @@ pub(crate) fn compile(m: &ModuleInner) -> Result<CompiledModule> {
     })
 }
 
-/// The trap sites and code size of the function just compiled in `ctx`.
-fn sites(ctx: &cranelift_codegen::Context) -> (Vec<(u32, TrapCode)>, usize) {
-    let Some(code) = ctx.compiled_code() else {
-        return (Vec::new(), 0);
-    };
-    let traps = code
-        .buffer
-        .traps()
-        .iter()
-        .map(|t| (t.offset, t.code))
-        .collect();
-    (traps, code.code_info().total_size as usize)
+/// One function's machine code, compiled on a worker thread.
+struct Artifact {
+    /// Index in the module's function space; `None` for a trampoline.
+    func_index: Option<u32>,
+    id: FuncId,
+    alignment: u64,
+    bytes: Vec<u8>,
+    relocs: Vec<ModuleReloc>,
+    traps: Vec<(u32, TrapCode)>,
 }
 
 /// Host stack kept free below the wasm stack limit for host functions and
