@@ -4,13 +4,12 @@
 use anyhow::{anyhow, Result};
 use strata::*;
 
-fn engine() -> Engine {
-    Engine::default()
+fn engine(tier: Tier) -> Engine {
+    tier_engine(tier)
 }
 
-#[test]
-fn linker_host_function_called_from_wasm() -> Result<()> {
-    let engine = engine();
+fn linker_host_function_called_from_wasm_in(tier: Tier) -> Result<()> {
+    let engine = engine(tier);
     let module = Module::new(
         &engine,
         r#"(module
@@ -35,9 +34,8 @@ fn linker_host_function_called_from_wasm() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn func_wrap_as_positional_import() -> Result<()> {
-    let engine = engine();
+fn func_wrap_as_positional_import_in(tier: Tier) -> Result<()> {
+    let engine = engine(tier);
     let module = Module::new(
         &engine,
         r#"(module
@@ -52,9 +50,8 @@ fn func_wrap_as_positional_import() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn typed_export_and_mismatched_signature() -> Result<()> {
-    let engine = engine();
+fn typed_export_and_mismatched_signature_in(tier: Tier) -> Result<()> {
+    let engine = engine(tier);
     let module = Module::new(
         &engine,
         r#"(module (func (export "sub") (param i32 i32) (result i32)
@@ -74,9 +71,8 @@ fn typed_export_and_mismatched_signature() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn caller_reads_and_writes_memory() -> Result<()> {
-    let engine = engine();
+fn caller_reads_and_writes_memory_in(tier: Tier) -> Result<()> {
+    let engine = engine(tier);
     let module = Module::new(
         &engine,
         r#"(module
@@ -114,8 +110,8 @@ fn caller_reads_and_writes_memory() -> Result<()> {
     Ok(())
 }
 
-fn trap_of(wat: &str, export: &str) -> anyhow::Error {
-    let engine = engine();
+fn trap_of(tier: Tier, wat: &str, export: &str) -> anyhow::Error {
+    let engine = engine(tier);
     let module = Module::new(&engine, wat).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).unwrap();
@@ -123,9 +119,9 @@ fn trap_of(wat: &str, export: &str) -> anyhow::Error {
     f.call(&mut store, &[], &mut []).unwrap_err()
 }
 
-#[test]
-fn traps_have_kind_message_and_backtrace() {
+fn traps_have_kind_message_and_backtrace_in(tier: Tier) {
     let err = trap_of(
+        tier,
         r#"(module
             (func $deep (unreachable))
             (func $run (export "run") (call $deep)))"#,
@@ -141,6 +137,7 @@ fn traps_have_kind_message_and_backtrace() {
     assert_eq!(names, [Some("deep"), Some("run")]);
 
     let err = trap_of(
+        tier,
         r#"(module (func (export "run") (drop (i32.div_u (i32.const 1) (i32.const 0)))))"#,
         "run",
     );
@@ -151,24 +148,29 @@ fn traps_have_kind_message_and_backtrace() {
     assert_eq!(err.root_cause().to_string(), "integer divide by zero");
 
     let err = trap_of(
+        tier,
         r#"(module (memory 1) (func (export "run") (drop (i32.load (i32.const 65533)))))"#,
         "run",
     );
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds));
 
-    let err = trap_of(r#"(module (func $f (export "run") (call $f)))"#, "run");
+    let err = trap_of(
+        tier,
+        r#"(module (func $f (export "run") (call $f)))"#,
+        "run",
+    );
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::StackOverflow));
     assert_eq!(Trap::StackOverflow.message(), "call stack exhausted");
 }
 
-#[test]
-fn deep_recursion_is_bounded_by_the_configured_stack() -> Result<()> {
+fn deep_recursion_is_bounded_by_the_configured_stack_in(tier: Tier) -> Result<()> {
     // The same recursion depth fits a large stack and traps on a small one.
     let wat = r#"(module (func $r (export "r") (param i32) (result i32)
         (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
           (else (i32.add (i32.const 1) (call $r (i32.sub (local.get 0) (i32.const 1))))))))"#;
     for (stack, ok) in [(8 << 20, true), (64 << 10, false)] {
         let mut config = Config::new();
+        config.tier(tier);
         config.max_wasm_stack(stack);
         let engine = Engine::new(&config)?;
         let module = Module::new(&engine, wat)?;
@@ -183,9 +185,8 @@ fn deep_recursion_is_bounded_by_the_configured_stack() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn missing_imports_are_reported_with_module_name_and_type() -> Result<()> {
-    let engine = engine();
+fn missing_imports_are_reported_with_module_name_and_type_in(tier: Tier) -> Result<()> {
+    let engine = engine(tier);
     let module = Module::new(
         &engine,
         r#"(module
@@ -213,9 +214,8 @@ fn missing_imports_are_reported_with_module_name_and_type() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn mistyped_import_is_rejected() -> Result<()> {
-    let engine = engine();
+fn mistyped_import_is_rejected_in(tier: Tier) -> Result<()> {
+    let engine = engine(tier);
     let module = Module::new(&engine, r#"(module (import "env" "f" (func (param i32))))"#)?;
     let mut store = Store::new(&engine, ());
     let mut linker = Linker::new(&engine);
@@ -240,9 +240,8 @@ impl std::fmt::Display for MyError {
 }
 impl std::error::Error for MyError {}
 
-#[test]
-fn host_errors_pass_through_unchanged() -> Result<()> {
-    let engine = engine();
+fn host_errors_pass_through_unchanged_in(tier: Tier) -> Result<()> {
+    let engine = engine(tier);
     let module = Module::new(
         &engine,
         r#"(module (import "" "fail" (func $fail)) (func (export "run") (call $fail)))"#,
@@ -260,9 +259,8 @@ fn host_errors_pass_through_unchanged() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn globals_tables_and_memory_growth() -> Result<()> {
-    let engine = engine();
+fn globals_tables_and_memory_growth_in(tier: Tier) -> Result<()> {
+    let engine = engine(tier);
     let module = Module::new(
         &engine,
         r#"(module
@@ -303,9 +301,8 @@ fn globals_tables_and_memory_growth() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn dynamic_host_function_and_call_type_checks() -> Result<()> {
-    let engine = engine();
+fn dynamic_host_function_and_call_type_checks_in(tier: Tier) -> Result<()> {
+    let engine = engine(tier);
     let mut store = Store::new(&engine, ());
     let ty = FuncType::new([ValType::F64, ValType::I32], [ValType::F64]);
     let f = Func::new(&mut store, ty, |_, args, results| {
@@ -323,9 +320,8 @@ fn dynamic_host_function_and_call_type_checks() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn failed_data_segment_keeps_earlier_effects() -> Result<()> {
-    let engine = engine();
+fn failed_data_segment_keeps_earlier_effects_in(tier: Tier) -> Result<()> {
+    let engine = engine(tier);
     let mut store = Store::new(&engine, ());
     let memory = Memory::new(&mut store, MemoryType::new(1, None))?;
     let module = Module::new(
@@ -340,9 +336,8 @@ fn failed_data_segment_keeps_earlier_effects() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn bad_modules_are_errors_not_panics() {
-    let engine = engine();
+fn bad_modules_are_errors_not_panics_in(tier: Tier) {
+    let engine = engine(tier);
     let valid =
         wat::parse_str(r#"(module (func (export "f") (result i32) (i32.const 1)))"#).unwrap();
     // Every truncation is rejected except those that end exactly on a
@@ -358,6 +353,7 @@ fn bad_modules_are_errors_not_panics() {
     assert!(Module::new(&engine, "not wasm at all").is_err());
 
     let mut config = Config::new();
+    config.tier(tier);
     config.wasm_bulk_memory(false);
     let engine = Engine::new(&config).unwrap();
     let err = Module::new(
@@ -368,9 +364,8 @@ fn bad_modules_are_errors_not_panics() {
     assert!(format!("{err:#}").contains("bulk memory"), "{err:#}");
 }
 
-#[test]
-fn externrefs_round_trip() -> Result<()> {
-    let engine = engine();
+fn externrefs_round_trip_in(tier: Tier) -> Result<()> {
+    let engine = engine(tier);
     let module = Module::new(
         &engine,
         r#"(module (func (export "id") (param externref) (result externref) (local.get 0)))"#,
@@ -386,8 +381,7 @@ fn externrefs_round_trip() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn long_straight_line_code_runs_on_a_small_host_stack() -> Result<()> {
+fn long_straight_line_code_runs_on_a_small_host_stack_in(tier: Tier) -> Result<()> {
     // The interpreter chains handlers with tail calls; if a handler did not
     // compile to a jump, a long run of straight-line code would grow the host
     // stack instruction by instruction: 100,000 instructions need at least
@@ -407,7 +401,7 @@ fn long_straight_line_code_runs_on_a_small_host_stack() -> Result<()> {
     std::thread::Builder::new()
         .stack_size(256 << 10)
         .spawn(move || -> Result<()> {
-            let engine = Engine::default();
+            let engine = tier_engine(tier);
             let module = Module::new(&engine, &wat)?;
             let mut store = Store::new(&engine, ());
             let instance = Instance::new(&mut store, &module, &[])?;
@@ -421,14 +415,13 @@ fn long_straight_line_code_runs_on_a_small_host_stack() -> Result<()> {
         .map_err(|_| anyhow!("the interpreter thread panicked"))?
 }
 
-#[test]
-fn host_reentry_recursion_traps_instead_of_overflowing() -> Result<()> {
+fn host_reentry_recursion_traps_instead_of_overflowing_in(tier: Tier) -> Result<()> {
     // wasm -> host -> wasm -> host ... without end: each round uses host
     // stack, which must run out as a trap, on a thread with a small stack.
     std::thread::Builder::new()
         .stack_size(2 << 20)
-        .spawn(|| -> Result<()> {
-            let engine = Engine::default();
+        .spawn(move || -> Result<()> {
+            let engine = tier_engine(tier);
             let module = Module::new(
                 &engine,
                 r#"(module (import "" "back" (func $back))
@@ -454,16 +447,15 @@ fn host_reentry_recursion_traps_instead_of_overflowing() -> Result<()> {
 }
 
 /// Calls export `run` of `wat` and returns the trap's kind and the error.
-fn trap_kind(wat: &str) -> (Trap, anyhow::Error) {
-    let err = trap_of(wat, "run");
+fn trap_kind(tier: Tier, wat: &str) -> (Trap, anyhow::Error) {
+    let err = trap_of(tier, wat, "run");
     let trap = *err
         .downcast_ref::<Trap>()
         .unwrap_or_else(|| panic!("not a trap: {err:?}"));
     (trap, err)
 }
 
-#[test]
-fn trap_messages_through_downcast() {
+fn trap_messages_through_downcast_in(tier: Tier) {
     let cases = [
         (
             r#"(module (func (export "run") unreachable))"#,
@@ -512,7 +504,7 @@ fn trap_messages_through_downcast() {
         ),
     ];
     for (wat, kind, message) in cases {
-        let (trap, err) = trap_kind(wat);
+        let (trap, err) = trap_kind(tier, wat);
         assert_eq!(trap, kind, "{wat}");
         assert_eq!(trap.message(), message);
         assert_eq!(err.root_cause().to_string(), message);
@@ -520,9 +512,9 @@ fn trap_messages_through_downcast() {
     }
 }
 
-#[test]
-fn backtrace_display_names_functions_from_the_name_section() {
+fn backtrace_display_names_functions_from_the_name_section_in(tier: Tier) {
     let err = trap_of(
+        tier,
         r#"(module $m
             (memory 1)
             (func $load_it (param i32) (result i32) (i32.load (local.get 0)))
@@ -542,23 +534,25 @@ fn backtrace_display_names_functions_from_the_name_section() {
         "{shown}"
     );
     // Without a name section the frame shows the function index.
-    let err = trap_of(r#"(module (func (export "run") unreachable))"#, "run");
+    let err = trap_of(tier, r#"(module (func (export "run") unreachable))"#, "run");
     let bt = err.downcast_ref::<WasmBacktrace>().expect("a backtrace");
     assert_eq!(bt.frames()[0].func_name(), None);
     assert!(bt.to_string().contains("<wasm function 0>"), "{bt}");
 }
 
-#[test]
-fn deep_recursion_backtrace_is_truncated() {
-    let err = trap_of(r#"(module (func $f (export "run") (call $f)))"#, "run");
+fn deep_recursion_backtrace_is_truncated_in(tier: Tier) {
+    let err = trap_of(
+        tier,
+        r#"(module (func $f (export "run") (call $f)))"#,
+        "run",
+    );
     let bt = err.downcast_ref::<WasmBacktrace>().expect("a backtrace");
     assert!(bt.frames().len() <= WasmBacktrace::MAX_FRAMES);
     assert!(bt.omitted_frames() > 0, "{} frames", bt.frames().len());
 }
 
-#[test]
-fn anyhow_host_error_passes_through_unchanged() -> Result<()> {
-    let engine = engine();
+fn anyhow_host_error_passes_through_unchanged_in(tier: Tier) -> Result<()> {
+    let engine = engine(tier);
     let module = Module::new(
         &engine,
         r#"(module (import "" "fail" (func $fail (param i32) (result i32)))
@@ -585,9 +579,8 @@ fn anyhow_host_error_passes_through_unchanged() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn host_function_can_raise_a_trap() -> Result<()> {
-    let engine = engine();
+fn host_function_can_raise_a_trap_in(tier: Tier) -> Result<()> {
+    let engine = engine(tier);
     let module = Module::new(
         &engine,
         r#"(module (import "" "t" (func $t)) (func (export "run") (call $t)))"#,
@@ -605,9 +598,8 @@ fn host_function_can_raise_a_trap() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn host_memory_access_out_of_bounds_is_an_error() -> Result<()> {
-    let engine = engine();
+fn host_memory_access_out_of_bounds_is_an_error_in(tier: Tier) -> Result<()> {
+    let engine = engine(tier);
     let module = Module::new(
         &engine,
         r#"(module
@@ -645,9 +637,8 @@ fn host_memory_access_out_of_bounds_is_an_error() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn typed_func_result_mismatch_and_wrong_result_count() -> Result<()> {
-    let engine = engine();
+fn typed_func_result_mismatch_and_wrong_result_count_in(tier: Tier) -> Result<()> {
+    let engine = engine(tier);
     let module = Module::new(
         &engine,
         r#"(module (func (export "f") (param i32) (result i64) (i64.extend_i32_s (local.get 0))))"#,
@@ -677,9 +668,8 @@ fn typed_func_result_mismatch_and_wrong_result_count() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn wrong_positional_imports_are_rejected() -> Result<()> {
-    let engine = engine();
+fn wrong_positional_imports_are_rejected_in(tier: Tier) -> Result<()> {
+    let engine = engine(tier);
     let module = Module::new(&engine, r#"(module (import "" "f" (func (param i32))))"#)?;
     let mut store = Store::new(&engine, ());
     assert!(Instance::new(&mut store, &module, &[]).is_err());
@@ -693,9 +683,8 @@ fn wrong_positional_imports_are_rejected() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn objects_from_another_store_are_rejected() -> Result<()> {
-    let engine = engine();
+fn objects_from_another_store_are_rejected_in(tier: Tier) -> Result<()> {
+    let engine = engine(tier);
     let module = Module::new(
         &engine,
         r#"(module (import "" "f" (func)) (func (export "g")))"#,
@@ -718,9 +707,8 @@ fn objects_from_another_store_are_rejected() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn start_function_trap_fails_instantiation() -> Result<()> {
-    let engine = engine();
+fn start_function_trap_fails_instantiation_in(tier: Tier) -> Result<()> {
+    let engine = engine(tier);
     let module = Module::new(&engine, r#"(module (func $s unreachable) (start $s))"#)?;
     let mut store = Store::new(&engine, ());
     let err = Instance::new(&mut store, &module, &[]).unwrap_err();
@@ -731,9 +719,8 @@ fn start_function_trap_fails_instantiation() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn malformed_and_invalid_modules_explain_themselves() {
-    let engine = engine();
+fn malformed_and_invalid_modules_explain_themselves_in(tier: Tier) {
+    let engine = engine(tier);
     let check = |bytes: &[u8], needle: &str| {
         let err = Module::from_binary(&engine, bytes).unwrap_err();
         let text = format!("{err:#}");
@@ -766,9 +753,8 @@ fn malformed_and_invalid_modules_explain_themselves() {
     assert!(format!("{err:#}").contains("frobnicate"), "{err:#}");
 }
 
-#[test]
-fn random_garbage_never_panics() {
-    let engine = engine();
+fn random_garbage_never_panics_in(tier: Tier) {
+    let engine = engine(tier);
     let valid = wat::parse_str(
         r#"(module (memory 1) (global (mut i32) (i32.const 0))
             (func (export "f") (param i32) (result i32)
@@ -792,4 +778,254 @@ fn random_garbage_never_panics() {
         }
     }
     assert!(rejected > 0);
+}
+
+/// The tiers this build can run here.
+fn tiers() -> Vec<Tier> {
+    [Tier::Interp, Tier::Jit]
+        .into_iter()
+        .filter(|t| t.is_available())
+        .collect()
+}
+
+fn tier_engine(tier: Tier) -> Engine {
+    let mut config = Config::new();
+    config.tier(tier);
+    Engine::new(&config).unwrap()
+}
+
+#[test]
+fn linker_host_function_called_from_wasm() -> Result<()> {
+    for tier in tiers() {
+        linker_host_function_called_from_wasm_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn func_wrap_as_positional_import() -> Result<()> {
+    for tier in tiers() {
+        func_wrap_as_positional_import_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn typed_export_and_mismatched_signature() -> Result<()> {
+    for tier in tiers() {
+        typed_export_and_mismatched_signature_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn caller_reads_and_writes_memory() -> Result<()> {
+    for tier in tiers() {
+        caller_reads_and_writes_memory_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn traps_have_kind_message_and_backtrace() {
+    for tier in tiers() {
+        traps_have_kind_message_and_backtrace_in(tier);
+    }
+}
+
+#[test]
+fn deep_recursion_is_bounded_by_the_configured_stack() -> Result<()> {
+    for tier in tiers() {
+        deep_recursion_is_bounded_by_the_configured_stack_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn missing_imports_are_reported_with_module_name_and_type() -> Result<()> {
+    for tier in tiers() {
+        missing_imports_are_reported_with_module_name_and_type_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn mistyped_import_is_rejected() -> Result<()> {
+    for tier in tiers() {
+        mistyped_import_is_rejected_in(tier).map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn host_errors_pass_through_unchanged() -> Result<()> {
+    for tier in tiers() {
+        host_errors_pass_through_unchanged_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn globals_tables_and_memory_growth() -> Result<()> {
+    for tier in tiers() {
+        globals_tables_and_memory_growth_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn dynamic_host_function_and_call_type_checks() -> Result<()> {
+    for tier in tiers() {
+        dynamic_host_function_and_call_type_checks_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn failed_data_segment_keeps_earlier_effects() -> Result<()> {
+    for tier in tiers() {
+        failed_data_segment_keeps_earlier_effects_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn bad_modules_are_errors_not_panics() {
+    for tier in tiers() {
+        bad_modules_are_errors_not_panics_in(tier);
+    }
+}
+
+#[test]
+fn externrefs_round_trip() -> Result<()> {
+    for tier in tiers() {
+        externrefs_round_trip_in(tier).map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn long_straight_line_code_runs_on_a_small_host_stack() -> Result<()> {
+    for tier in tiers() {
+        long_straight_line_code_runs_on_a_small_host_stack_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn host_reentry_recursion_traps_instead_of_overflowing() -> Result<()> {
+    for tier in tiers() {
+        host_reentry_recursion_traps_instead_of_overflowing_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn trap_messages_through_downcast() {
+    for tier in tiers() {
+        trap_messages_through_downcast_in(tier);
+    }
+}
+
+#[test]
+fn backtrace_display_names_functions_from_the_name_section() {
+    for tier in tiers() {
+        backtrace_display_names_functions_from_the_name_section_in(tier);
+    }
+}
+
+#[test]
+fn deep_recursion_backtrace_is_truncated() {
+    for tier in tiers() {
+        deep_recursion_backtrace_is_truncated_in(tier);
+    }
+}
+
+#[test]
+fn anyhow_host_error_passes_through_unchanged() -> Result<()> {
+    for tier in tiers() {
+        anyhow_host_error_passes_through_unchanged_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn host_function_can_raise_a_trap() -> Result<()> {
+    for tier in tiers() {
+        host_function_can_raise_a_trap_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn host_memory_access_out_of_bounds_is_an_error() -> Result<()> {
+    for tier in tiers() {
+        host_memory_access_out_of_bounds_is_an_error_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn typed_func_result_mismatch_and_wrong_result_count() -> Result<()> {
+    for tier in tiers() {
+        typed_func_result_mismatch_and_wrong_result_count_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn wrong_positional_imports_are_rejected() -> Result<()> {
+    for tier in tiers() {
+        wrong_positional_imports_are_rejected_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn objects_from_another_store_are_rejected() -> Result<()> {
+    for tier in tiers() {
+        objects_from_another_store_are_rejected_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn start_function_trap_fails_instantiation() -> Result<()> {
+    for tier in tiers() {
+        start_function_trap_fails_instantiation_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn malformed_and_invalid_modules_explain_themselves() {
+    for tier in tiers() {
+        malformed_and_invalid_modules_explain_themselves_in(tier);
+    }
+}
+
+#[test]
+fn random_garbage_never_panics() {
+    for tier in tiers() {
+        random_garbage_never_panics_in(tier);
+    }
 }

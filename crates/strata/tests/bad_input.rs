@@ -1,7 +1,21 @@
 //! Hostile input: corrupted binaries, deep nesting, huge counts. Every case
 //! must end in an error or a result, never a panic, hang or crash.
 
-use strata::{Config, Engine, Instance, Module, Store, Trap};
+use strata::{Config, Engine, Instance, Module, Store, Tier, Trap};
+
+/// The tiers this build can run here.
+fn tiers() -> Vec<Tier> {
+    [Tier::Interp, Tier::Jit]
+        .into_iter()
+        .filter(|t| t.is_available())
+        .collect()
+}
+
+fn engine(tier: Tier) -> Engine {
+    let mut config = Config::new();
+    config.tier(tier);
+    Engine::new(&config).unwrap()
+}
 
 /// A small deterministic generator, so failures reproduce.
 struct XorShift(u64);
@@ -34,10 +48,10 @@ const SAMPLE: &str = r#"(module
     (i32.load8_u offset=8 (i32.const 0))
     (i32.add)))"#;
 
-#[test]
-fn corrupted_binaries_are_rejected_or_run_without_panicking() {
+fn corrupted_binaries_are_rejected_or_run_without_panicking_in(tier: Tier) {
     // Fuel bounds whatever loops the corruption creates.
     let mut config = Config::new();
+    config.tier(tier);
     config.consume_fuel(true);
     let engine = Engine::new(&config).unwrap();
     let valid = wat::parse_str(SAMPLE).unwrap();
@@ -71,8 +85,7 @@ fn corrupted_binaries_are_rejected_or_run_without_panicking() {
     );
 }
 
-#[test]
-fn deep_block_nesting_translates_and_runs() {
+fn deep_block_nesting_translates_and_runs_in(tier: Tier) {
     let depth = 20_000;
     let mut wat = String::from(r#"(module (func (export "f") (result i32) "#);
     for _ in 0..depth {
@@ -83,7 +96,7 @@ fn deep_block_nesting_translates_and_runs() {
         wat.push(')');
     }
     wat.push_str("))");
-    let engine = Engine::default();
+    let engine = engine(tier);
     let module = Module::new(&engine, &wat).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).unwrap();
@@ -91,9 +104,8 @@ fn deep_block_nesting_translates_and_runs() {
     assert_eq!(f.call(&mut store, ()).unwrap(), 7);
 }
 
-#[test]
-fn huge_local_counts_and_tables_of_branches() {
-    let engine = Engine::default();
+fn huge_local_counts_and_tables_of_branches_in(tier: Tier) {
+    let engine = engine(tier);
     // 50,000 locals is the validator's limit.
     let module = Module::new(
         &engine,
@@ -145,9 +157,8 @@ fn huge_local_counts_and_tables_of_branches() {
     assert_eq!(g.call(&mut store, 99_999).unwrap(), 3);
 }
 
-#[test]
-fn memory_and_table_bombs_fail_cleanly() {
-    let engine = Engine::default();
+fn memory_and_table_bombs_fail_cleanly_in(tier: Tier) {
+    let engine = engine(tier);
     // The largest 32-bit memory is reserved, not committed.
     let module = Module::new(&engine, "(module (memory 65536))").unwrap();
     let mut store = Store::new(&engine, ());
@@ -170,9 +181,9 @@ fn memory_and_table_bombs_fail_cleanly() {
     assert_eq!(grow.call(&mut store, ()).unwrap(), -1);
 }
 
-#[test]
-fn infinite_loops_stop_under_fuel() {
+fn infinite_loops_stop_under_fuel_in(tier: Tier) {
     let mut config = Config::new();
+    config.tier(tier);
     config.consume_fuel(true);
     let engine = Engine::new(&config).unwrap();
     let module = Module::new(
@@ -187,4 +198,39 @@ fn infinite_loops_stop_under_fuel() {
     let g = instance.get_typed_func::<(), ()>(&mut store, "g").unwrap();
     let err = g.call(&mut store, ()).unwrap_err();
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::OutOfFuel));
+}
+
+#[test]
+fn corrupted_binaries_are_rejected_or_run_without_panicking() {
+    for tier in tiers() {
+        corrupted_binaries_are_rejected_or_run_without_panicking_in(tier);
+    }
+}
+
+#[test]
+fn deep_block_nesting_translates_and_runs() {
+    for tier in tiers() {
+        deep_block_nesting_translates_and_runs_in(tier);
+    }
+}
+
+#[test]
+fn huge_local_counts_and_tables_of_branches() {
+    for tier in tiers() {
+        huge_local_counts_and_tables_of_branches_in(tier);
+    }
+}
+
+#[test]
+fn memory_and_table_bombs_fail_cleanly() {
+    for tier in tiers() {
+        memory_and_table_bombs_fail_cleanly_in(tier);
+    }
+}
+
+#[test]
+fn infinite_loops_stop_under_fuel() {
+    for tier in tiers() {
+        infinite_loops_stop_under_fuel_in(tier);
+    }
 }

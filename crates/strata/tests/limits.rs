@@ -1,7 +1,7 @@
 //! Resource control: fuel metering and epoch interruption.
 
 use anyhow::Result;
-use strata::{Config, Engine, Instance, Module, Store, Trap};
+use strata::{Config, Engine, Instance, Module, Store, Tier, Trap};
 
 const WAT: &str = r#"(module
   (func (export "add") (result i32)
@@ -23,15 +23,15 @@ fn setup(config: &Config) -> Result<(Store<()>, Instance)> {
     Ok((store, instance))
 }
 
-fn fuel_config() -> Config {
+fn fuel_config(tier: Tier) -> Config {
     let mut config = Config::new();
+    config.tier(tier);
     config.consume_fuel(true);
     config
 }
 
-#[test]
-fn fuel_follows_the_documented_cost_model() -> Result<()> {
-    let (mut store, instance) = setup(&fuel_config())?;
+fn fuel_follows_the_documented_cost_model_in(tier: Tier) -> Result<()> {
+    let (mut store, instance) = setup(&fuel_config(tier))?;
     store.set_fuel(100)?;
     let add = instance.get_typed_func::<(), i32>(&mut store, "add")?;
     assert_eq!(add.call(&mut store, ())?, 3);
@@ -48,11 +48,10 @@ fn fuel_follows_the_documented_cost_model() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn running_out_of_fuel_traps_and_is_deterministic() -> Result<()> {
+fn running_out_of_fuel_traps_and_is_deterministic_in(tier: Tier) -> Result<()> {
     let mut consumed = Vec::new();
     for _ in 0..2 {
-        let (mut store, instance) = setup(&fuel_config())?;
+        let (mut store, instance) = setup(&fuel_config(tier))?;
         store.set_fuel(1_000)?;
         let spin = instance.get_typed_func::<(), ()>(&mut store, "spin")?;
         let err = spin.call(&mut store, ()).unwrap_err();
@@ -67,17 +66,16 @@ fn running_out_of_fuel_traps_and_is_deterministic() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn fuel_needs_the_config_switch() -> Result<()> {
-    let (mut store, _) = setup(&Config::new())?;
+fn fuel_needs_the_config_switch_in(tier: Tier) -> Result<()> {
+    let (mut store, _) = setup(Config::new().tier(tier))?;
     assert!(store.set_fuel(1).is_err());
     assert!(store.get_fuel().is_err());
     Ok(())
 }
 
-#[test]
-fn epoch_deadline_interrupts_an_infinite_loop() -> Result<()> {
+fn epoch_deadline_interrupts_an_infinite_loop_in(tier: Tier) -> Result<()> {
     let mut config = Config::new();
+    config.tier(tier);
     config.epoch_interruption(true);
     let (mut store, instance) = setup(&config)?;
     store.set_epoch_deadline(1);
@@ -112,9 +110,8 @@ fn limited_store(engine: &Engine, limits: strata::StoreLimits) -> Store<Host> {
     store
 }
 
-#[test]
-fn memory_growth_stops_at_the_limit() -> Result<()> {
-    let engine = Engine::default();
+fn memory_growth_stops_at_the_limit_in(tier: Tier) -> Result<()> {
+    let engine = tier_engine(tier);
     let module = Module::new(
         &engine,
         r#"(module (memory (export "m") 1)
@@ -139,9 +136,8 @@ fn memory_growth_stops_at_the_limit() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn instantiation_fails_when_minimums_exceed_limits() -> Result<()> {
-    let engine = Engine::default();
+fn instantiation_fails_when_minimums_exceed_limits_in(tier: Tier) -> Result<()> {
+    let engine = tier_engine(tier);
     let limits = strata::StoreLimitsBuilder::new()
         .memory_size(65536)
         .table_elements(10)
@@ -158,9 +154,8 @@ fn instantiation_fails_when_minimums_exceed_limits() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn table_growth_and_object_counts_are_limited() -> Result<()> {
-    let engine = Engine::default();
+fn table_growth_and_object_counts_are_limited_in(tier: Tier) -> Result<()> {
+    let engine = tier_engine(tier);
     let module = Module::new(
         &engine,
         r#"(module (table 1 funcref)
@@ -179,5 +174,82 @@ fn table_growth_and_object_counts_are_limited() -> Result<()> {
     Instance::new(&mut store, &module, &[])?;
     let err = Instance::new(&mut store, &module, &[]).unwrap_err();
     assert!(err.to_string().contains("instance count"), "{err}");
+    Ok(())
+}
+
+/// The tiers this build can run here.
+fn tiers() -> Vec<Tier> {
+    [Tier::Interp, Tier::Jit]
+        .into_iter()
+        .filter(|t| t.is_available())
+        .collect()
+}
+
+fn tier_engine(tier: Tier) -> Engine {
+    let mut config = Config::new();
+    config.tier(tier);
+    Engine::new(&config).unwrap()
+}
+
+#[test]
+fn fuel_follows_the_documented_cost_model() -> Result<()> {
+    for tier in tiers() {
+        fuel_follows_the_documented_cost_model_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn running_out_of_fuel_traps_and_is_deterministic() -> Result<()> {
+    for tier in tiers() {
+        running_out_of_fuel_traps_and_is_deterministic_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn fuel_needs_the_config_switch() -> Result<()> {
+    for tier in tiers() {
+        fuel_needs_the_config_switch_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn epoch_deadline_interrupts_an_infinite_loop() -> Result<()> {
+    for tier in tiers() {
+        epoch_deadline_interrupts_an_infinite_loop_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn memory_growth_stops_at_the_limit() -> Result<()> {
+    for tier in tiers() {
+        memory_growth_stops_at_the_limit_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn instantiation_fails_when_minimums_exceed_limits() -> Result<()> {
+    for tier in tiers() {
+        instantiation_fails_when_minimums_exceed_limits_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn table_growth_and_object_counts_are_limited() -> Result<()> {
+    for tier in tiers() {
+        table_growth_and_object_counts_are_limited_in(tier)
+            .map_err(|e| e.context(format!("in tier {tier:?}")))?;
+    }
     Ok(())
 }
