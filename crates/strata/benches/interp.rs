@@ -28,10 +28,12 @@
 //!   which installs a binary named `wasmi`),
 //! - `STRATA_CLI`: path to the `strata` binary (optional).
 
+mod common;
+
+use common::{best, find_tool, geomean, ms, runs_ok, CliRun};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use strata::{Config, Engine, Instance, Module, Store};
 
 /// Each program exports `run(i32) -> i32`; the argument sizes the work.
@@ -48,90 +50,6 @@ const PROGRAMS: &[(&str, i32, &str)] = &[
         "FNV-1a/rotate hash over memory: bit twiddling",
     ),
 ];
-
-/// Runs `f` `runs` times and returns the shortest time and the last result.
-fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = Duration::MAX;
-    let mut out = None;
-    for _ in 0..runs.max(1) {
-        let start = Instant::now();
-        let v = f();
-        best = best.min(start.elapsed());
-        out = Some(v);
-    }
-    (best, out.expect("at least one run"))
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-/// Whether `program --version` runs successfully.
-fn runs_ok(program: &OsString) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// The wasmi CLI to compare against, if any.
-fn find_wasmi() -> Option<OsString> {
-    if let Some(w) = std::env::var_os("WASMI") {
-        return runs_ok(&w).then_some(w);
-    }
-    ["wasmi", "wasmi_cli"]
-        .into_iter()
-        .map(OsString::from)
-        .find(runs_ok)
-}
-
-/// An external command line that invokes `run` with `arg` on `wasm`.
-struct CliRun {
-    program: OsString,
-    args: Vec<OsString>,
-}
-
-impl CliRun {
-    fn new(program: &OsString, wasm: &Path, arg: i32) -> CliRun {
-        CliRun {
-            program: program.clone(),
-            args: vec![
-                "run".into(),
-                "--invoke".into(),
-                "run".into(),
-                wasm.into(),
-                arg.to_string().into(),
-            ],
-        }
-    }
-
-    /// The command line, as it could be typed into a shell.
-    fn display(&self) -> String {
-        std::iter::once(&self.program)
-            .chain(&self.args)
-            .map(|s| s.to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-
-    /// Best wall time over `runs` runs and the printed result.
-    fn time(&self, runs: usize) -> (Duration, Result<String, String>) {
-        best(runs, || {
-            let out = Command::new(&self.program).args(&self.args).output();
-            match out {
-                Ok(o) if o.status.success() => {
-                    Ok(String::from_utf8_lossy(&o.stdout).trim().to_string())
-                }
-                Ok(o) => Err(format!(
-                    "exit {}: {}",
-                    o.status,
-                    String::from_utf8_lossy(&o.stderr).trim()
-                )),
-                Err(e) => Err(e.to_string()),
-            }
-        })
-    }
-}
 
 /// Strata in process: (load, instantiate, execute, end to end, result).
 fn strata_in_process(bytes: &[u8], arg: i32, runs: usize) -> [Duration; 4] {
@@ -174,10 +92,6 @@ fn strata_result(bytes: &[u8], arg: i32) -> i32 {
         .expect("runs")
 }
 
-fn geomean(xs: &[f64]) -> f64 {
-    (xs.iter().map(|r| r.ln()).sum::<f64>() / xs.len() as f64).exp()
-}
-
 fn main() {
     let runs: usize = std::env::var("STRATA_BENCH_RUNS")
         .ok()
@@ -186,7 +100,7 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../benches/programs");
     let tmp = std::env::temp_dir().join(format!("strata-bench-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).expect("temp dir");
-    let wasmi = find_wasmi();
+    let wasmi = find_tool("WASMI", &["wasmi", "wasmi_cli"]);
     let strata_cli = std::env::var_os("STRATA_CLI").filter(runs_ok);
     match &wasmi {
         Some(w) => println!("wasmi: {}", w.to_string_lossy()),
@@ -228,7 +142,12 @@ fn main() {
 
         let mut time_cli = |program: &Option<OsString>, who: &str| {
             let program = program.as_ref()?;
-            let cli = CliRun::new(program, &wasm_path, arg);
+            let options: &[&str] = if who == "wasmi" {
+                &[]
+            } else {
+                &["--tier", "interp"]
+            };
+            let cli = CliRun::new(program, options, &wasm_path, arg);
             commands.push(cli.display());
             let (t, out) = cli.time(runs);
             match out {

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Tier benchmark: Strata's interpreter and JIT on benches/corpus and
+# benches/programs, side by side with wasmtime when its CLI is installed:
+#   cargo install wasmtime-cli --locked     # installs `wasmtime`
+# Extra arguments go to `cargo bench`. STRATA_BENCH_RUNS sets the number of
+# runs per measurement (default 3, best reported).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -q -p strata-cli
+export STRATA_CLI="${STRATA_CLI:-$PWD/target/release/strata}"
+cargo bench -p strata --bench tiers "$@"
