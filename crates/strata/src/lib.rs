@@ -1,9 +1,11 @@
 //! Strata: a WebAssembly runtime.
 //!
 //! Strata loads WebAssembly modules (binary `.wasm` or text `.wat`),
-//! validates them, and runs them in an interpreter tier that needs no
-//! executable memory. Its embedding API follows wasmtime's vocabulary, so
-//! code written against one reads naturally against the other.
+//! validates them, and runs them in one of two tiers over the same runtime
+//! layout: an interpreter that needs no executable memory, or a JIT that
+//! compiles to native code with Cranelift ([`Tier`]). Its embedding API
+//! follows wasmtime's vocabulary, so code written against one reads
+//! naturally against the other.
 //!
 //! # Example
 //!
@@ -39,9 +41,10 @@
 //!
 //! - [`Engine`] holds the [`Config`]: the execution [`Tier`], the enabled
 //!   WebAssembly features, stack limits. Share one engine across threads.
-//! - [`Module`] is a validated module; each function is translated for the
-//!   interpreter on its first call. Create it once and instantiate it many
-//!   times.
+//! - [`Module`] is a validated module: compiled to native code when it is
+//!   loaded with the JIT tier; with the interpreter, each function is
+//!   translated to bytecode on its first call. Create it once and
+//!   instantiate it many times.
 //! - [`Store`] owns all runtime state — instances, memories, tables,
 //!   globals, functions — plus your own data `T`. Handles such as [`Func`]
 //!   and [`Memory`] are only meaningful together with their store.
@@ -93,18 +96,43 @@
 //!
 //! # Cargo features
 //!
-//! None yet: the interpreter is always built. The Cranelift JIT will be the
-//! `jit` feature.
+//! - `jit` (default): the Cranelift JIT tier ([`Tier::Jit`]) on Linux
+//!   x86_64 and aarch64. Without it (or on other hosts) Strata is an
+//!   interpreter only and never maps executable memory;
+//!   [`Tier::is_available`] tells which tiers a build can run.
+//!
+//! The default [`Config`] uses the interpreter; choose the JIT with
+//! `config.tier(Tier::Jit)` (or [`Tier::best_available`]):
+//!
+//! ```
+//! use strata::{Config, Engine, Instance, Module, Store, Tier};
+//!
+//! # fn main() -> anyhow::Result<()> {
+//! let mut config = Config::new();
+//! config.tier(Tier::best_available());
+//! let engine = Engine::new(&config)?;
+//! let module = Module::new(&engine, r#"(module (func (export "inc") (param i32) (result i32)
+//!     (i32.add (local.get 0) (i32.const 1))))"#)?;
+//! let mut store = Store::new(&engine, ());
+//! let instance = Instance::new(&mut store, &module, &[])?;
+//! let inc = instance.get_typed_func::<i32, i32>(&mut store, "inc")?;
+//! assert_eq!(inc.call(&mut store, 41)?, 42);
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! # Crate layout
 //!
 //! - `module/`: decoding and validation (`wasmparser`) and module metadata.
 //! - `runtime/`: the runtime representation shared by every tier (linear
-//!   memories reserved up front so they never move, tables, and the
-//!   `VMContext` layout in `vm.rs`).
+//!   memories reserved up front so they never move, tables, the
+//!   `VMContext` layout in `vm.rs`), the bulk memory and table operations
+//!   both tiers execute (`ops.rs`), and the fuel cost model (`fuel.rs`).
 //! - `interp/`: the interpreter tier: the instruction table (`isa.rs`), the
 //!   translator from wasm to register bytecode, threaded handlers and the
 //!   driver.
+//! - `jit/`: the JIT tier: translation to Cranelift IR, runtime helpers,
+//!   and trap handling (signals and unwinding).
 //! - `limits.rs`: resource limiters.
 //! - The files at the root are the public API.
 
