@@ -133,7 +133,9 @@ impl Config {
 
     /// The most stack, in bytes, that wasm code may use before a call traps
     /// with "call stack exhausted". For the interpreter this bounds the heap
-    /// stack that holds every frame's values.
+    /// stack that holds every frame's values; for the JIT, the host stack
+    /// that compiled frames use below the outermost entry (and never closer
+    /// than 256 KiB to the end of the thread's stack).
     pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
         self.max_wasm_stack = bytes;
         self
