@@ -20,12 +20,16 @@
 //!
 //! # Safety
 //!
-//! `unsafe` is confined to `vec.rs` (vectors whose memory C sees), `ref.rs`
-//! and `types.rs` (the checked casts between wrapper types), `store.rs`
-//! (the store shared between C objects and host calls), `func.rs` (calling
-//! C callbacks) and `memory.rs` (the raw data pointer). Pointer parameters
-//! that C may pass as null are `Option<&T>` in the Rust signatures, so a
-//! null is checked rather than dereferenced.
+//! `unsafe` is confined to `vec.rs` (vector memory C sees), `val.rs` (the
+//! value union and the references values own), `ref.rs` and `types.rs`
+//! (checked casts between `#[repr(transparent)]` wrapper types, generated
+//! by their macros), `store.rs` (the store shared between C objects and
+//! host calls) and `func.rs` (calling C callbacks and taking back the traps
+//! they return); every block carries a `SAFETY:` comment. Pointer
+//! parameters that C may pass as null are `Option<&T>` in the Rust
+//! signatures, so a null is checked rather than dereferenced, and the
+//! longer operations (compiling, instantiating, calling) run under
+//! `catch_unwind` as a last-resort guard.
 
 #![allow(non_camel_case_types)]
 #![warn(missing_docs)]

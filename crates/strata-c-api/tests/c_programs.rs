@@ -14,6 +14,7 @@ const PROGRAMS: &[&str] = &[
     "globals_tables",
     "traps",
     "strata_ext",
+    "bad_input",
 ];
 
 fn crate_dir() -> PathBuf {
@@ -136,6 +137,11 @@ fn traps() {
 #[test]
 fn strata_ext() {
     check_program("strata_ext");
+}
+
+#[test]
+fn bad_input() {
+    check_program("bad_input");
 }
 
 #[test]
