@@ -1,4 +1,4 @@
-//! Builds the static library, compiles each C program under `tests/c` with
+//! Finds the static library, compiles each C program under `tests/c` with
 //! the system C compiler exactly as the README says, runs it, and runs it
 //! again under valgrind (leaks and memory errors) when valgrind is
 //! installed.
@@ -32,26 +32,38 @@ fn profile_dir() -> PathBuf {
         .to_path_buf()
 }
 
-/// Builds `libstrata_c_api.a` once (a no-op when it is fresh) and returns
-/// its path. Cargo has released its build lock by the time tests run.
+/// The static library, built by the `cargo test` that runs this test.
 fn static_lib() -> &'static Path {
     static LIB: OnceLock<PathBuf> = OnceLock::new();
-    LIB.get_or_init(|| {
-        let dir = profile_dir();
-        let mut cargo = Command::new(env!("CARGO"));
-        cargo.args(["build", "-p", "strata-c-api", "--lib"]);
-        if dir.file_name().is_some_and(|n| n == "release") {
-            cargo.arg("--release");
-        }
-        if let Some(target) = dir.parent() {
-            cargo.env("CARGO_TARGET_DIR", target);
-        }
-        let status = cargo.status().expect("run cargo build");
-        assert!(status.success(), "cargo build -p strata-c-api failed");
-        let lib = dir.join("libstrata_c_api.a");
-        assert!(lib.exists(), "{} was not built", lib.display());
-        lib
-    })
+    LIB.get_or_init(|| library("libstrata_c_api.a"))
+}
+
+/// `name` (`libstrata_c_api.a` or `.so`) as built for this test run.
+///
+/// `cargo test` builds every crate type of the library, with the features
+/// of this run, next to the test executable (`target/<profile>/deps`);
+/// that copy is used when it is there. Otherwise `cargo build` makes it in
+/// `target/<profile>` (for the same profile).
+fn library(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let deps = exe.parent().expect("deps directory");
+    if deps.join(name).exists() {
+        return deps.join(name);
+    }
+    let dir = profile_dir();
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo.args(["build", "-p", "strata-c-api", "--lib"]);
+    if dir.file_name().is_some_and(|n| n == "release") {
+        cargo.arg("--release");
+    }
+    if let Some(target) = dir.parent() {
+        cargo.env("CARGO_TARGET_DIR", target);
+    }
+    let status = cargo.status().expect("run cargo build");
+    assert!(status.success(), "cargo build -p strata-c-api failed");
+    let lib = dir.join(name);
+    assert!(lib.exists(), "{} was not built", lib.display());
+    lib
 }
 
 /// Compiles `tests/c/<name>.c` into the profile directory.

@@ -67,18 +67,24 @@ fn declared_functions() -> BTreeSet<String> {
 }
 
 fn exported_symbols() -> BTreeSet<String> {
+    // `cargo test` builds every crate type of the library next to the test
+    // executable; fall back to `cargo build` when it is not there.
     let exe = std::env::current_exe().expect("test executable");
-    let profile = exe.parent().and_then(|p| p.parent()).expect("profile dir");
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo.args(["build", "-p", "strata-c-api", "--lib"]);
-    if profile.file_name().is_some_and(|n| n == "release") {
-        cargo.arg("--release");
+    let deps = exe.parent().expect("deps dir");
+    let mut lib = deps.join("libstrata_c_api.so");
+    if !lib.exists() {
+        let profile = deps.parent().expect("profile dir");
+        let mut cargo = Command::new(env!("CARGO"));
+        cargo.args(["build", "-p", "strata-c-api", "--lib"]);
+        if profile.file_name().is_some_and(|n| n == "release") {
+            cargo.arg("--release");
+        }
+        if let Some(target) = profile.parent() {
+            cargo.env("CARGO_TARGET_DIR", target);
+        }
+        assert!(cargo.status().expect("cargo build").success());
+        lib = profile.join("libstrata_c_api.so");
     }
-    if let Some(target) = profile.parent() {
-        cargo.env("CARGO_TARGET_DIR", target);
-    }
-    assert!(cargo.status().expect("cargo build").success());
-    let lib = profile.join("libstrata_c_api.so");
     let output = Command::new("nm")
         .args(["-D", "--defined-only"])
         .arg(&lib)
