@@ -15,6 +15,7 @@ const PROGRAMS: &[&str] = &[
     "traps",
     "strata_ext",
     "bad_input",
+    "threads",
 ];
 
 fn crate_dir() -> PathBuf {
@@ -154,6 +155,37 @@ fn strata_ext() {
 #[test]
 fn bad_input() {
     check_program("bad_input");
+}
+
+#[test]
+fn threads() {
+    check_program("threads");
+}
+
+/// The shared library works the same: `hello` linked dynamically.
+#[test]
+fn hello_with_shared_library() {
+    let lib_dir = static_lib().parent().expect("library directory");
+    assert!(lib_dir.join("libstrata_c_api.so").exists());
+    let out = profile_dir().join("c-test-hello-dynamic");
+    let output = Command::new("cc")
+        .arg(crate_dir().join("tests/c/hello.c"))
+        .arg("-I")
+        .arg(crate_dir().join("include"))
+        .arg("-L")
+        .arg(lib_dir)
+        .args(["-lstrata_c_api", "-o"])
+        .arg(&out)
+        .output()
+        .expect("run cc");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut cmd = Command::new(&out);
+    cmd.env("LD_LIBRARY_PATH", lib_dir);
+    assert_eq!(run(cmd, "hello (dynamic)").trim(), "hello: ok");
 }
 
 #[test]
