@@ -33,7 +33,7 @@ pub extern "C" fn wasm_global_new(
     val: Option<&wasm_val_t>,
 ) -> Option<Box<wasm_global_t>> {
     let ctx = &store?.ctx;
-    let ExternType::Global(ty) = ty?.ext.ty() else {
+    let Some(ExternType::Global(ty)) = ty?.ext.ty() else {
         return None;
     };
     let val = val?.to_val().ok()?;

@@ -63,7 +63,7 @@ pub use table::wasm_table_t;
 pub use trap::{wasm_frame_t, wasm_trap_t};
 pub use types::{
     wasm_exporttype_t, wasm_externtype_t, wasm_functype_t, wasm_globaltype_t, wasm_importtype_t,
-    wasm_limits_t, wasm_memorytype_t, wasm_tabletype_t, wasm_valtype_t,
+    wasm_limits_t, wasm_memorytype_t, wasm_tabletype_t, wasm_tagtype_t, wasm_valtype_t,
 };
 pub use val::wasm_val_t;
 pub use vec::*;

@@ -35,7 +35,7 @@ pub extern "C" fn wasm_memory_new(
     ty: Option<&wasm_memorytype_t>,
 ) -> Option<Box<wasm_memory_t>> {
     let ctx = &store?.ctx;
-    let ExternType::Memory(ty) = ty?.ext.ty() else {
+    let Some(ExternType::Memory(ty)) = ty?.ext.ty() else {
         return None;
     };
     let memory = ctx.with(|s| Memory::new(s, ty)).ok()?;

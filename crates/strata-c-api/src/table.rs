@@ -44,7 +44,7 @@ pub extern "C" fn wasm_table_new(
     init: Option<&wasm_ref_t>,
 ) -> Option<Box<wasm_table_t>> {
     let ctx = &store?.ctx;
-    let ExternType::Table(ty) = ty?.ext.ty() else {
+    let Some(ExternType::Table(ty)) = ty?.ext.ty() else {
         return None;
     };
     let init = ref_to_val(init, Some(ty.element())).ok()?;

@@ -26,6 +26,9 @@ pub const WASM_EXTERN_GLOBAL: wasm_externkind_t = 1;
 pub const WASM_EXTERN_TABLE: wasm_externkind_t = 2;
 /// `WASM_EXTERN_MEMORY`.
 pub const WASM_EXTERN_MEMORY: wasm_externkind_t = 3;
+/// `WASM_EXTERN_TAG`: only ever in types made by C (Strata does not
+/// implement exception handling, so modules have no tags).
+pub const WASM_EXTERN_TAG: wasm_externkind_t = 4;
 
 /// `wasm_limits_t`: `max` is `wasm_limits_max_default` (`u32::MAX`) when
 /// there is no maximum.
@@ -83,6 +86,8 @@ pub(crate) enum TypeKind {
         ty: MemoryType,
         limits: wasm_limits_t,
     },
+    /// An exception tag's type: the function type of its payload.
+    Tag { func: Box<wasm_functype_t> },
 }
 
 fn valtype_vec(tys: &[ValType]) -> wasm_valtype_vec_t {
@@ -119,14 +124,15 @@ impl wasm_externtype_t {
         wasm_externtype_t { which }
     }
 
-    /// The Strata type.
-    pub(crate) fn ty(&self) -> ExternType {
-        match &self.which {
+    /// The Strata type; `None` for a tag type, which Strata lacks.
+    pub(crate) fn ty(&self) -> Option<ExternType> {
+        Some(match &self.which {
             TypeKind::Func { ty, .. } => ExternType::Func(ty.clone()),
             TypeKind::Global { ty, .. } => ExternType::Global(*ty),
             TypeKind::Table { ty, .. } => ExternType::Table(*ty),
             TypeKind::Memory { ty, .. } => ExternType::Memory(*ty),
-        }
+            TypeKind::Tag { .. } => return None,
+        })
     }
 
     fn kind(&self) -> wasm_externkind_t {
@@ -135,6 +141,7 @@ impl wasm_externtype_t {
             TypeKind::Global { .. } => WASM_EXTERN_GLOBAL,
             TypeKind::Table { .. } => WASM_EXTERN_TABLE,
             TypeKind::Memory { .. } => WASM_EXTERN_MEMORY,
+            TypeKind::Tag { .. } => WASM_EXTERN_TAG,
         }
     }
 }
@@ -151,6 +158,7 @@ macro_rules! sub_type {
         }
 
         impl $name {
+            #[allow(dead_code)]
             pub(crate) fn boxed(ty: ExternType) -> Box<$name> {
                 Box::new($name {
                     ext: wasm_externtype_t::new(ty),
@@ -209,6 +217,10 @@ sub_type!(
 sub_type!(
     /// `wasm_memorytype_t`.
     wasm_memorytype_t, memorytype, Memory
+);
+sub_type!(
+    /// `wasm_tagtype_t`: the type of an exception tag.
+    wasm_tagtype_t, tagtype, Tag
 );
 
 impl wasm_functype_t {
@@ -271,7 +283,8 @@ macro_rules! own_and_copy {
 }
 
 own_and_copy!(
-    valtype, functype, globaltype, tabletype, memorytype, externtype, importtype, exporttype
+    valtype, functype, globaltype, tabletype, memorytype, tagtype, externtype, importtype,
+    exporttype
 );
 
 // Value types
@@ -416,6 +429,29 @@ pub extern "C" fn wasm_memorytype_new(
 pub extern "C" fn wasm_memorytype_limits(t: Option<&wasm_memorytype_t>) -> Option<&wasm_limits_t> {
     match &t?.ext.which {
         TypeKind::Memory { limits, .. } => Some(limits),
+        _ => None,
+    }
+}
+
+// Tag types
+
+/// `wasm_tagtype_new`: takes ownership of the function type.
+#[no_mangle]
+pub extern "C" fn wasm_tagtype_new(
+    func: Option<Box<wasm_functype_t>>,
+) -> Option<Box<wasm_tagtype_t>> {
+    Some(Box::new(wasm_tagtype_t {
+        ext: wasm_externtype_t {
+            which: TypeKind::Tag { func: func? },
+        },
+    }))
+}
+
+/// `wasm_tagtype_functype`.
+#[no_mangle]
+pub extern "C" fn wasm_tagtype_functype(t: Option<&wasm_tagtype_t>) -> Option<&wasm_functype_t> {
+    match &t?.ext.which {
+        TypeKind::Tag { func } => Some(func),
         _ => None,
     }
 }

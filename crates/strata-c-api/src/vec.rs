@@ -10,7 +10,7 @@
 use crate::trap::wasm_frame_t;
 use crate::types::{
     wasm_exporttype_t, wasm_externtype_t, wasm_functype_t, wasm_globaltype_t, wasm_importtype_t,
-    wasm_memorytype_t, wasm_tabletype_t, wasm_valtype_t,
+    wasm_memorytype_t, wasm_tabletype_t, wasm_tagtype_t, wasm_valtype_t,
 };
 use crate::val::wasm_val_t;
 use crate::wasm_extern_t;
@@ -219,6 +219,7 @@ declare_vecs! {
     (globaltype, Option<Box<wasm_globaltype_t>>),
     (tabletype, Option<Box<wasm_tabletype_t>>),
     (memorytype, Option<Box<wasm_memorytype_t>>),
+    (tagtype, Option<Box<wasm_tagtype_t>>),
     (externtype, Option<Box<wasm_externtype_t>>),
     (importtype, Option<Box<wasm_importtype_t>>),
     (exporttype, Option<Box<wasm_exporttype_t>>),

@@ -111,6 +111,24 @@ static void check_type_construction(void) {
   wasm_externtype_delete(e2);
   wasm_functype_delete(f);
 
+  /* Tag types: a function type inside an extern type. */
+  wasm_tagtype_t* tag = wasm_tagtype_new(wasm_functype_new_1_0(wasm_valtype_new_i32()));
+  CHECK(wasm_functype_params(wasm_tagtype_functype(tag))->size == 1);
+  const wasm_externtype_t* tag_ext = wasm_tagtype_as_externtype_const(tag);
+  CHECK(wasm_externtype_kind(tag_ext) == WASM_EXTERN_TAG);
+  CHECK(wasm_externtype_as_tagtype_const(tag_ext) == tag);
+  CHECK(wasm_externtype_as_functype_const(tag_ext) == NULL);
+  wasm_tagtype_vec_t tags;
+  wasm_tagtype_vec_new(&tags, 1, &tag);
+  wasm_tagtype_vec_t tags_copy;
+  wasm_tagtype_vec_copy(&tags_copy, &tags);
+  wasm_tagtype_vec_delete(&tags);
+  CHECK(wasm_externtype_kind(wasm_tagtype_as_externtype(tags_copy.data[0])) == WASM_EXTERN_TAG);
+  wasm_tagtype_t* tag2 = wasm_tagtype_copy(wasm_externtype_as_tagtype(wasm_tagtype_as_externtype(tags_copy.data[0])));
+  wasm_tagtype_vec_delete(&tags_copy);
+  CHECK(wasm_externtype_kind(wasm_tagtype_as_externtype(tag2)) == WASM_EXTERN_TAG);
+  wasm_tagtype_delete(tag2);
+
   wasm_limits_t limits = {3, wasm_limits_max_default};
   wasm_memorytype_t* m = wasm_memorytype_new(&limits);
   CHECK(wasm_memorytype_limits(m)->min == 3);
