@@ -3,7 +3,7 @@
 //!
 //! C objects (functions, memories, ...) each hold a reference-counted
 //! [`StoreCtx`]. Operations reach the `strata::Store` through
-//! [`StoreCtx::with`]. While a host function runs, the store is borrowed by
+//! `StoreCtx::with`. While a host function runs, the store is borrowed by
 //! the wasm call in progress; the host trampoline then publishes the
 //! `Caller`'s store pointer as the current one, so C code that calls back
 //! into the API from a host function works through that borrow.
