@@ -16,6 +16,13 @@ static wasm_trap_t* nothing(const wasm_val_vec_t* args, wasm_val_vec_t* results)
   return NULL;
 }
 
+/* Declares an i64 result but leaves the i32 zero it was given. */
+static wasm_trap_t* forgets_result(const wasm_val_vec_t* args, wasm_val_vec_t* results) {
+  (void)args;
+  (void)results;
+  return NULL;
+}
+
 static void nulls(void) {
   /* Constructors and accessors given null. */
   CHECK(wasm_engine_new_with_config(NULL) == NULL);
@@ -178,6 +185,15 @@ static void bad_values(void) {
   wasm_extern_vec_t null_imports = WASM_ARRAY_VEC(null_data);
   CHECK(wasm_instance_new(store, importing, &null_imports, &trap) == NULL);
   CHECK(trap_says(trap, "null import"));
+
+  /* A host function that returns a value of the wrong type. */
+  wasm_functype_t* i64_type = wasm_functype_new_0_1(wasm_valtype_new_i64());
+  wasm_func_t* forgetful = wasm_func_new(store, i64_type, forgets_result);
+  wasm_functype_delete(i64_type);
+  wasm_val_t i64_result[1] = {WASM_INIT_VAL};
+  wasm_val_vec_t no_args = WASM_EMPTY_VEC, i64_results = WASM_ARRAY_VEC(i64_result);
+  CHECK(trap_says(wasm_func_call(forgetful, &no_args, &i64_results), "has type i32, expected i64"));
+  wasm_func_delete(forgetful);
 
   wasm_module_delete(importing);
   wasm_extern_vec_delete(&exports);

@@ -9,6 +9,14 @@
  *   (func (export "store") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
  *   (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
  *   (data (i32.const 0x1000) "\01\02\03\04"))
+ *
+ * memimport_wasm: a memory and a table the host provides.
+ * (module
+ *   (import "host" "mem" (memory 1))
+ *   (import "host" "tab" (table 1 funcref))
+ *   (type $t (func (result i32)))
+ *   (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0)))
+ *   (func (export "call0") (result i32) (call_indirect (type $t) (i32.const 0))))
  */
 #include "check.h"
 
@@ -25,6 +33,25 @@ static const unsigned char memory_wasm[] = {
     0x00, 0x40, 0x00, 0x0b, 0x0b, 0x0b, 0x01, 0x00, 0x41, 0x80, 0x20, 0x0b,
     0x04, 0x01, 0x02, 0x03, 0x04,
 };
+
+static const unsigned char memimport_wasm[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x0a, 0x02, 0x60,
+    0x00, 0x01, 0x7f, 0x60, 0x01, 0x7f, 0x01, 0x7f, 0x02, 0x1a, 0x02, 0x04,
+    0x68, 0x6f, 0x73, 0x74, 0x03, 0x6d, 0x65, 0x6d, 0x02, 0x00, 0x01, 0x04,
+    0x68, 0x6f, 0x73, 0x74, 0x03, 0x74, 0x61, 0x62, 0x01, 0x70, 0x00, 0x01,
+    0x03, 0x03, 0x02, 0x01, 0x00, 0x07, 0x10, 0x02, 0x04, 0x70, 0x65, 0x65,
+    0x6b, 0x00, 0x00, 0x05, 0x63, 0x61, 0x6c, 0x6c, 0x30, 0x00, 0x01, 0x0a,
+    0x11, 0x02, 0x07, 0x00, 0x20, 0x00, 0x2d, 0x00, 0x00, 0x0b, 0x07, 0x00,
+    0x41, 0x00, 0x11, 0x00, 0x00, 0x0b, 0x00, 0x0b, 0x04, 0x6e, 0x61, 0x6d,
+    0x65, 0x04, 0x04, 0x01, 0x00, 0x01, 0x74,
+};
+
+static wasm_trap_t* forty_two(const wasm_val_vec_t* args, wasm_val_vec_t* results) {
+  (void)args;
+  results->data[0].kind = WASM_I32;
+  results->data[0].of.i32 = 42;
+  return NULL;
+}
 
 static wasm_trap_t* call(const wasm_func_t* f, wasm_val_t* args, size_t nargs,
                          wasm_val_t* results, size_t nresults) {
@@ -110,6 +137,32 @@ int main(void) {
   CHECK(wasm_memory_data_size(host_mem) == 4 * MEMORY_PAGE_SIZE);
   wasm_memory_data(host_mem)[4 * MEMORY_PAGE_SIZE - 1] = 7;
   CHECK(!wasm_memory_same(host_mem, memory));
+
+  /* The host's memory and table imported by a module. */
+  wasm_functype_t* ft = wasm_functype_new_0_1(wasm_valtype_new_i32());
+  wasm_func_t* answer = wasm_func_new(store, ft, forty_two);
+  wasm_functype_delete(ft);
+  wasm_limits_t one_elem = {1, 1};
+  wasm_tabletype_t* tt = wasm_tabletype_new(wasm_valtype_new_funcref(), &one_elem);
+  wasm_table_t* host_table = wasm_table_new(store, tt, wasm_func_as_ref(answer));
+  wasm_tabletype_delete(tt);
+  REQUIRE(host_table != NULL);
+  wasm_module_t* importer = load(store, memimport_wasm, sizeof(memimport_wasm));
+  REQUIRE(importer != NULL);
+  wasm_extern_t* imported[] = {wasm_memory_as_extern(host_mem), wasm_table_as_extern(host_table)};
+  wasm_extern_vec_t imported_vec = WASM_ARRAY_VEC(imported);
+  wasm_instance_t* importer_instance = wasm_instance_new(store, importer, &imported_vec, NULL);
+  REQUIRE(importer_instance != NULL);
+  wasm_extern_vec_t importer_exports;
+  wasm_instance_exports(importer_instance, &importer_exports);
+  wasm_val_t last[1] = {WASM_I32_VAL(4 * MEMORY_PAGE_SIZE - 1)};
+  CHECK(call_i32(export_func(&importer_exports, 0), last, 1) == 7);
+  CHECK(call_i32(export_func(&importer_exports, 1), NULL, 0) == 42);
+  wasm_extern_vec_delete(&importer_exports);
+  wasm_instance_delete(importer_instance);
+  wasm_module_delete(importer);
+  wasm_table_delete(host_table);
+  wasm_func_delete(answer);
   wasm_extern_t* as_extern = wasm_memory_as_extern(host_mem);
   CHECK(wasm_extern_kind(as_extern) == WASM_EXTERN_MEMORY);
   CHECK(wasm_extern_as_memory(as_extern) == host_mem);
