@@ -105,6 +105,7 @@ pub struct FrameInfo {
     pub(crate) func_index: u32,
     pub(crate) func_name: Option<String>,
     pub(crate) module_name: Option<String>,
+    pub(crate) instance: crate::Instance,
 }
 
 impl FrameInfo {
@@ -119,6 +120,10 @@ impl FrameInfo {
     /// The module's name from the name section, if any.
     pub fn module_name(&self) -> Option<&str> {
         self.module_name.as_deref()
+    }
+    /// The instance the function belongs to.
+    pub fn instance(&self) -> crate::Instance {
+        self.instance
     }
 }
 

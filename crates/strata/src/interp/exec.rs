@@ -561,6 +561,10 @@ fn backtrace(store: &StoreInner, frames: &[Frame]) -> WasmBacktrace {
                     func_index: *index,
                     func_name: module.func_names.get(index).cloned(),
                     module_name: module.name.clone(),
+                    instance: crate::Instance {
+                        store_id: store.id,
+                        index: *instance,
+                    },
                 })
             }
             FuncKind::Host(_) => None,

@@ -1,0 +1,76 @@
+/*
+ * strata.h: Strata extensions to the standard WebAssembly C API (wasm.h).
+ *
+ * Errors, `.wat` input, compile errors, fuel, epoch interruption and the
+ * wasm stack limit. Functions that can fail return an owned
+ * `strata_error_t*` (null on success).
+ *
+ * WASI configuration is not here yet: it arrives with Strata's WASI crate.
+ */
+
+#ifndef STRATA_H
+#define STRATA_H
+
+#include "wasm.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Errors. */
+
+typedef struct strata_error_t strata_error_t;
+
+/* The message, not NUL-terminated; `out` is owned by the caller. */
+WASM_API_EXTERN void strata_error_message(const strata_error_t*, wasm_name_t* out);
+WASM_API_EXTERN void strata_error_delete(strata_error_t*);
+
+/* Text input. */
+
+/* Translates WebAssembly text (`wat`, `len` bytes) to a binary in `out`,
+ * which the caller owns (empty on error). */
+WASM_API_EXTERN strata_error_t* strata_wat2wasm(const char* wat, size_t len,
+                                                wasm_byte_vec_t* out);
+
+/* Compiles a binary module like wasm_module_new, saying why on failure.
+ * On success `*out` is an owned module. */
+WASM_API_EXTERN strata_error_t* strata_module_new(wasm_engine_t*,
+                                                  const wasm_byte_vec_t* binary,
+                                                  wasm_module_t** out);
+
+/* Configuration. */
+
+/* Meter execution with fuel: every store starts with none (see
+ * strata_store_set_fuel); running out traps with "all fuel consumed by
+ * WebAssembly". One unit per executed instruction, some free (see the
+ * Rust docs of strata::Config::consume_fuel). */
+WASM_API_EXTERN void strata_config_consume_fuel(wasm_config_t*, bool enable);
+
+/* Let strata_engine_increment_epoch interrupt running wasm once a store's
+ * epoch deadline has passed; interrupted wasm traps with "interrupt". */
+WASM_API_EXTERN void strata_config_epoch_interruption(wasm_config_t*, bool enable);
+
+/* The most stack, in bytes, wasm may use before it traps with
+ * "call stack exhausted". */
+WASM_API_EXTERN void strata_config_max_wasm_stack(wasm_config_t*, size_t bytes);
+
+/* Engines. */
+
+/* Advances the epoch by one; safe to call from any thread. */
+WASM_API_EXTERN void strata_engine_increment_epoch(wasm_engine_t*);
+
+/* Stores. */
+
+/* Fuel left for wasm; fails when the engine does not consume fuel. */
+WASM_API_EXTERN strata_error_t* strata_store_set_fuel(wasm_store_t*, uint64_t fuel);
+WASM_API_EXTERN strata_error_t* strata_store_get_fuel(const wasm_store_t*, uint64_t* out);
+
+/* Interrupt wasm once the engine's epoch is `ticks` beyond its current
+ * value. A new store's deadline is the epoch at its creation. */
+WASM_API_EXTERN void strata_store_set_epoch_deadline(wasm_store_t*, uint64_t ticks);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* STRATA_H */
