@@ -286,6 +286,35 @@ struct Artifact {
     traps: Vec<(u32, TrapCode)>,
 }
 
+/// Names the instance of each frame of a trap's backtrace: the entry's
+/// instance when the frame's code is its module's, otherwise the first
+/// instance of the store running that code (a module instantiated several
+/// times in one store can make this ambiguous; compiled frames do not
+/// record their context).
+fn resolve_instances(store: &crate::store::StoreInner, entry: u32, unwound: &mut signals::Unwound) {
+    let runs = |i: usize, code: &Arc<signals::CodeInfo>| {
+        store.instances[i]
+            .module
+            .inner
+            .jit
+            .as_ref()
+            .is_some_and(|j| Arc::ptr_eq(&j.info, code))
+    };
+    for (frame, code) in unwound.backtrace.frames.iter_mut().zip(&unwound.codes) {
+        let index = if runs(entry as usize, code) {
+            entry as usize
+        } else {
+            (0..store.instances.len())
+                .find(|&i| runs(i, code))
+                .unwrap_or(entry as usize)
+        };
+        frame.instance = crate::Instance {
+            store_id: store.id,
+            index: index as u32,
+        };
+    }
+}
+
 /// Host stack kept free below the wasm stack limit for host functions and
 /// runtime helpers that compiled code calls.
 const HOST_RESERVE: usize = 256 << 10;
@@ -377,9 +406,10 @@ pub(crate) fn invoke<T>(store: &mut Store<T>, func: u32, raw: &mut [u64]) -> Res
         // SAFETY: as above.
         unsafe { (*limits).stack_limit = 0 };
     }
-    let Err(unwound) = result else {
+    let Err(mut unwound) = result else {
         return Ok(());
     };
+    resolve_instances(&store.inner, instance, &mut unwound);
     match unwound.trap {
         Some(trap) => Err(anyhow::Error::new(trap).context(unwound.backtrace)),
         None => match helpers::PENDING.with(|p| p.borrow_mut().take()) {

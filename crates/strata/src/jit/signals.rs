@@ -86,6 +86,8 @@ pub(crate) struct Unwound {
     /// `None` when a runtime helper left its error in `helpers::PENDING`.
     pub trap: Option<Trap>,
     pub backtrace: WasmBacktrace,
+    /// The code of each recorded frame, to find its instance.
+    pub codes: Vec<Arc<CodeInfo>>,
 }
 
 thread_local! {
@@ -120,6 +122,7 @@ pub(crate) fn catch(mut f: impl FnMut()) -> Result<(), Unwound> {
     Err(UNWOUND.with(|u| u.borrow_mut().take()).unwrap_or(Unwound {
         trap: Some(Trap::UnreachableCodeReached),
         backtrace: WasmBacktrace::default(),
+        codes: Vec::new(),
     }))
 }
 
@@ -166,8 +169,9 @@ unsafe fn registers(ctx: *mut c_void) -> (usize, usize) {
 ///
 /// # Safety
 /// `fp` must be the frame pointer of the compiled function containing `pc`.
-unsafe fn backtrace(pc: usize, mut fp: usize) -> WasmBacktrace {
+unsafe fn backtrace(pc: usize, mut fp: usize) -> (WasmBacktrace, Vec<Arc<CodeInfo>>) {
     let mut trace = WasmBacktrace::default();
+    let mut codes = Vec::new();
     let mut pc = pc;
     while let Some((info, i)) = lookup(pc) {
         let Some(index) = info.funcs[i].func_index else {
@@ -178,7 +182,13 @@ unsafe fn backtrace(pc: usize, mut fp: usize) -> WasmBacktrace {
                 func_index: index,
                 func_name: info.func_names.get(&index).cloned(),
                 module_name: info.module_name.clone(),
+                // Filled in by the entry, which can see the store.
+                instance: crate::Instance {
+                    store_id: 0,
+                    index: u32::MAX,
+                },
             });
+            codes.push(Arc::clone(&info));
         } else {
             trace.omitted += 1;
         }
@@ -192,7 +202,7 @@ unsafe fn backtrace(pc: usize, mut fp: usize) -> WasmBacktrace {
             fp = *(fp as *const usize);
         }
     }
-    trace
+    (trace, codes)
 }
 
 const SIGNALS: [c_int; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
@@ -236,10 +246,11 @@ extern "C" fn handler(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void) 
                 .or_else(|| (sig == libc::SIGFPE).then_some(TrapCode::INTEGER_DIVISION_BY_ZERO));
             if let Some(code) = code {
                 // SAFETY: `pc` is in compiled code, whose frame pointer is `fp`.
-                let backtrace = unsafe { backtrace(pc, fp) };
+                let (backtrace, codes) = unsafe { backtrace(pc, fp) };
                 let unwound = Unwound {
                     trap: trap_for(code),
                     backtrace,
+                    codes,
                 };
                 UNWOUND.with(|u| {
                     if let Ok(mut u) = u.try_borrow_mut() {
