@@ -93,6 +93,8 @@ fn traps_in_compiled_code_unwind_and_the_process_survives() {
                     .downcast_ref::<strata::WasmBacktrace>()
                     .expect("backtrace");
                 assert_eq!(trace.frames().len(), strata::WasmBacktrace::MAX_FRAMES);
+                assert!(trace.frames().iter().all(|f| f.instance() == instance));
+                assert_eq!(trace.frames()[0].func_index(), 5);
                 assert!(trace.omitted_frames() > 0);
             }
         }
