@@ -54,6 +54,20 @@ WASM_API_EXTERN void strata_config_epoch_interruption(wasm_config_t*, bool enabl
  * "call stack exhausted". */
 WASM_API_EXTERN void strata_config_max_wasm_stack(wasm_config_t*, size_t bytes);
 
+/* Execution tiers. The default is the JIT where this build and host
+ * support it, else the interpreter; the STRATA_TIER environment variable
+ * (`jit` or `interp`) overrides the default of wasm_config_new and
+ * wasm_engine_new. */
+typedef uint32_t strata_tier_t;
+enum strata_tier_enum {
+  STRATA_TIER_INTERP = 0, /* the interpreter: no executable memory */
+  STRATA_TIER_JIT = 1,    /* Cranelift-compiled native code */
+};
+
+/* Chooses the tier; false (configuration unchanged) when the tier is
+ * unknown or not available in this build or on this host. */
+WASM_API_EXTERN bool strata_config_tier(wasm_config_t*, strata_tier_t tier);
+
 /* Engines. */
 
 /* Advances the epoch by one; safe to call from any thread. */

@@ -16,11 +16,27 @@ pub struct wasm_engine_t {
     pub(crate) engine: Engine,
 }
 
+/// The configuration `wasm_config_new` and `wasm_engine_new` start from:
+/// the library's default (the JIT where available), with the tier
+/// overridable by the `STRATA_TIER` environment variable (`jit` or
+/// `interp`), so a C program can be run in either tier without rebuilding
+/// it. An unknown or unavailable tier there is ignored.
+fn default_config() -> Config {
+    let mut config = Config::new();
+    if let Some(tier) = std::env::var("STRATA_TIER")
+        .ok()
+        .and_then(|t| t.parse::<strata::Tier>().ok())
+    {
+        config.tier(tier);
+    }
+    config
+}
+
 /// `wasm_config_new`: the default configuration.
 #[no_mangle]
 pub extern "C" fn wasm_config_new() -> Box<wasm_config_t> {
     Box::new(wasm_config_t {
-        config: Config::new(),
+        config: default_config(),
     })
 }
 
@@ -31,9 +47,9 @@ pub extern "C" fn wasm_config_delete(_config: Option<Box<wasm_config_t>>) {}
 /// `wasm_engine_new`: an engine with the default configuration.
 #[no_mangle]
 pub extern "C" fn wasm_engine_new() -> Box<wasm_engine_t> {
-    Box::new(wasm_engine_t {
-        engine: Engine::default(),
-    })
+    // The default configuration is always valid.
+    let engine = Engine::new(&default_config()).unwrap_or_default();
+    Box::new(wasm_engine_t { engine })
 }
 
 /// `wasm_engine_new_with_config`: takes ownership of the configuration;

@@ -17,13 +17,14 @@ const EXPECTATIONS: &str = include_str!("spec-expectations.txt");
 
 #[test]
 fn wasm_v2_spec_suite_interp() {
-    run_suite(&strata::Config::new());
+    run_suite(strata::Config::new().tier(strata::Tier::Interp));
 }
 
 #[test]
 fn wasm_v2_spec_suite_interp_with_fuel_and_epochs() {
     let mut config = strata::Config::new();
     config
+        .tier(strata::Tier::Interp)
         .consume_fuel(true)
         .epoch_interruption(true)
         .lazy_translation(false);

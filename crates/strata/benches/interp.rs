@@ -34,7 +34,7 @@ use common::{best, find_tool, geomean, ms, runs_ok, CliRun};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use strata::{Config, Engine, Instance, Module, Store};
+use strata::{Config, Engine, Instance, Module, Store, Tier};
 
 /// Each program exports `run(i32) -> i32`; the argument sizes the work.
 /// Arguments are chosen so each run takes roughly 0.3–1 s in Strata's
@@ -54,7 +54,7 @@ const PROGRAMS: &[(&str, i32, &str)] = &[
 /// Strata in process: (load, instantiate, execute, end to end, result).
 fn strata_in_process(bytes: &[u8], arg: i32, runs: usize) -> [Duration; 4] {
     let mut eager = Config::new();
-    eager.lazy_translation(false);
+    eager.tier(Tier::Interp).lazy_translation(false);
     let engine = Engine::new(&eager).expect("engine");
     let (load, module) = best(runs, || Module::new(&engine, bytes).expect("module loads"));
     let mut store = Store::new(&engine, ());
@@ -66,7 +66,7 @@ fn strata_in_process(bytes: &[u8], arg: i32, runs: usize) -> [Duration; 4] {
         .expect("exports run(i32) -> i32");
     let (exec, _) = best(runs, || run.call(&mut store, arg).expect("runs"));
 
-    let engine = Engine::default();
+    let engine = Engine::new(Config::new().tier(Tier::Interp)).expect("engine");
     let (total, _) = best(runs, || {
         let module = Module::new(&engine, bytes).expect("module loads");
         let mut store = Store::new(&engine, ());
@@ -81,7 +81,7 @@ fn strata_in_process(bytes: &[u8], arg: i32, runs: usize) -> [Duration; 4] {
 
 /// The result of `run(arg)` in Strata, computed once outside the timings.
 fn strata_result(bytes: &[u8], arg: i32) -> i32 {
-    let engine = Engine::default();
+    let engine = Engine::new(Config::new().tier(Tier::Interp)).expect("engine");
     let module = Module::new(&engine, bytes).expect("module loads");
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");

@@ -3,11 +3,10 @@
 use wasmparser::WasmFeatures;
 
 /// Which tier executes WebAssembly code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tier {
     /// The interpreter: translates each function to Strata's register
     /// bytecode and executes it. Needs no executable memory.
-    #[default]
     Interp,
     /// The JIT: compiles every function to native code with Cranelift when
     /// the module is loaded. Available with the `jit` cargo feature on
@@ -77,7 +76,7 @@ impl Default for Config {
         // SIMD is part of WebAssembly 2.0 but no tier executes it yet.
         features.remove(WasmFeatures::SIMD);
         Config {
-            tier: Tier::Interp,
+            tier: Tier::best_available(),
             features,
             max_wasm_stack: 8 << 20,
             max_call_depth: 100_000,
@@ -119,8 +118,9 @@ feature_setters! {
 }
 
 impl Config {
-    /// The default configuration: WebAssembly 2.0 without SIMD, interpreter
-    /// tier, 8 MiB of wasm stack.
+    /// The default configuration: WebAssembly 2.0 without SIMD, the best
+    /// tier available ([`Tier::best_available`]: the JIT where this build
+    /// and host support it, else the interpreter), 8 MiB of wasm stack.
     pub fn new() -> Config {
         Config::default()
     }

@@ -101,15 +101,16 @@
 //!   interpreter only and never maps executable memory;
 //!   [`Tier::is_available`] tells which tiers a build can run.
 //!
-//! The default [`Config`] uses the interpreter; choose the JIT with
-//! `config.tier(Tier::Jit)` (or [`Tier::best_available`]):
+//! The default [`Config`] uses the best tier available
+//! ([`Tier::best_available`]): the JIT where it is built and supported, the
+//! interpreter elsewhere. Choose one explicitly with [`Config::tier`]:
 //!
 //! ```
 //! use strata::{Config, Engine, Instance, Module, Store, Tier};
 //!
 //! # fn main() -> anyhow::Result<()> {
 //! let mut config = Config::new();
-//! config.tier(Tier::best_available());
+//! config.tier(Tier::Interp); // no executable memory
 //! let engine = Engine::new(&config)?;
 //! let module = Module::new(&engine, r#"(module (func (export "inc") (param i32) (result i32)
 //!     (i32.add (local.get 0) (i32.const 1))))"#)?;

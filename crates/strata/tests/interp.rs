@@ -1,10 +1,10 @@
 //! Control-flow shapes the translator rewrites (operand forwarding, fused
 //! compare-and-branch, loop inversion), checked for their results.
 
-use strata::{Engine, Instance, Module, Store};
+use strata::{Config, Engine, Instance, Module, Store, Tier};
 
 fn run(wat: &str, cases: &[(&str, i32, i32)]) {
-    let engine = Engine::default();
+    let engine = Engine::new(Config::new().tier(Tier::Interp)).unwrap();
     let module = Module::new(&engine, wat).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).unwrap();

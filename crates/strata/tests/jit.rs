@@ -269,7 +269,7 @@ fn fuel_and_epochs_in_compiled_code() {
     let jit_used = 1_000_000 - store.get_fuel().unwrap();
 
     let mut config = Config::new();
-    config.consume_fuel(true);
+    config.tier(Tier::Interp).consume_fuel(true);
     let interp = Engine::new(&config).unwrap();
     let module = Module::new(&interp, wat).unwrap();
     let mut istore = Store::new(&interp, ());

@@ -63,6 +63,16 @@ static void check_text_and_errors(void) {
   wasm_engine_delete(engine);
 }
 
+static void check_tiers(void) {
+  wasm_config_t* config = wasm_config_new();
+  CHECK(strata_config_tier(config, STRATA_TIER_INTERP));
+  CHECK(!strata_config_tier(config, 7));
+  CHECK(!strata_config_tier(NULL, STRATA_TIER_INTERP));
+  wasm_engine_t* engine = wasm_engine_new_with_config(config);
+  CHECK(engine != NULL);
+  wasm_engine_delete(engine);
+}
+
 static void check_fuel(void) {
   wasm_config_t* config = wasm_config_new();
   strata_config_consume_fuel(config, true);
@@ -168,6 +178,7 @@ static void check_stack_limit(void) {
 }
 
 int main(void) {
+  check_tiers();
   check_text_and_errors();
   check_fuel();
   check_epochs();
