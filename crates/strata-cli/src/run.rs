@@ -6,11 +6,14 @@ use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use strata::{Config, Engine, Func, Linker, Module, Store, Val, ValType};
+use strata_wasi::{I32Exit, WasiCtx};
 
 /// The host state of a running program.
 pub struct Host {
     /// Limits from `-W`.
     limits: strata::StoreLimits,
+    /// What the guest reaches through WASI.
+    wasi: WasiCtx,
 }
 
 /// Options of `strata run`. Options come before the module; everything after
@@ -29,9 +32,18 @@ pub struct RunArgs {
     /// comma-separated or repeated.
     #[arg(short = 'W', value_name = "KEY=VALUE[,...]")]
     wasm: Vec<String>,
+    /// Give the guest the host directory HOST, named GUEST inside (HOST
+    /// when omitted); repeatable. The guest reaches nothing else.
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    dirs: Vec<String>,
+    /// Give the guest the environment variable NAME, with VALUE or, when
+    /// omitted, the host's value; repeatable.
+    #[arg(long = "env", value_name = "NAME[=VALUE]")]
+    envs: Vec<String>,
     /// The module to run (`.wasm` or `.wat`), then its arguments: the
-    /// invoked function's parameters. Everything after the module belongs
-    /// to it, options included.
+    /// program's argv after the module name, or the invoked function's
+    /// parameters. Everything after the module belongs to it, options
+    /// included.
     #[arg(
         value_name = "MODULE [ARGS]...",
         required = true,
@@ -48,6 +60,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         .module_and_args
         .split_first()
         .ok_or_else(|| anyhow!("no module given"))?;
+    let argv = guest_argv(module_path, args.invoke.is_some(), guest_args);
     let module_path = PathBuf::from(module_path);
     let tier: strata::Tier = args.tier.parse().map_err(anyhow::Error::msg)?;
     let options = WasmOptions::parse(&args.wasm)?;
@@ -56,18 +69,30 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     options.configure(&mut config);
     let engine = Engine::new(&config)?;
     let module = Module::from_file(&engine, &module_path)?;
+    let wasi = wasi_ctx(&args, &argv)?;
     let mut store = Store::new(
         &engine,
         Host {
             limits: options.store_limits(),
+            wasi,
         },
     );
     store.limiter(|host| &mut host.limits);
     options.start(&mut store)?;
-    let linker = Linker::new(&engine);
-    let instance = linker
-        .instantiate(&mut store, &module)
-        .with_context(|| format!("failed to instantiate `{}`", module_path.display()))?;
+    let mut linker = Linker::new(&engine);
+    // Modules that import nothing from WASI never notice these.
+    strata_wasi::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
+    let instance = match linker.instantiate(&mut store, &module) {
+        Ok(instance) => instance,
+        // A start function may already exit.
+        Err(e) => match exit_status(&e) {
+            Some(code) => return Ok(code),
+            None => {
+                return Err(e)
+                    .with_context(|| format!("failed to instantiate `{}`", module_path.display()))
+            }
+        },
+    };
 
     // With --invoke the arguments are the function's parameters; otherwise
     // they are the program's argv (passed through WASI once it exists).
@@ -94,11 +119,58 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             }
         }
     };
-    let results = call(&mut store, &name, func, params)?;
+    let results = match call(&mut store, &name, func, params) {
+        Ok(results) => results,
+        Err(e) => return exit_status(&e).ok_or(e),
+    };
     for value in results {
         println!("{}", format_val(&value));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The exit status a guest asked for with `proc_exit`, if `e` is that.
+/// Like a process's, only its low 8 bits reach the parent.
+fn exit_status(e: &anyhow::Error) -> Option<ExitCode> {
+    e.downcast_ref::<I32Exit>()
+        .map(|exit| ExitCode::from(exit.0 as u8))
+}
+
+/// The guest's argv: the module as named on the command line, then the
+/// arguments after it (with `--invoke` those are the function's, so argv
+/// is the module alone).
+fn guest_argv(module: &str, invoke: bool, guest_args: &[String]) -> Vec<String> {
+    let mut argv = vec![module.to_string()];
+    if !invoke {
+        argv.extend(guest_args.iter().cloned());
+    }
+    argv
+}
+
+/// The WASI context from `--dir` and `--env`, with the standard streams
+/// inherited.
+fn wasi_ctx(args: &RunArgs, argv: &[String]) -> Result<WasiCtx> {
+    let mut builder = WasiCtx::builder().args(argv).inherit_stdio();
+    for var in &args.envs {
+        builder = match var.split_once('=') {
+            Some((name, value)) => builder.env(name, value),
+            None => match std::env::var_os(var) {
+                Some(value) => {
+                    use std::os::unix::ffi::OsStrExt;
+                    builder.env(var, value.as_bytes())
+                }
+                // Nothing to inherit: the guest does not see the name.
+                None => builder,
+            },
+        };
+    }
+    for spec in &args.dirs {
+        let (host, guest) = spec.split_once("::").unwrap_or((spec, spec));
+        let dir = cap_std::fs::Dir::open_ambient_dir(host, cap_std::ambient_authority())
+            .with_context(|| format!("failed to open directory `{host}` (from --dir)"))?;
+        builder = builder.preopened_dir(dir, guest);
+    }
+    Ok(builder.build())
 }
 
 fn export_list(module: &Module) -> String {

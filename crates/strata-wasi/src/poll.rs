@@ -181,12 +181,16 @@ pub(crate) fn poll_oneoff(
                         event.error = Errno::BADF;
                     } else if revents.contains(PollFlags::ERR) {
                         event.error = Errno::IO;
-                    } else if revents.contains(PollFlags::HUP) {
-                        event.flags = EVENTRWFLAGS_HANGUP;
-                    } else if *kind == EVENTTYPE_FD_READ {
-                        // What a read would return now; at least 1 when
-                        // the host cannot tell (readiness alone).
-                        event.nbytes = rustix::io::ioctl_fionread(*h).unwrap_or(1);
+                    } else {
+                        if revents.contains(PollFlags::HUP) {
+                            event.flags = EVENTRWFLAGS_HANGUP;
+                        }
+                        if *kind == EVENTTYPE_FD_READ {
+                            // What a read would return now (data can
+                            // still be pending after a hangup); 1 when
+                            // the host cannot tell.
+                            event.nbytes = rustix::io::ioctl_fionread(*h).unwrap_or(1);
+                        }
                     }
                     ready.push(event);
                 }
