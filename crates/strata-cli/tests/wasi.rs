@@ -198,7 +198,7 @@ fn large_output_is_printed_whole() {
 #[test]
 fn proc_exit_sets_the_exit_status() {
     let dir = TempDir::new("exit");
-    for code in [0, 1, 3, 42, 255] {
+    for code in [0, 1, 3, 42, 125] {
         let o = strata_in(
             dir.path(),
             &[&program("io.wasm"), "exit", &code.to_string()],
@@ -207,6 +207,21 @@ fn proc_exit_sets_the_exit_status() {
         assert_eq!(o.status.code(), Some(code), "stderr: {}", stderr(&o));
         assert_eq!(stdout(&o), format!("exiting with {code}\n"));
         assert_eq!(stderr(&o), "to stderr\n");
+    }
+    // From 126 up the status is reserved: an error, as in wasmtime.
+    for code in [126, 255, 256] {
+        let o = strata_in(
+            dir.path(),
+            &[&program("io.wasm"), "exit", &code.to_string()],
+            b"",
+        );
+        assert_eq!(o.status.code(), Some(1));
+        let err = stderr(&o);
+        assert!(err.starts_with("to stderr\nerror: "), "{err}");
+        assert!(
+            err.contains("exit with invalid exit status outside of [0..126)"),
+            "{err}"
+        );
     }
     // Returning from `_start` is status 0.
     let o = strata_in(dir.path(), &[&program("io.wasm"), "args"], b"");

@@ -109,7 +109,9 @@ macro_rules! define {
 
 /// Defines every function of `wasi_snapshot_preview1` and of
 /// `wasi_unstable` in `linker`; `get` finds the [`WasiCtx`] in the store's
-/// host data. `proc_exit` ends the running call with an [`I32Exit`] error.
+/// host data. `proc_exit` ends the running call with an [`I32Exit`] error
+/// (statuses 0 to 125; a larger one is an error that is not an
+/// [`I32Exit`], as in wasmtime).
 pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: GetCtx<T>) -> anyhow::Result<()> {
     add_module(linker, "wasi_snapshot_preview1", Flavor::Preview1, get)?;
     add_module(linker, "wasi_unstable", Flavor::Preview0, get)?;
@@ -178,12 +180,21 @@ fn add_module<T: 'static>(
         }
     }
     // `proc_exit` does not return to the guest: it ends the call with an
-    // error the embedder recognises.
+    // error the embedder recognises. Statuses from 126 up are reserved
+    // (shells use them for "not executable" and signals); WASI says such
+    // an exit behaves like `unreachable`, and wasmtime reports it with
+    // this message.
     linker.func_wrap(
         module,
         "proc_exit",
         |_caller: Caller<'_, T>, code: u32| -> anyhow::Result<()> {
-            Err(I32Exit(code as i32).into())
+            if code < 126 {
+                Err(I32Exit(code as i32).into())
+            } else {
+                Err(anyhow::anyhow!(
+                    "exit with invalid exit status outside of [0..126)"
+                ))
+            }
         },
     )?;
     Ok(())
