@@ -37,6 +37,20 @@ impl Handle {
     }
 }
 
+/// `dir` reopened for reading. cap-std may open directories with
+/// `O_PATH`, on which `fsync`, `futimens` and `fcntl(F_SETFL)` fail with
+/// `EBADF`; a readable descriptor serves every `fd_*` call. A directory
+/// that cannot be read (no read permission) stays as it was.
+pub(crate) fn readable_dir(dir: cap_std::fs::Dir) -> cap_std::fs::Dir {
+    use cap_fs_ext::OpenOptionsMaybeDirExt;
+    let mut opts = cap_std::fs::OpenOptions::new();
+    opts.read(true).maybe_dir(true);
+    match dir.open_with(".", &opts) {
+        Ok(file) => cap_std::fs::Dir::from_std_file(file.into_std()),
+        Err(_) => dir,
+    }
+}
+
 /// An open directory.
 pub(crate) struct DirHandle {
     pub(crate) dir: cap_std::fs::Dir,
@@ -258,7 +272,7 @@ impl WasiCtxBuilder {
                 fd,
                 FdEntry {
                     handle: Handle::Dir(DirHandle {
-                        dir,
+                        dir: readable_dir(dir),
                         preopen: Some(name),
                         listing: None,
                     }),

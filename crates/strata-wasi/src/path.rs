@@ -62,12 +62,12 @@ pub(crate) fn path_open(
         if oflags & (OFLAGS_CREAT | OFLAGS_TRUNC) != 0 {
             return Err(Errno::INVAL);
         }
-        if follow {
+        let dir = if follow {
             d.open_dir(&path)?
         } else {
             d.open_dir_nofollow(&path)?
-        }
-        .into_std_file()
+        };
+        crate::ctx::readable_dir(dir).into_std_file()
     } else {
         let read = base & (rights::FD_READ | rights::FD_READDIR) != 0;
         let mut write =

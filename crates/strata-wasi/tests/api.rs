@@ -254,3 +254,59 @@ fn streams_not_given_read_empty_and_swallow_output() {
     assert_eq!(call(&mut store, &instance, "args"), 0);
     assert_eq!(u32_at(&store, &instance, 1000), 0);
 }
+
+#[test]
+fn directory_descriptors_support_fd_calls() {
+    let dir = std::env::temp_dir().join(format!("strata-wasi-dirfd-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let cap = cap_std::fs::Dir::open_ambient_dir(&dir, cap_std::ambient_authority()).unwrap();
+    let ctx = WasiCtx::builder().preopened_dir(cap, "/d").build();
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+        (import "wasi_snapshot_preview1" "fd_sync" (func $sync (param i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_datasync" (func $dsync (param i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_filestat_set_times" (func $times (param i32 i64 i64 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_fdstat_set_flags" (func $setfl (param i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_readdir" (func $readdir (param i32 i32 i32 i64 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 100) "sub")
+        (func (export "open") (param i32) (result i32)
+            (call $open (i32.const 3) (local.get 0) (i32.const 100) (i32.const 3) (i32.const 2)
+                (i64.const 0xfffffff) (i64.const 0xfffffff) (i32.const 0) (i32.const 200)))
+        (func (export "all") (param $fd i32) (result i32)
+            (i32.or (i32.or (call $sync (local.get $fd)) (call $dsync (local.get $fd)))
+                (i32.or (call $times (local.get $fd) (i64.const 0) (i64.const 5000000000) (i32.const 6))
+                    (i32.or (call $setfl (local.get $fd) (i32.const 0))
+                        (call $readdir (local.get $fd) (i32.const 400) (i32.const 100) (i64.const 0) (i32.const 500)))))))"#,
+    )
+    .unwrap();
+    let mut linker = Linker::new(&engine);
+    strata_wasi::add_to_linker(&mut linker, |ctx: &mut WasiCtx| ctx).unwrap();
+    let mut store = Store::new(&engine, ctx);
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let open = instance
+        .get_typed_func::<i32, i32>(&mut store, "open")
+        .unwrap();
+    let all = instance
+        .get_typed_func::<i32, i32>(&mut store, "all")
+        .unwrap();
+    // The pre-open, and `sub` opened with and without following symlinks.
+    assert_eq!(all.call(&mut store, 3).unwrap(), 0);
+    for follow in [0, 1] {
+        assert_eq!(open.call(&mut store, follow).unwrap(), 0);
+        let fd = u32_at(&store, &instance, 200) as i32;
+        assert_eq!(all.call(&mut store, fd).unwrap(), 0, "follow={follow}");
+    }
+    let mtime = std::fs::metadata(dir.join("sub"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(
+        mtime,
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(5)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
