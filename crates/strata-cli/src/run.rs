@@ -40,6 +40,11 @@ pub struct RunArgs {
     /// omitted, the host's value; repeatable.
     #[arg(long = "env", value_name = "NAME[=VALUE]")]
     envs: Vec<String>,
+    /// WASI options: `tcplisten=ADDR` listens on ADDR and hands the guest
+    /// the listening socket (after the directories), for `sock_accept`;
+    /// comma-separated or repeated.
+    #[arg(short = 'S', value_name = "KEY=VALUE[,...]")]
+    wasi: Vec<String>,
     /// The module to run (`.wasm` or `.wat`), then its arguments: the
     /// program's argv after the module name, or the invoked function's
     /// parameters. Everything after the module belongs to it, options
@@ -169,6 +174,21 @@ fn wasi_ctx(args: &RunArgs, argv: &[String]) -> Result<WasiCtx> {
         let dir = cap_std::fs::Dir::open_ambient_dir(host, cap_std::ambient_authority())
             .with_context(|| format!("failed to open directory `{host}` (from --dir)"))?;
         builder = builder.preopened_dir(dir, guest);
+    }
+    for item in args
+        .wasi
+        .iter()
+        .flat_map(|a| a.split(','))
+        .filter(|i| !i.is_empty())
+    {
+        match item.split_once('=') {
+            Some(("tcplisten", addr)) => {
+                let listener = std::net::TcpListener::bind(addr)
+                    .with_context(|| format!("failed to listen on `{addr}` (from -S tcplisten)"))?;
+                builder = builder.preopened_socket(listener, true);
+            }
+            _ => bail!("unknown -S option `{item}`; expected: tcplisten=ADDR"),
+        }
     }
     Ok(builder.build())
 }

@@ -365,3 +365,78 @@ fn invoke_still_works_on_a_wasi_program() {
     );
     assert!(stderr(&o).contains("unknown mode \"\""), "{}", stderr(&o));
 }
+
+#[test]
+fn tcplisten_hands_the_guest_a_listening_socket() {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    // A port that was free a moment ago.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args([
+            "run",
+            "-S",
+            &format!("tcplisten={addr}"),
+            &program("echo.wat"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the strata binary runs");
+    let start = Instant::now();
+    let mut stream = loop {
+        match TcpStream::connect(&addr) {
+            Ok(s) => break s,
+            Err(e) if start.elapsed() > Duration::from_secs(20) => {
+                let _ = child.kill();
+                panic!("strata never listened on {addr}: {e}");
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    stream.write_all(b"hello over tcp").unwrap();
+    stream.shutdown(Shutdown::Write).unwrap();
+    let mut back = Vec::new();
+    stream.read_to_end(&mut back).unwrap();
+    assert_eq!(back, b"hello over tcp");
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+}
+
+#[test]
+fn bad_wasi_options_are_clear_errors() {
+    let dir = TempDir::new("sopts");
+    let o = strata_in(
+        dir.path(),
+        &["run", "-S", "nope=1", &program("io.wasm")],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with("error: unknown -S option `nope=1`; expected: tcplisten=ADDR"),
+        "{}",
+        stderr(&o)
+    );
+    let o = strata_in(
+        dir.path(),
+        &["run", "-S", "tcplisten=not-an-address", &program("io.wasm")],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with("error: failed to listen on `not-an-address` (from -S tcplisten)"),
+        "{}",
+        stderr(&o)
+    );
+}
