@@ -212,6 +212,8 @@ fn clocks_random_and_process_functions() {
             "sock_shutdown on stdout = 76",
             "sock_accept on stdin = 76",
             "sock_accept bad fd = 8",
+            "set_flags nonblock on stdout = 58",
+            "set_flags unchanged on stdout = ok",
         ],
     );
 }

@@ -318,9 +318,16 @@ pub(crate) fn fd_fdstat_set_flags(
         return Err(Errno::NOTSUP);
     }
     let Some(h) = host(e) else { return Ok(()) };
-    let mut fl = rustix::fs::fcntl_getfl(h)?;
+    let old = rustix::fs::fcntl_getfl(h)?;
+    let mut fl = old;
     fl.set(OFlags::APPEND, flags as u16 & FDFLAGS_APPEND != 0);
     fl.set(OFlags::NONBLOCK, flags as u16 & FDFLAGS_NONBLOCK != 0);
+    // The host's own standard streams share their file description with
+    // the parent process (a terminal, a shell pipeline): a flag set there
+    // would outlive the guest, so they keep theirs.
+    if matches!(e.handle, Handle::Stdio(_)) && fl != old {
+        return Err(Errno::NOTSUP);
+    }
     retry(|| rustix::fs::fcntl_setfl(h, fl))
 }
 

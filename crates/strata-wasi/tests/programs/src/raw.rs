@@ -387,6 +387,8 @@ fn misc() {
     show!("sock_shutdown on stdout", unsafe { sock_shutdown(1, 3) });
     show!("sock_accept on stdin", unsafe { sock_accept(0, 0, addr(&mut n)) });
     show!("sock_accept bad fd", unsafe { sock_accept(99, 0, addr(&mut n)) });
+    show!("set_flags nonblock on stdout", unsafe { fd_fdstat_set_flags(1, 4) });
+    show!("set_flags unchanged on stdout", status(unsafe { fd_fdstat_set_flags(1, 0) }));
 }
 
 fn main() {
