@@ -124,6 +124,15 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             }
         }
     };
+    // A WASI reactor initialises itself in `_initialize` before any other
+    // export may run, as wasmtime does.
+    if name != "_initialize" {
+        if let Some(init) = instance.get_func(&store, "_initialize") {
+            if let Err(e) = call(&mut store, "_initialize", init, &[]) {
+                return exit_status(&e).ok_or(e);
+            }
+        }
+    }
     let results = match call(&mut store, &name, func, params) {
         Ok(results) => results,
         Err(e) => return exit_status(&e).ok_or(e),

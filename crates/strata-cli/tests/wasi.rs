@@ -442,3 +442,19 @@ fn bad_wasi_options_are_clear_errors() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_reactor_is_initialised_before_the_invoked_export() {
+    let dir = TempDir::new("reactor");
+    std::fs::write(
+        dir.path().join("reactor.wat"),
+        r#"(module
+            (global $ready (mut i32) (i32.const 0))
+            (func (export "_initialize") (global.set $ready (i32.const 41)))
+            (func (export "get") (result i32) (i32.add (global.get $ready) (i32.const 1))))"#,
+    )
+    .unwrap();
+    let o = strata_in(dir.path(), &["run", "--invoke", "get", "reactor.wat"], b"");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "42\n");
+}
