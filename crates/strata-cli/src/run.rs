@@ -180,9 +180,9 @@ fn wasi_ctx(args: &RunArgs, argv: &[String]) -> Result<WasiCtx> {
     }
     for spec in &args.dirs {
         let (host, guest) = spec.split_once("::").unwrap_or((spec, spec));
-        let dir = cap_std::fs::Dir::open_ambient_dir(host, cap_std::ambient_authority())
+        builder = builder
+            .preopened_dir(host, guest)
             .with_context(|| format!("failed to open directory `{host}` (from --dir)"))?;
-        builder = builder.preopened_dir(dir, guest);
     }
     for item in args
         .wasi

@@ -226,9 +226,25 @@ impl WasiCtxBuilder {
         self
     }
 
-    /// Pre-opens `dir` for the guest under the name `guest_name`. The guest
-    /// reaches nothing outside the directories pre-opened this way.
-    pub fn preopened_dir(mut self, dir: cap_std::fs::Dir, guest_name: impl Into<String>) -> Self {
+    /// Pre-opens the host directory `host_path` for the guest under the
+    /// name `guest_name`. The guest reaches nothing outside the directories
+    /// pre-opened this way. Fails when the directory cannot be opened.
+    pub fn preopened_dir(
+        self,
+        host_path: impl AsRef<std::path::Path>,
+        guest_name: impl Into<String>,
+    ) -> std::io::Result<Self> {
+        let dir = cap_std::fs::Dir::open_ambient_dir(host_path, cap_std::ambient_authority())?;
+        Ok(self.preopened_cap_dir(dir, guest_name))
+    }
+
+    /// Pre-opens an already open cap-std directory under the name
+    /// `guest_name`.
+    pub fn preopened_cap_dir(
+        mut self,
+        dir: cap_std::fs::Dir,
+        guest_name: impl Into<String>,
+    ) -> Self {
         self.preopens.push((dir, guest_name.into()));
         self
     }

@@ -259,8 +259,10 @@ fn streams_not_given_read_empty_and_swallow_output() {
 fn directory_descriptors_support_fd_calls() {
     let dir = std::env::temp_dir().join(format!("strata-wasi-dirfd-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("sub")).unwrap();
-    let cap = cap_std::fs::Dir::open_ambient_dir(&dir, cap_std::ambient_authority()).unwrap();
-    let ctx = WasiCtx::builder().preopened_dir(cap, "/d").build();
+    let ctx = WasiCtx::builder()
+        .preopened_dir(&dir, "/d")
+        .unwrap()
+        .build();
     let engine = Engine::default();
     let module = Module::new(
         &engine,
