@@ -100,7 +100,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     };
 
     // With --invoke the arguments are the function's parameters; otherwise
-    // they are the program's argv (passed through WASI once it exists).
+    // they are the program's argv, which WASI already holds.
     let (name, func, params) = match &args.invoke {
         Some(name) => match instance.get_func(&store, name) {
             Some(f) => (name.clone(), f, guest_args),
@@ -143,8 +143,8 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The exit status a guest asked for with `proc_exit`, if `e` is that.
-/// Like a process's, only its low 8 bits reach the parent.
+/// The exit status a guest asked for with `proc_exit`, if `e` is that
+/// (strata-wasi only makes `I32Exit`s of 0 to 125, so nothing is lost).
 fn exit_status(e: &anyhow::Error) -> Option<ExitCode> {
     e.downcast_ref::<I32Exit>()
         .map(|exit| ExitCode::from(exit.0 as u8))
