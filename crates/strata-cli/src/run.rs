@@ -6,11 +6,14 @@ use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use strata::{Config, Engine, Func, Linker, Module, Store, Val, ValType};
+use strata_wasi::{I32Exit, WasiCtx};
 
 /// The host state of a running program.
 pub struct Host {
     /// Limits from `-W`.
     limits: strata::StoreLimits,
+    /// What the guest reaches through WASI.
+    wasi: WasiCtx,
 }
 
 /// Options of `strata run`. Options come before the module; everything after
@@ -30,9 +33,23 @@ pub struct RunArgs {
     /// comma-separated or repeated.
     #[arg(short = 'W', value_name = "KEY=VALUE[,...]")]
     wasm: Vec<String>,
+    /// Give the guest the host directory HOST, named GUEST inside (HOST
+    /// when omitted); repeatable. The guest reaches nothing else.
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    dirs: Vec<String>,
+    /// Give the guest the environment variable NAME, with VALUE or, when
+    /// omitted, the host's value; repeatable.
+    #[arg(long = "env", value_name = "NAME[=VALUE]")]
+    envs: Vec<String>,
+    /// WASI options: `tcplisten=ADDR` listens on ADDR and hands the guest
+    /// the listening socket (after the directories), for `sock_accept`;
+    /// comma-separated or repeated.
+    #[arg(short = 'S', value_name = "KEY=VALUE[,...]")]
+    wasi: Vec<String>,
     /// The module to run (`.wasm` or `.wat`), then its arguments: the
-    /// invoked function's parameters. Everything after the module belongs
-    /// to it, options included.
+    /// program's argv after the module name, or the invoked function's
+    /// parameters. Everything after the module belongs to it, options
+    /// included.
     #[arg(
         value_name = "MODULE [ARGS]...",
         required = true,
@@ -49,6 +66,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         .module_and_args
         .split_first()
         .ok_or_else(|| anyhow!("no module given"))?;
+    let argv = guest_argv(module_path, args.invoke.is_some(), guest_args);
     let module_path = PathBuf::from(module_path);
     let tier = crate::parse_tier(args.tier.as_deref())?;
     let options = WasmOptions::parse(&args.wasm)?;
@@ -57,21 +75,33 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     options.configure(&mut config);
     let engine = Engine::new(&config)?;
     let module = Module::from_file(&engine, &module_path)?;
+    let wasi = wasi_ctx(&args, &argv)?;
     let mut store = Store::new(
         &engine,
         Host {
             limits: options.store_limits(),
+            wasi,
         },
     );
     store.limiter(|host| &mut host.limits);
     options.start(&mut store)?;
-    let linker = Linker::new(&engine);
-    let instance = linker
-        .instantiate(&mut store, &module)
-        .with_context(|| format!("failed to instantiate `{}`", module_path.display()))?;
+    let mut linker = Linker::new(&engine);
+    // Modules that import nothing from WASI never notice these.
+    strata_wasi::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
+    let instance = match linker.instantiate(&mut store, &module) {
+        Ok(instance) => instance,
+        // A start function may already exit.
+        Err(e) => match exit_status(&e) {
+            Some(code) => return Ok(code),
+            None => {
+                return Err(e)
+                    .with_context(|| format!("failed to instantiate `{}`", module_path.display()))
+            }
+        },
+    };
 
     // With --invoke the arguments are the function's parameters; otherwise
-    // they are the program's argv (passed through WASI once it exists).
+    // they are the program's argv, which WASI already holds.
     let (name, func, params) = match &args.invoke {
         Some(name) => match instance.get_func(&store, name) {
             Some(f) => (name.clone(), f, guest_args),
@@ -95,11 +125,82 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             }
         }
     };
-    let results = call(&mut store, &name, func, params)?;
+    // A WASI reactor initialises itself in `_initialize` before any other
+    // export may run, as wasmtime does.
+    if name != "_initialize" {
+        if let Some(init) = instance.get_func(&store, "_initialize") {
+            if let Err(e) = call(&mut store, "_initialize", init, &[]) {
+                return exit_status(&e).ok_or(e);
+            }
+        }
+    }
+    let results = match call(&mut store, &name, func, params) {
+        Ok(results) => results,
+        Err(e) => return exit_status(&e).ok_or(e),
+    };
     for value in results {
         println!("{}", format_val(&value));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The exit status a guest asked for with `proc_exit`, if `e` is that
+/// (strata-wasi only makes `I32Exit`s of 0 to 125, so nothing is lost).
+fn exit_status(e: &anyhow::Error) -> Option<ExitCode> {
+    e.downcast_ref::<I32Exit>()
+        .map(|exit| ExitCode::from(exit.0 as u8))
+}
+
+/// The guest's argv: the module as named on the command line, then the
+/// arguments after it (with `--invoke` those are the function's, so argv
+/// is the module alone).
+fn guest_argv(module: &str, invoke: bool, guest_args: &[String]) -> Vec<String> {
+    let mut argv = vec![module.to_string()];
+    if !invoke {
+        argv.extend(guest_args.iter().cloned());
+    }
+    argv
+}
+
+/// The WASI context from `--dir` and `--env`, with the standard streams
+/// inherited.
+fn wasi_ctx(args: &RunArgs, argv: &[String]) -> Result<WasiCtx> {
+    let mut builder = WasiCtx::builder().args(argv).inherit_stdio();
+    for var in &args.envs {
+        builder = match var.split_once('=') {
+            Some((name, value)) => builder.env(name, value),
+            None => match std::env::var_os(var) {
+                Some(value) => {
+                    use std::os::unix::ffi::OsStrExt;
+                    builder.env(var, value.as_bytes())
+                }
+                // Nothing to inherit: the guest does not see the name.
+                None => builder,
+            },
+        };
+    }
+    for spec in &args.dirs {
+        let (host, guest) = spec.split_once("::").unwrap_or((spec, spec));
+        builder = builder
+            .preopened_dir(host, guest)
+            .with_context(|| format!("failed to open directory `{host}` (from --dir)"))?;
+    }
+    for item in args
+        .wasi
+        .iter()
+        .flat_map(|a| a.split(','))
+        .filter(|i| !i.is_empty())
+    {
+        match item.split_once('=') {
+            Some(("tcplisten", addr)) => {
+                let listener = std::net::TcpListener::bind(addr)
+                    .with_context(|| format!("failed to listen on `{addr}` (from -S tcplisten)"))?;
+                builder = builder.preopened_socket(listener, true);
+            }
+            _ => bail!("unknown -S option `{item}`; expected: tcplisten=ADDR"),
+        }
+    }
+    Ok(builder.build())
 }
 
 fn export_list(module: &Module) -> String {

@@ -1,0 +1,79 @@
+//! Helpers shared by the WASI command-line tests: run the real `strata`
+//! binary on the programs in `crates/strata-wasi/tests/programs`.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub fn program(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../strata-wasi/tests/programs")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Runs `strata` in `cwd` with `stdin` as standard input.
+pub fn strata_in(cwd: &Path, args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(args)
+        .current_dir(cwd)
+        .env_clear()
+        .env("STRATA_TEST_HOST_VAR", "from the host")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the strata binary runs");
+    let mut input = child.stdin.take().expect("stdin is piped");
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        // The guest may exit without reading everything.
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("strata finishes");
+    writer.join().expect("stdin writer");
+    out
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A scratch directory removed at the end of the test.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("strata-wasi-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Checks that `output` succeeded and printed exactly `expected` lines.
+pub fn assert_lines(o: &Output, expected: &[&str]) {
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(o));
+    let out = stdout(o);
+    let got: Vec<&str> = out.lines().collect();
+    for (i, (g, e)) in got.iter().zip(expected).enumerate() {
+        assert_eq!(g, e, "line {i} differs; whole output:\n{out}");
+    }
+    assert_eq!(got.len(), expected.len(), "whole output:\n{out}");
+}
