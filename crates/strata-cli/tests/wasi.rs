@@ -458,3 +458,27 @@ fn a_reactor_is_initialised_before_the_invoked_export() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "42\n");
 }
+
+/// Every test above again, with the interpreter (the tests themselves run
+/// the default tier, the JIT where available).
+#[test]
+fn the_same_in_the_interpreter() {
+    common::in_tier("interp", || {
+        arguments_with_spaces_quotes_and_newlines_reach_the_guest();
+        only_the_given_environment_reaches_the_guest();
+        standard_input_is_read();
+        large_output_is_printed_whole();
+        proc_exit_sets_the_exit_status();
+        a_trap_in_a_wasi_program_exits_134_with_a_named_backtrace();
+        clocks_random_and_process_functions();
+        poll_oneoff_clocks_and_readiness();
+        the_guest_sees_no_directory_it_was_not_given();
+        wasi_unstable_programs_run_with_preview0_layouts();
+        a_missing_dir_is_a_clear_error();
+        mistyped_and_unknown_wasi_imports_are_all_listed();
+        invoke_still_works_on_a_wasi_program();
+        tcplisten_hands_the_guest_a_listening_socket();
+        bad_wasi_options_are_clear_errors();
+        a_reactor_is_initialised_before_the_invoked_export();
+    });
+}

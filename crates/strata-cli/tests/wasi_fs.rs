@@ -383,3 +383,17 @@ fn every_escape_from_the_sandbox_is_refused() {
     assert_eq!(top, ["outside", "sandbox"]);
     assert!(sandbox.join("sub").is_dir());
 }
+
+/// Every test above again, with the interpreter (the tests themselves run
+/// the default tier, the JIT where available).
+#[test]
+fn the_same_in_the_interpreter() {
+    common::in_tier("interp", || {
+        files_in_a_preopened_directory();
+        a_large_directory_is_listed_whole();
+        readdir_cookies_survive_a_large_directory_and_a_small_buffer();
+        fd_functions_and_rights();
+        path_functions_with_every_oflag_and_fdflag();
+        every_escape_from_the_sandbox_is_refused();
+    });
+}

@@ -2,9 +2,11 @@
 //! binary on the programs in `crates/strata-wasi/tests/programs`.
 #![allow(dead_code)]
 
+use std::cell::Cell;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub fn program(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -14,10 +16,32 @@ pub fn program(name: &str) -> String {
         .into_owned()
 }
 
-/// Runs `strata` in `cwd` with `stdin` as standard input.
+thread_local! {
+    /// The tier `strata_in` asks for, when not the default.
+    static TIER: Cell<Option<&'static str>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with every `strata_in` of this thread using `--tier tier`.
+pub fn in_tier(tier: &'static str, f: impl FnOnce()) {
+    TIER.with(|t| t.set(Some(tier)));
+    f();
+    TIER.with(|t| t.set(None));
+}
+
+/// Runs `strata` in `cwd` with `stdin` as standard input (in the tier that
+/// `in_tier` chose, if any).
 pub fn strata_in(cwd: &Path, args: &[&str], stdin: &[u8]) -> Output {
+    let mut args: Vec<&str> = args.to_vec();
+    if let Some(tier) = TIER.with(|t| t.get()) {
+        // `strata MODULE ...` is `strata run MODULE ...`.
+        let at = usize::from(args.first() == Some(&"run"));
+        args.splice(at..at, ["--tier", tier]);
+        if at == 0 {
+            args.insert(0, "run");
+        }
+    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args(args)
+        .args(&args)
         .current_dir(cwd)
         .env_clear()
         .env("STRATA_TEST_HOST_VAR", "from the host")
@@ -50,7 +74,12 @@ pub struct TempDir(PathBuf);
 
 impl TempDir {
     pub fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("strata-wasi-{name}-{}", std::process::id()));
+        // Unique per call: the same test may run twice at once (once per
+        // tier).
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("strata-wasi-{name}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create temp dir");
         TempDir(dir)
