@@ -30,7 +30,7 @@
 
 mod common;
 
-use common::{best, find_tool, geomean, ms, runs_ok, CliRun};
+use common::{best, cell, find_tool, geomean, ms, ratio, runs_ok, CliRun};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -167,16 +167,6 @@ fn main() {
         let wasmi_t = time_cli(&wasmi, "wasmi");
         let cli_t = time_cli(&strata_cli, "strata CLI");
 
-        let cell = |t: Option<Duration>| t.map_or("-".to_string(), |t| format!("{:.1}", ms(t)));
-        let ratio =
-            |num: Option<Duration>, den: Option<Duration>, acc: &mut Vec<f64>| match (num, den) {
-                (Some(n), Some(d)) => {
-                    let r = n.as_secs_f64() / d.as_secs_f64();
-                    acc.push(r);
-                    format!("{r:.2}")
-                }
-                _ => "-".to_string(),
-            };
         let r_in = ratio(wasmi_t, Some(total), &mut ratios);
         let r_cli = ratio(wasmi_t, cli_t, &mut cli_ratios);
         println!(

@@ -29,7 +29,7 @@
 
 mod common;
 
-use common::{best, find_tool, geomean, ms, runs_ok, CliRun};
+use common::{best, cell, find_tool, geomean, ms, ratio, runs_ok, CliRun};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -197,16 +197,6 @@ fn main() {
         let s_start = time_cli(&strata_cli, &["--tier", "jit"], small, None);
         let w_start = time_cli(&wasmtime, &wasmtime_opts, small, None);
 
-        let cell = |t: Option<Duration>| t.map_or("-".to_string(), |t| format!("{:.1}", ms(t)));
-        let ratio =
-            |num: Option<Duration>, den: Option<Duration>, acc: &mut Vec<f64>| match (num, den) {
-                (Some(n), Some(d)) => {
-                    let r = n.as_secs_f64() / d.as_secs_f64();
-                    acc.push(r);
-                    format!("{r:.2}")
-                }
-                _ => "-".to_string(),
-            };
         let r_run = ratio(w_run, s_run, &mut run_ratios);
         let r_start = ratio(w_start, s_start, &mut start_ratios);
         println!(

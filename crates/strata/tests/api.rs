@@ -1,6 +1,9 @@
 //! Tests of the embedding API: host functions, typed calls, memory access
 //! through `Caller`, traps, linking errors, and bad input.
 
+mod common;
+use common::{tier_engine, tiers};
+
 use anyhow::{anyhow, Result};
 use strata::*;
 
@@ -778,20 +781,6 @@ fn random_garbage_never_panics_in(tier: Tier) {
         }
     }
     assert!(rejected > 0);
-}
-
-/// The tiers this build can run here.
-fn tiers() -> Vec<Tier> {
-    [Tier::Interp, Tier::Jit]
-        .into_iter()
-        .filter(|t| t.is_available())
-        .collect()
-}
-
-fn tier_engine(tier: Tier) -> Engine {
-    let mut config = Config::new();
-    config.tier(tier);
-    Engine::new(&config).unwrap()
 }
 
 #[test]

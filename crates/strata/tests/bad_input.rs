@@ -1,20 +1,13 @@
 //! Hostile input: corrupted binaries, deep nesting, huge counts. Every case
 //! must end in an error or a result, never a panic, hang or crash.
 
+mod common;
+use common::{tier_engine, tiers};
+
 use strata::{Config, Engine, Instance, Module, Store, Tier, Trap};
 
-/// The tiers this build can run here.
-fn tiers() -> Vec<Tier> {
-    [Tier::Interp, Tier::Jit]
-        .into_iter()
-        .filter(|t| t.is_available())
-        .collect()
-}
-
 fn engine(tier: Tier) -> Engine {
-    let mut config = Config::new();
-    config.tier(tier);
-    Engine::new(&config).unwrap()
+    tier_engine(tier)
 }
 
 /// A small deterministic generator, so failures reproduce.

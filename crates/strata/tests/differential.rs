@@ -212,22 +212,26 @@ fn compare(bytes: &[u8], seed: u64) -> bool {
     true
 }
 
+/// The module `wasm-smith` makes from the bytes seeded by `seed`, with
+/// every loop and call consuming a global counter so each export
+/// terminates; `None` when generation fails.
+fn generated_module(seed: u64) -> Option<Vec<u8>> {
+    let mut rng = XorShift(seed);
+    let data: Vec<u8> = (0..16384).map(|_| rng.next() as u8).collect();
+    let mut u = Unstructured::new(&data);
+    let mut module = wasm_smith::Module::new(smith_config(), &mut u).ok()?;
+    module.ensure_termination(1_000).ok()?;
+    Some(module.to_bytes())
+}
+
 #[test]
 fn generated_modules_agree_with_wasmi() {
     let mut compared = 0;
     for seed in 1..=2000u64 {
-        let mut rng = XorShift(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let data: Vec<u8> = (0..16384).map(|_| rng.next() as u8).collect();
-        let mut u = Unstructured::new(&data);
-        let Ok(mut module) = wasm_smith::Module::new(smith_config(), &mut u) else {
+        let Some(bytes) = generated_module(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15)) else {
             continue;
         };
-        // Every loop and call consumes a global counter, so each export
-        // terminates.
-        if module.ensure_termination(1_000).is_err() {
-            continue;
-        }
-        if compare(&module.to_bytes(), seed) {
+        if compare(&bytes, seed) {
             compared += 1;
         }
     }
@@ -323,16 +327,9 @@ fn generated_modules_agree_across_tiers() {
     }
     let (mut compared, mut fuel, mut traps) = (0, 0, 0);
     for seed in 1..=1000u64 {
-        let mut rng = XorShift(seed.wrapping_mul(0x2545_f491_4f6c_dd1d));
-        let data: Vec<u8> = (0..16384).map(|_| rng.next() as u8).collect();
-        let mut u = Unstructured::new(&data);
-        let Ok(mut module) = wasm_smith::Module::new(smith_config(), &mut u) else {
+        let Some(bytes) = generated_module(seed.wrapping_mul(0x2545_f491_4f6c_dd1d)) else {
             continue;
         };
-        if module.ensure_termination(1_000).is_err() {
-            continue;
-        }
-        let bytes = module.to_bytes();
         let interp = run_in_tier(&bytes, seed, strata::Tier::Interp);
         let jit = run_in_tier(&bytes, seed, strata::Tier::Jit);
         assert_eq!(

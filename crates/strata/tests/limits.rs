@@ -1,5 +1,8 @@
 //! Resource control: fuel metering and epoch interruption.
 
+mod common;
+use common::{tier_engine, tiers};
+
 use anyhow::Result;
 use strata::{Config, Engine, Instance, Module, Store, Tier, Trap};
 
@@ -175,20 +178,6 @@ fn table_growth_and_object_counts_are_limited_in(tier: Tier) -> Result<()> {
     let err = Instance::new(&mut store, &module, &[]).unwrap_err();
     assert!(err.to_string().contains("instance count"), "{err}");
     Ok(())
-}
-
-/// The tiers this build can run here.
-fn tiers() -> Vec<Tier> {
-    [Tier::Interp, Tier::Jit]
-        .into_iter()
-        .filter(|t| t.is_available())
-        .collect()
-}
-
-fn tier_engine(tier: Tier) -> Engine {
-    let mut config = Config::new();
-    config.tier(tier);
-    Engine::new(&config).unwrap()
 }
 
 #[test]

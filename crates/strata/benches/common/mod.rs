@@ -96,3 +96,21 @@ impl CliRun {
 pub fn geomean(xs: &[f64]) -> f64 {
     (xs.iter().map(|r| r.ln()).sum::<f64>() / xs.len() as f64).exp()
 }
+
+/// A table cell: milliseconds, or `-` when there is no measurement.
+pub fn cell(t: Option<Duration>) -> String {
+    t.map_or("-".to_string(), |t| format!("{:.1}", ms(t)))
+}
+
+/// The ratio `num / den` as a table cell, also collected into `acc` (for a
+/// geometric mean); `-` when either is missing.
+pub fn ratio(num: Option<Duration>, den: Option<Duration>, acc: &mut Vec<f64>) -> String {
+    match (num, den) {
+        (Some(n), Some(d)) => {
+            let r = n.as_secs_f64() / d.as_secs_f64();
+            acc.push(r);
+            format!("{r:.2}")
+        }
+        _ => "-".to_string(),
+    }
+}

@@ -1125,6 +1125,11 @@ impl Translator<'_, '_> {
                 let v = self.b.ins().$f($t, x);
                 self.push(v);
             }};
+            ($f:ident, $t:expr, $flags:expr) => {{
+                let x = self.pop();
+                let v = self.b.ins().$f($t, $flags, x);
+                self.push(v);
+            }};
         }
         macro_rules! bin {
             ($f:ident) => {{
@@ -1133,18 +1138,11 @@ impl Translator<'_, '_> {
                 self.push(v);
             }};
         }
-        macro_rules! icmp {
-            ($cc:expr) => {{
+        // A comparison: its i8 result widened to wasm's i32.
+        macro_rules! cmp {
+            ($f:ident, $cc:expr) => {{
                 let (x, y) = self.pop2();
-                let c = self.b.ins().icmp($cc, x, y);
-                let v = self.b.ins().uextend(I32, c);
-                self.push(v);
-            }};
-        }
-        macro_rules! fcmp {
-            ($cc:expr) => {{
-                let (x, y) = self.pop2();
-                let c = self.b.ins().fcmp($cc, x, y);
+                let c = self.b.ins().$f($cc, x, y);
                 let v = self.b.ins().uextend(I32, c);
                 self.push(v);
             }};
@@ -1167,22 +1165,22 @@ impl Translator<'_, '_> {
         }
         match op {
             O::I32Eqz | O::I64Eqz => eqz!(),
-            O::I32Eq | O::I64Eq => icmp!(IntCC::Equal),
-            O::I32Ne | O::I64Ne => icmp!(IntCC::NotEqual),
-            O::I32LtS | O::I64LtS => icmp!(IntCC::SignedLessThan),
-            O::I32LtU | O::I64LtU => icmp!(IntCC::UnsignedLessThan),
-            O::I32GtS | O::I64GtS => icmp!(IntCC::SignedGreaterThan),
-            O::I32GtU | O::I64GtU => icmp!(IntCC::UnsignedGreaterThan),
-            O::I32LeS | O::I64LeS => icmp!(IntCC::SignedLessThanOrEqual),
-            O::I32LeU | O::I64LeU => icmp!(IntCC::UnsignedLessThanOrEqual),
-            O::I32GeS | O::I64GeS => icmp!(IntCC::SignedGreaterThanOrEqual),
-            O::I32GeU | O::I64GeU => icmp!(IntCC::UnsignedGreaterThanOrEqual),
-            O::F32Eq | O::F64Eq => fcmp!(FloatCC::Equal),
-            O::F32Ne | O::F64Ne => fcmp!(FloatCC::NotEqual),
-            O::F32Lt | O::F64Lt => fcmp!(FloatCC::LessThan),
-            O::F32Gt | O::F64Gt => fcmp!(FloatCC::GreaterThan),
-            O::F32Le | O::F64Le => fcmp!(FloatCC::LessThanOrEqual),
-            O::F32Ge | O::F64Ge => fcmp!(FloatCC::GreaterThanOrEqual),
+            O::I32Eq | O::I64Eq => cmp!(icmp, IntCC::Equal),
+            O::I32Ne | O::I64Ne => cmp!(icmp, IntCC::NotEqual),
+            O::I32LtS | O::I64LtS => cmp!(icmp, IntCC::SignedLessThan),
+            O::I32LtU | O::I64LtU => cmp!(icmp, IntCC::UnsignedLessThan),
+            O::I32GtS | O::I64GtS => cmp!(icmp, IntCC::SignedGreaterThan),
+            O::I32GtU | O::I64GtU => cmp!(icmp, IntCC::UnsignedGreaterThan),
+            O::I32LeS | O::I64LeS => cmp!(icmp, IntCC::SignedLessThanOrEqual),
+            O::I32LeU | O::I64LeU => cmp!(icmp, IntCC::UnsignedLessThanOrEqual),
+            O::I32GeS | O::I64GeS => cmp!(icmp, IntCC::SignedGreaterThanOrEqual),
+            O::I32GeU | O::I64GeU => cmp!(icmp, IntCC::UnsignedGreaterThanOrEqual),
+            O::F32Eq | O::F64Eq => cmp!(fcmp, FloatCC::Equal),
+            O::F32Ne | O::F64Ne => cmp!(fcmp, FloatCC::NotEqual),
+            O::F32Lt | O::F64Lt => cmp!(fcmp, FloatCC::LessThan),
+            O::F32Gt | O::F64Gt => cmp!(fcmp, FloatCC::GreaterThan),
+            O::F32Le | O::F64Le => cmp!(fcmp, FloatCC::LessThanOrEqual),
+            O::F32Ge | O::F64Ge => cmp!(fcmp, FloatCC::GreaterThanOrEqual),
             O::I32Clz | O::I64Clz => un!(clz),
             O::I32Ctz | O::I64Ctz => un!(ctz),
             O::I32Popcnt | O::I64Popcnt => un!(popcnt),
@@ -1232,26 +1230,10 @@ impl Translator<'_, '_> {
             O::F64ConvertI32U | O::F64ConvertI64U => un!(fcvt_from_uint, F64),
             O::F32DemoteF64 => un!(fdemote, F32),
             O::F64PromoteF32 => un!(fpromote, F64),
-            O::I32ReinterpretF32 => {
-                let x = self.pop();
-                let v = self.b.ins().bitcast(I32, MemFlags::new(), x);
-                self.push(v);
-            }
-            O::I64ReinterpretF64 => {
-                let x = self.pop();
-                let v = self.b.ins().bitcast(I64, MemFlags::new(), x);
-                self.push(v);
-            }
-            O::F32ReinterpretI32 => {
-                let x = self.pop();
-                let v = self.b.ins().bitcast(F32, MemFlags::new(), x);
-                self.push(v);
-            }
-            O::F64ReinterpretI64 => {
-                let x = self.pop();
-                let v = self.b.ins().bitcast(F64, MemFlags::new(), x);
-                self.push(v);
-            }
+            O::I32ReinterpretF32 => un!(bitcast, I32, MemFlags::new()),
+            O::I64ReinterpretF64 => un!(bitcast, I64, MemFlags::new()),
+            O::F32ReinterpretI32 => un!(bitcast, F32, MemFlags::new()),
+            O::F64ReinterpretI64 => un!(bitcast, F64, MemFlags::new()),
             O::I32Extend8S => extend_from!(I8, I32),
             O::I32Extend16S => extend_from!(I16, I32),
             O::I64Extend8S => extend_from!(I8, I64),
