@@ -161,7 +161,12 @@ impl fmt::Display for WasmBacktrace {
                 write!(f, "{m}!")?;
             }
             match &frame.func_name {
-                Some(name) => writeln!(f, "{name}")?,
+                // Rust names appear demangled, without their hash, as in
+                // wasmtime's backtraces.
+                Some(name) => match rustc_demangle::try_demangle(name) {
+                    Ok(demangled) => writeln!(f, "{demangled:#}")?,
+                    Err(_) => writeln!(f, "{name}")?,
+                },
                 None => writeln!(f, "<wasm function {}>", frame.func_index)?,
             }
         }
