@@ -336,8 +336,15 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
                 } => {
                     let callee_instance = *callee_instance;
                     let callee_vmctx = callee_vmctx.0;
-                    let module = &store.inner.instances[callee_instance as usize].module.inner;
-                    let callee: &CompiledFunc = callee.get(module).map_err(ExecError::Host)?;
+                    // Translated already (the common case), or now.
+                    let callee: &CompiledFunc = match callee.translated() {
+                        Some(code) => code,
+                        None => {
+                            let module =
+                                &store.inner.instances[callee_instance as usize].module.inner;
+                            callee.get(module).map_err(ExecError::Host)?
+                        }
+                    };
                     let callee_ptr: *const CompiledFunc = callee;
                     if args + callee.frame_size as usize > slots.len() || frames.len() >= max_frames
                     {

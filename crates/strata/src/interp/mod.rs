@@ -41,9 +41,15 @@ impl LazyFunc {
         }
     }
 
+    /// The translated function, if it was translated already.
+    #[inline(always)]
+    pub(crate) fn translated(&self) -> Option<&CompiledFunc> {
+        self.compiled.get()
+    }
+
     /// The translated function, translating it now if needed.
     pub(crate) fn get(&self, module: &ModuleInner) -> anyhow::Result<&CompiledFunc> {
-        if let Some(code) = self.compiled.get() {
+        if let Some(code) = self.translated() {
             return Ok(code);
         }
         let bytes = module.bytes.get(self.body.clone()).unwrap_or_default();
