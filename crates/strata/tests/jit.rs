@@ -295,3 +295,37 @@ fn fuel_and_epochs_in_compiled_code() {
     assert_eq!(trap_of(&e), Trap::Interrupt);
     ticker.join().unwrap();
 }
+
+/// A host function that panics under compiled code: the panic reaches the
+/// embedder (not an abort), and the store and thread keep working.
+#[test]
+fn host_panics_propagate_through_compiled_code() {
+    let Some(engine) = jit_engine(|_| {}) else {
+        return;
+    };
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "host" "boom" (func $boom (param i32) (result i32)))
+            (func (export "f") (param i32) (result i32)
+              (i32.add (i32.const 1) (call $boom (local.get 0)))))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let boom = Func::wrap(&mut store, |x: i32| -> i32 {
+        if x == 13 {
+            panic!("unlucky");
+        }
+        x * 2
+    });
+    let instance = Instance::new(&mut store, &module, &[boom.into()]).unwrap();
+    let f = instance
+        .get_typed_func::<i32, i32>(&mut store, "f")
+        .unwrap();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = f.call(&mut store, 13);
+    }));
+    let payload = caught.expect_err("the panic propagates");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"unlucky"));
+    assert_eq!(f.call(&mut store, 20).unwrap(), 41);
+}
