@@ -2,9 +2,12 @@
 //! Cranelift when the module is loaded, running on the runtime layout the
 //! interpreter uses (`runtime::vm`).
 //!
-//! - `translate.rs` turns wasm bodies into Cranelift IR; each function gets
-//!   a native entry (`vmctx, params... -> results`) and an array-call
-//!   trampoline for host-to-wasm calls.
+//! - `translate.rs` turns wasm bodies into Cranelift IR (control flow and
+//!   locals there, `access.rs` for memory, globals, tables and calls,
+//!   `numeric.rs` for the numeric instructions).
+//! - `abi.rs` holds the calling conventions: each function's native entry
+//!   (`vmctx, params... -> results`) and the array-call trampoline that
+//!   host-to-wasm calls enter through.
 //! - `helpers.rs` are the runtime functions compiled code calls for what
 //!   needs the store.
 //! - `signals.rs` turns faults and trap instructions in compiled code into
@@ -13,7 +16,10 @@
 //! Code is published by `cranelift_jit`, which maps it writable, copies it,
 //! then makes it executable and never writable again.
 
+mod abi;
+mod access;
 mod helpers;
+mod numeric;
 mod signals;
 mod translate;
 
@@ -138,15 +144,9 @@ pub(crate) fn compile(m: &ModuleInner) -> Result<CompiledModule> {
     let mut tramp_ids = Vec::with_capacity(defined);
     for i in 0..defined {
         let ty = &m.types[m.funcs[m.num_imported_funcs as usize + i] as usize];
-        let sig = translate::native_signature(ty, call_conv);
+        let sig = abi::native_signature(ty, call_conv);
         ids.push(jit.declare_function(&format!("wasm{i}"), Linkage::Local, &sig)?);
-        let mut tsig = cranelift_codegen::ir::Signature::new(call_conv);
-        tsig.params.push(cranelift_codegen::ir::AbiParam::new(
-            cranelift_codegen::ir::types::I64,
-        ));
-        tsig.params.push(cranelift_codegen::ir::AbiParam::new(
-            cranelift_codegen::ir::types::I64,
-        ));
+        let tsig = abi::trampoline_signature(call_conv);
         tramp_ids.push(jit.declare_function(&format!("array{i}"), Linkage::Local, &tsig)?);
     }
     let raw_ids: Vec<u32> = ids.iter().map(|id| id.as_u32()).collect();
@@ -187,7 +187,7 @@ pub(crate) fn compile(m: &ModuleInner) -> Result<CompiledModule> {
             ctx.func.name = UserFuncName::user(0, id.as_u32());
             if is_trampoline {
                 let ty = &m.types[m.funcs[index as usize] as usize];
-                translate::trampoline(&mut fctx, &mut ctx.func, ty, ids[i].as_u32(), call_conv);
+                abi::trampoline(&mut fctx, &mut ctx.func, ty, ids[i].as_u32(), call_conv);
             } else {
                 let lazy = &m.code[i];
                 let bytes = m.bytes.get(lazy.body.clone()).unwrap_or_default();

@@ -7,48 +7,26 @@
 //! `VMContext` at the offsets of `runtime::vm`; anything that needs the
 //! store calls a runtime helper (`helpers.rs`).
 
+use super::abi::{clif_type, native_signature, vm_flags};
 use super::{helpers, TrapCodes};
 use crate::module::ModuleInner;
 use crate::runtime::fuel;
-use crate::runtime::vm::{VMContext, VMFuncRef, VMGlobal, VMMemory, VMRuntimeLimits, VMTable};
-use crate::types::{FuncType, ValType};
+use crate::runtime::vm::{VMContext, VMGlobal, VMMemory, VMRuntimeLimits, VMTable};
+use crate::types::ValType;
 use crate::Trap;
-use anyhow::{bail, Result};
-use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use anyhow::Result;
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::immediates::Offset32;
-use cranelift_codegen::ir::types::{F32, F64, I16, I32, I64, I8};
+use cranelift_codegen::ir::types::{F32, F64, I32, I64};
 use cranelift_codegen::ir::{
-    AbiParam, ArgumentPurpose, Block, BlockArg, ExtFuncData, ExternalName, FuncRef, Function,
-    GlobalValueData, InstBuilder, JumpTableData, MemFlags, Signature, StackSlotData, StackSlotKind,
-    TrapCode, Type, UserExternalName, Value,
+    Block, BlockArg, FuncRef, Function, GlobalValueData, InstBuilder, JumpTableData, TrapCode,
+    Type, Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use std::collections::HashMap;
 use std::mem::offset_of;
 use wasmparser::{BlockType, FunctionBody, Operator};
-
-/// The Cranelift type of a wasm value; references are raw 64-bit words.
-pub(crate) fn clif_type(ty: ValType) -> Type {
-    match ty {
-        ValType::I32 => I32,
-        ValType::F32 => F32,
-        ValType::F64 => F64,
-        _ => I64,
-    }
-}
-
-/// The native signature of a wasm function: `vmctx, params... -> results`.
-pub(crate) fn native_signature(ty: &FuncType, call_conv: CallConv) -> Signature {
-    let mut sig = Signature::new(call_conv);
-    sig.params
-        .push(AbiParam::special(I64, ArgumentPurpose::VMContext));
-    sig.params
-        .extend(ty.params().iter().map(|t| AbiParam::new(clif_type(*t))));
-    sig.returns
-        .extend(ty.results().iter().map(|t| AbiParam::new(clif_type(*t))));
-    sig
-}
 
 /// What the translator needs to know about the module being compiled.
 pub(crate) struct Env<'a> {
@@ -63,7 +41,7 @@ pub(crate) struct Env<'a> {
     pub explicit_bounds: bool,
 }
 
-enum Kind {
+pub(super) enum Kind {
     Block,
     Loop,
     /// `else_block` takes the `if`'s parameters; `None` once `else` was seen.
@@ -72,7 +50,7 @@ enum Kind {
     },
 }
 
-struct Ctrl {
+pub(super) struct Ctrl {
     kind: Kind,
     /// Where control continues after `end`; its parameters are the results.
     next: Block,
@@ -95,38 +73,32 @@ impl Ctrl {
     }
 }
 
-struct Translator<'a, 'b> {
-    env: &'a Env<'a>,
-    b: FunctionBuilder<'b>,
-    stack: Vec<Value>,
-    ctrl: Vec<Ctrl>,
-    locals: Vec<(Variable, Type)>,
-    vmctx: Value,
+pub(super) struct Translator<'a, 'b> {
+    pub(super) env: &'a Env<'a>,
+    pub(super) b: FunctionBuilder<'b>,
+    pub(super) stack: Vec<Value>,
+    pub(super) ctrl: Vec<Ctrl>,
+    pub(super) locals: Vec<(Variable, Type)>,
+    pub(super) vmctx: Value,
     /// `*const VMRuntimeLimits`, loaded once.
-    limits: Value,
+    pub(super) limits: Value,
     /// Memory 0: its `VMMemory` and base address (which never changes).
-    memory: Option<(Value, Value)>,
-    reachable: bool,
+    pub(super) memory: Option<(Value, Value)>,
+    pub(super) reachable: bool,
     /// Nesting depth of constructs opened in unreachable code.
-    dead_depth: usize,
+    pub(super) dead_depth: usize,
     /// The fuel charge of the region being translated, and its cost so far.
-    fuel_region: Option<(cranelift_codegen::ir::Inst, u32)>,
+    pub(super) fuel_region: Option<(cranelift_codegen::ir::Inst, u32)>,
     /// Defined functions this one calls, imported on first use.
-    callees: HashMap<u32, FuncRef>,
+    pub(super) callees: HashMap<u32, FuncRef>,
 }
 
-fn block_args(values: &[Value]) -> Vec<BlockArg> {
+pub(super) fn block_args(values: &[Value]) -> Vec<BlockArg> {
     values.iter().map(|v| BlockArg::Value(*v)).collect()
 }
 
 fn user_trap(trap: Trap) -> TrapCode {
     TrapCodes::of(trap)
-}
-
-/// Flags for the runtime structures compiled code reads: never trapping,
-/// aligned.
-fn vm_flags() -> MemFlags {
-    MemFlags::trusted()
 }
 
 /// Translates defined function `index` into `func`.
@@ -246,72 +218,6 @@ pub(crate) fn translate(
     Ok(())
 }
 
-/// A value as a raw 64-bit slot (the encoding of `values.rs`).
-fn to_raw(b: &mut FunctionBuilder<'_>, v: Value) -> Value {
-    match b.func.dfg.value_type(v) {
-        I32 => b.ins().uextend(I64, v),
-        F32 => {
-            let bits = b.ins().bitcast(I32, MemFlags::new(), v);
-            b.ins().uextend(I64, bits)
-        }
-        F64 => b.ins().bitcast(I64, MemFlags::new(), v),
-        _ => v,
-    }
-}
-
-/// Imports function `id` of the `cranelift_module` into `func`, for a
-/// direct (colocated) call.
-fn import_func(func: &mut Function, id: u32, sig: Signature) -> FuncRef {
-    let signature = func.import_signature(sig);
-    let name = func.declare_imported_user_function(UserExternalName {
-        namespace: 0,
-        index: id,
-    });
-    func.import_function(ExtFuncData {
-        name: ExternalName::user(name),
-        signature,
-        colocated: true,
-    })
-}
-
-/// Builds the array-call trampoline of function `id` of type `ty`:
-/// `extern "C" fn(vmctx, values: *mut u64)`, which loads the arguments from
-/// `values`, calls the function and stores its results back there. Host to
-/// wasm calls enter compiled code through it.
-pub(crate) fn trampoline(
-    fctx: &mut FunctionBuilderContext,
-    func: &mut Function,
-    ty: &FuncType,
-    id: u32,
-    call_conv: CallConv,
-) {
-    func.signature = Signature::new(call_conv);
-    func.signature.params.push(AbiParam::new(I64));
-    func.signature.params.push(AbiParam::new(I64));
-    let callee = import_func(func, id, native_signature(ty, call_conv));
-    let mut b = FunctionBuilder::new(func, fctx);
-    let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    b.seal_block(entry);
-    let (vmctx, values) = (b.block_params(entry)[0], b.block_params(entry)[1]);
-    let mut args = vec![vmctx];
-    for (i, t) in ty.params().iter().enumerate() {
-        args.push(
-            b.ins()
-                .load(clif_type(*t), vm_flags(), values, (i * 8) as i32),
-        );
-    }
-    let call = b.ins().call(callee, &args);
-    let results = b.inst_results(call).to_vec();
-    for (i, r) in results.into_iter().enumerate() {
-        let raw = to_raw(&mut b, r);
-        b.ins().store(vm_flags(), raw, values, (i * 8) as i32);
-    }
-    b.ins().return_(&[]);
-    b.finalize();
-}
-
 fn zero_of(b: &mut FunctionBuilder<'_>, t: Type) -> Value {
     match t {
         F32 => b.ins().f32const(0.0),
@@ -321,20 +227,20 @@ fn zero_of(b: &mut FunctionBuilder<'_>, t: Type) -> Value {
 }
 
 impl Translator<'_, '_> {
-    fn pop(&mut self) -> Value {
+    pub(super) fn pop(&mut self) -> Value {
         self.stack
             .pop()
             .unwrap_or_else(|| unreachable!("validated: stack underflow"))
     }
-    fn pop2(&mut self) -> (Value, Value) {
+    pub(super) fn pop2(&mut self) -> (Value, Value) {
         let y = self.pop();
         let x = self.pop();
         (x, y)
     }
-    fn push(&mut self, v: Value) {
+    pub(super) fn push(&mut self, v: Value) {
         self.stack.push(v);
     }
-    fn top(&self, n: usize) -> Vec<Value> {
+    pub(super) fn top(&self, n: usize) -> Vec<Value> {
         self.stack[self.stack.len() - n..].to_vec()
     }
 
@@ -361,7 +267,7 @@ impl Translator<'_, '_> {
     }
 
     /// Starts `block`, which now holds the stack's top values.
-    fn start(&mut self, block: Block) {
+    pub(super) fn start(&mut self, block: Block) {
         self.b.switch_to_block(block);
         let params = self.b.block_params(block).to_vec();
         self.stack.extend(params);
@@ -371,11 +277,11 @@ impl Translator<'_, '_> {
         self.b.ins().trap(user_trap(trap));
     }
 
-    fn trap_if(&mut self, cond: Value, trap: Trap) {
+    pub(super) fn trap_if(&mut self, cond: Value, trap: Trap) {
         self.b.ins().trapnz(cond, user_trap(trap));
     }
 
-    fn load_vm(&mut self, ty: Type, base: Value, offset: usize) -> Value {
+    pub(super) fn load_vm(&mut self, ty: Type, base: Value, offset: usize) -> Value {
         self.b.ins().load(ty, vm_flags(), base, offset as i32)
     }
 
@@ -881,365 +787,6 @@ impl Translator<'_, '_> {
                 self.push(v);
             }
             op => self.numeric(op)?,
-        }
-        Ok(())
-    }
-
-    fn memory(&self) -> (Value, Value) {
-        self.memory
-            .unwrap_or_else(|| unreachable!("validated: memory access without a memory"))
-    }
-
-    /// The address of a `size`-byte access at `index + offset`, and the
-    /// static offset left for the access instruction itself.
-    fn address(&mut self, index: Value, offset: u64, size: u32) -> (Value, i32) {
-        let (vmmem, base) = self.memory();
-        let index = self.b.ins().uextend(I64, index);
-        if self.env.explicit_bounds {
-            let end = self
-                .b
-                .ins()
-                .iadd_imm(index, (offset + u64::from(size)) as i64);
-            let len = self.load_vm(I64, vmmem, offset_of!(VMMemory, len));
-            let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
-            self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
-        }
-        let addr = self.b.ins().iadd(base, index);
-        match i32::try_from(offset) {
-            Ok(o) => (addr, o),
-            Err(_) => (self.b.ins().iadd_imm(addr, offset as i64), 0),
-        }
-    }
-
-    fn load(
-        &mut self,
-        size: u32,
-        offset: u64,
-        emit: impl FnOnce(&mut FunctionBuilder<'_>, MemFlags, Value, i32) -> Value,
-    ) {
-        let index = self.pop();
-        let (addr, off) = self.address(index, offset, size);
-        let v = emit(&mut self.b, MemFlags::new(), addr, off);
-        self.push(v);
-    }
-
-    fn store(
-        &mut self,
-        size: u32,
-        offset: u64,
-        emit: impl FnOnce(
-            &mut FunctionBuilder<'_>,
-            MemFlags,
-            Value,
-            Value,
-            i32,
-        ) -> cranelift_codegen::ir::Inst,
-    ) {
-        let value = self.pop();
-        let index = self.pop();
-        let (addr, off) = self.address(index, offset, size);
-        emit(&mut self.b, MemFlags::new(), value, addr, off);
-    }
-
-    /// `*mut VMGlobal` of global `index`.
-    fn global(&mut self, index: u32) -> Value {
-        let globals = self.load_vm(I64, self.vmctx, offset_of!(VMContext, globals));
-        self.load_vm(I64, globals, index as usize * 8)
-    }
-
-    /// `*const VMTable` of table `index`.
-    fn table(&mut self, index: u32) -> Value {
-        let tables = self.load_vm(I64, self.vmctx, offset_of!(VMContext, tables));
-        self.load_vm(I64, tables, index as usize * 8)
-    }
-
-    /// The address of element `index` of table `table`, trapping when out
-    /// of bounds.
-    fn table_entry(&mut self, table: u32, index: Value) -> Value {
-        let vmtable = self.table(table);
-        let len = self.load_vm(I64, vmtable, offset_of!(VMTable, len));
-        let index = self.b.ins().uextend(I64, index);
-        let oob = self
-            .b
-            .ins()
-            .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
-        self.trap_if(oob, Trap::TableOutOfBounds);
-        let base = self.load_vm(I64, vmtable, offset_of!(VMTable, base));
-        let scaled = self.b.ins().ishl_imm(index, 3);
-        self.b.ins().iadd(base, scaled)
-    }
-
-    /// The store index of function `index` of this instance (an i32).
-    fn store_func_index(&mut self, index: u32) -> Value {
-        let funcs = self.load_vm(I64, self.vmctx, offset_of!(VMContext, funcs));
-        self.b
-            .ins()
-            .load(I32, vm_flags(), funcs, (index as usize * 4) as i32)
-    }
-
-    fn raw(&mut self, v: Value) -> Value {
-        to_raw(&mut self.b, v)
-    }
-
-    /// Calls helper `addr` with `vmctx` and `args`, returning its `ret`.
-    fn helper(&mut self, addr: usize, args: &[Value], ret: Type) -> Value {
-        let mut sig = Signature::new(self.env.call_conv);
-        sig.params.push(AbiParam::new(I64));
-        for a in args {
-            sig.params
-                .push(AbiParam::new(self.b.func.dfg.value_type(*a)));
-        }
-        sig.returns.push(AbiParam::new(ret));
-        let sig = self.b.import_signature(sig);
-        let callee = self.b.ins().iconst(I64, addr as i64);
-        let mut all = vec![self.vmctx];
-        all.extend_from_slice(args);
-        let call = self.b.ins().call_indirect(sig, callee, &all);
-        self.b.inst_results(call)[0]
-    }
-
-    /// Calls a helper that returns 0 or 1 (error pending) and traps on 1.
-    fn helper_status(&mut self, addr: usize, args: &[Value]) {
-        let status = self.helper(addr, args, I32);
-        self.b.ins().trapnz(status, TrapCodes::PENDING);
-    }
-
-    /// Finishes a grow: traps on a pending error, pushes the old size or -1.
-    fn grown(&mut self, r: Value) {
-        let pending = self.b.ins().icmp_imm(IntCC::Equal, r, -1);
-        self.b.ins().trapnz(pending, TrapCodes::PENDING);
-        let r = self.b.ins().ireduce(I32, r);
-        self.push(r);
-    }
-
-    fn call(&mut self, index: u32) -> Result<()> {
-        let m = self.env.module;
-        let type_index = m.funcs[index as usize];
-        if index >= m.num_imported_funcs {
-            let ty = &m.types[type_index as usize];
-            let n = ty.params().len();
-            let mut args = vec![self.vmctx];
-            args.extend(self.top(n));
-            self.stack.truncate(self.stack.len() - n);
-            let callee = self.callee(index);
-            let call = self.b.ins().call(callee, &args);
-            let results = self.b.inst_results(call).to_vec();
-            self.stack.extend(results);
-        } else {
-            let f = self.store_func_index(index);
-            self.call_ref(f, type_index, None);
-        }
-        Ok(())
-    }
-
-    /// The reference to defined function `index` for direct calls.
-    fn callee(&mut self, index: u32) -> FuncRef {
-        if let Some(f) = self.callees.get(&index) {
-            return *f;
-        }
-        let m = self.env.module;
-        let id = self.env.func_ids[(index - m.num_imported_funcs) as usize];
-        let ty = &m.types[m.funcs[index as usize] as usize];
-        let f = import_func(self.b.func, id, native_signature(ty, self.env.call_conv));
-        self.callees.insert(index, f);
-        f
-    }
-
-    /// Calls store function `f` (an i32 value) of type `type_index`: its
-    /// compiled code directly when it has some, otherwise through the
-    /// generic helper. `check` is the type id `call_indirect` requires.
-    fn call_ref(&mut self, f: Value, type_index: u32, check: Option<u32>) {
-        let ty = self.env.module.types[type_index as usize].clone();
-        let n = ty.params().len();
-        let args = self.top(n);
-        self.stack.truncate(self.stack.len() - n);
-
-        let refs = self.load_vm(I64, self.limits, offset_of!(VMRuntimeLimits, func_refs));
-        let f64_ = self.b.ins().uextend(I64, f);
-        let scaled = self
-            .b
-            .ins()
-            .imul_imm(f64_, std::mem::size_of::<VMFuncRef>() as i64);
-        let entry = self.b.ins().iadd(refs, scaled);
-        if let Some(expected) = check {
-            let id = self.load_vm(I32, entry, offset_of!(VMFuncRef, type_id));
-            let bad = self
-                .b
-                .ins()
-                .icmp_imm(IntCC::NotEqual, id, i64::from(expected));
-            self.trap_if(bad, Trap::BadSignature);
-        }
-        let native = self.load_vm(I64, entry, offset_of!(VMFuncRef, native));
-        let fast = self.b.create_block();
-        let slow = self.b.create_block();
-        let join = self.b.create_block();
-        let result_types: Vec<Type> = ty.results().iter().map(|t| clif_type(*t)).collect();
-        for t in &result_types {
-            self.b.append_block_param(join, *t);
-        }
-        self.b.ins().brif(native, fast, &[], slow, &[]);
-
-        self.b.switch_to_block(fast);
-        let callee_vmctx = self.load_vm(I64, entry, offset_of!(VMFuncRef, vmctx));
-        let sig = self
-            .b
-            .import_signature(native_signature(&ty, self.env.call_conv));
-        let mut all = vec![callee_vmctx];
-        all.extend_from_slice(&args);
-        let call = self.b.ins().call_indirect(sig, native, &all);
-        let results = self.b.inst_results(call).to_vec();
-        self.b.ins().jump(join, &block_args(&results));
-
-        self.b.switch_to_block(slow);
-        let slots = n.max(result_types.len()).max(1);
-        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
-            StackSlotKind::ExplicitSlot,
-            (slots * 8) as u32,
-            3,
-        ));
-        let buf = self.b.ins().stack_addr(I64, slot, 0);
-        for (i, a) in args.iter().enumerate() {
-            let raw = self.raw(*a);
-            self.b.ins().store(vm_flags(), raw, buf, (i * 8) as i32);
-        }
-        self.helper_status(helpers::call as *const () as usize, &[f, buf]);
-        let mut results = Vec::new();
-        for (i, t) in result_types.iter().enumerate() {
-            results.push(self.b.ins().load(*t, vm_flags(), buf, (i * 8) as i32));
-        }
-        self.b.ins().jump(join, &block_args(&results));
-
-        self.start(join);
-    }
-
-    fn numeric(&mut self, op: Operator<'_>) -> Result<()> {
-        use Operator as O;
-        macro_rules! un {
-            ($f:ident) => {{
-                let x = self.pop();
-                let v = self.b.ins().$f(x);
-                self.push(v);
-            }};
-            ($f:ident, $t:expr) => {{
-                let x = self.pop();
-                let v = self.b.ins().$f($t, x);
-                self.push(v);
-            }};
-            ($f:ident, $t:expr, $flags:expr) => {{
-                let x = self.pop();
-                let v = self.b.ins().$f($t, $flags, x);
-                self.push(v);
-            }};
-        }
-        macro_rules! bin {
-            ($f:ident) => {{
-                let (x, y) = self.pop2();
-                let v = self.b.ins().$f(x, y);
-                self.push(v);
-            }};
-        }
-        // A comparison: its i8 result widened to wasm's i32.
-        macro_rules! cmp {
-            ($f:ident, $cc:expr) => {{
-                let (x, y) = self.pop2();
-                let c = self.b.ins().$f($cc, x, y);
-                let v = self.b.ins().uextend(I32, c);
-                self.push(v);
-            }};
-        }
-        macro_rules! eqz {
-            () => {{
-                let x = self.pop();
-                let c = self.b.ins().icmp_imm(IntCC::Equal, x, 0);
-                let v = self.b.ins().uextend(I32, c);
-                self.push(v);
-            }};
-        }
-        macro_rules! extend_from {
-            ($narrow:expr, $wide:expr) => {{
-                let x = self.pop();
-                let n = self.b.ins().ireduce($narrow, x);
-                let v = self.b.ins().sextend($wide, n);
-                self.push(v);
-            }};
-        }
-        match op {
-            O::I32Eqz | O::I64Eqz => eqz!(),
-            O::I32Eq | O::I64Eq => cmp!(icmp, IntCC::Equal),
-            O::I32Ne | O::I64Ne => cmp!(icmp, IntCC::NotEqual),
-            O::I32LtS | O::I64LtS => cmp!(icmp, IntCC::SignedLessThan),
-            O::I32LtU | O::I64LtU => cmp!(icmp, IntCC::UnsignedLessThan),
-            O::I32GtS | O::I64GtS => cmp!(icmp, IntCC::SignedGreaterThan),
-            O::I32GtU | O::I64GtU => cmp!(icmp, IntCC::UnsignedGreaterThan),
-            O::I32LeS | O::I64LeS => cmp!(icmp, IntCC::SignedLessThanOrEqual),
-            O::I32LeU | O::I64LeU => cmp!(icmp, IntCC::UnsignedLessThanOrEqual),
-            O::I32GeS | O::I64GeS => cmp!(icmp, IntCC::SignedGreaterThanOrEqual),
-            O::I32GeU | O::I64GeU => cmp!(icmp, IntCC::UnsignedGreaterThanOrEqual),
-            O::F32Eq | O::F64Eq => cmp!(fcmp, FloatCC::Equal),
-            O::F32Ne | O::F64Ne => cmp!(fcmp, FloatCC::NotEqual),
-            O::F32Lt | O::F64Lt => cmp!(fcmp, FloatCC::LessThan),
-            O::F32Gt | O::F64Gt => cmp!(fcmp, FloatCC::GreaterThan),
-            O::F32Le | O::F64Le => cmp!(fcmp, FloatCC::LessThanOrEqual),
-            O::F32Ge | O::F64Ge => cmp!(fcmp, FloatCC::GreaterThanOrEqual),
-            O::I32Clz | O::I64Clz => un!(clz),
-            O::I32Ctz | O::I64Ctz => un!(ctz),
-            O::I32Popcnt | O::I64Popcnt => un!(popcnt),
-            O::I32Add | O::I64Add => bin!(iadd),
-            O::I32Sub | O::I64Sub => bin!(isub),
-            O::I32Mul | O::I64Mul => bin!(imul),
-            O::I32DivS | O::I64DivS => bin!(sdiv),
-            O::I32DivU | O::I64DivU => bin!(udiv),
-            O::I32RemS | O::I64RemS => bin!(srem),
-            O::I32RemU | O::I64RemU => bin!(urem),
-            O::I32And | O::I64And => bin!(band),
-            O::I32Or | O::I64Or => bin!(bor),
-            O::I32Xor | O::I64Xor => bin!(bxor),
-            O::I32Shl | O::I64Shl => bin!(ishl),
-            O::I32ShrS | O::I64ShrS => bin!(sshr),
-            O::I32ShrU | O::I64ShrU => bin!(ushr),
-            O::I32Rotl | O::I64Rotl => bin!(rotl),
-            O::I32Rotr | O::I64Rotr => bin!(rotr),
-            O::F32Abs | O::F64Abs => un!(fabs),
-            O::F32Neg | O::F64Neg => un!(fneg),
-            O::F32Ceil | O::F64Ceil => un!(ceil),
-            O::F32Floor | O::F64Floor => un!(floor),
-            O::F32Trunc | O::F64Trunc => un!(trunc),
-            O::F32Nearest | O::F64Nearest => un!(nearest),
-            O::F32Sqrt | O::F64Sqrt => un!(sqrt),
-            O::F32Add | O::F64Add => bin!(fadd),
-            O::F32Sub | O::F64Sub => bin!(fsub),
-            O::F32Mul | O::F64Mul => bin!(fmul),
-            O::F32Div | O::F64Div => bin!(fdiv),
-            O::F32Min | O::F64Min => bin!(fmin),
-            O::F32Max | O::F64Max => bin!(fmax),
-            O::F32Copysign | O::F64Copysign => bin!(fcopysign),
-            O::I32WrapI64 => un!(ireduce, I32),
-            O::I64ExtendI32S => un!(sextend, I64),
-            O::I64ExtendI32U => un!(uextend, I64),
-            O::I32TruncF32S | O::I32TruncF64S => un!(fcvt_to_sint, I32),
-            O::I32TruncF32U | O::I32TruncF64U => un!(fcvt_to_uint, I32),
-            O::I64TruncF32S | O::I64TruncF64S => un!(fcvt_to_sint, I64),
-            O::I64TruncF32U | O::I64TruncF64U => un!(fcvt_to_uint, I64),
-            O::I32TruncSatF32S | O::I32TruncSatF64S => un!(fcvt_to_sint_sat, I32),
-            O::I32TruncSatF32U | O::I32TruncSatF64U => un!(fcvt_to_uint_sat, I32),
-            O::I64TruncSatF32S | O::I64TruncSatF64S => un!(fcvt_to_sint_sat, I64),
-            O::I64TruncSatF32U | O::I64TruncSatF64U => un!(fcvt_to_uint_sat, I64),
-            O::F32ConvertI32S | O::F32ConvertI64S => un!(fcvt_from_sint, F32),
-            O::F32ConvertI32U | O::F32ConvertI64U => un!(fcvt_from_uint, F32),
-            O::F64ConvertI32S | O::F64ConvertI64S => un!(fcvt_from_sint, F64),
-            O::F64ConvertI32U | O::F64ConvertI64U => un!(fcvt_from_uint, F64),
-            O::F32DemoteF64 => un!(fdemote, F32),
-            O::F64PromoteF32 => un!(fpromote, F64),
-            O::I32ReinterpretF32 => un!(bitcast, I32, MemFlags::new()),
-            O::I64ReinterpretF64 => un!(bitcast, I64, MemFlags::new()),
-            O::F32ReinterpretI32 => un!(bitcast, F32, MemFlags::new()),
-            O::F64ReinterpretI64 => un!(bitcast, F64, MemFlags::new()),
-            O::I32Extend8S => extend_from!(I8, I32),
-            O::I32Extend16S => extend_from!(I16, I32),
-            O::I64Extend8S => extend_from!(I8, I64),
-            O::I64Extend16S => extend_from!(I16, I64),
-            O::I64Extend32S => extend_from!(I32, I64),
-            op => bail!("the JIT tier does not support {op:?} yet"),
         }
         Ok(())
     }

@@ -1,0 +1,112 @@
+//! The calling conventions compiled code uses: value types, the native
+//! signature of wasm functions, the array-call trampolines host-to-wasm
+//! calls enter through, and the raw-slot encoding of values.
+
+use crate::types::{FuncType, ValType};
+use cranelift_codegen::ir::types::{F32, F64, I32, I64};
+use cranelift_codegen::ir::{
+    AbiParam, ArgumentPurpose, ExtFuncData, ExternalName, FuncRef, Function, InstBuilder, MemFlags,
+    Signature, Type, UserExternalName, Value,
+};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+/// The Cranelift type of a wasm value; references are raw 64-bit words.
+pub(crate) fn clif_type(ty: ValType) -> Type {
+    match ty {
+        ValType::I32 => I32,
+        ValType::F32 => F32,
+        ValType::F64 => F64,
+        _ => I64,
+    }
+}
+
+/// The native signature of a wasm function: `vmctx, params... -> results`.
+pub(crate) fn native_signature(ty: &FuncType, call_conv: CallConv) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    sig.params
+        .push(AbiParam::special(I64, ArgumentPurpose::VMContext));
+    sig.params
+        .extend(ty.params().iter().map(|t| AbiParam::new(clif_type(*t))));
+    sig.returns
+        .extend(ty.results().iter().map(|t| AbiParam::new(clif_type(*t))));
+    sig
+}
+
+/// Flags for the runtime structures compiled code reads: never trapping,
+/// aligned.
+pub(crate) fn vm_flags() -> MemFlags {
+    MemFlags::trusted()
+}
+
+/// A value as a raw 64-bit slot (the encoding of `values.rs`).
+pub(crate) fn to_raw(b: &mut FunctionBuilder<'_>, v: Value) -> Value {
+    match b.func.dfg.value_type(v) {
+        I32 => b.ins().uextend(I64, v),
+        F32 => {
+            let bits = b.ins().bitcast(I32, MemFlags::new(), v);
+            b.ins().uextend(I64, bits)
+        }
+        F64 => b.ins().bitcast(I64, MemFlags::new(), v),
+        _ => v,
+    }
+}
+
+/// Imports function `id` of the `cranelift_module` into `func`, for a
+/// direct (colocated) call.
+pub(crate) fn import_func(func: &mut Function, id: u32, sig: Signature) -> FuncRef {
+    let signature = func.import_signature(sig);
+    let name = func.declare_imported_user_function(UserExternalName {
+        namespace: 0,
+        index: id,
+    });
+    func.import_function(ExtFuncData {
+        name: ExternalName::user(name),
+        signature,
+        colocated: true,
+    })
+}
+
+/// The signature of every array-call trampoline: `(vmctx, values)`.
+pub(crate) fn trampoline_signature(call_conv: CallConv) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    sig.params.push(AbiParam::new(I64));
+    sig.params.push(AbiParam::new(I64));
+    sig
+}
+
+/// Builds the array-call trampoline of function `id` of type `ty`:
+/// `extern "C" fn(vmctx, values: *mut u64)`, which loads the arguments from
+/// `values`, calls the function and stores its results back there. Host to
+/// wasm calls enter compiled code through it.
+pub(crate) fn trampoline(
+    fctx: &mut FunctionBuilderContext,
+    func: &mut Function,
+    ty: &FuncType,
+    id: u32,
+    call_conv: CallConv,
+) {
+    func.signature = trampoline_signature(call_conv);
+    let callee = import_func(func, id, native_signature(ty, call_conv));
+    let mut b = FunctionBuilder::new(func, fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let (vmctx, values) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+    let mut args = vec![vmctx];
+    for (i, t) in ty.params().iter().enumerate() {
+        args.push(
+            b.ins()
+                .load(clif_type(*t), vm_flags(), values, (i * 8) as i32),
+        );
+    }
+    let call = b.ins().call(callee, &args);
+    let results = b.inst_results(call).to_vec();
+    for (i, r) in results.into_iter().enumerate() {
+        let raw = to_raw(&mut b, r);
+        b.ins().store(vm_flags(), raw, values, (i * 8) as i32);
+    }
+    b.ins().return_(&[]);
+    b.finalize();
+}

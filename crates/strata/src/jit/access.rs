@@ -1,0 +1,246 @@
+//! Translation of what reaches outside the function: linear memory,
+//! globals, tables, runtime helpers and calls.
+
+use super::abi::{clif_type, import_func, native_signature, to_raw, vm_flags};
+use super::translate::{block_args, Translator};
+use super::{helpers, TrapCodes};
+use crate::runtime::vm::{VMContext, VMFuncRef, VMMemory, VMRuntimeLimits, VMTable};
+use crate::Trap;
+use anyhow::Result;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::types::{I32, I64};
+use cranelift_codegen::ir::{
+    AbiParam, FuncRef, InstBuilder, MemFlags, Signature, StackSlotData, StackSlotKind, TrapCode,
+    Type, Value,
+};
+use cranelift_frontend::FunctionBuilder;
+use std::mem::offset_of;
+
+impl Translator<'_, '_> {
+    pub(super) fn memory(&self) -> (Value, Value) {
+        self.memory
+            .unwrap_or_else(|| unreachable!("validated: memory access without a memory"))
+    }
+
+    /// The address of a `size`-byte access at `index + offset`, and the
+    /// static offset left for the access instruction itself.
+    pub(super) fn address(&mut self, index: Value, offset: u64, size: u32) -> (Value, i32) {
+        let (vmmem, base) = self.memory();
+        let index = self.b.ins().uextend(I64, index);
+        if self.env.explicit_bounds {
+            let end = self
+                .b
+                .ins()
+                .iadd_imm(index, (offset + u64::from(size)) as i64);
+            let len = self.load_vm(I64, vmmem, offset_of!(VMMemory, len));
+            let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
+            self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
+        }
+        let addr = self.b.ins().iadd(base, index);
+        match i32::try_from(offset) {
+            Ok(o) => (addr, o),
+            Err(_) => (self.b.ins().iadd_imm(addr, offset as i64), 0),
+        }
+    }
+
+    pub(super) fn load(
+        &mut self,
+        size: u32,
+        offset: u64,
+        emit: impl FnOnce(&mut FunctionBuilder<'_>, MemFlags, Value, i32) -> Value,
+    ) {
+        let index = self.pop();
+        let (addr, off) = self.address(index, offset, size);
+        let v = emit(&mut self.b, MemFlags::new(), addr, off);
+        self.push(v);
+    }
+
+    pub(super) fn store(
+        &mut self,
+        size: u32,
+        offset: u64,
+        emit: impl FnOnce(
+            &mut FunctionBuilder<'_>,
+            MemFlags,
+            Value,
+            Value,
+            i32,
+        ) -> cranelift_codegen::ir::Inst,
+    ) {
+        let value = self.pop();
+        let index = self.pop();
+        let (addr, off) = self.address(index, offset, size);
+        emit(&mut self.b, MemFlags::new(), value, addr, off);
+    }
+
+    /// `*mut VMGlobal` of global `index`.
+    pub(super) fn global(&mut self, index: u32) -> Value {
+        let globals = self.load_vm(I64, self.vmctx, offset_of!(VMContext, globals));
+        self.load_vm(I64, globals, index as usize * 8)
+    }
+
+    /// `*const VMTable` of table `index`.
+    pub(super) fn table(&mut self, index: u32) -> Value {
+        let tables = self.load_vm(I64, self.vmctx, offset_of!(VMContext, tables));
+        self.load_vm(I64, tables, index as usize * 8)
+    }
+
+    /// The address of element `index` of table `table`, trapping when out
+    /// of bounds.
+    pub(super) fn table_entry(&mut self, table: u32, index: Value) -> Value {
+        let vmtable = self.table(table);
+        let len = self.load_vm(I64, vmtable, offset_of!(VMTable, len));
+        let index = self.b.ins().uextend(I64, index);
+        let oob = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
+        self.trap_if(oob, Trap::TableOutOfBounds);
+        let base = self.load_vm(I64, vmtable, offset_of!(VMTable, base));
+        let scaled = self.b.ins().ishl_imm(index, 3);
+        self.b.ins().iadd(base, scaled)
+    }
+
+    /// The store index of function `index` of this instance (an i32).
+    pub(super) fn store_func_index(&mut self, index: u32) -> Value {
+        let funcs = self.load_vm(I64, self.vmctx, offset_of!(VMContext, funcs));
+        self.b
+            .ins()
+            .load(I32, vm_flags(), funcs, (index as usize * 4) as i32)
+    }
+
+    pub(super) fn raw(&mut self, v: Value) -> Value {
+        to_raw(&mut self.b, v)
+    }
+
+    /// Calls helper `addr` with `vmctx` and `args`, returning its `ret`.
+    pub(super) fn helper(&mut self, addr: usize, args: &[Value], ret: Type) -> Value {
+        let mut sig = Signature::new(self.env.call_conv);
+        sig.params.push(AbiParam::new(I64));
+        for a in args {
+            sig.params
+                .push(AbiParam::new(self.b.func.dfg.value_type(*a)));
+        }
+        sig.returns.push(AbiParam::new(ret));
+        let sig = self.b.import_signature(sig);
+        let callee = self.b.ins().iconst(I64, addr as i64);
+        let mut all = vec![self.vmctx];
+        all.extend_from_slice(args);
+        let call = self.b.ins().call_indirect(sig, callee, &all);
+        self.b.inst_results(call)[0]
+    }
+
+    /// Calls a helper that returns 0 or 1 (error pending) and traps on 1.
+    pub(super) fn helper_status(&mut self, addr: usize, args: &[Value]) {
+        let status = self.helper(addr, args, I32);
+        self.b.ins().trapnz(status, TrapCodes::PENDING);
+    }
+
+    /// Finishes a grow: traps on a pending error, pushes the old size or -1.
+    pub(super) fn grown(&mut self, r: Value) {
+        let pending = self.b.ins().icmp_imm(IntCC::Equal, r, -1);
+        self.b.ins().trapnz(pending, TrapCodes::PENDING);
+        let r = self.b.ins().ireduce(I32, r);
+        self.push(r);
+    }
+
+    pub(super) fn call(&mut self, index: u32) -> Result<()> {
+        let m = self.env.module;
+        let type_index = m.funcs[index as usize];
+        if index >= m.num_imported_funcs {
+            let ty = &m.types[type_index as usize];
+            let n = ty.params().len();
+            let mut args = vec![self.vmctx];
+            args.extend(self.top(n));
+            self.stack.truncate(self.stack.len() - n);
+            let callee = self.callee(index);
+            let call = self.b.ins().call(callee, &args);
+            let results = self.b.inst_results(call).to_vec();
+            self.stack.extend(results);
+        } else {
+            let f = self.store_func_index(index);
+            self.call_ref(f, type_index, None);
+        }
+        Ok(())
+    }
+
+    /// The reference to defined function `index` for direct calls.
+    pub(super) fn callee(&mut self, index: u32) -> FuncRef {
+        if let Some(f) = self.callees.get(&index) {
+            return *f;
+        }
+        let m = self.env.module;
+        let id = self.env.func_ids[(index - m.num_imported_funcs) as usize];
+        let ty = &m.types[m.funcs[index as usize] as usize];
+        let f = import_func(self.b.func, id, native_signature(ty, self.env.call_conv));
+        self.callees.insert(index, f);
+        f
+    }
+
+    /// Calls store function `f` (an i32 value) of type `type_index`: its
+    /// compiled code directly when it has some, otherwise through the
+    /// generic helper. `check` is the type id `call_indirect` requires.
+    pub(super) fn call_ref(&mut self, f: Value, type_index: u32, check: Option<u32>) {
+        let ty = self.env.module.types[type_index as usize].clone();
+        let n = ty.params().len();
+        let args = self.top(n);
+        self.stack.truncate(self.stack.len() - n);
+
+        let refs = self.load_vm(I64, self.limits, offset_of!(VMRuntimeLimits, func_refs));
+        let f64_ = self.b.ins().uextend(I64, f);
+        let scaled = self
+            .b
+            .ins()
+            .imul_imm(f64_, std::mem::size_of::<VMFuncRef>() as i64);
+        let entry = self.b.ins().iadd(refs, scaled);
+        if let Some(expected) = check {
+            let id = self.load_vm(I32, entry, offset_of!(VMFuncRef, type_id));
+            let bad = self
+                .b
+                .ins()
+                .icmp_imm(IntCC::NotEqual, id, i64::from(expected));
+            self.trap_if(bad, Trap::BadSignature);
+        }
+        let native = self.load_vm(I64, entry, offset_of!(VMFuncRef, native));
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let result_types: Vec<Type> = ty.results().iter().map(|t| clif_type(*t)).collect();
+        for t in &result_types {
+            self.b.append_block_param(join, *t);
+        }
+        self.b.ins().brif(native, fast, &[], slow, &[]);
+
+        self.b.switch_to_block(fast);
+        let callee_vmctx = self.load_vm(I64, entry, offset_of!(VMFuncRef, vmctx));
+        let sig = self
+            .b
+            .import_signature(native_signature(&ty, self.env.call_conv));
+        let mut all = vec![callee_vmctx];
+        all.extend_from_slice(&args);
+        let call = self.b.ins().call_indirect(sig, native, &all);
+        let results = self.b.inst_results(call).to_vec();
+        self.b.ins().jump(join, &block_args(&results));
+
+        self.b.switch_to_block(slow);
+        let slots = n.max(result_types.len()).max(1);
+        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            (slots * 8) as u32,
+            3,
+        ));
+        let buf = self.b.ins().stack_addr(I64, slot, 0);
+        for (i, a) in args.iter().enumerate() {
+            let raw = self.raw(*a);
+            self.b.ins().store(vm_flags(), raw, buf, (i * 8) as i32);
+        }
+        self.helper_status(helpers::call as *const () as usize, &[f, buf]);
+        let mut results = Vec::new();
+        for (i, t) in result_types.iter().enumerate() {
+            results.push(self.b.ins().load(*t, vm_flags(), buf, (i * 8) as i32));
+        }
+        self.b.ins().jump(join, &block_args(&results));
+
+        self.start(join);
+    }
+}
