@@ -1,5 +1,6 @@
 //! Control-flow shapes the translator rewrites (operand forwarding, fused
-//! compare-and-branch, loop inversion), checked for their results.
+//! compare-and-branch, loop inversion) and the calls and returns the
+//! threaded handlers make, checked for their results.
 
 use strata::{Config, Engine, Instance, Module, Store, Tier};
 
@@ -128,4 +129,76 @@ fn multi_value_blocks_and_br_table() {
             ("swap", 5, 4),
         ],
     );
+}
+
+/// Calls within an instance run in the threaded handlers once the callee
+/// is translated; the first call of each function goes through the driver.
+/// Each case runs twice so both paths are taken.
+#[test]
+fn calls_after_translation_keep_frames_results_and_traps() {
+    use strata::{Linker, Trap, WasmBacktrace};
+    let engine = Engine::new(Config::new().tier(Tier::Interp)).unwrap();
+    let store = &mut Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    // A second instance whose functions call back into the first: calls and
+    // returns across instances go through the driver.
+    let a = Module::new(
+        &engine,
+        r#"(module
+          (func $fib (export "fib") (param i32) (result i32)
+            (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+              (then (local.get 0))
+              (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                             (call $fib (i32.sub (local.get 0) (i32.const 2)))))))
+          ;; Locals are zero on every entry, constants in place.
+          (func $locals (param i32) (result i32) (local i32 i64)
+            (local.set 1 (i32.add (local.get 1) (local.get 0)))
+            (local.set 2 (i64.add (local.get 2) (i64.const 40)))
+            (i32.add (local.get 1) (i32.wrap_i64 (local.get 2))))
+          (func (export "locals") (param i32) (result i32)
+            (i32.add (call $locals (local.get 0)) (call $locals (local.get 0))))
+          (func $inner (param i32) (result i32) (i32.div_u (i32.const 1) (local.get 0)))
+          (func $mid (param i32) (result i32) (call $inner (local.get 0)))
+          (func (export "outer") (param i32) (result i32) (call $mid (local.get 0)))
+          (func $rec (export "rec") (param i32) (result i32)
+            (call $rec (i32.add (local.get 0) (i32.const 1)))))"#,
+    )
+    .unwrap();
+    let a = linker.instantiate(&mut *store, &a).unwrap();
+    linker.instance(&mut *store, "a", a).unwrap();
+    let b = Module::new(
+        &engine,
+        r#"(module
+          (import "a" "fib" (func $fib (param i32) (result i32)))
+          (func $twice (param i32) (result i32)
+            (i32.add (call $fib (local.get 0)) (call $fib (local.get 0))))
+          (func (export "run") (param i32) (result i32)
+            (i32.add (call $twice (local.get 0)) (i32.const 1))))"#,
+    )
+    .unwrap();
+    let b = linker.instantiate(&mut *store, &b).unwrap();
+
+    let fib = a.get_typed_func::<i32, i32>(&mut *store, "fib").unwrap();
+    let locals = a.get_typed_func::<i32, i32>(&mut *store, "locals").unwrap();
+    let outer = a.get_typed_func::<i32, i32>(&mut *store, "outer").unwrap();
+    let rec = a.get_typed_func::<i32, i32>(&mut *store, "rec").unwrap();
+    let run = b.get_typed_func::<i32, i32>(&mut *store, "run").unwrap();
+    for _ in 0..2 {
+        assert_eq!(fib.call(&mut *store, 20).unwrap(), 6765);
+        assert_eq!(locals.call(&mut *store, 2).unwrap(), 84);
+        assert_eq!(run.call(&mut *store, 10).unwrap(), 111);
+        assert_eq!(outer.call(&mut *store, 1).unwrap(), 1);
+
+        let err = outer.call(&mut *store, 0).unwrap_err();
+        assert_eq!(
+            err.downcast_ref::<Trap>(),
+            Some(&Trap::IntegerDivisionByZero)
+        );
+        let bt = err.downcast_ref::<WasmBacktrace>().expect("a backtrace");
+        let indices: Vec<u32> = bt.frames().iter().map(|f| f.func_index()).collect();
+        assert_eq!(indices, [3, 4, 5]);
+
+        let err = rec.call(&mut *store, 0).unwrap_err();
+        assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::StackOverflow));
+    }
 }

@@ -7,7 +7,7 @@
 //! bounded by heap space that was configured, never by the host stack, and
 //! running out is the `call stack exhausted` trap.
 
-use super::handlers::{Instr, Next};
+use super::handlers::{CallCx, Instr, Next};
 use super::isa::{numeric_ops, Op, Raw};
 use super::CompiledFunc;
 use crate::runtime::ops;
@@ -38,17 +38,20 @@ impl Stack {
     }
 }
 
+/// A call frame. The threaded call and return handlers push and pop these
+/// too, for calls within an instance.
 #[derive(Clone, Copy)]
-struct Frame {
+pub(crate) struct Frame {
     /// Kept alive by the store's `FuncEntity`, which outlives execution.
-    code: *const CompiledFunc,
-    pc: usize,
-    base: usize,
-    instance: u32,
+    pub code: *const CompiledFunc,
+    /// Where the function continues when its frame is on top again: its
+    /// first instruction for a new frame, after the call for a caller.
+    pub ret: *const Instr,
+    /// The frame's first slot in the value stack.
+    pub base: usize,
+    pub instance: u32,
     /// The instance's context (memories, globals).
-    vmctx: *const VMContext,
-    /// Store index of the function, for backtraces.
-    func: u32,
+    pub vmctx: *const VMContext,
 }
 
 enum ExecError {
@@ -104,7 +107,7 @@ pub(crate) fn invoke<T>(store: &mut Store<T>, func: Func, raw: &mut [u64]) -> an
         .pop()
         .unwrap_or_else(|| Stack::new(max_stack));
     store.inner.entry_depth += 1;
-    let result = run(store, &mut stack, func.index, instance, code, raw);
+    let result = run(store, &mut stack, instance, code, raw);
     store.inner.entry_depth -= 1;
     let result = result.map_err(|e| match e {
         ExecError::Host(e) => e,
@@ -124,7 +127,6 @@ pub(crate) fn invoke<T>(store: &mut Store<T>, func: Func, raw: &mut [u64]) -> an
 fn run<T>(
     store: &mut Store<T>,
     stack: &mut Stack,
-    func: u32,
     (instance, vmctx): (u32, *const VMContext),
     code: *const CompiledFunc,
     raw: &mut [u64],
@@ -136,14 +138,14 @@ fn run<T>(
         return Err(Trap::StackOverflow.into());
     }
     stack.slots[..params].copy_from_slice(&raw[..params]);
-    enter(&mut stack.slots, callee, 0);
+    // SAFETY: the stack holds the frame (checked above).
+    unsafe { enter(stack.slots.as_mut_ptr(), callee) };
     stack.frames.push(Frame {
         code,
-        pc: 0,
+        ret: callee.instrs.as_ptr(),
         base: 0,
         instance,
         vmctx,
-        func,
     });
     execute(store, stack)?;
     let results = callee.num_results as usize;
@@ -151,20 +153,20 @@ fn run<T>(
     Ok(())
 }
 
-/// Zeroes the declared locals and places the constants of a new frame.
+/// Zeroes the declared locals and places the constants of a new frame
+/// whose first slot is `sp` (its parameters are in place already).
+///
+/// # Safety
+/// `sp` must point at `code.frame_size` writable slots.
 #[inline(always)]
-fn enter(slots: &mut [u64], code: &CompiledFunc, base: usize) {
-    if code.num_locals > code.num_params {
-        let locals = base + code.num_params as usize..base + code.num_locals as usize;
-        slots[locals].fill(0);
-    }
-    let consts = base + code.num_locals as usize;
-    // Functions have few constants; a plain loop beats a `memcpy` call.
-    for (slot, c) in slots[consts..consts + code.consts.len()]
-        .iter_mut()
-        .zip(code.consts.iter())
-    {
-        *slot = *c;
+pub(crate) unsafe fn enter(sp: *mut u64, code: &CompiledFunc) {
+    let params = code.num_params as usize;
+    // Frames have few locals and constants: a loop of moves beats a call
+    // to `memcpy`, and keeps the call handler free of calls.
+    for (i, v) in code.init.iter().enumerate() {
+        // SAFETY: parameters, locals and constants lie within the frame
+        // (`num_params + init.len() <= frame_size`).
+        unsafe { *sp.add(params + i) = *v };
     }
 }
 
@@ -244,7 +246,7 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
     // SAFETY (for every `&*frame.code` below): the code is owned by an `Arc`
     // in the store's function table, which only grows and outlives this call.
     let mut code: &CompiledFunc = unsafe { &*top.code };
-    let mut pc = top.pc;
+    let mut pc = unsafe { top.ret.offset_from(code.instrs.as_ptr()) } as usize;
     let mut base = top.base;
     let mut instance = top.instance;
     let mut vmctx = top.vmctx;
@@ -254,14 +256,21 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
     // by `memory.grow`, so only a change of instance changes `mem`.
     let mut mem: *const VMMemory = unsafe { (*vmctx).memory0 };
     let max_frames = store.inner.engine.config().max_call_depth;
+    // The current instance's module code, for calls the handlers make.
+    let module_code = |store: &Store<T>, instance: u32| {
+        let module = &store.inner.instances[instance as usize].module.inner;
+        (module.code.as_ptr(), module.num_imported_funcs)
+    };
+    let (mut code_table, mut num_imported) = module_code(store, instance);
 
     // Slot access is the hottest path: `sp` points at the current frame's
     // first slot. The translator only emits slot indices below the
     // function's `frame_size`, and a frame is only entered when
-    // `base + frame_size <= slots.len()` (checked in `call!` and `run`), so
-    // every access below is in bounds. `sp` is recomputed whenever `base`
-    // changes; `slots` is never resized while executing.
-    let mut sp: *mut u64 = slots[base..].as_mut_ptr();
+    // `base + frame_size <= slots.len()` (checked in `call!`, `run` and the
+    // call handler), so every access below is in bounds. `sp` is
+    // recomputed whenever `base` changes and before every chain of
+    // handlers; `slots` is never resized while executing.
+    let mut sp: *mut u64;
     // The current function's instructions; recomputed with `code`.
     let mut ops: *const Op = code.ops.as_ptr();
     macro_rules! r {
@@ -298,20 +307,28 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
             (a, b, c)
         }};
     }
-    // Makes the top frame current after a call or return.
-    macro_rules! switch_to_top {
+    // Makes the top frame's function and instance current; returns the
+    // frame.
+    macro_rules! top_frame {
         () => {{
             let f = *frames.last().expect("a frame is active");
             code = unsafe { &*f.code };
             ops = code.ops.as_ptr();
-            pc = f.pc;
             base = f.base;
-            sp = slots[base..].as_mut_ptr();
             if f.instance != instance {
                 instance = f.instance;
                 vmctx = f.vmctx;
                 mem = unsafe { (*vmctx).memory0 };
+                (code_table, num_imported) = module_code(store, instance);
             }
+            f
+        }};
+    }
+    // Makes the top frame current after a call or return, where it resumes.
+    macro_rules! switch_to_top {
+        () => {{
+            let f = top_frame!();
+            pc = unsafe { f.ret.offset_from(code.instrs.as_ptr()) } as usize;
         }};
     }
     macro_rules! ret {
@@ -350,17 +367,17 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
                     {
                         trap!(Trap::StackOverflow);
                     }
-                    enter(slots, callee, args);
+                    // SAFETY: the frame fits (checked above).
+                    unsafe { enter(slots.as_mut_ptr().add(args), callee) };
                     if let Some(caller) = frames.last_mut() {
-                        caller.pc = pc;
+                        caller.ret = unsafe { code.instrs.as_ptr().add(pc) };
                     }
                     frames.push(Frame {
                         code: callee_ptr,
-                        pc: 0,
+                        ret: callee.instrs.as_ptr(),
                         base: args,
                         instance: callee_instance,
                         vmctx: callee_vmctx,
-                        func: f as u32,
                     });
                     switch_to_top!();
                 }
@@ -372,14 +389,13 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
                         trap!(Trap::StackOverflow);
                     };
                     if let Some(caller) = frames.last_mut() {
-                        caller.pc = pc;
+                        caller.ret = unsafe { code.instrs.as_ptr().add(pc) };
                     }
                     let caller = Caller {
                         store: &mut *store,
                         instance: Some(instance),
                     };
                     host(caller, buf).map_err(ExecError::Host)?;
-                    sp = slots[base..].as_mut_ptr();
                 }
             }
         }};
@@ -395,17 +411,30 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
         // a handler moves to stay inside `instrs`; `sp` is the current frame
         // (see above) and `mem`/`vmctx` the current instance's memory and
         // context.
-        let mut ip: *const Instr = unsafe { instrs.add(pc) };
-        loop {
-            match unsafe { Instr::run(ip, sp, mem, vmctx) }.next() {
-                Next::Continue(next) => ip = next,
-                Next::Slow(at) => {
-                    // SAFETY: `at` points into `instrs` (see above).
-                    pc = unsafe { at.offset_from(instrs) } as usize;
-                    break;
-                }
-                Next::Trap(t) => trap!(t),
+        let ip: *const Instr = unsafe { instrs.add(pc) };
+        let slots_ptr = slots.as_mut_ptr();
+        let mut cx = CallCx {
+            frames: &mut *frames,
+            slots: slots_ptr,
+            len: slots.len(),
+            max_frames,
+            code: code_table,
+            num_imported,
+        };
+        let flow = unsafe { Instr::run(ip, slots_ptr.add(base), mem, vmctx, &mut cx) }.next();
+        // Handlers call and return within the instance: continue in the
+        // frame on top now, at the instruction the chain stopped at, which
+        // belongs to that frame's function.
+        top_frame!();
+        sp = unsafe { slots.as_mut_ptr().add(base) };
+        match flow {
+            // SAFETY: `next` points into the top function's instructions.
+            Next::Continue(next) => {
+                pc = unsafe { next.offset_from(code.instrs.as_ptr()) } as usize;
+                continue;
             }
+            Next::Slow(at) => pc = unsafe { at.offset_from(code.instrs.as_ptr()) } as usize,
+            Next::Trap(t) => trap!(t),
         }
         // SAFETY: `pc` is in bounds (see above).
         let op = unsafe { *ops.add(pc) };
@@ -559,22 +588,19 @@ fn backtrace(store: &StoreInner, frames: &[Frame]) -> WasmBacktrace {
     let frames = frames[omitted..]
         .iter()
         .rev()
-        .filter_map(|frame| match &store.funcs.get(frame.func as usize)?.kind {
-            FuncKind::Wasm {
-                instance, index, ..
-            } => {
-                let module = &store.instances[*instance as usize].module.inner;
-                Some(FrameInfo {
-                    func_index: *index,
-                    func_name: module.func_names.get(index).cloned(),
-                    module_name: module.name.clone(),
-                    instance: crate::Instance {
-                        store_id: store.id,
-                        index: *instance,
-                    },
-                })
+        .map(|frame| {
+            // SAFETY: as in `execute`: the store keeps the code alive.
+            let index = unsafe { (*frame.code).func_index };
+            let module = &store.instances[frame.instance as usize].module.inner;
+            FrameInfo {
+                func_index: index,
+                func_name: module.func_names.get(&index).cloned(),
+                module_name: module.name.clone(),
+                instance: crate::Instance {
+                    store_id: store.id,
+                    index: frame.instance,
+                },
             }
-            FuncKind::Host(_) => None,
         })
         .collect();
     WasmBacktrace { frames, omitted }

@@ -8,7 +8,9 @@
 //! registers, with no central dispatch loop in between (the technique of
 //! wasm3 and wasmi 2.0).
 //!
-//! Every instruction that needs the store (calls, returns, tables, bulk
+//! Calls within an instance and their returns are handlers too: they push
+//! and pop frames through [`CallCx`] and continue in the other function.
+//! Every instruction that needs the store (other calls, tables, bulk
 //! memory, `memory.grow`) returns a [`Flow`] to the driver loop in
 //! `exec.rs`, which runs it through its `match` on `Op`. Backward branches
 //! chain too, but at most `LOOP_HOPS` times before returning to the driver,
@@ -18,9 +20,12 @@
 //! Handlers are generated from the instruction table in `isa.rs` and share
 //! its semantics closures with the driver's `match`.
 
+use super::exec::{enter, Frame};
 use super::isa::{numeric_ops, Op, Raw};
+use super::LazyFunc;
 use crate::runtime::vm::{VMContext, VMMemory, VMRuntimeLimits};
 use crate::Trap;
+use std::sync::Arc;
 
 /// A handler: executes the instruction at `ip` on the frame at `sp`.
 pub(crate) type Handler = unsafe fn(
@@ -29,6 +34,7 @@ pub(crate) type Handler = unsafe fn(
     mem: *const VMMemory,
     vmctx: *const VMContext,
     hops: usize,
+    cx: *mut CallCx,
 ) -> Flow;
 
 /// A lowered instruction. Operand meaning depends on the handler; branch
@@ -56,17 +62,19 @@ impl Instr {
     ///
     /// # Safety
     /// `ip` must point into a lowered function whose slots start at `sp`
-    /// with at least `frame_size` slots, and `mem` must describe the current
-    /// instance's memory (see `MemCache`).
+    /// with at least `frame_size` slots, `mem` and `vmctx` must be the
+    /// current instance's memory 0 and context, and `cx` must describe the
+    /// stack `sp` points into, with the current function's frame on top.
     #[inline(always)]
     pub(crate) unsafe fn run(
         ip: *const Instr,
         sp: *mut u64,
         mem: *const VMMemory,
         vmctx: *const VMContext,
+        cx: &mut CallCx,
     ) -> Flow {
         // SAFETY: forwarded from the caller.
-        unsafe { ((*ip).handler)(ip, sp, mem, vmctx, LOOP_HOPS) }
+        unsafe { ((*ip).handler)(ip, sp, mem, vmctx, LOOP_HOPS, cx) }
     }
 }
 
@@ -114,12 +122,30 @@ impl Flow {
     }
 }
 
-/// Lowers a translated function. Branch targets become relative offsets.
-pub(crate) fn lower(ops: &[Op]) -> Box<[Instr]> {
+/// Lowers a translated function of a module with `num_imported` imported
+/// functions. Branch targets become relative offsets.
+pub(crate) fn lower(ops: &[Op], num_imported: u32) -> Box<[Instr]> {
     ops.iter()
         .enumerate()
-        .map(|(pc, op)| lower_op(op, pc))
+        .map(|(pc, op)| lower_op(op, pc, num_imported))
         .collect()
+}
+
+/// What the call and return handlers need besides their arguments: the
+/// stack they push frames on and the current instance's code. The driver
+/// builds it before each chain of handlers and re-reads the top frame
+/// afterwards, since handlers may have called or returned.
+pub(crate) struct CallCx {
+    /// The call stack; handlers push only within its capacity.
+    pub frames: *mut Vec<Frame>,
+    /// The value stack: its first slot and its length.
+    pub slots: *mut u64,
+    pub len: usize,
+    pub max_frames: usize,
+    /// The current instance's module: its defined functions' code, which
+    /// follow `num_imported` imported functions in the index space.
+    pub code: *const Arc<LazyFunc>,
+    pub num_imported: u32,
 }
 
 /// The relative offset from instruction `pc` to `target`.
@@ -130,34 +156,36 @@ fn rel(pc: usize, target: u32) -> u32 {
 /// Continues with the instruction at `$next`: a tail call in optimised
 /// builds, a return to the driver in debug builds.
 macro_rules! next {
-    ($next:expr, $sp:expr, $mem:expr, $vmctx:expr, $hops:expr) => {{
+    ($next:expr, $sp:expr, $mem:expr, $vmctx:expr, $hops:expr, $cx:expr) => {{
         let next: *const Instr = $next;
         #[cfg(debug_assertions)]
         {
-            let _ = ($sp, $mem, $vmctx, $hops);
+            let _ = ($sp, $mem, $vmctx, $hops, $cx);
             return Flow::Continue(next);
         }
         #[cfg(not(debug_assertions))]
-        // SAFETY: `next` is the following instruction or a branch target of
-        // the same function, so the handler's own contract carries over.
-        return unsafe { ((*next).handler)(next, $sp, $mem, $vmctx, $hops) };
+        // SAFETY: `next` is the following instruction, a branch target of
+        // the same function, or the first instruction of a frame a call or
+        // return just made current with its own `sp`, so the handler's own
+        // contract carries over.
+        return unsafe { ((*next).handler)(next, $sp, $mem, $vmctx, $hops, $cx) };
     }};
 }
 
 /// Jumps by the relative offset `$rel`: forward jumps chain, backward jumps
 /// return to the driver so loops never grow the host stack.
 macro_rules! jump {
-    ($ip:expr, $rel:expr, $sp:expr, $mem:expr, $vmctx:expr, $hops:expr) => {{
+    ($ip:expr, $rel:expr, $sp:expr, $mem:expr, $vmctx:expr, $hops:expr, $cx:expr) => {{
         let delta = $rel as i32;
         // SAFETY: the translator only emits targets inside the function.
         let target = unsafe { $ip.offset(delta as isize) };
         if delta > 0 {
-            next!(target, $sp, $mem, $vmctx, $hops)
+            next!(target, $sp, $mem, $vmctx, $hops, $cx)
         }
         if $hops == 0 {
             return Flow::Continue(target);
         }
-        next!(target, $sp, $mem, $vmctx, $hops - 1)
+        next!(target, $sp, $mem, $vmctx, $hops - 1, $cx)
     }};
 }
 
@@ -197,20 +225,20 @@ macro_rules! lowering {
         load { $($L:ident($LM:ty) -> $LO:ty;)* }
         store { $($S:ident($SI:ty) -> $SM:ty;)* }
     ) => {
-        fn lower_op(op: &Op, pc: usize) -> Instr {
+        fn lower_op(op: &Op, pc: usize, num_imported: u32) -> Instr {
             let (handler, a, b, c): (Handler, u32, u32, u32) = match *op {
                 $( Op::$U { dst, src } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize, cx: *mut CallCx) -> Flow {
                         // SAFETY: `ip` points at this instruction.
                         let i = unsafe { &*ip };
                         let v: $UO = ($uf)(<$UI>::from_raw(slot!(sp, i.b)));
                         set_slot!(sp, i.a, v.to_raw());
-                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops, cx)
                     }
                     (h, dst, src, 0)
                 } )*
                 $( Op::$UT { dst, src } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize, cx: *mut CallCx) -> Flow {
                         // SAFETY: `ip` points at this instruction.
                         let i = unsafe { &*ip };
                         let v: $UTO = match ($utf)(<$UTI>::from_raw(slot!(sp, i.b))) {
@@ -218,43 +246,43 @@ macro_rules! lowering {
                             Err(t) => return Flow::Trap(t),
                         };
                         set_slot!(sp, i.a, v.to_raw());
-                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops, cx)
                     }
                     (h, dst, src, 0)
                 } )*
                 $( Op::$B { dst, lhs, rhs } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize, cx: *mut CallCx) -> Flow {
                         // SAFETY: `ip` points at this instruction.
                         let i = unsafe { &*ip };
                         let v: $BO = ($bf)(<$BI>::from_raw(slot!(sp, i.b)), <$BI>::from_raw(slot!(sp, i.c)));
                         set_slot!(sp, i.a, v.to_raw());
-                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops, cx)
                     }
                     (h, dst, lhs, rhs)
                 } )*
                 $( Op::$C { dst, lhs, rhs } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize, cx: *mut CallCx) -> Flow {
                         // SAFETY: `ip` points at this instruction.
                         let i = unsafe { &*ip };
                         let v = ($cf)(<$CI>::from_raw(slot!(sp, i.b)), <$CI>::from_raw(slot!(sp, i.c))) as i32;
                         set_slot!(sp, i.a, v.to_raw());
-                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops, cx)
                     }
                     (h, dst, lhs, rhs)
                 } )*
                 $( Op::$CB { lhs, rhs, target } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize, cx: *mut CallCx) -> Flow {
                         // SAFETY: `ip` points at this instruction.
                         let i = unsafe { &*ip };
                         if ($cf)(<$CI>::from_raw(slot!(sp, i.a)), <$CI>::from_raw(slot!(sp, i.b))) {
-                            jump!(ip, i.c, sp, mem, vmctx, hops)
+                            jump!(ip, i.c, sp, mem, vmctx, hops, cx)
                         }
-                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops, cx)
                     }
                     (h, lhs, rhs, rel(pc, target))
                 } )*
                 $( Op::$BT { dst, lhs, rhs } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize, cx: *mut CallCx) -> Flow {
                         // SAFETY: `ip` points at this instruction.
                         let i = unsafe { &*ip };
                         let v: $BTO = match ($btf)(<$BTI>::from_raw(slot!(sp, i.b)), <$BTI>::from_raw(slot!(sp, i.c))) {
@@ -262,12 +290,12 @@ macro_rules! lowering {
                             Err(t) => return Flow::Trap(t),
                         };
                         set_slot!(sp, i.a, v.to_raw());
-                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops, cx)
                     }
                     (h, dst, lhs, rhs)
                 } )*
                 $( Op::$L { dst, addr, offset } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize, cx: *mut CallCx) -> Flow {
                         // SAFETY: `ip` points at this instruction and `mem`
                         // at the current instance's live memory 0.
                         let (i, m) = unsafe { (&*ip, mem.read()) };
@@ -280,12 +308,12 @@ macro_rules! lowering {
                             }
                             None => return Flow::Trap(Trap::MemoryOutOfBounds),
                         }
-                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops, cx)
                     }
                     (h, dst, addr, offset)
                 } )*
                 $( Op::$S { addr, value, offset } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize) -> Flow {
+                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, hops: usize, cx: *mut CallCx) -> Flow {
                         // SAFETY: as for loads.
                         let (i, m) = unsafe { (&*ip, mem.read()) };
                         let ea = u64::from(slot!(sp, i.a) as u32) + u64::from(i.c);
@@ -295,7 +323,7 @@ macro_rules! lowering {
                         if unsafe { m.store(ea, v.to_le_bytes()) }.is_none() {
                             return Flow::Trap(Trap::MemoryOutOfBounds);
                         }
-                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
+                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops, cx)
                     }
                     (h, addr, value, offset)
                 } )*
@@ -310,6 +338,9 @@ macro_rules! lowering {
                 Op::GlobalGet { dst, global } => (global_get, dst, 0, global),
                 Op::GlobalSet { global, src } => (global_set, src, 0, global),
                 Op::Unreachable => (unreachable, 0, 0, 0),
+                Op::Call { func, base } if func >= num_imported => (call_internal, base, 0, func),
+                Op::Return => (return0, 0, 0, 0),
+                Op::Return1 { src } => (return1, src, 0, 0),
                 // Extension words keep their operands for the instruction
                 // before them; they are never executed.
                 Op::Ext { a, .. } => (slow, 0, 0, a),
@@ -331,6 +362,7 @@ unsafe fn slow(
     _mem: *const VMMemory,
     _vmctx: *const VMContext,
     _hops: usize,
+    _cx: *mut CallCx,
 ) -> Flow {
     Flow::Slow(ip)
 }
@@ -341,6 +373,7 @@ unsafe fn unreachable(
     _mem: *const VMMemory,
     _vmctx: *const VMContext,
     _hops: usize,
+    _cx: *mut CallCx,
 ) -> Flow {
     Flow::Trap(Trap::UnreachableCodeReached)
 }
@@ -351,11 +384,12 @@ unsafe fn copy(
     mem: *const VMMemory,
     vmctx: *const VMContext,
     hops: usize,
+    cx: *mut CallCx,
 ) -> Flow {
     // SAFETY: `ip` points at this instruction.
     let i = unsafe { &*ip };
     set_slot!(sp, i.a, slot!(sp, i.b));
-    next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
+    next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops, cx)
 }
 
 unsafe fn br(
@@ -364,10 +398,11 @@ unsafe fn br(
     mem: *const VMMemory,
     vmctx: *const VMContext,
     hops: usize,
+    cx: *mut CallCx,
 ) -> Flow {
     // SAFETY: `ip` points at this instruction.
     let i = unsafe { &*ip };
-    jump!(ip, i.c, sp, mem, vmctx, hops)
+    jump!(ip, i.c, sp, mem, vmctx, hops, cx)
 }
 
 unsafe fn br_if_nez(
@@ -376,13 +411,14 @@ unsafe fn br_if_nez(
     mem: *const VMMemory,
     vmctx: *const VMContext,
     hops: usize,
+    cx: *mut CallCx,
 ) -> Flow {
     // SAFETY: `ip` points at this instruction.
     let i = unsafe { &*ip };
     if slot!(sp, i.a) != 0 {
-        jump!(ip, i.c, sp, mem, vmctx, hops)
+        jump!(ip, i.c, sp, mem, vmctx, hops, cx)
     }
-    next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
+    next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops, cx)
 }
 
 unsafe fn br_if_eqz(
@@ -391,13 +427,14 @@ unsafe fn br_if_eqz(
     mem: *const VMMemory,
     vmctx: *const VMContext,
     hops: usize,
+    cx: *mut CallCx,
 ) -> Flow {
     // SAFETY: `ip` points at this instruction.
     let i = unsafe { &*ip };
     if slot!(sp, i.a) == 0 {
-        jump!(ip, i.c, sp, mem, vmctx, hops)
+        jump!(ip, i.c, sp, mem, vmctx, hops, cx)
     }
-    next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
+    next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops, cx)
 }
 
 /// `BrTable { index, len }` is followed by `len + 1` `Br`s.
@@ -407,12 +444,13 @@ unsafe fn br_table(
     mem: *const VMMemory,
     vmctx: *const VMContext,
     hops: usize,
+    cx: *mut CallCx,
 ) -> Flow {
     // SAFETY: `ip` points at this instruction.
     let i = unsafe { &*ip };
     let k = (slot!(sp, i.a) as u32).min(i.c) as usize;
     // SAFETY: the translator emits the `len + 1` entries after the table.
-    next!(unsafe { ip.add(1 + k) }, sp, mem, vmctx, hops)
+    next!(unsafe { ip.add(1 + k) }, sp, mem, vmctx, hops, cx)
 }
 
 /// `Select { dst, cond, a }` is followed by `Ext { a: b }` (lowered with
@@ -423,6 +461,7 @@ unsafe fn select(
     mem: *const VMMemory,
     vmctx: *const VMContext,
     hops: usize,
+    cx: *mut CallCx,
 ) -> Flow {
     // SAFETY: `ip` points at this instruction, followed by its `Ext` word.
     let (i, ext) = unsafe { (&*ip, &*ip.add(1)) };
@@ -432,7 +471,7 @@ unsafe fn select(
         slot!(sp, ext.c)
     };
     set_slot!(sp, i.a, v);
-    next!(unsafe { ip.add(2) }, sp, mem, vmctx, hops)
+    next!(unsafe { ip.add(2) }, sp, mem, vmctx, hops, cx)
 }
 
 /// `GlobalGet { dst, global }` through the instance's context.
@@ -442,6 +481,7 @@ unsafe fn global_get(
     mem: *const VMMemory,
     vmctx: *const VMContext,
     hops: usize,
+    cx: *mut CallCx,
 ) -> Flow {
     // SAFETY: `ip` points at this instruction; `vmctx` is the instance's
     // context and validation bounds the global index.
@@ -450,7 +490,7 @@ unsafe fn global_get(
         (i, (**(*vmctx).globals.add(i.c as usize)).bits)
     };
     set_slot!(sp, i.a, value);
-    next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
+    next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops, cx)
 }
 
 /// `GlobalSet { global, src }` through the instance's context.
@@ -460,13 +500,14 @@ unsafe fn global_set(
     mem: *const VMMemory,
     vmctx: *const VMContext,
     hops: usize,
+    cx: *mut CallCx,
 ) -> Flow {
     // SAFETY: `ip` points at this instruction.
     let i = unsafe { &*ip };
     let value = slot!(sp, i.a);
     // SAFETY: as in `global_get`; validation allows only mutable globals.
     unsafe { (**(*vmctx).globals.add(i.c as usize)).bits = value };
-    next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
+    next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops, cx)
 }
 
 /// `ConsumeFuel { amount }`.
@@ -476,6 +517,7 @@ unsafe fn consume_fuel(
     mem: *const VMMemory,
     vmctx: *const VMContext,
     hops: usize,
+    cx: *mut CallCx,
 ) -> Flow {
     // SAFETY: `ip` points at this instruction and `vmctx` is the instance's
     // context, whose `limits` belong to the live store.
@@ -483,7 +525,7 @@ unsafe fn consume_fuel(
     if !ok {
         return Flow::Trap(Trap::OutOfFuel);
     }
-    next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
+    next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops, cx)
 }
 
 /// `CheckEpoch`.
@@ -493,10 +535,124 @@ unsafe fn check_epoch(
     mem: *const VMMemory,
     vmctx: *const VMContext,
     hops: usize,
+    cx: *mut CallCx,
 ) -> Flow {
     // SAFETY: as in `consume_fuel`; the engine outlives its stores.
     if unsafe { VMRuntimeLimits::epoch_passed((*vmctx).limits) } {
         return Flow::Trap(Trap::Interrupt);
     }
-    next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops)
+    next!(unsafe { ip.add(1) }, sp, mem, vmctx, hops, cx)
+}
+
+/// `Call { func, base }` of a function the instance defines: pushes the
+/// callee's frame at `base` and continues in it. A callee that is not
+/// translated yet, or a frame that does not fit, goes to the driver, which
+/// translates or traps.
+unsafe fn call_internal(
+    ip: *const Instr,
+    _sp: *mut u64,
+    mem: *const VMMemory,
+    vmctx: *const VMContext,
+    hops: usize,
+    cx: *mut CallCx,
+) -> Flow {
+    // SAFETY: `ip` points at this instruction and `cx` is the driver's, whose
+    // `frames` nothing else uses while handlers run. Lowering emits this
+    // handler only for `func >= num_imported`, and validation bounds `func`
+    // by the module's functions, so the code index is in bounds.
+    let (i, cxr, frames, lazy) = unsafe {
+        let i = &*ip;
+        let cxr = &*cx;
+        let lazy = &*cxr.code.add((i.c - cxr.num_imported) as usize);
+        (i, cxr, &mut *cxr.frames, lazy)
+    };
+    let Some(callee) = lazy.translated() else {
+        return Flow::Slow(ip);
+    };
+    let (depth, room) = (frames.len(), frames.len() < frames.capacity());
+    let Some(caller) = frames.last_mut() else {
+        return Flow::Slow(ip);
+    };
+    let base = caller.base + usize::from(i.a);
+    if base + callee.frame_size as usize > cxr.len || depth >= cxr.max_frames || !room {
+        return Flow::Slow(ip);
+    }
+    // SAFETY: the caller resumes after this instruction, in its function.
+    caller.ret = unsafe { ip.add(1) };
+    let instance = caller.instance;
+    // SAFETY: `base + frame_size` is within the stack (checked above).
+    let callee_sp = unsafe { cxr.slots.add(base) };
+    // SAFETY: as above; the frame has `frame_size` slots.
+    unsafe { enter(callee_sp, callee) };
+    let start = callee.instrs.as_ptr();
+    let frame = Frame {
+        code: callee,
+        ret: start,
+        base,
+        instance,
+        vmctx,
+    };
+    // SAFETY: `depth < capacity` (checked above), so this is `push` without
+    // the growth path, which would make this handler save registers.
+    unsafe {
+        frames.as_mut_ptr().add(depth).write(frame);
+        frames.set_len(depth + 1);
+    }
+    next!(start, callee_sp, mem, vmctx, hops, cx)
+}
+
+/// Returns from the current frame to a caller of the same instance;
+/// returns to the entry or to another instance go to the driver.
+#[inline(always)]
+unsafe fn return_within_instance(
+    ip: *const Instr,
+    sp: *mut u64,
+    mem: *const VMMemory,
+    vmctx: *const VMContext,
+    hops: usize,
+    cx: *mut CallCx,
+    result: Option<u16>,
+) -> Flow {
+    // SAFETY: as in `call_internal`.
+    let (cx_ref, frames) = unsafe { (&*cx, &mut *(*cx).frames) };
+    let depth = frames.len();
+    let caller = match frames.get(depth.wrapping_sub(2)) {
+        Some(caller) if std::ptr::eq(caller.vmctx, vmctx) => *caller,
+        _ => return Flow::Slow(ip),
+    };
+    if let Some(src) = result {
+        set_slot!(sp, 0, slot!(sp, src));
+    }
+    // SAFETY: `depth >= 2`: the caller stays.
+    unsafe { frames.set_len(depth - 1) };
+    // SAFETY: the caller's frame lies within the stack.
+    let caller_sp = unsafe { cx_ref.slots.add(caller.base) };
+    next!(caller.ret, caller_sp, mem, vmctx, hops, cx)
+}
+
+/// `Return`.
+unsafe fn return0(
+    ip: *const Instr,
+    sp: *mut u64,
+    mem: *const VMMemory,
+    vmctx: *const VMContext,
+    hops: usize,
+    cx: *mut CallCx,
+) -> Flow {
+    // SAFETY: forwarded.
+    unsafe { return_within_instance(ip, sp, mem, vmctx, hops, cx, None) }
+}
+
+/// `Return1 { src }`: the result goes to the frame's first slot.
+unsafe fn return1(
+    ip: *const Instr,
+    sp: *mut u64,
+    mem: *const VMMemory,
+    vmctx: *const VMContext,
+    hops: usize,
+    cx: *mut CallCx,
+) -> Flow {
+    // SAFETY: `ip` points at this instruction; the rest is forwarded.
+    let src = unsafe { (*ip).a };
+    unsafe { return_within_instance(ip, sp, mem, vmctx, hops, cx, Some(src)) }
 }

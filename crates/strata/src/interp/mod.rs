@@ -72,11 +72,12 @@ pub(crate) struct CompiledFunc {
     pub ops: Box<[Op]>,
     /// `ops` lowered for threaded dispatch, index for index.
     pub instrs: Box<[handlers::Instr]>,
+    /// Index in the module's function index space, for backtraces.
+    pub func_index: u32,
     pub num_params: u32,
-    /// Parameters plus declared locals.
-    pub num_locals: u32,
-    /// Constants, placed at slots `num_locals..` on entry.
-    pub consts: Box<[u64]>,
+    /// What a new frame holds after its parameters, placed at slots
+    /// `num_params..` on entry: zeroed declared locals, then the constants.
+    pub init: Box<[u64]>,
     /// Slots the frame needs: locals, constants and temporaries.
     pub frame_size: u32,
     /// Operand lists of instructions with many operands (`ReturnMany`).

@@ -162,11 +162,13 @@ pub(crate) fn translate(
         }
     }
     Ok(CompiledFunc {
-        instrs: super::handlers::lower(&t.ops),
+        instrs: super::handlers::lower(&t.ops, m.num_imported_funcs),
         ops: t.ops.into(),
+        func_index,
         num_params: ty.params().len() as u32,
-        num_locals,
-        consts: consts.into(),
+        init: std::iter::repeat_n(0, (num_locals as usize) - ty.params().len())
+            .chain(consts)
+            .collect(),
         frame_size: frame_size as u32,
         slot_lists: t.slot_lists.into(),
         num_results: ty.results().len() as u32,
