@@ -202,3 +202,102 @@ fn calls_after_translation_keep_frames_results_and_traps() {
         assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::StackOverflow));
     }
 }
+
+/// Constants become immediates in the lowered code when they fit (32 bits
+/// for arithmetic, 16 for compare-and-branch), sign-extended for 64-bit
+/// operands; values at and beyond each boundary must keep their meaning.
+#[test]
+fn constant_operands_keep_their_values_at_every_width() {
+    let edges: [i64; 16] = [
+        0,
+        1,
+        -1,
+        32_767,
+        32_768,
+        -32_768,
+        -32_769,
+        65_535,
+        65_536,
+        i32::MAX as i64,
+        i32::MIN as i64,
+        u32::MAX as i64,
+        1 << 32,
+        -(1 << 33),
+        i64::MAX,
+        i64::MIN,
+    ];
+    let mut wat = String::from("(module\n");
+    for (k, &c) in edges.iter().enumerate() {
+        let c32 = c as i32;
+        wat += &format!(
+            r#"(func (export "i32_{k}") (param i32) (result i64)
+                 (i64.extend_i32_u (i32.add (local.get 0) (i32.const {c32})))
+                 (i64.shl (i64.extend_i32_u (i32.lt_u (local.get 0) (i32.const {c32})))
+                          (i64.const 1))
+                 (i64.add)
+                 (block (param i64) (result i64)
+                   (br_if 0 (i32.lt_s (local.get 0) (i32.const {c32})))
+                   (i64.add (i64.const 4)))
+                 (block (param i64) (result i64)
+                   (br_if 0 (i32.ge_u (local.get 0) (i32.const {c32})))
+                   (i64.add (i64.const 8))))
+               (func (export "i64_{k}") (param i64) (result i64)
+                 (i64.xor (local.get 0) (i64.const {c}))
+                 (block (param i64) (result i64)
+                   (br_if 0 (i64.gt_s (local.get 0) (i64.const {c})))
+                   (i64.add (i64.const 1)))
+                 (block (param i64) (result i64)
+                   (br_if 0 (i64.le_u (local.get 0) (i64.const {c})))
+                   (i64.sub (i64.const 2))))
+"#
+        );
+    }
+    wat += ")";
+    let engine = Engine::new(Config::new().tier(Tier::Interp)).unwrap();
+    let module = Module::new(&engine, &wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let probes: Vec<i64> = edges
+        .iter()
+        .flat_map(|&e| [e.wrapping_sub(1), e, e.wrapping_add(1)])
+        .collect();
+    for (k, &c) in edges.iter().enumerate() {
+        let narrow = instance
+            .get_typed_func::<i32, i64>(&mut store, &format!("i32_{k}"))
+            .unwrap();
+        let wide = instance
+            .get_typed_func::<i64, i64>(&mut store, &format!("i64_{k}"))
+            .unwrap();
+        let c32 = c as i32;
+        for &x in &probes {
+            let x32 = x as i32;
+            let sum = i64::from(x32.wrapping_add(c32) as u32);
+            let lt_u = i64::from((x32 as u32) < (c32 as u32));
+            let mut want = sum + (lt_u << 1);
+            if x32 >= c32 {
+                want += 4;
+            }
+            if lt_u == 1 {
+                want += 8;
+            }
+            assert_eq!(
+                narrow.call(&mut store, x32).unwrap(),
+                want,
+                "i32_{k}({x32}) c={c32}"
+            );
+
+            let mut want = x ^ c;
+            if x <= c {
+                want = want.wrapping_add(1);
+            }
+            if (x as u64) > (c as u64) {
+                want = want.wrapping_sub(2);
+            }
+            assert_eq!(
+                wide.call(&mut store, x).unwrap(),
+                want,
+                "i64_{k}({x}) c={c}"
+            );
+        }
+    }
+}

@@ -262,6 +262,19 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
         (module.code.as_ptr(), module.num_imported_funcs)
     };
     let (mut code_table, mut num_imported) = module_code(store, instance);
+    // Refreshed before each chain of handlers; keeps the accumulators in
+    // between.
+    let mut cx = CallCx {
+        frames: std::ptr::null_mut(),
+        slots: std::ptr::null_mut(),
+        len: 0,
+        max_frames,
+        code: code_table,
+        num_imported,
+        hops: 0,
+        acc: 0,
+        facc: 0.0,
+    };
 
     // Slot access is the hottest path: `sp` points at the current frame's
     // first slot. The translator only emits slot indices below the
@@ -413,14 +426,11 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
         // context.
         let ip: *const Instr = unsafe { instrs.add(pc) };
         let slots_ptr = slots.as_mut_ptr();
-        let mut cx = CallCx {
-            frames: &mut *frames,
-            slots: slots_ptr,
-            len: slots.len(),
-            max_frames,
-            code: code_table,
-            num_imported,
-        };
+        cx.frames = &mut *frames;
+        cx.slots = slots_ptr;
+        cx.len = slots.len();
+        cx.code = code_table;
+        cx.num_imported = num_imported;
         let flow = unsafe { Instr::run(ip, slots_ptr.add(base), mem, vmctx, &mut cx) }.next();
         // Handlers call and return within the instance: continue in the
         // frame on top now, at the instruction the chain stopped at, which

@@ -3,7 +3,7 @@
 //! - `isa.rs`: the instruction set, one row per numeric instruction.
 //! - `translate.rs`: wasm function body -> register bytecode, once per
 //!   function when the module is loaded.
-//! - `handlers.rs`: threaded handlers for the hot instructions, generated
+//! - `handlers/`: threaded handlers for the hot instructions, generated
 //!   from the same table.
 //! - `exec.rs`: the driver: frames, calls, and the instructions that need the
 //!   store; value and call stacks live on the heap.

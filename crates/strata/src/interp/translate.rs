@@ -162,7 +162,14 @@ pub(crate) fn translate(
         }
     }
     Ok(CompiledFunc {
-        instrs: super::handlers::lower(&t.ops, m.num_imported_funcs),
+        instrs: super::handlers::lower(
+            &t.ops,
+            &super::handlers::Lowering {
+                consts: &consts,
+                const_base: num_locals,
+                num_imported: m.num_imported_funcs,
+            },
+        ),
         ops: t.ops.into(),
         func_index,
         num_params: ty.params().len() as u32,
