@@ -1,6 +1,7 @@
 //! Interpreter benchmark: times Strata on the programs in
-//! `benches/programs/` and, when wasmi's CLI is installed, runs the same
-//! programs under wasmi side by side and prints the ratios.
+//! `benches/programs/` and `benches/corpus/` and, when wasmi's CLI is
+//! installed, runs the same programs under wasmi side by side and prints
+//! the ratios.
 //!
 //! Run with `cargo bench -p strata --bench interp` (or `benches/run.sh`).
 //!
@@ -37,19 +38,64 @@ use std::time::Duration;
 use strata::{Config, Engine, Instance, Module, Store, Tier};
 
 /// Each program exports `run(i32) -> i32`; the argument sizes the work.
-/// Arguments are chosen so each run takes roughly 0.3–1 s in Strata's
+/// Paths are relative to `benches/`: our WAT programs, and the Rust
+/// programs of the tier benchmark's corpus (`benches/corpus/build.sh`).
+/// Arguments are chosen so each run takes roughly 0.1–1 s in Strata's
 /// interpreter on the development machine.
 const PROGRAMS: &[(&str, i32, &str)] = &[
-    ("fib", 35, "recursive Fibonacci: calls"),
-    ("collatz", 1_000_000, "Collatz lengths: tight integer loop"),
-    ("sieve", 60, "sieve of Eratosthenes: byte loads/stores"),
-    ("matmul", 320, "f64 matrix multiply in linear memory"),
+    ("programs/fib.wat", 35, "recursive Fibonacci: calls"),
     (
-        "hash",
+        "programs/collatz.wat",
+        1_000_000,
+        "Collatz lengths: tight integer loop",
+    ),
+    (
+        "programs/sieve.wat",
+        60,
+        "sieve of Eratosthenes: byte loads/stores",
+    ),
+    (
+        "programs/matmul.wat",
+        320,
+        "f64 matrix multiply in linear memory",
+    ),
+    (
+        "programs/hash.wat",
         1_500,
         "FNV-1a/rotate hash over memory: bit twiddling",
     ),
+    (
+        "corpus/nbody.wasm",
+        1_000_000,
+        "Rust n-body: f64 arithmetic, sqrt",
+    ),
+    (
+        "corpus/sha256.wasm",
+        600,
+        "Rust SHA-256: 32-bit rotates, byte loads",
+    ),
+    (
+        "corpus/mandelbrot.wasm",
+        800,
+        "Rust Mandelbrot: f64 loop, early exit",
+    ),
+    (
+        "corpus/quicksort.wasm",
+        10,
+        "Rust quicksort: recursion, i32 memory",
+    ),
+    (
+        "corpus/fannkuch.wasm",
+        9,
+        "Rust fannkuch-redux: small arrays, loops",
+    ),
 ];
+
+/// The short name of a program: its file name without the extension.
+fn short_name(file: &str) -> &str {
+    let base = file.rsplit('/').next().unwrap_or(file);
+    base.split('.').next().unwrap_or(base)
+}
 
 /// Strata in process: (load, instantiate, execute, end to end, result).
 fn strata_in_process(bytes: &[u8], arg: i32, runs: usize) -> [Duration; 4] {
@@ -97,7 +143,7 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(3);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../benches/programs");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../benches");
     let tmp = std::env::temp_dir().join(format!("strata-bench-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).expect("temp dir");
     let wasmi = find_tool("WASMI", &["wasmi", "wasmi_cli"]);
@@ -115,7 +161,7 @@ fn main() {
     println!("best of {runs} runs per measurement\n");
 
     println!(
-        "{:<8} {:>8} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}",
+        "{:<10} {:>8} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}",
         "program",
         "arg",
         "load ms",
@@ -131,9 +177,9 @@ fn main() {
     let mut cli_ratios = Vec::new();
     let mut commands = Vec::new();
     let mut failures = Vec::new();
-    for &(name, arg, _) in PROGRAMS {
-        let wat_path = root.join(format!("{name}.wat"));
-        let bytes = wat::parse_file(&wat_path).expect("benchmark program parses");
+    for &(file, arg, _) in PROGRAMS {
+        let name = short_name(file);
+        let bytes = wat::parse_file(root.join(file)).expect("benchmark program parses");
         let wasm_path: PathBuf = tmp.join(format!("{name}.wasm"));
         std::fs::write(&wasm_path, &bytes).expect("write wasm");
 
@@ -170,7 +216,7 @@ fn main() {
         let r_in = ratio(wasmi_t, Some(total), &mut ratios);
         let r_cli = ratio(wasmi_t, cli_t, &mut cli_ratios);
         println!(
-            "{:<8} {:>8} {:>9.3} {:>8.3} {:>9.1} {:>9.1} {:>9} {:>9} {:>8} {:>8}",
+            "{:<10} {:>8} {:>9.3} {:>8.3} {:>9.1} {:>9.1} {:>9} {:>9} {:>8} {:>8}",
             name,
             arg,
             ms(load),
@@ -196,8 +242,8 @@ fn main() {
         );
     }
     println!("\nprograms:");
-    for &(name, _, what) in PROGRAMS {
-        println!("  {name:<8} {what}");
+    for &(file, _, what) in PROGRAMS {
+        println!("  {file:<24} {what}");
     }
     if !commands.is_empty() {
         println!("\ncommands (the .wasm files are removed after the run):");
