@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tier benchmark: Strata's interpreter and JIT on benches/corpus and
 # benches/programs, side by side with wasmtime when its CLI is installed:
-#   cargo install wasmtime-cli --locked     # installs `wasmtime`
+#   cargo install wasmtime-cli --locked --version 48.0.8   # installs `wasmtime`
+# (newer wasmtime-cli releases need a newer rustc than 1.95)
 # Extra arguments go to `cargo bench`. STRATA_BENCH_RUNS sets the number of
 # runs per measurement (default 3, best reported).
 set -euo pipefail

@@ -24,7 +24,7 @@
 //! All runs must agree on the result; a disagreement fails the benchmark.
 //!
 //! Environment: `STRATA_BENCH_RUNS`; `WASMTIME` (default `wasmtime` on the
-//! PATH; `cargo install wasmtime-cli --locked`); `STRATA_CLI` (the `strata`
+//! PATH; `cargo install wasmtime-cli --locked --version 48.0.8`); `STRATA_CLI` (the `strata`
 //! binary; `benches/tiers.sh` builds and sets it).
 
 mod common;
@@ -123,7 +123,7 @@ fn main() {
     match &wasmtime {
         Some(w) => println!("wasmtime: {}", w.to_string_lossy()),
         None => println!(
-            "note: wasmtime CLI not found (cargo install wasmtime-cli --locked); showing Strata only"
+            "note: wasmtime CLI not found (cargo install wasmtime-cli --locked --version 48.0.8); showing Strata only"
         ),
     }
     println!("best of {runs} runs per measurement; times in ms\n");
