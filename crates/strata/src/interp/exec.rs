@@ -246,7 +246,6 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
     // SAFETY (for every `&*frame.code` below): the code is owned by an `Arc`
     // in the store's function table, which only grows and outlives this call.
     let mut code: &CompiledFunc = unsafe { &*top.code };
-    let mut pc = unsafe { top.ret.offset_from(code.instrs.as_ptr()) } as usize;
     let mut base = top.base;
     let mut instance = top.instance;
     let mut vmctx = top.vmctx;
@@ -261,13 +260,14 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
         let module = &store.inner.instances[instance as usize].module.inner;
         (module.code.as_ptr(), module.num_imported_funcs)
     };
-    let (mut code_table, mut num_imported) = module_code(store, instance);
-    // Refreshed before each chain of handlers; keeps the accumulators in
-    // between.
+    let (code_table, num_imported) = module_code(store, instance);
+    // Its stack pointers are taken afresh before each chain of handlers; its
+    // code table follows the current instance; it keeps the accumulators
+    // between chains.
     let mut cx = CallCx {
         frames: std::ptr::null_mut(),
         slots: std::ptr::null_mut(),
-        len: 0,
+        len: slots.len(),
         max_frames,
         code: code_table,
         num_imported,
@@ -275,6 +275,14 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
         acc: 0,
         facc: 0.0,
     };
+    // The index of instruction `ip` of the current function.
+    macro_rules! pc_of {
+        ($ip:expr) => {
+            // SAFETY: `ip` points into the current function's instructions.
+            unsafe { $ip.offset_from(code.instrs.as_ptr()) as usize }
+        };
+    }
+    let mut pc = pc_of!(top.ret);
 
     // Slot access is the hottest path: `sp` points at the current frame's
     // first slot. The translator only emits slot indices below the
@@ -332,7 +340,7 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
                 instance = f.instance;
                 vmctx = f.vmctx;
                 mem = unsafe { (*vmctx).memory0 };
-                (code_table, num_imported) = module_code(store, instance);
+                (cx.code, cx.num_imported) = module_code(store, instance);
             }
             f
         }};
@@ -341,7 +349,7 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
     macro_rules! switch_to_top {
         () => {{
             let f = top_frame!();
-            pc = unsafe { f.ret.offset_from(code.instrs.as_ptr()) } as usize;
+            pc = pc_of!(f.ret);
         }};
     }
     macro_rules! ret {
@@ -428,9 +436,6 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
         let slots_ptr = slots.as_mut_ptr();
         cx.frames = &mut *frames;
         cx.slots = slots_ptr;
-        cx.len = slots.len();
-        cx.code = code_table;
-        cx.num_imported = num_imported;
         let flow = unsafe { Instr::run(ip, slots_ptr.add(base), mem, vmctx, &mut cx) }.next();
         // Handlers call and return within the instance: continue in the
         // frame on top now, at the instruction the chain stopped at, which
@@ -438,12 +443,11 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
         top_frame!();
         sp = unsafe { slots.as_mut_ptr().add(base) };
         match flow {
-            // SAFETY: `next` points into the top function's instructions.
             Next::Continue(next) => {
-                pc = unsafe { next.offset_from(code.instrs.as_ptr()) } as usize;
+                pc = pc_of!(next);
                 continue;
             }
-            Next::Slow(at) => pc = unsafe { at.offset_from(code.instrs.as_ptr()) } as usize,
+            Next::Slow(at) => pc = pc_of!(at),
             Next::Trap(t) => trap!(t),
         }
         // SAFETY: `pc` is in bounds (see above).

@@ -16,14 +16,11 @@ pub(super) fn lower(op: &Op, pc: usize, l: &Lowering<'_>, prev: Option<Prev>) ->
     let src = |slot| l.src::<u64>(slot, prev);
     Some(match *op {
         Op::Copy { dst, src: from } => {
-            let (s, field) = match l.src_imm::<u64>(from, prev, 32) {
-                (IMM, field) => (IMM, field),
-                // A zero-extended 32-bit constant (an `i32` with the top
-                // bit set) does not sign-extend, but fits as `IMMZ`.
-                _ => match l.constant(from) {
-                    Some(raw) if raw >> 32 == 0 => (IMMZ, raw as u32),
-                    _ => (src(from), from),
-                },
+            // A copy is untyped: a constant whose top half is zero (any
+            // `i32`) is `IMMZ`; others may still sign-extend (`IMM`).
+            let (s, field) = match l.constant(from) {
+                Some(raw) if raw >> 32 == 0 => (IMMZ, raw as u32),
+                _ => l.src_imm::<u64>(from, prev, 32),
             };
             (
                 pick!(copy; s [SLOT, IMM, IMMZ, ACC]),
