@@ -1,5 +1,5 @@
-//! `-W` options: resource limits, as wasmtime spells them
-//! (`-W fuel=N,timeout=2s -W max-memory-size=BYTES`).
+//! `-W` options: resource limits and WebAssembly proposals, as wasmtime
+//! spells them (`-W fuel=N,timeout=2s -W max-memory-size=BYTES -W simd=y`).
 
 use anyhow::{anyhow, bail, Context, Result};
 use std::time::Duration;
@@ -16,6 +16,8 @@ pub struct WasmOptions {
     max_tables: Option<usize>,
     max_memories: Option<usize>,
     max_wasm_stack: Option<usize>,
+    /// Proposals switched with `-W NAME=y|n`, in order.
+    features: Vec<(String, bool)>,
 }
 
 /// The keys `-W` accepts, for error messages.
@@ -48,7 +50,22 @@ impl WasmOptions {
                 "max-tables" => options.max_tables = Some(value.parse().with_context(bad)?),
                 "max-memories" => options.max_memories = Some(value.parse().with_context(bad)?),
                 "max-wasm-stack" => options.max_wasm_stack = Some(value.parse().with_context(bad)?),
-                other => bail!("unknown -W option `{other}`; expected one of: {KEYS}"),
+                feature if Config::feature_names().any(|n| n == feature) => {
+                    let enable = match value {
+                        "y" | "yes" | "true" => true,
+                        "n" | "no" | "false" => false,
+                        _ => bail!("invalid value `{value}` for -W {key}; expected `y` or `n`"),
+                    };
+                    options.features.push((feature.to_string(), enable));
+                }
+                other => {
+                    let features: Vec<&str> = Config::feature_names().collect();
+                    bail!(
+                        "unknown -W option `{other}`; expected one of: {KEYS}, \
+                         or a WebAssembly proposal ({}) set to y or n",
+                        features.join(", ")
+                    )
+                }
             }
         }
         Ok(options)
@@ -56,6 +73,10 @@ impl WasmOptions {
 
     /// Switches on what the options need in the engine's configuration.
     pub fn configure(&self, config: &mut Config) {
+        for (name, enable) in &self.features {
+            // Only names `set_feature` knows were accepted by `parse`.
+            let _ = config.set_feature(name, *enable);
+        }
         config.consume_fuel(self.fuel.is_some());
         config.epoch_interruption(self.timeout.is_some());
         if let Some(bytes) = self.max_wasm_stack {
@@ -140,5 +161,11 @@ mod tests {
         assert!(WasmOptions::parse(&["fuel".into()]).is_err());
         assert!(WasmOptions::parse(&["nope=1".into()]).is_err());
         assert!(WasmOptions::parse(&["timeout=5parsecs".into()]).is_err());
+        let o = WasmOptions::parse(&["simd=y,tail-call=n".into()]).unwrap();
+        assert_eq!(
+            o.features,
+            [("simd".to_string(), true), ("tail-call".to_string(), false)]
+        );
+        assert!(WasmOptions::parse(&["simd=maybe".into()]).is_err());
     }
 }

@@ -29,7 +29,8 @@ pub struct RunArgs {
     tier: Option<String>,
     /// Resource limits: `fuel=N`, `timeout=DURATION` (e.g. `2s`),
     /// `max-memory-size=BYTES`, `max-table-elements=N`, `max-instances=N`,
-    /// `max-tables=N`, `max-memories=N`, `max-wasm-stack=BYTES`;
+    /// `max-tables=N`, `max-memories=N`, `max-wasm-stack=BYTES`; and
+    /// WebAssembly proposals, `NAME=y|n` (`simd`, `tail-call`, `gc`, ...);
     /// comma-separated or repeated.
     #[arg(short = 'W', value_name = "KEY=VALUE[,...]")]
     wasm: Vec<String>,

@@ -12,6 +12,10 @@ pub struct WastArgs {
     /// host support it) or `interp` (the interpreter).
     #[arg(long, value_name = "TIER")]
     tier: Option<String>,
+    /// WebAssembly proposals (`NAME=y|n`: `simd`, `gc`, ...) and the other
+    /// `-W` options of `strata run`; comma-separated or repeated.
+    #[arg(short = 'W', value_name = "KEY=VALUE[,...]")]
+    wasm: Vec<String>,
     /// The scripts to run.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
@@ -23,6 +27,7 @@ pub fn run(args: WastArgs) -> Result<ExitCode> {
     let tier = crate::parse_tier(args.tier.as_deref())?;
     let mut config = strata::Config::new();
     config.tier(tier);
+    crate::limits::WasmOptions::parse(&args.wasm)?.configure(&mut config);
     let (mut passed, mut failed) = (0, 0);
     for path in &args.files {
         let text = std::fs::read_to_string(path)

@@ -56,12 +56,14 @@ impl std::str::FromStr for Tier {
 
 /// Settings shared by every module compiled by an [`Engine`](crate::Engine).
 ///
-/// Every WebAssembly proposal is switched here; a module that uses a
-/// disabled feature is rejected when it is loaded.
+/// Every WebAssembly proposal has a switch here (`wasm_*`, named as in
+/// wasmtime); a module that uses a disabled one is rejected when it is
+/// loaded, with an error that names the switch.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub(crate) tier: Tier,
     pub(crate) features: WasmFeatures,
+    pub(crate) relaxed_simd_deterministic: bool,
     pub(crate) max_wasm_stack: usize,
     pub(crate) max_call_depth: usize,
     pub(crate) consume_fuel: bool,
@@ -78,6 +80,7 @@ impl Default for Config {
         Config {
             tier: Tier::best_available(),
             features,
+            relaxed_simd_deterministic: true,
             max_wasm_stack: 8 << 20,
             max_call_depth: 100_000,
             consume_fuel: false,
@@ -88,33 +91,81 @@ impl Default for Config {
     }
 }
 
-macro_rules! feature_setters {
-    ($($(#[$doc:meta])* $name:ident => $flag:ident,)*) => {
+/// Each proposal switch: its `Config` setter, its `-W` name on the command
+/// line, and the validator feature it controls. The one list behind the
+/// setters, `Config::set_feature` and the errors for disabled features.
+macro_rules! proposals {
+    ($($(#[$doc:meta])* $setter:ident, $cli:literal => $flag:ident;)*) => {
         impl Config {
             $(
                 $(#[$doc])*
-                pub fn $name(&mut self, enable: bool) -> &mut Self {
+                pub fn $setter(&mut self, enable: bool) -> &mut Self {
                     self.features.set(WasmFeatures::$flag, enable);
                     self
                 }
             )*
         }
+
+        /// Every switch: command-line name, setter name, validator flag.
+        pub(crate) const PROPOSALS: &[(&str, &str, WasmFeatures)] = &[
+            $(($cli, stringify!($setter), WasmFeatures::$flag),)*
+        ];
     };
 }
 
-feature_setters! {
-    /// Mutable globals may be imported and exported.
-    wasm_mutable_global => MUTABLE_GLOBAL,
-    /// `i32.extend8_s` and friends.
-    wasm_sign_extension => SIGN_EXTENSION,
-    /// The `*.trunc_sat_*` conversions.
-    wasm_saturating_float_to_int => SATURATING_FLOAT_TO_INT,
-    /// Functions and blocks with several results and block parameters.
-    wasm_multi_value => MULTI_VALUE,
-    /// `funcref`/`externref` values, several tables, table instructions.
-    wasm_reference_types => REFERENCE_TYPES,
-    /// `memory.copy`, `memory.fill`, passive segments and friends.
-    wasm_bulk_memory => BULK_MEMORY,
+/// Proposals that need another one: (proposal, prerequisite).
+const PREREQUISITES: [(WasmFeatures, WasmFeatures); 3] = [
+    (WasmFeatures::RELAXED_SIMD, WasmFeatures::SIMD),
+    (
+        WasmFeatures::FUNCTION_REFERENCES,
+        WasmFeatures::REFERENCE_TYPES,
+    ),
+    (WasmFeatures::GC, WasmFeatures::FUNCTION_REFERENCES),
+];
+
+proposals! {
+    /// Mutable globals may be imported and exported (WebAssembly 1.0).
+    wasm_mutable_global, "mutable-global" => MUTABLE_GLOBAL;
+    /// `i32.extend8_s` and friends (WebAssembly 2.0).
+    wasm_sign_extension, "sign-extension" => SIGN_EXTENSION;
+    /// The `*.trunc_sat_*` conversions (WebAssembly 2.0).
+    wasm_saturating_float_to_int, "saturating-float-to-int" => SATURATING_FLOAT_TO_INT;
+    /// Functions and blocks with several results and block parameters
+    /// (WebAssembly 2.0).
+    wasm_multi_value, "multi-value" => MULTI_VALUE;
+    /// `funcref`/`externref` values, several tables, table instructions
+    /// (WebAssembly 2.0).
+    wasm_reference_types, "reference-types" => REFERENCE_TYPES;
+    /// `memory.copy`, `memory.fill`, passive segments and friends
+    /// (WebAssembly 2.0).
+    wasm_bulk_memory, "bulk-memory" => BULK_MEMORY;
+    /// 128-bit vectors and their instructions (WebAssembly 2.0). Off by
+    /// default: no tier executes SIMD instructions yet.
+    wasm_simd, "simd" => SIMD;
+    /// The relaxed SIMD instructions (WebAssembly 3.0); needs `wasm_simd`.
+    wasm_relaxed_simd, "relaxed-simd" => RELAXED_SIMD;
+    /// `return_call` and friends (WebAssembly 3.0).
+    wasm_tail_call, "tail-call" => TAIL_CALL;
+    /// Typed function references: `(ref $t)`, `call_ref` and friends
+    /// (WebAssembly 3.0); needs `wasm_reference_types`.
+    wasm_function_references, "function-references" => FUNCTION_REFERENCES;
+    /// Garbage-collected structs, arrays and `i31ref` (WebAssembly 3.0);
+    /// needs `wasm_function_references`.
+    wasm_gc, "gc" => GC;
+    /// Exception handling with `try_table` and `exnref` (WebAssembly 3.0).
+    wasm_exceptions, "exceptions" => EXCEPTIONS;
+    /// Several memories per module (WebAssembly 3.0).
+    wasm_multi_memory, "multi-memory" => MULTI_MEMORY;
+    /// Memories and tables with 64-bit indices (WebAssembly 3.0).
+    wasm_memory64, "memory64" => MEMORY64;
+    /// Arithmetic in constant expressions (WebAssembly 3.0).
+    wasm_extended_const, "extended-const" => EXTENDED_CONST;
+    /// Shared memories and atomic instructions (the threads proposal).
+    wasm_threads, "threads" => THREADS;
+    /// `i64.add128` and friends (the wide-arithmetic proposal).
+    wasm_wide_arithmetic, "wide-arithmetic" => WIDE_ARITHMETIC;
+    /// Memories whose page size is 1 byte (the custom-page-sizes proposal).
+    wasm_custom_page_sizes, "custom-page-sizes" => CUSTOM_PAGE_SIZES;
 }
 
 impl Config {
@@ -183,8 +234,69 @@ impl Config {
         self
     }
 
-    /// The WebAssembly features in force.
-    pub fn features(&self) -> WasmFeatures {
-        self.features
+    /// Whether relaxed SIMD instructions give the same results on every
+    /// host and in every tier (the default), or the fastest the host
+    /// offers, which may differ between hosts and tiers.
+    pub fn relaxed_simd_deterministic(&mut self, enable: bool) -> &mut Self {
+        self.relaxed_simd_deterministic = enable;
+        self
+    }
+
+    /// Switches the proposal that `strata run -W NAME=y|n` calls `name`
+    /// (`simd`, `tail-call`, `gc`, ...), together with what it depends on:
+    /// enabling one enables its prerequisites (`gc` brings
+    /// `function-references` and `reference-types`), disabling one disables
+    /// the proposals that need it. Fails for an unknown name.
+    pub fn set_feature(&mut self, name: &str, enable: bool) -> Result<&mut Self, String> {
+        let Some((_, _, flag)) = PROPOSALS.iter().find(|(cli, _, _)| *cli == name) else {
+            let names: Vec<&str> = Config::feature_names().collect();
+            return Err(format!(
+                "unknown WebAssembly feature `{name}`; expected one of: {}",
+                names.join(", ")
+            ));
+        };
+        let mut changed = *flag;
+        loop {
+            let before = changed;
+            for (feature, prerequisite) in PREREQUISITES {
+                if enable && changed.contains(feature) {
+                    changed |= prerequisite;
+                }
+                if !enable && changed.contains(prerequisite) {
+                    changed |= feature;
+                }
+            }
+            if changed == before {
+                break;
+            }
+        }
+        self.features.set(changed, enable);
+        Ok(self)
+    }
+
+    /// The names [`Config::set_feature`] accepts, as `-W` spells them.
+    pub fn feature_names() -> impl Iterator<Item = &'static str> {
+        PROPOSALS.iter().map(|(cli, _, _)| *cli)
+    }
+
+    /// Checks that the enabled proposals are consistent (each one's
+    /// prerequisites on).
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        for (feature, prerequisite) in PREREQUISITES {
+            if self.features.contains(feature) && !self.features.contains(prerequisite) {
+                let name = |f: WasmFeatures| {
+                    PROPOSALS
+                        .iter()
+                        .find(|(_, _, flag)| *flag == f)
+                        .map_or("?", |(_, setter, _)| *setter)
+                };
+                return Err(format!(
+                    "`Config::{}` needs `Config::{}`",
+                    name(feature),
+                    name(prerequisite)
+                ));
+            }
+        }
+        Ok(())
     }
 }

@@ -35,6 +35,7 @@ struct TypeRegistry {
 impl Engine {
     /// Creates an engine with the given configuration.
     pub fn new(config: &Config) -> anyhow::Result<Engine> {
+        config.validate().map_err(anyhow::Error::msg)?;
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),

@@ -1018,3 +1018,29 @@ fn random_garbage_never_panics() {
         random_garbage_never_panics_in(tier);
     }
 }
+
+#[test]
+fn disabled_proposals_are_named_with_their_switch() -> Result<()> {
+    let engine = Engine::new(Config::new().wasm_simd(false))?;
+    let err = Module::new(&engine, "(module (func (param v128)))").unwrap_err();
+    let message = format!("{err:#}");
+    assert!(
+        message.contains("`simd` proposal") && message.contains("Config::wasm_simd"),
+        "{message}"
+    );
+    // A proposal whose prerequisite is off is a configuration error.
+    let err = Engine::new(Config::new().wasm_gc(true).wasm_function_references(false)).unwrap_err();
+    assert!(
+        format!("{err}").contains("wasm_function_references"),
+        "{err}"
+    );
+    // `set_feature` brings prerequisites along, and rejects unknown names.
+    let mut config = Config::new();
+    config
+        .wasm_reference_types(false)
+        .set_feature("gc", true)
+        .map_err(|e| anyhow!(e))?;
+    Engine::new(&config)?;
+    assert!(Config::new().set_feature("frobnicate", true).is_err());
+    Ok(())
+}

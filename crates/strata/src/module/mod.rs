@@ -146,8 +146,7 @@ impl Module {
 
     /// Loads a module from the binary format only.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
-        let mut validator = Validator::new_with_features(engine.config().features);
-        validator.validate_all(bytes)?;
+        validate(engine, bytes)?;
         let inner = parse(engine, bytes).context("failed to decode module")?;
         Ok(Module {
             inner: Arc::new(inner),
@@ -157,9 +156,7 @@ impl Module {
     /// Checks that `bytes` is a valid module under the engine's features,
     /// without compiling it.
     pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
-        let mut validator = Validator::new_with_features(engine.config().features);
-        validator.validate_all(bytes)?;
-        Ok(())
+        validate(engine, bytes)
     }
 
     /// The module's name from the name section, if any.
@@ -197,6 +194,39 @@ impl Module {
             .find(|(n, _)| n == name)
             .map(|(_, index)| self.inner.entity_type(*index))
     }
+}
+
+/// Validates `bytes` with the engine's features. When the module is only
+/// invalid because a proposal is switched off, the error says which and how
+/// to switch it on.
+fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
+    let features = engine.config().features;
+    let Err(error) = Validator::new_with_features(features).validate_all(bytes) else {
+        return Ok(());
+    };
+    // Find the switch whose proposal makes the module valid, or at least
+    // moves the first error further into it.
+    let fixes = |features: wasmparser::WasmFeatures| match Validator::new_with_features(features)
+        .validate_all(bytes)
+    {
+        Ok(_) => true,
+        Err(e) => e.offset() > error.offset(),
+    };
+    let disabled = crate::config::PROPOSALS
+        .iter()
+        .filter(|(_, _, flag)| !features.contains(*flag));
+    for (cli, setter, _) in disabled {
+        // A proposal's prerequisites come with it.
+        let mut with = engine.config().clone();
+        let _ = with.set_feature(cli, true);
+        if fixes(with.features) {
+            return Err(anyhow::Error::new(error).context(format!(
+                "the module needs the WebAssembly `{cli}` proposal, which is disabled \
+                 (enable it with `Config::{setter}` or `-W {cli}=y`)"
+            )));
+        }
+    }
+    Err(error.into())
 }
 
 fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
