@@ -30,7 +30,8 @@ impl Tier {
         match self {
             Tier::Interp => true,
             #[cfg(strata_jit)]
-            Tier::Jit => crate::jit::available().is_ok(),
+            // Cranelift supports the host's architecture and features.
+            Tier::Jit => cranelift_native::builder().is_ok(),
             #[cfg(not(strata_jit))]
             Tier::Jit => false,
         }

@@ -124,54 +124,62 @@
 //!
 //! # Crate layout
 //!
-//! - `module/`: decoding and validation (`wasmparser`) and module metadata.
-//! - `runtime/`: the runtime representation shared by every tier (linear
-//!   memories reserved up front so they never move, tables, the
-//!   `VMContext` layout in `vm.rs`), the bulk memory and table operations
-//!   both tiers execute (`ops.rs`), and the fuel cost model (`fuel.rs`).
-//! - `interp/`: the interpreter tier: the instruction table (`isa.rs`), the
-//!   translator from wasm to register bytecode, threaded handlers and the
-//!   driver.
-//! - `jit/`: the JIT tier: translation to Cranelift IR, runtime helpers,
-//!   and trap handling (signals and unwinding).
-//! - `limits.rs`: resource limiters.
-//! - The files at the root are the public API.
+//! Layers, from the bottom up; each imports only from the layers below it.
+//!
+//! 1. `config.rs`, `engine.rs`, `types/`, `trap.rs`: settings, the type
+//!    system and the engine's type registry, the cell encoding of values
+//!    (`types/raw.rs`), trap kinds.
+//! 2. `module/`: decoding and validation (`wasmparser`) into module
+//!    metadata, constant expressions; `isa/`: the instruction table, one row
+//!    per instruction, with its semantics.
+//! 3. `runtime/`: the runtime representation every tier shares: the
+//!    `VMContext` layout (`vm.rs`), linear memories reserved up front so
+//!    they never move, tables, the store's internals (`store.rs`), the bulk
+//!    memory and table operations (`ops.rs`), the fuel cost model.
+//! 4. `interp/` (translator to register bytecode, threaded handlers,
+//!    driver) and `jit/` (Cranelift translation, runtime helpers, traps);
+//!    `tier.rs`, the one interface the API uses to compile for a tier and
+//!    call into one.
+//! 5. `api/`: the public API re-exported here.
 
 #![warn(missing_docs)]
 
+// Layers, each importing only from the ones listed before it (see
+// ARCHITECTURE.md): settings, types and traps; the module representation
+// and the instruction table; the runtime representation; the tiers and the
+// interface the API uses to reach them; the public API.
 mod config;
 mod engine;
-mod externals;
-mod func;
-mod instance;
+mod trap;
+mod types;
+
+mod isa;
+mod module;
+
+mod runtime;
+
 mod interp;
 #[cfg(strata_jit)]
 mod jit;
-mod limits;
-mod linker;
-mod module;
-mod runtime;
-mod semantics;
-mod store;
-mod trap;
-mod types;
-mod values;
+mod tier;
 
+mod api;
+
+pub use api::externals::{Extern, Global, Memory, StoreMut, StoreRef, Table, WASM_PAGE_SIZE};
+pub use api::func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmRet, WasmTy};
+pub use api::instance::Instance;
+pub use api::limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
+pub use api::linker::Linker;
+pub use api::module::Module;
+pub use api::store::{AsContext, AsContextMut, Store};
+pub use api::values::{ExternRef, Val};
 pub use config::{Config, Tier};
 pub use engine::Engine;
-pub use externals::{Extern, Global, Memory, StoreMut, StoreRef, Table, WASM_PAGE_SIZE};
-pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmRet, WasmTy};
-pub use instance::Instance;
-pub use limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
-pub use linker::Linker;
-pub use module::Module;
-pub use store::{AsContext, AsContextMut, Store};
 pub use trap::{FrameInfo, Trap, WasmBacktrace};
 pub use types::{
     ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, Mutability, TableType,
     ValType,
 };
-pub use values::{ExternRef, Val};
 
 /// The result type of fallible Strata operations.
 pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;

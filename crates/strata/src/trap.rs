@@ -105,7 +105,9 @@ pub struct FrameInfo {
     pub(crate) func_index: u32,
     pub(crate) func_name: Option<String>,
     pub(crate) module_name: Option<String>,
-    pub(crate) instance: crate::Instance,
+    /// The store the frame's instance lives in, and its index there.
+    pub(crate) store_id: u64,
+    pub(crate) instance: u32,
 }
 
 impl FrameInfo {
@@ -120,10 +122,6 @@ impl FrameInfo {
     /// The module's name from the name section, if any.
     pub fn module_name(&self) -> Option<&str> {
         self.module_name.as_deref()
-    }
-    /// The instance the function belongs to.
-    pub fn instance(&self) -> crate::Instance {
-        self.instance
     }
 }
 

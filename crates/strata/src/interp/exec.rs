@@ -8,14 +8,15 @@
 //! running out is the `call stack exhausted` trap.
 
 use super::handlers::{CallCx, Instr, Next};
-use super::isa::{numeric_ops, Op, Raw};
-use super::CompiledFunc;
+use super::ops::Op;
+use super::{CompiledFunc, LazyFunc, ModuleCode};
+use crate::isa::numeric_ops;
 use crate::runtime::ops;
+use crate::runtime::store::{FuncKind, StoreInner, StoreOps};
 use crate::runtime::vm::{VMContext, VMMemory, VMRuntimeLimits};
-use crate::store::{FuncKind, StoreInner};
 use crate::trap::{FrameInfo, WasmBacktrace};
-use crate::{Caller, Func, Store, Trap};
-use std::sync::Arc;
+use crate::types::raw::Raw;
+use crate::Trap;
 
 /// How much host stack nested host-to-wasm entries (host functions calling
 /// back into wasm) may use before the next entry traps with "call stack
@@ -24,7 +25,7 @@ use std::sync::Arc;
 const MAX_REENTRY_STACK: usize = 512 << 10;
 
 /// A value stack and call stack for one host-to-wasm entry.
-pub(crate) struct Stack {
+struct Stack {
     slots: Vec<u64>,
     frames: Vec<Frame>,
 }
@@ -66,66 +67,77 @@ impl From<Trap> for ExecError {
     }
 }
 
+// SAFETY: a `Stack`'s frames point at code and contexts owned by the
+// store it belongs to; it moves between threads only with its store, and
+// is only used while the store is exclusively borrowed.
+unsafe impl Send for Stack {}
+
+/// The interpreter's code for the module of instance `instance`.
+fn module_code(store: &StoreInner, instance: u32) -> &ModuleCode {
+    store.instances[instance as usize]
+        .code
+        .interp
+        .downcast_ref::<ModuleCode>()
+        .unwrap_or_else(|| unreachable!("every instance has interpreter code"))
+}
+
+/// The lazily translated code of function `index` of instance `instance`.
+fn func_code(store: &StoreInner, instance: u32, index: u32) -> &LazyFunc {
+    let code = module_code(store, instance);
+    &code.funcs[(index - code.module.num_imported_funcs) as usize]
+}
+
 /// Calls store function `func` with arguments in `raw`, leaving results in
 /// `raw`. `raw` must hold `max(params, results)` slots.
-pub(crate) fn invoke<T>(store: &mut Store<T>, func: Func, raw: &mut [u64]) -> anyhow::Result<()> {
-    let entity = &store.inner.funcs[func.index as usize];
-    let (instance, code) = match &entity.kind {
-        FuncKind::Host(h) => {
-            let host = Arc::clone(&store.host_funcs[*h as usize]);
-            return host(
-                Caller {
-                    store,
-                    instance: None,
-                },
-                raw,
-            );
-        }
+pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> anyhow::Result<()> {
+    let inner = store.inner();
+    let (instance, code) = match inner.funcs[func as usize].kind {
+        FuncKind::Host(h) => return store.call_host(h, raw, None),
         FuncKind::Wasm {
             instance,
-            code,
+            index,
             vmctx,
-            ..
         } => {
-            let module = &store.inner.instances[*instance as usize].module.inner;
-            let code: *const CompiledFunc = code.get(module)?;
-            ((*instance, vmctx.0), code)
+            let module = &inner.instances[instance as usize].module;
+            let code: *const CompiledFunc = func_code(inner, instance, index).get(module)?;
+            ((instance, vmctx.0), code)
         }
     };
     // The address of a local approximates the host stack pointer; stacks
     // grow down on every supported platform.
     let here = std::ptr::addr_of!(func) as usize;
-    if store.inner.entry_depth == 0 {
-        store.inner.entry_stack = here;
-    } else if store.inner.entry_stack.saturating_sub(here) > MAX_REENTRY_STACK {
+    let inner = store.inner();
+    if inner.entry_depth == 0 {
+        inner.entry_stack = here;
+    } else if inner.entry_stack.saturating_sub(here) > MAX_REENTRY_STACK {
         return Err(Trap::StackOverflow.into());
     }
-    let max_stack = store.inner.engine.config().max_wasm_stack;
-    let mut stack = store
-        .inner
-        .stacks
-        .pop()
-        .unwrap_or_else(|| Stack::new(max_stack));
-    store.inner.entry_depth += 1;
+    let max_stack = inner.engine.config().max_wasm_stack;
+    let mut stack = match inner.stacks.pop().map(|s| s.downcast::<Stack>()) {
+        Some(Ok(stack)) => stack,
+        _ => Box::new(Stack::new(max_stack)),
+    };
+    inner.entry_depth += 1;
     let result = run(store, &mut stack, instance, code, raw);
-    store.inner.entry_depth -= 1;
+    let inner = store.inner();
+    inner.entry_depth -= 1;
     let result = result.map_err(|e| match e {
         ExecError::Host(e) => e,
         ExecError::Trap(trap) => {
-            let backtrace = backtrace(&store.inner, &stack.frames);
+            let backtrace = backtrace(inner, &stack.frames);
             anyhow::Error::new(trap).context(backtrace)
         }
     });
     stack.frames.clear();
     // Keep a few stacks for the next entries; deep re-entry made the rest.
-    if store.inner.stacks.len() < 4 {
-        store.inner.stacks.push(stack);
+    if inner.stacks.len() < 4 {
+        inner.stacks.push(stack);
     }
     result
 }
 
-fn run<T>(
-    store: &mut Store<T>,
+fn run(
+    store: &mut dyn StoreOps,
     stack: &mut Stack,
     (instance, vmctx): (u32, *const VMContext),
     code: *const CompiledFunc,
@@ -240,7 +252,7 @@ macro_rules! exec_match {
     };
 }
 
-fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> {
+fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError> {
     let Stack { slots, frames } = stack;
     let top = *frames.last().expect("execute starts with a frame");
     // SAFETY (for every `&*frame.code` below): the code is owned by an `Arc`
@@ -254,13 +266,13 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
     // The current instance's memory 0; its definition is updated in place
     // by `memory.grow`, so only a change of instance changes `mem`.
     let mut mem: *const VMMemory = unsafe { (*vmctx).memory0 };
-    let max_frames = store.inner.engine.config().max_call_depth;
+    let max_frames = store.inner().engine.config().max_call_depth;
     // The current instance's module code, for calls the handlers make.
-    let module_code = |store: &Store<T>, instance: u32| {
-        let module = &store.inner.instances[instance as usize].module.inner;
-        (module.code.as_ptr(), module.num_imported_funcs)
+    let code_table = |store: &mut dyn StoreOps, instance: u32| {
+        let code = module_code(store.inner(), instance);
+        (code.funcs.as_ptr(), code.module.num_imported_funcs)
     };
-    let (code_table, num_imported) = module_code(store, instance);
+    let (code_table_ptr, num_imported) = code_table(store, instance);
     // Its stack pointers are taken afresh before each chain of handlers; its
     // code table follows the current instance; it keeps the accumulators
     // between chains.
@@ -269,7 +281,7 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
         slots: std::ptr::null_mut(),
         len: slots.len(),
         max_frames,
-        code: code_table,
+        code: code_table_ptr,
         num_imported,
         hops: 0,
         acc: 0,
@@ -340,7 +352,7 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
                 instance = f.instance;
                 vmctx = f.vmctx;
                 mem = unsafe { (*vmctx).memory0 };
-                (cx.code, cx.num_imported) = module_code(store, instance);
+                (cx.code, cx.num_imported) = code_table(store, instance);
             }
             f
         }};
@@ -365,22 +377,20 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
         ($f:expr, $args:expr) => {{
             let f = $f as usize;
             let args = base + $args as usize;
-            match &store.inner.funcs[f].kind {
+            let inner = store.inner();
+            match inner.funcs[f].kind {
                 FuncKind::Wasm {
                     instance: callee_instance,
-                    code: callee,
+                    index: callee_index,
                     vmctx: callee_vmctx,
-                    ..
                 } => {
-                    let callee_instance = *callee_instance;
-                    let callee_vmctx = callee_vmctx.0;
+                    let lazy = func_code(inner, callee_instance, callee_index);
                     // Translated already (the common case), or now.
-                    let callee: &CompiledFunc = match callee.translated() {
+                    let callee: &CompiledFunc = match lazy.translated() {
                         Some(code) => code,
                         None => {
-                            let module =
-                                &store.inner.instances[callee_instance as usize].module.inner;
-                            callee.get(module).map_err(ExecError::Host)?
+                            let module = &inner.instances[callee_instance as usize].module;
+                            lazy.get(module).map_err(ExecError::Host)?
                         }
                     };
                     let callee_ptr: *const CompiledFunc = callee;
@@ -398,13 +408,12 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
                         ret: callee.instrs.as_ptr(),
                         base: args,
                         instance: callee_instance,
-                        vmctx: callee_vmctx,
+                        vmctx: callee_vmctx.0,
                     });
                     switch_to_top!();
                 }
                 FuncKind::Host(h) => {
-                    let host = Arc::clone(&store.host_funcs[*h as usize]);
-                    let ty = &store.inner.funcs[f].ty;
+                    let ty = &inner.funcs[f].ty;
                     let n = ty.params().len().max(ty.results().len());
                     let Some(buf) = slots.get_mut(args..args + n) else {
                         trap!(Trap::StackOverflow);
@@ -412,11 +421,9 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
                     if let Some(caller) = frames.last_mut() {
                         caller.ret = unsafe { code.instrs.as_ptr().add(pc) };
                     }
-                    let caller = Caller {
-                        store: &mut *store,
-                        instance: Some(instance),
-                    };
-                    host(caller, buf).map_err(ExecError::Host)?;
+                    store
+                        .call_host(h, buf, Some(instance))
+                        .map_err(ExecError::Host)?;
                 }
             }
         }};
@@ -495,20 +502,20 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
                 ret!();
             }
             Op::Call { func, base: args } => {
-                let f = store.inner.instances[instance as usize].vm.funcs()[func as usize];
+                let f = store.inner().instances[instance as usize].vm.funcs()[func as usize];
                 call!(f, args);
             }
             Op::CallIndirect { type_id, table, index } => {
                 let (args, _, _) = ext!();
-                let t = store.inner.instances[instance as usize].tables[table as usize];
+                let t = store.inner().instances[instance as usize].tables[table as usize];
                 let i = r!(index) as u32 as usize;
-                let Some(&raw) = store.inner.tables[t as usize].elements.get(i) else {
+                let Some(&raw) = store.inner().tables[t as usize].elements.get(i) else {
                     trap!(Trap::TableOutOfBounds);
                 };
                 let Some(f) = raw.checked_sub(1) else {
                     trap!(Trap::IndirectCallToNull);
                 };
-                if store.inner.funcs[f as usize].type_id != type_id {
+                if store.inner().funcs[f as usize].type_id != type_id {
                     trap!(Trap::BadSignature);
                 }
                 call!(f, args);
@@ -519,15 +526,15 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
                 w!(dst, v);
             }
             Op::GlobalGet { dst, global } => {
-                let g = store.inner.instances[instance as usize].globals[global as usize];
-                w!(dst, store.inner.globals[g as usize].get());
+                let g = store.inner().instances[instance as usize].globals[global as usize];
+                w!(dst, store.inner().globals[g as usize].get());
             }
             Op::GlobalSet { global, src } => {
-                let g = store.inner.instances[instance as usize].globals[global as usize];
-                store.inner.globals[g as usize].set(r!(src));
+                let g = store.inner().instances[instance as usize].globals[global as usize];
+                store.inner().globals[g as usize].set(r!(src));
             }
             Op::RefFunc { dst, func } => {
-                let f = store.inner.instances[instance as usize].vm.funcs()[func as usize];
+                let f = store.inner().instances[instance as usize].vm.funcs()[func as usize];
                 w!(dst, u64::from(f) + 1);
             }
             Op::MemorySize { dst } => {
@@ -535,46 +542,46 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
                 w!(dst, len / crate::runtime::memory::PAGE_SIZE);
             }
             Op::MemoryGrow { dst, delta } => {
-                let m = store.inner.instances[instance as usize].memories[0];
+                let m = store.inner().instances[instance as usize].memories[0];
                 let delta = u64::from(r!(delta) as u32);
                 let old = store.grow_memory(m, delta).map_err(ExecError::Host)?;
                 w!(dst, old.map_or(u32::MAX as u64, |o| o));
             }
             Op::MemoryFill { dst, value, len } => {
-                ops::memory_fill(&mut store.inner, instance, r!(dst), r!(value), r!(len))?;
+                ops::memory_fill(store.inner(), instance, r!(dst), r!(value), r!(len))?;
             }
             Op::MemoryCopy { dst, src, len } => {
-                ops::memory_copy(&mut store.inner, instance, r!(dst), r!(src), r!(len))?;
+                ops::memory_copy(store.inner(), instance, r!(dst), r!(src), r!(len))?;
             }
             Op::MemoryInit { segment, dst, src } => {
                 let (len, _, _) = ext!();
-                ops::memory_init(&mut store.inner, instance, segment, r!(dst), r!(src), r!(len))?;
+                ops::memory_init(store.inner(), instance, segment, r!(dst), r!(src), r!(len))?;
             }
-            Op::DataDrop { segment } => ops::data_drop(&mut store.inner, instance, segment),
+            Op::DataDrop { segment } => ops::data_drop(store.inner(), instance, segment),
             Op::TableGet { dst, table, index } => {
-                let t = store.inner.instances[instance as usize].tables[table as usize];
+                let t = store.inner().instances[instance as usize].tables[table as usize];
                 let i = r!(index) as u32 as usize;
-                let Some(&v) = store.inner.tables[t as usize].elements.get(i) else {
+                let Some(&v) = store.inner().tables[t as usize].elements.get(i) else {
                     trap!(Trap::TableOutOfBounds);
                 };
                 w!(dst, v);
             }
             Op::TableSet { table, index, value } => {
-                let t = store.inner.instances[instance as usize].tables[table as usize];
+                let t = store.inner().instances[instance as usize].tables[table as usize];
                 let i = r!(index) as u32 as usize;
                 let v = r!(value);
-                let Some(e) = store.inner.tables[t as usize].elements.get_mut(i) else {
+                let Some(e) = store.inner().tables[t as usize].elements.get_mut(i) else {
                     trap!(Trap::TableOutOfBounds);
                 };
                 *e = v;
             }
             Op::TableSize { dst, table } => {
-                let t = store.inner.instances[instance as usize].tables[table as usize];
-                w!(dst, store.inner.tables[t as usize].elements.len() as u64);
+                let t = store.inner().instances[instance as usize].tables[table as usize];
+                w!(dst, store.inner().tables[t as usize].elements.len() as u64);
             }
             Op::TableGrow { dst, table, delta } => {
                 let (init, _, _) = ext!();
-                let t = store.inner.instances[instance as usize].tables[table as usize];
+                let t = store.inner().instances[instance as usize].tables[table as usize];
                 let old = store
                     .grow_table(t, u64::from(r!(delta) as u32), r!(init))
                     .map_err(ExecError::Host)?;
@@ -582,17 +589,17 @@ fn execute<T>(store: &mut Store<T>, stack: &mut Stack) -> Result<(), ExecError> 
             }
             Op::TableFill { table, dst, value } => {
                 let (len, _, _) = ext!();
-                ops::table_fill(&mut store.inner, instance, table, r!(dst), r!(value), r!(len))?;
+                ops::table_fill(store.inner(), instance, table, r!(dst), r!(value), r!(len))?;
             }
             Op::TableCopy { dst_table, src_table } => {
                 let (dst, src, len) = ext!();
-                ops::table_copy(&mut store.inner, instance, (dst_table, src_table), r!(dst), r!(src), r!(len))?;
+                ops::table_copy(store.inner(), instance, (dst_table, src_table), r!(dst), r!(src), r!(len))?;
             }
             Op::TableInit { table, segment } => {
                 let (dst, src, len) = ext!();
-                ops::table_init_segment(&mut store.inner, instance, (table, segment), r!(dst), r!(src), r!(len))?;
+                ops::table_init_segment(store.inner(), instance, (table, segment), r!(dst), r!(src), r!(len))?;
             }
-            Op::ElemDrop { segment } => ops::elem_drop(&mut store.inner, instance, segment),
+            Op::ElemDrop { segment } => ops::elem_drop(store.inner(), instance, segment),
         })
     }
 }
@@ -605,15 +612,13 @@ fn backtrace(store: &StoreInner, frames: &[Frame]) -> WasmBacktrace {
         .map(|frame| {
             // SAFETY: as in `execute`: the store keeps the code alive.
             let index = unsafe { (*frame.code).func_index };
-            let module = &store.instances[frame.instance as usize].module.inner;
+            let module = &store.instances[frame.instance as usize].module;
             FrameInfo {
                 func_index: index,
                 func_name: module.func_names.get(&index).cloned(),
                 module_name: module.name.clone(),
-                instance: crate::Instance {
-                    store_id: store.id,
-                    index: frame.instance,
-                },
+                store_id: store.id,
+                instance: frame.instance,
             }
         })
         .collect();

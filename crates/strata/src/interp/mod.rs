@@ -1,8 +1,10 @@
 //! The interpreter tier.
 //!
-//! - `isa.rs`: the instruction set, one row per numeric instruction.
-//! - `translate.rs`: wasm function body -> register bytecode, once per
-//!   function when the module is loaded.
+//! - `ops.rs`: the instruction set (`Op`), generated from the instruction
+//!   table in `crate::isa` plus the control instructions.
+//! - `translate.rs`: wasm function body -> register bytecode, on a
+//!   function's first call (or for all functions when the module loads,
+//!   with `Config::lazy_translation(false)`).
 //! - `handlers/`: threaded handlers for the hot instructions, generated
 //!   from the same table.
 //! - `exec.rs`: the driver: frames, calls, and the instructions that need the
@@ -10,14 +12,42 @@
 
 pub(crate) mod exec;
 mod handlers;
-pub(crate) mod isa;
+mod ops;
 mod translate;
 
-use crate::module::ModuleInner;
-pub(crate) use exec::{invoke, Stack};
-use isa::{Op, Slot};
-use std::ops::Range;
-use std::sync::OnceLock;
+use crate::module::ModuleInfo;
+use crate::Engine;
+pub(crate) use exec::invoke;
+use ops::{Op, Slot};
+use std::sync::{Arc, OnceLock};
+
+/// The interpreter's code for one module: each defined function, translated
+/// on its first call. Owned by the `Module` and by every instance of it.
+pub(crate) struct ModuleCode {
+    pub module: Arc<ModuleInfo>,
+    /// The defined functions, in index order after the imported ones.
+    pub funcs: Box<[LazyFunc]>,
+}
+
+impl ModuleCode {
+    /// Prepares the module's functions for lazy translation, or translates
+    /// them all now when the engine asks for eager translation.
+    pub(crate) fn new(module: &Arc<ModuleInfo>, engine: &Engine) -> anyhow::Result<ModuleCode> {
+        let funcs: Box<[LazyFunc]> = (0..module.bodies.len())
+            .map(|i| LazyFunc::new(module.num_imported_funcs + i as u32))
+            .collect();
+        let code = ModuleCode {
+            module: Arc::clone(module),
+            funcs,
+        };
+        if !engine.config().lazy_translation && engine.config().tier == crate::Tier::Interp {
+            for f in code.funcs.iter() {
+                f.get(module)?;
+            }
+        }
+        Ok(code)
+    }
+}
 
 /// A function body, translated on its first call (or when the module is
 /// loaded, with `Config::lazy_translation(false)`). The module was
@@ -27,16 +57,13 @@ use std::sync::OnceLock;
 pub(crate) struct LazyFunc {
     /// Index in the module's function index space.
     func_index: u32,
-    /// The body's bytes within the module binary, and their offset.
-    pub(crate) body: Range<usize>,
     compiled: OnceLock<CompiledFunc>,
 }
 
 impl LazyFunc {
-    pub(crate) fn new(func_index: u32, body: Range<usize>) -> LazyFunc {
+    pub(crate) fn new(func_index: u32) -> LazyFunc {
         LazyFunc {
             func_index,
-            body,
             compiled: OnceLock::new(),
         }
     }
@@ -48,13 +75,11 @@ impl LazyFunc {
     }
 
     /// The translated function, translating it now if needed.
-    pub(crate) fn get(&self, module: &ModuleInner) -> anyhow::Result<&CompiledFunc> {
+    pub(crate) fn get(&self, module: &ModuleInfo) -> anyhow::Result<&CompiledFunc> {
         if let Some(code) = self.translated() {
             return Ok(code);
         }
-        let bytes = module.bytes.get(self.body.clone()).unwrap_or_default();
-        let reader = wasmparser::BinaryReader::new(bytes, self.body.start as u64);
-        let body = wasmparser::FunctionBody::new(reader);
+        let body = module.body((self.func_index - module.num_imported_funcs) as usize);
         let code = translate::translate(module, self.func_index, &body)
             .map_err(|e| e.context(format!("failed to translate function {}", self.func_index)))?;
         // Another thread may have won the race; either result is the same.

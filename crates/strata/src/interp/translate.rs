@@ -16,9 +16,9 @@
 //! - at every control-flow join (block, loop and if entry) all pending local
 //!   reads are materialised, because code on another path may write them.
 
-use super::isa::{Op, Slot};
+use super::ops::{Op, Slot};
 use super::CompiledFunc;
-use crate::module::ModuleInner;
+use crate::module::ModuleInfo;
 use crate::runtime::fuel;
 use anyhow::{bail, Result};
 use std::collections::HashMap;
@@ -58,7 +58,7 @@ struct Ctrl {
 }
 
 struct Translator<'m> {
-    module: &'m ModuleInner,
+    module: &'m ModuleInfo,
     ops: Vec<Op>,
     const_slots: HashMap<u64, Slot>,
     temps: Slot,
@@ -81,7 +81,7 @@ struct Translator<'m> {
 }
 
 pub(crate) fn translate(
-    m: &ModuleInner,
+    m: &ModuleInfo,
     func_index: u32,
     body: &FunctionBody<'_>,
 ) -> Result<CompiledFunc> {

@@ -7,48 +7,13 @@
 //! `TrapCodes::PENDING`, and the entry hands the pending error back.
 
 use crate::runtime::ops;
+use crate::runtime::store::{FuncKind, StoreOps};
 use crate::runtime::vm::VMContext;
-use crate::store::StoreInner;
-use crate::{Func, Store, Trap};
+use crate::Trap;
 use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::panic::AssertUnwindSafe;
 use std::ptr::NonNull;
-
-/// The store operations helpers need, independent of the host data type.
-pub(crate) trait StoreOps {
-    fn inner(&mut self) -> &mut StoreInner;
-    fn grow_memory(&mut self, memory: u32, delta: u64) -> anyhow::Result<Option<u64>>;
-    fn grow_table(&mut self, table: u32, delta: u64, init: u64) -> anyhow::Result<Option<u64>>;
-    /// Calls store function `func` from instance `caller`.
-    fn call(&mut self, func: u32, raw: &mut [u64], caller: u32) -> anyhow::Result<()>;
-}
-
-impl<T> StoreOps for Store<T> {
-    fn inner(&mut self) -> &mut StoreInner {
-        &mut self.inner
-    }
-    fn grow_memory(&mut self, memory: u32, delta: u64) -> anyhow::Result<Option<u64>> {
-        Store::grow_memory(self, memory, delta)
-    }
-    fn grow_table(&mut self, table: u32, delta: u64, init: u64) -> anyhow::Result<Option<u64>> {
-        Store::grow_table(self, table, delta, init)
-    }
-    fn call(&mut self, func: u32, raw: &mut [u64], caller: u32) -> anyhow::Result<()> {
-        if let crate::store::FuncKind::Host(h) = self.inner.funcs[func as usize].kind {
-            let host = std::sync::Arc::clone(&self.host_funcs[h as usize]);
-            return host(
-                crate::Caller {
-                    store: self,
-                    instance: Some(caller),
-                },
-                raw,
-            );
-        }
-        let func = Func::from_index(self.inner.id, func);
-        crate::func::invoke(self, func, raw)
-    }
-}
 
 /// A helper's failure, handed back by the entry.
 pub(crate) enum Pending {
@@ -305,11 +270,16 @@ pub(crate) unsafe extern "C" fn elem_drop(vmctx: *const VMContext, segment: u32)
 pub(crate) unsafe extern "C" fn call(vmctx: *const VMContext, func: u32, values: *mut u64) -> u32 {
     status(unsafe {
         with_store(vmctx, |s, i| {
-            let ty = std::sync::Arc::clone(&s.inner().funcs[func as usize].ty);
+            let entity = &s.inner().funcs[func as usize];
+            let ty = std::sync::Arc::clone(&entity.ty);
             let n = ty.params().len().max(ty.results().len());
             // SAFETY: compiled code passes a buffer of `n` slots.
             let raw = std::slice::from_raw_parts_mut(values, n);
-            s.call(func, raw, i)
+            match entity.kind {
+                // A host function learns which instance called it.
+                FuncKind::Host(h) => s.call_host(h, raw, Some(i)),
+                FuncKind::Wasm { .. } => s.call(func, raw),
+            }
         })
     })
 }

@@ -23,10 +23,10 @@ mod numeric;
 mod signals;
 mod translate;
 
-use crate::module::ModuleInner;
+use crate::module::ModuleInfo;
+use crate::runtime::store::{FuncKind, StoreInner, StoreOps};
 use crate::runtime::vm::VMContext;
-use crate::store::FuncKind;
-use crate::{Store, Trap};
+use crate::Trap;
 use anyhow::{anyhow, bail, Context as _, Result};
 use cranelift_codegen::ir::{TrapCode, UserFuncName};
 use cranelift_codegen::isa::OwnedTargetIsa;
@@ -50,11 +50,6 @@ impl TrapCodes {
     pub fn of(trap: Trap) -> TrapCode {
         TrapCode::unwrap_user(trap.code() + 1)
     }
-}
-
-/// Whether this build can compile to native code on this host.
-pub(crate) fn available() -> Result<(), String> {
-    isa().map(drop)
 }
 
 fn isa() -> Result<OwnedTargetIsa, String> {
@@ -105,6 +100,11 @@ impl CompiledModule {
     pub(crate) fn native(&self, i: usize) -> *const u8 {
         self.natives[i] as *const u8
     }
+
+    /// The array-call trampoline of defined function `i`.
+    pub(crate) fn trampoline(&self, i: usize) -> *const u8 {
+        self.trampolines[i] as *const u8
+    }
 }
 
 impl Drop for CompiledModule {
@@ -132,14 +132,14 @@ impl std::fmt::Debug for CompiledModule {
 }
 
 /// Compiles every function of `m`.
-pub(crate) fn compile(m: &ModuleInner) -> Result<CompiledModule> {
+pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
     let isa = isa().map_err(|e| anyhow!(e))?;
     let call_conv = isa.default_call_conv();
     let mut jit = JITModule::new(JITBuilder::with_isa(
         isa.clone(),
         cranelift_module::default_libcall_names(),
     ));
-    let defined = m.code.len();
+    let defined = m.bodies.len();
     let mut ids = Vec::with_capacity(defined);
     let mut tramp_ids = Vec::with_capacity(defined);
     for i in 0..defined {
@@ -189,10 +189,7 @@ pub(crate) fn compile(m: &ModuleInner) -> Result<CompiledModule> {
                 let ty = &m.types[m.funcs[index as usize] as usize];
                 abi::trampoline(&mut fctx, &mut ctx.func, ty, ids[i].as_u32(), call_conv);
             } else {
-                let lazy = &m.code[i];
-                let bytes = m.bytes.get(lazy.body.clone()).unwrap_or_default();
-                let reader = wasmparser::BinaryReader::new(bytes, lazy.body.start as u64);
-                let body = wasmparser::FunctionBody::new(reader);
+                let body = m.body(i);
                 translate::translate(&env, &mut fctx, &mut ctx.func, index, &body)
                     .with_context(|| format!("failed to compile function {index}"))?;
             }
@@ -291,13 +288,13 @@ struct Artifact {
 /// instance of the store running that code (a module instantiated several
 /// times in one store can make this ambiguous; compiled frames do not
 /// record their context).
-fn resolve_instances(store: &crate::store::StoreInner, entry: u32, unwound: &mut signals::Unwound) {
+fn resolve_instances(store: &StoreInner, entry: u32, unwound: &mut signals::Unwound) {
     let runs = |i: usize, code: &Arc<signals::CodeInfo>| {
         store.instances[i]
-            .module
-            .inner
+            .code
             .jit
             .as_ref()
+            .and_then(|j| j.downcast_ref::<CompiledModule>())
             .is_some_and(|j| Arc::ptr_eq(&j.info, code))
     };
     for (frame, code) in unwound.backtrace.frames.iter_mut().zip(&unwound.codes) {
@@ -308,10 +305,8 @@ fn resolve_instances(store: &crate::store::StoreInner, entry: u32, unwound: &mut
                 .find(|&i| runs(i, code))
                 .unwrap_or(entry as usize)
         };
-        frame.instance = crate::Instance {
-            store_id: store.id,
-            index: index as u32,
-        };
+        frame.store_id = store.id;
+        frame.instance = index as u32;
     }
 }
 
@@ -354,34 +349,28 @@ fn thread_stack_low() -> usize {
 
 /// Calls store function `func`, which is compiled, with arguments and
 /// results in `raw`.
-pub(crate) fn invoke<T>(store: &mut Store<T>, func: u32, raw: &mut [u64]) -> Result<()> {
-    let FuncKind::Wasm {
-        instance,
-        index,
-        vmctx,
-        ..
-    } = store.inner.funcs[func as usize].kind
-    else {
+pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> Result<()> {
+    let inner = store.inner();
+    let FuncKind::Wasm { instance, .. } = inner.funcs[func as usize].kind else {
         unreachable!("jit::invoke on a host function")
     };
-    let module = Arc::clone(&store.inner.instances[instance as usize].module.inner);
-    let code = module
-        .jit
-        .as_ref()
-        .ok_or_else(|| anyhow!("function {index} is not compiled"))?;
-    let trampoline = code.trampolines[(index - module.num_imported_funcs) as usize];
-    // SAFETY: trampolines have this signature (see `translate::trampoline`).
+    let entry = inner.func_refs[func as usize];
+    if entry.array_call.is_null() {
+        bail!("function {func} is not compiled");
+    }
+    // SAFETY: `array_call` is the function's trampoline, which has this
+    // signature (see `abi::trampoline`).
     let trampoline: unsafe extern "C" fn(*const VMContext, *mut u64) =
-        unsafe { std::mem::transmute(trampoline) };
-    let vmctx = vmctx.0;
+        unsafe { std::mem::transmute(entry.array_call) };
+    let vmctx = entry.vmctx;
 
-    let limits = store.inner.limits.as_ptr();
+    let limits = inner.limits.as_ptr();
     // The address of a local approximates the stack pointer.
     let sp = std::ptr::addr_of!(func) as usize;
     // SAFETY: `limits` is the store's live `VMRuntimeLimits`, not borrowed.
     let outermost = unsafe { (*limits).stack_limit == 0 };
     if outermost {
-        let max = store.inner.engine.config().max_wasm_stack;
+        let max = inner.engine.config().max_wasm_stack;
         let limit = sp
             .saturating_sub(max)
             .max(thread_stack_low().saturating_add(HOST_RESERVE));
@@ -391,10 +380,10 @@ pub(crate) fn invoke<T>(store: &mut Store<T>, func: u32, raw: &mut [u64]) -> Res
         return Err(Trap::StackOverflow.into());
     }
 
-    let store_ops: NonNull<dyn helpers::StoreOps + '_> = NonNull::from(&mut *store);
+    let store_ops: NonNull<dyn StoreOps + '_> = NonNull::from(&mut *store);
     // SAFETY: only the lifetime is erased; the pointer is withdrawn by
     // `leave` below, before `store` is used again.
-    let store_ops: NonNull<dyn helpers::StoreOps> = unsafe { std::mem::transmute(store_ops) };
+    let store_ops: NonNull<dyn StoreOps> = unsafe { std::mem::transmute(store_ops) };
     // SAFETY: the store is not used until `leave`.
     let previous = unsafe { helpers::enter(store_ops) };
     let values = raw.as_mut_ptr();
@@ -409,7 +398,7 @@ pub(crate) fn invoke<T>(store: &mut Store<T>, func: u32, raw: &mut [u64]) -> Res
     let Err(mut unwound) = result else {
         return Ok(());
     };
-    resolve_instances(&store.inner, instance, &mut unwound);
+    resolve_instances(store.inner(), instance, &mut unwound);
     match unwound.trap {
         Some(trap) => Err(anyhow::Error::new(trap).context(unwound.backtrace)),
         None => match helpers::PENDING.with(|p| p.borrow_mut().take()) {

@@ -183,10 +183,8 @@ unsafe fn backtrace(pc: usize, mut fp: usize) -> (WasmBacktrace, Vec<Arc<CodeInf
                 func_name: info.func_names.get(&index).cloned(),
                 module_name: info.module_name.clone(),
                 // Filled in by the entry, which can see the store.
-                instance: crate::Instance {
-                    store_id: 0,
-                    index: u32::MAX,
-                },
+                store_id: 0,
+                instance: u32::MAX,
             });
             codes.push(Arc::clone(&info));
         } else {

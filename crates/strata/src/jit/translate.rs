@@ -9,7 +9,7 @@
 
 use super::abi::{clif_type, native_signature, vm_flags};
 use super::{helpers, TrapCodes};
-use crate::module::ModuleInner;
+use crate::module::ModuleInfo;
 use crate::runtime::fuel;
 use crate::runtime::vm::{VMContext, VMGlobal, VMMemory, VMRuntimeLimits, VMTable};
 use crate::types::ValType;
@@ -30,7 +30,7 @@ use wasmparser::{BlockType, FunctionBody, Operator};
 
 /// What the translator needs to know about the module being compiled.
 pub(crate) struct Env<'a> {
-    pub module: &'a ModuleInner,
+    pub module: &'a ModuleInfo,
     pub call_conv: CallConv,
     /// The `cranelift_module` function ids of the module's defined
     /// functions, in index order.

@@ -42,7 +42,7 @@ impl ConstExpr {
                 Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
                 Operator::RefNull { .. } => ConstOp::RefNull,
                 Operator::End => break,
-                other => match crate::interp::isa::const_binary(&other) {
+                other => match crate::isa::const_binary(&other) {
                     Some(f) => ConstOp::Binary(f),
                     None => anyhow::bail!(
                         "unsupported constant instruction {other:?} at offset {offset:#x}"

@@ -1,38 +1,19 @@
-//! Modules: decoding, validation and the metadata instantiation needs.
-//!
-//! `Module::new` validates the whole binary with `wasmparser` (features from
-//! the engine's `Config`), collects types, imports, exports, segments and
-//! names, and translates every function body for the engine's tier.
+//! The module representation: decoding and validation (`wasmparser`,
+//! features from the engine's `Config`) into [`ModuleInfo`], everything
+//! instantiation and the tiers need to know about a module. Function bodies
+//! stay byte ranges into the binary; each tier translates them.
 
 mod const_expr;
 
 pub(crate) use const_expr::ConstExpr;
 
-use crate::interp::LazyFunc;
-use crate::types::{
-    ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, TableType, ValType,
-};
+use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType, ValType};
 use crate::Engine;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::collections::HashMap;
-use std::path::Path;
+use std::ops::Range;
 use std::sync::Arc;
 use wasmparser::{Parser, Payload, Validator};
-
-/// A validated, compiled WebAssembly module, ready to instantiate any number
-/// of times. Cheap to clone.
-#[derive(Clone)]
-pub struct Module {
-    pub(crate) inner: Arc<ModuleInner>,
-}
-
-impl std::fmt::Debug for Module {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Module")
-            .field("name", &self.inner.name)
-            .finish_non_exhaustive()
-    }
-}
 
 /// What an index in one of a module's index spaces refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +53,7 @@ pub(crate) struct DataSegment {
 }
 
 /// Everything known about a module after loading it.
-pub(crate) struct ModuleInner {
+pub(crate) struct ModuleInfo {
     pub engine: Engine,
     pub name: Option<String>,
     /// The type section, and each type's engine-wide id (for signature checks).
@@ -94,18 +75,14 @@ pub(crate) struct ModuleInner {
     pub start: Option<u32>,
     pub elems: Vec<ElemSegment>,
     pub datas: Vec<DataSegment>,
-    /// Bodies of the defined functions, translated on first use.
-    pub code: Vec<Arc<LazyFunc>>,
+    /// Where the body of each defined function lies in `bytes`.
+    pub bodies: Vec<Range<usize>>,
     /// The module binary, which the function bodies point into.
     pub bytes: Arc<[u8]>,
-    /// Native code of the defined functions, when the engine's tier is the
-    /// JIT.
-    #[cfg(strata_jit)]
-    pub jit: Option<crate::jit::CompiledModule>,
     pub func_names: HashMap<u32, String>,
 }
 
-impl ModuleInner {
+impl ModuleInfo {
     /// The signature of a function in the module's function index space.
     pub fn func_type(&self, func: u32) -> &FuncType {
         &self.types[self.funcs[func as usize] as usize]
@@ -121,85 +98,10 @@ impl ModuleInner {
     }
 }
 
-impl Module {
-    /// Loads a module from binary or text (`.wat`) bytes.
-    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
-        let bytes = wat::parse_bytes(bytes.as_ref())?;
-        Module::from_binary(engine, &bytes)
-    }
-
-    /// Loads a module from a `.wasm` or `.wat` file.
-    pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
-        let path = path.as_ref();
-        let bytes =
-            std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
-        let bytes = wat::parse_bytes(&bytes)
-            .map_err(|e| {
-                let mut e = e;
-                e.set_path(path);
-                e
-            })
-            .with_context(|| format!("failed to parse `{}`", path.display()))?;
-        Module::from_binary(engine, &bytes)
-            .with_context(|| format!("failed to load module `{}`", path.display()))
-    }
-
-    /// Loads a module from the binary format only.
-    pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
-        validate(engine, bytes)?;
-        let inner = parse(engine, bytes).context("failed to decode module")?;
-        Ok(Module {
-            inner: Arc::new(inner),
-        })
-    }
-
-    /// Checks that `bytes` is a valid module under the engine's features,
-    /// without compiling it.
-    pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
-        validate(engine, bytes)
-    }
-
-    /// The module's name from the name section, if any.
-    pub fn name(&self) -> Option<&str> {
-        self.inner.name.as_deref()
-    }
-
-    /// The engine the module was compiled for.
-    pub fn engine(&self) -> &Engine {
-        &self.inner.engine
-    }
-
-    /// The module's imports, in order.
-    pub fn imports(&self) -> impl ExactSizeIterator<Item = ImportType<'_>> + '_ {
-        self.inner.imports.iter().map(|i| ImportType {
-            module: &i.module,
-            name: &i.name,
-            ty: self.inner.entity_type(i.kind),
-        })
-    }
-
-    /// The module's exports, in order.
-    pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> + '_ {
-        self.inner.exports.iter().map(|(name, index)| ExportType {
-            name,
-            ty: self.inner.entity_type(*index),
-        })
-    }
-
-    /// The type of the export called `name`, if there is one.
-    pub fn get_export(&self, name: &str) -> Option<ExternType> {
-        self.inner
-            .exports
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, index)| self.inner.entity_type(*index))
-    }
-}
-
 /// Validates `bytes` with the engine's features. When the module is only
 /// invalid because a proposal is switched off, the error says which and how
 /// to switch it on.
-fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
+pub(crate) fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
     let features = engine.config().features;
     let Err(error) = Validator::new_with_features(features).validate_all(bytes) else {
         return Ok(());
@@ -229,8 +131,23 @@ fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
     Err(error.into())
 }
 
-fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
-    let mut m = ModuleInner {
+impl ModuleInfo {
+    /// Reads a module that [`validate`] accepted.
+    pub(crate) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInfo> {
+        parse(engine, bytes)
+    }
+
+    /// The body of defined function `i` (counting from the first defined
+    /// function), ready to read.
+    pub(crate) fn body(&self, i: usize) -> wasmparser::FunctionBody<'_> {
+        let range = self.bodies[i].clone();
+        let bytes = self.bytes.get(range.clone()).unwrap_or_default();
+        wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(bytes, range.start as u64))
+    }
+}
+
+fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInfo> {
+    let mut m = ModuleInfo {
         engine: engine.clone(),
         name: None,
         types: Vec::new(),
@@ -249,10 +166,8 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
         start: None,
         elems: Vec::new(),
         datas: Vec::new(),
-        code: Vec::new(),
+        bodies: Vec::new(),
         bytes: bytes.into(),
-        #[cfg(strata_jit)]
-        jit: None,
         func_names: HashMap::new(),
     };
     let mut bodies = Vec::new();
@@ -376,26 +291,13 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
             _ => {}
         }
     }
-    for (i, body) in bodies.into_iter().enumerate() {
-        let range = body.range();
-        let range = range.start as usize..range.end as usize;
-        m.code.push(Arc::new(LazyFunc::new(
-            m.num_imported_funcs + i as u32,
-            range,
-        )));
-    }
-    match engine.config().tier {
-        #[cfg(strata_jit)]
-        crate::Tier::Jit => m.jit = Some(crate::jit::compile(&m)?),
-        #[cfg(not(strata_jit))]
-        crate::Tier::Jit => bail!("the JIT tier is not available in this build"),
-        _ if !engine.config().lazy_translation => {
-            for code in &m.code {
-                code.get(&m)?;
-            }
-        }
-        _ => {}
-    }
+    m.bodies = bodies
+        .into_iter()
+        .map(|body| {
+            let range = body.range();
+            range.start as usize..range.end as usize
+        })
+        .collect();
     Ok(m)
 }
 
@@ -438,7 +340,7 @@ fn elem_segment(elem: wasmparser::Element<'_>) -> Result<ElemSegment> {
     Ok(ElemSegment { mode, items })
 }
 
-fn read_names(m: &mut ModuleInner, names: wasmparser::NameSectionReader<'_>) -> Result<()> {
+fn read_names(m: &mut ModuleInfo, names: wasmparser::NameSectionReader<'_>) -> Result<()> {
     for name in names {
         match name? {
             wasmparser::Name::Module { name, .. } => m.name = Some(name.to_string()),

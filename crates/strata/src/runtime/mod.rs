@@ -1,9 +1,11 @@
 //! The runtime representation every tier shares: linear memories, tables,
-//! the `VMContext` layout (`vm.rs`), and the bulk memory and table
-//! operations (`ops.rs`).
+//! the `VMContext` layout (`vm.rs`), the store's internals (`store.rs`),
+//! the bulk memory and table operations (`ops.rs`) and the fuel cost model
+//! (`fuel.rs`).
 
 pub(crate) mod fuel;
 pub mod memory;
 pub(crate) mod ops;
+pub(crate) mod store;
 pub mod table;
 pub mod vm;

@@ -3,7 +3,7 @@
 //! runtime helpers. Operands are the instruction's raw i32 operands;
 //! `instance` is the executing instance's store index.
 
-use crate::store::StoreInner;
+use crate::runtime::store::StoreInner;
 use crate::Trap;
 use std::sync::Arc;
 
@@ -61,7 +61,7 @@ pub(crate) fn memory_init(
     len: u64,
 ) -> Result<(), Trap> {
     let inst = &store.instances[instance as usize];
-    let module = Arc::clone(&inst.module.inner);
+    let module = Arc::clone(&inst.module);
     let bytes: &[u8] = if inst.data_dropped[segment as usize] {
         &[]
     } else {

@@ -1,6 +1,6 @@
 //! Table storage operations shared by the API and every tier.
 
-use crate::store::TableEntity;
+use crate::runtime::store::TableEntity;
 
 /// The most elements a table may hold, whatever its declared maximum, so a
 /// guest cannot exhaust host memory through `table.grow`.

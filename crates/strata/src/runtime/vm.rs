@@ -6,8 +6,8 @@
 //! address never changes, so a `VMContext` built at instantiation stays
 //! valid for the store's lifetime and executing code reads memories and
 //! globals through plain pointers at fixed offsets, without borrowing the
-//! store. The interpreter does so today; compiled code will use the same
-//! fields (`offset_of!` gives the offsets).
+//! store. Both tiers read the same fields (compiled code at `offset_of!`
+//! offsets).
 
 use std::ptr::NonNull;
 
@@ -114,6 +114,10 @@ pub struct VMFuncRef {
     /// functions, interpreted functions), which sends the call through the
     /// runtime's generic path.
     pub native: *const u8,
+    /// The function's array-call trampoline (`extern "C" fn(vmctx, values:
+    /// *mut u64)`, arguments and results in one cell buffer), or null when
+    /// it has no compiled code; how the host enters compiled code.
+    pub array_call: *const u8,
     /// The callee's instance context.
     pub vmctx: *const VMContext,
     /// The engine-wide id of the function's type, for signature checks.

@@ -6,7 +6,7 @@ use super::{
     Lowering, Prev, Src, ACC, IMM, IMMZ, SLOT,
 };
 use crate::interp::exec::{enter, Frame};
-use crate::interp::isa::Op;
+use crate::interp::ops::Op;
 use crate::runtime::vm::{VMContext, VMMemory, VMRuntimeLimits};
 use crate::Trap;
 

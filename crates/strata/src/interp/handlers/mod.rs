@@ -34,11 +34,11 @@ mod control;
 mod numeric;
 
 use super::exec::Frame;
-use super::isa::{Op, Raw};
+use super::ops::Op;
 use super::LazyFunc;
 use crate::runtime::vm::{VMContext, VMMemory};
+use crate::types::raw::Raw;
 use crate::Trap;
-use std::sync::Arc;
 
 /// A handler: executes the instruction at `ip` on the frame at `sp`. `acc`
 /// and `facc` hold the previous instruction's result (see the module
@@ -155,7 +155,7 @@ pub(crate) struct CallCx {
     pub max_frames: usize,
     /// The current instance's module: its defined functions' code, which
     /// follow `num_imported` imported functions in the index space.
-    pub code: *const Arc<LazyFunc>,
+    pub code: *const LazyFunc,
     pub num_imported: u32,
     /// Backward jumps left before the chain returns to the driver (which
     /// happens when it reaches zero).
@@ -460,7 +460,7 @@ macro_rules! produce {
         let v = $v;
         // SAFETY: `ip` points at the handler's own instruction.
         let dst = unsafe { (*$ip).a };
-        set_slot!($sp, dst, $crate::interp::isa::Raw::to_raw(v));
+        set_slot!($sp, dst, $crate::types::raw::Raw::to_raw(v));
         let (acc, facc) = $crate::interp::handlers::Operand::into_acc(v, $acc, $facc);
         next!(unsafe { $ip.add(1) }, $sp, $mem, $vmctx, acc, $cx, facc)
     }};

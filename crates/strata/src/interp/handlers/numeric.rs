@@ -7,7 +7,8 @@ use super::{
     Prev, ACC, IMM, SLOT,
 };
 use super::{CallCx, Src};
-use crate::interp::isa::{numeric_ops, Op};
+use crate::interp::ops::Op;
+use crate::isa::numeric_ops;
 use crate::runtime::vm::{VMContext, VMMemory};
 use crate::Trap;
 

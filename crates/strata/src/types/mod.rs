@@ -1,6 +1,8 @@
 //! The types a host sees: value, function, global, table, memory and extern
 //! types, plus import and export descriptions.
 
+pub(crate) mod raw;
+
 use std::fmt;
 
 /// The type of a WebAssembly value.

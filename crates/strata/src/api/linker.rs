@@ -1,8 +1,8 @@
 //! The linker: a namespace of host definitions and instance exports that
 //! resolves a module's imports by name.
 
-use crate::func::{dynamic_host_func, HostFunc};
-use crate::instance::import_matches;
+use super::func::{dynamic_host_func, HostFunc};
+use super::instance::import_matches;
 use crate::{AsContextMut, Caller, Engine, Extern, FuncType, Instance, IntoFunc, Module, Val};
 use anyhow::{bail, Result};
 use std::collections::HashMap;

@@ -1,6 +1,6 @@
 //! Values that cross the host boundary, and their raw slot encoding.
 
-use crate::store::StoreInner;
+use crate::runtime::store::StoreInner;
 use crate::{Func, ValType};
 use std::any::Any;
 

@@ -2,7 +2,7 @@
 //! function: the handles a host uses to reach into a store.
 
 use crate::runtime::memory::PAGE_SIZE;
-use crate::store::{GlobalEntity, MemoryEntity, TableEntity};
+use crate::runtime::store::{ExportItem, GlobalEntity, MemoryEntity, TableEntity};
 use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType};
 use crate::{AsContext, AsContextMut, Func, Trap, Val};
 use anyhow::{bail, Result};
@@ -58,6 +58,16 @@ impl Extern {
             Extern::Memory(m) => ExternType::Memory(m.ty(&store)),
         }
     }
+    /// The handle of an instance's export `item` in store `store_id`.
+    pub(crate) fn from_item(store_id: u64, item: ExportItem) -> Extern {
+        match item {
+            ExportItem::Func(index) => Extern::Func(Func::from_index(store_id, index)),
+            ExportItem::Table(index) => Extern::Table(Table { store_id, index }),
+            ExportItem::Memory(index) => Extern::Memory(Memory { store_id, index }),
+            ExportItem::Global(index) => Extern::Global(Global { store_id, index }),
+        }
+    }
+
     pub(crate) fn store_id(&self) -> u64 {
         match self {
             Extern::Func(f) => f.store_id,

@@ -7,9 +7,9 @@
 //! `Val`s to and from it; `TypedFunc` and `Func::wrap` convert Rust types
 //! directly.
 
-use crate::store::{FuncEntity, FuncKind, StoreInner};
+use super::values::{ExternRef, Val};
+use crate::runtime::store::{FuncEntity, FuncKind, StoreInner};
 use crate::types::{FuncType, ValType};
-use crate::values::{ExternRef, Val};
 use crate::{AsContext, AsContextMut, Extern, Store};
 use anyhow::{bail, Result};
 use std::marker::PhantomData;
@@ -92,7 +92,7 @@ impl Func {
             }
             raw[i] = param.to_raw(&store.inner)?;
         }
-        invoke(store, *self, &mut raw)?;
+        crate::tier::invoke(store, self.index, &mut raw)?;
         for (i, ty) in ty.results().iter().enumerate() {
             results[i] = Val::from_raw(raw[i], *ty, &store.inner);
         }
@@ -117,24 +117,6 @@ impl Func {
             _marker: PhantomData,
         })
     }
-}
-
-/// Calls store function `func` in whichever tier runs it, with arguments in
-/// `raw` and results left there; `raw` holds `max(params, results)` slots.
-/// Every host-to-wasm call goes through here.
-pub(crate) fn invoke<T>(store: &mut Store<T>, func: Func, raw: &mut [u64]) -> Result<()> {
-    #[cfg(strata_jit)]
-    if let FuncKind::Wasm { instance, .. } = store.inner.funcs[func.index as usize].kind {
-        if store.inner.instances[instance as usize]
-            .module
-            .inner
-            .jit
-            .is_some()
-        {
-            return crate::jit::invoke(store, func.index, raw);
-        }
-    }
-    crate::interp::invoke(store, func, raw)
 }
 
 impl<T> Store<T> {
@@ -232,7 +214,7 @@ impl<Params: WasmParams, Results: WasmParams> TypedFunc<Params, Results> {
             &mut heap
         };
         params.store_raw(buf, &store.inner)?;
-        invoke(store, self.func, buf)?;
+        crate::tier::invoke(store, self.func.index, buf)?;
         Ok(Results::load_raw(buf, &store.inner))
     }
 }
@@ -263,10 +245,10 @@ impl<T> Caller<'_, T> {
     /// `None` when there is no such export or the caller is the host.
     pub fn get_export(&self, name: &str) -> Option<Extern> {
         let instance = self.instance?;
-        self.store.inner.instances[instance as usize]
+        let item = *self.store.inner.instances[instance as usize]
             .exports
-            .get(name)
-            .copied()
+            .get(name)?;
+        Some(Extern::from_item(self.store.inner.id, item))
     }
 }
 

@@ -3,8 +3,8 @@
 //! start function.
 
 use crate::module::{ElemMode, EntityIndex};
+use crate::runtime::store::{ExportItem, FuncEntity, FuncKind, GlobalEntity, InstanceEntity};
 use crate::runtime::vm::{InstanceVm, VmCtxPtr};
-use crate::store::{FuncEntity, FuncKind, GlobalEntity, InstanceEntity};
 use crate::types::ExternType;
 use crate::{AsContext, AsContextMut, Extern, Func, Global, Memory, Module, Store, Table, Trap};
 use crate::{TypedFunc, WasmParams};
@@ -36,10 +36,10 @@ impl Instance {
         if store.inner.id != self.store_id {
             return None;
         }
-        store.inner.instances[self.index as usize]
+        let item = *store.inner.instances[self.index as usize]
             .exports
-            .get(name)
-            .copied()
+            .get(name)?;
+        Some(Extern::from_item(store.inner.id, item))
     }
 
     /// All exports, in the module's order.
@@ -47,10 +47,12 @@ impl Instance {
         let instance = &store.inner.instances[self.index as usize];
         instance
             .module
-            .inner
             .exports
             .iter()
-            .filter_map(|(name, _)| Some((name.as_str(), *instance.exports.get(name)?)))
+            .filter_map(|(name, _)| {
+                let item = *instance.exports.get(name)?;
+                Some((name.as_str(), Extern::from_item(store.inner.id, item)))
+            })
             .collect()
     }
 
@@ -85,6 +87,16 @@ impl Instance {
     /// The exported table called `name`.
     pub fn get_table(&self, store: impl AsContext, name: &str) -> Option<Table> {
         self.get_export(store, name)?.into_table()
+    }
+}
+
+impl crate::FrameInfo {
+    /// The instance the function belongs to.
+    pub fn instance(&self) -> Instance {
+        Instance {
+            store_id: self.store_id,
+            index: self.instance,
+        }
     }
 }
 
@@ -169,7 +181,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
         memories.push(store.new_memory(*ty)?);
     }
     let inner = &mut store.inner;
-    for (i, code) in m.code.iter().enumerate() {
+    for i in 0..m.bodies.len() {
         let index = m.num_imported_funcs + i as u32;
         let type_index = m.funcs[index as usize] as usize;
         let f = inner.push_func(FuncEntity {
@@ -178,7 +190,6 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
             kind: FuncKind::Wasm {
                 instance: instance_index,
                 index,
-                code: Arc::clone(code),
                 vmctx: VmCtxPtr(std::ptr::null()),
             },
         });
@@ -221,12 +232,19 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
         let func_ref = &mut inner.func_refs[f as usize];
         func_ref.vmctx = vm.vmctx();
         #[cfg(strata_jit)]
-        if let Some(jit) = &m.jit {
+        if let Some(jit) = module
+            .code
+            .jit
+            .as_ref()
+            .and_then(|j| j.downcast_ref::<crate::jit::CompiledModule>())
+        {
             func_ref.native = jit.native(i);
+            func_ref.array_call = jit.trampoline(i);
         }
     }
     let mut inst = InstanceEntity {
-        module: module.clone(),
+        module: Arc::clone(&module.inner),
+        code: module.code.clone(),
         vm,
         tables,
         memories,
@@ -237,21 +255,10 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
     };
     for (name, index) in &m.exports {
         let item = match *index {
-            EntityIndex::Func(i) => {
-                Extern::Func(Func::from_index(store_id, inst.vm.funcs()[i as usize]))
-            }
-            EntityIndex::Table(i) => Extern::Table(Table {
-                store_id,
-                index: inst.tables[i as usize],
-            }),
-            EntityIndex::Memory(i) => Extern::Memory(Memory {
-                store_id,
-                index: inst.memories[i as usize],
-            }),
-            EntityIndex::Global(i) => Extern::Global(Global {
-                store_id,
-                index: inst.globals[i as usize],
-            }),
+            EntityIndex::Func(i) => ExportItem::Func(inst.vm.funcs()[i as usize]),
+            EntityIndex::Table(i) => ExportItem::Table(inst.tables[i as usize]),
+            EntityIndex::Memory(i) => ExportItem::Memory(inst.memories[i as usize]),
+            EntityIndex::Global(i) => ExportItem::Global(inst.globals[i as usize]),
         };
         inst.exports.insert(name.clone(), item);
     }
@@ -318,7 +325,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
     }
     if let Some(start) = m.start {
         let func = inner.instances[instance_index as usize].vm.funcs()[start as usize];
-        crate::func::invoke(store, Func::from_index(store_id, func), &mut [])?;
+        crate::tier::invoke(store, func, &mut [])?;
     }
     Ok(instance)
 }

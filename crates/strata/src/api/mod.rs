@@ -1,0 +1,13 @@
+//! The public embedding API: handles into a store (`Func`, `Memory`,
+//! `Table`, `Global`, `Instance`), `Store<T>` itself, `Module`, `Linker`,
+//! values and resource limiters. It sits on top of every other layer and
+//! reaches the tiers only through `crate::tier`.
+
+pub(crate) mod externals;
+pub(crate) mod func;
+pub(crate) mod instance;
+pub(crate) mod limits;
+pub(crate) mod linker;
+pub(crate) mod module;
+pub(crate) mod store;
+pub(crate) mod values;

@@ -1,0 +1,232 @@
+//! Store internals: every runtime object of one store (functions,
+//! memories, tables, globals, instances, host references) in vectors that
+//! handles index, and the interface through which the tiers reach what
+//! only the API layer can do (call host functions, ask the limiter).
+
+use super::memory::LinearMemory;
+use super::vm::{InstanceVm, VMFuncRef, VMGlobal, VMRuntimeLimits, VMTable, VmBox, VmCtxPtr};
+use crate::module::ModuleInfo;
+use crate::types::{FuncType, GlobalType, MemoryType, TableType};
+use crate::Engine;
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// What the tiers need from a store beyond its internals: the API layer's
+/// `Store<T>` implements it, so the tiers never name the host data type.
+pub(crate) trait StoreOps {
+    /// The store's internals.
+    fn inner(&mut self) -> &mut StoreInner;
+    /// Grows store memory `memory` by `delta` pages if its type and the
+    /// limiter allow: the old size, or `None` (wasm sees -1).
+    fn grow_memory(&mut self, memory: u32, delta: u64) -> anyhow::Result<Option<u64>>;
+    /// Grows store table `table` by `delta` elements of `init` if its type
+    /// and the limiter allow: the old size, or `None`.
+    fn grow_table(&mut self, table: u32, delta: u64, init: u64) -> anyhow::Result<Option<u64>>;
+    /// Calls host function `host` (an index into the store's host
+    /// functions) with arguments and results in `raw`, on behalf of
+    /// instance `caller` (`None` when the host itself calls).
+    fn call_host(&mut self, host: u32, raw: &mut [u64], caller: Option<u32>) -> anyhow::Result<()>;
+    /// Calls store function `func`, in whichever tier runs it.
+    fn call(&mut self, func: u32, raw: &mut [u64]) -> anyhow::Result<()>;
+}
+
+/// An export of an instance: what kind of item, and its store index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExportItem {
+    Func(u32),
+    Table(u32),
+    Memory(u32),
+    Global(u32),
+}
+
+/// The tiers' code for an instance's module, owned jointly with the API's
+/// `Module`. Each field is only ever looked into by its own tier, which
+/// knows the concrete type.
+#[derive(Clone)]
+pub(crate) struct TierCode {
+    /// The interpreter's code (`interp::ModuleCode`).
+    pub interp: Arc<dyn Any + Send + Sync>,
+    /// The JIT's compiled module (`jit::CompiledModule`), if compiled.
+    pub jit: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+/// The part of a store that does not depend on the host data type (an
+/// implementation detail that appears in hidden trait methods).
+#[doc(hidden)]
+pub struct StoreInner {
+    pub(crate) id: u64,
+    pub(crate) engine: Engine,
+    pub(crate) funcs: Vec<FuncEntity>,
+    /// How compiled code calls each of `funcs` (same indices); its address
+    /// is published in `limits.func_refs`.
+    pub(crate) func_refs: Vec<VMFuncRef>,
+    pub(crate) memories: Vec<MemoryEntity>,
+    pub(crate) tables: Vec<TableEntity>,
+    pub(crate) globals: Vec<GlobalEntity>,
+    pub(crate) instances: Vec<InstanceEntity>,
+    pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    /// Interpreter stacks not in use (`interp::Stack`s, which only the
+    /// interpreter looks into); one is taken per host-to-wasm entry.
+    pub(crate) stacks: Vec<Box<dyn Any + Send>>,
+    /// Nesting of host-to-wasm entries (host functions calling back in).
+    pub(crate) entry_depth: u32,
+    /// Host stack address at the outermost entry, to bound re-entry.
+    pub(crate) entry_stack: usize,
+    /// Fuel and epoch deadline, where executing code reads them.
+    pub(crate) limits: VmBox<VMRuntimeLimits>,
+}
+
+pub(crate) struct FuncEntity {
+    pub type_id: u32,
+    pub ty: Arc<FuncType>,
+    pub kind: FuncKind,
+}
+
+pub(crate) enum FuncKind {
+    /// A function defined by a module: its instance and its index in the
+    /// module's function index space. Its code is the instance's
+    /// (`InstanceEntity::code`).
+    Wasm {
+        instance: u32,
+        index: u32,
+        /// The instance's context (set once the instance is built).
+        vmctx: VmCtxPtr,
+    },
+    /// A host function: an index into `Store::host_funcs`.
+    Host(u32),
+}
+
+pub(crate) struct MemoryEntity {
+    pub ty: MemoryType,
+    pub mem: LinearMemory,
+}
+
+pub(crate) struct TableEntity {
+    pub ty: TableType,
+    /// Raw references: 0 is null, otherwise store index + 1.
+    pub elements: Vec<u64>,
+    /// Base and length of `elements`, where executing code reads them;
+    /// `sync` after every resize.
+    pub vm: VmBox<VMTable>,
+}
+
+impl TableEntity {
+    pub(crate) fn new(ty: TableType, elements: Vec<u64>) -> TableEntity {
+        let mut elements = elements;
+        let vm = VmBox::new(VMTable {
+            base: elements.as_mut_ptr(),
+            len: elements.len(),
+        });
+        TableEntity { ty, elements, vm }
+    }
+
+    /// Publishes the current base and length after a resize.
+    pub(crate) fn sync(&mut self) {
+        self.vm.set(VMTable {
+            base: self.elements.as_mut_ptr(),
+            len: self.elements.len(),
+        });
+    }
+}
+
+pub(crate) struct GlobalEntity {
+    pub ty: GlobalType,
+    /// The value, where executing code reads and writes it.
+    pub value: VmBox<VMGlobal>,
+}
+
+impl GlobalEntity {
+    pub(crate) fn new(ty: GlobalType, raw: u64) -> GlobalEntity {
+        GlobalEntity {
+            ty,
+            value: VmBox::new(VMGlobal { bits: raw, high: 0 }),
+        }
+    }
+
+    /// The raw value.
+    pub(crate) fn get(&self) -> u64 {
+        self.value.get().bits
+    }
+
+    /// Replaces the raw value.
+    pub(crate) fn set(&self, raw: u64) {
+        self.value.set(VMGlobal { bits: raw, high: 0 });
+    }
+}
+
+/// An instance's view of the store: its index spaces resolved to store
+/// indices, its `VMContext`, and its segments' runtime state.
+pub(crate) struct InstanceEntity {
+    pub module: Arc<ModuleInfo>,
+    /// What the tiers made of the module.
+    pub code: TierCode,
+    /// The context executing code uses; also owns the function index space
+    /// (`vm.funcs()`).
+    pub vm: InstanceVm,
+    pub tables: Vec<u32>,
+    pub memories: Vec<u32>,
+    pub globals: Vec<u32>,
+    pub exports: HashMap<String, ExportItem>,
+    /// Element segments as raw references; emptied by `elem.drop`.
+    pub elems: Vec<Arc<[u64]>>,
+    /// Whether each data segment was dropped.
+    pub data_dropped: Vec<bool>,
+}
+
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
+impl StoreInner {
+    /// An empty store for modules of `engine`.
+    pub(crate) fn new(engine: &Engine) -> StoreInner {
+        StoreInner {
+            id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+            engine: engine.clone(),
+            funcs: Vec::new(),
+            func_refs: Vec::new(),
+            memories: Vec::new(),
+            tables: Vec::new(),
+            globals: Vec::new(),
+            instances: Vec::new(),
+            externrefs: Vec::new(),
+            stacks: Vec::new(),
+            entry_depth: 0,
+            entry_stack: 0,
+            limits: VmBox::new(VMRuntimeLimits {
+                fuel: 0,
+                epoch_deadline: engine.epoch(),
+                epoch: engine.epoch_ptr(),
+                stack_limit: 0,
+                func_refs: std::ptr::null(),
+            }),
+        }
+    }
+
+    /// Adds a function and returns its store index.
+    pub(crate) fn push_func(&mut self, entity: FuncEntity) -> u32 {
+        self.func_refs.push(VMFuncRef {
+            native: std::ptr::null(),
+            array_call: std::ptr::null(),
+            vmctx: std::ptr::null(),
+            type_id: entity.type_id,
+        });
+        self.funcs.push(entity);
+        self.publish_func_refs();
+        self.funcs.len() as u32 - 1
+    }
+
+    /// Tells executing code where the function references are now.
+    pub(crate) fn publish_func_refs(&mut self) {
+        let mut limits = self.limits.get();
+        limits.func_refs = self.func_refs.as_ptr();
+        self.limits.set(limits);
+    }
+
+    pub(crate) fn check_owner(&self, store_id: u64) -> anyhow::Result<()> {
+        if store_id != self.id {
+            anyhow::bail!("object used with the wrong store");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,41 @@
+//! The one interface between the public API and the tiers: what a module
+//! is compiled to when it is loaded, and how a call into a store function
+//! reaches the tier that runs it.
+
+use crate::module::ModuleInfo;
+use crate::runtime::store::{FuncKind, StoreOps, TierCode};
+use crate::{Engine, Tier};
+use anyhow::Result;
+use std::sync::Arc;
+
+/// Prepares `module` for the engine's tier: the interpreter's lazily
+/// translated code always (it also runs functions the JIT does not have),
+/// and with the JIT tier every function compiled to native code.
+pub(crate) fn compile(engine: &Engine, module: &Arc<ModuleInfo>) -> Result<TierCode> {
+    let interp = Arc::new(crate::interp::ModuleCode::new(module, engine)?);
+    let jit: Option<Arc<dyn std::any::Any + Send + Sync>> = match engine.config().tier {
+        #[cfg(strata_jit)]
+        Tier::Jit => Some(Arc::new(crate::jit::compile(module)?)),
+        #[cfg(not(strata_jit))]
+        Tier::Jit => anyhow::bail!("the JIT tier is not available in this build"),
+        Tier::Interp => None,
+    };
+    Ok(TierCode { interp, jit })
+}
+
+/// Calls store function `func` with arguments in `raw` and leaves its
+/// results there (`raw` holds `max(params, results)` cells): a host
+/// function directly, a wasm function in the tier that has code for it.
+/// Every host-to-wasm call goes through here.
+pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> Result<()> {
+    match store.inner().funcs[func as usize].kind {
+        FuncKind::Host(host) => store.call_host(host, raw, None),
+        FuncKind::Wasm { .. } => {
+            #[cfg(strata_jit)]
+            if !store.inner().func_refs[func as usize].array_call.is_null() {
+                return crate::jit::invoke(store, func, raw);
+            }
+            crate::interp::invoke(store, func, raw)
+        }
+    }
+}
