@@ -6,7 +6,7 @@ use crate::r#ref::{declare_ref, ref_type, wasm_ref_t, RefKind, RefType};
 use crate::store::StoreRc;
 use crate::val::{ref_to_val, wasm_val_t};
 use crate::{wasm_extern_t, wasm_store_t, wasm_tabletype_t};
-use strata::{ExternType, Table, Val};
+use strata::{ExternType, Table, Val, ValType};
 
 ref_type!(
     /// `wasm_table_t`: a table of a store.
@@ -32,7 +32,7 @@ impl wasm_table_t {
     fn element(&self, r: Option<&wasm_ref_t>) -> Option<Val> {
         let (store, table) = self.table();
         let ty = store.with(|s| table.ty(&*s)).element();
-        ref_to_val(r, Some(ty)).ok()
+        ref_to_val(r, Some(ValType::Ref(ty))).ok()
     }
 }
 
@@ -47,7 +47,7 @@ pub extern "C" fn wasm_table_new(
     let Some(ExternType::Table(ty)) = ty?.ext.ty() else {
         return None;
     };
-    let init = ref_to_val(init, Some(ty.element())).ok()?;
+    let init = ref_to_val(init, Some(ValType::Ref(ty.element()))).ok()?;
     let table = ctx.with(|s| Table::new(s, ty, init)).ok()?;
     Some(wasm_table_t::boxed(RefKind::Table(ctx.clone(), table)))
 }

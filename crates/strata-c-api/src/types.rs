@@ -112,7 +112,9 @@ impl wasm_externtype_t {
                 ty,
             },
             ExternType::Table(ty) => TypeKind::Table {
-                element: wasm_valtype_t { ty: ty.element() },
+                element: wasm_valtype_t {
+                    ty: ValType::Ref(ty.element()),
+                },
                 limits: wasm_limits_t::new(ty.minimum(), ty.maximum()),
                 ty,
             },
@@ -385,11 +387,8 @@ pub extern "C" fn wasm_tabletype_new(
     element: Option<Box<wasm_valtype_t>>,
     limits: Option<&wasm_limits_t>,
 ) -> Option<Box<wasm_tabletype_t>> {
-    let element = element?.ty;
+    let element = element?.ty.as_ref()?;
     let limits = limits?;
-    if !element.is_ref() {
-        return None;
-    }
     let ty = TableType::new(element, limits.min, limits.max());
     Some(wasm_tabletype_t::boxed(ExternType::Table(ty)))
 }

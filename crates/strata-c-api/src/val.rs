@@ -6,7 +6,7 @@ use crate::store::StoreRc;
 use crate::vec::VecElem;
 use anyhow::{bail, Result};
 use std::mem::MaybeUninit;
-use strata::{Val, ValType};
+use strata::{HeapType, Val, ValType};
 
 /// `wasm_valkind_t`.
 pub type wasm_valkind_t = u8;
@@ -31,8 +31,11 @@ pub(crate) fn kind_of(ty: ValType) -> Option<wasm_valkind_t> {
         ValType::I64 => WASM_I64,
         ValType::F32 => WASM_F32,
         ValType::F64 => WASM_F64,
-        ValType::ExternRef => WASM_EXTERNREF,
-        ValType::FuncRef => WASM_FUNCREF,
+        ValType::Ref(r) => match r.heap_type().top() {
+            HeapType::Extern => WASM_EXTERNREF,
+            HeapType::Func => WASM_FUNCREF,
+            _ => return None,
+        },
         ValType::V128 => return None,
     })
 }
@@ -44,8 +47,8 @@ pub(crate) fn type_of(kind: wasm_valkind_t) -> Option<ValType> {
         WASM_I64 => ValType::I64,
         WASM_F32 => ValType::F32,
         WASM_F64 => ValType::F64,
-        WASM_EXTERNREF => ValType::ExternRef,
-        WASM_FUNCREF => ValType::FuncRef,
+        WASM_EXTERNREF => ValType::EXTERNREF,
+        WASM_FUNCREF => ValType::FUNCREF,
         _ => return None,
     })
 }
@@ -136,8 +139,15 @@ impl wasm_val_t {
                     f64: f64::from_bits(b),
                 },
             ),
-            // Unreachable: no tier executes SIMD, so no v128 value exists.
+            // The standard `wasm_val_t` has no v128 member; callers check
+            // `kind_of` first and never get here with one.
             Val::V128(v) => (WASM_I64, wasm_val_union { i64: v as i64 }),
+            Val::AnyRef(_) | Val::ExnRef(_) => (
+                WASM_EXTERNREF,
+                wasm_val_union {
+                    r#ref: std::ptr::null_mut(),
+                },
+            ),
             Val::FuncRef(f) => (
                 WASM_FUNCREF,
                 wasm_val_union {
@@ -162,17 +172,21 @@ impl wasm_val_t {
 /// Converts an optional reference to a [`Val`] of type `ty` (a reference
 /// type); a null reference is the null of `ty`.
 pub(crate) fn ref_to_val(r: Option<&wasm_ref_t>, ty: Option<ValType>) -> Result<Val> {
-    let ty = ty.unwrap_or(ValType::FuncRef);
-    Ok(match (r.map(|r| &r.kind), ty) {
-        (None, ValType::FuncRef) => Val::FuncRef(None),
-        (None, ValType::ExternRef) => Val::ExternRef(None),
-        (Some(RefKind::Func(_, f)), ValType::FuncRef) => Val::FuncRef(Some(*f)),
-        (Some(RefKind::Foreign(_, e)), ValType::ExternRef) => Val::ExternRef(Some(*e)),
-        (Some(_), ValType::FuncRef) => bail!("a funcref value must reference a function"),
-        (Some(_), ValType::ExternRef) => {
+    let ty = ty.unwrap_or(ValType::FUNCREF);
+    let top = match ty {
+        ValType::Ref(r) => r.heap_type().top(),
+        other => bail!("{other} is not a reference type"),
+    };
+    Ok(match (r.map(|r| &r.kind), top) {
+        (None, HeapType::Func) => Val::FuncRef(None),
+        (None, HeapType::Extern) => Val::ExternRef(None),
+        (Some(RefKind::Func(_, f)), HeapType::Func) => Val::FuncRef(Some(*f)),
+        (Some(RefKind::Foreign(_, e)), HeapType::Extern) => Val::ExternRef(Some(*e)),
+        (Some(_), HeapType::Func) => bail!("a funcref value must reference a function"),
+        (Some(_), HeapType::Extern) => {
             bail!("an externref value must reference a foreign object or an externref")
         }
-        (_, other) => bail!("{other} is not a reference type"),
+        _ => bail!("{ty} values are not supported by the C API"),
     })
 }
 

@@ -291,8 +291,12 @@ fn format_val(v: &Val) -> String {
         Val::F32(bits) => f32::from_bits(*bits).to_string(),
         Val::F64(bits) => f64::from_bits(*bits).to_string(),
         Val::V128(x) => format!("{x:#034x}"),
-        Val::FuncRef(None) | Val::ExternRef(None) => "null".to_string(),
+        Val::FuncRef(None) | Val::ExternRef(None) | Val::AnyRef(None) | Val::ExnRef(None) => {
+            "null".to_string()
+        }
         Val::FuncRef(Some(_)) => "<funcref>".to_string(),
         Val::ExternRef(Some(_)) => "<externref>".to_string(),
+        Val::AnyRef(Some(_)) => "<anyref>".to_string(),
+        Val::ExnRef(Some(_)) => "<exnref>".to_string(),
     }
 }

@@ -2,8 +2,8 @@
 
 use anyhow::Result;
 use strata::{
-    FuncType, Global, GlobalType, Linker, Memory, MemoryType, Mutability, Store, Table, TableType,
-    Val, ValType,
+    FuncType, Global, GlobalType, Linker, Memory, MemoryType, Mutability, RefType, Store, Table,
+    TableType, Val, ValType,
 };
 
 /// Defines `spectest`'s functions, globals, table and memory in `linker`.
@@ -35,7 +35,7 @@ pub(crate) fn define(linker: &mut Linker<()>, store: &mut Store<()>) -> Result<(
     }
     let table = Table::new(
         &mut *store,
-        TableType::new(ValType::FuncRef, 10, Some(20)),
+        TableType::new(RefType::FUNCREF, 10, Some(20)),
         Val::FuncRef(None),
     )?;
     linker.define("spectest", "table", table)?;

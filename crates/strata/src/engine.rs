@@ -1,10 +1,10 @@
 //! The engine: compilation settings and the type registry shared by modules
 //! and stores.
 
-use crate::{Config, FuncType};
-use std::collections::HashMap;
+use crate::types::registry::TypeRegistry;
+use crate::Config;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// A shared compilation environment. Cheap to clone; every [`Module`] and
 /// [`Store`] belongs to one engine.
@@ -19,17 +19,9 @@ pub struct Engine {
 #[derive(Debug, Default)]
 struct EngineInner {
     config: Config,
-    types: Mutex<TypeRegistry>,
+    types: TypeRegistry,
     /// The current epoch (see `Config::epoch_interruption`).
     epoch: AtomicU64,
-}
-
-/// Function types interned engine-wide, so that a signature check
-/// (`call_indirect`, linking) compares two integers.
-#[derive(Debug, Default)]
-struct TypeRegistry {
-    ids: HashMap<FuncType, u32>,
-    types: Vec<Arc<FuncType>>,
 }
 
 impl Engine {
@@ -39,7 +31,7 @@ impl Engine {
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
-                types: Mutex::default(),
+                types: TypeRegistry::default(),
                 epoch: AtomicU64::new(0),
             }),
         })
@@ -72,21 +64,9 @@ impl Engine {
         Arc::ptr_eq(&a.inner, &b.inner)
     }
 
-    /// The function type registered under `id`.
-    pub(crate) fn func_type(&self, id: u32) -> Arc<FuncType> {
-        let registry = self.inner.types.lock().unwrap_or_else(|e| e.into_inner());
-        registry.types[id as usize].clone()
+    /// The engine's type registry: every type of its modules and host
+    /// functions, canonicalised.
+    pub(crate) fn types(&self) -> &TypeRegistry {
+        &self.inner.types
     }
-}
-
-/// The engine-wide id of a function type, registering it on first sight.
-pub(crate) fn intern_type(engine: &Engine, ty: &FuncType) -> u32 {
-    let mut registry = engine.inner.types.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(id) = registry.ids.get(ty) {
-        return *id;
-    }
-    let id = registry.types.len() as u32;
-    registry.types.push(Arc::new(ty.clone()));
-    registry.ids.insert(ty.clone(), id);
-    id
 }

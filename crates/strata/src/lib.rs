@@ -166,19 +166,20 @@ mod tier;
 mod api;
 
 pub use api::externals::{Extern, Global, Memory, StoreMut, StoreRef, Table, WASM_PAGE_SIZE};
-pub use api::func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmRet, WasmTy};
+pub use api::func::{Caller, Func};
 pub use api::instance::Instance;
 pub use api::limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 pub use api::linker::Linker;
 pub use api::module::Module;
 pub use api::store::{AsContext, AsContextMut, Store};
-pub use api::values::{ExternRef, Val};
+pub use api::typed::{IntoFunc, TypedFunc, WasmParams, WasmRet, WasmTy};
+pub use api::values::{AnyRef, ExnRef, ExternRef, Val};
 pub use config::{Config, Tier};
 pub use engine::Engine;
 pub use trap::{FrameInfo, Trap, WasmBacktrace};
 pub use types::{
-    ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, Mutability, TableType,
-    ValType,
+    ArrayType, ExportType, ExternType, FieldType, FuncType, GlobalType, HeapType, ImportType,
+    MemoryType, Mutability, RefType, SharedTypeIndex, StorageType, StructType, TableType, ValType,
 };
 
 /// The result type of fallible Strata operations.

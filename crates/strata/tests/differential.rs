@@ -63,6 +63,8 @@ fn strata_bits(v: &strata::Val) -> u128 {
         strata::Val::V128(x) => *x,
         strata::Val::FuncRef(r) => r.is_some() as u128,
         strata::Val::ExternRef(r) => r.is_some() as u128,
+        strata::Val::AnyRef(r) => r.is_some() as u128,
+        strata::Val::ExnRef(r) => r.is_some() as u128,
     }
 }
 
@@ -123,7 +125,7 @@ fn compare(bytes: &[u8], seed: u64) -> bool {
         let mut wargs = Vec::new();
         for p in ty.params() {
             let r = rng.next();
-            match p {
+            match *p {
                 strata::ValType::I32 => {
                     args.push(strata::Val::I32(r as i32));
                     wargs.push(wasmi::Val::I32(r as i32));
@@ -142,15 +144,15 @@ fn compare(bytes: &[u8], seed: u64) -> bool {
                     args.push(strata::Val::F64(f.to_bits()));
                     wargs.push(wasmi::Val::F64(f.into()));
                 }
-                strata::ValType::FuncRef => {
+                strata::ValType::FUNCREF => {
                     args.push(strata::Val::FuncRef(None));
                     wargs.push(wasmi::Val::FuncRef(wasmi::Nullable::Null));
                 }
-                strata::ValType::ExternRef => {
+                strata::ValType::EXTERNREF => {
                     args.push(strata::Val::ExternRef(None));
                     wargs.push(wasmi::Val::ExternRef(wasmi::Nullable::Null));
                 }
-                strata::ValType::V128 => unreachable!("SIMD is disabled"),
+                other => unreachable!("{other} is not generated"),
             }
         }
         let mut results: Vec<strata::Val> = ty

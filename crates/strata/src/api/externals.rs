@@ -3,7 +3,7 @@
 
 use crate::runtime::memory::PAGE_SIZE;
 use crate::runtime::store::{ExportItem, GlobalEntity, MemoryEntity, TableEntity};
-use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType};
+use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType, ValType};
 use crate::{AsContext, AsContextMut, Func, Trap, Val};
 use anyhow::{bail, Result};
 
@@ -241,14 +241,9 @@ impl Table {
     /// Creates a table of the given type, every element set to `init`.
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
         let store = store.as_context_mut();
-        if init.ty() != ty.element() {
-            bail!(
-                "table initial value has type {}, expected {}",
-                init.ty(),
-                ty.element()
-            );
-        }
-        let raw = init.to_raw(&store.inner)?;
+        let element = ValType::Ref(ty.element());
+        init.check_ty(&store.inner, &element, "table initial value")?;
+        let raw = init.to_bits(&store.inner)? as u64;
         store.check_counts(0, 0, 1)?;
         let index = store.new_table(ty, raw)?;
         Ok(Table {
@@ -285,18 +280,16 @@ impl Table {
         let store = store.as_context();
         let e = self.entity(store);
         let raw = *e.elements.get(usize::try_from(index).ok()?)?;
-        Some(Val::from_raw(raw, e.ty.element(), &store.inner))
+        Some(Val::from_ref_cell(raw, e.ty.element(), &store.inner))
     }
 
     /// Writes the element at `index`.
     pub fn set(&self, mut store: impl AsContextMut, index: u64, val: Val) -> Result<()> {
         let inner = &mut store.as_context_mut().inner;
         inner.check_owner(self.store_id)?;
-        let elem_ty = inner.tables[self.index as usize].ty.element();
-        if val.ty() != elem_ty {
-            bail!("value of type {} stored in a table of {elem_ty}", val.ty());
-        }
-        let raw = val.to_raw(inner)?;
+        let elem_ty = ValType::Ref(inner.tables[self.index as usize].ty.element());
+        val.check_ty(inner, &elem_ty, "table element")?;
+        let raw = val.to_bits(inner)? as u64;
         let slot = usize::try_from(index)
             .ok()
             .and_then(|i| inner.tables[self.index as usize].elements.get_mut(i))
@@ -309,7 +302,9 @@ impl Table {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
         let store = store.as_context_mut();
         store.inner.check_owner(self.store_id)?;
-        let raw = init.to_raw(&store.inner)?;
+        let elem_ty = ValType::Ref(store.inner.tables[self.index as usize].ty.element());
+        init.check_ty(&store.inner, &elem_ty, "table element")?;
+        let raw = init.to_bits(&store.inner)? as u64;
         match store.grow_table(self.index, delta, raw)? {
             Some(old) => Ok(old),
             None => bail!("failed to grow table by {delta}"),
@@ -328,14 +323,8 @@ impl Global {
     /// Creates a global of the given type holding `val`.
     pub fn new(mut store: impl AsContextMut, ty: GlobalType, val: Val) -> Result<Global> {
         let inner = &mut store.as_context_mut().inner;
-        if val.ty() != ty.content() {
-            bail!(
-                "global value has type {}, expected {}",
-                val.ty(),
-                ty.content()
-            );
-        }
-        let value = val.to_raw(inner)?;
+        val.check_ty(inner, &ty.content(), "global value")?;
+        let value = val.to_bits(inner)?;
         inner.globals.push(GlobalEntity::new(ty, value));
         Ok(Global {
             store_id: inner.id,
@@ -361,7 +350,7 @@ impl Global {
             "global used with the wrong store"
         );
         let g = &store.inner.globals[self.index as usize];
-        Val::from_raw(g.get(), g.ty.content(), &store.inner)
+        Val::from_bits(g.get(), g.ty.content(), &store.inner)
     }
 
     /// Writes a mutable global.
@@ -372,15 +361,9 @@ impl Global {
         if ty.mutability() != Mutability::Var {
             bail!("cannot set an immutable global");
         }
-        if val.ty() != ty.content() {
-            bail!(
-                "value of type {} stored in a global of {}",
-                val.ty(),
-                ty.content()
-            );
-        }
-        let raw = val.to_raw(inner)?;
-        inner.globals[self.index as usize].set(raw);
+        val.check_ty(inner, &ty.content(), "global value")?;
+        let bits = val.to_bits(inner)?;
+        inner.globals[self.index as usize].set(bits);
         Ok(())
     }
 }

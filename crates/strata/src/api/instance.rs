@@ -2,10 +2,12 @@
 //! globals and functions in a store, initialising segments and running the
 //! start function.
 
-use crate::module::{ElemMode, EntityIndex};
-use crate::runtime::store::{ExportItem, FuncEntity, FuncKind, GlobalEntity, InstanceEntity};
-use crate::runtime::vm::{InstanceVm, VmCtxPtr};
-use crate::types::ExternType;
+use crate::module::{ElemMode, EntityIndex, Import, ModuleInfo};
+use crate::runtime::store::{
+    ExportItem, FuncEntity, FuncKind, GlobalEntity, InstanceEntity, StoreInner,
+};
+use crate::runtime::vm::{InstanceParts, InstanceVm, VmCtxPtr};
+use crate::types::{Mutability, ValType};
 use crate::{AsContext, AsContextMut, Extern, Func, Global, Memory, Module, Store, Table, Trap};
 use crate::{TypedFunc, WasmParams};
 use anyhow::{anyhow, bail, Result};
@@ -100,8 +102,17 @@ impl crate::FrameInfo {
     }
 }
 
-/// Whether an import of type `actual` satisfies the module's `expected`.
-pub(crate) fn import_matches(actual: &ExternType, expected: &ExternType) -> bool {
+/// Whether `item` may be given for `import` of module `m`: the item's type
+/// must match the import's (WebAssembly's import subtyping: a function whose
+/// type is the expected one or declares it as a supertype, a global of a
+/// subtype (equal when mutable), tables and memories with the same element
+/// type, index width and sharing and limits within the expected ones).
+pub(crate) fn import_matches(
+    store: &StoreInner,
+    m: &ModuleInfo,
+    import: &Import,
+    item: &Extern,
+) -> bool {
     fn limits(amin: u64, amax: Option<u64>, emin: u64, emax: Option<u64>) -> bool {
         amin >= emin
             && match (amax, emax) {
@@ -110,16 +121,45 @@ pub(crate) fn import_matches(actual: &ExternType, expected: &ExternType) -> bool
                 (None, Some(_)) => false,
             }
     }
-    match (actual, expected) {
-        (ExternType::Func(a), ExternType::Func(e)) => a == e,
-        (ExternType::Global(a), ExternType::Global(e)) => a == e,
-        (ExternType::Table(a), ExternType::Table(e)) => {
-            a.element() == e.element() && limits(a.minimum(), a.maximum(), e.minimum(), e.maximum())
+    if item.store_id() != store.id {
+        return false;
+    }
+    let types = store.engine.types();
+    match (import.kind, *item) {
+        (EntityIndex::Func(f), Extern::Func(func)) => {
+            let expected = m.type_id(m.funcs[f as usize]);
+            types.is_subtype(store.funcs[func.index as usize].type_id, expected)
         }
-        (ExternType::Memory(a), ExternType::Memory(e)) => {
+        (EntityIndex::Global(g), Extern::Global(global)) => {
+            let (a, e) = (
+                store.globals[global.index as usize].ty,
+                m.globals[g as usize],
+            );
+            a.mutability() == e.mutability()
+                && types.val_subtype(a.content(), e.content())
+                && (a.mutability() == Mutability::Const
+                    || types.val_subtype(e.content(), a.content()))
+        }
+        (EntityIndex::Table(t), Extern::Table(table)) => {
+            let entity = &store.tables[table.index as usize];
+            let (a, e) = (entity.ty, m.tables[t as usize]);
+            let ae = ValType::Ref(a.element());
+            let ee = ValType::Ref(e.element());
+            types.val_subtype(ae, ee)
+                && types.val_subtype(ee, ae)
+                && limits(
+                    entity.elements.len() as u64,
+                    a.maximum(),
+                    e.minimum(),
+                    e.maximum(),
+                )
+        }
+        (EntityIndex::Memory(i), Extern::Memory(memory)) => {
+            let entity = &store.memories[memory.index as usize];
+            let (a, e) = (entity.ty, m.memories[i as usize]);
             a.is_64() == e.is_64()
                 && a.is_shared() == e.is_shared()
-                && limits(a.minimum(), a.maximum(), e.minimum(), e.maximum())
+                && limits(entity.mem.pages(), a.maximum(), e.minimum(), e.maximum())
         }
         _ => false,
     }
@@ -154,9 +194,9 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
                 import.name
             );
         }
-        let expected = m.entity_type(import.kind);
-        let actual = item.ty(&*store);
-        if !import_matches(&actual, &expected) {
+        if !import_matches(&store.inner, m, import, item) {
+            let expected = m.entity_type(import.kind);
+            let actual = item.ty(&*store);
             bail!(
                 "incompatible import type for `{}::{}`: expected {expected}, found {actual}",
                 import.module,
@@ -184,9 +224,13 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
     for i in 0..m.bodies.len() {
         let index = m.num_imported_funcs + i as u32;
         let type_index = m.funcs[index as usize] as usize;
+        let ty = &m.types[type_index];
         let f = inner.push_func(FuncEntity {
-            type_id: m.type_ids[type_index],
-            ty: inner.engine.func_type(m.type_ids[type_index]),
+            type_id: ty.index,
+            ty: ty
+                .func
+                .clone()
+                .unwrap_or_else(|| unreachable!("validated: functions have function types")),
             kind: FuncKind::Wasm {
                 instance: instance_index,
                 index,
@@ -205,22 +249,46 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
         inner.globals.push(GlobalEntity::new(ty, value));
         globals.push(inner.globals.len() as u32 - 1);
     }
+    // Tables with an initialiser (typed function references) start out
+    // filled with its value.
+    for (i, init) in m.table_inits.iter().enumerate() {
+        let Some(init) = init else { continue };
+        let value = init.eval(
+            &|g| inner.globals[globals[g as usize] as usize].get(),
+            &|f| func_ref(&funcs, f),
+        )? as u64;
+        let table = &mut inner.tables[tables[m.num_imported_tables as usize + i] as usize];
+        table.elements.fill(value);
+        table.sync();
+    }
+    #[cfg(strata_jit)]
+    let builtins: *const () = if module.code.jit.is_some() {
+        std::ptr::addr_of!(crate::jit::BUILTINS).cast()
+    } else {
+        std::ptr::null()
+    };
+    #[cfg(not(strata_jit))]
+    let builtins: *const () = std::ptr::null();
     let vm = InstanceVm::new(
         instance_index,
         inner.limits.as_ptr(),
-        memories
-            .iter()
-            .map(|&i| inner.memories[i as usize].mem.vm_ptr())
-            .collect(),
-        globals
-            .iter()
-            .map(|&i| inner.globals[i as usize].value.as_ptr())
-            .collect(),
-        tables
-            .iter()
-            .map(|&i| inner.tables[i as usize].vm.as_ptr().cast_const())
-            .collect(),
-        funcs,
+        InstanceParts {
+            memories: memories
+                .iter()
+                .map(|&i| inner.memories[i as usize].mem.vm_ptr())
+                .collect(),
+            globals: globals
+                .iter()
+                .map(|&i| inner.globals[i as usize].value.as_ptr())
+                .collect(),
+            tables: tables
+                .iter()
+                .map(|&i| inner.tables[i as usize].vm.as_ptr().cast_const())
+                .collect(),
+            funcs,
+            type_ids: m.types.iter().map(|t| t.index.bits()).collect(),
+            builtins,
+        },
     );
     for (i, &f) in vm.funcs()[m.num_imported_funcs as usize..]
         .iter()
@@ -268,7 +336,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
             items.push(item.eval(
                 &|g| inner.globals[inst.globals[g as usize] as usize].get(),
                 &|f| func_ref(inst.vm.funcs(), f),
-            )?);
+            )? as u64);
         }
         inst.elems.push(items.into());
     }

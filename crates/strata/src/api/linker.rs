@@ -149,7 +149,7 @@ impl<T: 'static> Linker<T> {
         let store = store.as_context_mut();
         let mut imports = Vec::new();
         let mut problems = String::new();
-        for import in module.imports() {
+        for (import, info) in module.imports().zip(&module.inner.imports) {
             let key = (import.module().to_string(), import.name().to_string());
             match self.defs.get(&key) {
                 None => {
@@ -163,8 +163,8 @@ impl<T: 'static> Linker<T> {
                 }
                 Some(def) => {
                     let item = self.materialize(store, def);
-                    let actual = item.ty(&*store);
-                    if !import_matches(&actual, &import.ty()) {
+                    if !import_matches(&store.inner, &module.inner, info, &item) {
+                        let actual = item.ty(&*store);
                         let _ = writeln!(
                             problems,
                             "incompatible import type for `{}::{}`: expected {}, found {actual}",

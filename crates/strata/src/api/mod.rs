@@ -10,4 +10,5 @@ pub(crate) mod limits;
 pub(crate) mod linker;
 pub(crate) mod module;
 pub(crate) mod store;
+pub(crate) mod typed;
 pub(crate) mod values;

@@ -1,7 +1,11 @@
-//! Values that cross the host boundary, and their raw slot encoding.
+//! Values that cross the host boundary, and their conversion to and from
+//! the cell encoding every tier uses (`crate::types::raw`).
 
+use super::func::Func;
 use crate::runtime::store::StoreInner;
-use crate::{Func, ValType};
+use crate::types::raw::{v128_from_cells, v128_to_cells};
+use crate::types::{HeapType, RefType, ValType};
+use anyhow::{bail, Result};
 use std::any::Any;
 
 /// A WebAssembly value as the host sees it.
@@ -15,16 +19,22 @@ pub enum Val {
     F32(u32),
     /// A 64-bit float, as its bit pattern.
     F64(u64),
-    /// A 128-bit vector.
+    /// A 128-bit vector, lane 0 in the least significant bits.
     V128(u128),
-    /// A function reference, or null.
+    /// A function reference, or a null of the `func` hierarchy.
     FuncRef(Option<Func>),
-    /// An external reference, or null.
+    /// An external reference, or a null of the `extern` hierarchy.
     ExternRef(Option<ExternRef>),
+    /// A reference of the `any` hierarchy (structs, arrays, `i31`), or a
+    /// null of it.
+    AnyRef(Option<AnyRef>),
+    /// An exception reference, or a null of the `exn` hierarchy.
+    ExnRef(Option<ExnRef>),
 }
 
 impl Val {
-    /// The value's type.
+    /// The value's type: its own type for numbers and vectors, the top of
+    /// its hierarchy (nullable) for references.
     pub fn ty(&self) -> ValType {
         match self {
             Val::I32(_) => ValType::I32,
@@ -32,12 +42,16 @@ impl Val {
             Val::F32(_) => ValType::F32,
             Val::F64(_) => ValType::F64,
             Val::V128(_) => ValType::V128,
-            Val::FuncRef(_) => ValType::FuncRef,
-            Val::ExternRef(_) => ValType::ExternRef,
+            Val::FuncRef(_) => ValType::FUNCREF,
+            Val::ExternRef(_) => ValType::EXTERNREF,
+            Val::AnyRef(_) => ValType::ANYREF,
+            Val::ExnRef(_) => ValType::EXNREF,
         }
     }
 
-    /// The zero value (or null reference) of a type.
+    /// The zero value, or the null reference of the type's hierarchy (also
+    /// for non-nullable reference types, which have no default; use it only
+    /// as a placeholder to be overwritten).
     pub fn default_for(ty: ValType) -> Val {
         match ty {
             ValType::I32 => Val::I32(0),
@@ -45,8 +59,12 @@ impl Val {
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
             ValType::V128 => Val::V128(0),
-            ValType::FuncRef => Val::FuncRef(None),
-            ValType::ExternRef => Val::ExternRef(None),
+            ValType::Ref(r) => match r.heap_type().top() {
+                HeapType::Func => Val::FuncRef(None),
+                HeapType::Extern => Val::ExternRef(None),
+                HeapType::Exn => Val::ExnRef(None),
+                _ => Val::AnyRef(None),
+            },
         }
     }
 
@@ -78,45 +96,149 @@ impl Val {
             _ => None,
         }
     }
+    /// The `v128`, if this is one.
+    pub fn v128(&self) -> Option<u128> {
+        match self {
+            Val::V128(v) => Some(*v),
+            _ => None,
+        }
+    }
 
-    /// Encodes into the untyped slot representation shared by all tiers.
-    /// References must belong to the store.
-    pub(crate) fn to_raw(self, store: &StoreInner) -> anyhow::Result<u64> {
-        Ok(match self {
+    /// Whether the value is null (`false` for every non-reference).
+    pub fn is_null(&self) -> bool {
+        matches!(
+            self,
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::AnyRef(None) | Val::ExnRef(None)
+        )
+    }
+
+    /// Whether this value is a value of type `ty` in `store`: the same
+    /// number or vector type, or a reference that subtyping allows
+    /// (a function whose type is `$t` or a subtype of it is a value of
+    /// `(ref $t)`; null is a value of every nullable type of its
+    /// hierarchy).
+    pub fn matches_ty(&self, store: impl crate::AsContext, ty: &ValType) -> bool {
+        self.matches(&store.as_context().inner, ty)
+    }
+
+    pub(crate) fn matches(&self, store: &StoreInner, ty: &ValType) -> bool {
+        let ValType::Ref(expected) = ty else {
+            return self.ty() == *ty;
+        };
+        let heap = expected.heap_type();
+        let of = |top: HeapType| heap.top() == top;
+        match self {
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::AnyRef(None) | Val::ExnRef(None) => {
+                expected.is_nullable() && of(self.ty().as_ref().map_or(heap, |r| r.heap_type()))
+            }
+            Val::FuncRef(Some(f)) => match heap {
+                HeapType::Func => true,
+                HeapType::ConcreteFunc(t) => store
+                    .funcs
+                    .get(f.index as usize)
+                    .is_some_and(|e| store.engine.types().is_subtype(e.type_id, t)),
+                _ => false,
+            },
+            Val::ExternRef(Some(_)) => heap == HeapType::Extern,
+            // Without the GC heap the host cannot look inside these; only
+            // the hierarchy's top type accepts them.
+            Val::AnyRef(Some(_)) => heap == HeapType::Any,
+            Val::ExnRef(Some(_)) => heap == HeapType::Exn,
+            _ => false,
+        }
+    }
+
+    /// Writes the value into `cells` (one cell, two for a `v128`) in the
+    /// encoding of `types::raw`. References must belong to the store.
+    pub(crate) fn write_cells(&self, cells: &mut [u64], store: &StoreInner) -> Result<()> {
+        let raw = match *self {
             Val::I32(v) => v as u32 as u64,
             Val::I64(v) => v as u64,
-            Val::F32(v) => v as u64,
+            Val::F32(v) => u64::from(v),
             Val::F64(v) => v,
-            Val::V128(_) => anyhow::bail!("v128 values are not supported yet"),
-            Val::FuncRef(None) | Val::ExternRef(None) => 0,
+            Val::V128(v) => {
+                cells[..2].copy_from_slice(&v128_to_cells(v));
+                return Ok(());
+            }
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::AnyRef(None) | Val::ExnRef(None) => 0,
             Val::FuncRef(Some(f)) => {
                 store.check_owner(f.store_id)?;
-                f.index as u64 + 1
+                u64::from(f.index) + 1
             }
             Val::ExternRef(Some(r)) => {
                 store.check_owner(r.store_id)?;
-                r.index as u64 + 1
+                u64::from(r.index) + 1
             }
-        })
+            Val::AnyRef(Some(r)) => {
+                store.check_owner(r.store_id)?;
+                u64::from(r.raw)
+            }
+            Val::ExnRef(Some(r)) => {
+                store.check_owner(r.store_id)?;
+                u64::from(r.raw)
+            }
+        };
+        cells[0] = raw;
+        Ok(())
     }
 
-    /// Decodes a slot holding a value of type `ty`.
-    pub(crate) fn from_raw(raw: u64, ty: ValType, store: &StoreInner) -> Val {
+    /// Reads a value of type `ty` from `cells` (its first cell, or two for a
+    /// `v128`).
+    pub(crate) fn read_cells(cells: &[u64], ty: ValType, store: &StoreInner) -> Val {
+        let raw = cells[0];
         match ty {
             ValType::I32 => Val::I32(raw as u32 as i32),
             ValType::I64 => Val::I64(raw as i64),
             ValType::F32 => Val::F32(raw as u32),
             ValType::F64 => Val::F64(raw),
-            ValType::V128 => Val::V128(raw as u128),
-            ValType::FuncRef => Val::FuncRef(
+            ValType::V128 => Val::V128(v128_from_cells(raw, cells[1])),
+            ValType::Ref(r) => Val::from_ref_cell(raw, r, store),
+        }
+    }
+
+    /// The value's cells as one `u128`: a `v128` whole, any other value in
+    /// the low half (how globals and constant expressions hold values).
+    pub(crate) fn to_bits(self, store: &StoreInner) -> Result<u128> {
+        let mut cells = [0u64; 2];
+        self.write_cells(&mut cells, store)?;
+        Ok(v128_from_cells(cells[0], cells[1]))
+    }
+
+    /// The value of type `ty` held as [`Val::to_bits`] holds it.
+    pub(crate) fn from_bits(bits: u128, ty: ValType, store: &StoreInner) -> Val {
+        Val::read_cells(&v128_to_cells(bits), ty, store)
+    }
+
+    /// The reference of type `ty` whose cell is `raw`.
+    pub(crate) fn from_ref_cell(raw: u64, ty: RefType, store: &StoreInner) -> Val {
+        let store_id = store.id;
+        match ty.heap_type().top() {
+            HeapType::Func => Val::FuncRef(
                 raw.checked_sub(1)
-                    .map(|i| Func::from_index(store.id, i as u32)),
+                    .map(|i| Func::from_index(store_id, i as u32)),
             ),
-            ValType::ExternRef => Val::ExternRef(raw.checked_sub(1).map(|i| ExternRef {
-                store_id: store.id,
+            HeapType::Extern => Val::ExternRef(raw.checked_sub(1).map(|i| ExternRef {
+                store_id,
                 index: i as u32,
             })),
+            HeapType::Exn => Val::ExnRef((raw != 0).then_some(ExnRef {
+                store_id,
+                raw: raw as u32,
+            })),
+            _ => Val::AnyRef((raw != 0).then_some(AnyRef {
+                store_id,
+                raw: raw as u32,
+            })),
         }
+    }
+
+    /// Checks that `self` may be passed where a value of type `ty` is
+    /// expected; `what` names the place in the error.
+    pub(crate) fn check_ty(&self, store: &StoreInner, ty: &ValType, what: &str) -> Result<()> {
+        if !self.matches(store, ty) {
+            bail!("{what} has type {}, expected {ty}", self.ty());
+        }
+        Ok(())
     }
 }
 
@@ -140,9 +262,19 @@ impl From<f64> for Val {
         Val::F64(v.to_bits())
     }
 }
+impl From<u128> for Val {
+    fn from(v: u128) -> Val {
+        Val::V128(v)
+    }
+}
 
 /// A reference to a host value, passed to WebAssembly as `externref`.
 /// The value lives in the store; the reference is a handle.
+///
+/// The store keeps every value it was given until the store is dropped:
+/// references are not collected yet (the garbage collector that will free
+/// unreachable ones is future work), so a program creating many short-lived
+/// references grows its store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ExternRef {
     pub(crate) store_id: u64,
@@ -174,4 +306,24 @@ impl ExternRef {
             .get(self.index as usize)
             .map(|b| &**b)
     }
+}
+
+/// A reference of the `any` hierarchy (a struct, an array or an `i31`)
+/// that wasm handed to the host. The host can pass it back to wasm; reading
+/// what it refers to needs the garbage-collected heap, which Strata does not
+/// have yet, so wasm cannot create one today and the host only sees nulls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AnyRef {
+    pub(crate) store_id: u64,
+    /// The reference's cell encoding (never 0).
+    pub(crate) raw: u32,
+}
+
+/// An exception reference that wasm handed to the host, to pass back to
+/// wasm. Exceptions are not supported yet, so the host only sees nulls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ExnRef {
+    pub(crate) store_id: u64,
+    /// The reference's cell encoding (never 0).
+    pub(crate) raw: u32,
 }

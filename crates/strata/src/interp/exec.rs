@@ -187,13 +187,13 @@ pub(crate) unsafe fn enter(sp: *mut u64, code: &CompiledFunc) {
 macro_rules! exec_match {
     (
         ($op:expr, $r:ident, $w:ident, $mem:ident, $trap:ident, $jump:ident) { $($arms:tt)* }
-        unary { $($U:ident($UI:ty) -> $UO:ty = $uf:expr;)* }
-        unary_trap { $($UT:ident($UTI:ty) -> $UTO:ty = $utf:expr;)* }
-        binary { $($B:ident($BI:ty) -> $BO:ty = $bf:expr;)* }
-        compare { $($C:ident / $CB:ident $(! $CN:ident)? ($CI:ty) = $cf:expr;)* }
-        binary_trap { $($BT:ident($BTI:ty) -> $BTO:ty = $btf:expr;)* }
-        load { $($L:ident($LM:ty) -> $LO:ty;)* }
-        store { $($S:ident($SI:ty) -> $SM:ty;)* }
+        unary { $($U:ident($UI:ty) -> $UO:ty = $uf:expr => $UJ:tt;)* }
+        unary_trap { $($UT:ident($UTI:ty) -> $UTO:ty = $utf:expr => $UTJ:tt;)* }
+        binary { $($B:ident($BI:ty) -> $BO:ty = $bf:expr => $BJ:tt;)* }
+        compare { $($C:ident / $CB:ident $(! $CN:ident)? ($CI:ty) = $cf:expr => $CJ:tt;)* }
+        binary_trap { $($BT:ident($BTI:ty) -> $BTO:ty = $btf:expr => $BTJ:tt;)* }
+        load { $($L:ident($LM:ty) -> $LO:ty => $LJ:tt;)* }
+        store { $($S:ident($SI:ty) -> $SM:ty => $SJ:tt;)* }
     ) => {
         match $op {
             $( Op::$U { dst, src } => {
@@ -413,8 +413,7 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                     switch_to_top!();
                 }
                 FuncKind::Host(h) => {
-                    let ty = &inner.funcs[f].ty;
-                    let n = ty.params().len().max(ty.results().len());
+                    let n = inner.funcs[f].ty.buffer_cells();
                     let Some(buf) = slots.get_mut(args..args + n) else {
                         trap!(Trap::StackOverflow);
                     };
@@ -515,7 +514,14 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                 let Some(f) = raw.checked_sub(1) else {
                     trap!(Trap::IndirectCallToNull);
                 };
-                if store.inner().funcs[f as usize].type_id != type_id {
+                let actual = store.inner().funcs[f as usize].type_id;
+                if actual.bits() != type_id
+                    && !store
+                        .inner()
+                        .engine
+                        .types()
+                        .is_subtype(actual, crate::types::SharedTypeIndex(type_id))
+                {
                     trap!(Trap::BadSignature);
                 }
                 call!(f, args);
@@ -527,11 +533,22 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             }
             Op::GlobalGet { dst, global } => {
                 let g = store.inner().instances[instance as usize].globals[global as usize];
-                w!(dst, store.inner().globals[g as usize].get());
+                w!(dst, store.inner().globals[g as usize].get() as u64);
             }
             Op::GlobalSet { global, src } => {
                 let g = store.inner().instances[instance as usize].globals[global as usize];
-                store.inner().globals[g as usize].set(r!(src));
+                store.inner().globals[g as usize].set(u128::from(r!(src)));
+            }
+            Op::GlobalGetV128 { dst, global } => {
+                let g = store.inner().instances[instance as usize].globals[global as usize];
+                let [low, high] = store.inner().globals[g as usize].cells();
+                w!(dst, low);
+                w!(dst + 1, high);
+            }
+            Op::GlobalSetV128 { global, src } => {
+                let g = store.inner().instances[instance as usize].globals[global as usize];
+                let value = crate::types::raw::v128_from_cells(r!(src), r!(src + 1));
+                store.inner().globals[g as usize].set(value);
             }
             Op::RefFunc { dst, func } => {
                 let f = store.inner().instances[instance as usize].vm.funcs()[func as usize];

@@ -14,13 +14,13 @@ pub(crate) type Slot = u32;
 
 macro_rules! define_op {
     (
-        unary { $($U:ident($UI:ty) -> $UO:ty = $uf:expr;)* }
-        unary_trap { $($UT:ident($UTI:ty) -> $UTO:ty = $utf:expr;)* }
-        binary { $($B:ident($BI:ty) -> $BO:ty = $bf:expr;)* }
-        compare { $($C:ident / $CB:ident $(! $CN:ident)? ($CI:ty) = $cf:expr;)* }
-        binary_trap { $($BT:ident($BTI:ty) -> $BTO:ty = $btf:expr;)* }
-        load { $($L:ident($LM:ty) -> $LO:ty;)* }
-        store { $($S:ident($SI:ty) -> $SM:ty;)* }
+        unary { $($U:ident($UI:ty) -> $UO:ty = $uf:expr => $UJ:tt;)* }
+        unary_trap { $($UT:ident($UTI:ty) -> $UTO:ty = $utf:expr => $UTJ:tt;)* }
+        binary { $($B:ident($BI:ty) -> $BO:ty = $bf:expr => $BJ:tt;)* }
+        compare { $($C:ident / $CB:ident $(! $CN:ident)? ($CI:ty) = $cf:expr => $CJ:tt;)* }
+        binary_trap { $($BT:ident($BTI:ty) -> $BTO:ty = $btf:expr => $BTJ:tt;)* }
+        load { $($L:ident($LM:ty) -> $LO:ty => $LJ:tt;)* }
+        store { $($S:ident($SI:ty) -> $SM:ty => $SJ:tt;)* }
     ) => {
         /// One interpreter instruction. Branch targets are absolute
         /// instruction indices, resolved when the function is translated.
@@ -71,6 +71,10 @@ macro_rules! define_op {
             Select { dst: Slot, cond: Slot, a: Slot },
             GlobalGet { dst: Slot, global: u32 },
             GlobalSet { global: u32, src: Slot },
+            /// `global.get` of a `v128` global into `dst` and `dst + 1`.
+            GlobalGetV128 { dst: Slot, global: u32 },
+            /// `global.set` of a `v128` global from `src` and `src + 1`.
+            GlobalSetV128 { global: u32, src: Slot },
             RefFunc { dst: Slot, func: u32 },
             MemorySize { dst: Slot },
             MemoryGrow { dst: Slot, delta: Slot },

@@ -16,18 +16,44 @@ pub(crate) mod semantics;
 pub(crate) use numeric::numeric_ops;
 
 use crate::types::raw::Raw;
+use crate::types::ValType;
 use crate::Trap;
 
-macro_rules! define_const_binary {
+/// The WebAssembly type a Rust type of the instruction table stands for.
+pub(crate) trait Wasm {
+    const TYPE: ValType;
+}
+
+macro_rules! wasm_types {
+    ($($t:ty => $v:ident),*) => {$( impl Wasm for $t { const TYPE: ValType = ValType::$v; } )*};
+}
+wasm_types!(i32 => I32, u32 => I32, i64 => I64, u64 => I64, f32 => F32, f64 => F64);
+
+macro_rules! define_table_queries {
     (
-        unary { $($U:ident($UI:ty) -> $UO:ty = $uf:expr;)* }
-        unary_trap { $($UT:ident($UTI:ty) -> $UTO:ty = $utf:expr;)* }
-        binary { $($B:ident($BI:ty) -> $BO:ty = $bf:expr;)* }
-        compare { $($C:ident / $CB:ident $(! $CN:ident)? ($CI:ty) = $cf:expr;)* }
-        binary_trap { $($BT:ident($BTI:ty) -> $BTO:ty = $btf:expr;)* }
-        load { $($L:ident($LM:ty) -> $LO:ty;)* }
-        store { $($S:ident($SI:ty) -> $SM:ty;)* }
+        unary { $($U:ident($UI:ty) -> $UO:ty = $uf:expr => $UJ:tt;)* }
+        unary_trap { $($UT:ident($UTI:ty) -> $UTO:ty = $utf:expr => $UTJ:tt;)* }
+        binary { $($B:ident($BI:ty) -> $BO:ty = $bf:expr => $BJ:tt;)* }
+        compare { $($C:ident / $CB:ident $(! $CN:ident)? ($CI:ty) = $cf:expr => $CJ:tt;)* }
+        binary_trap { $($BT:ident($BTI:ty) -> $BTO:ty = $btf:expr => $BTJ:tt;)* }
+        load { $($L:ident($LM:ty) -> $LO:ty => $LJ:tt;)* }
+        store { $($S:ident($SI:ty) -> $SM:ty => $SJ:tt;)* }
     ) => {
+        /// The type of the value an instruction of the table (or a load)
+        /// produces.
+        pub(crate) fn result_type(op: &wasmparser::Operator<'_>) -> Option<ValType> {
+            use wasmparser::Operator as W;
+            Some(match op {
+                $( W::$U => <$UO as Wasm>::TYPE, )*
+                $( W::$UT => <$UTO as Wasm>::TYPE, )*
+                $( W::$B => <$BO as Wasm>::TYPE, )*
+                $( W::$C => ValType::I32, )*
+                $( W::$BT => <$BTO as Wasm>::TYPE, )*
+                $( W::$L { .. } => <$LO as Wasm>::TYPE, )*
+                _ => return None,
+            })
+        }
+
         /// The binary semantics of a wasm operator on raw slots, for constant
         /// expressions (extended-const).
         pub(crate) fn const_binary(op: &wasmparser::Operator<'_>) -> Option<fn(u64, u64) -> Result<u64, Trap>> {
@@ -41,4 +67,4 @@ macro_rules! define_const_binary {
     };
 }
 
-numeric_ops!(define_const_binary);
+numeric_ops!(define_table_queries);

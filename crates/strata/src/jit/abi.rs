@@ -1,9 +1,10 @@
 //! The calling conventions compiled code uses: value types, the native
 //! signature of wasm functions, the array-call trampolines host-to-wasm
-//! calls enter through, and the raw-slot encoding of values.
+//! calls enter through, and the cell encoding of values
+//! (`crate::types::raw`) in Cranelift IR.
 
 use crate::types::{FuncType, ValType};
-use cranelift_codegen::ir::types::{F32, F64, I32, I64};
+use cranelift_codegen::ir::types::{F32, F64, I32, I64, I8X16};
 use cranelift_codegen::ir::{
     AbiParam, ArgumentPurpose, ExtFuncData, ExternalName, FuncRef, Function, InstBuilder, MemFlags,
     Signature, Type, UserExternalName, Value,
@@ -11,13 +12,15 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
-/// The Cranelift type of a wasm value; references are raw 64-bit words.
+/// The Cranelift type of a wasm value; references are their 64-bit cell.
 pub(crate) fn clif_type(ty: ValType) -> Type {
     match ty {
         ValType::I32 => I32,
+        ValType::I64 => I64,
         ValType::F32 => F32,
         ValType::F64 => F64,
-        _ => I64,
+        ValType::V128 => I8X16,
+        ValType::Ref(_) => I64,
     }
 }
 
@@ -39,7 +42,14 @@ pub(crate) fn vm_flags() -> MemFlags {
     MemFlags::trusted()
 }
 
-/// A value as a raw 64-bit slot (the encoding of `values.rs`).
+/// Flags for cell buffers (arguments and results): never trapping, but
+/// only 8-byte aligned, which a `v128`'s two cells may not be.
+pub(crate) fn cell_flags() -> MemFlags {
+    MemFlags::new().with_notrap()
+}
+
+/// A value in its cell encoding (`crate::types::raw`), ready to store: a
+/// 64-bit cell, or for a `v128` its 16 bytes, which are its two cells.
 pub(crate) fn to_raw(b: &mut FunctionBuilder<'_>, v: Value) -> Value {
     match b.func.dfg.value_type(v) {
         I32 => b.ins().uextend(I64, v),
@@ -96,16 +106,15 @@ pub(crate) fn trampoline(
     let (vmctx, values) = (b.block_params(entry)[0], b.block_params(entry)[1]);
     let mut args = vec![vmctx];
     for (i, t) in ty.params().iter().enumerate() {
-        args.push(
-            b.ins()
-                .load(clif_type(*t), vm_flags(), values, (i * 8) as i32),
-        );
+        let at = (ty.param_cell(i) * 8) as i32;
+        args.push(b.ins().load(clif_type(*t), cell_flags(), values, at));
     }
     let call = b.ins().call(callee, &args);
     let results = b.inst_results(call).to_vec();
     for (i, r) in results.into_iter().enumerate() {
         let raw = to_raw(&mut b, r);
-        b.ins().store(vm_flags(), raw, values, (i * 8) as i32);
+        let at = (ty.result_cell(i) * 8) as i32;
+        b.ins().store(cell_flags(), raw, values, at);
     }
     b.ins().return_(&[]);
     b.finalize();

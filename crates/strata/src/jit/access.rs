@@ -1,10 +1,12 @@
 //! Translation of what reaches outside the function: linear memory,
 //! globals, tables, runtime helpers and calls.
 
-use super::abi::{clif_type, import_func, native_signature, to_raw, vm_flags};
+use super::abi::{cell_flags, clif_type, import_func, native_signature, to_raw, vm_flags};
+use super::helpers::Builtins;
 use super::translate::{block_args, Translator};
-use super::{helpers, TrapCodes};
+use super::TrapCodes;
 use crate::runtime::vm::{VMContext, VMFuncRef, VMMemory, VMRuntimeLimits, VMTable};
+use crate::types::ValType;
 use crate::Trap;
 use anyhow::Result;
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -47,12 +49,13 @@ impl Translator<'_, '_> {
         &mut self,
         size: u32,
         offset: u64,
+        ty: ValType,
         emit: impl FnOnce(&mut FunctionBuilder<'_>, MemFlags, Value, i32) -> Value,
     ) {
         let index = self.pop();
         let (addr, off) = self.address(index, offset, size);
         let v = emit(&mut self.b, MemFlags::new(), addr, off);
-        self.push(v);
+        self.push(v, ty);
     }
 
     pub(super) fn store(
@@ -113,8 +116,11 @@ impl Translator<'_, '_> {
         to_raw(&mut self.b, v)
     }
 
-    /// Calls helper `addr` with `vmctx` and `args`, returning its `ret`.
-    pub(super) fn helper(&mut self, addr: usize, args: &[Value], ret: Type) -> Value {
+    /// Calls the runtime helper at `offset` in the `Builtins` table (which
+    /// compiled code finds through its `VMContext`, so it holds no
+    /// process-specific addresses) with `vmctx` and `args`, returning its
+    /// `ret`.
+    pub(super) fn builtin(&mut self, offset: usize, args: &[Value], ret: Type) -> Value {
         let mut sig = Signature::new(self.env.call_conv);
         sig.params.push(AbiParam::new(I64));
         for a in args {
@@ -123,7 +129,8 @@ impl Translator<'_, '_> {
         }
         sig.returns.push(AbiParam::new(ret));
         let sig = self.b.import_signature(sig);
-        let callee = self.b.ins().iconst(I64, addr as i64);
+        let builtins = self.load_vm(I64, self.vmctx, offset_of!(VMContext, builtins));
+        let callee = self.load_vm(I64, builtins, offset);
         let mut all = vec![self.vmctx];
         all.extend_from_slice(args);
         let call = self.b.ins().call_indirect(sig, callee, &all);
@@ -131,8 +138,8 @@ impl Translator<'_, '_> {
     }
 
     /// Calls a helper that returns 0 or 1 (error pending) and traps on 1.
-    pub(super) fn helper_status(&mut self, addr: usize, args: &[Value]) {
-        let status = self.helper(addr, args, I32);
+    pub(super) fn builtin_status(&mut self, offset: usize, args: &[Value]) {
+        let status = self.builtin(offset, args, I32);
         self.b.ins().trapnz(status, TrapCodes::PENDING);
     }
 
@@ -141,14 +148,14 @@ impl Translator<'_, '_> {
         let pending = self.b.ins().icmp_imm(IntCC::Equal, r, -1);
         self.b.ins().trapnz(pending, TrapCodes::PENDING);
         let r = self.b.ins().ireduce(I32, r);
-        self.push(r);
+        self.push(r, ValType::I32);
     }
 
     pub(super) fn call(&mut self, index: u32) -> Result<()> {
         let m = self.env.module;
         let type_index = m.funcs[index as usize];
         if index >= m.num_imported_funcs {
-            let ty = &m.types[type_index as usize];
+            let ty = m.func_type_at(type_index);
             let n = ty.params().len();
             let mut args = vec![self.vmctx];
             args.extend(self.top(n));
@@ -156,10 +163,10 @@ impl Translator<'_, '_> {
             let callee = self.callee(index);
             let call = self.b.ins().call(callee, &args);
             let results = self.b.inst_results(call).to_vec();
-            self.stack.extend(results);
+            self.push_all(&results, ty.results());
         } else {
             let f = self.store_func_index(index);
-            self.call_ref(f, type_index, None);
+            self.call_ref(f, type_index, false);
         }
         Ok(())
     }
@@ -171,7 +178,7 @@ impl Translator<'_, '_> {
         }
         let m = self.env.module;
         let id = self.env.func_ids[(index - m.num_imported_funcs) as usize];
-        let ty = &m.types[m.funcs[index as usize] as usize];
+        let ty = m.func_type(index);
         let f = import_func(self.b.func, id, native_signature(ty, self.env.call_conv));
         self.callees.insert(index, f);
         f
@@ -179,9 +186,12 @@ impl Translator<'_, '_> {
 
     /// Calls store function `f` (an i32 value) of type `type_index`: its
     /// compiled code directly when it has some, otherwise through the
-    /// generic helper. `check` is the type id `call_indirect` requires.
-    pub(super) fn call_ref(&mut self, f: Value, type_index: u32, check: Option<u32>) {
-        let ty = self.env.module.types[type_index as usize].clone();
+    /// generic helper. With `check` (`call_indirect`), the callee's type
+    /// must be the module's type `type_index` or a subtype of it; the
+    /// expected type id is read from the instance's context, never compiled
+    /// in, so the code does not depend on the engine it was compiled in.
+    pub(super) fn call_ref(&mut self, f: Value, type_index: u32, check: bool) {
+        let ty = self.env.module.func_type_at(type_index).clone();
         let n = ty.params().len();
         let args = self.top(n);
         self.stack.truncate(self.stack.len() - n);
@@ -193,13 +203,21 @@ impl Translator<'_, '_> {
             .ins()
             .imul_imm(f64_, std::mem::size_of::<VMFuncRef>() as i64);
         let entry = self.b.ins().iadd(refs, scaled);
-        if let Some(expected) = check {
+        if check {
             let id = self.load_vm(I32, entry, offset_of!(VMFuncRef, type_id));
-            let bad = self
-                .b
-                .ins()
-                .icmp_imm(IntCC::NotEqual, id, i64::from(expected));
+            let type_ids = self.load_vm(I64, self.vmctx, offset_of!(VMContext, type_ids));
+            let expected = self.load_vm(I32, type_ids, type_index as usize * 4);
+            let same = self.b.ins().icmp(IntCC::Equal, id, expected);
+            let checked = self.b.create_block();
+            let subtype = self.b.create_block();
+            self.b.set_cold_block(subtype);
+            self.b.ins().brif(same, checked, &[], subtype, &[]);
+            self.b.switch_to_block(subtype);
+            let ok = self.builtin(offset_of!(Builtins, is_subtype), &[id, expected], I32);
+            let bad = self.b.ins().icmp_imm(IntCC::Equal, ok, 0);
             self.trap_if(bad, Trap::BadSignature);
+            self.b.ins().jump(checked, &[]);
+            self.b.switch_to_block(checked);
         }
         let native = self.load_vm(I64, entry, offset_of!(VMFuncRef, native));
         let fast = self.b.create_block();
@@ -222,25 +240,29 @@ impl Translator<'_, '_> {
         let results = self.b.inst_results(call).to_vec();
         self.b.ins().jump(join, &block_args(&results));
 
+        // No compiled code (a host function): through the cell buffer of
+        // the host calling convention.
         self.b.switch_to_block(slow);
-        let slots = n.max(result_types.len()).max(1);
+        let cells = ty.buffer_cells().max(1);
         let slot = self.b.create_sized_stack_slot(StackSlotData::new(
             StackSlotKind::ExplicitSlot,
-            (slots * 8) as u32,
-            3,
+            (cells * 8) as u32,
+            4,
         ));
         let buf = self.b.ins().stack_addr(I64, slot, 0);
         for (i, a) in args.iter().enumerate() {
             let raw = self.raw(*a);
-            self.b.ins().store(vm_flags(), raw, buf, (i * 8) as i32);
+            let at = (ty.param_cell(i) * 8) as i32;
+            self.b.ins().store(cell_flags(), raw, buf, at);
         }
-        self.helper_status(helpers::call as *const () as usize, &[f, buf]);
+        self.builtin_status(offset_of!(Builtins, call), &[f, buf]);
         let mut results = Vec::new();
         for (i, t) in result_types.iter().enumerate() {
-            results.push(self.b.ins().load(*t, vm_flags(), buf, (i * 8) as i32));
+            let at = (ty.result_cell(i) * 8) as i32;
+            results.push(self.b.ins().load(*t, cell_flags(), buf, at));
         }
         self.b.ins().jump(join, &block_args(&results));
 
-        self.start(join);
+        self.start(join, ty.results());
     }
 }

@@ -1,5 +1,7 @@
 //! Runtime helpers: the `extern "C"` functions compiled code calls for what
-//! needs the store (host calls, growing, bulk memory and table operations).
+//! needs the store (host calls, growing, bulk memory and table operations,
+//! subtype checks). Compiled code finds them in the [`Builtins`] table its
+//! `VMContext` points to, never at addresses compiled into the code.
 //!
 //! Compiled code reaches the store through [`STORE`], set by each
 //! host-to-wasm entry. A helper that fails leaves its error in [`PENDING`]
@@ -9,6 +11,7 @@
 use crate::runtime::ops;
 use crate::runtime::store::{FuncKind, StoreOps};
 use crate::runtime::vm::VMContext;
+use crate::types::SharedTypeIndex;
 use crate::Trap;
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -96,6 +99,40 @@ impl std::error::Error for HelperTrap {}
 fn trap(r: Result<(), Trap>) -> anyhow::Result<()> {
     r.map_err(|t| anyhow::Error::new(HelperTrap(t)))
 }
+
+/// The table of helpers compiled code calls, one field each; the code
+/// loads a helper's address from the table at its field's offset.
+#[repr(C)]
+pub(crate) struct Builtins {
+    pub memory_grow: unsafe extern "C" fn(*const VMContext, u32) -> u64,
+    pub memory_fill: unsafe extern "C" fn(*const VMContext, u32, u32, u32) -> u32,
+    pub memory_copy: unsafe extern "C" fn(*const VMContext, u32, u32, u32) -> u32,
+    pub memory_init: unsafe extern "C" fn(*const VMContext, u32, u32, u32, u32) -> u32,
+    pub data_drop: unsafe extern "C" fn(*const VMContext, u32) -> u32,
+    pub table_grow: unsafe extern "C" fn(*const VMContext, u32, u32, u64) -> u64,
+    pub table_fill: unsafe extern "C" fn(*const VMContext, u32, u32, u64, u32) -> u32,
+    pub table_copy: unsafe extern "C" fn(*const VMContext, u32, u32, u32, u32, u32) -> u32,
+    pub table_init: unsafe extern "C" fn(*const VMContext, u32, u32, u32, u32, u32) -> u32,
+    pub elem_drop: unsafe extern "C" fn(*const VMContext, u32) -> u32,
+    pub call: unsafe extern "C" fn(*const VMContext, u32, *mut u64) -> u32,
+    pub is_subtype: unsafe extern "C" fn(*const VMContext, u32, u32) -> u32,
+}
+
+/// The one table every instance's `VMContext::builtins` points to.
+pub(crate) static BUILTINS: Builtins = Builtins {
+    memory_grow,
+    memory_fill,
+    memory_copy,
+    memory_init,
+    data_drop,
+    table_grow,
+    table_fill,
+    table_copy,
+    table_init,
+    elem_drop,
+    call,
+    is_subtype,
+};
 
 // SAFETY (every helper below): called only by compiled code of the instance
 // whose context is `vmctx`, inside an entry (see `with_store`).
@@ -265,14 +302,29 @@ pub(crate) unsafe extern "C" fn elem_drop(vmctx: *const VMContext, segment: u32)
     })
 }
 
+/// Whether the engine type `actual` is `expected` or a subtype of it
+/// (`call_indirect` when the ids differ): 1 or 0.
+pub(crate) unsafe extern "C" fn is_subtype(
+    vmctx: *const VMContext,
+    actual: u32,
+    expected: u32,
+) -> u32 {
+    let subtype = unsafe {
+        with_store(vmctx, |s, _| {
+            let types = s.inner().engine.types();
+            Ok(types.is_subtype(SharedTypeIndex(actual), SharedTypeIndex(expected)))
+        })
+    };
+    u32::from(subtype == Some(true))
+}
+
 /// Calls store function `func` through the generic path, with arguments
 /// and results in `values` (as many slots as the larger of the two).
 pub(crate) unsafe extern "C" fn call(vmctx: *const VMContext, func: u32, values: *mut u64) -> u32 {
     status(unsafe {
         with_store(vmctx, |s, i| {
             let entity = &s.inner().funcs[func as usize];
-            let ty = std::sync::Arc::clone(&entity.ty);
-            let n = ty.params().len().max(ty.results().len());
+            let n = entity.ty.buffer_cells();
             // SAFETY: compiled code passes a buffer of `n` slots.
             let raw = std::slice::from_raw_parts_mut(values, n);
             match entity.kind {

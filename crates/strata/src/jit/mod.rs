@@ -19,6 +19,7 @@
 mod abi;
 mod access;
 mod helpers;
+pub(crate) use helpers::BUILTINS;
 mod numeric;
 mod signals;
 mod translate;
@@ -143,7 +144,7 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
     let mut ids = Vec::with_capacity(defined);
     let mut tramp_ids = Vec::with_capacity(defined);
     for i in 0..defined {
-        let ty = &m.types[m.funcs[m.num_imported_funcs as usize + i] as usize];
+        let ty = m.func_type(m.num_imported_funcs + i as u32);
         let sig = abi::native_signature(ty, call_conv);
         ids.push(jit.declare_function(&format!("wasm{i}"), Linkage::Local, &sig)?);
         let tsig = abi::trampoline_signature(call_conv);
@@ -186,7 +187,7 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
             ctx.clear();
             ctx.func.name = UserFuncName::user(0, id.as_u32());
             if is_trampoline {
-                let ty = &m.types[m.funcs[index as usize] as usize];
+                let ty = m.func_type(index);
                 abi::trampoline(&mut fctx, &mut ctx.func, ty, ids[i].as_u32(), call_conv);
             } else {
                 let body = m.body(i);

@@ -8,25 +8,26 @@
 //! store calls a runtime helper (`helpers.rs`).
 
 use super::abi::{clif_type, native_signature, vm_flags};
-use super::{helpers, TrapCodes};
-use crate::module::ModuleInfo;
+use super::helpers::Builtins;
+use super::TrapCodes;
+use crate::module::{BlockSignature, ModuleInfo};
 use crate::runtime::fuel;
 use crate::runtime::vm::{VMContext, VMGlobal, VMMemory, VMRuntimeLimits, VMTable};
-use crate::types::ValType;
+use crate::types::{HeapType, RefType, ValType};
 use crate::Trap;
-use anyhow::Result;
+use anyhow::{bail, Result};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::immediates::Offset32;
-use cranelift_codegen::ir::types::{F32, F64, I32, I64};
+use cranelift_codegen::ir::types::{F32, F64, I32, I64, I8X16};
 use cranelift_codegen::ir::{
-    Block, BlockArg, FuncRef, Function, GlobalValueData, InstBuilder, JumpTableData, TrapCode,
-    Type, Value,
+    Block, BlockArg, ConstantData, FuncRef, Function, GlobalValueData, InstBuilder, JumpTableData,
+    TrapCode, Type, Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use std::collections::HashMap;
 use std::mem::offset_of;
-use wasmparser::{BlockType, FunctionBody, Operator};
+use wasmparser::{FunctionBody, Operator};
 
 /// What the translator needs to know about the module being compiled.
 pub(crate) struct Env<'a> {
@@ -56,8 +57,8 @@ pub(super) struct Ctrl {
     next: Block,
     /// Loop header (for `loop`), otherwise `next`.
     target: Block,
-    params: usize,
-    results: usize,
+    params: Box<[ValType]>,
+    results: Box<[ValType]>,
     /// Height of the value stack below the construct's parameters.
     height: usize,
     /// Whether anything jumps to `next`.
@@ -67,8 +68,8 @@ pub(super) struct Ctrl {
 impl Ctrl {
     fn branch_arity(&self) -> usize {
         match self.kind {
-            Kind::Loop => self.params,
-            _ => self.results,
+            Kind::Loop => self.params.len(),
+            _ => self.results.len(),
         }
     }
 }
@@ -76,9 +77,11 @@ impl Ctrl {
 pub(super) struct Translator<'a, 'b> {
     pub(super) env: &'a Env<'a>,
     pub(super) b: FunctionBuilder<'b>,
-    pub(super) stack: Vec<Value>,
+    /// The wasm operand stack: each operand's SSA value and wasm type (which
+    /// says, for instance, which values are references).
+    pub(super) stack: Vec<(Value, ValType)>,
     pub(super) ctrl: Vec<Ctrl>,
-    pub(super) locals: Vec<(Variable, Type)>,
+    pub(super) locals: Vec<(Variable, ValType)>,
     pub(super) vmctx: Value,
     /// `*const VMRuntimeLimits`, loaded once.
     pub(super) limits: Value,
@@ -110,7 +113,7 @@ pub(crate) fn translate(
     body: &FunctionBody<'_>,
 ) -> Result<()> {
     let m = env.module;
-    let ty = &m.types[m.funcs[index as usize] as usize];
+    let ty = m.func_type(index);
     func.signature = native_signature(ty, env.call_conv);
 
     // The stack limit lives in the store's limits, reached through vmctx.
@@ -161,19 +164,18 @@ pub(crate) fn translate(
 
     let mut locals = Vec::new();
     for (i, p) in ty.params().iter().enumerate() {
-        let t = clif_type(*p);
-        let var = b.declare_var(t);
+        let var = b.declare_var(clif_type(*p));
         let v = b.block_params(entry)[i + 1];
         b.def_var(var, v);
-        locals.push((var, t));
+        locals.push((var, *p));
     }
     let mut reader = body.get_locals_reader()?;
     for _ in 0..reader.get_count() {
         let (count, vt) = reader.read()?;
-        let t = clif_type(ValType::from_wasmparser(vt));
+        let t = m.val_type(vt)?;
         for _ in 0..count {
-            let var = b.declare_var(t);
-            let zero = zero_of(&mut b, t);
+            let var = b.declare_var(clif_type(t));
+            let zero = zero_of(&mut b, clif_type(t));
             b.def_var(var, zero);
             locals.push((var, t));
         }
@@ -191,8 +193,8 @@ pub(crate) fn translate(
             kind: Kind::Block,
             next: ret,
             target: ret,
-            params: 0,
-            results: ty.results().len(),
+            params: Box::new([]),
+            results: ty.results().into(),
             height: 0,
             next_reachable: false,
         }],
@@ -222,55 +224,65 @@ fn zero_of(b: &mut FunctionBuilder<'_>, t: Type) -> Value {
     match t {
         F32 => b.ins().f32const(0.0),
         F64 => b.ins().f64const(0.0),
+        I8X16 => v128_const(b, 0),
         t => b.ins().iconst(t, 0),
     }
 }
 
+/// A `v128` constant.
+pub(super) fn v128_const(b: &mut FunctionBuilder<'_>, v: u128) -> Value {
+    let handle = b
+        .func
+        .dfg
+        .constants
+        .insert(ConstantData::from(v.to_le_bytes().as_slice()));
+    b.ins().vconst(I8X16, handle)
+}
+
 impl Translator<'_, '_> {
-    pub(super) fn pop(&mut self) -> Value {
+    pub(super) fn pop_typed(&mut self) -> (Value, ValType) {
         self.stack
             .pop()
             .unwrap_or_else(|| unreachable!("validated: stack underflow"))
+    }
+    pub(super) fn pop(&mut self) -> Value {
+        self.pop_typed().0
     }
     pub(super) fn pop2(&mut self) -> (Value, Value) {
         let y = self.pop();
         let x = self.pop();
         (x, y)
     }
-    pub(super) fn push(&mut self, v: Value) {
-        self.stack.push(v);
+    pub(super) fn push(&mut self, v: Value, ty: ValType) {
+        self.stack.push((v, ty));
     }
+    /// Pushes `values`, of `types`.
+    pub(super) fn push_all(&mut self, values: &[Value], types: &[ValType]) {
+        self.stack
+            .extend(values.iter().copied().zip(types.iter().copied()));
+    }
+    /// The values of the top `n` operands.
     pub(super) fn top(&self, n: usize) -> Vec<Value> {
-        self.stack[self.stack.len() - n..].to_vec()
+        self.stack[self.stack.len() - n..]
+            .iter()
+            .map(|(v, _)| *v)
+            .collect()
     }
 
-    fn block_type(&self, bt: BlockType) -> Result<(Vec<Type>, Vec<Type>)> {
-        Ok(match bt {
-            BlockType::Empty => (vec![], vec![]),
-            BlockType::Type(t) => (vec![], vec![clif_type(ValType::from_wasmparser(t))]),
-            BlockType::FuncType(i) => {
-                let ty = &self.env.module.types[i as usize];
-                (
-                    ty.params().iter().map(|t| clif_type(*t)).collect(),
-                    ty.results().iter().map(|t| clif_type(*t)).collect(),
-                )
-            }
-        })
-    }
-
-    fn block_with(&mut self, types: &[Type]) -> Block {
+    fn block_with(&mut self, types: &[ValType]) -> Block {
         let block = self.b.create_block();
         for t in types {
-            self.b.append_block_param(block, *t);
+            self.b.append_block_param(block, clif_type(*t));
         }
         block
     }
 
-    /// Starts `block`, which now holds the stack's top values.
-    pub(super) fn start(&mut self, block: Block) {
+    /// Starts `block`, whose parameters (of `types`) are now the stack's
+    /// top values.
+    pub(super) fn start(&mut self, block: Block, types: &[ValType]) {
         self.b.switch_to_block(block);
         let params = self.b.block_params(block).to_vec();
-        self.stack.extend(params);
+        self.push_all(&params, types);
     }
 
     fn trap(&mut self, trap: Trap) {
@@ -385,33 +397,33 @@ impl Translator<'_, '_> {
             }
             O::Nop => {}
             O::Block { blockty } => {
-                let (params, results) = self.block_type(blockty)?;
+                let BlockSignature { params, results } = self.env.module.block_type(blockty)?;
                 let next = self.block_with(&results);
                 self.ctrl.push(Ctrl {
                     kind: Kind::Block,
                     next,
                     target: next,
-                    params: params.len(),
-                    results: results.len(),
                     height: self.stack.len() - params.len(),
+                    params,
+                    results,
                     next_reachable: false,
                 });
             }
             O::Loop { blockty } => {
-                let (params, results) = self.block_type(blockty)?;
+                let BlockSignature { params, results } = self.env.module.block_type(blockty)?;
                 let header = self.block_with(&params);
                 let next = self.block_with(&results);
                 let args = self.top(params.len());
                 self.b.ins().jump(header, &block_args(&args));
                 self.stack.truncate(self.stack.len() - params.len());
                 let height = self.stack.len();
-                self.start(header);
+                self.start(header, &params);
                 self.ctrl.push(Ctrl {
                     kind: Kind::Loop,
                     next,
                     target: header,
-                    params: params.len(),
-                    results: results.len(),
+                    params,
+                    results,
                     height,
                     next_reachable: false,
                 });
@@ -421,7 +433,7 @@ impl Translator<'_, '_> {
             }
             O::If { blockty } => {
                 let cond = self.pop();
-                let (params, results) = self.block_type(blockty)?;
+                let BlockSignature { params, results } = self.env.module.block_type(blockty)?;
                 let then_block = self.b.create_block();
                 let else_block = self.block_with(&params);
                 let next = self.block_with(&results);
@@ -436,9 +448,9 @@ impl Translator<'_, '_> {
                     },
                     next,
                     target: next,
-                    params: params.len(),
-                    results: results.len(),
                     height: self.stack.len() - params.len(),
+                    params,
+                    results,
                     next_reachable: false,
                 });
             }
@@ -453,14 +465,15 @@ impl Translator<'_, '_> {
                 let else_block = else_block
                     .take()
                     .unwrap_or_else(|| unreachable!("validated"));
-                let (next, n, height) = (frame.next, frame.results, frame.height);
+                let (next, n, height) = (frame.next, frame.results.len(), frame.height);
+                let params = frame.params.clone();
                 if self.reachable {
                     frame.next_reachable = true;
                     let args = self.top(n);
                     self.b.ins().jump(next, &block_args(&args));
                 }
                 self.stack.truncate(height);
-                self.start(else_block);
+                self.start(else_block, &params);
                 self.reachable = true;
             }
             O::End => {
@@ -468,7 +481,7 @@ impl Translator<'_, '_> {
                 let mut next_reachable = frame.next_reachable;
                 if self.reachable {
                     next_reachable = true;
-                    let args = self.top(frame.results);
+                    let args = self.top(frame.results.len());
                     self.b.ins().jump(frame.next, &block_args(&args));
                 }
                 self.stack.truncate(frame.height);
@@ -482,11 +495,11 @@ impl Translator<'_, '_> {
                     self.b.ins().jump(frame.next, &block_args(&params));
                     next_reachable = true;
                 }
-                self.start(frame.next);
+                self.start(frame.next, &frame.results);
                 self.reachable = next_reachable;
                 if self.ctrl.is_empty() {
                     if self.reachable {
-                        let results = self.top(frame.results);
+                        let results = self.top(frame.results.len());
                         self.b.ins().return_(&results);
                     }
                     self.reachable = false;
@@ -522,7 +535,7 @@ impl Translator<'_, '_> {
                 self.reachable = false;
             }
             O::Return => {
-                let args = self.top(self.ctrl[0].results);
+                let args = self.top(self.ctrl[0].results.len());
                 self.b.ins().return_(&args);
                 self.reachable = false;
             }
@@ -538,41 +551,45 @@ impl Translator<'_, '_> {
                 self.trap_if(is_null, Trap::IndirectCallToNull);
                 let f = self.b.ins().iadd_imm(raw, -1);
                 let f = self.b.ins().ireduce(I32, f);
-                let expected = self.env.module.type_ids[type_index as usize];
-                self.call_ref(f, type_index, Some(expected));
+                self.call_ref(f, type_index, true);
             }
             O::Drop => {
                 self.pop();
             }
             O::Select | O::TypedSelect { .. } => {
                 let cond = self.pop();
-                let (x, y) = self.pop2();
+                let y = self.pop();
+                let (x, ty) = self.pop_typed();
                 let v = self.b.ins().select(cond, x, y);
-                self.push(v);
+                self.push(v, ty);
             }
             O::LocalGet { local_index } => {
-                let v = self.b.use_var(self.locals[local_index as usize].0);
-                self.push(v);
+                let (var, ty) = self.locals[local_index as usize];
+                let v = self.b.use_var(var);
+                self.push(v, ty);
             }
             O::LocalSet { local_index } => {
                 let v = self.pop();
                 self.b.def_var(self.locals[local_index as usize].0, v);
             }
             O::LocalTee { local_index } => {
-                let v = *self
+                let (v, _) = *self
                     .stack
                     .last()
                     .unwrap_or_else(|| unreachable!("validated"));
                 self.b.def_var(self.locals[local_index as usize].0, v);
             }
             O::GlobalGet { global_index } => {
-                let ty = clif_type(self.env.module.globals[global_index as usize].content());
+                let ty = self.env.module.globals[global_index as usize].content();
                 let g = self.global(global_index);
-                let v = self
-                    .b
-                    .ins()
-                    .load(ty, vm_flags(), g, offset_of!(VMGlobal, bits) as i32);
-                self.push(v);
+                // A `v128` is the global's 16 bytes, `bits` then `high`.
+                let v = self.b.ins().load(
+                    clif_type(ty),
+                    vm_flags(),
+                    g,
+                    offset_of!(VMGlobal, bits) as i32,
+                );
+                self.push(v, ty);
             }
             O::GlobalSet { global_index } => {
                 let v = self.pop();
@@ -582,118 +599,44 @@ impl Translator<'_, '_> {
                     .ins()
                     .store(vm_flags(), raw, g, offset_of!(VMGlobal, bits) as i32);
             }
-            O::I32Load { memarg } => {
-                self.load(4, memarg.offset, |b, f, a, o| b.ins().load(I32, f, a, o))
-            }
-            O::I64Load { memarg } => {
-                self.load(8, memarg.offset, |b, f, a, o| b.ins().load(I64, f, a, o))
-            }
-            O::F32Load { memarg } => {
-                self.load(4, memarg.offset, |b, f, a, o| b.ins().load(F32, f, a, o))
-            }
-            O::F64Load { memarg } => {
-                self.load(8, memarg.offset, |b, f, a, o| b.ins().load(F64, f, a, o))
-            }
-            O::I32Load8S { memarg } => {
-                self.load(1, memarg.offset, |b, f, a, o| b.ins().sload8(I32, f, a, o))
-            }
-            O::I32Load8U { memarg } => {
-                self.load(1, memarg.offset, |b, f, a, o| b.ins().uload8(I32, f, a, o))
-            }
-            O::I32Load16S { memarg } => {
-                self.load(2, memarg.offset, |b, f, a, o| b.ins().sload16(I32, f, a, o))
-            }
-            O::I32Load16U { memarg } => {
-                self.load(2, memarg.offset, |b, f, a, o| b.ins().uload16(I32, f, a, o))
-            }
-            O::I64Load8S { memarg } => {
-                self.load(1, memarg.offset, |b, f, a, o| b.ins().sload8(I64, f, a, o))
-            }
-            O::I64Load8U { memarg } => {
-                self.load(1, memarg.offset, |b, f, a, o| b.ins().uload8(I64, f, a, o))
-            }
-            O::I64Load16S { memarg } => {
-                self.load(2, memarg.offset, |b, f, a, o| b.ins().sload16(I64, f, a, o))
-            }
-            O::I64Load16U { memarg } => {
-                self.load(2, memarg.offset, |b, f, a, o| b.ins().uload16(I64, f, a, o))
-            }
-            O::I64Load32S { memarg } => {
-                self.load(4, memarg.offset, |b, f, a, o| b.ins().sload32(f, a, o))
-            }
-            O::I64Load32U { memarg } => {
-                self.load(4, memarg.offset, |b, f, a, o| b.ins().uload32(f, a, o))
-            }
-            O::I32Store { memarg }
-            | O::I64Store { memarg }
-            | O::F32Store { memarg }
-            | O::F64Store { memarg } => {
-                let size = match op {
-                    O::I32Store { .. } | O::F32Store { .. } => 4,
-                    _ => 8,
-                };
-                self.store(size, memarg.offset, |b, f, v, a, o| {
-                    b.ins().store(f, v, a, o)
-                });
-            }
-            O::I32Store8 { memarg } | O::I64Store8 { memarg } => {
-                self.store(1, memarg.offset, |b, f, v, a, o| {
-                    b.ins().istore8(f, v, a, o)
-                });
-            }
-            O::I32Store16 { memarg } | O::I64Store16 { memarg } => {
-                self.store(2, memarg.offset, |b, f, v, a, o| {
-                    b.ins().istore16(f, v, a, o)
-                });
-            }
-            O::I64Store32 { memarg } => {
-                self.store(4, memarg.offset, |b, f, v, a, o| {
-                    b.ins().istore32(f, v, a, o)
-                });
-            }
             O::MemorySize { .. } => {
                 let (vmmem, _) = self.memory();
                 let len = self.load_vm(I64, vmmem, offset_of!(VMMemory, len));
                 let pages = self.b.ins().ushr_imm(len, 16);
                 let pages = self.b.ins().ireduce(I32, pages);
-                self.push(pages);
+                self.push(pages, ValType::I32);
             }
             O::MemoryGrow { .. } => {
                 let delta = self.pop();
-                let r = self.helper(helpers::memory_grow as *const () as usize, &[delta], I64);
+                let r = self.builtin(offset_of!(Builtins, memory_grow), &[delta], I64);
                 self.grown(r);
             }
             O::MemoryFill { .. } => {
                 let len = self.pop();
                 let (dst, value) = self.pop2();
-                self.helper_status(
-                    helpers::memory_fill as *const () as usize,
-                    &[dst, value, len],
-                );
+                self.builtin_status(offset_of!(Builtins, memory_fill), &[dst, value, len]);
             }
             O::MemoryCopy { .. } => {
                 let len = self.pop();
                 let (dst, src) = self.pop2();
-                self.helper_status(helpers::memory_copy as *const () as usize, &[dst, src, len]);
+                self.builtin_status(offset_of!(Builtins, memory_copy), &[dst, src, len]);
             }
             O::MemoryInit { data_index, .. } => {
                 let len = self.pop();
                 let (dst, src) = self.pop2();
                 let seg = self.b.ins().iconst(I32, i64::from(data_index));
-                self.helper_status(
-                    helpers::memory_init as *const () as usize,
-                    &[seg, dst, src, len],
-                );
+                self.builtin_status(offset_of!(Builtins, memory_init), &[seg, dst, src, len]);
             }
             O::DataDrop { data_index } => {
                 let seg = self.b.ins().iconst(I32, i64::from(data_index));
-                self.helper_status(helpers::data_drop as *const () as usize, &[seg]);
+                self.builtin_status(offset_of!(Builtins, data_drop), &[seg]);
             }
             O::TableGet { table } => {
                 let index = self.pop();
                 let entry = self.table_entry(table, index);
                 let v = self.b.ins().load(I64, vm_flags(), entry, 0);
-                self.push(v);
+                let ty = ValType::Ref(self.env.module.tables[table as usize].element());
+                self.push(v, ty);
             }
             O::TableSet { table } => {
                 let value = self.pop();
@@ -705,27 +648,20 @@ impl Translator<'_, '_> {
                 let vmtable = self.table(table);
                 let len = self.load_vm(I64, vmtable, offset_of!(VMTable, len));
                 let len = self.b.ins().ireduce(I32, len);
-                self.push(len);
+                self.push(len, ValType::I32);
             }
             O::TableGrow { table } => {
                 let delta = self.pop();
                 let init = self.pop();
                 let t = self.b.ins().iconst(I32, i64::from(table));
-                let r = self.helper(
-                    helpers::table_grow as *const () as usize,
-                    &[t, delta, init],
-                    I64,
-                );
+                let r = self.builtin(offset_of!(Builtins, table_grow), &[t, delta, init], I64);
                 self.grown(r);
             }
             O::TableFill { table } => {
                 let len = self.pop();
                 let (dst, value) = self.pop2();
                 let t = self.b.ins().iconst(I32, i64::from(table));
-                self.helper_status(
-                    helpers::table_fill as *const () as usize,
-                    &[t, dst, value, len],
-                );
+                self.builtin_status(offset_of!(Builtins, table_fill), &[t, dst, value, len]);
             }
             O::TableCopy {
                 dst_table,
@@ -735,58 +671,57 @@ impl Translator<'_, '_> {
                 let (dst, src) = self.pop2();
                 let dt = self.b.ins().iconst(I32, i64::from(dst_table));
                 let st = self.b.ins().iconst(I32, i64::from(src_table));
-                self.helper_status(
-                    helpers::table_copy as *const () as usize,
-                    &[dt, st, dst, src, len],
-                );
+                self.builtin_status(offset_of!(Builtins, table_copy), &[dt, st, dst, src, len]);
             }
             O::TableInit { elem_index, table } => {
                 let len = self.pop();
                 let (dst, src) = self.pop2();
                 let t = self.b.ins().iconst(I32, i64::from(table));
                 let seg = self.b.ins().iconst(I32, i64::from(elem_index));
-                self.helper_status(
-                    helpers::table_init as *const () as usize,
-                    &[t, seg, dst, src, len],
-                );
+                self.builtin_status(offset_of!(Builtins, table_init), &[t, seg, dst, src, len]);
             }
             O::ElemDrop { elem_index } => {
                 let seg = self.b.ins().iconst(I32, i64::from(elem_index));
-                self.helper_status(helpers::elem_drop as *const () as usize, &[seg]);
+                self.builtin_status(offset_of!(Builtins, elem_drop), &[seg]);
             }
-            O::RefNull { .. } => {
+            O::RefNull { hty } => {
+                let heap = self.env.module.heap_type(hty)?;
                 let v = self.b.ins().iconst(I64, 0);
-                self.push(v);
-            }
-            O::RefIsNull => {
-                let v = self.pop();
-                let is_null = self.b.ins().icmp_imm(IntCC::Equal, v, 0);
-                let v = self.b.ins().uextend(I32, is_null);
-                self.push(v);
+                self.push(v, ValType::Ref(RefType::new(true, heap)));
             }
             O::RefFunc { function_index } => {
                 let f = self.store_func_index(function_index);
                 let f = self.b.ins().uextend(I64, f);
                 let v = self.b.ins().iadd_imm(f, 1);
-                self.push(v);
+                let m = self.env.module;
+                let heap = HeapType::ConcreteFunc(m.type_id(m.funcs[function_index as usize]));
+                self.push(v, ValType::Ref(RefType::new(false, heap)));
             }
             O::I32Const { value } => {
                 let v = self.b.ins().iconst(I32, i64::from(value));
-                self.push(v);
+                self.push(v, ValType::I32);
             }
             O::I64Const { value } => {
                 let v = self.b.ins().iconst(I64, value);
-                self.push(v);
+                self.push(v, ValType::I64);
             }
             O::F32Const { value } => {
                 let v = self.b.ins().f32const(f32::from_bits(value.bits()));
-                self.push(v);
+                self.push(v, ValType::F32);
             }
             O::F64Const { value } => {
                 let v = self.b.ins().f64const(f64::from_bits(value.bits()));
-                self.push(v);
+                self.push(v, ValType::F64);
             }
-            op => self.numeric(op)?,
+            O::V128Const { value } => {
+                let v = v128_const(&mut self.b, value.i128() as u128);
+                self.push(v, ValType::V128);
+            }
+            op => {
+                if !self.numeric(&op) {
+                    bail!("the JIT tier does not support {op:?} yet");
+                }
+            }
         }
         Ok(())
     }

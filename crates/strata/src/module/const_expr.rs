@@ -1,23 +1,23 @@
-//! Constant expressions: global initialisers and segment offsets/items.
+//! Constant expressions: global initialisers, table initialisers and
+//! segment offsets and items.
 
-use crate::trap::Trap;
 use wasmparser::Operator;
 
 /// One instruction of a constant expression. Arithmetic (extended-const)
-/// reuses the interpreter's instruction semantics, so each semantic exists
-/// once.
+/// reuses the instruction table's semantics (`crate::isa`), so each
+/// semantic exists once.
 #[derive(Debug, Clone)]
 pub(crate) enum ConstOp {
-    /// Push a raw slot value.
-    Const(u64),
+    /// Push a value, in its cell encoding (a `v128` in both halves).
+    Const(u128),
     /// Push the value of a global (by module index).
     GlobalGet(u32),
     /// Push a reference to a function (by module index).
     RefFunc(u32),
     /// Push a null reference.
     RefNull,
-    /// A binary arithmetic instruction.
-    Binary(fn(u64, u64) -> Result<u64, Trap>),
+    /// A binary arithmetic instruction on one-cell values.
+    Binary(fn(u64, u64) -> Result<u64, crate::Trap>),
 }
 
 /// A constant expression, ready to evaluate at instantiation.
@@ -34,10 +34,11 @@ impl ConstExpr {
             let offset = reader.original_position();
             let op = reader.read()?;
             ops.push(match op {
-                Operator::I32Const { value } => ConstOp::Const(value as u32 as u64),
-                Operator::I64Const { value } => ConstOp::Const(value as u64),
-                Operator::F32Const { value } => ConstOp::Const(value.bits() as u64),
-                Operator::F64Const { value } => ConstOp::Const(value.bits()),
+                Operator::I32Const { value } => ConstOp::Const(u128::from(value as u32)),
+                Operator::I64Const { value } => ConstOp::Const(u128::from(value as u64)),
+                Operator::F32Const { value } => ConstOp::Const(u128::from(value.bits())),
+                Operator::F64Const { value } => ConstOp::Const(u128::from(value.bits())),
+                Operator::V128Const { value } => ConstOp::Const(value.i128() as u128),
                 Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
                 Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
                 Operator::RefNull { .. } => ConstOp::RefNull,
@@ -53,28 +54,33 @@ impl ConstExpr {
         Ok(ConstExpr { ops })
     }
 
-    /// Evaluates with `global` reading a global's raw value and `func`
-    /// turning a module function index into a raw function reference.
+    /// Evaluates with `global` reading a global's value and `func` turning
+    /// a module function index into a function reference, both in their
+    /// cell encoding (a `v128` in both halves).
     pub(crate) fn eval(
         &self,
-        global: &dyn Fn(u32) -> u64,
+        global: &dyn Fn(u32) -> u128,
         func: &dyn Fn(u32) -> u64,
-    ) -> Result<u64, Trap> {
-        let mut stack: Vec<u64> = Vec::with_capacity(2);
+    ) -> anyhow::Result<u128> {
+        let mut stack: Vec<u128> = Vec::with_capacity(2);
+        let underflow = || anyhow::anyhow!("constant expression pops from an empty stack");
         for op in &self.ops {
             let v = match op {
                 ConstOp::Const(v) => *v,
                 ConstOp::GlobalGet(g) => global(*g),
-                ConstOp::RefFunc(f) => func(*f),
+                ConstOp::RefFunc(f) => u128::from(func(*f)),
                 ConstOp::RefNull => 0,
                 ConstOp::Binary(f) => {
-                    let b = stack.pop().unwrap_or_default();
-                    let a = stack.pop().unwrap_or_default();
-                    f(a, b)?
+                    let b = stack.pop().ok_or_else(underflow)?;
+                    let a = stack.pop().ok_or_else(underflow)?;
+                    u128::from(f(a as u64, b as u64)?)
                 }
             };
             stack.push(v);
         }
-        Ok(stack.pop().unwrap_or_default())
+        match (stack.pop(), stack.is_empty()) {
+            (Some(v), true) => Ok(v),
+            _ => anyhow::bail!("constant expression does not leave exactly one value"),
+        }
     }
 }

@@ -4,10 +4,13 @@
 //! stay byte ranges into the binary; each tier translates them.
 
 mod const_expr;
+mod types;
 
 pub(crate) use const_expr::ConstExpr;
+pub(crate) use types::BlockSignature;
 
-use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType, ValType};
+use crate::types::registry::RegisteredType;
+use crate::types::{ExternType, FuncType, GlobalType, MemoryType, SharedTypeIndex, TableType};
 use crate::Engine;
 use anyhow::Result;
 use std::collections::HashMap;
@@ -57,8 +60,7 @@ pub(crate) struct ModuleInfo {
     pub engine: Engine,
     pub name: Option<String>,
     /// The type section, and each type's engine-wide id (for signature checks).
-    pub types: Vec<FuncType>,
-    pub type_ids: Vec<u32>,
+    pub types: Vec<Arc<RegisteredType>>,
     pub imports: Vec<Import>,
     /// Type index of every function, imports first.
     pub funcs: Vec<u32>,
@@ -71,6 +73,8 @@ pub(crate) struct ModuleInfo {
     pub num_imported_globals: u32,
     /// Initialisers of the defined (non-imported) globals.
     pub global_inits: Vec<ConstExpr>,
+    /// Initial elements of the defined tables (null when absent).
+    pub table_inits: Vec<Option<ConstExpr>>,
     pub exports: Vec<(String, EntityIndex)>,
     pub start: Option<u32>,
     pub elems: Vec<ElemSegment>,
@@ -85,7 +89,21 @@ pub(crate) struct ModuleInfo {
 impl ModuleInfo {
     /// The signature of a function in the module's function index space.
     pub fn func_type(&self, func: u32) -> &FuncType {
-        &self.types[self.funcs[func as usize] as usize]
+        self.func_type_at(self.funcs[func as usize])
+    }
+
+    /// The function type at `index` of the type section (validation
+    /// guarantees it is one where a function type is expected).
+    pub fn func_type_at(&self, index: u32) -> &FuncType {
+        self.types[index as usize]
+            .func
+            .as_deref()
+            .unwrap_or_else(|| unreachable!("validated: type {index} is a function type"))
+    }
+
+    /// The engine's index of the type at `index` of the type section.
+    pub fn type_id(&self, index: u32) -> SharedTypeIndex {
+        self.types[index as usize].index
     }
 
     pub fn entity_type(&self, index: EntityIndex) -> ExternType {
@@ -151,7 +169,6 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInfo> {
         engine: engine.clone(),
         name: None,
         types: Vec::new(),
-        type_ids: Vec::new(),
         imports: Vec::new(),
         funcs: Vec::new(),
         num_imported_funcs: 0,
@@ -162,6 +179,7 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInfo> {
         globals: Vec::new(),
         num_imported_globals: 0,
         global_inits: Vec::new(),
+        table_inits: Vec::new(),
         exports: Vec::new(),
         start: None,
         elems: Vec::new(),
@@ -175,11 +193,7 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInfo> {
         match payload? {
             Payload::TypeSection(reader) => {
                 for group in reader {
-                    for sub in group?.into_types() {
-                        let ty = FuncType::from_wasmparser(sub.unwrap_func());
-                        m.type_ids.push(crate::engine::intern_type(engine, &ty));
-                        m.types.push(ty);
-                    }
+                    m.add_rec_group(group?)?;
                 }
             }
             Payload::ImportSection(reader) => {
@@ -192,7 +206,7 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInfo> {
                             EntityIndex::Func(m.funcs.len() as u32 - 1)
                         }
                         wasmparser::TypeRef::Table(t) => {
-                            m.tables.push(TableType::from_wasmparser(&t));
+                            m.tables.push(m.table_type(&t)?);
                             m.num_imported_tables += 1;
                             EntityIndex::Table(m.tables.len() as u32 - 1)
                         }
@@ -202,7 +216,7 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInfo> {
                             EntityIndex::Memory(m.memories.len() as u32 - 1)
                         }
                         wasmparser::TypeRef::Global(t) => {
-                            m.globals.push(global_type(&t));
+                            m.globals.push(m.global_type(&t)?);
                             m.num_imported_globals += 1;
                             EntityIndex::Global(m.globals.len() as u32 - 1)
                         }
@@ -225,9 +239,11 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInfo> {
             Payload::TableSection(reader) => {
                 for table in reader {
                     let table = table?;
-                    m.tables.push(TableType::from_wasmparser(&table.ty));
-                    // Tables with an initialiser expression (function
-                    // references proposal) are rejected by validation in 2.0.
+                    m.tables.push(m.table_type(&table.ty)?);
+                    m.table_inits.push(match table.init {
+                        wasmparser::TableInit::RefNull => None,
+                        wasmparser::TableInit::Expr(e) => Some(ConstExpr::parse(&e)?),
+                    });
                 }
             }
             Payload::MemorySection(reader) => {
@@ -238,7 +254,7 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInfo> {
             Payload::GlobalSection(reader) => {
                 for global in reader {
                     let global = global?;
-                    m.globals.push(global_type(&global.ty));
+                    m.globals.push(m.global_type(&global.ty)?);
                     m.global_inits.push(ConstExpr::parse(&global.init_expr)?);
                 }
             }
@@ -299,15 +315,6 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInfo> {
         })
         .collect();
     Ok(m)
-}
-
-fn global_type(t: &wasmparser::GlobalType) -> GlobalType {
-    let mutability = if t.mutable {
-        crate::Mutability::Var
-    } else {
-        crate::Mutability::Const
-    };
-    GlobalType::new(ValType::from_wasmparser(t.content_type), mutability)
 }
 
 fn elem_segment(elem: wasmparser::Element<'_>) -> Result<ElemSegment> {

@@ -6,7 +6,8 @@
 use super::memory::LinearMemory;
 use super::vm::{InstanceVm, VMFuncRef, VMGlobal, VMRuntimeLimits, VMTable, VmBox, VmCtxPtr};
 use crate::module::ModuleInfo;
-use crate::types::{FuncType, GlobalType, MemoryType, TableType};
+use crate::types::raw::{v128_from_cells, v128_to_cells};
+use crate::types::{FuncType, GlobalType, MemoryType, SharedTypeIndex, TableType};
 use crate::Engine;
 use std::any::Any;
 use std::collections::HashMap;
@@ -79,7 +80,7 @@ pub struct StoreInner {
 }
 
 pub(crate) struct FuncEntity {
-    pub type_id: u32,
+    pub type_id: SharedTypeIndex,
     pub ty: Arc<FuncType>,
     pub kind: FuncKind,
 }
@@ -138,21 +139,33 @@ pub(crate) struct GlobalEntity {
 }
 
 impl GlobalEntity {
-    pub(crate) fn new(ty: GlobalType, raw: u64) -> GlobalEntity {
-        GlobalEntity {
+    /// A global holding `value` in its cell encoding (a `v128` in both
+    /// cells, any other value in the low one).
+    pub(crate) fn new(ty: GlobalType, value: u128) -> GlobalEntity {
+        let global = GlobalEntity {
             ty,
-            value: VmBox::new(VMGlobal { bits: raw, high: 0 }),
-        }
+            value: VmBox::new(VMGlobal::default()),
+        };
+        global.set(value);
+        global
     }
 
-    /// The raw value.
-    pub(crate) fn get(&self) -> u64 {
-        self.value.get().bits
+    /// The value in its cell encoding.
+    pub(crate) fn get(&self) -> u128 {
+        let v = self.value.get();
+        v128_from_cells(v.bits, v.high)
     }
 
-    /// Replaces the raw value.
-    pub(crate) fn set(&self, raw: u64) {
-        self.value.set(VMGlobal { bits: raw, high: 0 });
+    /// Replaces the value.
+    pub(crate) fn set(&self, value: u128) {
+        let [bits, high] = v128_to_cells(value);
+        self.value.set(VMGlobal { bits, high });
+    }
+
+    /// The value's cells (two; the second is 0 unless it is a `v128`).
+    pub(crate) fn cells(&self) -> [u64; 2] {
+        let v = self.value.get();
+        [v.bits, v.high]
     }
 }
 
@@ -209,7 +222,7 @@ impl StoreInner {
             native: std::ptr::null(),
             array_call: std::ptr::null(),
             vmctx: std::ptr::null(),
-            type_id: entity.type_id,
+            type_id: entity.type_id.bits(),
         });
         self.funcs.push(entity);
         self.publish_func_refs();

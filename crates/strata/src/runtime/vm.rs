@@ -181,6 +181,13 @@ pub struct VMContext {
     pub tables: *const *const VMTable,
     /// Store indices of the instance's functions, by function index.
     pub funcs: *const u32,
+    /// The engine's id (`SharedTypeIndex`) of each type of the module, by
+    /// module type index: how compiled code checks signatures without
+    /// engine-specific constants in its code.
+    pub type_ids: *const u32,
+    /// The table of runtime helpers compiled code calls (the JIT's
+    /// `Builtins`), or null without the JIT.
+    pub builtins: *const (),
     /// The instance's index in its store.
     pub instance: u32,
 }
@@ -247,6 +254,19 @@ unsafe impl Send for VmCtxPtr {}
 // SAFETY: see `VmBox`'s `Sync`.
 unsafe impl Sync for VmCtxPtr {}
 
+/// What an instance's context points to, by index space.
+pub struct InstanceParts {
+    pub memories: Vec<*const VMMemory>,
+    pub globals: Vec<*mut VMGlobal>,
+    pub tables: Vec<*const VMTable>,
+    /// Store indices of the functions.
+    pub funcs: Vec<u32>,
+    /// Engine type ids of the module's types.
+    pub type_ids: Vec<u32>,
+    /// The JIT's helper table, or null.
+    pub builtins: *const (),
+}
+
 /// Owns an instance's `VMContext` and the pointer arrays it points into.
 #[derive(Debug)]
 // The arrays are only read through `vmctx`; the fields keep them alive.
@@ -258,6 +278,7 @@ pub struct InstanceVm {
     globals: Box<[*mut VMGlobal]>,
     tables: Box<[*const VMTable]>,
     funcs: Box<[u32]>,
+    type_ids: Box<[u32]>,
     /// Stands in for memory 0 when the instance has no memory.
     no_memory: VmBox<VMMemory>,
     vmctx: VmBox<VMContext>,
@@ -277,18 +298,12 @@ impl Clone for VMContext {
 
 impl InstanceVm {
     /// Builds the context from pointers to the store's definitions.
-    pub fn new(
-        instance: u32,
-        limits: *mut VMRuntimeLimits,
-        memories: Vec<*const VMMemory>,
-        globals: Vec<*mut VMGlobal>,
-        tables: Vec<*const VMTable>,
-        funcs: Vec<u32>,
-    ) -> InstanceVm {
-        let memories: Box<[_]> = memories.into();
-        let globals: Box<[_]> = globals.into();
-        let tables: Box<[_]> = tables.into();
-        let funcs: Box<[_]> = funcs.into();
+    pub fn new(instance: u32, limits: *mut VMRuntimeLimits, parts: InstanceParts) -> InstanceVm {
+        let memories: Box<[_]> = parts.memories.into();
+        let globals: Box<[_]> = parts.globals.into();
+        let tables: Box<[_]> = parts.tables.into();
+        let funcs: Box<[_]> = parts.funcs.into();
+        let type_ids: Box<[_]> = parts.type_ids.into();
         let no_memory = VmBox::new(VMMemory {
             base: std::ptr::null_mut(),
             len: 0,
@@ -301,6 +316,8 @@ impl InstanceVm {
             globals: globals.as_ptr(),
             tables: tables.as_ptr(),
             funcs: funcs.as_ptr(),
+            type_ids: type_ids.as_ptr(),
+            builtins: parts.builtins,
             instance,
         });
         InstanceVm {
@@ -308,6 +325,7 @@ impl InstanceVm {
             globals,
             tables,
             funcs,
+            type_ids,
             no_memory,
             vmctx,
         }

@@ -1,129 +1,16 @@
 //! The types a host sees: value, function, global, table, memory and extern
 //! types, plus import and export descriptions.
 
+mod composite;
 pub(crate) mod raw;
+pub(crate) mod registry;
+mod val;
+
+pub(crate) use composite::CompositeType;
+pub use composite::{ArrayType, FieldType, FuncType, StorageType, StructType};
+pub use val::{HeapType, RefType, SharedTypeIndex, ValType};
 
 use std::fmt;
-
-/// The type of a WebAssembly value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ValType {
-    /// 32-bit integer.
-    I32,
-    /// 64-bit integer.
-    I64,
-    /// 32-bit IEEE float.
-    F32,
-    /// 64-bit IEEE float.
-    F64,
-    /// 128-bit vector.
-    V128,
-    /// Nullable function reference.
-    FuncRef,
-    /// Nullable external (host) reference.
-    ExternRef,
-}
-
-impl ValType {
-    /// Whether this is a reference type.
-    pub fn is_ref(self) -> bool {
-        matches!(self, ValType::FuncRef | ValType::ExternRef)
-    }
-
-    pub(crate) fn from_wasmparser(ty: wasmparser::ValType) -> ValType {
-        match ty {
-            wasmparser::ValType::I32 => ValType::I32,
-            wasmparser::ValType::I64 => ValType::I64,
-            wasmparser::ValType::F32 => ValType::F32,
-            wasmparser::ValType::F64 => ValType::F64,
-            wasmparser::ValType::V128 => ValType::V128,
-            wasmparser::ValType::Ref(r) => ValType::from_ref_type(r),
-        }
-    }
-
-    pub(crate) fn from_ref_type(r: wasmparser::RefType) -> ValType {
-        if r.is_func_ref() {
-            ValType::FuncRef
-        } else {
-            ValType::ExternRef
-        }
-    }
-}
-
-impl fmt::Display for ValType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ValType::I32 => "i32",
-            ValType::I64 => "i64",
-            ValType::F32 => "f32",
-            ValType::F64 => "f64",
-            ValType::V128 => "v128",
-            ValType::FuncRef => "funcref",
-            ValType::ExternRef => "externref",
-        })
-    }
-}
-
-/// The signature of a function: parameter and result types.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct FuncType {
-    params_results: Box<[ValType]>,
-    len_params: usize,
-}
-
-impl FuncType {
-    /// Creates a function type from its parameters and results.
-    pub fn new(
-        params: impl IntoIterator<Item = ValType>,
-        results: impl IntoIterator<Item = ValType>,
-    ) -> FuncType {
-        let mut all: Vec<ValType> = params.into_iter().collect();
-        let len_params = all.len();
-        all.extend(results);
-        FuncType {
-            params_results: all.into(),
-            len_params,
-        }
-    }
-
-    /// The parameter types.
-    pub fn params(&self) -> &[ValType] {
-        &self.params_results[..self.len_params]
-    }
-
-    /// The result types.
-    pub fn results(&self) -> &[ValType] {
-        &self.params_results[self.len_params..]
-    }
-
-    pub(crate) fn from_wasmparser(ty: &wasmparser::FuncType) -> FuncType {
-        FuncType::new(
-            ty.params().iter().map(|t| ValType::from_wasmparser(*t)),
-            ty.results().iter().map(|t| ValType::from_wasmparser(*t)),
-        )
-    }
-}
-
-impl fmt::Display for FuncType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("(func")?;
-        if !self.params().is_empty() {
-            f.write_str(" (param")?;
-            for p in self.params() {
-                write!(f, " {p}")?;
-            }
-            f.write_str(")")?;
-        }
-        if !self.results().is_empty() {
-            f.write_str(" (result")?;
-            for r in self.results() {
-                write!(f, " {r}")?;
-            }
-            f.write_str(")")?;
-        }
-        f.write_str(")")
-    }
-}
 
 /// Whether a global can be written after instantiation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -171,22 +58,21 @@ impl fmt::Display for GlobalType {
 /// The type of a table: element type and size limits in elements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TableType {
-    element: ValType,
+    element: RefType,
     min: u64,
     max: Option<u64>,
 }
 
 impl TableType {
-    /// Creates a table type; `element` must be a reference type.
-    pub fn new(element: ValType, min: u32, max: Option<u32>) -> TableType {
-        TableType {
-            element,
-            min: min.into(),
-            max: max.map(Into::into),
-        }
+    /// Creates a table type of `element`s with limits in elements.
+    pub fn new(element: RefType, min: u32, max: Option<u32>) -> TableType {
+        TableType::with_limits(element, min.into(), max.map(Into::into))
+    }
+    pub(crate) fn with_limits(element: RefType, min: u64, max: Option<u64>) -> TableType {
+        TableType { element, min, max }
     }
     /// The element type.
-    pub fn element(&self) -> ValType {
+    pub fn element(&self) -> RefType {
         self.element
     }
     /// The minimum size in elements.
@@ -196,13 +82,6 @@ impl TableType {
     /// The maximum size in elements, if any.
     pub fn maximum(&self) -> Option<u64> {
         self.max
-    }
-    pub(crate) fn from_wasmparser(t: &wasmparser::TableType) -> TableType {
-        TableType {
-            element: ValType::from_ref_type(t.element_type),
-            min: t.initial,
-            max: t.maximum,
-        }
     }
 }
 

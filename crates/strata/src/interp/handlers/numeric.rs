@@ -14,13 +14,13 @@ use crate::Trap;
 
 macro_rules! lowering {
     (
-        unary { $($U:ident($UI:ty) -> $UO:ty = $uf:expr;)* }
-        unary_trap { $($UT:ident($UTI:ty) -> $UTO:ty = $utf:expr;)* }
-        binary { $($B:ident($BI:ty) -> $BO:ty = $bf:expr;)* }
-        compare { $($C:ident / $CB:ident $(! $CN:ident)? ($CI:ty) = $cf:expr;)* }
-        binary_trap { $($BT:ident($BTI:ty) -> $BTO:ty = $btf:expr;)* }
-        load { $($L:ident($LM:ty) -> $LO:ty;)* }
-        store { $($S:ident($SI:ty) -> $SM:ty;)* }
+        unary { $($U:ident($UI:ty) -> $UO:ty = $uf:expr => $UJ:tt;)* }
+        unary_trap { $($UT:ident($UTI:ty) -> $UTO:ty = $utf:expr => $UTJ:tt;)* }
+        binary { $($B:ident($BI:ty) -> $BO:ty = $bf:expr => $BJ:tt;)* }
+        compare { $($C:ident / $CB:ident $(! $CN:ident)? ($CI:ty) = $cf:expr => $CJ:tt;)* }
+        binary_trap { $($BT:ident($BTI:ty) -> $BTO:ty = $btf:expr => $BTJ:tt;)* }
+        load { $($L:ident($LM:ty) -> $LO:ty => $LJ:tt;)* }
+        store { $($S:ident($SI:ty) -> $SM:ty => $SJ:tt;)* }
     ) => {
         /// Lowers a numeric instruction, a load or a store at `pc`; `prev`
         /// is what the previous instruction left in an accumulator.

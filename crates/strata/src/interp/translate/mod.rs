@@ -1,14 +1,16 @@
 //! Translation of one wasm function body into register bytecode.
 //!
-//! The wasm operand stack is resolved at translation time: every operand is
-//! either a local, a constant (both read in place, never copied) or a
-//! temporary living at its canonical slot `temps + depth`. Instructions name
-//! the slots they read and write, so `local.get 0; local.get 1; i32.add;
-//! local.set 2` becomes one `I32Add { dst: 2, lhs: 0, rhs: 1 }`.
+//! The wasm operand stack is resolved at translation time (`stack.rs`):
+//! every operand has a type and is either a local, a constant (both read in
+//! place, never copied) or a temporary living at its canonical slot `temps +
+//! cells below it`. Instructions name the slots they read and write, so
+//! `local.get 0; local.get 1; i32.add; local.set 2` becomes one `I32Add {
+//! dst: 2, lhs: 0, rhs: 1 }`.
 //!
-//! Frame layout: `[params and locals | constants | temporaries]`. The
-//! constants of a function are collected in a first pass so the temporaries'
-//! base is known before instructions are emitted.
+//! Frame layout, in cells (a `v128` takes two): `[params and locals |
+//! constants | temporaries]`. The constants of a function are collected in a
+//! first pass so the temporaries' base is known before instructions are
+//! emitted.
 //!
 //! Invariants that keep lazily-read locals correct:
 //! - before `local.set`/`local.tee` of local `L`, every pending read of `L`
@@ -16,22 +18,18 @@
 //! - at every control-flow join (block, loop and if entry) all pending local
 //!   reads are materialised, because code on another path may write them.
 
+mod stack;
+
 use super::ops::{Op, Slot};
 use super::CompiledFunc;
-use crate::module::ModuleInfo;
+use crate::module::{BlockSignature, ModuleInfo};
 use crate::runtime::fuel;
+use crate::types::raw::v128_to_cells;
+use crate::types::{HeapType, RefType, ValType};
 use anyhow::{bail, Result};
+use stack::{Operand, Place};
 use std::collections::HashMap;
 use wasmparser::{BlockType, FunctionBody, Operator};
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Operand {
-    /// The value is in this local (or constant) slot.
-    Local(Slot),
-    Const(Slot),
-    /// The value is at its canonical temporary slot.
-    Temp,
-}
 
 #[derive(Debug, PartialEq)]
 enum CtrlKind {
@@ -43,10 +41,10 @@ enum CtrlKind {
 
 struct Ctrl {
     kind: CtrlKind,
-    /// Operand stack height below the block's parameters.
+    /// Operand stack height (in operands) below the block's parameters.
     height: usize,
-    params: usize,
-    results: usize,
+    params: Box<[ValType]>,
+    results: Box<[ValType]>,
     /// Branch target of a loop.
     loop_pc: u32,
     /// Forward branches to patch with the end of the block.
@@ -60,10 +58,14 @@ struct Ctrl {
 struct Translator<'m> {
     module: &'m ModuleInfo,
     ops: Vec<Op>,
-    const_slots: HashMap<u64, Slot>,
+    /// The slot of each distinct constant, by value and cell count.
+    const_slots: HashMap<(u128, usize), Slot>,
+    /// Each local's first slot and type.
+    locals: Vec<(Slot, ValType)>,
     temps: Slot,
     stack: Vec<Operand>,
-    max_depth: usize,
+    /// The most cells the operand stack held.
+    max_cells: usize,
     ctrl: Vec<Ctrl>,
     /// Nesting depth of blocks opened inside dead code.
     dead_depth: usize,
@@ -71,7 +73,7 @@ struct Translator<'m> {
     /// The instruction whose result is the top temporary, if it was the
     /// last one emitted (so `local.set` may retarget it).
     last_producer: Option<usize>,
-    num_results: usize,
+    results: Box<[ValType]>,
     /// Fuel metering is on (`Config::consume_fuel`).
     fuel: bool,
     /// The `ConsumeFuel` of the straight-line run being translated.
@@ -86,46 +88,59 @@ pub(crate) fn translate(
     body: &FunctionBody<'_>,
 ) -> Result<CompiledFunc> {
     let ty = m.func_type(func_index);
-    let mut num_locals: u64 = ty.params().len() as u64;
+    // Each local's first slot: parameters, then declared locals, a `v128`
+    // taking two cells.
+    let mut types: Vec<ValType> = ty.params().to_vec();
     for local in body.get_locals_reader()? {
-        num_locals += u64::from(local?.0);
+        let (count, t) = local?;
+        let t = m.val_type(t)?;
+        if types.len() as u64 + u64::from(count) > u64::from(u32::MAX / 8) {
+            bail!("function has too many locals");
+        }
+        types.extend(std::iter::repeat_n(t, count as usize));
     }
-    if num_locals > u64::from(u32::MAX / 4) {
-        bail!("function has too many locals");
+    let mut locals = Vec::with_capacity(types.len());
+    let mut cells: Slot = 0;
+    for t in types {
+        locals.push((cells, t));
+        cells += t.cells() as Slot;
     }
-    let num_locals = num_locals as Slot;
+    let param_cells = ty.param_cells();
+    let local_cells = cells;
 
     // First pass: the distinct constants, placed right after the locals.
-    let mut consts = Vec::new();
+    let mut consts: Vec<u64> = Vec::new();
     let mut const_slots = HashMap::new();
     let mut reader = body.get_operators_reader()?;
     while !reader.eof() {
-        let raw = match reader.read()? {
-            Operator::I32Const { value } => value as u32 as u64,
-            Operator::I64Const { value } => value as u64,
-            Operator::F32Const { value } => value.bits() as u64,
-            Operator::F64Const { value } => value.bits(),
-            Operator::RefNull { .. } => 0,
-            _ => continue,
+        let Some(key) = const_key(&reader.read()?) else {
+            continue;
         };
-        const_slots.entry(raw).or_insert_with(|| {
-            consts.push(raw);
-            num_locals + consts.len() as Slot - 1
+        const_slots.entry(key).or_insert_with(|| {
+            let slot = local_cells + consts.len() as Slot;
+            let [low, high] = v128_to_cells(key.0);
+            consts.push(low);
+            if key.1 == 2 {
+                consts.push(high);
+            }
+            slot
         });
     }
 
+    let results: Box<[ValType]> = ty.results().into();
     let mut t = Translator {
         module: m,
         ops: Vec::new(),
         const_slots,
-        temps: num_locals + consts.len() as Slot,
+        locals,
+        temps: local_cells + consts.len() as Slot,
         stack: Vec::new(),
-        max_depth: 0,
+        max_cells: 0,
         ctrl: Vec::new(),
         dead_depth: 0,
         slot_lists: Vec::new(),
         last_producer: None,
-        num_results: ty.results().len(),
+        results: results.clone(),
         fuel: m.engine.config().consume_fuel,
         fuel_region: None,
         epoch: m.engine.config().epoch_interruption,
@@ -136,8 +151,8 @@ pub(crate) fn translate(
     t.ctrl.push(Ctrl {
         kind: CtrlKind::Block,
         height: 0,
-        params: 0,
-        results: ty.results().len(),
+        params: Box::new([]),
+        results,
         loop_pc: 0,
         pending: Vec::new(),
         else_patch: None,
@@ -150,7 +165,8 @@ pub(crate) fn translate(
         t.operator(op)
             .map_err(|e| e.context(format!("at offset {offset:#x}")))?;
     }
-    let frame_size = (t.temps as usize + t.max_depth).max(t.num_results);
+    let result_cells = ty.result_cells();
+    let frame_size = (t.temps as usize + t.max_cells).max(result_cells);
     if frame_size > (u32::MAX / 2) as usize {
         bail!("function frame is too large");
     }
@@ -166,34 +182,37 @@ pub(crate) fn translate(
             &t.ops,
             &super::handlers::Lowering {
                 consts: &consts,
-                const_base: num_locals,
+                const_base: local_cells,
                 num_imported: m.num_imported_funcs,
             },
         ),
         ops: t.ops.into(),
         func_index,
-        num_params: ty.params().len() as u32,
-        init: std::iter::repeat_n(0, (num_locals as usize) - ty.params().len())
+        num_params: param_cells as u32,
+        init: std::iter::repeat_n(0, local_cells as usize - param_cells)
             .chain(consts)
             .collect(),
         frame_size: frame_size as u32,
         slot_lists: t.slot_lists.into(),
-        num_results: ty.results().len() as u32,
+        num_results: result_cells as u32,
+    })
+}
+
+/// The constant an operator pushes, as the key of the constant pool: its
+/// cell encoding and cell count.
+fn const_key(op: &Operator<'_>) -> Option<(u128, usize)> {
+    Some(match op {
+        Operator::I32Const { value } => (u128::from(*value as u32), 1),
+        Operator::I64Const { value } => (u128::from(*value as u64), 1),
+        Operator::F32Const { value } => (u128::from(value.bits()), 1),
+        Operator::F64Const { value } => (u128::from(value.bits()), 1),
+        Operator::V128Const { value } => (value.i128() as u128, 2),
+        Operator::RefNull { .. } => (0, 1),
+        _ => return None,
     })
 }
 
 impl Translator<'_> {
-    fn block_arity(&self, ty: BlockType) -> (usize, usize) {
-        match ty {
-            BlockType::Empty => (0, 0),
-            BlockType::Type(_) => (0, 1),
-            BlockType::FuncType(i) => {
-                let ty = &self.module.types[i as usize];
-                (ty.params().len(), ty.results().len())
-            }
-        }
-    }
-
     /// Replaces each jump to a return instruction with the return itself,
     /// so `if ... else ... end` at the end of a function returns directly.
     fn thread_jumps_to_returns(&mut self) {
@@ -221,68 +240,12 @@ impl Translator<'_> {
         self.ops.len() as u32
     }
 
-    fn slot_at(&self, i: usize) -> Slot {
-        match self.stack[i] {
-            Operand::Local(s) | Operand::Const(s) => s,
-            Operand::Temp => self.temps + i as Slot,
-        }
-    }
-
-    fn pop(&mut self) -> Slot {
-        let i = self.stack.len() - 1;
-        let slot = self.slot_at(i);
-        self.stack.pop();
-        slot
-    }
-
-    fn push_temp(&mut self) -> Slot {
-        self.stack.push(Operand::Temp);
-        self.max_depth = self.max_depth.max(self.stack.len());
-        self.temps + self.stack.len() as Slot - 1
-    }
-
-    /// Emits `op`, whose result goes to a new top temporary made by `make`.
-    fn produce(&mut self, make: impl FnOnce(Slot) -> Op) {
-        let dst = self.push_temp();
+    /// Emits `op`, whose one-cell result of type `ty` goes to a new top
+    /// temporary made by `make`.
+    fn produce(&mut self, ty: ValType, make: impl FnOnce(Slot) -> Op) {
+        let dst = self.push_temp(ty);
         let idx = self.emit(make(dst));
         self.last_producer = Some(idx);
-    }
-
-    fn materialize(&mut self, i: usize) {
-        if self.stack[i] != Operand::Temp {
-            let src = self.slot_at(i);
-            self.emit(Op::Copy {
-                dst: self.temps + i as Slot,
-                src,
-            });
-            self.stack[i] = Operand::Temp;
-        }
-    }
-
-    fn materialize_top(&mut self, n: usize) {
-        for i in self.stack.len() - n..self.stack.len() {
-            self.materialize(i);
-        }
-    }
-
-    fn materialize_locals(&mut self) {
-        for i in 0..self.stack.len() {
-            if matches!(self.stack[i], Operand::Local(_)) {
-                self.materialize(i);
-            }
-        }
-    }
-
-    /// Copies pending reads of `local` to temporaries; true if any.
-    fn preserve_local(&mut self, local: Slot) -> bool {
-        let mut any = false;
-        for i in 0..self.stack.len() {
-            if self.stack[i] == Operand::Local(local) {
-                self.materialize(i);
-                any = true;
-            }
-        }
-        any
     }
 
     fn set_unreachable(&mut self) {
@@ -291,12 +254,12 @@ impl Translator<'_> {
         }
     }
 
-    fn push_ctrl(&mut self, kind: CtrlKind, ty: BlockType) {
-        let (params, results) = self.block_arity(ty);
+    fn push_ctrl(&mut self, kind: CtrlKind, ty: BlockType) -> Result<()> {
+        let BlockSignature { params, results } = self.module.block_type(ty)?;
         self.materialize_locals();
-        self.materialize_top(params);
+        self.materialize_top(params.len());
         self.last_producer = None;
-        let height = self.stack.len() - params;
+        let height = self.stack.len() - params.len();
         let is_loop = kind == CtrlKind::Loop;
         self.ctrl.push(Ctrl {
             kind,
@@ -312,6 +275,7 @@ impl Translator<'_> {
             // At the loop header, so every iteration checks.
             self.emit(Op::CheckEpoch);
         }
+        Ok(())
     }
 
     fn patch(&mut self, at: usize, target: u32) {
@@ -347,28 +311,20 @@ impl Translator<'_> {
         }
     }
 
+    /// Returns the top operands as the function's results.
     fn emit_return(&mut self) {
-        let n = self.num_results;
-        let len = self.stack.len();
-        match n {
-            0 => {
-                self.emit(Op::Return);
-            }
-            1 => {
-                let src = self.slot_at(len - 1);
-                self.emit(Op::Return1 { src });
-            }
-            _ => {
-                let list = self.slot_lists.len() as u32;
-                for i in len - n..len {
-                    let s = self.slot_at(i);
-                    self.slot_lists.push(s);
-                }
-                self.emit(Op::ReturnMany {
-                    list,
-                    len: n as u32,
-                });
-            }
+        let n = self.results.len();
+        if n == 0 {
+            self.emit(Op::Return);
+        } else if n == 1 && self.results[0].cells() == 1 {
+            let src = self.slot_at(self.stack.len() - 1);
+            self.emit(Op::Return1 { src });
+        } else {
+            let list = self.slot_lists.len() as u32;
+            let cells = self.top_cell_slots(n);
+            let len = cells.len() as u32;
+            self.slot_lists.extend(cells);
+            self.emit(Op::ReturnMany { list, len });
         }
     }
 
@@ -377,12 +333,13 @@ impl Translator<'_> {
         self.ctrl.len() - 1 - depth as usize
     }
 
+    /// How many values a branch to `label` carries.
     fn label_arity(&self, label: usize) -> usize {
         let c = &self.ctrl[label];
         if c.kind == CtrlKind::Loop {
-            c.params
+            c.params.len()
         } else {
-            c.results
+            c.results.len()
         }
     }
 
@@ -392,9 +349,15 @@ impl Translator<'_> {
             return true;
         }
         let n = self.label_arity(label);
-        let height = self.ctrl[label].height;
+        let mut dst = self.temps + self.cells_below(self.ctrl[label].height);
         let len = self.stack.len();
-        (0..n).any(|i| self.slot_at(len - n + i) != self.temps + (height + i) as Slot)
+        for i in len - n..len {
+            if self.slot_at(i) != dst {
+                return true;
+            }
+            dst += self.stack[i].ty.cells() as Slot;
+        }
+        false
     }
 
     /// Emits the copies and the jump of an unconditional branch to `label`.
@@ -439,21 +402,6 @@ impl Translator<'_> {
             self.ctrl[owner].pending.push(at);
         }
         true
-    }
-
-    /// Copies the top `n` operands to the canonical slots of stack
-    /// positions `height..height + n`, where a label expects its values.
-    /// Ascending order is safe: a temporary source sits at or above its
-    /// destination, so no copy overwrites a source still to be read.
-    fn copy_top_to(&mut self, height: usize, n: usize) {
-        let len = self.stack.len();
-        for i in 0..n {
-            let src = self.slot_at(len - n + i);
-            let dst = self.temps + (height + i) as Slot;
-            if src != dst {
-                self.emit(Op::Copy { dst, src });
-            }
-        }
     }
 
     fn emit_jump(&mut self, label: usize) {
@@ -512,19 +460,19 @@ impl Translator<'_> {
     fn translate_op(&mut self, op: Operator<'_>) -> Result<()> {
         if let Some(make) = Op::unary(&op) {
             let src = self.pop();
-            self.produce(|dst| make(dst, src));
+            self.produce(result_type(&op), |dst| make(dst, src));
             return Ok(());
         }
         if let Some(make) = Op::binary(&op) {
             let rhs = self.pop();
             let lhs = self.pop();
-            self.produce(|dst| make(dst, lhs, rhs));
+            self.produce(result_type(&op), |dst| make(dst, lhs, rhs));
             return Ok(());
         }
         if let Some((make, memarg)) = Op::load(&op) {
             let offset = memarg_offset(&memarg)?;
             let addr = self.pop();
-            self.produce(|dst| make(dst, addr, offset));
+            self.produce(result_type(&op), |dst| make(dst, addr, offset));
             return Ok(());
         }
         if let Some((make, memarg)) = Op::store(&op) {
@@ -540,8 +488,8 @@ impl Translator<'_> {
                 self.emit(Op::Unreachable);
                 self.set_unreachable();
             }
-            Operator::Block { blockty } => self.push_ctrl(CtrlKind::Block, blockty),
-            Operator::Loop { blockty } => self.push_ctrl(CtrlKind::Loop, blockty),
+            Operator::Block { blockty } => self.push_ctrl(CtrlKind::Block, blockty)?,
+            Operator::Loop { blockty } => self.push_ctrl(CtrlKind::Loop, blockty)?,
             Operator::If { blockty } => {
                 let cond = self.pop();
                 // Fuse `cmp; if` into one branch on the negated comparison,
@@ -550,7 +498,7 @@ impl Translator<'_> {
                     let (dst, op) = self.ops[at].negated_compare_branch(0)?;
                     (dst == cond && cond >= self.temps).then_some((at, op))
                 });
-                self.push_ctrl(CtrlKind::If, blockty);
+                self.push_ctrl(CtrlKind::If, blockty)?;
                 let at = match fused {
                     Some((at, op)) if at + 1 == self.ops.len() => {
                         self.ops[at] = op;
@@ -573,15 +521,12 @@ impl Translator<'_> {
                 c.kind = CtrlKind::Else;
                 c.unreachable = false;
                 let else_patch = c.else_patch.take();
-                let (height, params) = (c.height, c.params);
+                let (height, params) = (c.height, c.params.clone());
                 if let Some(at) = else_patch {
                     let pc = self.pc();
                     self.patch(at, pc);
                 }
-                self.stack.truncate(height);
-                for _ in 0..params {
-                    self.push_temp();
-                }
+                self.reset_to(height, &params);
                 self.last_producer = None;
             }
             Operator::End => {
@@ -604,10 +549,7 @@ impl Translator<'_> {
                 for at in c.pending {
                     self.patch(at, pc);
                 }
-                self.stack.truncate(c.height);
-                for _ in 0..c.results {
-                    self.push_temp();
-                }
+                self.reset_to(c.height, &c.results);
                 self.last_producer = None;
             }
             Operator::Br { relative_depth } => {
@@ -662,26 +604,24 @@ impl Translator<'_> {
             }
             Operator::Call { function_index } => {
                 let ty = self.module.func_type(function_index);
-                let (p, r) = (ty.params().len(), ty.results().len());
-                let base = self.call_args(p);
+                let base = self.call_args(ty.params().len());
                 self.emit(Op::Call {
                     func: function_index,
                     base,
                 });
-                for _ in 0..r {
-                    self.push_temp();
+                for r in ty.results() {
+                    self.push_temp(*r);
                 }
             }
             Operator::CallIndirect {
                 type_index,
                 table_index,
             } => {
-                let ty = &self.module.types[type_index as usize];
-                let (p, r) = (ty.params().len(), ty.results().len());
+                let ty = self.module.func_type_at(type_index);
                 let index = self.pop();
-                let base = self.call_args(p);
+                let base = self.call_args(ty.params().len());
                 self.emit(Op::CallIndirect {
-                    type_id: self.module.type_ids[type_index as usize],
+                    type_id: self.module.type_id(type_index).bits(),
                     table: table_index,
                     index,
                 });
@@ -690,8 +630,8 @@ impl Translator<'_> {
                     b: 0,
                     c: 0,
                 });
-                for _ in 0..r {
-                    self.push_temp();
+                for r in ty.results() {
+                    self.push_temp(*r);
                 }
             }
             Operator::Drop => {
@@ -700,49 +640,92 @@ impl Translator<'_> {
             Operator::Select | Operator::TypedSelect { .. } => {
                 let cond = self.pop();
                 let b = self.pop();
-                let a = self.pop();
-                let dst = self.push_temp();
-                self.emit(Op::Select { dst, cond, a });
-                self.emit(Op::Ext { a: b, b: 0, c: 0 });
+                let (a, ty) = self.pop_typed();
+                let dst = self.push_temp(ty);
+                // A `v128` selects each of its cells; the condition sits
+                // above both operands, so no write clobbers it.
+                for c in 0..ty.cells() as Slot {
+                    self.emit(Op::Select {
+                        dst: dst + c,
+                        cond,
+                        a: a + c,
+                    });
+                    self.emit(Op::Ext {
+                        a: b + c,
+                        b: 0,
+                        c: 0,
+                    });
+                }
             }
             Operator::LocalGet { local_index } => {
-                self.stack.push(Operand::Local(local_index));
-                self.max_depth = self.max_depth.max(self.stack.len());
+                let (slot, ty) = self.locals[local_index as usize];
+                self.push(Place::Local(slot), ty);
             }
             Operator::LocalSet { local_index } => self.local_set(local_index),
             Operator::LocalTee { local_index } => {
                 self.local_set(local_index);
-                self.stack.push(Operand::Local(local_index));
-                self.max_depth = self.max_depth.max(self.stack.len());
+                let (slot, ty) = self.locals[local_index as usize];
+                self.push(Place::Local(slot), ty);
             }
             Operator::GlobalGet { global_index } => {
-                self.produce(|dst| Op::GlobalGet {
-                    dst,
-                    global: global_index,
-                });
+                let ty = self.module.globals[global_index as usize].content();
+                if ty.cells() == 1 {
+                    self.produce(ty, |dst| Op::GlobalGet {
+                        dst,
+                        global: global_index,
+                    });
+                } else {
+                    let dst = self.push_temp(ty);
+                    self.emit(Op::GlobalGetV128 {
+                        dst,
+                        global: global_index,
+                    });
+                }
             }
             Operator::GlobalSet { global_index } => {
-                let src = self.pop();
-                self.emit(Op::GlobalSet {
-                    global: global_index,
-                    src,
+                let (src, ty) = self.pop_typed();
+                self.emit(if ty.cells() == 1 {
+                    Op::GlobalSet {
+                        global: global_index,
+                        src,
+                    }
+                } else {
+                    Op::GlobalSetV128 {
+                        global: global_index,
+                        src,
+                    }
                 });
             }
-            Operator::I32Const { value } => self.push_const(value as u32 as u64),
-            Operator::I64Const { value } => self.push_const(value as u64),
-            Operator::F32Const { value } => self.push_const(value.bits() as u64),
-            Operator::F64Const { value } => self.push_const(value.bits()),
-            Operator::RefNull { .. } => self.push_const(0),
+            Operator::I32Const { .. }
+            | Operator::I64Const { .. }
+            | Operator::F32Const { .. }
+            | Operator::F64Const { .. }
+            | Operator::V128Const { .. } => {
+                let ty = match op {
+                    Operator::I32Const { .. } => ValType::I32,
+                    Operator::I64Const { .. } => ValType::I64,
+                    Operator::F32Const { .. } => ValType::F32,
+                    Operator::F64Const { .. } => ValType::F64,
+                    _ => ValType::V128,
+                };
+                self.push_const(&op, ty);
+            }
+            Operator::RefNull { hty } => {
+                let heap = self.module.heap_type(hty)?;
+                self.push_const(&op, ValType::Ref(RefType::new(true, heap)));
+            }
             Operator::RefFunc { function_index } => {
-                self.produce(|dst| Op::RefFunc {
+                let type_index = self.module.funcs[function_index as usize];
+                let heap = HeapType::ConcreteFunc(self.module.type_id(type_index));
+                self.produce(ValType::Ref(RefType::new(false, heap)), |dst| Op::RefFunc {
                     dst,
                     func: function_index,
                 });
             }
-            Operator::MemorySize { .. } => self.produce(|dst| Op::MemorySize { dst }),
+            Operator::MemorySize { .. } => self.produce(ValType::I32, |dst| Op::MemorySize { dst }),
             Operator::MemoryGrow { .. } => {
                 let delta = self.pop();
-                let dst = self.push_temp();
+                let dst = self.push_temp(ValType::I32);
                 self.emit(Op::MemoryGrow { dst, delta });
             }
             Operator::MemoryFill { .. } => {
@@ -775,7 +758,8 @@ impl Translator<'_> {
             }
             Operator::TableGet { table } => {
                 let index = self.pop();
-                self.produce(|dst| Op::TableGet { dst, table, index });
+                let ty = ValType::Ref(self.module.tables[table as usize].element());
+                self.produce(ty, |dst| Op::TableGet { dst, table, index });
             }
             Operator::TableSet { table } => {
                 let value = self.pop();
@@ -786,11 +770,13 @@ impl Translator<'_> {
                     value,
                 });
             }
-            Operator::TableSize { table } => self.produce(|dst| Op::TableSize { dst, table }),
+            Operator::TableSize { table } => {
+                self.produce(ValType::I32, |dst| Op::TableSize { dst, table })
+            }
             Operator::TableGrow { table } => {
                 let delta = self.pop();
                 let init = self.pop();
-                let dst = self.push_temp();
+                let dst = self.push_temp(ValType::I32);
                 self.emit(Op::TableGrow { dst, table, delta });
                 self.emit(Op::Ext {
                     a: init,
@@ -841,23 +827,25 @@ impl Translator<'_> {
                     segment: elem_index,
                 });
             }
-            other => bail!("unsupported instruction {other:?}"),
+            other => bail!("the interpreter does not support {other:?} yet"),
         }
         Ok(())
     }
 
-    fn push_const(&mut self, raw: u64) {
-        let slot = self.const_slots[&raw];
-        self.stack.push(Operand::Const(slot));
-        self.max_depth = self.max_depth.max(self.stack.len());
+    /// Pushes the constant `op` pushes, from the constant pool.
+    fn push_const(&mut self, op: &Operator<'_>, ty: ValType) {
+        let key = const_key(op).unwrap_or_else(|| unreachable!("{op:?} is a constant"));
+        let slot = self.const_slots[&key];
+        self.push(Place::Const(slot), ty);
     }
 
     /// Places the top `n` operands at consecutive canonical slots for a call
     /// and pops them; returns the first slot.
     fn call_args(&mut self, n: usize) -> Slot {
         self.materialize_top(n);
-        let base = self.temps + (self.stack.len() - n) as Slot;
-        self.stack.truncate(self.stack.len() - n);
+        let height = self.stack.len() - n;
+        let base = self.temps + self.cells_below(height);
+        self.stack.truncate(height);
         base
     }
 
@@ -865,36 +853,34 @@ impl Translator<'_> {
     /// reachable branch of it.
     fn end_of_branch(&mut self, label: usize) {
         let c = &self.ctrl[label];
-        let (height, n) = (c.height, c.results);
-        self.copy_top_to(height, n);
-        self.stack.truncate(height);
-        for _ in 0..n {
-            self.push_temp();
-        }
+        let (height, results) = (c.height, c.results.clone());
+        self.copy_top_to(height, results.len());
+        self.reset_to(height, &results);
     }
 
-    fn local_set(&mut self, local: Slot) {
+    fn local_set(&mut self, local: u32) {
+        let (slot, ty) = self.locals[local as usize];
         let top = self.stack.len() - 1;
-        let value_is_temp = self.stack[top] == Operand::Temp;
+        let value_is_temp = self.stack[top].place == Place::Temp;
         let value = self.pop();
         let producer = self.last_producer;
-        let preserved = self.preserve_local(local);
-        if let (false, true, Some(at)) = (preserved, value_is_temp, producer) {
+        let preserved = self.preserve_local(slot);
+        if let (false, true, Some(at), 1) = (preserved, value_is_temp, producer, ty.cells()) {
             if let Some(dst) = self.ops[at].result_slot_mut() {
                 if *dst == value {
-                    *dst = local;
+                    *dst = slot;
                     self.last_producer = None;
                     return;
                 }
             }
         }
-        if value != local {
-            self.emit(Op::Copy {
-                dst: local,
-                src: value,
-            });
-        }
+        self.copy_cells(slot, value, ty.cells());
     }
+}
+
+/// The type of the value a numeric instruction or load produces.
+fn result_type(op: &Operator<'_>) -> ValType {
+    crate::isa::result_type(op).unwrap_or_else(|| unreachable!("{op:?} is in the table"))
 }
 
 fn memarg_offset(memarg: &wasmparser::MemArg) -> Result<u32> {
