@@ -89,6 +89,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let mut linker = Linker::new(&engine);
     // Modules that import nothing from WASI never notice these.
     strata_wasi::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
+    options.define_unknown_imports(&mut linker, &module)?;
     let instance = match linker.instantiate(&mut store, &module) {
         Ok(instance) => instance,
         // A start function may already exit.

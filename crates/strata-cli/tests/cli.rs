@@ -113,6 +113,93 @@ fn missing_imports_are_all_listed_with_types() {
 }
 
 #[test]
+fn unknown_imports_trap_when_called_or_return_zeros() {
+    for tier in TIERS {
+        // Without the switches, instantiation fails and names both.
+        let o = run_in(tier, &["unknown_imports.wat"]);
+        assert_eq!(o.status.code(), Some(1));
+        let err = stderr(&o);
+        assert!(
+            err.contains("`env::missing`") && err.contains("`env::pair`"),
+            "{err}"
+        );
+
+        // Traps: the program runs as long as it does not call them.
+        let trap = ["-W", "unknown-imports-trap=y"];
+        let o = run_in(tier, &[&trap[..], &["unknown_imports.wat"]].concat());
+        assert_eq!(
+            (o.status.code(), stdout(&o)),
+            (
+                Some(0),
+                "hello
+"
+                .into()
+            )
+        );
+        // A call fails naming the import; like any error from the host,
+        // and as in wasmtime, that is status 1 rather than a wasm trap's
+        // 134.
+        let o = run_in(
+            tier,
+            &[&trap[..], &["--invoke", "use", "unknown_imports.wat"]].concat(),
+        );
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert_eq!(
+            stderr(&o),
+            "error: unknown import: `env::missing` has not been defined\n"
+        );
+
+        // Default values: zeros of each result type.
+        let o = run_in(
+            tier,
+            &[
+                "-W",
+                "unknown-imports-default",
+                "--invoke",
+                "use",
+                "unknown_imports.wat",
+            ],
+        );
+        assert_eq!((o.status.code(), stdout(&o)), (Some(0), "0\n".into()));
+        let o = run_in(
+            tier,
+            &[
+                "-W",
+                "unknown-imports-default=y",
+                "--invoke",
+                "pair",
+                "unknown_imports.wat",
+            ],
+        );
+        assert_eq!((o.status.code(), stdout(&o)), (Some(0), "0\n0\n".into()));
+
+        // Both: the traps win, as in wasmtime.
+        let o = run_in(
+            tier,
+            &[
+                "-W",
+                "unknown-imports-default=y,unknown-imports-trap=y",
+                "--invoke",
+                "use",
+                "unknown_imports.wat",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains("`env::missing` has not been defined"));
+
+        let o = run_in(
+            tier,
+            &["-W", "unknown-imports-trap=maybe", "unknown_imports.wat"],
+        );
+        assert_eq!(o.status.code(), Some(1));
+        assert_eq!(
+            stderr(&o),
+            "error: invalid value `maybe` for -W unknown-imports-trap; expected `y` or `n`\n"
+        );
+    }
+}
+
+#[test]
 fn unknown_export_lists_the_exports() {
     let o = strata(&["run", "--invoke", "nope", "trap.wat"]);
     assert_eq!(o.status.code(), Some(1));

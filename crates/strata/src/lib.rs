@@ -163,7 +163,7 @@ pub use externals::{Extern, Global, Memory, StoreMut, StoreRef, Table, WASM_PAGE
 pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmRet, WasmTy};
 pub use instance::Instance;
 pub use limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
-pub use linker::Linker;
+pub use linker::{Linker, UnknownImportError};
 pub use module::Module;
 pub use store::{AsContext, AsContextMut, Store};
 pub use trap::{FrameInfo, Trap, WasmBacktrace};
