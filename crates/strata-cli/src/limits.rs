@@ -27,14 +27,74 @@ pub struct WasmOptions {
     unknown_imports_default: bool,
 }
 
-/// The keys `-W` accepts, for error messages.
-const KEYS: &str = "fuel, timeout, max-memory-size, max-table-elements, max-instances, \
-                    max-tables, max-memories, max-wasm-stack, unknown-imports-trap, \
-                    unknown-imports-default";
+/// Every `-W` key besides the proposals: the key, its value, and what it
+/// does. `-W help` and `strata run --help` print this table.
+pub const OPTIONS: [(&str, &str, &str); 10] = [
+    (
+        "fuel",
+        "N",
+        "give wasm N units of fuel (an instruction costs 1); running out traps",
+    ),
+    (
+        "timeout",
+        "DURATION",
+        "trap once DURATION has passed: 500ms, 2s, 1.5m, 1h",
+    ),
+    (
+        "max-memory-size",
+        "BYTES",
+        "let no linear memory grow past BYTES",
+    ),
+    (
+        "max-table-elements",
+        "N",
+        "let no table grow past N elements",
+    ),
+    ("max-instances", "N", "allow at most N instances"),
+    ("max-tables", "N", "allow at most N tables"),
+    ("max-memories", "N", "allow at most N linear memories"),
+    (
+        "max-wasm-stack",
+        "BYTES",
+        "the wasm stack; deeper recursion traps (`call stack exhausted`)",
+    ),
+    (
+        "unknown-imports-trap",
+        "y|n",
+        "define function imports nothing provides as functions that fail when called",
+    ),
+    (
+        "unknown-imports-default",
+        "y|n",
+        "define function imports nothing provides as functions that return zeros",
+    ),
+];
 
 /// The keys that take `y` or `n` besides the proposals; a bare key means
 /// `y`, as in wasmtime.
 const SWITCHES: [&str; 2] = ["unknown-imports-trap", "unknown-imports-default"];
+
+/// What `-W help` prints: every key with its value and meaning, then the
+/// proposals, and an example.
+pub fn help() -> String {
+    let mut text = String::from("Options of -W (comma-separated or repeated):\n\n");
+    for (key, value, what) in OPTIONS {
+        text.push_str(&format!("  -W {:<32} {what}\n", format!("{key}={value}")));
+    }
+    text.push_str(&format!(
+        "  -W {:<32} switch a WebAssembly proposal on or off; NAME is one of:\n",
+        "NAME=y|n"
+    ));
+    let names: Vec<&str> = Config::feature_names().collect();
+    for line in names.chunks(6) {
+        text.push_str(&format!("        {}\n", line.join(", ")));
+    }
+    text.push_str(
+        "\nA bare switch means y (-W simd is -W simd=y).\n\
+         Example: strata run -W fuel=1000000,timeout=2s -W max-memory-size=16777216 prog.wasm\n",
+    );
+    text
+}
 
 /// `y` or `n` (and wasmtime's other spellings of them).
 fn parse_switch(key: &str, value: &str) -> Result<bool> {
@@ -84,10 +144,12 @@ impl WasmOptions {
                     options.features.push((feature.to_string(), enable));
                 }
                 other => {
+                    let keys: Vec<&str> = OPTIONS.iter().map(|(key, _, _)| *key).collect();
                     let features: Vec<&str> = Config::feature_names().collect();
                     bail!(
-                        "unknown -W option `{other}`; expected one of: {KEYS}, \
-                         or a WebAssembly proposal ({}) set to y or n",
+                        "unknown -W option `{other}`; expected one of: {}, \
+                         or a WebAssembly proposal ({}) set to y or n (see -W help)",
+                        keys.join(", "),
                         features.join(", ")
                     )
                 }

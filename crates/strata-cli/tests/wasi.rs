@@ -464,6 +464,46 @@ fn a_reactor_is_initialised_before_the_invoked_export() {
     assert_eq!(stdout(&o), "42\n");
 }
 
+#[test]
+fn a_failed_program_hints_at_options_after_the_module() {
+    let dir = TempDir::new("hint");
+    let io = program("io.wasm");
+    let hint = "hint: `--dir` and `-W` came after the module, so the module got them as \
+                arguments; to give them to strata, put them before the module: \
+                strata run [OPTIONS] <MODULE> [ARGS]...\n";
+    // A failing exit status, then a trap: the hint comes last, once per
+    // option, with values attached or not.
+    let o = strata_in(
+        dir.path(),
+        &[
+            "run", &io, "exit", "3", "--dir", ".", "-Wfuel=1", "-W", "x", "--dir=.",
+        ],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(stderr(&o), format!("to stderr\n{hint}"));
+    let o = strata_in(dir.path(), &[&io, "trap", "--dir", ".", "-W", "x"], b"");
+    assert_eq!(o.status.code(), Some(134));
+    assert!(
+        stderr(&o).starts_with("error: wasm trap: unreachable"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).ends_with(hint), "{}", stderr(&o));
+    // The same arguments in a run that succeeds: no hint.
+    let o = strata_in(dir.path(), &[&io, "args", "--dir", "."], b"");
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stderr(&o), "");
+    // Arguments that only resemble options: no hint.
+    let o = strata_in(
+        dir.path(),
+        &[&io, "exit", "3", "--directory", "-v", "-", "--", "-Dx"],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(stderr(&o), "to stderr\n");
+}
+
 /// A pseudo-terminal: the controlling side (kept open while the guest
 /// runs) and the terminal side, as a file to hand to a child process.
 fn pseudo_terminal() -> (std::os::fd::OwnedFd, std::fs::File) {
@@ -583,5 +623,6 @@ fn the_same_in_the_interpreter() {
         bad_wasi_options_are_clear_errors();
         a_reactor_is_initialised_before_the_invoked_export();
         standard_streams_report_what_they_really_are();
+        a_failed_program_hints_at_options_after_the_module();
     });
 }
