@@ -575,6 +575,24 @@ fn standard_streams_report_what_they_really_are() {
             pipe(2),
         ]
     );
+    // A socket is a socket.
+    let (socket, _peer) = std::os::unix::net::UnixStream::pair().unwrap();
+    assert_eq!(
+        stream_report(
+            &dir,
+            [
+                Stdio::from(std::os::fd::OwnedFd::from(socket)),
+                Stdio::piped(),
+                Stdio::piped()
+            ],
+            1
+        ),
+        [
+            "fd 0 = ok type=6 seek=false tell=false filestat ok type=6 isatty=false".to_string(),
+            pipe(1),
+            pipe(2),
+        ]
+    );
     // Only a terminal is a character device without seeking.
     let tty =
         |fd| format!("fd {fd} = ok type=2 seek=false tell=false filestat ok type=2 isatty=true");
