@@ -1,5 +1,6 @@
-//! `-W` options: resource limits and WebAssembly proposals, as wasmtime
-//! spells them (`-W fuel=N,timeout=2s -W max-memory-size=BYTES -W simd=y`).
+//! `-W` options: resource limits, WebAssembly proposals and what to do with
+//! unknown imports, as wasmtime spells them (`-W fuel=N,timeout=2s
+//! -W max-memory-size=BYTES -W simd=y -W unknown-imports-trap=y`).
 
 use anyhow::{anyhow, bail, Context, Result};
 use std::time::Duration;
@@ -18,11 +19,91 @@ pub struct WasmOptions {
     max_wasm_stack: Option<usize>,
     /// Proposals switched with `-W NAME=y|n`, in order.
     features: Vec<(String, bool)>,
+    /// `-W unknown-imports-trap=y`: unknown function imports fail when
+    /// called.
+    unknown_imports_trap: bool,
+    /// `-W unknown-imports-default=y`: unknown function imports return
+    /// zeros.
+    unknown_imports_default: bool,
 }
 
-/// The keys `-W` accepts, for error messages.
-const KEYS: &str = "fuel, timeout, max-memory-size, max-table-elements, max-instances, \
-                    max-tables, max-memories, max-wasm-stack";
+/// Every `-W` key besides the proposals: the key, its value, and what it
+/// does. `-W help` and `strata run --help` print this table.
+pub const OPTIONS: [(&str, &str, &str); 10] = [
+    (
+        "fuel",
+        "N",
+        "give wasm N units of fuel (an instruction costs 1); running out traps",
+    ),
+    (
+        "timeout",
+        "DURATION",
+        "trap once DURATION has passed: 500ms, 2s, 1.5m, 1h",
+    ),
+    (
+        "max-memory-size",
+        "BYTES",
+        "let no linear memory grow past BYTES",
+    ),
+    (
+        "max-table-elements",
+        "N",
+        "let no table grow past N elements",
+    ),
+    ("max-instances", "N", "allow at most N instances"),
+    ("max-tables", "N", "allow at most N tables"),
+    ("max-memories", "N", "allow at most N linear memories"),
+    (
+        "max-wasm-stack",
+        "BYTES",
+        "the wasm stack; deeper recursion traps (`call stack exhausted`)",
+    ),
+    (
+        "unknown-imports-trap",
+        "y|n",
+        "define function imports nothing provides as functions that fail when called",
+    ),
+    (
+        "unknown-imports-default",
+        "y|n",
+        "define function imports nothing provides as functions that return zeros",
+    ),
+];
+
+/// The keys that take `y` or `n` besides the proposals; a bare key means
+/// `y`, as in wasmtime.
+const SWITCHES: [&str; 2] = ["unknown-imports-trap", "unknown-imports-default"];
+
+/// What `-W help` prints: every key with its value and meaning, then the
+/// proposals, and an example.
+pub fn help() -> String {
+    let mut text = String::from("Options of -W (comma-separated or repeated):\n\n");
+    for (key, value, what) in OPTIONS {
+        text.push_str(&format!("  -W {:<32} {what}\n", format!("{key}={value}")));
+    }
+    text.push_str(&format!(
+        "  -W {:<32} switch a WebAssembly proposal on or off; NAME is one of:\n",
+        "NAME=y|n"
+    ));
+    let names: Vec<&str> = Config::feature_names().collect();
+    for line in names.chunks(6) {
+        text.push_str(&format!("        {}\n", line.join(", ")));
+    }
+    text.push_str(
+        "\nA bare switch means y (-W simd is -W simd=y).\n\
+         Example: strata run -W fuel=1000000,timeout=2s -W max-memory-size=16777216 prog.wasm\n",
+    );
+    text
+}
+
+/// `y` or `n` (and wasmtime's other spellings of them).
+fn parse_switch(key: &str, value: &str) -> Result<bool> {
+    match value {
+        "y" | "yes" | "true" => Ok(true),
+        "n" | "no" | "false" => Ok(false),
+        _ => bail!("invalid value `{value}` for -W {key}; expected `y` or `n`"),
+    }
+}
 
 impl WasmOptions {
     /// Parses every `-W` argument (each a comma-separated `key=value` list).
@@ -33,9 +114,13 @@ impl WasmOptions {
             .flat_map(|a| a.split(','))
             .filter(|i| !i.is_empty())
         {
-            let (key, value) = item
-                .split_once('=')
-                .ok_or_else(|| anyhow!("-W option `{item}` needs a value (`{item}=...`)"))?;
+            let is_switch =
+                |key: &str| SWITCHES.contains(&key) || Config::feature_names().any(|n| n == key);
+            let (key, value) = match item.split_once('=') {
+                Some(pair) => pair,
+                None if is_switch(item) => (item, "y"),
+                None => bail!("-W option `{item}` needs a value (`{item}=...`)"),
+            };
             let bad = || format!("invalid value `{value}` for -W {key}");
             match key {
                 "fuel" => options.fuel = Some(value.parse().with_context(bad)?),
@@ -50,19 +135,21 @@ impl WasmOptions {
                 "max-tables" => options.max_tables = Some(value.parse().with_context(bad)?),
                 "max-memories" => options.max_memories = Some(value.parse().with_context(bad)?),
                 "max-wasm-stack" => options.max_wasm_stack = Some(value.parse().with_context(bad)?),
+                "unknown-imports-trap" => options.unknown_imports_trap = parse_switch(key, value)?,
+                "unknown-imports-default" => {
+                    options.unknown_imports_default = parse_switch(key, value)?
+                }
                 feature if Config::feature_names().any(|n| n == feature) => {
-                    let enable = match value {
-                        "y" | "yes" | "true" => true,
-                        "n" | "no" | "false" => false,
-                        _ => bail!("invalid value `{value}` for -W {key}; expected `y` or `n`"),
-                    };
+                    let enable = parse_switch(key, value)?;
                     options.features.push((feature.to_string(), enable));
                 }
                 other => {
+                    let keys: Vec<&str> = OPTIONS.iter().map(|(key, _, _)| *key).collect();
                     let features: Vec<&str> = Config::feature_names().collect();
                     bail!(
-                        "unknown -W option `{other}`; expected one of: {KEYS}, \
-                         or a WebAssembly proposal ({}) set to y or n",
+                        "unknown -W option `{other}`; expected one of: {}, \
+                         or a WebAssembly proposal ({}) set to y or n (see -W help)",
+                        keys.join(", "),
                         features.join(", ")
                     )
                 }
@@ -103,6 +190,23 @@ impl WasmOptions {
             b = b.memories(n);
         }
         b.build()
+    }
+
+    /// Defines the module's unknown function imports in `linker` as
+    /// `unknown-imports-trap` or `unknown-imports-default` asks; traps win
+    /// when both are given, as in wasmtime.
+    pub fn define_unknown_imports<T: 'static>(
+        &self,
+        linker: &mut strata::Linker<T>,
+        module: &strata::Module,
+    ) -> Result<()> {
+        if self.unknown_imports_trap {
+            linker.define_unknown_imports_as_traps(module)?;
+        }
+        if self.unknown_imports_default {
+            linker.define_unknown_imports_as_default_values(module)?;
+        }
+        Ok(())
     }
 
     /// Gives the store its fuel and arms the timeout, which interrupts wasm
@@ -167,5 +271,14 @@ mod tests {
             [("simd".to_string(), true), ("tail-call".to_string(), false)]
         );
         assert!(WasmOptions::parse(&["simd=maybe".into()]).is_err());
+        // A bare switch means `y`; a bare limit is an error.
+        let o = WasmOptions::parse(&["unknown-imports-trap,simd".into()]).unwrap();
+        assert!(o.unknown_imports_trap && !o.unknown_imports_default);
+        assert_eq!(o.features, [("simd".to_string(), true)]);
+        let o = WasmOptions::parse(&["unknown-imports-default=yes".into()]).unwrap();
+        assert!(o.unknown_imports_default && !o.unknown_imports_trap);
+        let o = WasmOptions::parse(&["unknown-imports-trap=n".into()]).unwrap();
+        assert!(!o.unknown_imports_trap);
+        assert!(WasmOptions::parse(&["unknown-imports-trap=1".into()]).is_err());
     }
 }

@@ -8,7 +8,7 @@ mod limits;
 mod run;
 mod wast;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// A WebAssembly runtime.
@@ -44,15 +44,65 @@ fn main() -> ExitCode {
             args.insert(1, "run".into());
         }
     }
-    let cli = Cli::parse_from(args);
-    let result = match cli.command {
-        Command::Run(args) => run::run(args),
-        Command::Wast(args) => wast::run(args),
+    let command = Cli::command().mut_subcommand("run", run::augment_help);
+    let matches = match command.try_get_matches_from(&args) {
+        Ok(matches) => matches,
+        // `strata run -W help` has no module, and needs none.
+        Err(e) if e.kind() == clap::error::ErrorKind::MissingRequiredArgument => {
+            match help_topic(&args) {
+                Some('W') => {
+                    print!("{}", limits::help());
+                    return ExitCode::SUCCESS;
+                }
+                Some(_) => {
+                    print!("{}", run::WASI_HELP);
+                    return ExitCode::SUCCESS;
+                }
+                None => e.exit(),
+            }
+        }
+        Err(e) => e.exit(),
     };
-    match result {
-        Ok(code) => code,
-        Err(e) => report_error(&e),
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    match cli.command {
+        Command::Run(args) => {
+            let hint = run::misplaced_options(&args);
+            let code = match run::run(args) {
+                Ok(code) => code,
+                Err(e) => report_error(&e),
+            };
+            // Options after the module went to the guest; when the run
+            // fails, that may be why.
+            if code != ExitCode::SUCCESS {
+                if let Some(hint) = hint {
+                    use std::io::Write;
+                    let _ = writeln!(std::io::stderr(), "{hint}");
+                }
+            }
+            code
+        }
+        Command::Wast(args) => wast::run(args).unwrap_or_else(|e| report_error(&e)),
     }
+}
+
+/// `W` or `S` when the arguments ask for `-W help` or `-S help`.
+fn help_topic(args: &[std::ffi::OsString]) -> Option<char> {
+    let args: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+    for (i, arg) in args.iter().enumerate() {
+        for topic in ['W', 'S'] {
+            let flag = format!("-{topic}");
+            let attached = arg
+                .strip_prefix(flag.as_str())
+                .map(|v| v.trim_start_matches('='));
+            if attached == Some("help") || (*arg == flag && args.get(i + 1) == Some(&"help")) {
+                return Some(topic);
+            }
+        }
+    }
+    None
 }
 
 /// Prints `e` the way wasmtime does and picks the exit status. Write

@@ -21,44 +21,148 @@ pub struct Host {
 #[derive(Args)]
 pub struct RunArgs {
     /// Call this export with ARGS and print its results, one per line.
+    ///
+    /// ARGS are the function's parameters (integers in decimal or 0x hex,
+    /// floats); without --invoke a WASI program's `_start` runs.
+    ///
+    /// Example: strata run --invoke add add.wat 2 3
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
-    /// Execution tier: `jit` (compiled; the default where this build and
-    /// host support it) or `interp` (the interpreter).
+    /// Execution tier: `jit` or `interp`.
+    ///
+    /// `jit` compiles the module (the default where this build and host
+    /// support it); `interp` interprets it and never maps executable memory.
+    ///
+    /// Example: strata run --tier interp prog.wasm
     #[arg(long, value_name = "TIER")]
     tier: Option<String>,
-    /// Resource limits: `fuel=N`, `timeout=DURATION` (e.g. `2s`),
-    /// `max-memory-size=BYTES`, `max-table-elements=N`, `max-instances=N`,
-    /// `max-tables=N`, `max-memories=N`, `max-wasm-stack=BYTES`; and
-    /// WebAssembly proposals, `NAME=y|n` (`simd`, `tail-call`, `gc`, ...);
-    /// comma-separated or repeated.
+    /// Limits, proposals and unknown imports (`-W help` lists every KEY).
+    ///
+    /// Comma-separated or repeated.
     #[arg(short = 'W', value_name = "KEY=VALUE[,...]")]
     wasm: Vec<String>,
-    /// Give the guest the host directory HOST, named GUEST inside (HOST
-    /// when omitted); repeatable. The guest reaches nothing else.
+    /// Give the guest the host directory HOST, named GUEST inside.
+    ///
+    /// GUEST is HOST when omitted; repeatable. The guest reaches nothing
+    /// else of the host's file system.
+    ///
+    /// Example: strata run --dir ./data::/data --dir . prog.wasm
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     dirs: Vec<String>,
-    /// Give the guest the environment variable NAME, with VALUE or, when
-    /// omitted, the host's value; repeatable.
+    /// Give the guest the environment variable NAME.
+    ///
+    /// With VALUE, or, when `=VALUE` is omitted, the host's value;
+    /// repeatable. The guest sees no other variable.
+    ///
+    /// Example: strata run --env HOME=/data --env PATH prog.wasm
     #[arg(long = "env", value_name = "NAME[=VALUE]")]
     envs: Vec<String>,
-    /// WASI options: `tcplisten=ADDR` listens on ADDR and hands the guest
-    /// the listening socket (after the directories), for `sock_accept`;
-    /// comma-separated or repeated.
+    /// WASI options (`-S help` lists them).
+    ///
+    /// `tcplisten=ADDR` listens on ADDR and hands the guest the listening
+    /// socket (the descriptor after the directories) for `sock_accept`.
+    /// Comma-separated or repeated.
+    ///
+    /// Example: strata run -S tcplisten=127.0.0.1:8080 server.wasm
     #[arg(short = 'S', value_name = "KEY=VALUE[,...]")]
     wasi: Vec<String>,
-    /// The module to run (`.wasm` or `.wat`), then its arguments: the
-    /// program's argv after the module name, or the invoked function's
-    /// parameters. Everything after the module belongs to it, options
-    /// included.
+    /// The module (`.wasm` or `.wat`), then its arguments.
+    ///
+    /// The arguments are the program's argv after the module name, or the
+    /// invoked function's parameters. Everything after the module belongs
+    /// to it, options included: `strata run prog.wasm --dir .` passes
+    /// `--dir .` to the program.
+    ///
+    /// Example: strata run prog.wasm input.txt --verbose
     #[arg(
         value_name = "MODULE [ARGS]...",
         required = true,
         num_args = 1..,
-        trailing_var_arg = true,
-        allow_hyphen_values = true
+        trailing_var_arg = true
     )]
     module_and_args: Vec<String>,
+}
+
+/// What `strata run --help` adds to each option's own text: the `-W`
+/// keys and proposals, computed from the tables that parse them.
+pub fn augment_help(command: clap::Command) -> clap::Command {
+    command
+        .mut_arg("wasm", |arg| {
+            let keys = crate::limits::OPTIONS
+                .iter()
+                .map(|(key, value, what)| format!("  {key}={value}: {what}"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let proposals = strata::Config::feature_names()
+                .collect::<Vec<_>>()
+                .join(", ");
+            arg.long_help(format!(
+                "Limits, proposals and unknown imports; comma-separated or repeated \
+                 (`-W help` prints this list).\n\n{keys}\n  NAME=y|n: switch a WebAssembly \
+                 proposal on or off; NAME is one of {proposals}. A bare switch means y.\n\n\
+                 Example: strata run -W fuel=1000000,timeout=2s -W unknown-imports-trap=y prog.wasm"
+            ))
+        })
+        .after_long_help(
+            "Examples:\n  \
+             strata run prog.wasm arg1 arg2          run a WASI program with two arguments\n  \
+             strata prog.wasm arg1 arg2              the same (`run` is the default command)\n  \
+             strata run --invoke add add.wat 2 3     call an export and print its results\n  \
+             strata run --dir . -W timeout=5s prog.wasm\n\n\
+             Options go before the module: what follows it is passed to the module.",
+        )
+}
+
+/// What `-S help` prints.
+pub const WASI_HELP: &str = "Options of -S (comma-separated or repeated):\n\n  \
+    -S tcplisten=ADDR    listen on ADDR and hand the guest the listening socket \
+    (the descriptor after the directories)\n\n\
+    Example: strata run -S tcplisten=127.0.0.1:8080 server.wasm\n";
+
+/// A hint for arguments after the module that look like options of
+/// `strata run` (`--dir`, `-W fuel=10`, `--env=X`...): they went to the
+/// guest, and the user may have meant them for Strata. `None` when there
+/// are none.
+pub fn misplaced_options(args: &RunArgs) -> Option<String> {
+    use clap::Args;
+    let command = RunArgs::augment_args(clap::Command::new("run"));
+    let mut names: Vec<String> = Vec::new();
+    for arg in command.get_arguments().filter(|a| !a.is_positional()) {
+        names.extend(arg.get_long().map(|l| format!("--{l}")));
+        names.extend(arg.get_short().map(|s| format!("-{s}")));
+    }
+    let mut found: Vec<&str> = Vec::new();
+    for guest_arg in args.module_and_args.iter().skip(1) {
+        let matched = names.iter().find(|name| {
+            guest_arg == *name
+                || guest_arg.strip_prefix(name.as_str()).is_some_and(|rest| {
+                    // `--dir=.`, or a short option with its value attached
+                    // (`-Wfuel=10`).
+                    rest.starts_with('=') || (!name.starts_with("--") && !rest.is_empty())
+                })
+        });
+        if let Some(name) = matched {
+            if !found.contains(&name.as_str()) {
+                found.push(name);
+            }
+        }
+    }
+    let quoted: Vec<String> = found.iter().map(|n| format!("`{n}`")).collect();
+    let (list, them) = match quoted.split_last() {
+        Some((last, [])) => (last.clone(), "it"),
+        Some((last, rest)) => (format!("{} and {last}", rest.join(", ")), "them"),
+        None => return None,
+    };
+    let arguments = if them == "it" {
+        "an argument"
+    } else {
+        "arguments"
+    };
+    Some(format!(
+        "hint: {list} came after the module, so the module got {them} as {arguments}; \
+         to give {them} to strata, put {them} before the module: \
+         strata run [OPTIONS] <MODULE> [ARGS]..."
+    ))
 }
 
 /// Runs the module as `args` describe.
@@ -67,6 +171,14 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         .module_and_args
         .split_first()
         .ok_or_else(|| anyhow!("no module given"))?;
+    if args.wasm.iter().any(|w| w == "help") {
+        print!("{}", crate::limits::help());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.wasi.iter().any(|w| w == "help") {
+        print!("{WASI_HELP}");
+        return Ok(ExitCode::SUCCESS);
+    }
     let argv = guest_argv(module_path, args.invoke.is_some(), guest_args);
     let module_path = PathBuf::from(module_path);
     let tier = crate::parse_tier(args.tier.as_deref())?;
@@ -89,6 +201,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let mut linker = Linker::new(&engine);
     // Modules that import nothing from WASI never notice these.
     strata_wasi::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
+    options.define_unknown_imports(&mut linker, &module)?;
     let instance = match linker.instantiate(&mut store, &module) {
         Ok(instance) => instance,
         // A start function may already exit.

@@ -13,7 +13,8 @@ pub struct WastArgs {
     #[arg(long, value_name = "TIER")]
     tier: Option<String>,
     /// WebAssembly proposals (`NAME=y|n`: `simd`, `gc`, ...) and the other
-    /// `-W` options of `strata run`; comma-separated or repeated.
+    /// `-W` options of `strata run` (`-W help` lists them); comma-separated
+    /// or repeated.
     #[arg(short = 'W', value_name = "KEY=VALUE[,...]")]
     wasm: Vec<String>,
     /// The scripts to run.
@@ -24,6 +25,10 @@ pub struct WastArgs {
 /// Runs every script, prints each failure as `FILE:LINE: message`, and ends
 /// with `N passed, N failed`.
 pub fn run(args: WastArgs) -> Result<ExitCode> {
+    if args.wasm.iter().any(|w| w == "help") {
+        print!("{}", crate::limits::help());
+        return Ok(ExitCode::SUCCESS);
+    }
     let tier = crate::parse_tier(args.tier.as_deref())?;
     let mut config = strata::Config::new();
     config.tier(tier);

@@ -53,10 +53,137 @@ fn shorthand_runs_the_module() {
 #[test]
 fn arguments_after_the_module_belong_to_it() {
     // `--invoke` after the module is a guest argument, not an option, so the
-    // module runs its `_start` and the extra arguments are ignored.
+    // module runs its `_start` and the extra arguments are ignored; the run
+    // succeeds, so no hint.
     let o = strata(&["start.wat", "--invoke", "values"]);
     assert_eq!(stdout(&o), "");
+    assert_eq!(stderr(&o), "");
     assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn a_failed_run_hints_at_options_after_the_module() {
+    for tier in TIERS {
+        // `-W fuel=10` went to the `--invoke`d function as arguments, so
+        // the call has the wrong number of them. (`wasi.rs` checks the hint
+        // after a trap and a failing exit status.)
+        let o = run_in(
+            tier,
+            &[
+                "--invoke",
+                "div",
+                "trap.wat",
+                "7",
+                "-W",
+                "fuel=10",
+                "--tier=jit",
+                "-Sx",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(1));
+        assert_eq!(
+            stderr(&o),
+            "error: export `div` expects 2 arguments of types [\"i32\", \"i32\"], got 5\n\
+             hint: `-W`, `--tier` and `-S` came after the module, so the module got them as \
+             arguments; to give them to strata, put them before the module: \
+             strata run [OPTIONS] <MODULE> [ARGS]...\n"
+        );
+    }
+}
+
+/// The text of `help` from the line that starts with `start` up to the
+/// next option (a line starting with two spaces and `-`).
+fn help_section<'a>(help: &'a str, start: &str) -> &'a str {
+    let at = help
+        .find(&format!("\n  {start}"))
+        .or_else(|| help.find(&format!("\n      {start}")))
+        .unwrap_or_else(|| panic!("no {start} in:\n{help}"));
+    let rest = &help[at + 1..];
+    let end = rest[1..]
+        .find("\n  -")
+        .or_else(|| rest[1..].find("\n      --"))
+        .map_or(rest.len(), |e| e + 1);
+    &rest[..end]
+}
+
+#[test]
+fn run_help_documents_every_option_with_an_example() {
+    let o = strata(&["run", "--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let help = stdout(&o);
+    for option in [
+        "--invoke", "--tier", "-W", "--dir", "--env", "-S", "<MODULE",
+    ] {
+        let section = help_section(&help, option);
+        assert!(
+            section.contains("Example: strata run "),
+            "{option} has no example:\n{section}"
+        );
+    }
+    // Every -W key and every proposal, from the tables that parse them.
+    let w = help_section(&help, "-W");
+    for key in [
+        "fuel=N",
+        "timeout=DURATION",
+        "max-memory-size=BYTES",
+        "max-table-elements=N",
+        "max-instances=N",
+        "max-tables=N",
+        "max-memories=N",
+        "max-wasm-stack=BYTES",
+        "unknown-imports-trap=y|n",
+        "unknown-imports-default=y|n",
+    ] {
+        assert!(w.contains(key), "-W help lacks {key}:\n{w}");
+    }
+    for proposal in strata::Config::feature_names() {
+        assert!(w.contains(proposal), "-W help lacks {proposal}:\n{w}");
+    }
+    assert!(help.contains("Options go before the module"), "{help}");
+    // `-h` is the short form: one line per option.
+    let o = strata(&["run", "-h"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(!stdout(&o).contains("Example:"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("--dir <HOST[::GUEST]>"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn w_help_and_s_help_list_their_keys() {
+    for args in [
+        &["run", "-W", "help"][..],
+        &["-Whelp"],
+        &["run", "-W", "help", "start.wat"],
+    ] {
+        let o = strata(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.starts_with("Options of -W"), "{out}");
+        for key in [
+            "fuel=N",
+            "max-wasm-stack=BYTES",
+            "unknown-imports-default=y|n",
+            "tail-call",
+        ] {
+            assert!(out.contains(key), "{key}: {out}");
+        }
+        assert!(out.contains("Example: strata run -W "), "{out}");
+    }
+    let o = strata(&["run", "-S", "help"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("-S tcplisten=ADDR"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("Example: strata run -S "),
+        "{}",
+        stdout(&o)
+    );
+    // Without a module, any other missing-module error stays clap's.
+    let o = strata(&["run", "-W", "fuel=1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("required"), "{}", stderr(&o));
 }
 
 #[test]
@@ -110,6 +237,93 @@ fn missing_imports_are_all_listed_with_types() {
         err.contains("`env::counter`") && err.contains("(global (mut i64))"),
         "{err}"
     );
+}
+
+#[test]
+fn unknown_imports_trap_when_called_or_return_zeros() {
+    for tier in TIERS {
+        // Without the switches, instantiation fails and names both.
+        let o = run_in(tier, &["unknown_imports.wat"]);
+        assert_eq!(o.status.code(), Some(1));
+        let err = stderr(&o);
+        assert!(
+            err.contains("`env::missing`") && err.contains("`env::pair`"),
+            "{err}"
+        );
+
+        // Traps: the program runs as long as it does not call them.
+        let trap = ["-W", "unknown-imports-trap=y"];
+        let o = run_in(tier, &[&trap[..], &["unknown_imports.wat"]].concat());
+        assert_eq!(
+            (o.status.code(), stdout(&o)),
+            (
+                Some(0),
+                "hello
+"
+                .into()
+            )
+        );
+        // A call fails naming the import; like any error from the host,
+        // and as in wasmtime, that is status 1 rather than a wasm trap's
+        // 134.
+        let o = run_in(
+            tier,
+            &[&trap[..], &["--invoke", "use", "unknown_imports.wat"]].concat(),
+        );
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert_eq!(
+            stderr(&o),
+            "error: unknown import: `env::missing` has not been defined\n"
+        );
+
+        // Default values: zeros of each result type.
+        let o = run_in(
+            tier,
+            &[
+                "-W",
+                "unknown-imports-default",
+                "--invoke",
+                "use",
+                "unknown_imports.wat",
+            ],
+        );
+        assert_eq!((o.status.code(), stdout(&o)), (Some(0), "0\n".into()));
+        let o = run_in(
+            tier,
+            &[
+                "-W",
+                "unknown-imports-default=y",
+                "--invoke",
+                "pair",
+                "unknown_imports.wat",
+            ],
+        );
+        assert_eq!((o.status.code(), stdout(&o)), (Some(0), "0\n0\n".into()));
+
+        // Both: the traps win, as in wasmtime.
+        let o = run_in(
+            tier,
+            &[
+                "-W",
+                "unknown-imports-default=y,unknown-imports-trap=y",
+                "--invoke",
+                "use",
+                "unknown_imports.wat",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains("`env::missing` has not been defined"));
+
+        let o = run_in(
+            tier,
+            &["-W", "unknown-imports-trap=maybe", "unknown_imports.wat"],
+        );
+        assert_eq!(o.status.code(), Some(1));
+        assert_eq!(
+            stderr(&o),
+            "error: invalid value `maybe` for -W unknown-imports-trap; expected `y` or `n`\n"
+        );
+    }
 }
 
 #[test]
@@ -264,6 +478,13 @@ fn bad_wasm_options_are_rejected() {
     assert!(stderr(&o).contains("needs a value"), "{}", stderr(&o));
     let o = strata(&["run", "-W", "speed=11", "limits.wat"]);
     assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("unknown -W option `speed`"),
+        "{}",
+        stderr(&o)
+    );
+    // Attached values are options too, not the module.
+    let o = strata(&["run", "-Wspeed=11", "limits.wat"]);
     assert!(
         stderr(&o).contains("unknown -W option `speed`"),
         "{}",

@@ -161,13 +161,20 @@ enum StdioChoice {
     File(std::fs::File),
 }
 
-/// The rights of a standard stream: those of a file, without seeking when
-/// it is a pipe or terminal.
+/// The rights of a standard stream: those of a file, without `fd_seek`
+/// and `fd_tell` when the host descriptor cannot seek (a terminal, pipe or
+/// socket). The null stream seeks, always to 0, like `/dev/null`.
+///
+/// wasi-libc's `isatty` answers yes for a character device without
+/// `fd_seek` and `fd_tell`, so a seekable character device such as
+/// `/dev/null` keeps them, and [`crate::fd::filetype`] reports any other
+/// stream that would look like that as `unknown` unless it is a terminal.
 fn stream_rights(fd: Option<BorrowedFd<'_>>) -> u64 {
-    let regular = fd
-        .and_then(|fd| rustix::fs::fstat(fd).ok())
-        .is_some_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG);
-    if regular {
+    use std::io::IsTerminal;
+    let seekable = fd.is_none_or(|fd| {
+        !fd.is_terminal() && rustix::fs::seek(fd, rustix::fs::SeekFrom::Current(0)).is_ok()
+    });
+    if seekable {
         rights::FILE
     } else {
         rights::FILE & !(rights::FD_SEEK | rights::FD_TELL)

@@ -253,19 +253,35 @@ pub(crate) fn fd_renumber(
 }
 
 /// The `filetype` of an open descriptor.
+///
+/// wasi-libc's `isatty` (and with it Rust's `IsTerminal`) takes a
+/// character device without the `fd_seek` and `fd_tell` rights for a
+/// terminal, and programs act on it (compressors refuse to write binary
+/// data to a terminal). So a character device that is not a terminal and
+/// lacks both rights (the guest may have dropped them) is reported as
+/// `unknown`, as wasmtime reports every stream that is not a terminal.
 pub(crate) fn filetype(e: &FdEntry) -> WasiResult<u8> {
-    Ok(match &e.handle {
-        Handle::Dir(_) => FILETYPE_DIRECTORY,
+    use std::io::IsTerminal;
+    let filetype = match &e.handle {
+        Handle::Dir(_) => return Ok(FILETYPE_DIRECTORY),
         Handle::Null => FILETYPE_CHARACTER_DEVICE,
-        Handle::Socket(s) => match rustix::net::sockopt::socket_type(s)? {
-            rustix::net::SocketType::DGRAM => FILETYPE_SOCKET_DGRAM,
-            _ => FILETYPE_SOCKET_STREAM,
-        },
+        Handle::Socket(s) => {
+            return Ok(match rustix::net::sockopt::socket_type(s)? {
+                rustix::net::SocketType::DGRAM => FILETYPE_SOCKET_DGRAM,
+                _ => FILETYPE_SOCKET_STREAM,
+            })
+        }
         other => match other.host_fd() {
             Some(h) => filetype_of_mode(rustix::fs::fstat(h)?.st_mode),
             None => FILETYPE_UNKNOWN,
         },
-    })
+    };
+    let looks_like_a_terminal = filetype == FILETYPE_CHARACTER_DEVICE
+        && e.rights_base & (rights::FD_SEEK | rights::FD_TELL) == 0;
+    if looks_like_a_terminal && !e.handle.host_fd().is_some_and(|h| h.is_terminal()) {
+        return Ok(FILETYPE_UNKNOWN);
+    }
+    Ok(filetype)
 }
 
 pub(crate) fn fd_fdstat_get(
@@ -357,13 +373,12 @@ pub(crate) fn fd_filestat_get(
     out: u32,
 ) -> WasiResult {
     let e = ctx.get(fd)?.require(rights::FD_FILESTAT_GET)?;
-    let stat = match host(e) {
+    let mut stat = match host(e) {
         Some(h) => Filestat::from_stat(&rustix::fs::fstat(h)?),
-        None => Filestat {
-            filetype: FILETYPE_CHARACTER_DEVICE,
-            ..Filestat::default()
-        },
+        None => Filestat::default(),
     };
+    // The same type `fd_fdstat_get` reports.
+    stat.filetype = filetype(e)?;
     mem.write(out, &stat.encode(flavor))
 }
 

@@ -67,22 +67,33 @@ pub(crate) fn path_open(
         } else {
             d.open_dir_nofollow(&path)?
         };
+        // A directory cannot be opened for writing: POSIX `open` answers
+        // `EISDIR` to `O_DIRECTORY` with `O_WRONLY` or `O_RDWR`, and so do
+        // preview1 and wasmtime when the `fd_write` right is asked for.
+        if base & rights::FD_WRITE != 0 {
+            return Err(Errno::ISDIR);
+        }
         crate::ctx::readable_dir(dir).into_std_file()
     } else {
+        use cap_std::fs::OpenOptionsExt;
         let read = base & (rights::FD_READ | rights::FD_READDIR) != 0;
-        let mut write =
-            base & (rights::FD_WRITE | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE) != 0;
         let append = fdflags & FDFLAGS_APPEND != 0;
-        // The host cannot create or truncate through a read-only open;
-        // the rights still decide what the guest may do with the result.
-        if oflags & (OFLAGS_CREAT | OFLAGS_TRUNC) != 0 && !append {
-            write = true;
-        }
+        // The host cannot create, truncate or append through a read-only
+        // open; the rights still decide what the guest may do with the
+        // result.
+        let write = append
+            || oflags & (OFLAGS_CREAT | OFLAGS_TRUNC) != 0
+            || base & (rights::FD_WRITE | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE) != 0;
         let mut opts = cap_std::fs::OpenOptions::new();
-        opts.read(read || !(write || append))
+        opts.read(read || !write)
             .write(write)
-            .append(append)
             .truncate(oflags & OFLAGS_TRUNC != 0);
+        // `O_APPEND` as a plain flag: cap-std (like std) refuses its
+        // `append` together with `truncate`, which POSIX and wasmtime allow
+        // (wasi-libc's `open(O_WRONLY | O_CREAT | O_TRUNC | O_APPEND)`).
+        if append {
+            opts.custom_flags(libc::O_APPEND);
+        }
         if oflags & OFLAGS_CREAT != 0 {
             if oflags & OFLAGS_EXCL != 0 {
                 opts.create_new(true);

@@ -10,12 +10,16 @@ use std::os::fd::OwnedFd;
 const RIFLAGS_PEEK: u32 = 1;
 const RIFLAGS_WAITALL: u32 = 2;
 
+/// The socket behind `fd`: `badf` when nothing is open there, `notsock`
+/// for anything but a socket (whatever its rights, as wasmtime and POSIX
+/// answer), and `notcapable` for a socket without the `needed` rights.
 fn socket(ctx: &WasiCtx, fd: u32, needed: u64) -> WasiResult<&OwnedFd> {
-    let e = ctx.get(fd)?.require(needed)?;
-    match &e.handle {
-        Handle::Socket(s) => Ok(s),
-        _ => Err(Errno::NOTSOCK),
-    }
+    let e = ctx.get(fd)?;
+    let Handle::Socket(s) = &e.handle else {
+        return Err(Errno::NOTSOCK);
+    };
+    e.require(needed)?;
+    Ok(s)
 }
 
 pub(crate) fn sock_accept(

@@ -175,6 +175,9 @@ const STDIO_GUEST: &str = r#"(module
     (import "wasi_snapshot_preview1" "args_get" (func $args (param i32 i32) (result i32)))
     (import "wasi_snapshot_preview1" "environ_sizes_get" (func $esizes (param i32 i32) (result i32)))
     (import "wasi_snapshot_preview1" "environ_get" (func $env (param i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $fdstat (param i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "fd_fdstat_set_rights"
+        (func $set_rights (param i32 i64 i64) (result i32)))
     (memory (export "memory") 1)
     (data (i32.const 500) "out!")
     ;; Reads up to 64 bytes of stdin into 300 (count at 400).
@@ -194,7 +197,10 @@ const STDIO_GUEST: &str = r#"(module
         (drop (call $esizes (i32.const 2000) (i32.const 2004)))
         (call $env (i32.const 2100) (i32.const 2200)))
     (func (export "args_bad") (result i32)
-        (call $args (i32.const 1100) (i32.const 65534))))"#;
+        (call $args (i32.const 1100) (i32.const 65534)))
+    ;; The fdstat of stdout at 3000; its rights cut to `fd_write`.
+    (func (export "fdstat1") (result i32) (call $fdstat (i32.const 1) (i32.const 3000)))
+    (func (export "only_write1") (result i32) (call $set_rights (i32.const 1) (i64.const 0x40) (i64.const 0))))"#;
 
 #[test]
 fn custom_standard_streams_arguments_and_environment() {
@@ -253,6 +259,20 @@ fn streams_not_given_read_empty_and_swallow_output() {
     assert_eq!(u32_at(&store, &instance, 404), 4);
     assert_eq!(call(&mut store, &instance, "args"), 0);
     assert_eq!(u32_at(&store, &instance, 1000), 0);
+    // The null stream is a character device that seeks, like /dev/null,
+    // so wasi-libc's `isatty` (a character device without `fd_seek` and
+    // `fd_tell`) does not take it for a terminal.
+    let seek_tell = strata_wasi::rights::FD_SEEK | strata_wasi::rights::FD_TELL;
+    assert_eq!(call(&mut store, &instance, "fdstat1"), 0);
+    let stat = read_mem(&store, &instance, 3000, 24);
+    assert_eq!(stat[0], 2, "character device");
+    let base = u64::from_le_bytes(stat[8..16].try_into().unwrap());
+    assert_eq!(base & seek_tell, seek_tell);
+    // Without those rights it would look like one, so its type is
+    // `unknown` then.
+    assert_eq!(call(&mut store, &instance, "only_write1"), 0);
+    assert_eq!(call(&mut store, &instance, "fdstat1"), 0);
+    assert_eq!(read_mem(&store, &instance, 3000, 1), [0], "unknown");
 }
 
 #[test]
@@ -275,9 +295,10 @@ fn directory_descriptors_support_fd_calls() {
         (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
         (memory (export "memory") 1)
         (data (i32.const 100) "sub")
+        ;; Every right but `fd_write`, which a directory refuses.
         (func (export "open") (param i32) (result i32)
             (call $open (i32.const 3) (local.get 0) (i32.const 100) (i32.const 3) (i32.const 2)
-                (i64.const 0xfffffff) (i64.const 0xfffffff) (i32.const 0) (i32.const 200)))
+                (i64.const 0xfffffbf) (i64.const 0xfffffff) (i32.const 0) (i32.const 200)))
         (func (export "all") (param $fd i32) (result i32)
             (i32.or (i32.or (call $sync (local.get $fd)) (call $dsync (local.get $fd)))
                 (i32.or (call $times (local.get $fd) (i64.const 0) (i64.const 5000000000) (i32.const 6))

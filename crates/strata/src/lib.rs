@@ -169,7 +169,7 @@ pub use api::externals::{Extern, Global, Memory, StoreMut, StoreRef, Table, WASM
 pub use api::func::{Caller, Func};
 pub use api::instance::Instance;
 pub use api::limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
-pub use api::linker::Linker;
+pub use api::linker::{Linker, UnknownImportError};
 pub use api::module::Module;
 pub use api::store::{AsContext, AsContextMut, Store};
 pub use api::typed::{IntoFunc, TypedFunc, WasmParams, WasmRet, WasmTy};

@@ -28,9 +28,9 @@ pub fn in_tier(tier: &'static str, f: impl FnOnce()) {
     TIER.with(|t| t.set(None));
 }
 
-/// Runs `strata` in `cwd` with `stdin` as standard input (in the tier that
-/// `in_tier` chose, if any).
-pub fn strata_in(cwd: &Path, args: &[&str], stdin: &[u8]) -> Output {
+/// The `strata` command with `args`, run in `cwd` with a clean
+/// environment (in the tier that `in_tier` chose, if any).
+pub fn strata_command(cwd: &Path, args: &[&str]) -> Command {
     let mut args: Vec<&str> = args.to_vec();
     if let Some(tier) = TIER.with(|t| t.get()) {
         // `strata MODULE ...` is `strata run MODULE ...`.
@@ -40,11 +40,19 @@ pub fn strata_in(cwd: &Path, args: &[&str], stdin: &[u8]) -> Output {
             args.insert(0, "run");
         }
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_strata"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_strata"));
+    command
         .args(&args)
         .current_dir(cwd)
         .env_clear()
-        .env("STRATA_TEST_HOST_VAR", "from the host")
+        .env("STRATA_TEST_HOST_VAR", "from the host");
+    command
+}
+
+/// Runs `strata` in `cwd` with `stdin` as standard input (in the tier that
+/// `in_tier` chose, if any).
+pub fn strata_in(cwd: &Path, args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = strata_command(cwd, args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

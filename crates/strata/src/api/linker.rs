@@ -3,7 +3,9 @@
 
 use super::func::{dynamic_host_func, HostFunc};
 use super::instance::import_matches;
-use crate::{AsContextMut, Caller, Engine, Extern, FuncType, Instance, IntoFunc, Module, Val};
+use crate::{
+    AsContextMut, Caller, Engine, Extern, ExternType, FuncType, Instance, IntoFunc, Module, Val,
+};
 use anyhow::{bail, Result};
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -106,6 +108,61 @@ impl<T: 'static> Linker<T> {
         Ok(self)
     }
 
+    /// Defines every function import of `module` that this linker has no
+    /// definition for as a function that fails when called, with an
+    /// [`UnknownImportError`] naming the import, as wasmtime's method of
+    /// the same name does. A module whose unused imports are unknown then
+    /// instantiates and runs (the command line's
+    /// `-W unknown-imports-trap=y`). Other kinds of imports stay undefined.
+    pub fn define_unknown_imports_as_traps(&mut self, module: &Module) -> Result<()> {
+        for (import, ty) in self.unknown_func_imports(module) {
+            let error = UnknownImportError {
+                module: import.0.clone(),
+                name: import.1.clone(),
+                ty: ExternType::Func(ty.clone()),
+            };
+            self.func_new(&import.0, &import.1, ty, move |_, _, _| {
+                Err(anyhow::Error::new(error.clone()))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Defines every function import of `module` that this linker has no
+    /// definition for as a function that ignores its arguments and returns
+    /// the default value of each result type (zero, or a null reference),
+    /// as wasmtime's method of the same name does (the command line's
+    /// `-W unknown-imports-default=y`). Other kinds of imports stay
+    /// undefined.
+    pub fn define_unknown_imports_as_default_values(&mut self, module: &Module) -> Result<()> {
+        for (import, ty) in self.unknown_func_imports(module) {
+            let result_types = ty.results().to_vec();
+            self.func_new(&import.0, &import.1, ty, move |_, _, results| {
+                for (slot, ty) in results.iter_mut().zip(&result_types) {
+                    *slot = Val::default_for(*ty);
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The function imports of `module` without a definition here, each
+    /// name once (a module may import the same name twice).
+    fn unknown_func_imports(&self, module: &Module) -> Vec<((String, String), FuncType)> {
+        let mut unknown: Vec<((String, String), FuncType)> = Vec::new();
+        for import in module.imports() {
+            let key = (import.module().to_string(), import.name().to_string());
+            if self.defs.contains_key(&key) || unknown.iter().any(|(k, _)| *k == key) {
+                continue;
+            }
+            if let ExternType::Func(ty) = import.ty() {
+                unknown.push((key, ty));
+            }
+        }
+        unknown
+    }
+
     /// Defines every export of `instance` under the module name `module`.
     pub fn instance(
         &mut self,
@@ -195,3 +252,42 @@ impl<T: 'static> Linker<T> {
         Ok(instance)
     }
 }
+
+/// The error of calling a function that
+/// [`Linker::define_unknown_imports_as_traps`] defined: the module had no
+/// definition for this import.
+#[derive(Clone, Debug)]
+pub struct UnknownImportError {
+    module: String,
+    name: String,
+    ty: ExternType,
+}
+
+impl UnknownImportError {
+    /// The module name of the import.
+    pub fn module(&self) -> &str {
+        &self.module
+    }
+
+    /// The field name of the import.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The type the module expected.
+    pub fn ty(&self) -> ExternType {
+        self.ty.clone()
+    }
+}
+
+impl std::fmt::Display for UnknownImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "unknown import: `{}::{}` has not been defined",
+            self.module, self.name
+        )
+    }
+}
+
+impl std::error::Error for UnknownImportError {}

@@ -32,13 +32,13 @@ fn main() {
     ] {
         show(&format!("open {path}"), opened(open(DIR, true, path, 0, RIGHTS_ALL, 0)));
     }
-    show("open dir ..", opened(open(DIR, true, "..", 2, RIGHTS_ALL, 0)));
-    show("open dir dir-link", opened(open(DIR, true, "dir-link", 2, RIGHTS_ALL, 0)));
+    show("open dir ..", opened(open(DIR, true, "..", 2, RIGHTS_DIR, 0)));
+    show("open dir dir-link", opened(open(DIR, true, "dir-link", 2, RIGHTS_DIR, 0)));
     show("create through out-link", opened(open(DIR, true, "dir-link/new.txt", 1, RIGHTS_ALL, 0)));
     // Staying inside is fine, even through `..` and symlinks.
-    show("open inside sub/..", opened(open(DIR, true, "sub/../sub", 2, RIGHTS_ALL, 0)));
-    show("open inside inner-link", opened(open(DIR, true, "inner-link", 2, RIGHTS_ALL, 0)));
-    show("open inside .", opened(open(DIR, true, ".", 2, RIGHTS_ALL, 0)));
+    show("open inside sub/..", opened(open(DIR, true, "sub/../sub", 2, RIGHTS_DIR, 0)));
+    show("open inside inner-link", opened(open(DIR, true, "inner-link", 2, RIGHTS_DIR, 0)));
+    show("open inside .", opened(open(DIR, true, ".", 2, RIGHTS_DIR, 0)));
 
     let mut st = [0u8; 64];
     let mut n = 0u32;
@@ -83,7 +83,7 @@ fn main() {
     }
     show("open hard-to-link", opened(open(DIR, true, "hard-to-link", 0, RIGHTS_ALL, 0)));
     // A directory opened inside the pre-open cannot climb out either.
-    let sub = open(DIR, true, "sub", 2, RIGHTS_ALL, 0).unwrap();
+    let sub = open(DIR, true, "sub", 2, RIGHTS_DIR, 0).unwrap();
     show("open ../../outside from sub", opened(open(sub, true, "../../outside/secret.txt", 0, RIGHTS_ALL, 0)));
-    show("open .. from sub", opened(open(sub, true, "..", 2, RIGHTS_ALL, 0)));
+    show("open .. from sub", opened(open(sub, true, "..", 2, RIGHTS_DIR, 0)));
 }

@@ -3,7 +3,8 @@
 //! or a value); the test compares them with what preview1 specifies.
 //! The directory to work in is pre-opened as descriptor 3.
 //!
-//! Modes: `clocks`, `random`, `poll`, `fd`, `path`, `readdir N`, `misc`.
+//! Modes: `clocks`, `random`, `poll`, `fd`, `path`, `readdir N`, `misc`,
+//! `streams FD`.
 mod raw_wasi;
 use raw_wasi::*;
 
@@ -249,6 +250,17 @@ fn path_tests() {
     show!("open file as directory", open(DIR, false, "p.txt", 2, RIGHTS_ALL, 0).unwrap_err());
     show!("open directory creat", open(DIR, false, "dd", 1 | 2, RIGHTS_ALL, 0).unwrap_err());
     show!("open bad oflags", open(DIR, false, "p.txt", 16, RIGHTS_ALL, 0).unwrap_err());
+    // A directory opens without `fd_write` only, as POSIX `open` and
+    // wasmtime have it.
+    let o = |r: Result<i32, i32>| r.map_or_else(|e| e.to_string(), |_| "ok".to_string());
+    show!("open directory no rights", o(open(DIR, false, ".", 2, 0, 0)));
+    show!("open directory read", o(open(DIR, false, ".", 2, RIGHTS_FD_READ, 0)));
+    show!("open directory every right but write", o(open(DIR, false, ".", 2, RIGHTS_DIR, 0)));
+    show!("open directory read write", o(open(DIR, false, ".", 2, RIGHTS_FD_READ | RIGHTS_FD_WRITE, 0)));
+    show!("open directory write", o(open(DIR, false, ".", 2, RIGHTS_FD_WRITE, 0)));
+    show!("open directory every right", o(open(DIR, false, ".", 2, RIGHTS_ALL, 0)));
+    show!("open dot read", o(open(DIR, false, ".", 0, RIGHTS_FD_READ, 0)));
+    show!("open dot read write", o(open(DIR, false, ".", 0, RIGHTS_FD_READ | RIGHTS_FD_WRITE, 0)));
     for (name, flag) in [("append", 1), ("dsync", 2), ("nonblock", 4), ("rsync", 8), ("sync", 16)] {
         let r = open(DIR, false, "p.txt", 0, RIGHTS_ALL, flag);
         show!(format!("open fdflag {name}"), match r {
@@ -259,6 +271,32 @@ fn path_tests() {
     let a = open(DIR, false, "p.txt", 0, RIGHTS_ALL, 1).unwrap();
     write(a, b"AB");
     show!("append wrote at end", fstat(a).3);
+    // What wasi-libc's open(O_WRONLY | O_CREAT | O_TRUNC | O_APPEND) asks.
+    let a = open(DIR, false, "append.txt", 1 | 8, RIGHTS_ALL, 1);
+    show!("open creat trunc append", o(a));
+    let a = a.unwrap_or(-1);
+    write(a, b"ab");
+    let mut v = 0u64;
+    // SAFETY (for each call below): pointers are live locals.
+    unsafe { fd_seek(a, 0, 0, addr(&mut v)) };
+    write(a, b"cd");
+    let e = unsafe { fd_tell(a, addr(&mut v)) };
+    show!("append position after write", format!("{} {v}", status(e)));
+    // As on Linux and in wasmtime, `fd_pwrite` on an appending descriptor
+    // writes at the end whatever the offset, and leaves the position.
+    let data = b"XYZ";
+    let iov = [addr(data) as u32, 3u32];
+    let mut n = 0u32;
+    let e = unsafe { fd_pwrite(a, addr(&iov), 1, 0, addr(&mut n)) };
+    show!("pwrite on append", format!("{} {n}", status(e)));
+    let e = unsafe { fd_tell(a, addr(&mut v)) };
+    show!("append position after pwrite", format!("{} {v}", status(e)));
+    let mut buf = [0u8; 16];
+    let iov = [addr(&mut buf) as u32, 16u32];
+    let e = unsafe { fd_pread(a, addr(&iov), 1, 0, addr(&mut n)) };
+    show!("append contents", format!("{} {:?}", status(e), String::from_utf8_lossy(&buf[..n as usize])));
+    let t = open(DIR, false, "append.txt", 8, RIGHTS_ALL, 1);
+    show!("open trunc append", format!("{} size={}", o(t), fstat(t.unwrap_or(-1)).3));
     show!("open empty path", open(DIR, false, "", 0, RIGHTS_ALL, 0).unwrap_err());
     show!("open in file", open(DIR, false, "p.txt/x", 0, RIGHTS_ALL, 0).unwrap_err());
     show!("open nul byte", open(DIR, false, "p\0.txt", 0, RIGHTS_ALL, 0).unwrap_err());
@@ -270,7 +308,7 @@ fn path_tests() {
     show!("mkdir", call1!(path_create_directory, "d1"));
     show!("mkdir again", call1!(path_create_directory, "d1"));
     show!("mkdir missing parent", call1!(path_create_directory, "nope/d2"));
-    let d = open(DIR, false, "d1", 2, RIGHTS_ALL, 0).unwrap();
+    let d = open(DIR, false, "d1", 2, RIGHTS_DIR, 0).unwrap();
     show!("open directory type", fdstat(d).1);
     show!("open in opened dir", open(d, false, "inner.txt", 1, RIGHTS_ALL, 0).map(|_| "ok").unwrap_or("err"));
     show!("rmdir not empty", call1!(path_remove_directory, "d1"));
@@ -328,7 +366,7 @@ fn path_tests() {
 }
 
 fn readdir_test(count: usize) {
-    let dir = open(DIR, false, "many", 2, RIGHTS_ALL, 0).unwrap();
+    let dir = open(DIR, false, "many", 2, RIGHTS_DIR, 0).unwrap();
     // A small buffer forces many calls, each resuming at the cookie of the
     // first entry that did not fit.
     let mut buf = vec![0u8; 300];
@@ -373,6 +411,31 @@ fn readdir_test(count: usize) {
     show!("readdir on file", unsafe { fd_readdir(f, addr(&mut buf[..]), 300, 0, addr(&mut used)) });
 }
 
+/// What each standard stream says it is: its `fd_fdstat_get` type and
+/// seek rights, its `fd_filestat_get` type, and what wasi-libc's `isatty`
+/// (Rust's `IsTerminal`) concludes. Written to descriptor `report`.
+fn streams(report: i32) {
+    use std::io::IsTerminal;
+    let terminal = [
+        std::io::stdin().is_terminal(),
+        std::io::stdout().is_terminal(),
+        std::io::stderr().is_terminal(),
+    ];
+    for fd in 0..3 {
+        let (e, ft, _, base) = fdstat(fd);
+        let (fe, fft, ..) = fstat(fd);
+        let line = format!(
+            "fd {fd} = {} type={ft} seek={} tell={} filestat {} type={fft} isatty={}\n",
+            status(e),
+            base & RIGHTS_FD_SEEK != 0,
+            base & RIGHTS_FD_TELL != 0,
+            status(fe),
+            terminal[fd as usize]
+        );
+        write(report, line.as_bytes());
+    }
+}
+
 fn misc() {
     // SAFETY: plain calls, or deliberately bad pointers the host must catch.
     show!("sched_yield", status(unsafe { sched_yield() }));
@@ -401,6 +464,7 @@ fn main() {
         Some("path") => path_tests(),
         Some("readdir") => readdir_test(args[2].parse().unwrap()),
         Some("misc") => misc(),
+        Some("streams") => streams(args[2].parse().unwrap()),
         other => {
             eprintln!("unknown mode {other:?}");
             std::process::exit(2);

@@ -65,10 +65,14 @@ pub fn addr<T: ?Sized>(p: *const T) -> i32 {
 
 pub const RIGHTS_FD_READ: i64 = 1 << 1;
 pub const RIGHTS_FD_SEEK: i64 = 1 << 2;
+pub const RIGHTS_FD_TELL: i64 = 1 << 5;
 pub const RIGHTS_FD_WRITE: i64 = 1 << 6;
 pub const RIGHTS_FD_READDIR: i64 = 1 << 14;
 /// Every right a file or directory can hold.
 pub const RIGHTS_ALL: i64 = (1 << 28) - 1;
+/// Every right but `fd_write`, which a directory cannot be opened with
+/// (`isdir`).
+pub const RIGHTS_DIR: i64 = RIGHTS_ALL & !RIGHTS_FD_WRITE;
 
 /// Opens `path` under directory `dir` and returns the descriptor or errno.
 pub fn open(dir: i32, follow: bool, path: &str, oflags: i32, rights: i64, fdflags: i32) -> Result<i32, i32> {
