@@ -78,6 +78,7 @@ impl Default for Config {
         let mut features = WasmFeatures::WASM2;
         // SIMD is part of WebAssembly 2.0 but no tier executes it yet.
         features.remove(WasmFeatures::SIMD);
+        features.insert(WasmFeatures::EXTENDED_CONST);
         Config {
             tier: Tier::best_available(),
             features,
