@@ -51,7 +51,8 @@ pub(crate) struct Runner {
     /// Whether the most recent module failed (for a clearer error).
     current_failed: bool,
     named: HashMap<String, Instance>,
-    /// Modules defined with `(module definition ...)`, by name.
+    /// Modules defined with `(module definition $name ...)` or
+    /// `(module $name ...)`, by name.
     definitions: HashMap<String, Module>,
     /// The most recent `module definition`, for a `module instance` that
     /// names none.
@@ -113,13 +114,16 @@ impl Runner {
             WastDirective::Module(module) => self.module(module).into(),
             WastDirective::ModuleDefinition(mut module) => {
                 let name = module.name().map(|id| id.name().to_string());
-                let r = self.compile(&mut module).map(|m| {
-                    if let Some(name) = name {
-                        self.definitions.insert(name, m.clone());
-                    }
-                    self.last_definition = Some(m);
-                });
-                r.into()
+                let compiled = self.compile(&mut module);
+                // A failed definition must not leave an older one in its place.
+                self.last_definition = compiled.as_ref().ok().cloned();
+                if let Some(name) = name {
+                    match &compiled {
+                        Ok(m) => self.definitions.insert(name, m.clone()),
+                        Err(_) => self.definitions.remove(&name),
+                    };
+                }
+                compiled.map(drop).into()
             }
             WastDirective::ModuleInstance {
                 instance, module, ..
@@ -208,7 +212,7 @@ impl Runner {
                 WastExecute::Get { .. } => false,
             }
         }
-        let component = match directive {
+        match directive {
             WastDirective::Module(q) | WastDirective::ModuleDefinition(q) => {
                 if quote(q) {
                     if let Some(id) = q.name() {
@@ -243,8 +247,7 @@ impl Runner {
             | WastDirective::AssertSuspension { exec: e, .. } => exec(e),
             WastDirective::AssertExhaustion { call, .. } => invoke(call),
             WastDirective::Thread(_) | WastDirective::Wait { .. } => false,
-        };
-        component
+        }
     }
 
     fn compile(&self, module: &mut QuoteWat<'_>) -> Result<Module> {
@@ -254,9 +257,14 @@ impl Runner {
 
     fn module(&mut self, mut module: QuoteWat<'_>) -> Result<()> {
         let name = module.name().map(|id| id.name().to_string());
-        let result = self
-            .compile(&mut module)
-            .and_then(|m| self.linker.instantiate(&mut self.store, &m));
+        let result = self.compile(&mut module).and_then(|m| {
+            // A named module is a definition too (`module instance` may
+            // instantiate it again), as in wasmtime's runner.
+            if let Some(name) = &name {
+                self.definitions.insert(name.clone(), m.clone());
+            }
+            self.linker.instantiate(&mut self.store, &m)
+        });
         match result {
             Ok(instance) => {
                 self.current = Some(instance);
@@ -332,7 +340,7 @@ impl Runner {
             .get_func(&self.store, invoke.name)
             .ok_or_else(|| anyhow!("no exported function `{}`", invoke.name))?;
         let ty = func.ty(&self.store);
-        let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
+        let mut results: Vec<Val> = ty.results().iter().cloned().map(Val::default_for).collect();
         func.call(&mut self.store, &args, &mut results)?;
         Ok(results)
     }

@@ -137,6 +137,11 @@ fn module_definitions_and_instances() {
 (module definition (func (export "f") (result i32) (i32.const 3)))
 (module instance)
 (assert_return (invoke "f") (i32.const 3))
+(module $E (global (export "g") (mut i32) (i32.const 0)) (func (export "set") (global.set 0 (i32.const 9))))
+(invoke "set")
+(module instance $F $E)
+(assert_return (get $F "g") (i32.const 0))
+(assert_return (get $E "g") (i32.const 9))
 "#;
     let report = run_wast("instances.wast", script, &strata::Config::new());
     let failed: Vec<(usize, &str)> = report
@@ -145,7 +150,7 @@ fn module_definitions_and_instances() {
         .map(|f| (f.line, f.message.as_str()))
         .collect();
     assert_eq!(failed, [(16, "unknown module definition `nope`")]);
-    assert_eq!(report.passed, 15);
+    assert_eq!(report.passed, 20);
 }
 
 /// What the embedding API cannot express yet fails with a message that
