@@ -391,6 +391,27 @@ fn wast_reports_a_script_parse_error_at_its_line() {
 }
 
 #[test]
+fn wast_counts_skipped_component_directives() {
+    let dir = std::env::temp_dir().join(format!("strata-cli-skip-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("component.wast");
+    std::fs::write(
+        &path,
+        "(module)\n(component)\n(assert_return (invoke \"f\"))\n",
+    )
+    .expect("write");
+    let o = strata(&["wast", path.to_str().expect("utf-8 temp path")]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = stdout(&o);
+    assert!(
+        out.ends_with(
+            "1 skipped (component-model directives are not supported)\n1 passed, 1 failed\n"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
 fn fuel_stops_an_infinite_loop() {
     for tier in TIERS {
         let o = run_in(

@@ -1,7 +1,9 @@
 //! Checks that the runner is strict: scripts whose every assertion is wrong
-//! must report each one as a failure, at its line.
+//! must report each one as a failure, at its line, and scripts whose
+//! assertions are right must pass, for every directive form the spec suites
+//! use.
 
-use strata_wast::run_wast;
+use strata_wast::{run_wast, Report};
 
 const MODULE: &str = r#"(module
   (func (export "one") (result f32) (f32.const 1))
@@ -14,9 +16,13 @@ const MODULE: &str = r#"(module
 
 /// Runs `MODULE` followed by `assertions`, one per line, and returns the
 /// report; the module is line 1 to 7.
-fn run(assertions: &str) -> strata_wast::Report {
+fn run(assertions: &str) -> Report {
+    run_with(assertions, &strata::Config::new())
+}
+
+fn run_with(assertions: &str, config: &strata::Config) -> Report {
     let text = format!("{MODULE}{assertions}");
-    run_wast("probe.wast", &text, &strata::Config::new())
+    run_wast("probe.wast", &text, config)
 }
 
 #[test]
@@ -35,17 +41,44 @@ fn wrong_expectations_fail() {
 (assert_unlinkable (module (func)) "unknown import")
 (assert_return (get "g") (i32.const 6))
 (assert_return (invoke "one") (v128.const i32x4 0 0 0 0))
+(assert_return (invoke "one") (either (f32.const 2) (f32.const nan:canonical)))
+(assert_return (invoke "null") (ref.null noextern))
+(assert_return (invoke "id" (ref.null extern)) (ref.extern))
+(assert_return (invoke "one"))
+(assert_trap (module (func $s) (start $s)) "unreachable")
+(assert_unlinkable (module (func $s unreachable) (start $s)) "unknown import")
+(assert_exception (invoke "one"))
+(assert_invalid (module binary "\00asm\01\00\00\00") "unexpected end")
+(assert_malformed (module binary "\00asm\01\00\00\00") "unexpected end")
 "#;
     let report = run(wrong);
     let lines: Vec<usize> = report.failures.iter().map(|f| f.line).collect();
     assert_eq!(
         lines,
-        (8..=21).collect::<Vec<_>>(),
+        (8..=30).collect::<Vec<_>>(),
         "{:#?}",
         report.failures
     );
-    assert_eq!((report.passed, report.failed), (1, 14));
-    assert!(report.failures[13].message.contains("SIMD (v128)"));
+    assert_eq!((report.passed, report.failed, report.skipped), (1, 23, 0));
+    let message = |line: usize| &report.failures[line - 8].message;
+    assert_eq!(
+        message(8),
+        "result 0: expected f32.const nan:canonical, got f32.const 1 (0x3f800000)"
+    );
+    assert_eq!(
+        message(21),
+        "result 0: expected v128.const i32x4 0 0 0 0, got f32.const 1 (0x3f800000)"
+    );
+    assert_eq!(
+        message(25),
+        "expected 0 results, got 1: [f32.const 1 (0x3f800000)]"
+    );
+    assert!(message(26).starts_with("expected trap `unreachable`, got []"));
+    assert_eq!(
+        message(27),
+        "expected a link error (`unknown import`), got a trap: wasm trap: unreachable"
+    );
+    assert!(message(28).starts_with("expected an exception, got [f32.const 1"));
 }
 
 #[test]
@@ -59,13 +92,142 @@ fn right_expectations_pass() {
 (assert_unlinkable (module (import "nope" "f" (func))) "unknown import")
 (assert_trap (module (func $s unreachable) (start $s)) "unreachable")
 (assert_return (get "g") (i32.const 5))
+(assert_return (invoke "one") (either (f32.const 2) (f32.const 1)))
+(assert_return (invoke "snan") (either (f64.const 0) (f64.const nan:0x1)))
+(assert_return (invoke "null") (ref.null nofunc))
+(assert_return (invoke "null") (ref.null))
+(assert_return (invoke "id" (ref.null noextern)) (ref.null noextern))
+(assert_return (invoke "id" (ref.extern 7)) (ref.extern))
+(assert_return (invoke "one") (either (v128.const i32x4 1 0 0 0) (f32.const 1)))
+(assert_invalid (module (func (result i32))) "type mismatch")
+(assert_invalid (module binary "\00asm\01\00\00\00\01\04\01\60\00\00\03\02\01\01\0a\04\01\02\00\0b") "unknown type")
+(assert_malformed (module binary "\00asm\02\00\00\00") "unknown binary version")
+(assert_malformed (module quote "(memory $m 1)" "(memory $m 1)") "duplicate memory")
 (register "m")
 (module (import "m" "g" (global i32)) (import "spectest" "print_i32" (func (param i32))))
+(assert_return (invoke $first "one") (f32.const 1))
+(assert_return (get $first "g") (i32.const 5))
+(module binary "\00asm\01\00\00\00")
 "#;
-    let report = run(right);
+    let script = MODULE.replacen("(module", "(module $first", 1) + right;
+    let report = run_wast("probe.wast", &script, &strata::Config::new());
     assert!(report.failures.is_empty(), "{:#?}", report.failures);
-    // Two modules, nine assertions and the register.
-    assert_eq!(report.passed, 12);
+    // Three modules, twenty-two assertions and the register.
+    assert_eq!(report.passed, 26);
+}
+
+#[test]
+fn module_definitions_and_instances() {
+    let script = r#"(module definition $D
+  (global (export "g") (mut i32) (i32.const 0))
+  (func (export "inc") (result i32)
+    (global.set 0 (i32.add (global.get 0) (i32.const 1))) (global.get 0)))
+(module instance $A $D)
+(module instance $B $D)
+(assert_return (invoke $A "inc") (i32.const 1))
+(assert_return (invoke $A "inc") (i32.const 2))
+(assert_return (invoke $B "inc") (i32.const 1))
+(register "b" $B)
+(module (import "b" "g" (global (mut i32))) (func (export "get") (result i32) (global.get 0)))
+(assert_return (invoke "get") (i32.const 1))
+(assert_return (get $A "g") (i32.const 2))
+(module definition binary "\00asm\01\00\00\00")
+(module instance)
+(module instance $C $nope)
+(module definition (func (export "f") (result i32) (i32.const 3)))
+(module instance)
+(assert_return (invoke "f") (i32.const 3))
+(module $E (global (export "g") (mut i32) (i32.const 0)) (func (export "set") (global.set 0 (i32.const 9))))
+(invoke "set")
+(module instance $F $E)
+(assert_return (get $F "g") (i32.const 0))
+(assert_return (get $E "g") (i32.const 9))
+"#;
+    let report = run_wast("instances.wast", script, &strata::Config::new());
+    let failed: Vec<(usize, &str)> = report
+        .failures
+        .iter()
+        .map(|f| (f.line, f.message.as_str()))
+        .collect();
+    assert_eq!(failed, [(16, "unknown module definition `nope`")]);
+    assert_eq!(report.passed, 20);
+}
+
+/// What the embedding API cannot express yet fails with a message that
+/// says so, at the directive's line.
+#[test]
+fn unsupported_values_fail_with_a_clear_message() {
+    let mut config = strata::Config::new();
+    config.set_feature("gc", true).unwrap();
+    let script = r#"(assert_return (invoke "null") (ref.null any))
+(assert_return (invoke "null") (ref.struct))
+(assert_return (invoke "null") (ref.i31))
+(assert_return (invoke "id" (ref.host 1)) (ref.extern 1))
+(assert_return (invoke "null") (ref.null exn))
+(assert_return (invoke "null") (either (ref.array) (i32.const 1)))
+(assert_return (invoke "null") (either (ref.array) (ref.null func)))
+"#;
+    let report = run_with(script, &config);
+    let failed: Vec<(usize, &str)> = report
+        .failures
+        .iter()
+        .map(|f| (f.line, f.message.as_str()))
+        .collect();
+    let gc = "GC references (anyref, eqref, i31ref, structref, arrayref, ref.host) are not \
+              supported by the embedding API yet";
+    let result_gc = format!("result 0: {gc}");
+    assert_eq!(
+        failed,
+        [
+            (8, result_gc.as_str()),
+            (9, result_gc.as_str()),
+            (10, result_gc.as_str()),
+            (11, &format!("argument 0: {gc}")),
+            (
+                12,
+                "result 0: exception references (exnref) are not supported by the embedding API \
+                 yet"
+            ),
+            (13, result_gc.as_str()),
+        ]
+    );
+    // An `either` passes on any case it can check.
+    assert_eq!(report.passed, 2);
+}
+
+#[test]
+fn valid_modules_strata_refuses_are_not_invalid() {
+    let mut config = strata::Config::new();
+    config.set_feature("exceptions", true).unwrap();
+    // Valid with exceptions on: whether Strata loads it or refuses it, the
+    // assertion is wrong.
+    let report = run_with(
+        "(assert_invalid (module (tag (export \"t\"))) \"type mismatch\")\n",
+        &config,
+    );
+    assert_eq!(
+        (report.passed, report.failed),
+        (1, 1),
+        "{:#?}",
+        report.failures
+    );
+    assert!(report.failures[0]
+        .message
+        .starts_with("expected an invalid module (`type mismatch`)"));
+}
+
+#[test]
+fn component_directives_are_skipped_and_counted() {
+    let report = run("(component)\n(assert_invalid (component (core module)) \"x\")\n");
+    assert_eq!((report.passed, report.failed, report.skipped), (1, 0, 2));
+    assert_eq!(report.directives(), 3);
+}
+
+#[test]
+fn threads_fail_instead_of_being_skipped() {
+    let report = run("(thread $T (invoke \"one\"))\n(wait $T)\n");
+    assert_eq!((report.passed, report.failed, report.skipped), (1, 2, 0));
+    assert!(report.failures[0].message.contains("`thread`"));
 }
 
 #[test]

@@ -74,15 +74,33 @@ fn moves_in(tier: Tier) -> Result<()> {
     assert_eq!(pick.call(&mut store, (V, 0, W))?, W);
 
     let mixed = instance.get_func(&store, "mixed").expect("exported");
-    let mut results = [Val::I32(0), Val::V128(0), Val::F64(0), Val::V128(0), Val::I64(0)];
+    let mut results = [
+        Val::I32(0),
+        Val::V128(0),
+        Val::F64(0),
+        Val::V128(0),
+        Val::I64(0),
+    ];
     mixed.call(
         &mut store,
-        &[Val::I64(-3), Val::V128(V), Val::F64(2.5f64.to_bits()), Val::V128(W), Val::I32(9)],
+        &[
+            Val::I64(-3),
+            Val::V128(V),
+            Val::F64(2.5f64.to_bits()),
+            Val::V128(W),
+            Val::I32(9),
+        ],
         &mut results,
     )?;
     assert_eq!(
         results,
-        [Val::I32(9), Val::V128(W), Val::F64(2.5f64.to_bits()), Val::V128(V), Val::I64(-3)]
+        [
+            Val::I32(9),
+            Val::V128(W),
+            Val::F64(2.5f64.to_bits()),
+            Val::V128(V),
+            Val::I64(-3)
+        ]
     );
 
     let blocks = instance.get_typed_func::<(u128, u128, i32), u128>(&mut store, "blocks")?;

@@ -9,6 +9,7 @@
 
 use super::abi::{clif_type, native_signature, vm_flags};
 use super::helpers::Builtins;
+use super::numeric::memory0;
 use super::TrapCodes;
 use crate::module::{BlockSignature, ModuleInfo};
 use crate::runtime::fuel;
@@ -599,6 +600,11 @@ impl Translator<'_, '_> {
                     .ins()
                     .store(vm_flags(), raw, g, offset_of!(VMGlobal, bits) as i32);
             }
+            O::MemorySize { mem } | O::MemoryGrow { mem } | O::MemoryFill { mem } if mem != 0 => {
+                memory0(mem)?
+            }
+            O::MemoryCopy { dst_mem, src_mem } if dst_mem != 0 || src_mem != 0 => memory0(1)?,
+            O::MemoryInit { mem, .. } if mem != 0 => memory0(mem)?,
             O::MemorySize { .. } => {
                 let (vmmem, _) = self.memory();
                 let len = self.load_vm(I64, vmmem, offset_of!(VMMemory, len));
@@ -718,7 +724,7 @@ impl Translator<'_, '_> {
                 self.push(v, ValType::V128);
             }
             op => {
-                if !self.numeric(&op) {
+                if !self.numeric(&op)? {
                     bail!("the JIT tier does not support {op:?} yet");
                 }
             }

@@ -211,7 +211,7 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInfo> {
                             EntityIndex::Table(m.tables.len() as u32 - 1)
                         }
                         wasmparser::TypeRef::Memory(t) => {
-                            m.memories.push(MemoryType::from_wasmparser(&t));
+                            m.memories.push(m.memory_type(&t)?);
                             m.num_imported_memories += 1;
                             EntityIndex::Memory(m.memories.len() as u32 - 1)
                         }
@@ -248,7 +248,7 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInfo> {
             }
             Payload::MemorySection(reader) => {
                 for mem in reader {
-                    m.memories.push(MemoryType::from_wasmparser(&mem?));
+                    m.memories.push(m.memory_type(&mem?)?);
                 }
             }
             Payload::GlobalSection(reader) => {

@@ -5,8 +5,8 @@
 use super::ModuleInfo;
 use crate::types::registry::{RegisteredType, SubType, REC};
 use crate::types::{
-    ArrayType, CompositeType, FieldType, FuncType, GlobalType, HeapType, Mutability, RefType,
-    SharedTypeIndex, StorageType, StructType, TableType, ValType,
+    ArrayType, CompositeType, FieldType, FuncType, GlobalType, HeapType, MemoryType, Mutability,
+    RefType, SharedTypeIndex, StorageType, StructType, TableType, ValType,
 };
 use anyhow::{bail, Result};
 use std::sync::Arc;
@@ -206,8 +206,24 @@ impl ModuleInfo {
         if t.shared {
             bail!("shared tables (shared-everything threads) are not supported");
         }
+        if t.table64 {
+            bail!("64-bit tables (table64) are not supported yet");
+        }
         let element = self.ref_type(t.element_type)?;
         Ok(TableType::with_limits(element, t.initial, t.maximum))
+    }
+
+    /// A memory type. Both tiers address memories with 32-bit indices and
+    /// 64 KiB pages today, so anything else is refused here, before any
+    /// code could truncate an address.
+    pub(crate) fn memory_type(&self, t: &wasmparser::MemoryType) -> Result<MemoryType> {
+        if t.memory64 {
+            bail!("64-bit memories (memory64) are not supported yet");
+        }
+        if t.page_size_log2.is_some_and(|log2| log2 != 16) {
+            bail!("custom page sizes are not supported yet");
+        }
+        Ok(MemoryType::from_wasmparser(t))
     }
 
     /// Registers a recursion group of the type section with the engine and
