@@ -331,15 +331,19 @@ impl Runner {
     }
 
     fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Result<Vec<Val>> {
-        let mut args = Vec::with_capacity(invoke.args.len());
-        for (i, arg) in invoke.args.iter().enumerate() {
-            args.push(values::arg(&mut self.store, arg).with_context(|| format!("argument {i}"))?);
-        }
         let instance = self.instance(invoke.module.map(|m| m.name()))?;
         let func = instance
             .get_func(&self.store, invoke.name)
             .ok_or_else(|| anyhow!("no exported function `{}`", invoke.name))?;
         let ty = func.ty(&self.store);
+        let mut args = Vec::with_capacity(invoke.args.len());
+        for (i, arg) in invoke.args.iter().enumerate() {
+            let param = ty.params().get(i).copied();
+            args.push(
+                values::arg(&mut self.store, arg, param)
+                    .with_context(|| format!("argument {i}"))?,
+            );
+        }
         let mut results: Vec<Val> = ty.results().iter().cloned().map(Val::default_for).collect();
         func.call(&mut self.store, &args, &mut results)?;
         Ok(results)

@@ -3,23 +3,21 @@
 //!
 //! What the embedding API cannot express yet is decided in two functions,
 //! [`heap_type_gap`] and [`pattern_gap`]: a directive that needs such a value
-//! fails with their message. When `Val` gains reference variants (GC
-//! references, `exnref`), those functions shrink and [`matches`] gains the
-//! arms; nothing else in the runner looks inside a value.
+//! fails with their message. Nulls of every hierarchy are values
+//! (`Val::FuncRef(None)`, `ExternRef(None)`, `AnyRef(None)`,
+//! `ExnRef(None)`); non-null GC and exception references wait for the GC
+//! heap. Nothing else in the runner looks inside a value.
 
 use anyhow::{bail, Result};
 use std::fmt::Write as _;
-use strata::{ExternRef, Store, Val};
+use strata::{ExternRef, Store, Val, ValType};
 use wast::core::{AbstractHeapType as Heap, HeapType, NanPattern, V128Pattern};
 use wast::core::{WastArgCore, WastRetCore};
 use wast::token::{F32, F64};
 use wast::{WastArg, WastRet};
 
-const GC: &str = "GC references (anyref, eqref, i31ref, structref, arrayref, \
+const GC: &str = "non-null GC references (anyref, eqref, i31ref, structref, arrayref, \
                   ref.host) are not supported by the embedding API yet";
-const EXN: &str = "exception references (exnref) are not supported by the embedding API yet";
-const CONCRETE: &str = "references to concrete types (`ref.null $t`) are not supported by the \
-                        embedding API yet";
 const SHARED: &str = "shared references (shared-everything threads) are not supported by the \
                       embedding API yet";
 const CONT: &str = "continuation references (stack switching) are not supported by the \
@@ -31,13 +29,30 @@ fn heap_type_gap(ty: &HeapType<'_>) -> Option<&'static str> {
     match ty {
         HeapType::Abstract { shared: true, .. } => Some(SHARED),
         HeapType::Abstract { ty, .. } => match ty {
-            Heap::Func | Heap::NoFunc | Heap::Extern | Heap::NoExtern => None,
-            Heap::Any | Heap::Eq | Heap::Struct | Heap::Array | Heap::I31 | Heap::None => Some(GC),
-            Heap::Exn | Heap::NoExn => Some(EXN),
             Heap::Cont | Heap::NoCont => Some(CONT),
+            _ => None,
         },
-        HeapType::Concrete(_) | HeapType::Exact(_) => Some(CONCRETE),
+        HeapType::Concrete(_) | HeapType::Exact(_) => None,
     }
+}
+
+/// The hierarchy (top heap type) of an abstract heap type, `None` for a
+/// concrete one, whose hierarchy the script text does not say.
+fn hierarchy(ty: &HeapType<'_>) -> Option<strata::HeapType> {
+    match ty {
+        HeapType::Abstract { ty, .. } => Some(match ty {
+            Heap::Func | Heap::NoFunc => strata::HeapType::Func,
+            Heap::Extern | Heap::NoExtern => strata::HeapType::Extern,
+            Heap::Exn | Heap::NoExn => strata::HeapType::Exn,
+            _ => strata::HeapType::Any,
+        }),
+        _ => None,
+    }
+}
+
+/// The null of hierarchy `top`.
+fn null_of(top: strata::HeapType) -> Val {
+    Val::default_for(ValType::Ref(strata::RefType::new(true, top)))
 }
 
 /// Why a result pattern cannot be checked through the embedding API today;
@@ -56,21 +71,12 @@ fn pattern_gap(want: &WastRetCore<'_>) -> Option<&'static str> {
     }
 }
 
-/// Whether a null of heap type `ty` is a `funcref` null (else an
-/// `externref` one); only called for types [`heap_type_gap`] accepts.
-fn is_func_null(ty: &HeapType<'_>) -> bool {
-    matches!(
-        ty,
-        HeapType::Abstract {
-            ty: Heap::Func | Heap::NoFunc,
-            ..
-        }
-    )
-}
-
 /// The value of a script argument. `ref.extern N` becomes a host reference
 /// whose payload is the `u32` `N`, which [`check_results`] reads back.
-pub(crate) fn arg(store: &mut Store<()>, arg: &WastArg<'_>) -> Result<Val> {
+///
+/// A null takes its hierarchy from the heap type, or, for a concrete one,
+/// from the parameter it is passed for (`param`).
+pub(crate) fn arg(store: &mut Store<()>, arg: &WastArg<'_>, param: Option<ValType>) -> Result<Val> {
     let WastArg::Core(arg) = arg else {
         bail!("component-model arguments are not supported");
     };
@@ -80,10 +86,11 @@ pub(crate) fn arg(store: &mut Store<()>, arg: &WastArg<'_>) -> Result<Val> {
         WastArgCore::F32(v) => Val::F32(v.bits),
         WastArgCore::F64(v) => Val::F64(v.bits),
         WastArgCore::V128(v) => Val::V128(u128::from_le_bytes(v.to_le_bytes())),
-        WastArgCore::RefNull(ty) => match heap_type_gap(ty) {
-            Some(gap) => bail!("{gap}"),
-            None if is_func_null(ty) => Val::FuncRef(None),
-            None => Val::ExternRef(None),
+        WastArgCore::RefNull(ty) => match (heap_type_gap(ty), hierarchy(ty), param) {
+            (Some(gap), _, _) => bail!("{gap}"),
+            (None, Some(top), _) => null_of(top),
+            (None, None, Some(param)) => Val::default_for(param),
+            (None, None, None) => bail!("a null of a concrete type for no parameter"),
         },
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(ExternRef::new(store, *n))),
         WastArgCore::RefHost(_) => bail!("{GC}"),
@@ -162,11 +169,14 @@ fn matches(store: &Store<()>, got: &Val, want: &WastRetCore<'_>) -> Match {
         (Val::F32(a), WastRetCore::F32(p)) => f32_matches(*a, p),
         (Val::F64(a), WastRetCore::F64(p)) => f64_matches(*a, p),
         (Val::V128(a), WastRetCore::V128(p)) => v128_matches(*a, p),
-        (Val::FuncRef(r), WastRetCore::RefNull(ty)) => {
-            r.is_none() && ty.as_ref().is_none_or(is_func_null)
-        }
-        (Val::ExternRef(r), WastRetCore::RefNull(ty)) => {
-            r.is_none() && ty.as_ref().is_none_or(|t| !is_func_null(t))
+        // A null of the expected hierarchy (any null for a concrete type,
+        // whose hierarchy the script does not say).
+        (got, WastRetCore::RefNull(ty)) => {
+            got.is_null()
+                && ty
+                    .as_ref()
+                    .and_then(hierarchy)
+                    .is_none_or(|top| null_of(top) == *got)
         }
         // Like wasmtime's runner, `ref.func N` only asks for a non-null
         // function: the API does not say which function a reference is.
@@ -259,12 +269,29 @@ fn describe(want: &WastRetCore<'_>) -> String {
 }
 
 fn heap_type(ty: &HeapType<'_>) -> String {
-    match ty {
-        HeapType::Abstract { ty: Heap::Func, .. } => "func".to_string(),
-        HeapType::Abstract {
-            ty: Heap::Extern, ..
-        } => "extern".to_string(),
-        other => format!("{other:?}"),
+    let HeapType::Abstract { ty, shared } = ty else {
+        return format!("{ty:?}");
+    };
+    let name = match ty {
+        Heap::Func => "func",
+        Heap::Extern => "extern",
+        Heap::Any => "any",
+        Heap::None => "none",
+        Heap::NoExtern => "noextern",
+        Heap::NoFunc => "nofunc",
+        Heap::Eq => "eq",
+        Heap::Struct => "struct",
+        Heap::Array => "array",
+        Heap::I31 => "i31",
+        Heap::Exn => "exn",
+        Heap::NoExn => "noexn",
+        Heap::Cont => "cont",
+        Heap::NoCont => "nocont",
+    };
+    if *shared {
+        format!("(shared {name})")
+    } else {
+        name.to_string()
     }
 }
 

@@ -173,24 +173,33 @@ fn unsupported_values_fail_with_a_clear_message() {
         .iter()
         .map(|f| (f.line, f.message.as_str()))
         .collect();
-    let gc = "GC references (anyref, eqref, i31ref, structref, arrayref, ref.host) are not \
-              supported by the embedding API yet";
+    let gc = "non-null GC references (anyref, eqref, i31ref, structref, arrayref, ref.host) \
+              are not supported by the embedding API yet";
     let result_gc = format!("result 0: {gc}");
+    // Nulls of every hierarchy are values: `null` returns a `funcref`
+    // null, which is not the null of `any` or `exn`.
+    assert_eq!(failed.len(), 6, "{failed:?}");
+    assert_eq!(failed[0].0, 8);
+    assert!(
+        failed[0].1.contains("expected ref.null any"),
+        "{}",
+        failed[0].1
+    );
     assert_eq!(
-        failed,
+        &failed[1..4],
         [
-            (8, result_gc.as_str()),
             (9, result_gc.as_str()),
             (10, result_gc.as_str()),
-            (11, &format!("argument 0: {gc}")),
-            (
-                12,
-                "result 0: exception references (exnref) are not supported by the embedding API \
-                 yet"
-            ),
-            (13, result_gc.as_str()),
+            (11, format!("argument 0: {gc}").as_str()),
         ]
     );
+    assert_eq!(failed[4].0, 12);
+    assert!(
+        failed[4].1.contains("expected ref.null exn"),
+        "{}",
+        failed[4].1
+    );
+    assert_eq!(failed[5], (13, result_gc.as_str()));
     // An `either` passes on any case it can check.
     assert_eq!(report.passed, 2);
 }
