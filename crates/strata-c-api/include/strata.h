@@ -68,6 +68,12 @@ enum strata_tier_enum {
  * unknown or not available in this build or on this host. */
 WASM_API_EXTERN bool strata_config_tier(wasm_config_t*, strata_tier_t tier);
 
+/* Switches the WebAssembly proposal `name` ("simd", "gc", "tail-call",
+ * ..., as `strata run -W NAME=y` spells it), together with the proposals
+ * it needs; false (configuration unchanged) for an unknown name. */
+WASM_API_EXTERN bool strata_config_wasm_feature(wasm_config_t*, const char* name,
+                                                bool enable);
+
 /* Engines. */
 
 /* Advances the epoch by one; safe to call from any thread. */

@@ -157,6 +157,9 @@ enum wasm_valkind_enum {
   WASM_I64,
   WASM_F32,
   WASM_F64,
+  /* A 128-bit vector: not in the standard header, as in wasmtime's
+   * `wasmtime_val_t`; the value is `of.v128`, lane 0 first. */
+  WASM_V128,
   WASM_EXTERNREF = 128,
   WASM_FUNCREF,
 };
@@ -293,6 +296,7 @@ typedef struct wasm_val_t {
     int64_t i64;
     float32_t f32;
     float64_t f64;
+    uint8_t v128[16]; /* WASM_V128, little-endian */
     struct wasm_ref_t* ref;
   } of;
 } wasm_val_t;

@@ -142,6 +142,30 @@ pub extern "C" fn strata_config_tier(config: Option<&mut wasm_config_t>, tier: u
     }
 }
 
+/// `strata_config_wasm_feature`: switches the WebAssembly proposal `name`
+/// (`"simd"`, `"gc"`, ..., as `strata run -W NAME=y` spells it, with its
+/// prerequisites); false, leaving the configuration unchanged, for an
+/// unknown name or a name that is not UTF-8.
+///
+/// # Safety
+/// `name` must be null or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn strata_config_wasm_feature(
+    config: Option<&mut wasm_config_t>,
+    name: *const std::ffi::c_char,
+    enable: bool,
+) -> bool {
+    let (Some(config), false) = (config, name.is_null()) else {
+        return false;
+    };
+    // SAFETY: a non-null `name` is a NUL-terminated string (caller rule).
+    let name = unsafe { std::ffi::CStr::from_ptr(name) };
+    match name.to_str() {
+        Ok(name) => config.config.set_feature(name, enable).is_ok(),
+        Err(_) => false,
+    }
+}
+
 /// `strata_engine_increment_epoch`: advances the engine's epoch; safe to
 /// call from any thread.
 #[no_mangle]

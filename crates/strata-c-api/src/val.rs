@@ -18,13 +18,16 @@ pub const WASM_I64: wasm_valkind_t = 1;
 pub const WASM_F32: wasm_valkind_t = 2;
 /// `WASM_F64`.
 pub const WASM_F64: wasm_valkind_t = 3;
+/// `WASM_V128` (an extension of the standard header, as in wasmtime's
+/// `wasmtime_val_t`).
+pub const WASM_V128: wasm_valkind_t = 4;
 /// `WASM_EXTERNREF`.
 pub const WASM_EXTERNREF: wasm_valkind_t = 128;
 /// `WASM_FUNCREF`.
 pub const WASM_FUNCREF: wasm_valkind_t = 129;
 
-/// The kind of a value type; `None` for `v128`, which the C API cannot
-/// express (and Strata does not execute).
+/// The kind of a value type; `None` for references the C API cannot
+/// express (those of the `any` and `exn` hierarchies).
 pub(crate) fn kind_of(ty: ValType) -> Option<wasm_valkind_t> {
     Some(match ty {
         ValType::I32 => WASM_I32,
@@ -36,7 +39,7 @@ pub(crate) fn kind_of(ty: ValType) -> Option<wasm_valkind_t> {
             HeapType::Func => WASM_FUNCREF,
             _ => return None,
         },
-        ValType::V128 => return None,
+        ValType::V128 => WASM_V128,
     })
 }
 
@@ -47,6 +50,7 @@ pub(crate) fn type_of(kind: wasm_valkind_t) -> Option<ValType> {
         WASM_I64 => ValType::I64,
         WASM_F32 => ValType::F32,
         WASM_F64 => ValType::F64,
+        WASM_V128 => ValType::V128,
         WASM_EXTERNREF => ValType::EXTERNREF,
         WASM_FUNCREF => ValType::FUNCREF,
         _ => return None,
@@ -65,6 +69,8 @@ pub union wasm_val_union {
     pub f32: f32,
     /// `f64`.
     pub f64: f64,
+    /// `v128`, little-endian (lane 0 first).
+    pub v128: [u8; 16],
     /// A reference: owned by the value, null for a null reference.
     pub r#ref: *mut wasm_ref_t,
 }
@@ -83,7 +89,7 @@ impl wasm_val_t {
     pub fn zero() -> wasm_val_t {
         wasm_val_t {
             kind: WASM_I32,
-            of: wasm_val_union { i64: 0 },
+            of: wasm_val_union { v128: [0; 16] },
         }
     }
 
@@ -112,6 +118,7 @@ impl wasm_val_t {
                 WASM_I64 => Val::I64(self.of.i64),
                 WASM_F32 => Val::F32(self.of.f32.to_bits()),
                 WASM_F64 => Val::F64(self.of.f64.to_bits()),
+                WASM_V128 => Val::V128(u128::from_le_bytes(self.of.v128)),
                 WASM_FUNCREF | WASM_EXTERNREF => {
                     return ref_to_val(self.ref_value(), type_of(self.kind))
                 }
@@ -139,9 +146,14 @@ impl wasm_val_t {
                     f64: f64::from_bits(b),
                 },
             ),
-            // The standard `wasm_val_t` has no v128 member; callers check
-            // `kind_of` first and never get here with one.
-            Val::V128(v) => (WASM_I64, wasm_val_union { i64: v as i64 }),
+            Val::V128(v) => (
+                WASM_V128,
+                wasm_val_union {
+                    v128: v.to_le_bytes(),
+                },
+            ),
+            // The C API has no kinds for these; a null external reference
+            // stands in (only nulls exist before garbage collection lands).
             Val::AnyRef(_) | Val::ExnRef(_) => (
                 WASM_EXTERNREF,
                 wasm_val_union {

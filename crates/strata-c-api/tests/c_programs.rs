@@ -16,6 +16,7 @@ const PROGRAMS: &[&str] = &[
     "strata_ext",
     "bad_input",
     "threads",
+    "v128",
 ];
 
 fn crate_dir() -> PathBuf {
@@ -168,6 +169,11 @@ fn bad_input() {
 #[test]
 fn threads() {
     check_program("threads");
+}
+
+#[test]
+fn v128() {
+    check_program("v128");
 }
 
 /// The shared library works the same: `hello` linked dynamically.
