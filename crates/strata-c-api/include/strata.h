@@ -51,7 +51,8 @@ WASM_API_EXTERN void strata_config_consume_fuel(wasm_config_t*, bool enable);
 WASM_API_EXTERN void strata_config_epoch_interruption(wasm_config_t*, bool enable);
 
 /* The most stack, in bytes, wasm may use before it traps with
- * "call stack exhausted". */
+ * "call stack exhausted". wasm_engine_new_with_config returns NULL for 0
+ * or a size beyond what the host can address. */
 WASM_API_EXTERN void strata_config_max_wasm_stack(wasm_config_t*, size_t bytes);
 
 /* Execution tiers. The default is the JIT where this build and host

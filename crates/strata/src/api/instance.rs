@@ -3,7 +3,9 @@
 //! start function.
 
 use crate::module::{ElemMode, EntityIndex};
-use crate::runtime::store::{ExportItem, FuncEntity, FuncKind, GlobalEntity, InstanceEntity};
+use crate::runtime::store::{
+    ExportItem, FuncEntity, FuncKind, GlobalEntity, InstanceEntity, WRONG_STORE,
+};
 use crate::runtime::vm::{InstanceVm, VmCtxPtr};
 use crate::types::ExternType;
 use crate::{AsContext, AsContextMut, Extern, Func, Global, Memory, Module, Store, Table, Trap};
@@ -31,11 +33,13 @@ impl Instance {
     }
 
     /// The export called `name`.
+    ///
+    /// # Panics
+    /// When the instance belongs to another store (as do the other
+    /// `get_*` methods except [`Instance::get_typed_func`], which fails).
     pub fn get_export(&self, store: impl AsContext, name: &str) -> Option<Extern> {
         let store = store.as_context();
-        if store.inner.id != self.store_id {
-            return None;
-        }
+        store.inner.assert_owner(self.store_id);
         let item = *store.inner.instances[self.index as usize]
             .exports
             .get(name)?;
@@ -43,7 +47,11 @@ impl Instance {
     }
 
     /// All exports, in the module's order.
+    ///
+    /// # Panics
+    /// When the instance belongs to another store.
     pub fn exports<'a, T: 'a>(&self, store: &'a Store<T>) -> Vec<(&'a str, Extern)> {
+        store.inner.assert_owner(self.store_id);
         let instance = &store.inner.instances[self.index as usize];
         instance
             .module
@@ -68,6 +76,7 @@ impl Instance {
         name: &str,
     ) -> Result<TypedFunc<Params, Results>> {
         let store = store.as_context();
+        store.inner.check_owner(self.store_id)?;
         let func = self
             .get_func(store, name)
             .ok_or_else(|| anyhow!("failed to find function export `{name}`"))?;
@@ -114,7 +123,9 @@ pub(crate) fn import_matches(actual: &ExternType, expected: &ExternType) -> bool
         (ExternType::Func(a), ExternType::Func(e)) => a == e,
         (ExternType::Global(a), ExternType::Global(e)) => a == e,
         (ExternType::Table(a), ExternType::Table(e)) => {
-            a.element() == e.element() && limits(a.minimum(), a.maximum(), e.minimum(), e.maximum())
+            a.element() == e.element()
+                && a.is_64() == e.is_64()
+                && limits(a.minimum(), a.maximum(), e.minimum(), e.maximum())
         }
         (ExternType::Memory(a), ExternType::Memory(e)) => {
             a.is_64() == e.is_64()
@@ -149,7 +160,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
     for (import, item) in m.imports.iter().zip(imports) {
         if item.store_id() != store_id {
             bail!(
-                "import `{}::{}` belongs to another store",
+                "{WRONG_STORE}: import `{}::{}` belongs to another store",
                 import.module,
                 import.name
             );

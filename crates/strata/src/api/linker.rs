@@ -3,6 +3,7 @@
 
 use super::func::{dynamic_host_func, HostFunc};
 use super::instance::import_matches;
+use crate::runtime::store::WRONG_STORE;
 use crate::{AsContextMut, Caller, Engine, Extern, FuncType, Instance, IntoFunc, Module, Val};
 use anyhow::{bail, Result};
 use std::collections::HashMap;
@@ -114,6 +115,7 @@ impl<T: 'static> Linker<T> {
         instance: Instance,
     ) -> Result<&mut Self> {
         let store = store.as_context_mut();
+        store.inner.check_owner(instance.store_id)?;
         for (name, item) in instance.exports(store) {
             self.insert(module, name, Definition::Extern(item))?;
         }
@@ -163,6 +165,15 @@ impl<T: 'static> Linker<T> {
                 }
                 Some(def) => {
                     let item = self.materialize(store, def);
+                    if item.store_id() != store.inner.id {
+                        let _ = writeln!(
+                            problems,
+                            "{WRONG_STORE}: import `{}::{}` belongs to another store",
+                            import.module(),
+                            import.name()
+                        );
+                        continue;
+                    }
                     let actual = item.ty(&*store);
                     if !import_matches(&actual, &import.ty()) {
                         let _ = writeln!(

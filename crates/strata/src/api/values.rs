@@ -143,6 +143,10 @@ impl From<f64> for Val {
 
 /// A reference to a host value, passed to WebAssembly as `externref`.
 /// The value lives in the store; the reference is a handle.
+///
+/// The store keeps every value until it is dropped itself: references are
+/// not collected yet (a garbage collector will come with the GC proposal),
+/// so a store that makes references without bound grows without bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ExternRef {
     pub(crate) store_id: u64,
@@ -151,6 +155,10 @@ pub struct ExternRef {
 
 impl ExternRef {
     /// Moves `value` into the store and returns a reference to it.
+    ///
+    /// The value is freed only when the store is dropped, even once no
+    /// reference to it is left in wasm or on the host: create references
+    /// for long-lived host objects, not per call, in a long-lived store.
     pub fn new<T: Any + Send + Sync>(mut store: impl crate::AsContextMut, value: T) -> ExternRef {
         let inner = &mut store.as_context_mut().inner;
         inner.externrefs.push(Box::new(value));
@@ -161,13 +169,14 @@ impl ExternRef {
     }
 
     /// The host value behind the reference.
+    ///
+    /// # Panics
+    /// When the reference belongs to another store.
     pub fn data<'a, T: 'a>(
         &self,
         store: &'a crate::Store<T>,
     ) -> Option<&'a (dyn Any + Send + Sync)> {
-        if store.inner.id != self.store_id {
-            return None;
-        }
+        store.inner.assert_owner(self.store_id);
         store
             .inner
             .externrefs
