@@ -5,7 +5,8 @@
  * wasm stack limit. Functions that can fail return an owned
  * `strata_error_t*` (null on success).
  *
- * WASI configuration is not here yet: it arrives with Strata's WASI crate.
+ * There is no WASI configuration yet: Strata's WASI crate (strata-wasi) is
+ * reachable from Rust only.
  */
 
 #ifndef STRATA_H

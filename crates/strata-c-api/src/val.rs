@@ -136,7 +136,10 @@ impl wasm_val_t {
                     f64: f64::from_bits(b),
                 },
             ),
-            // Unreachable: no tier executes SIMD, so no v128 value exists.
+            // Unreachable for now: an engine made through this API has
+            // SIMD off (there is no switch for it here), so no module with
+            // v128 values validates, and hosts cannot make one (strata
+            // refuses v128 `Val`s). `wasm_val_t` has no v128 kind yet.
             Val::V128(v) => (WASM_I64, wasm_val_union { i64: v as i64 }),
             Val::FuncRef(f) => (
                 WASM_FUNCREF,

@@ -35,8 +35,7 @@ impl Instance {
     /// The export called `name`.
     ///
     /// # Panics
-    /// When the instance belongs to another store (as do the other
-    /// `get_*` methods except [`Instance::get_typed_func`], which fails).
+    /// When the instance belongs to another store.
     pub fn get_export(&self, store: impl AsContext, name: &str) -> Option<Extern> {
         let store = store.as_context();
         store.inner.assert_owner(self.store_id);
@@ -65,11 +64,16 @@ impl Instance {
     }
 
     /// The exported function called `name`.
+    ///
+    /// # Panics
+    /// When the instance belongs to another store.
     pub fn get_func(&self, store: impl AsContext, name: &str) -> Option<Func> {
         self.get_export(store, name)?.into_func()
     }
 
-    /// The exported function called `name`, with its signature checked.
+    /// The exported function called `name`, with its signature checked;
+    /// fails when there is none, when the signature differs, or when the
+    /// instance belongs to another store.
     pub fn get_typed_func<Params: WasmParams, Results: WasmParams>(
         &self,
         store: impl AsContext,
@@ -84,16 +88,25 @@ impl Instance {
     }
 
     /// The exported memory called `name`.
+    ///
+    /// # Panics
+    /// When the instance belongs to another store.
     pub fn get_memory(&self, store: impl AsContext, name: &str) -> Option<Memory> {
         self.get_export(store, name)?.into_memory()
     }
 
     /// The exported global called `name`.
+    ///
+    /// # Panics
+    /// When the instance belongs to another store.
     pub fn get_global(&self, store: impl AsContext, name: &str) -> Option<Global> {
         self.get_export(store, name)?.into_global()
     }
 
     /// The exported table called `name`.
+    ///
+    /// # Panics
+    /// When the instance belongs to another store.
     pub fn get_table(&self, store: impl AsContext, name: &str) -> Option<Table> {
         self.get_export(store, name)?.into_table()
     }

@@ -687,7 +687,7 @@ mod tests {
         assert!(grow(&mut slots, 5 * INITIAL_SLOTS, 1 << 20));
         assert_eq!(slots.len(), 8 * INITIAL_SLOTS);
         assert_eq!(slots[7], 42);
-        // Never beyond the maximum, and never past it.
+        // Capped at the maximum; more than it is refused.
         assert!(grow(&mut slots, 9 * INITIAL_SLOTS, 10 * INITIAL_SLOTS));
         assert_eq!(slots.len(), 10 * INITIAL_SLOTS);
         assert!(!grow(

@@ -39,7 +39,7 @@ pub(crate) fn vm_flags() -> MemFlags {
     MemFlags::trusted()
 }
 
-/// A value as a raw 64-bit slot (the encoding of `values.rs`).
+/// A value as a raw 64-bit slot (the cell encoding of `types/raw.rs`).
 pub(crate) fn to_raw(b: &mut FunctionBuilder<'_>, v: Value) -> Value {
     match b.func.dfg.value_type(v) {
         I32 => b.ins().uextend(I64, v),

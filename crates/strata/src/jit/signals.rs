@@ -72,7 +72,6 @@ pub(crate) struct CodeInfo {
 
 /// Every live compiled function, sorted by start address (the code of
 /// modules compiled at different times can interleave in memory).
-#[derive(Default)]
 struct Snapshot {
     funcs: Vec<Entry>,
 }

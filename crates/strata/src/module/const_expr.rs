@@ -4,8 +4,8 @@ use crate::trap::Trap;
 use wasmparser::Operator;
 
 /// One instruction of a constant expression. Arithmetic (extended-const)
-/// reuses the interpreter's instruction semantics, so each semantic exists
-/// once.
+/// reuses the instruction table's semantics (`crate::isa`), so each
+/// semantic exists once.
 #[derive(Debug, Clone)]
 pub(crate) enum ConstOp {
     /// Push a raw slot value.

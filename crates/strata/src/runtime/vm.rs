@@ -73,7 +73,7 @@ impl VMMemory {
 }
 
 /// A global's value: 16 bytes, so a `v128` fits; scalar values use the low
-/// 8 bytes in the slot encoding of `values.rs`.
+/// 8 bytes in the cell encoding of `types/raw.rs`.
 #[repr(C, align(16))]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct VMGlobal {
