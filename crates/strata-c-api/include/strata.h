@@ -5,7 +5,8 @@
  * wasm stack limit. Functions that can fail return an owned
  * `strata_error_t*` (null on success).
  *
- * WASI configuration is not here yet: it arrives with Strata's WASI crate.
+ * There is no WASI configuration yet: Strata's WASI crate (strata-wasi) is
+ * reachable from Rust only.
  */
 
 #ifndef STRATA_H
@@ -51,7 +52,8 @@ WASM_API_EXTERN void strata_config_consume_fuel(wasm_config_t*, bool enable);
 WASM_API_EXTERN void strata_config_epoch_interruption(wasm_config_t*, bool enable);
 
 /* The most stack, in bytes, wasm may use before it traps with
- * "call stack exhausted". */
+ * "call stack exhausted". wasm_engine_new_with_config returns NULL for 0
+ * or a size beyond what the host can address. */
 WASM_API_EXTERN void strata_config_max_wasm_stack(wasm_config_t*, size_t bytes);
 
 /* Execution tiers. The default is the JIT where this build and host

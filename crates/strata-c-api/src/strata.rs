@@ -1,7 +1,8 @@
 //! The `strata.h` extensions: error messages, `.wat` input, modules with
 //! error messages, fuel, epoch interruption and the wasm stack limit.
 //!
-//! WASI configuration is not here yet: it arrives with the WASI crate.
+//! There is no WASI configuration yet: `strata-wasi` is reachable from
+//! Rust only.
 
 use crate::engine::{wasm_config_t, wasm_engine_t};
 use crate::module::wasm_module_t;

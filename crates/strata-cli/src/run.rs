@@ -5,7 +5,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use strata::{Config, Engine, Func, Linker, Module, Store, Val, ValType};
+use strata::{Config, Engine, Extern, Func, Linker, Module, Store, Val, ValType};
 use strata_wasi::{I32Exit, WasiCtx};
 
 /// The host state of a running program.
@@ -217,8 +217,19 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     // With --invoke the arguments are the function's parameters; otherwise
     // they are the program's argv, which WASI already holds.
     let (name, func, params) = match &args.invoke {
-        Some(name) => match instance.get_func(&store, name) {
-            Some(f) => (name.clone(), f, guest_args),
+        Some(name) => match instance.get_export(&store, name) {
+            Some(Extern::Func(f)) => (name.clone(), f, guest_args),
+            Some(other) => bail!(
+                "export `{name}` of `{}` is {}, not a function\n{}",
+                module_path.display(),
+                match other {
+                    Extern::Memory(_) => "a memory",
+                    Extern::Global(_) => "a global",
+                    Extern::Table(_) => "a table",
+                    Extern::Func(_) => "a function",
+                },
+                export_list(&module)
+            ),
             None => bail!(
                 "failed to find export `{name}` in `{}`\n{}",
                 module_path.display(),

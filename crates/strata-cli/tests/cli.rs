@@ -512,3 +512,83 @@ fn bad_wasm_options_are_rejected() {
         stderr(&o)
     );
 }
+
+#[test]
+fn wasm_stack_limits_beyond_the_address_space_are_rejected() {
+    let o = strata(&[
+        "run",
+        "-W",
+        "max-wasm-stack=18446744073709551615",
+        "--invoke",
+        "deep",
+        "limits.wat",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("error: ") && err.contains("max-wasm-stack"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_huge_wasm_stack_limit_still_ends_in_a_trap() {
+    // 1 TiB is more than the machine has: the interpreter must not try to
+    // allocate it up front, and running out is a trap, not an abort.
+    for tier in TIERS {
+        let o = run_in(
+            tier,
+            &[
+                "-W",
+                "max-wasm-stack=1099511627776",
+                "--invoke",
+                "deep",
+                "limits.wat",
+                "1",
+            ],
+        );
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(134), "{tier}: {err}");
+        assert!(
+            err.starts_with("error: wasm trap: call stack exhausted"),
+            "{tier}: {err}"
+        );
+    }
+}
+
+#[test]
+fn invoking_an_export_that_is_not_a_function_says_what_it_is() {
+    for (name, kind) in [
+        ("memory", "a memory"),
+        ("counter", "a global"),
+        ("table", "a table"),
+    ] {
+        let o = strata(&["run", "--invoke", name, "exports.wat"]);
+        assert_eq!(o.status.code(), Some(1));
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!(
+                "export `{name}` of `exports.wat` is {kind}, not a function"
+            )),
+            "{err}"
+        );
+        assert!(err.contains("get: (func (result i32))"), "{err}");
+    }
+}
+
+#[test]
+fn a_wasi_program_without_a_memory_export_fails_loudly() {
+    for tier in TIERS {
+        let o = run_in(tier, &["no_memory_export.wat"]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{tier}: {err}");
+        assert!(
+            err.contains("missing required memory export")
+                && err.contains("`memory`")
+                && err.contains("fd_write"),
+            "{tier}: {err}"
+        );
+        assert!(o.stdout.is_empty());
+    }
+}

@@ -70,8 +70,13 @@ impl std::error::Error for I32Exit {}
 /// Gets the [`WasiCtx`] out of a store's host data.
 pub type GetCtx<T> = fn(&mut T) -> &mut WasiCtx;
 
-/// Runs one WASI call: gives `f` the context and the caller's exported
-/// `memory` at once, and turns its result into the errno the guest sees.
+/// Runs WASI function `name` of `module`: gives `f` the context and the
+/// caller's exported `memory` at once, and turns its result into the errno
+/// the guest sees.
+///
+/// A caller that exports no memory named `memory` cannot pass WASI a
+/// single buffer, so the call fails (as in wasmtime) rather than answer
+/// every pointer with `EFAULT` and lose the program's output silently.
 ///
 /// The context is moved out of the store for the call (and back after),
 /// because the memory borrows the store mutably; a WASI call never
@@ -79,19 +84,22 @@ pub type GetCtx<T> = fn(&mut T) -> &mut WasiCtx;
 fn dispatch<T>(
     caller: &mut Caller<'_, T>,
     get: GetCtx<T>,
+    (module, name): (&str, &str),
     f: impl FnOnce(&mut WasiCtx, &mut Mem<'_>) -> WasiResult,
-) -> i32 {
-    let mut ctx = std::mem::take(get(caller.data_mut()));
-    let memory = caller.get_export("memory").and_then(Extern::into_memory);
-    let result = match memory {
-        Some(memory) => f(&mut ctx, &mut Mem::new(memory.data_mut(&mut *caller))),
-        None => f(&mut ctx, &mut Mem::new(&mut [])),
+) -> anyhow::Result<i32> {
+    let Some(memory) = caller.get_export("memory").and_then(Extern::into_memory) else {
+        anyhow::bail!(
+            "missing required memory export: `{module}::{name}` reaches the calling module's \
+             linear memory through its export named `memory`, and the module has none"
+        );
     };
+    let mut ctx = std::mem::take(get(caller.data_mut()));
+    let result = f(&mut ctx, &mut Mem::new(memory.data_mut(&mut *caller)));
     *get(caller.data_mut()) = ctx;
-    match result {
+    Ok(match result {
         Ok(()) => 0,
         Err(errno) => i32::from(errno.0),
-    }
+    })
 }
 
 macro_rules! define {
@@ -101,7 +109,8 @@ macro_rules! define {
             $module,
             stringify!($name),
             move |mut caller: Caller<'_, T>, $($arg: $ty),*| -> anyhow::Result<i32> {
-                Ok(dispatch(&mut caller, $get, |ctx, mem| $imp(ctx, mem, $flavor, $($arg),*)))
+                let name = ($module, stringify!($name));
+                dispatch(&mut caller, $get, name, |ctx, mem| $imp(ctx, mem, $flavor, $($arg),*))
             },
         )?;
     )*};
@@ -120,7 +129,7 @@ pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: GetCtx<T>) -> anyh
 
 fn add_module<T: 'static>(
     linker: &mut Linker<T>,
-    module: &str,
+    module: &'static str,
     flavor: Flavor,
     get: GetCtx<T>,
 ) -> anyhow::Result<()> {

@@ -3,8 +3,7 @@
 
 use crate::types::{Errno, WasiResult};
 
-/// The calling instance's linear memory (empty when it exports none, so
-/// every access faults).
+/// The calling instance's linear memory (its export named `memory`).
 pub(crate) struct Mem<'a> {
     data: &'a mut [u8],
 }

@@ -1,6 +1,6 @@
 //! The embedding API of `strata-wasi`: contexts built in Rust, sockets
 //! handed in, custom standard streams, `proc_exit` through the host-error
-//! path, and guests without memory. Guests are small text modules.
+//! path, and guests that export no memory. Guests are small text modules.
 
 use std::io::{Read, Seek, Write};
 use std::net::{TcpListener, TcpStream};
@@ -152,20 +152,54 @@ fn proc_exit_is_an_i32exit_error() {
 }
 
 #[test]
-fn without_an_exported_memory_every_pointer_faults() {
+fn without_an_exported_memory_every_call_fails_naming_the_export() {
     let (mut store, instance) = instantiate(
         r#"(module
             (import "wasi_snapshot_preview1" "args_sizes_get" (func $sizes (param i32 i32) (result i32)))
-            (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+            (import "wasi_unstable" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
             (import "wasi_snapshot_preview1" "sched_yield" (func $yield (result i32)))
+            (memory 1)
             (func (export "sizes") (result i32) (call $sizes (i32.const 0) (i32.const 4)))
             (func (export "write") (result i32) (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
             (func (export "yield") (result i32) (call $yield)))"#,
-        WasiCtx::builder().inherit_stdio().build(),
+        WasiCtx::builder().args(["prog", "arg"]).build(),
     );
-    assert_eq!(call(&mut store, &instance, "sizes"), 21);
-    assert_eq!(call(&mut store, &instance, "write"), 21);
-    assert_eq!(call(&mut store, &instance, "yield"), 0);
+    for (export, function) in [
+        ("sizes", "wasi_snapshot_preview1::args_sizes_get"),
+        ("write", "wasi_unstable::fd_write"),
+        ("yield", "wasi_snapshot_preview1::sched_yield"),
+    ] {
+        let err = instance
+            .get_typed_func::<(), i32>(&mut store, export)
+            .expect("export")
+            .call(&mut store, ())
+            .unwrap_err();
+        let message = format!("{err:#}");
+        assert!(
+            message.contains("missing required memory export")
+                && message.contains(&format!("`{function}`"))
+                && message.contains("`memory`"),
+            "{message}"
+        );
+    }
+    // The failed calls left the context in place: a module of the same
+    // store that does export its memory sees the arguments.
+    let module = Module::new(
+        store.engine(),
+        r#"(module
+            (import "wasi_snapshot_preview1" "args_sizes_get" (func $sizes (param i32 i32) (result i32)))
+            (memory (export "memory") 1)
+            (func (export "argc") (result i32)
+              (drop (call $sizes (i32.const 0) (i32.const 4)))
+              (i32.load (i32.const 0))))"#,
+    )
+    .expect("valid module");
+    let mut linker = Linker::new(store.engine());
+    strata_wasi::add_to_linker(&mut linker, |ctx: &mut WasiCtx| ctx).expect("defines WASI");
+    let other = linker
+        .instantiate(&mut store, &module)
+        .expect("instantiates");
+    assert_eq!(call(&mut store, &other, "argc"), 2);
 }
 
 const STDIO_GUEST: &str = r#"(module

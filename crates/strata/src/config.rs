@@ -55,6 +55,14 @@ impl std::str::FromStr for Tier {
     }
 }
 
+/// The largest `max_wasm_stack` a host can honour: the user address space
+/// of the supported 64-bit hosts (128 TiB with x86_64's four-level page
+/// tables; aarch64 has at least as much), or all of a 32-bit one.
+#[cfg(target_pointer_width = "64")]
+const MAX_WASM_STACK: usize = 1 << 47;
+#[cfg(not(target_pointer_width = "64"))]
+const MAX_WASM_STACK: usize = isize::MAX as usize;
+
 /// Settings shared by every module compiled by an [`Engine`](crate::Engine).
 ///
 /// Every WebAssembly proposal has a switch here (`wasm_*`, named as in
@@ -186,9 +194,14 @@ impl Config {
 
     /// The most stack, in bytes, that wasm code may use before a call traps
     /// with "call stack exhausted". For the interpreter this bounds the heap
-    /// stack that holds every frame's values; for the JIT, the host stack
-    /// that compiled frames use below the outermost entry (and never closer
-    /// than 256 KiB to the end of the thread's stack).
+    /// stack that holds every frame's values, which starts small and grows
+    /// as calls need it (failing to get memory from the host is the same
+    /// trap); for the JIT, the host stack that compiled frames use below
+    /// the outermost entry (and never closer than 256 KiB to the end of the
+    /// thread's stack).
+    ///
+    /// [`Engine::new`](crate::Engine::new) rejects 0 and any size beyond
+    /// what the host can address (128 TiB on 64-bit hosts).
     pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
         self.max_wasm_stack = bytes;
         self
@@ -281,9 +294,24 @@ impl Config {
         PROPOSALS.iter().map(|(cli, _, _)| *cli)
     }
 
-    /// Checks that the enabled proposals are consistent (each one's
-    /// prerequisites on).
+    /// Checks that the settings can be honoured: the enabled proposals are
+    /// consistent (each one's prerequisites on) and the stack limit is one
+    /// the host can address.
     pub(crate) fn validate(&self) -> Result<(), String> {
+        let stack = self.max_wasm_stack;
+        if stack == 0 {
+            return Err(
+                "`Config::max_wasm_stack` of 0 bytes leaves no room for any call \
+                 (`-W max-wasm-stack`)"
+                    .to_string(),
+            );
+        }
+        if stack > MAX_WASM_STACK {
+            return Err(format!(
+                "`Config::max_wasm_stack` of {stack} bytes is more than this host can address \
+                 (at most {MAX_WASM_STACK}; `-W max-wasm-stack`)"
+            ));
+        }
         for (feature, prerequisite) in PREREQUISITES {
             if self.features.contains(feature) && !self.features.contains(prerequisite) {
                 let name = |f: WasmFeatures| {

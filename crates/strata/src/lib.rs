@@ -46,8 +46,10 @@
 //!   translated to bytecode on its first call. Create it once and
 //!   instantiate it many times.
 //! - [`Store`] owns all runtime state — instances, memories, tables,
-//!   globals, functions — plus your own data `T`. Handles such as [`Func`]
-//!   and [`Memory`] are only meaningful together with their store.
+//!   globals, functions — plus your own data `T`, and moves between threads
+//!   when `T` does. Handles such as [`Func`] and [`Memory`] are only
+//!   meaningful together with their store: given another store, a method
+//!   fails, or panics where it cannot fail (see [`Store`]).
 //! - [`Linker`] resolves imports by name from host functions
 //!   ([`Linker::func_wrap`]) and from other instances' exports.
 //! - [`Instance`] gives access to a module's exports.

@@ -133,6 +133,69 @@ fn traps_on_many_threads() {
     });
 }
 
+/// Traps with backtraces on several threads while another thread keeps
+/// compiling and dropping modules, which changes the code registry the
+/// trap handler reads: every trap is still recognised and every frame
+/// named.
+#[test]
+fn traps_while_another_thread_registers_and_drops_modules() {
+    let Some(engine) = jit_engine(|_| {}) else {
+        return;
+    };
+    let wat = r#"(module
+        (func $inner (param i32) (result i32) (i32.div_u (i32.const 1) (local.get 0)))
+        (func $middle (param i32) (result i32) (call $inner (local.get 0)))
+        (func $outer (export "outer") (param i32) (result i32) (call $middle (local.get 0))))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let churn = s.spawn(|| {
+            let mut modules = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                // Modules of several sizes, so registrations interleave
+                // with the trapping module's code in the registry.
+                let funcs = 1 + modules % 40;
+                let body: String = (0..funcs)
+                    .map(|i| format!("(func (export \"f{i}\") (result i32) (i32.const {i}))"))
+                    .collect();
+                drop(Module::new(&engine, format!("(module {body})")).unwrap());
+                modules += 1;
+            }
+            modules
+        });
+        let trappers: Vec<_> = (0..3)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut store = Store::new(&engine, ());
+                    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+                    let outer = instance
+                        .get_typed_func::<i32, i32>(&mut store, "outer")
+                        .unwrap();
+                    for _ in 0..300 {
+                        assert_eq!(outer.call(&mut store, 1).unwrap(), 1);
+                        let e = outer.call(&mut store, 0).unwrap_err();
+                        assert_eq!(trap_of(&e), Trap::IntegerDivisionByZero);
+                        let trace = e
+                            .downcast_ref::<strata::WasmBacktrace>()
+                            .expect("a trap has a backtrace");
+                        let names: Vec<_> = trace
+                            .frames()
+                            .iter()
+                            .map(|f| f.func_name().unwrap_or("?"))
+                            .collect();
+                        assert_eq!(names, ["inner", "middle", "outer"]);
+                    }
+                })
+            })
+            .collect();
+        for t in trappers {
+            t.join().unwrap();
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(churn.join().unwrap() > 0);
+    });
+}
+
 /// Host functions called from compiled code see the caller's memory, and
 /// their errors come back unchanged through the compiled frames.
 #[test]

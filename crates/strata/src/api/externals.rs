@@ -1,11 +1,17 @@
 //! Memories, tables, globals and the `Extern` that names any of them or a
 //! function: the handles a host uses to reach into a store.
+//!
+//! A handle used with a store it does not belong to is rejected the same
+//! way everywhere (see [`Store`](crate::Store)): methods that return a
+//! `Result` fail with "object used with the wrong store", and the others
+//! panic with that message.
 
 use crate::runtime::memory::PAGE_SIZE;
 use crate::runtime::store::{ExportItem, GlobalEntity, MemoryEntity, TableEntity};
 use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType, ValType};
 use crate::{AsContext, AsContextMut, Func, Trap, Val};
 use anyhow::{bail, Result};
+use wasmparser::WasmFeatures;
 
 /// Anything an instance can import or export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -50,6 +56,9 @@ impl Extern {
         }
     }
     /// The type of the item.
+    ///
+    /// # Panics
+    /// When the item belongs to another store.
     pub fn ty(&self, store: impl AsContext) -> ExternType {
         match self {
             Extern::Func(f) => ExternType::Func(f.ty(&store)),
@@ -107,9 +116,17 @@ pub struct Memory {
 }
 
 impl Memory {
-    /// Creates a memory of the given type.
+    /// Creates a memory of the given type. A 64-bit memory needs
+    /// `Config::wasm_memory64`, a shared one `Config::wasm_threads`.
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
         let store = store.as_context_mut();
+        let features = store.engine().config().features;
+        if ty.is_64() && !features.contains(WasmFeatures::MEMORY64) {
+            bail!("a 64-bit memory needs `Config::wasm_memory64`");
+        }
+        if ty.is_shared() && !features.contains(WasmFeatures::THREADS) {
+            bail!("a shared memory needs `Config::wasm_threads`");
+        }
         store.check_counts(0, 1, 0)?;
         let index = store.new_memory(ty)?;
         Ok(Memory {
@@ -118,42 +135,52 @@ impl Memory {
         })
     }
 
+    /// The memory's entity; panics when it belongs to another store.
     fn entity<'a, T: 'a>(&self, store: &'a crate::Store<T>) -> &'a MemoryEntity {
-        assert_eq!(
-            store.inner.id, self.store_id,
-            "memory used with the wrong store"
-        );
+        store.inner.assert_owner(self.store_id);
         &store.inner.memories[self.index as usize]
     }
 
     /// The memory's type, with its current size as the minimum.
+    ///
+    /// # Panics
+    /// When the memory belongs to another store.
     pub fn ty(&self, store: impl AsContext) -> MemoryType {
         let e = self.entity(store.as_context());
-        MemoryType::new(e.mem.pages() as u32, e.ty.maximum().map(|m| m as u32))
+        e.ty.with_minimum(e.mem.pages())
     }
 
     /// The memory's contents.
+    ///
+    /// # Panics
+    /// When the memory belongs to another store.
     pub fn data<'a, T: 'a>(&self, store: impl Into<StoreRef<'a, T>>) -> &'a [u8] {
         let store = store.into().0;
         self.entity(store).mem.data()
     }
 
     /// The memory's contents, writable.
+    ///
+    /// # Panics
+    /// When the memory belongs to another store.
     pub fn data_mut<'a, T: 'a>(&self, store: impl Into<StoreMut<'a, T>>) -> &'a mut [u8] {
         let store = store.into().0;
-        assert_eq!(
-            store.inner.id, self.store_id,
-            "memory used with the wrong store"
-        );
+        store.inner.assert_owner(self.store_id);
         store.inner.memories[self.index as usize].mem.data_mut()
     }
 
     /// The current size in bytes.
+    ///
+    /// # Panics
+    /// When the memory belongs to another store.
     pub fn data_size(&self, store: impl AsContext) -> usize {
         self.entity(store.as_context()).mem.len()
     }
 
     /// The current size in pages.
+    ///
+    /// # Panics
+    /// When the memory belongs to another store.
     pub fn size(&self, store: impl AsContext) -> u64 {
         self.entity(store.as_context()).mem.pages()
     }
@@ -170,7 +197,9 @@ impl Memory {
 
     /// Copies `buffer.len()` bytes out of memory starting at `offset`.
     pub fn read(&self, store: impl AsContext, offset: usize, buffer: &mut [u8]) -> Result<()> {
-        let data = self.entity(store.as_context()).mem.data();
+        let store = store.as_context();
+        store.inner.check_owner(self.store_id)?;
+        let data = store.inner.memories[self.index as usize].mem.data();
         let src = offset
             .checked_add(buffer.len())
             .and_then(|end| data.get(offset..end))
@@ -238,9 +267,14 @@ pub struct Table {
 }
 
 impl Table {
-    /// Creates a table of the given type, every element set to `init`.
+    /// Creates a table of the given type, every element set to `init`. A
+    /// table indexed with `i64` needs `Config::wasm_memory64`.
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
         let store = store.as_context_mut();
+        let features = store.engine().config().features;
+        if ty.is_64() && !features.contains(WasmFeatures::MEMORY64) {
+            bail!("a table indexed with i64 needs `Config::wasm_memory64`");
+        }
         let element = ValType::Ref(ty.element());
         init.check_ty(&store.inner, &element, "table initial value")?;
         let raw = init.to_bits(&store.inner)? as u64;
@@ -252,30 +286,33 @@ impl Table {
         })
     }
 
+    /// The table's entity; panics when it belongs to another store.
     fn entity<'a, T: 'a>(&self, store: &'a crate::Store<T>) -> &'a TableEntity {
-        assert_eq!(
-            store.inner.id, self.store_id,
-            "table used with the wrong store"
-        );
+        store.inner.assert_owner(self.store_id);
         &store.inner.tables[self.index as usize]
     }
 
     /// The table's type, with its current size as the minimum.
+    ///
+    /// # Panics
+    /// When the table belongs to another store.
     pub fn ty(&self, store: impl AsContext) -> TableType {
         let e = self.entity(store.as_context());
-        TableType::new(
-            e.ty.element(),
-            e.elements.len() as u32,
-            e.ty.maximum().map(|m| m as u32),
-        )
+        e.ty.with_minimum(e.elements.len() as u64)
     }
 
     /// The current size in elements.
+    ///
+    /// # Panics
+    /// When the table belongs to another store.
     pub fn size(&self, store: impl AsContext) -> u64 {
         self.entity(store.as_context()).elements.len() as u64
     }
 
     /// The element at `index`, or `None` when out of bounds.
+    ///
+    /// # Panics
+    /// When the table belongs to another store.
     pub fn get(&self, store: impl AsContext, index: u64) -> Option<Val> {
         let store = store.as_context();
         let e = self.entity(store);
@@ -333,22 +370,22 @@ impl Global {
     }
 
     /// The global's type.
+    ///
+    /// # Panics
+    /// When the global belongs to another store.
     pub fn ty(&self, store: impl AsContext) -> GlobalType {
         let store = store.as_context();
-        assert_eq!(
-            store.inner.id, self.store_id,
-            "global used with the wrong store"
-        );
+        store.inner.assert_owner(self.store_id);
         store.inner.globals[self.index as usize].ty
     }
 
     /// The current value.
+    ///
+    /// # Panics
+    /// When the global belongs to another store.
     pub fn get(&self, store: impl AsContext) -> Val {
         let store = store.as_context();
-        assert_eq!(
-            store.inner.id, self.store_id,
-            "global used with the wrong store"
-        );
+        store.inner.assert_owner(self.store_id);
         let g = &store.inner.globals[self.index as usize];
         Val::from_bits(g.get(), g.ty.content(), &store.inner)
     }

@@ -56,8 +56,13 @@ impl Func {
     }
 
     /// The function's signature.
+    ///
+    /// # Panics
+    /// When the function belongs to another store.
     pub fn ty(&self, store: impl AsContext) -> FuncType {
-        (*store.as_context().inner.funcs[self.index as usize].ty).clone()
+        let inner = &store.as_context().inner;
+        inner.assert_owner(self.store_id);
+        (*inner.funcs[self.index as usize].ty).clone()
     }
 
     /// Calls the function with dynamically typed arguments; `results` must

@@ -4,7 +4,7 @@
 
 use crate::module::{ElemMode, EntityIndex, Import, ModuleInfo};
 use crate::runtime::store::{
-    ExportItem, FuncEntity, FuncKind, GlobalEntity, InstanceEntity, StoreInner,
+    ExportItem, FuncEntity, FuncKind, GlobalEntity, InstanceEntity, StoreInner, WRONG_STORE,
 };
 use crate::runtime::vm::{InstanceParts, InstanceVm, VmCtxPtr};
 use crate::types::{Mutability, ValType};
@@ -33,11 +33,12 @@ impl Instance {
     }
 
     /// The export called `name`.
+    ///
+    /// # Panics
+    /// When the instance belongs to another store.
     pub fn get_export(&self, store: impl AsContext, name: &str) -> Option<Extern> {
         let store = store.as_context();
-        if store.inner.id != self.store_id {
-            return None;
-        }
+        store.inner.assert_owner(self.store_id);
         let item = *store.inner.instances[self.index as usize]
             .exports
             .get(name)?;
@@ -45,7 +46,11 @@ impl Instance {
     }
 
     /// All exports, in the module's order.
+    ///
+    /// # Panics
+    /// When the instance belongs to another store.
     pub fn exports<'a, T: 'a>(&self, store: &'a Store<T>) -> Vec<(&'a str, Extern)> {
+        store.inner.assert_owner(self.store_id);
         let instance = &store.inner.instances[self.index as usize];
         instance
             .module
@@ -59,17 +64,23 @@ impl Instance {
     }
 
     /// The exported function called `name`.
+    ///
+    /// # Panics
+    /// When the instance belongs to another store.
     pub fn get_func(&self, store: impl AsContext, name: &str) -> Option<Func> {
         self.get_export(store, name)?.into_func()
     }
 
-    /// The exported function called `name`, with its signature checked.
+    /// The exported function called `name`, with its signature checked;
+    /// fails when there is none, when the signature differs, or when the
+    /// instance belongs to another store.
     pub fn get_typed_func<Params: WasmParams, Results: WasmParams>(
         &self,
         store: impl AsContext,
         name: &str,
     ) -> Result<TypedFunc<Params, Results>> {
         let store = store.as_context();
+        store.inner.check_owner(self.store_id)?;
         let func = self
             .get_func(store, name)
             .ok_or_else(|| anyhow!("failed to find function export `{name}`"))?;
@@ -77,16 +88,25 @@ impl Instance {
     }
 
     /// The exported memory called `name`.
+    ///
+    /// # Panics
+    /// When the instance belongs to another store.
     pub fn get_memory(&self, store: impl AsContext, name: &str) -> Option<Memory> {
         self.get_export(store, name)?.into_memory()
     }
 
     /// The exported global called `name`.
+    ///
+    /// # Panics
+    /// When the instance belongs to another store.
     pub fn get_global(&self, store: impl AsContext, name: &str) -> Option<Global> {
         self.get_export(store, name)?.into_global()
     }
 
     /// The exported table called `name`.
+    ///
+    /// # Panics
+    /// When the instance belongs to another store.
     pub fn get_table(&self, store: impl AsContext, name: &str) -> Option<Table> {
         self.get_export(store, name)?.into_table()
     }
@@ -147,6 +167,7 @@ pub(crate) fn import_matches(
             let ee = ValType::Ref(e.element());
             types.val_subtype(ae, ee)
                 && types.val_subtype(ee, ae)
+                && a.is_64() == e.is_64()
                 && limits(
                     entity.elements.len() as u64,
                     a.maximum(),
@@ -189,7 +210,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
     for (import, item) in m.imports.iter().zip(imports) {
         if item.store_id() != store_id {
             bail!(
-                "import `{}::{}` belongs to another store",
+                "{WRONG_STORE}: import `{}::{}` belongs to another store",
                 import.module,
                 import.name
             );

@@ -3,6 +3,7 @@
 
 use super::func::{dynamic_host_func, HostFunc};
 use super::instance::import_matches;
+use crate::runtime::store::WRONG_STORE;
 use crate::{
     AsContextMut, Caller, Engine, Extern, ExternType, FuncType, Instance, IntoFunc, Module, Val,
 };
@@ -171,6 +172,7 @@ impl<T: 'static> Linker<T> {
         instance: Instance,
     ) -> Result<&mut Self> {
         let store = store.as_context_mut();
+        store.inner.check_owner(instance.store_id)?;
         for (name, item) in instance.exports(store) {
             self.insert(module, name, Definition::Extern(item))?;
         }
@@ -220,6 +222,15 @@ impl<T: 'static> Linker<T> {
                 }
                 Some(def) => {
                     let item = self.materialize(store, def);
+                    if item.store_id() != store.inner.id {
+                        let _ = writeln!(
+                            problems,
+                            "{WRONG_STORE}: import `{}::{}` belongs to another store",
+                            import.module(),
+                            import.name()
+                        );
+                        continue;
+                    }
                     if !import_matches(&store.inner, &module.inner, info, &item) {
                         let actual = item.ty(&*store);
                         let _ = writeln!(

@@ -3,7 +3,8 @@
 //!
 //! Handles such as [`Func`](crate::Func) or [`Memory`](crate::Memory) are
 //! indices into one store's vectors, tagged with the store's id so a handle
-//! used with the wrong store is an error rather than a wrong answer.
+//! used with the wrong store is caught rather than answered with another
+//! object (see [`Store`]).
 
 use super::func::HostFunc;
 use super::limits::ResourceLimiter;
@@ -14,11 +15,37 @@ use crate::Engine;
 use std::sync::Arc;
 
 /// Holds all WebAssembly state of one embedding context plus the host's data.
+///
+/// # Handles from another store
+///
+/// Every handle ([`Func`](crate::Func), [`TypedFunc`](crate::TypedFunc),
+/// [`Memory`](crate::Memory), [`Table`](crate::Table),
+/// [`Global`](crate::Global), [`Extern`](crate::Extern),
+/// [`Instance`](crate::Instance), [`ExternRef`](crate::ExternRef)) belongs
+/// to the store that made it, and every method that is given a store
+/// checks that it is that one. Using it with another store is a bug in the
+/// embedder, reported as wasmtime does: a method that returns a `Result`
+/// fails with the error "object used with the wrong store", and a method
+/// that cannot fail (`Func::ty`, `Memory::data`, `Global::get`,
+/// `Instance::get_export`, ...) panics with that message. The same holds
+/// for a function reference of another store in a [`Val`](crate::Val).
+///
+/// # Threads
+///
+/// A `Store<T>` is [`Send`] when `T` is: it may move to another thread
+/// between calls, with everything in it. It is not `Sync`; one thread uses
+/// it at a time, as its `&mut` methods require anyway.
 pub struct Store<T> {
     pub(crate) inner: StoreInner,
     pub(crate) host_funcs: Vec<HostFunc<T>>,
     limiter: Option<Limiter<T>>,
     data: T,
+}
+
+// `Store<T>` is `Send` whenever `T` is (see "Threads" above).
+// Compiling this is the check (the result must be `Send`); nothing calls it.
+fn _store_is_send<T: Send>(store: Store<T>) -> impl Send {
+    store
 }
 
 /// Finds the store's [`ResourceLimiter`] in its host data.

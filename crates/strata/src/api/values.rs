@@ -283,6 +283,10 @@ pub struct ExternRef {
 
 impl ExternRef {
     /// Moves `value` into the store and returns a reference to it.
+    ///
+    /// The value is freed only when the store is dropped, even once no
+    /// reference to it is left in wasm or on the host: create references
+    /// for long-lived host objects, not per call, in a long-lived store.
     pub fn new<T: Any + Send + Sync>(mut store: impl crate::AsContextMut, value: T) -> ExternRef {
         let inner = &mut store.as_context_mut().inner;
         inner.externrefs.push(Box::new(value));
@@ -293,13 +297,14 @@ impl ExternRef {
     }
 
     /// The host value behind the reference.
+    ///
+    /// # Panics
+    /// When the reference belongs to another store.
     pub fn data<'a, T: 'a>(
         &self,
         store: &'a crate::Store<T>,
     ) -> Option<&'a (dyn Any + Send + Sync)> {
-        if store.inner.id != self.store_id {
-            return None;
-        }
+        store.inner.assert_owner(self.store_id);
         store
             .inner
             .externrefs

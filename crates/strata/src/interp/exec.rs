@@ -1,11 +1,15 @@
 //! The executor: runs register bytecode on a heap-allocated stack.
 //!
-//! The value stack is one `Vec<u64>` of slots allocated once per store entry
-//! (its size is `Config::max_wasm_stack`); a call places the callee's frame
-//! right where the caller left the arguments, so arguments are never
-//! copied. The call stack is a `Vec<Frame>`. Recursion depth is therefore
-//! bounded by heap space that was configured, never by the host stack, and
-//! running out is the `call stack exhausted` trap.
+//! The value stack is one `Vec<u64>` of slots per store entry; a call
+//! places the callee's frame right where the caller left the arguments, so
+//! arguments are never copied. The call stack is a `Vec<Frame>`. The value
+//! stack starts small and doubles when a frame does not fit, up to
+//! `Config::max_wasm_stack` bytes; frames record slot indices, not
+//! addresses, so growing it only requires re-deriving the pointers the
+//! driver and `CallCx` cache. Recursion depth is therefore bounded by heap
+//! space that was configured, never by the host stack, and running out
+//! (of the configured size, or of memory when growing) is the `call stack
+//! exhausted` trap.
 
 use super::handlers::{CallCx, Instr, Next};
 use super::ops::Op;
@@ -24,6 +28,9 @@ use crate::Trap;
 /// do, and a guest must not be able to overflow the host's stack with them.
 const MAX_REENTRY_STACK: usize = 512 << 10;
 
+/// The value stack's first size in slots (8 KiB); it doubles from there.
+const INITIAL_SLOTS: usize = 1 << 10;
+
 /// A value stack and call stack for one host-to-wasm entry.
 struct Stack {
     slots: Vec<u64>,
@@ -31,12 +38,39 @@ struct Stack {
 }
 
 impl Stack {
-    fn new(max_bytes: usize) -> Stack {
+    /// An empty stack; the first entry grows it.
+    fn new() -> Stack {
         Stack {
-            slots: vec![0; (max_bytes / 8).max(16)],
+            slots: Vec::new(),
             frames: Vec::new(),
         }
     }
+}
+
+/// Grows the value stack `slots` to hold at least `needed` slots, doubling
+/// its size (from `INITIAL_SLOTS`) but never beyond `max` slots. False when
+/// `needed` exceeds `max` or the host refuses the memory: the caller traps.
+/// Existing slots keep their values; every pointer into the old slots is
+/// invalid afterwards.
+#[cold]
+#[inline(never)]
+fn grow(slots: &mut Vec<u64>, needed: usize, max: usize) -> bool {
+    if needed <= slots.len() {
+        return true;
+    }
+    if needed > max {
+        return false;
+    }
+    let mut len = slots.len().max(INITIAL_SLOTS);
+    while len < needed {
+        len = len.saturating_mul(2);
+    }
+    let len = len.min(max);
+    if slots.try_reserve_exact(len - slots.len()).is_err() {
+        return false;
+    }
+    slots.resize(len, 0);
+    true
 }
 
 /// A call frame. The threaded call and return handlers push and pop these
@@ -112,10 +146,9 @@ pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> an
     } else if inner.entry_stack.saturating_sub(here) > MAX_REENTRY_STACK {
         return Err(Trap::StackOverflow.into());
     }
-    let max_stack = inner.engine.config().max_wasm_stack;
     let mut stack = match inner.stacks.pop().map(|s| s.downcast::<Stack>()) {
         Some(Ok(stack)) => stack,
-        _ => Box::new(Stack::new(max_stack)),
+        _ => Box::new(Stack::new()),
     };
     inner.entry_depth += 1;
     let result = run(store, &mut stack, instance, code, raw);
@@ -146,7 +179,8 @@ fn run(
     // SAFETY: `code` comes from an `Arc` held by the store's function table.
     let callee = unsafe { &*code };
     let params = callee.num_params as usize;
-    if callee.frame_size as usize > stack.slots.len() {
+    let frame_size = callee.frame_size as usize;
+    if frame_size > stack.slots.len() && !grow(&mut stack.slots, frame_size, max_slots(store)) {
         return Err(Trap::StackOverflow.into());
     }
     stack.slots[..params].copy_from_slice(&raw[..params]);
@@ -163,6 +197,11 @@ fn run(
     let results = callee.num_results as usize;
     raw[..results].copy_from_slice(&stack.slots[..results]);
     Ok(())
+}
+
+/// The most slots the store's engine lets the value stack have.
+fn max_slots(store: &mut dyn StoreOps) -> usize {
+    store.inner().engine.config().max_wasm_stack / size_of::<u64>()
 }
 
 /// Zeroes the declared locals and places the constants of a new frame
@@ -253,6 +292,7 @@ macro_rules! exec_match {
 }
 
 fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError> {
+    let max_slots = max_slots(store);
     let Stack { slots, frames } = stack;
     let top = *frames.last().expect("execute starts with a frame");
     // SAFETY (for every `&*frame.code` below): the code is owned by an `Arc`
@@ -273,13 +313,14 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
         (code.funcs.as_ptr(), code.module.num_imported_funcs)
     };
     let (code_table_ptr, num_imported) = code_table(store, instance);
-    // Its stack pointers are taken afresh before each chain of handlers; its
-    // code table follows the current instance; it keeps the accumulators
-    // between chains.
+    // Its stack pointers and length are taken afresh before each chain of
+    // handlers (the driver may have grown the stack); its code table
+    // follows the current instance; it keeps the accumulators between
+    // chains.
     let mut cx = CallCx {
         frames: std::ptr::null_mut(),
         slots: std::ptr::null_mut(),
-        len: slots.len(),
+        len: 0,
         max_frames,
         code: code_table_ptr,
         num_imported,
@@ -300,9 +341,10 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
     // first slot. The translator only emits slot indices below the
     // function's `frame_size`, and a frame is only entered when
     // `base + frame_size <= slots.len()` (checked in `call!`, `run` and the
-    // call handler), so every access below is in bounds. `sp` is
-    // recomputed whenever `base` changes and before every chain of
-    // handlers; `slots` is never resized while executing.
+    // call handler), so every access below is in bounds. `slots` only grows
+    // in `call!` (which moves it), after which control goes back to the top
+    // of the loop: `sp`, `cx.slots` and `cx.len` are derived afresh there,
+    // before every chain of handlers, and `sp` again after it.
     let mut sp: *mut u64;
     // The current function's instructions; recomputed with `code`.
     let mut ops: *const Op = code.ops.as_ptr();
@@ -394,11 +436,14 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                         }
                     };
                     let callee_ptr: *const CompiledFunc = callee;
-                    if args + callee.frame_size as usize > slots.len() || frames.len() >= max_frames
+                    let end = args + callee.frame_size as usize;
+                    if frames.len() >= max_frames
+                        || (end > slots.len() && !grow(slots, end, max_slots))
                     {
                         trap!(Trap::StackOverflow);
                     }
-                    // SAFETY: the frame fits (checked above).
+                    // SAFETY: the frame fits (checked above); the pointer
+                    // is taken after any growth.
                     unsafe { enter(slots.as_mut_ptr().add(args), callee) };
                     if let Some(caller) = frames.last_mut() {
                         caller.ret = unsafe { code.instrs.as_ptr().add(pc) };
@@ -414,9 +459,10 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                 }
                 FuncKind::Host(h) => {
                     let n = inner.funcs[f].ty.buffer_cells();
-                    let Some(buf) = slots.get_mut(args..args + n) else {
+                    if args + n > slots.len() && !grow(slots, args + n, max_slots) {
                         trap!(Trap::StackOverflow);
-                    };
+                    }
+                    let buf = &mut slots[args..args + n];
                     if let Some(caller) = frames.last_mut() {
                         caller.ret = unsafe { code.instrs.as_ptr().add(pc) };
                     }
@@ -442,6 +488,7 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
         let slots_ptr = slots.as_mut_ptr();
         cx.frames = &mut *frames;
         cx.slots = slots_ptr;
+        cx.len = slots.len();
         let flow = unsafe { Instr::run(ip, slots_ptr.add(base), mem, vmctx, &mut cx) }.next();
         // Handlers call and return within the instance: continue in the
         // frame on top now, at the instruction the chain stopped at, which
@@ -640,4 +687,42 @@ fn backtrace(store: &StoreInner, frames: &[Frame]) -> WasmBacktrace {
         })
         .collect();
     WasmBacktrace { frames, omitted }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{grow, INITIAL_SLOTS};
+
+    #[test]
+    fn the_value_stack_doubles_up_to_its_maximum_keeping_its_values() {
+        let mut slots = Vec::new();
+        assert!(grow(&mut slots, 10, 1 << 20));
+        assert_eq!(slots.len(), INITIAL_SLOTS);
+        slots[7] = 42;
+        assert!(grow(&mut slots, INITIAL_SLOTS + 1, 1 << 20));
+        assert_eq!(slots.len(), 2 * INITIAL_SLOTS);
+        assert!(grow(&mut slots, 5 * INITIAL_SLOTS, 1 << 20));
+        assert_eq!(slots.len(), 8 * INITIAL_SLOTS);
+        assert_eq!(slots[7], 42);
+        // Capped at the maximum; more than it is refused.
+        assert!(grow(&mut slots, 9 * INITIAL_SLOTS, 10 * INITIAL_SLOTS));
+        assert_eq!(slots.len(), 10 * INITIAL_SLOTS);
+        assert!(!grow(
+            &mut slots,
+            10 * INITIAL_SLOTS + 1,
+            10 * INITIAL_SLOTS
+        ));
+        assert_eq!(slots.len(), 10 * INITIAL_SLOTS);
+        assert_eq!(slots[7], 42);
+    }
+
+    #[test]
+    fn a_stack_the_host_cannot_allocate_is_refused_not_an_abort() {
+        let mut slots = vec![1_u64; 4];
+        // More bytes than a `Vec` may hold, and more than any machine has.
+        for needed in [usize::MAX / 4, 1 << 44] {
+            assert!(!grow(&mut slots, needed, usize::MAX), "{needed} slots");
+            assert_eq!(slots, [1; 4]);
+        }
+    }
 }

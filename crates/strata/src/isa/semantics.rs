@@ -1,8 +1,9 @@
 //! Numeric semantics that are more than one Rust operator: float min/max and
 //! rounding, checked and saturating float-to-int conversions, checked
-//! division. The instruction table (`interp/isa.rs`) refers here, so each
-//! semantic is written once for the interpreter, constant evaluation and
-//! the JIT's runtime helpers.
+//! division. The instruction table (`isa/numeric.rs`) refers here, so each
+//! semantic is written once for the interpreter and constant evaluation.
+//! The JIT does not use them: it lowers each instruction to the Cranelift
+//! instruction with the same semantics (`jit/numeric.rs`).
 
 use crate::Trap;
 

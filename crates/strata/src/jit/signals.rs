@@ -5,19 +5,22 @@
 //! Compiled code traps by executing a trapping instruction (`ud2` for the
 //! explicit checks), by touching a guard page (out-of-bounds memory access)
 //! or by a hardware division fault. The handler looks the faulting address
-//! up among the registered functions, records the trap and the wasm frames
-//! (walking frame pointers, which compiled code keeps), and jumps to the
-//! innermost [`catch`] on the thread. A fault anywhere else goes to the
-//! handler that was installed before ours.
+//! up among the registered functions, records the trap and the program
+//! counter of each wasm frame (walking frame pointers, which compiled code
+//! keeps) in a buffer the thread owns already, and jumps to the innermost
+//! [`catch`] on the thread, which names the frames. The handler takes no
+//! lock and allocates nothing. A fault anywhere else goes to the handler
+//! that was installed before ours.
 
 use super::TrapCodes;
 use crate::trap::{FrameInfo, WasmBacktrace};
 use crate::Trap;
 use cranelift_codegen::ir::TrapCode;
-use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap};
+use std::cell::{Cell, UnsafeCell};
+use std::collections::HashMap;
 use std::ffi::{c_int, c_void};
-use std::sync::{Arc, Once, RwLock};
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex, Once};
 
 extern "C" {
     fn strata_jit_catch(
@@ -45,40 +48,151 @@ pub(crate) struct CodeInfo {
     pub func_names: HashMap<u32, String>,
 }
 
-/// Every live compiled function: start address -> (its module's code, its
-/// position in `CodeInfo::funcs`). Keyed per function because the code of
-/// modules compiled at different times can interleave in memory.
-type Registry = BTreeMap<usize, (Arc<CodeInfo>, usize)>;
+// The code registry. The signal handler must not lock or allocate: it may
+// interrupt a thread anywhere in compiled code, and a lock another thread
+// holds, or the allocator's, would make it wait or deadlock. So the
+// registry is an immutable `Snapshot`, replaced as a whole (never changed
+// in place) when a module is registered or unregistered, and read without
+// locks:
+//
+// - A reader (the handler, or the entry resolving a trap afterwards) takes
+//   a `Reader`: it counts itself in `READERS[generation % 2]`, checks that
+//   the generation did not change meanwhile (else it retries), and only
+//   then loads `SNAPSHOT`.
+// - A writer, under `REGISTRATION`, publishes the new snapshot, advances
+//   the generation, and waits for the readers counted under the old
+//   generation before freeing the old snapshot. Readers that arrive later
+//   count under the new generation and can only have loaded the new
+//   snapshot. Writers are serialised, and each waits for the readers of
+//   its generation, so a reader is never left with a freed snapshot.
+//
+// Readers never wait; a writer waits only for handlers and resolutions
+// already running, which are short and take no locks. No reader ever
+// registers, so a writer never waits for itself.
 
-static REGISTRY: RwLock<Registry> = RwLock::new(BTreeMap::new());
+/// Every live compiled function, sorted by start address (the code of
+/// modules compiled at different times can interleave in memory).
+struct Snapshot {
+    funcs: Vec<Entry>,
+}
+
+/// One compiled function in a [`Snapshot`].
+struct Entry {
+    start: usize,
+    end: usize,
+    /// Its module's code, and its position in `CodeInfo::funcs`.
+    code: Arc<CodeInfo>,
+    index: usize,
+}
+
+impl Snapshot {
+    /// The compiled function containing `pc`. Allocates nothing.
+    fn lookup(&self, pc: usize) -> Option<&Entry> {
+        let after = self.funcs.partition_point(|e| e.start <= pc);
+        let entry = self.funcs.get(after.checked_sub(1)?)?;
+        (pc < entry.end).then_some(entry)
+    }
+}
+
+/// The current snapshot (null before the first registration).
+static SNAPSHOT: AtomicPtr<Snapshot> = AtomicPtr::new(std::ptr::null_mut());
+/// Serialises writers of `SNAPSHOT`; readers never take it.
+static REGISTRATION: Mutex<()> = Mutex::new(());
+/// How many times a snapshot was replaced.
+static GENERATION: AtomicUsize = AtomicUsize::new(0);
+/// Readers active, counted by the parity of the generation they read.
+static READERS: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
+
+/// A read of the current snapshot, which stays alive while this does.
+/// Takes no lock and allocates nothing, so the signal handler may use it.
+struct Reader {
+    counter: &'static AtomicUsize,
+    snapshot: *const Snapshot,
+}
+
+impl Reader {
+    fn new() -> Reader {
+        loop {
+            let generation = GENERATION.load(SeqCst);
+            let counter = &READERS[generation % 2];
+            counter.fetch_add(1, SeqCst);
+            if GENERATION.load(SeqCst) == generation {
+                return Reader {
+                    counter,
+                    snapshot: SNAPSHOT.load(SeqCst),
+                };
+            }
+            // A writer advanced the generation meanwhile and may not have
+            // seen this count: count again under the new one.
+            counter.fetch_sub(1, SeqCst);
+        }
+    }
+
+    /// The compiled function containing `pc`.
+    fn lookup(&self, pc: usize) -> Option<&Entry> {
+        // SAFETY: a snapshot is freed only after every reader counted in
+        // its generation is gone (see the registry's comment), and this
+        // one is counted until it is dropped.
+        unsafe { self.snapshot.as_ref() }?.lookup(pc)
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.counter.fetch_sub(1, SeqCst);
+    }
+}
+
+/// Replaces the snapshot with `change` applied to a copy of it.
+fn update(change: impl FnOnce(&mut Vec<Entry>)) {
+    let _writer = REGISTRATION.lock().unwrap_or_else(|e| e.into_inner());
+    let current = SNAPSHOT.load(SeqCst);
+    // SAFETY: only writers free snapshots, and this is the only writer.
+    let mut funcs: Vec<Entry> = match unsafe { current.as_ref() } {
+        Some(snapshot) => snapshot
+            .funcs
+            .iter()
+            .map(|e| Entry {
+                code: Arc::clone(&e.code),
+                ..*e
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    change(&mut funcs);
+    funcs.sort_by_key(|e| e.start);
+    let new = Box::into_raw(Box::new(Snapshot { funcs }));
+    let old = SNAPSHOT.swap(new, SeqCst);
+    let generation = GENERATION.fetch_add(1, SeqCst);
+    while READERS[generation % 2].load(SeqCst) != 0 {
+        std::thread::yield_now();
+    }
+    if !old.is_null() {
+        // SAFETY: `old` came from `Box::into_raw` above (in an earlier
+        // update), is no longer published, and every reader that could
+        // have loaded it is gone.
+        drop(unsafe { Box::from_raw(old) });
+    }
+}
 
 /// Makes the functions of `code` known to the trap handler.
 pub(crate) fn register(code: Arc<CodeInfo>) {
     install_handlers();
-    let mut registry = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
-    for (i, f) in code.funcs.iter().enumerate() {
-        registry.insert(f.start, (Arc::clone(&code), i));
-    }
+    update(|funcs| {
+        for (index, f) in code.funcs.iter().enumerate() {
+            funcs.push(Entry {
+                start: f.start,
+                end: f.start + f.len,
+                code: Arc::clone(&code),
+                index,
+            });
+        }
+    });
 }
 
 /// Forgets the functions of `code` (before their memory is freed).
 pub(crate) fn unregister(code: &CodeInfo) {
-    let mut registry = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
-    for f in &code.funcs {
-        registry.remove(&f.start);
-    }
-}
-
-/// The compiled function containing `pc`: its module's code and its
-/// position there. The handler calls this only on a thread that is running
-/// compiled code, which never holds the write lock (it is taken only to
-/// add or remove a module, never around execution), so waiting for another
-/// thread's registration cannot deadlock.
-fn lookup(pc: usize) -> Option<(Arc<CodeInfo>, usize)> {
-    let registry = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
-    let (_, (info, i)) = registry.range(..=pc).next_back()?;
-    let f = &info.funcs[*i];
-    (pc < f.start + f.len).then(|| (Arc::clone(info), *i))
+    update(|funcs| funcs.retain(|e| !std::ptr::eq(&*e.code, code)));
 }
 
 /// What stopped compiled code.
@@ -90,11 +204,32 @@ pub(crate) struct Unwound {
     pub codes: Vec<Arc<CodeInfo>>,
 }
 
+/// What the signal handler records for the entry to resolve after the
+/// jump: raw addresses only, in a buffer that exists before any trap.
+struct Record {
+    /// The trap code of the trapping instruction.
+    code: TrapCode,
+    /// The program counter in each wasm frame, innermost first.
+    pcs: [usize; WasmBacktrace::MAX_FRAMES],
+    len: usize,
+    /// Wasm frames beyond `pcs`.
+    omitted: usize,
+}
+
 thread_local! {
     /// The jump buffer of the innermost active [`catch`], or null.
     static JMP_BUF: Cell<*mut c_void> = const { Cell::new(std::ptr::null_mut()) };
-    /// What the handler recorded before unwinding.
-    static UNWOUND: RefCell<Option<Unwound>> = const { RefCell::new(None) };
+    /// What the handler recorded before unwinding. Constant-initialised
+    /// and without a destructor, so the handler's first access allocates
+    /// nothing.
+    static RECORD: UnsafeCell<Record> = const {
+        UnsafeCell::new(Record {
+            code: TrapCodes::PENDING,
+            pcs: [0; WasmBacktrace::MAX_FRAMES],
+            len: 0,
+            omitted: 0,
+        })
+    };
 }
 
 /// Runs `f`, which calls compiled code, and returns what stopped it if a
@@ -106,9 +241,6 @@ pub(crate) fn catch(mut f: impl FnMut()) -> Result<(), Unwound> {
         let f = unsafe { &mut *data.cast::<&mut dyn FnMut()>() };
         f();
     }
-    // Touch the thread-local now, so its first use (which may allocate to
-    // register a destructor) never happens inside the signal handler.
-    UNWOUND.with(|u| drop(u.borrow_mut().take()));
     let mut f: &mut dyn FnMut() = &mut f;
     let slot = JMP_BUF.with(|b| b.as_ptr());
     // SAFETY: `slot` is this thread's jump-buffer cell; `body` only calls
@@ -119,11 +251,44 @@ pub(crate) fn catch(mut f: impl FnMut()) -> Result<(), Unwound> {
     if unwound == 0 {
         return Ok(());
     }
-    Err(UNWOUND.with(|u| u.borrow_mut().take()).unwrap_or(Unwound {
-        trap: Some(Trap::UnreachableCodeReached),
-        backtrace: WasmBacktrace::default(),
-        codes: Vec::new(),
-    }))
+    Err(take_record())
+}
+
+/// Turns what the handler recorded on this thread into an [`Unwound`]:
+/// names the frames' functions, outside the signal handler.
+fn take_record() -> Unwound {
+    // SAFETY: only this thread's handler writes the record, and it has
+    // finished (it jumped here); nothing else holds a reference to it.
+    let record = RECORD.with(|r| unsafe { &*r.get() });
+    let reader = Reader::new();
+    let mut backtrace = WasmBacktrace {
+        omitted: record.omitted,
+        ..WasmBacktrace::default()
+    };
+    let mut codes = Vec::with_capacity(record.len);
+    for &pc in &record.pcs[..record.len] {
+        // The code is still registered: the store running it keeps it.
+        let Some(entry) = reader.lookup(pc) else {
+            continue;
+        };
+        let Some(index) = entry.code.funcs[entry.index].func_index else {
+            continue;
+        };
+        backtrace.frames.push(FrameInfo {
+            func_index: index,
+            func_name: entry.code.func_names.get(&index).cloned(),
+            module_name: entry.code.module_name.clone(),
+            // Filled in by the entry, which can see the store.
+            store_id: 0,
+            instance: u32::MAX,
+        });
+        codes.push(Arc::clone(&entry.code));
+    }
+    Unwound {
+        trap: trap_for(record.code),
+        backtrace,
+        codes,
+    }
 }
 
 /// The trap a compiled-code trap code stands for; `None` for a helper's
@@ -164,31 +329,50 @@ unsafe fn registers(ctx: *mut c_void) -> (usize, usize) {
     }
 }
 
-/// The wasm frames from the trapping function outwards, stopping at the
-/// first frame that is not compiled wasm code (the entry trampoline).
+/// The signal handler's work: when `pc` is a trapping instruction of
+/// compiled code (or any instruction of it, for `SIGFPE`), records the
+/// trap and the wasm frames from there outwards in this thread's
+/// [`RECORD`] and returns true. Takes no lock and allocates nothing.
 ///
 /// # Safety
-/// `fp` must be the frame pointer of the compiled function containing `pc`.
-unsafe fn backtrace(pc: usize, mut fp: usize) -> (WasmBacktrace, Vec<Arc<CodeInfo>>) {
-    let mut trace = WasmBacktrace::default();
-    let mut codes = Vec::new();
-    let mut pc = pc;
-    while let Some((info, i)) = lookup(pc) {
-        let Some(index) = info.funcs[i].func_index else {
+/// `fp` must be the frame pointer of the interrupted code when `pc` is in
+/// compiled code.
+unsafe fn record_trap(sig: c_int, pc: usize, fp: usize) -> bool {
+    let reader = Reader::new();
+    let Some(entry) = reader.lookup(pc) else {
+        return false;
+    };
+    let f = &entry.code.funcs[entry.index];
+    let offset = (pc - f.start) as u32;
+    let code = f
+        .traps
+        .iter()
+        .find(|(o, _)| *o == offset)
+        .map(|&(_, c)| c)
+        .or_else(|| (sig == libc::SIGFPE).then_some(TrapCode::INTEGER_DIVISION_BY_ZERO));
+    let Some(code) = code else {
+        return false;
+    };
+    // SAFETY: only this thread's handler writes the record, and the code
+    // reading it (`take_record`) is not running: this thread was in
+    // compiled code.
+    let record = RECORD.with(|r| unsafe { &mut *r.get() });
+    record.code = code;
+    record.len = 0;
+    record.omitted = 0;
+    // The wasm frames, up to the first frame that is not compiled wasm code
+    // (the entry trampoline).
+    let (mut pc, mut fp) = (pc, fp);
+    while let Some(entry) = reader.lookup(pc) {
+        if entry.code.funcs[entry.index].func_index.is_none() {
             break;
-        };
-        if trace.frames.len() < WasmBacktrace::MAX_FRAMES {
-            trace.frames.push(FrameInfo {
-                func_index: index,
-                func_name: info.func_names.get(&index).cloned(),
-                module_name: info.module_name.clone(),
-                // Filled in by the entry, which can see the store.
-                store_id: 0,
-                instance: u32::MAX,
-            });
-            codes.push(Arc::clone(&info));
-        } else {
-            trace.omitted += 1;
+        }
+        match record.pcs.get_mut(record.len) {
+            Some(slot) => {
+                *slot = pc;
+                record.len += 1;
+            }
+            None => record.omitted += 1,
         }
         if fp == 0 {
             break;
@@ -200,7 +384,7 @@ unsafe fn backtrace(pc: usize, mut fp: usize) -> (WasmBacktrace, Vec<Arc<CodeInf
             fp = *(fp as *const usize);
         }
     }
-    (trace, codes)
+    true
 }
 
 const SIGNALS: [c_int; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
@@ -228,38 +412,25 @@ fn install_handlers() {
     });
 }
 
+/// The handler for `SIGNALS`. Everything it does before jumping is
+/// async-signal-safe in practice: it reads registers, searches the
+/// registry snapshot, writes the thread's preallocated record and follows
+/// frame pointers; names are resolved after the jump (`take_record`).
 extern "C" fn handler(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void) {
     let buf = JMP_BUF.with(|b| b.get());
     if !buf.is_null() {
-        // SAFETY: the kernel passes the interrupted context.
-        let (pc, fp) = unsafe { registers(ctx) };
-        if let Some((info, i)) = lookup(pc) {
-            let f = &info.funcs[i];
-            let offset = (pc - f.start) as u32;
-            let code = f
-                .traps
-                .iter()
-                .find(|(o, _)| *o == offset)
-                .map(|&(_, c)| c)
-                .or_else(|| (sig == libc::SIGFPE).then_some(TrapCode::INTEGER_DIVISION_BY_ZERO));
-            if let Some(code) = code {
-                // SAFETY: `pc` is in compiled code, whose frame pointer is `fp`.
-                let (backtrace, codes) = unsafe { backtrace(pc, fp) };
-                let unwound = Unwound {
-                    trap: trap_for(code),
-                    backtrace,
-                    codes,
-                };
-                UNWOUND.with(|u| {
-                    if let Ok(mut u) = u.try_borrow_mut() {
-                        *u = Some(unwound);
-                    }
-                });
-                // SAFETY: `buf` is the live jump buffer of the innermost
-                // catch; only compiled frames and `catch`'s trampoline are
-                // between here and there.
-                unsafe { strata_jit_unwind(buf) };
-            }
+        // SAFETY: the kernel passes the interrupted context, whose frame
+        // pointer is `fp`.
+        let recorded = unsafe {
+            let (pc, fp) = registers(ctx);
+            record_trap(sig, pc, fp)
+        };
+        if recorded {
+            // SAFETY: `buf` is the live jump buffer of the innermost
+            // catch; only compiled frames and `catch`'s trampoline are
+            // between here and there. The registry reader was dropped
+            // inside `record_trap`, before the jump skips any destructor.
+            unsafe { strata_jit_unwind(buf) };
         }
     }
     // Not a wasm trap: hand it to whoever handled it before us.
@@ -286,5 +457,123 @@ extern "C" fn handler(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void) 
                 f(sig);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::time::Duration;
+
+    /// Counts allocations made on a thread while it forbids them, to show
+    /// that the signal handler's work allocates nothing.
+    struct Counting;
+
+    thread_local! {
+        static FORBIDDEN: Cell<bool> = const { Cell::new(false) };
+        static VIOLATIONS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    // SAFETY: forwards to the system allocator unchanged.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            if FORBIDDEN.try_with(Cell::get).unwrap_or(false) {
+                let _ = VIOLATIONS.try_with(|v| v.set(v.get() + 1));
+            }
+            // SAFETY: forwarded.
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: forwarded.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+    }
+
+    #[global_allocator]
+    static ALLOCATOR: Counting = Counting;
+
+    /// Registers two fake functions at addresses no real code can have
+    /// (the kernel's half of the address space): `start` holds function 0,
+    /// with a trap site at offset 4, and `start + 0x100` function 1.
+    fn fake_module(start: usize) -> Arc<CodeInfo> {
+        let info = Arc::new(CodeInfo {
+            funcs: vec![
+                FuncCode {
+                    start,
+                    len: 0x100,
+                    func_index: Some(0),
+                    traps: vec![(4, TrapCode::HEAP_OUT_OF_BOUNDS)],
+                },
+                FuncCode {
+                    start: start + 0x100,
+                    len: 0x100,
+                    func_index: Some(1),
+                    traps: Vec::new(),
+                },
+            ],
+            module_name: Some("fake".to_string()),
+            func_names: HashMap::from([(0, "inner".to_string()), (1, "outer".to_string())]),
+        });
+        register(Arc::clone(&info));
+        info
+    }
+
+    #[test]
+    fn recording_a_trap_allocates_nothing() {
+        let start = 0xffff_8000_0000_0000;
+        let info = fake_module(start);
+        // Two fake frames: the trapping function's frame record points at
+        // its caller's (in function 1), whose caller is not compiled code.
+        let mut stack = [0_usize; 4];
+        stack[0] = std::ptr::addr_of!(stack[2]) as usize;
+        stack[1] = start + 0x180;
+        stack[3] = 0x10;
+        let fp = stack.as_ptr() as usize;
+        FORBIDDEN.with(|f| f.set(true));
+        // SAFETY: `fp` heads a chain of frame records that ends in a
+        // return address outside compiled code.
+        let recorded = unsafe { record_trap(libc::SIGSEGV, start + 4, fp) };
+        FORBIDDEN.with(|f| f.set(false));
+        assert!(recorded);
+        assert_eq!(VIOLATIONS.with(Cell::get), 0, "the handler allocated");
+        let unwound = take_record();
+        assert_eq!(unwound.trap, Some(Trap::MemoryOutOfBounds));
+        let names: Vec<_> = unwound
+            .backtrace
+            .frames
+            .iter()
+            .map(|f| f.func_name.clone())
+            .collect();
+        assert_eq!(
+            names,
+            [Some("inner".to_string()), Some("outer".to_string())]
+        );
+        assert!(unwound.codes.iter().all(|c| Arc::ptr_eq(c, &info)));
+        // An instruction of compiled code that is not a trap site, and an
+        // address outside compiled code, are not wasm traps.
+        // SAFETY: as above.
+        assert!(!unsafe { record_trap(libc::SIGSEGV, start + 5, fp) });
+        assert!(!unsafe { record_trap(libc::SIGSEGV, 0x10, fp) });
+        unregister(&info);
+    }
+
+    #[test]
+    fn lookups_do_not_wait_for_registration() {
+        let start = 0xffff_9000_0000_0000;
+        let info = fake_module(start);
+        // Registration in progress on this thread must not stop a handler
+        // on another thread from finding its code.
+        let registering = REGISTRATION.lock().unwrap_or_else(|e| e.into_inner());
+        let (send, receive) = std::sync::mpsc::channel();
+        let handler = std::thread::spawn(move || {
+            let found = Reader::new().lookup(start + 4).map(|e| e.index);
+            let _ = send.send(found);
+        });
+        let found = receive.recv_timeout(Duration::from_secs(5));
+        drop(registering);
+        handler.join().expect("the lookup thread finishes");
+        assert_eq!(found, Ok(Some(0)), "the lookup waited for the lock");
+        unregister(&info);
     }
 }

@@ -190,6 +190,10 @@ pub(crate) struct InstanceEntity {
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 
+/// What using a handle with a store it does not belong to says, as an
+/// error or a panic (wasmtime's wording).
+pub(crate) const WRONG_STORE: &str = "object used with the wrong store";
+
 impl StoreInner {
     /// An empty store for modules of `engine`.
     pub(crate) fn new(engine: &Engine) -> StoreInner {
@@ -236,10 +240,21 @@ impl StoreInner {
         self.limits.set(limits);
     }
 
+    /// Fails with [`WRONG_STORE`] unless the handle of store `store_id`
+    /// belongs to this store: for APIs that return a `Result`.
     pub(crate) fn check_owner(&self, store_id: u64) -> anyhow::Result<()> {
         if store_id != self.id {
-            anyhow::bail!("object used with the wrong store");
+            anyhow::bail!(WRONG_STORE);
         }
         Ok(())
+    }
+
+    /// Panics with [`WRONG_STORE`] unless the handle of store `store_id`
+    /// belongs to this store: for APIs whose signature cannot fail (as
+    /// wasmtime's do).
+    pub(crate) fn assert_owner(&self, store_id: u64) {
+        if store_id != self.id {
+            panic!("{WRONG_STORE}");
+        }
     }
 }

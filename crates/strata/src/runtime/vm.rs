@@ -23,13 +23,23 @@ pub struct VMMemory {
 }
 
 impl VMMemory {
+    /// Whether `N` bytes at `ea` lie within the memory. The end is computed
+    /// with checked arithmetic: with 64-bit addresses `ea + N` can wrap
+    /// around to a small, seemingly valid number. (For 32-bit addresses
+    /// the compiler sees that it cannot, and drops the check.)
+    #[inline(always)]
+    fn in_bounds<const N: usize>(&self, ea: u64) -> bool {
+        ea.checked_add(N as u64)
+            .is_some_and(|end| end <= self.len as u64)
+    }
+
     /// Reads `N` bytes at `ea`, or fails when they are out of bounds.
     ///
     /// # Safety
     /// `self` must describe a live memory: `base` valid for `len` bytes.
     #[inline(always)]
     pub unsafe fn load<const N: usize>(&self, ea: u64) -> Option<[u8; N]> {
-        if ea + N as u64 > self.len as u64 {
+        if !self.in_bounds::<N>(ea) {
             return None;
         }
         // SAFETY: `[ea, ea+N)` is within `len` (checked) of a live memory.
@@ -48,7 +58,7 @@ impl VMMemory {
     /// memory's bytes meanwhile.
     #[inline(always)]
     pub unsafe fn store<const N: usize>(&self, ea: u64, bytes: [u8; N]) -> Option<()> {
-        if ea + N as u64 > self.len as u64 {
+        if !self.in_bounds::<N>(ea) {
             return None;
         }
         // SAFETY: in bounds (checked) of a live memory, not aliased.
@@ -63,7 +73,7 @@ impl VMMemory {
 }
 
 /// A global's value: 16 bytes, so a `v128` fits; scalar values use the low
-/// 8 bytes in the slot encoding of `values.rs`.
+/// 8 bytes in the cell encoding of `types/raw.rs`.
 #[repr(C, align(16))]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct VMGlobal {
@@ -83,6 +93,12 @@ pub struct VMTable {
     /// Number of elements.
     pub len: usize,
 }
+
+// SAFETY: `base` points at the elements buffer of the `TableEntity` that
+// owns this `VMTable`, in the same store; both move between threads
+// together, and only code running with the store exclusively borrowed
+// reads or writes through it.
+unsafe impl Send for VMTable {}
 
 /// Per-store execution limits, shared by all of a store's instances.
 #[repr(C)]
@@ -123,6 +139,13 @@ pub struct VMFuncRef {
     /// The engine-wide id of the function's type, for signature checks.
     pub type_id: u32,
 }
+
+// SAFETY: `native` and `array_call` point at compiled code, which is
+// immutable once published and kept alive by the modules of the store's
+// instances; `vmctx` points at an `InstanceVm` the same store owns. Nothing
+// here belongs to the thread that made it, and it is only read by code
+// running with the store exclusively borrowed.
+unsafe impl Send for VMFuncRef {}
 
 impl VMRuntimeLimits {
     /// Charges `amount` of fuel; false (and nothing charged) when there is
@@ -339,5 +362,36 @@ impl InstanceVm {
     /// Store indices of the instance's functions.
     pub fn funcs(&self) -> &[u32] {
         &self.funcs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::VMMemory;
+
+    #[test]
+    fn accesses_whose_end_wraps_around_are_out_of_bounds() {
+        let mut bytes = [7_u8; 16];
+        let memory = VMMemory {
+            base: bytes.as_mut_ptr(),
+            len: bytes.len(),
+        };
+        // SAFETY (all calls): `memory` describes `bytes`, which nothing
+        // else borrows meanwhile.
+        unsafe {
+            assert_eq!(memory.load::<4>(12), Some([7; 4]));
+            assert_eq!(memory.load::<4>(13), None);
+            assert_eq!(memory.store::<4>(12, [1; 4]), Some(()));
+            assert_eq!(memory.store::<4>(13, [1; 4]), None);
+            // With 64-bit addresses `ea + N` can wrap to a small number,
+            // which an unchecked sum would take for an in-bounds access.
+            for ea in [u64::MAX, u64::MAX - 1, u64::MAX - 3, u64::MAX - 15] {
+                assert_eq!(memory.load::<4>(ea), None, "load at {ea:#x}");
+                assert_eq!(memory.load::<8>(ea), None, "load at {ea:#x}");
+                assert_eq!(memory.store::<4>(ea, [2; 4]), None, "store at {ea:#x}");
+                assert_eq!(memory.store::<16>(ea, [2; 16]), None, "store at {ea:#x}");
+            }
+        }
+        assert_eq!(bytes, [7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 1, 1, 1, 1]);
     }
 }

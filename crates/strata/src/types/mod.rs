@@ -55,21 +55,37 @@ impl fmt::Display for GlobalType {
     }
 }
 
-/// The type of a table: element type and size limits in elements.
+/// The type of a table: element type, size limits in elements, and
+/// whether it is indexed with `i64` (memory64 proposal).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TableType {
     element: RefType,
     min: u64,
     max: Option<u64>,
+    table64: bool,
 }
 
 impl TableType {
-    /// Creates a table type of `element`s with limits in elements.
+    /// Creates a table type of `element`s indexed with `i32`, with limits
+    /// in elements.
     pub fn new(element: RefType, min: u32, max: Option<u32>) -> TableType {
         TableType::with_limits(element, min.into(), max.map(Into::into))
     }
+    /// Creates a table type indexed with `i64` (needs
+    /// `Config::wasm_memory64`).
+    pub fn new64(element: RefType, min: u64, max: Option<u64>) -> TableType {
+        TableType {
+            table64: true,
+            ..TableType::with_limits(element, min, max)
+        }
+    }
     pub(crate) fn with_limits(element: RefType, min: u64, max: Option<u64>) -> TableType {
-        TableType { element, min, max }
+        TableType {
+            element,
+            min,
+            max,
+            table64: false,
+        }
     }
     /// The element type.
     pub fn element(&self) -> RefType {
@@ -83,11 +99,24 @@ impl TableType {
     pub fn maximum(&self) -> Option<u64> {
         self.max
     }
+    /// Whether the table is indexed with `i64`.
+    pub fn is_64(&self) -> bool {
+        self.table64
+    }
+    /// The same type with minimum `min` (a table's current size).
+    pub(crate) fn with_minimum(self, min: u64) -> TableType {
+        TableType { min, ..self }
+    }
 }
 
 impl fmt::Display for TableType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "(table {}", self.min)?;
+        f.write_str(if self.table64 {
+            "(table i64 "
+        } else {
+            "(table "
+        })?;
+        write!(f, "{}", self.min)?;
         if let Some(max) = self.max {
             write!(f, " {max}")?;
         }
@@ -114,6 +143,27 @@ impl MemoryType {
             shared: false,
         }
     }
+    /// Creates a memory type with 64-bit addresses and limits in pages
+    /// (needs `Config::wasm_memory64`).
+    pub fn new64(min: u64, max: Option<u64>) -> MemoryType {
+        MemoryType {
+            min,
+            max,
+            memory64: true,
+            shared: false,
+        }
+    }
+    /// Creates a 32-bit memory type shared between threads, with limits in
+    /// pages (needs `Config::wasm_threads`; a shared memory always has a
+    /// maximum).
+    pub fn shared(min: u32, max: u32) -> MemoryType {
+        MemoryType {
+            min: min.into(),
+            max: Some(max.into()),
+            memory64: false,
+            shared: true,
+        }
+    }
     /// The minimum size in pages.
     pub fn minimum(&self) -> u64 {
         self.min
@@ -130,6 +180,10 @@ impl MemoryType {
     pub fn is_shared(&self) -> bool {
         self.shared
     }
+    /// The same type with minimum `min` (a memory's current size).
+    pub(crate) fn with_minimum(self, min: u64) -> MemoryType {
+        MemoryType { min, ..self }
+    }
     pub(crate) fn from_wasmparser(t: &wasmparser::MemoryType) -> MemoryType {
         MemoryType {
             min: t.initial,
@@ -142,11 +196,16 @@ impl MemoryType {
 
 impl fmt::Display for MemoryType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "(memory {}", self.min)?;
+        f.write_str(if self.memory64 {
+            "(memory i64 "
+        } else {
+            "(memory "
+        })?;
+        write!(f, "{}", self.min)?;
         if let Some(max) = self.max {
             write!(f, " {max}")?;
         }
-        f.write_str(")")
+        f.write_str(if self.shared { " shared)" } else { ")" })
     }
 }
 

@@ -27,7 +27,7 @@
 //! host stack a loop uses. Debug builds always return to the driver.
 //!
 //! - `numeric.rs`: the handlers generated from the instruction table in
-//!   `isa.rs`, sharing its semantics closures with the driver's `match`;
+//!   `crate::isa`, sharing its semantics closures with the driver's `match`;
 //! - `control.rs`: branches, copies, globals, fuel, calls and returns.
 
 mod control;

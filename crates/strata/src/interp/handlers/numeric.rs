@@ -1,5 +1,5 @@
 //! Handlers for the numeric instructions and memory accesses, one generic
-//! handler per row of the instruction table in `isa.rs`, instantiated per
+//! handler per row of the instruction table in `crate::isa`, instantiated per
 //! operand source.
 
 use super::{
