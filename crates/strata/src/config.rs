@@ -83,10 +83,13 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Config {
+        // WebAssembly 2.0 and the 3.0 proposals whose suites pass in both
+        // tiers. SIMD is part of 2.0 but no tier executes it yet.
         let mut features = WasmFeatures::WASM2;
-        // SIMD is part of WebAssembly 2.0 but no tier executes it yet.
         features.remove(WasmFeatures::SIMD);
         features.insert(WasmFeatures::EXTENDED_CONST);
+        features.insert(WasmFeatures::TAIL_CALL);
+        features.insert(WasmFeatures::FUNCTION_REFERENCES);
         Config {
             tier: Tier::best_available(),
             features,
@@ -179,8 +182,9 @@ proposals! {
 }
 
 impl Config {
-    /// The default configuration: WebAssembly 2.0 without SIMD, the best
-    /// tier available ([`Tier::best_available`]: the JIT where this build
+    /// The default configuration: WebAssembly 2.0 without SIMD, plus tail
+    /// calls, typed function references and extended constant expressions
+    /// from 3.0; the best tier available ([`Tier::best_available`]: the JIT where this build
     /// and host support it, else the interpreter), 8 MiB of wasm stack.
     pub fn new() -> Config {
         Config::default()

@@ -29,6 +29,8 @@ pub enum Trap {
     StackOverflow,
     /// A reference was null where a non-null one was required.
     NullReference,
+    /// `call_ref` or `return_call_ref` of a null function reference.
+    NullFunctionReference,
     /// The store ran out of fuel.
     OutOfFuel,
     /// Execution was interrupted because its epoch deadline passed.
@@ -37,7 +39,7 @@ pub enum Trap {
 
 impl Trap {
     /// Every trap kind, in declaration order (its index is its `code`).
-    const ALL: [Trap; 12] = [
+    const ALL: [Trap; 13] = [
         Trap::UnreachableCodeReached,
         Trap::MemoryOutOfBounds,
         Trap::TableOutOfBounds,
@@ -48,6 +50,7 @@ impl Trap {
         Trap::BadConversionToInteger,
         Trap::StackOverflow,
         Trap::NullReference,
+        Trap::NullFunctionReference,
         Trap::OutOfFuel,
         Trap::Interrupt,
     ];
@@ -78,6 +81,7 @@ impl Trap {
             Trap::BadConversionToInteger => "invalid conversion to integer",
             Trap::StackOverflow => "call stack exhausted",
             Trap::NullReference => "null reference",
+            Trap::NullFunctionReference => "null function reference",
             Trap::OutOfFuel => "all fuel consumed by WebAssembly",
             Trap::Interrupt => "interrupt",
         }

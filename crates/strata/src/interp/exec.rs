@@ -474,6 +474,99 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
         }};
     }
 
+    // A tail call: the callee replaces the current frame. Its arguments
+    // move down to the frame's base (ascending, which is safe: they lie
+    // above it), so wasm and host stacks stay the same size however long a
+    // chain of tail calls runs. A host callee is called, then the frame
+    // returns its results.
+    macro_rules! tail_call {
+        ($f:expr, $args:expr) => {{
+            let f = $f as usize;
+            let args = base + $args as usize;
+            let inner = store.inner();
+            let ty = std::sync::Arc::clone(&inner.funcs[f].ty);
+            match inner.funcs[f].kind {
+                FuncKind::Wasm {
+                    instance: callee_instance,
+                    index: callee_index,
+                    vmctx: callee_vmctx,
+                } => {
+                    let lazy = func_code(inner, callee_instance, callee_index);
+                    let callee: &CompiledFunc = match lazy.translated() {
+                        Some(code) => code,
+                        None => {
+                            let module = &inner.instances[callee_instance as usize].module;
+                            lazy.get(module).map_err(ExecError::Host)?
+                        }
+                    };
+                    let callee_ptr: *const CompiledFunc = callee;
+                    let end = base + callee.frame_size as usize;
+                    if end > slots.len() && !grow(slots, end, max_slots) {
+                        trap!(Trap::StackOverflow);
+                    }
+                    slots.copy_within(args..args + ty.param_cells(), base);
+                    // SAFETY: the frame fits (checked above).
+                    unsafe { enter(slots.as_mut_ptr().add(base), callee) };
+                    let frame = frames.last_mut().expect("a frame is active");
+                    *frame = Frame {
+                        code: callee_ptr,
+                        ret: callee.instrs.as_ptr(),
+                        base,
+                        instance: callee_instance,
+                        vmctx: callee_vmctx.0,
+                    };
+                    switch_to_top!();
+                }
+                FuncKind::Host(h) => {
+                    let n = ty.buffer_cells();
+                    if args + n > slots.len() && !grow(slots, args + n, max_slots) {
+                        trap!(Trap::StackOverflow);
+                    }
+                    store
+                        .call_host(h, &mut slots[args..args + n], Some(instance))
+                        .map_err(ExecError::Host)?;
+                    slots.copy_within(args..args + ty.result_cells(), base);
+                    ret!();
+                }
+            }
+        }};
+    }
+    // The store function a function reference in slot `$r` names, trapping
+    // on null.
+    macro_rules! deref {
+        ($r:expr) => {{
+            let Some(f) = r!($r).checked_sub(1) else {
+                trap!(Trap::NullFunctionReference);
+            };
+            f
+        }};
+    }
+    // The store function at `index` of table `table`, checked against the
+    // expected type id `type_id` (a subtype will do).
+    macro_rules! table_callee {
+        ($type_id:expr, $table:expr, $index:expr) => {{
+            let inner = store.inner();
+            let t = inner.instances[instance as usize].tables[$table as usize];
+            let i = r!($index) as u32 as usize;
+            let Some(&raw) = inner.tables[t as usize].elements.get(i) else {
+                trap!(Trap::TableOutOfBounds);
+            };
+            let Some(f) = raw.checked_sub(1) else {
+                trap!(Trap::IndirectCallToNull);
+            };
+            let actual = inner.funcs[f as usize].type_id;
+            if actual.bits() != $type_id
+                && !inner
+                    .engine
+                    .types()
+                    .is_subtype(actual, crate::types::SharedTypeIndex($type_id))
+            {
+                trap!(Trap::BadSignature);
+            }
+            f
+        }};
+    }
+
     loop {
         // Run threaded handlers until an instruction needs the driver.
         debug_assert!(pc < code.ops.len() && std::ptr::eq(ops, code.ops.as_ptr()));
@@ -553,25 +646,36 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             }
             Op::CallIndirect { type_id, table, index } => {
                 let (args, _, _) = ext!();
-                let t = store.inner().instances[instance as usize].tables[table as usize];
-                let i = r!(index) as u32 as usize;
-                let Some(&raw) = store.inner().tables[t as usize].elements.get(i) else {
-                    trap!(Trap::TableOutOfBounds);
-                };
-                let Some(f) = raw.checked_sub(1) else {
-                    trap!(Trap::IndirectCallToNull);
-                };
-                let actual = store.inner().funcs[f as usize].type_id;
-                if actual.bits() != type_id
-                    && !store
-                        .inner()
-                        .engine
-                        .types()
-                        .is_subtype(actual, crate::types::SharedTypeIndex(type_id))
-                {
-                    trap!(Trap::BadSignature);
-                }
+                let f = table_callee!(type_id, table, index);
                 call!(f, args);
+            }
+            Op::CallRef { callee, base: args } => {
+                let f = deref!(callee);
+                call!(f, args);
+            }
+            Op::ReturnCall { func, base: args } => {
+                let f = store.inner().instances[instance as usize].vm.funcs()[func as usize];
+                tail_call!(f, args);
+            }
+            Op::ReturnCallIndirect { type_id, table, index } => {
+                // The extension word is read in place: the frame is
+                // replaced, so nothing continues after it.
+                let Op::Ext { a: args, .. } = code.ops[pc] else {
+                    unreachable!("instruction without its extension word")
+                };
+                let f = table_callee!(type_id, table, index);
+                tail_call!(f, args);
+            }
+            Op::ReturnCallRef { callee, base: args } => {
+                let f = deref!(callee);
+                tail_call!(f, args);
+            }
+            Op::RefAsNonNull { dst, src } => {
+                let v = r!(src);
+                if v == 0 {
+                    trap!(Trap::NullReference);
+                }
+                w!(dst, v);
             }
             Op::Select { dst, cond, a } => {
                 let (b, _, _) = ext!();

@@ -67,6 +67,18 @@ macro_rules! define_op {
             /// Call through `table` at `index` with engine type `type_id`;
             /// followed by `Ext { a: base }`.
             CallIndirect { type_id: u32, table: u32, index: Slot },
+            /// Call the function referenced by `callee` (trap if null);
+            /// arguments and results at `base..`.
+            CallRef { callee: Slot, base: Slot },
+            /// Tail calls: like `Call`, `CallIndirect` and `CallRef`, but
+            /// the callee replaces the current frame (its arguments move
+            /// down to the frame's base), so the call stack does not grow.
+            ReturnCall { func: u32, base: Slot },
+            /// Followed by `Ext { a: base }`.
+            ReturnCallIndirect { type_id: u32, table: u32, index: Slot },
+            ReturnCallRef { callee: Slot, base: Slot },
+            /// `dst = src`, trapping when `src` is null.
+            RefAsNonNull { dst: Slot, src: Slot },
             /// `dst = if cond != 0 { a } else { b }`; followed by `Ext { a: b }`.
             Select { dst: Slot, cond: Slot, a: Slot },
             GlobalGet { dst: Slot, global: u32 },

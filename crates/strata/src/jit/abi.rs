@@ -24,9 +24,15 @@ pub(crate) fn clif_type(ty: ValType) -> Type {
     }
 }
 
+/// The calling convention of every compiled wasm function: Cranelift's
+/// `tail`, which `return_call` needs (wasmtime uses it whether or not the
+/// tail-call proposal is on). Trampolines and runtime helpers keep the
+/// host's convention.
+pub(crate) const WASM_CALL_CONV: CallConv = CallConv::Tail;
+
 /// The native signature of a wasm function: `vmctx, params... -> results`.
-pub(crate) fn native_signature(ty: &FuncType, call_conv: CallConv) -> Signature {
-    let mut sig = Signature::new(call_conv);
+pub(crate) fn native_signature(ty: &FuncType) -> Signature {
+    let mut sig = Signature::new(WASM_CALL_CONV);
     sig.params
         .push(AbiParam::special(I64, ArgumentPurpose::VMContext));
     sig.params
@@ -97,7 +103,7 @@ pub(crate) fn trampoline(
     call_conv: CallConv,
 ) {
     func.signature = trampoline_signature(call_conv);
-    let callee = import_func(func, id, native_signature(ty, call_conv));
+    let callee = import_func(func, id, native_signature(ty));
     let mut b = FunctionBuilder::new(func, fctx);
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);

@@ -121,7 +121,7 @@ impl Translator<'_, '_> {
     /// process-specific addresses) with `vmctx` and `args`, returning its
     /// `ret`.
     pub(super) fn builtin(&mut self, offset: usize, args: &[Value], ret: Type) -> Value {
-        let mut sig = Signature::new(self.env.call_conv);
+        let mut sig = Signature::new(self.env.host_call_conv);
         sig.params.push(AbiParam::new(I64));
         for a in args {
             sig.params
@@ -151,7 +151,8 @@ impl Translator<'_, '_> {
         self.push(r, ValType::I32);
     }
 
-    pub(super) fn call(&mut self, index: u32) -> Result<()> {
+    /// `call` (or, with `tail`, `return_call`) of function `index`.
+    pub(super) fn call(&mut self, index: u32, tail: bool) -> Result<()> {
         let m = self.env.module;
         let type_index = m.funcs[index as usize];
         if index >= m.num_imported_funcs {
@@ -161,14 +162,27 @@ impl Translator<'_, '_> {
             args.extend(self.top(n));
             self.stack.truncate(self.stack.len() - n);
             let callee = self.callee(index);
-            let call = self.b.ins().call(callee, &args);
-            let results = self.b.inst_results(call).to_vec();
-            self.push_all(&results, ty.results());
+            if tail {
+                self.b.ins().return_call(callee, &args);
+            } else {
+                let call = self.b.ins().call(callee, &args);
+                let results = self.b.inst_results(call).to_vec();
+                self.push_all(&results, ty.results());
+            }
         } else {
             let f = self.store_func_index(index);
-            self.call_ref(f, type_index, false);
+            self.call_ref(f, type_index, false, tail);
         }
         Ok(())
+    }
+
+    /// The store function a function reference names (an i32), trapping
+    /// with `trap` when it is null.
+    pub(super) fn deref_func(&mut self, r: Value, trap: Trap) -> Value {
+        let is_null = self.b.ins().icmp_imm(IntCC::Equal, r, 0);
+        self.trap_if(is_null, trap);
+        let f = self.b.ins().iadd_imm(r, -1);
+        self.b.ins().ireduce(I32, f)
     }
 
     /// The reference to defined function `index` for direct calls.
@@ -179,7 +193,7 @@ impl Translator<'_, '_> {
         let m = self.env.module;
         let id = self.env.func_ids[(index - m.num_imported_funcs) as usize];
         let ty = m.func_type(index);
-        let f = import_func(self.b.func, id, native_signature(ty, self.env.call_conv));
+        let f = import_func(self.b.func, id, native_signature(ty));
         self.callees.insert(index, f);
         f
     }
@@ -190,7 +204,11 @@ impl Translator<'_, '_> {
     /// must be the module's type `type_index` or a subtype of it; the
     /// expected type id is read from the instance's context, never compiled
     /// in, so the code does not depend on the engine it was compiled in.
-    pub(super) fn call_ref(&mut self, f: Value, type_index: u32, check: bool) {
+    ///
+    /// With `tail`, the call is a tail call: compiled code is entered with
+    /// `return_call_indirect`, a host function is called and its results
+    /// returned.
+    pub(super) fn call_ref(&mut self, f: Value, type_index: u32, check: bool, tail: bool) {
         let ty = self.env.module.func_type_at(type_index).clone();
         let n = ty.params().len();
         let args = self.top(n);
@@ -231,14 +249,16 @@ impl Translator<'_, '_> {
 
         self.b.switch_to_block(fast);
         let callee_vmctx = self.load_vm(I64, entry, offset_of!(VMFuncRef, vmctx));
-        let sig = self
-            .b
-            .import_signature(native_signature(&ty, self.env.call_conv));
+        let sig = self.b.import_signature(native_signature(&ty));
         let mut all = vec![callee_vmctx];
         all.extend_from_slice(&args);
-        let call = self.b.ins().call_indirect(sig, native, &all);
-        let results = self.b.inst_results(call).to_vec();
-        self.b.ins().jump(join, &block_args(&results));
+        if tail {
+            self.b.ins().return_call_indirect(sig, native, &all);
+        } else {
+            let call = self.b.ins().call_indirect(sig, native, &all);
+            let results = self.b.inst_results(call).to_vec();
+            self.b.ins().jump(join, &block_args(&results));
+        }
 
         // No compiled code (a host function): through the cell buffer of
         // the host calling convention.
@@ -261,8 +281,13 @@ impl Translator<'_, '_> {
             let at = (ty.result_cell(i) * 8) as i32;
             results.push(self.b.ins().load(*t, cell_flags(), buf, at));
         }
-        self.b.ins().jump(join, &block_args(&results));
-
-        self.start(join, ty.results());
+        if tail {
+            // The function's results are the callee's: the types match,
+            // as validation checked.
+            self.b.ins().return_(&results);
+        } else {
+            self.b.ins().jump(join, &block_args(&results));
+            self.start(join, ty.results());
+        }
     }
 }

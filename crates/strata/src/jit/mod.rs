@@ -135,7 +135,7 @@ impl std::fmt::Debug for CompiledModule {
 /// Compiles every function of `m`.
 pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
     let isa = isa().map_err(|e| anyhow!(e))?;
-    let call_conv = isa.default_call_conv();
+    let host_call_conv = isa.default_call_conv();
     let mut jit = JITModule::new(JITBuilder::with_isa(
         isa.clone(),
         cranelift_module::default_libcall_names(),
@@ -145,16 +145,16 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
     let mut tramp_ids = Vec::with_capacity(defined);
     for i in 0..defined {
         let ty = m.func_type(m.num_imported_funcs + i as u32);
-        let sig = abi::native_signature(ty, call_conv);
+        let sig = abi::native_signature(ty);
         ids.push(jit.declare_function(&format!("wasm{i}"), Linkage::Local, &sig)?);
-        let tsig = abi::trampoline_signature(call_conv);
+        let tsig = abi::trampoline_signature(host_call_conv);
         tramp_ids.push(jit.declare_function(&format!("array{i}"), Linkage::Local, &tsig)?);
     }
     let raw_ids: Vec<u32> = ids.iter().map(|id| id.as_u32()).collect();
     let config = m.engine.config();
     let env = translate::Env {
         module: m,
-        call_conv,
+        host_call_conv,
         func_ids: &raw_ids,
         fuel: config.consume_fuel,
         epoch: config.epoch_interruption,
@@ -188,7 +188,13 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
             ctx.func.name = UserFuncName::user(0, id.as_u32());
             if is_trampoline {
                 let ty = m.func_type(index);
-                abi::trampoline(&mut fctx, &mut ctx.func, ty, ids[i].as_u32(), call_conv);
+                abi::trampoline(
+                    &mut fctx,
+                    &mut ctx.func,
+                    ty,
+                    ids[i].as_u32(),
+                    host_call_conv,
+                );
             } else {
                 let body = m.body(i);
                 translate::translate(&env, &mut fctx, &mut ctx.func, index, &body)

@@ -33,7 +33,8 @@ use wasmparser::{FunctionBody, Operator};
 /// What the translator needs to know about the module being compiled.
 pub(crate) struct Env<'a> {
     pub module: &'a ModuleInfo,
-    pub call_conv: CallConv,
+    /// The host's calling convention, for runtime helpers.
+    pub host_call_conv: CallConv,
     /// The `cranelift_module` function ids of the module's defined
     /// functions, in index order.
     pub func_ids: &'a [u32],
@@ -115,7 +116,7 @@ pub(crate) fn translate(
 ) -> Result<()> {
     let m = env.module;
     let ty = m.func_type(index);
-    func.signature = native_signature(ty, env.call_conv);
+    func.signature = native_signature(ty);
 
     // The stack limit lives in the store's limits, reached through vmctx.
     let vmctx_gv = func.create_global_value(GlobalValueData::VMContext);
@@ -540,19 +541,63 @@ impl Translator<'_, '_> {
                 self.b.ins().return_(&args);
                 self.reachable = false;
             }
-            O::Call { function_index } => self.call(function_index)?,
+            O::Call { function_index } => self.call(function_index, false)?,
+            O::ReturnCall { function_index } => {
+                self.call(function_index, true)?;
+                self.reachable = false;
+            }
             O::CallIndirect {
                 type_index,
                 table_index,
+            }
+            | O::ReturnCallIndirect {
+                type_index,
+                table_index,
             } => {
+                let tail = matches!(op, O::ReturnCallIndirect { .. });
                 let index = self.pop();
                 let entry = self.table_entry(table_index, index);
                 let raw = self.b.ins().load(I64, vm_flags(), entry, 0);
-                let is_null = self.b.ins().icmp_imm(IntCC::Equal, raw, 0);
-                self.trap_if(is_null, Trap::IndirectCallToNull);
-                let f = self.b.ins().iadd_imm(raw, -1);
-                let f = self.b.ins().ireduce(I32, f);
-                self.call_ref(f, type_index, true);
+                let f = self.deref_func(raw, Trap::IndirectCallToNull);
+                self.call_ref(f, type_index, true, tail);
+                if tail {
+                    self.reachable = false;
+                }
+            }
+            O::CallRef { type_index } | O::ReturnCallRef { type_index } => {
+                let tail = matches!(op, O::ReturnCallRef { .. });
+                let r = self.pop();
+                let f = self.deref_func(r, Trap::NullFunctionReference);
+                self.call_ref(f, type_index, false, tail);
+                if tail {
+                    self.reachable = false;
+                }
+            }
+            O::RefAsNonNull => {
+                let (v, ty) = self.pop_typed();
+                let is_null = self.b.ins().icmp_imm(IntCC::Equal, v, 0);
+                self.trap_if(is_null, Trap::NullReference);
+                self.push(v, ty.non_null());
+            }
+            O::BrOnNull { relative_depth } => {
+                // Branch without the reference when it is null; otherwise
+                // it stays, known to be non-null.
+                let (v, ty) = self.pop_typed();
+                let (target, args) = self.branch_target(relative_depth);
+                let cont = self.b.create_block();
+                self.b.ins().brif(v, cont, &[], target, &block_args(&args));
+                self.b.switch_to_block(cont);
+                self.push(v, ty.non_null());
+            }
+            O::BrOnNonNull { relative_depth } => {
+                // Branch with the reference when it is not null; otherwise
+                // drop it.
+                let v = self.top(1)[0];
+                let (target, args) = self.branch_target(relative_depth);
+                let cont = self.b.create_block();
+                self.b.ins().brif(v, target, &block_args(&args), cont, &[]);
+                self.b.switch_to_block(cont);
+                self.pop();
             }
             O::Drop => {
                 self.pop();

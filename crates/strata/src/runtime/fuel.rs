@@ -59,48 +59,128 @@ pub(crate) fn ends_region(op: &Operator<'_>) -> bool {
 macro_rules! custom_arity {
     // Control flow: branches, calls, returns, block boundaries, throws,
     // and the stack-switching instructions, which transfer control.
-    (Block) => { true };
-    (Loop) => { true };
-    (If) => { true };
-    (Else) => { true };
-    (End) => { true };
-    (Br) => { true };
-    (BrIf) => { true };
-    (BrTable) => { true };
-    (BrOnNull) => { true };
-    (BrOnNonNull) => { true };
-    (BrOnCast) => { true };
-    (BrOnCastFail) => { true };
-    (BrOnCastDescEq) => { true };
-    (BrOnCastDescEqFail) => { true };
-    (Return) => { true };
-    (Call) => { true };
-    (CallIndirect) => { true };
-    (CallRef) => { true };
-    (ReturnCall) => { true };
-    (ReturnCallIndirect) => { true };
-    (ReturnCallRef) => { true };
-    (Throw) => { true };
-    (ThrowRef) => { true };
-    (TryTable) => { true };
-    (Try) => { true };
-    (Catch) => { true };
-    (CatchAll) => { true };
-    (Delegate) => { true };
-    (Rethrow) => { true };
-    (ContNew) => { true };
-    (ContBind) => { true };
-    (Suspend) => { true };
-    (Resume) => { true };
-    (ResumeThrow) => { true };
-    (ResumeThrowRef) => { true };
-    (Switch) => { true };
+    (Block) => {
+        true
+    };
+    (Loop) => {
+        true
+    };
+    (If) => {
+        true
+    };
+    (Else) => {
+        true
+    };
+    (End) => {
+        true
+    };
+    (Br) => {
+        true
+    };
+    (BrIf) => {
+        true
+    };
+    (BrTable) => {
+        true
+    };
+    (BrOnNull) => {
+        true
+    };
+    (BrOnNonNull) => {
+        true
+    };
+    (BrOnCast) => {
+        true
+    };
+    (BrOnCastFail) => {
+        true
+    };
+    (BrOnCastDescEq) => {
+        true
+    };
+    (BrOnCastDescEqFail) => {
+        true
+    };
+    (Return) => {
+        true
+    };
+    (Call) => {
+        true
+    };
+    (CallIndirect) => {
+        true
+    };
+    (CallRef) => {
+        true
+    };
+    (ReturnCall) => {
+        true
+    };
+    (ReturnCallIndirect) => {
+        true
+    };
+    (ReturnCallRef) => {
+        true
+    };
+    (Throw) => {
+        true
+    };
+    (ThrowRef) => {
+        true
+    };
+    (TryTable) => {
+        true
+    };
+    (Try) => {
+        true
+    };
+    (Catch) => {
+        true
+    };
+    (CatchAll) => {
+        true
+    };
+    (Delegate) => {
+        true
+    };
+    (Rethrow) => {
+        true
+    };
+    (ContNew) => {
+        true
+    };
+    (ContBind) => {
+        true
+    };
+    (Suspend) => {
+        true
+    };
+    (Resume) => {
+        true
+    };
+    (ResumeThrow) => {
+        true
+    };
+    (ResumeThrowRef) => {
+        true
+    };
+    (Switch) => {
+        true
+    };
     // Allocation and selection with variable operand counts: straight-line
     // code.
-    (StructNew) => { false };
-    (StructNewDesc) => { false };
-    (ArrayNewFixed) => { false };
-    (TypedSelectMulti) => { false };
+    (StructNew) => {
+        false
+    };
+    (StructNewDesc) => {
+        false
+    };
+    (ArrayNewFixed) => {
+        false
+    };
+    (TypedSelectMulti) => {
+        false
+    };
 }
 use custom_arity;
 

@@ -62,6 +62,15 @@ impl ValType {
         }
     }
 
+    /// The same type without null (what `ref.as_non_null` and
+    /// `br_on_null` leave); non-references are unchanged.
+    pub(crate) fn non_null(self) -> ValType {
+        match self {
+            ValType::Ref(r) => ValType::Ref(RefType::new(false, r.heap_type())),
+            other => other,
+        }
+    }
+
     /// Whether values of this type have a default (zero or null) value, so
     /// that locals, table slots and array elements of it need no
     /// initialiser: every type but non-nullable references.

@@ -289,11 +289,7 @@ impl Translator<'_> {
     /// Emits a conditional jump to `label` taken when `cond != 0`, fusing
     /// it with the comparison that just produced `cond` when possible.
     fn emit_branch_if(&mut self, cond: Slot, label: usize) {
-        let target = if self.ctrl[label].kind == CtrlKind::Loop {
-            self.ctrl[label].loop_pc
-        } else {
-            0
-        };
+        let target = self.label_target(label);
         let fused = self.last_producer.and_then(|at| {
             let (dst, op) = self.ops[at].compare_branch(target)?;
             (dst == cond && cond >= self.temps).then_some((at, op))
@@ -308,6 +304,39 @@ impl Translator<'_> {
         };
         if self.ctrl[label].kind != CtrlKind::Loop {
             self.ctrl[label].pending.push(at);
+        }
+    }
+
+    /// Emits a branch to `label` taken when `cond` is zero (`when_zero`) or
+    /// not, with the copies the label's values need on the taken path.
+    fn emit_branch_when(&mut self, cond: Slot, when_zero: bool, label: usize) {
+        if self.branch_needs_copies(label) {
+            let skip = if when_zero {
+                self.emit(Op::BrIfNez { cond, target: 0 })
+            } else {
+                self.emit(Op::BrIfEqz { cond, target: 0 })
+            };
+            self.emit_branch(label);
+            let pc = self.pc();
+            self.patch(skip, pc);
+        } else if when_zero {
+            let target = self.label_target(label);
+            let at = self.emit(Op::BrIfEqz { cond, target });
+            if self.ctrl[label].kind != CtrlKind::Loop {
+                self.ctrl[label].pending.push(at);
+            }
+        } else {
+            self.emit_branch_if(cond, label);
+        }
+    }
+
+    /// The known target of a branch to `label`: a loop's header, or 0 for
+    /// a block's end, which is patched later.
+    fn label_target(&self, label: usize) -> u32 {
+        if self.ctrl[label].kind == CtrlKind::Loop {
+            self.ctrl[label].loop_pc
+        } else {
+            0
         }
     }
 
@@ -560,14 +589,7 @@ impl Translator<'_> {
             Operator::BrIf { relative_depth } => {
                 let cond = self.pop();
                 let label = self.label(relative_depth);
-                if self.branch_needs_copies(label) {
-                    let skip = self.emit(Op::BrIfEqz { cond, target: 0 });
-                    self.emit_branch(label);
-                    let pc = self.pc();
-                    self.patch(skip, pc);
-                } else {
-                    self.emit_branch_if(cond, label);
-                }
+                self.emit_branch_when(cond, false, label);
             }
             Operator::BrTable { targets } => {
                 let index = self.pop();
@@ -633,6 +655,70 @@ impl Translator<'_> {
                 for r in ty.results() {
                     self.push_temp(*r);
                 }
+            }
+            Operator::CallRef { type_index } | Operator::ReturnCallRef { type_index } => {
+                let ty = self.module.func_type_at(type_index);
+                let callee = self.pop();
+                let base = self.call_args(ty.params().len());
+                if matches!(op, Operator::CallRef { .. }) {
+                    self.emit(Op::CallRef { callee, base });
+                    for r in ty.results() {
+                        self.push_temp(*r);
+                    }
+                } else {
+                    self.emit(Op::ReturnCallRef { callee, base });
+                    self.set_unreachable();
+                }
+            }
+            Operator::ReturnCall { function_index } => {
+                let ty = self.module.func_type(function_index);
+                let base = self.call_args(ty.params().len());
+                self.emit(Op::ReturnCall {
+                    func: function_index,
+                    base,
+                });
+                self.set_unreachable();
+            }
+            Operator::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => {
+                let ty = self.module.func_type_at(type_index);
+                let index = self.pop();
+                let base = self.call_args(ty.params().len());
+                self.emit(Op::ReturnCallIndirect {
+                    type_id: self.module.type_id(type_index).bits(),
+                    table: table_index,
+                    index,
+                });
+                self.emit(Op::Ext {
+                    a: base,
+                    b: 0,
+                    c: 0,
+                });
+                self.set_unreachable();
+            }
+            Operator::RefAsNonNull => {
+                let (src, ty) = self.pop_typed();
+                self.produce(ty.non_null(), |dst| Op::RefAsNonNull { dst, src });
+            }
+            Operator::BrOnNull { relative_depth } => {
+                // Branch when null, without the reference; otherwise it
+                // stays, now known to be non-null.
+                let top = self.stack.len() - 1;
+                let operand = self.stack[top];
+                let reference = self.pop();
+                let label = self.label(relative_depth);
+                self.emit_branch_when(reference, true, label);
+                self.push(operand.place, operand.ty.non_null());
+            }
+            Operator::BrOnNonNull { relative_depth } => {
+                // Branch with the reference when it is not null; otherwise
+                // drop it.
+                let reference = self.slot_at(self.stack.len() - 1);
+                let label = self.label(relative_depth);
+                self.emit_branch_when(reference, false, label);
+                self.pop();
             }
             Operator::Drop => {
                 self.pop();
