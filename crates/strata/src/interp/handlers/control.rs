@@ -58,6 +58,9 @@ pub(super) fn lower(op: &Op, pc: usize, l: &Lowering<'_>, prev: Option<Prev>) ->
         }
         Op::Unreachable => (unreachable, 0, 0, 0, None),
         Op::Call { func, base } if func >= l.num_imported => (call_internal, base, 0, func, None),
+        Op::ReturnCall { func, base } if func >= l.num_imported => {
+            (return_call_internal, base, 0, func, None)
+        }
         Op::Return => (return0, 0, 0, 0, None),
         Op::Return1 { src: from } => {
             let s = src(from);
@@ -324,6 +327,52 @@ unsafe fn call_internal(
         frames.set_len(depth + 1);
     }
     next!(start, callee_sp, mem, vmctx, acc, cx, facc)
+}
+
+/// `ReturnCall { func, base }` of a function the instance defines: the
+/// callee replaces the current frame, its arguments moved down to the
+/// frame's base, and execution continues in it, so a chain of tail calls
+/// runs in constant wasm and host stack. A callee that is not translated
+/// yet, or a frame that does not fit, goes to the driver.
+unsafe fn return_call_internal(
+    ip: *const Instr,
+    sp: *mut u64,
+    mem: *const VMMemory,
+    vmctx: *const VMContext,
+    acc: u64,
+    cx: *mut CallCx,
+    facc: f64,
+) -> Flow {
+    // SAFETY: as in `call_internal`.
+    let (i, cxr, frames, lazy) = unsafe {
+        let i = &*ip;
+        let cxr = &*cx;
+        let lazy = &*cxr.code.add((i.c - cxr.num_imported) as usize);
+        (i, cxr, &mut *cxr.frames, lazy)
+    };
+    let Some(callee) = lazy.translated() else {
+        return Flow::Slow(ip);
+    };
+    let Some(frame) = frames.last_mut() else {
+        return Flow::Slow(ip);
+    };
+    if frame.base + callee.frame_size as usize > cxr.len {
+        return Flow::Slow(ip);
+    }
+    // The arguments lie above the frame's base (at temporaries), so an
+    // ascending copy never overwrites one before it is read.
+    let args = usize::from(i.a);
+    for c in 0..callee.num_params as usize {
+        // SAFETY: both ranges lie within the current frame, whose slots
+        // start at `sp`.
+        unsafe { *sp.add(c) = *sp.add(args + c) };
+    }
+    // SAFETY: the callee's frame fits the stack (checked above).
+    unsafe { enter(sp, callee) };
+    let start = callee.instrs.as_ptr();
+    frame.code = callee;
+    frame.ret = start;
+    next!(start, sp, mem, vmctx, acc, cx, facc)
 }
 
 /// Returns from the current frame to a caller of the same instance;

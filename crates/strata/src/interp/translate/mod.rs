@@ -567,10 +567,15 @@ impl Translator<'_> {
                     self.ctrl.pop();
                     return Ok(());
                 }
-                if !self.ctrl[label].unreachable {
+                let fell_through = !self.ctrl[label].unreachable;
+                if fell_through {
                     self.end_of_branch(label);
                 }
                 let c = self.ctrl.pop().expect("control stack is never empty here");
+                // The end is reached by falling through, by a branch to it,
+                // or from an `if` without `else`; otherwise what follows is
+                // dead code, skipped as the JIT skips it.
+                let reached = fell_through || !c.pending.is_empty() || c.else_patch.is_some();
                 let pc = self.pc();
                 if let Some(at) = c.else_patch {
                     self.patch(at, pc);
@@ -580,6 +585,9 @@ impl Translator<'_> {
                 }
                 self.reset_to(c.height, &c.results);
                 self.last_producer = None;
+                if !reached {
+                    self.set_unreachable();
+                }
             }
             Operator::Br { relative_depth } => {
                 let label = self.label(relative_depth);
