@@ -1,5 +1,6 @@
 //! `Config` and `Engine`.
 
+use crate::convert::Int;
 use crate::error::{api_error, wasmtime_error};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -40,8 +41,8 @@ impl Config {
     /// The most stack, in bytes, wasm may use before trapping with
     /// `TrapCode.STACK_OVERFLOW`.
     #[setter]
-    fn set_max_wasm_stack(&mut self, size: usize) {
-        self.config.max_wasm_stack(size);
+    fn set_max_wasm_stack(&mut self, size: Int<usize>) {
+        self.config.max_wasm_stack(size.0);
     }
 
     /// How wasm runs: `"auto"` (the default: the JIT where available),

@@ -401,3 +401,32 @@ pub(crate) fn trap_code(trap: strata::Trap) -> Option<u8> {
         _ => return None,
     })
 }
+
+/// An integer argument whose overflow is a `ValueError` (Python's own
+/// conversions raise `OverflowError`, which is not one).
+pub(crate) struct Int<T>(pub T);
+
+impl<'a, 'py, T> FromPyObject<'a, 'py> for Int<T>
+where
+    T: FromPyObject<'a, 'py>,
+    T::Error: Into<PyErr>,
+{
+    type Error = PyErr;
+
+    fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        match obj.extract::<T>() {
+            Ok(v) => Ok(Int(v)),
+            Err(e) => {
+                let e: PyErr = e.into();
+                if e.is_instance_of::<PyOverflowError>(obj.py()) {
+                    Err(PyValueError::new_err(format!(
+                        "integer {} is out of range",
+                        &*obj
+                    )))
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! `Memory`, `Global` and `Table` handles.
 
-use crate::convert::{self, val_to_py, value_from_py};
+use crate::convert::{self, val_to_py, value_from_py, Int};
 use crate::error::{api_error, wasmtime_error};
 use crate::store::StoreRef;
 use crate::types::{GlobalType, MemoryType, TableType, ValKind};
@@ -71,9 +71,9 @@ impl Memory {
 
     /// Grows the memory by `delta` pages; returns the previous size in
     /// pages. Raises `WasmtimeError` when it cannot grow.
-    fn grow(&self, store: &Bound<'_, PyAny>, delta: i64) -> PyResult<u64> {
+    fn grow(&self, store: &Bound<'_, PyAny>, delta: Int<i64>) -> PyResult<u64> {
         let delta =
-            u64::try_from(delta).map_err(|_| wasmtime_error("cannot grow by negative amount"))?;
+            u64::try_from(delta.0).map_err(|_| wasmtime_error("cannot grow by negative amount"))?;
         let mut lease = self.store(store)?.lease()?;
         self.mem.grow(lease.store(), delta).map_err(api_error)
     }
@@ -110,14 +110,15 @@ impl Memory {
     /// A `ctypes` array of `size` bytes (default: to the end) starting at
     /// `offset`, sharing the memory's bytes (for `numpy.frombuffer` and
     /// the like). Raises `ValueError` when the range is out of bounds.
-    #[pyo3(signature = (store, size=None, offset=0))]
+    #[pyo3(signature = (store, size=None, offset=Int(0)))]
     fn get_buffer_ptr(
         &self,
         py: Python<'_>,
         store: &Bound<'_, PyAny>,
-        size: Option<usize>,
-        offset: usize,
+        size: Option<Int<usize>>,
+        offset: Int<usize>,
     ) -> PyResult<Py<PyAny>> {
+        let (size, offset) = (size.map(|s| s.0), offset.0);
         let (addr, len) = self.span(store)?;
         let size = size.unwrap_or(len.saturating_sub(offset));
         if offset.checked_add(size).is_none_or(|end| end > len) {
@@ -135,14 +136,15 @@ impl Memory {
     /// A copy of the bytes from `start` up to `stop` as a `bytearray`,
     /// indexed like `list[start:stop]` (negative values count from the
     /// end; the range is clamped to the memory).
-    #[pyo3(signature = (store, start=Some(0), stop=None))]
+    #[pyo3(signature = (store, start=None, stop=None))]
     fn read(
         &self,
         py: Python<'_>,
         store: &Bound<'_, PyAny>,
-        start: Option<i64>,
-        stop: Option<i64>,
+        start: Option<Int<i64>>,
+        stop: Option<Int<i64>>,
     ) -> PyResult<Py<PyByteArray>> {
+        let (start, stop) = (start.map(|s| s.0), stop.map(|s| s.0));
         let mut lease = self.store(store)?.lease()?;
         let data = self.mem.data(&*lease.store());
         let start = slice_index(start.unwrap_or(0), data.len());
@@ -164,8 +166,9 @@ impl Memory {
         py: Python<'_>,
         store: &Bound<'_, PyAny>,
         value: &Bound<'_, PyAny>,
-        start: Option<i64>,
+        start: Option<Int<i64>>,
     ) -> PyResult<usize> {
+        let start = start.map(|s| s.0);
         let bytes: Vec<u8> = if let Ok(b) = value.cast::<PyBytes>() {
             b.as_bytes().to_vec()
         } else if let Ok(b) = value.cast::<PyByteArray>() {
@@ -314,20 +317,27 @@ impl Table {
 
     /// Grows the table by `amt` elements set to `init`; returns the previous
     /// size. Raises `WasmtimeError` when it cannot grow.
-    fn grow(&self, store: &Bound<'_, PyAny>, amt: u64, init: &Bound<'_, PyAny>) -> PyResult<u64> {
+    fn grow(
+        &self,
+        store: &Bound<'_, PyAny>,
+        amt: Int<u64>,
+        init: &Bound<'_, PyAny>,
+    ) -> PyResult<u64> {
         let store = self.store(store)?;
         let value = value_from_py(init, self.element)?;
         let mut lease = store.lease()?;
         let init = value.into_val(lease.store(), store.id())?;
-        self.table.grow(lease.store(), amt, init).map_err(api_error)
+        self.table
+            .grow(lease.store(), amt.0, init)
+            .map_err(api_error)
     }
 
     /// The element at `idx` (a `Func`, the referenced object, or `None` for
     /// a null reference), or `None` when `idx` is out of bounds.
-    fn get(&self, py: Python<'_>, store: &Bound<'_, PyAny>, idx: u64) -> PyResult<Py<PyAny>> {
+    fn get(&self, py: Python<'_>, store: &Bound<'_, PyAny>, idx: Int<u64>) -> PyResult<Py<PyAny>> {
         let store = self.store(store)?;
         let mut lease = store.lease()?;
-        match self.table.get(&*lease.store(), idx) {
+        match self.table.get(&*lease.store(), idx.0) {
             Some(val) => val_to_py(py, val, lease.store(), store.id()),
             None => Ok(py.None()),
         }
@@ -335,11 +345,11 @@ impl Table {
 
     /// Writes the element at `idx`; raises `WasmtimeError` when `idx` is out
     /// of bounds.
-    fn set(&self, store: &Bound<'_, PyAny>, idx: u64, val: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn set(&self, store: &Bound<'_, PyAny>, idx: Int<u64>, val: &Bound<'_, PyAny>) -> PyResult<()> {
         let store = self.store(store)?;
         let value = value_from_py(val, self.element)?;
         let mut lease = store.lease()?;
         let val = value.into_val(lease.store(), store.id())?;
-        self.table.set(lease.store(), idx, val).map_err(api_error)
+        self.table.set(lease.store(), idx.0, val).map_err(api_error)
     }
 }

@@ -119,9 +119,14 @@ impl InstanceExports {
                 .lookup(py, &name)
                 .ok_or_else(|| PyKeyError::new_err(name.to_string()));
         }
+        if key.cast::<pyo3::types::PyInt>().is_err() {
+            return Err(PyTypeError::new_err(
+                "export keys are names (str) or positions (int)",
+            ));
+        }
         let i: isize = key
             .extract()
-            .map_err(|_| PyTypeError::new_err("export keys are names (str) or positions (int)"))?;
+            .map_err(|_| PyIndexError::new_err("export index out of range"))?;
         let len = self.items.len() as isize;
         let j = if i < 0 { i + len } else { i };
         if !(0..len).contains(&j) {

@@ -15,6 +15,7 @@
 //! the thread running it: other threads get an error instead of the store
 //! (executing code keeps per-thread stack bounds in it).
 
+use crate::convert::Int;
 use crate::error::wasmtime_error;
 use crate::wasi::WasiConfig;
 use crate::Engine;
@@ -346,7 +347,7 @@ impl StoreRef {
 /// A collection of WebAssembly state: instances, functions, memories,
 /// tables and globals, plus host data. Almost every operation takes the
 /// store (or a `Caller`) it works in.
-#[pyclass(frozen, module = "strata._strata")]
+#[pyclass(frozen, weakref, module = "strata._strata")]
 pub struct Store {
     pub(crate) cell: Arc<StoreCell>,
     engine: Py<Engine>,
@@ -393,11 +394,11 @@ impl Store {
 
     /// Sets the fuel left for wasm in this store. Raises `WasmtimeError`
     /// unless the engine's `Config.consume_fuel` is on.
-    fn set_fuel(&self, fuel: u64) -> PyResult<()> {
+    fn set_fuel(&self, fuel: Int<u64>) -> PyResult<()> {
         let mut lease = self.cell.lease(None)?;
         lease
             .store()
-            .set_fuel(fuel)
+            .set_fuel(fuel.0)
             .map_err(|e| wasmtime_error(format!("{e:#}")))
     }
 
@@ -414,9 +415,9 @@ impl Store {
     /// Makes wasm trap with `TrapCode.INTERRUPT` once the engine's epoch is
     /// `ticks_after_current` beyond its current value (with
     /// `Config.epoch_interruption`).
-    fn set_epoch_deadline(&self, ticks_after_current: u64) -> PyResult<()> {
+    fn set_epoch_deadline(&self, ticks_after_current: Int<u64>) -> PyResult<()> {
         let mut lease = self.cell.lease(None)?;
-        lease.store().set_epoch_deadline(ticks_after_current);
+        lease.store().set_epoch_deadline(ticks_after_current.0);
         Ok(())
     }
 
@@ -424,29 +425,29 @@ impl Store {
     /// per linear memory, `table_elements` per table, and the number of
     /// `instances`, `tables` and `memories`. A negative value leaves that
     /// limit unset. Each call replaces all earlier limits.
-    #[pyo3(signature = (memory_size=-1, table_elements=-1, instances=-1, tables=-1, memories=-1))]
+    #[pyo3(signature = (memory_size=Int(-1), table_elements=Int(-1), instances=Int(-1), tables=Int(-1), memories=Int(-1)))]
     fn set_limits(
         &self,
-        memory_size: i64,
-        table_elements: i64,
-        instances: i64,
-        tables: i64,
-        memories: i64,
+        memory_size: Int<i64>,
+        table_elements: Int<i64>,
+        instances: Int<i64>,
+        tables: Int<i64>,
+        memories: Int<i64>,
     ) -> PyResult<()> {
         let mut builder = StoreLimitsBuilder::new();
-        if let Ok(v) = usize::try_from(memory_size) {
+        if let Ok(v) = usize::try_from(memory_size.0) {
             builder = builder.memory_size(v);
         }
-        if let Ok(v) = usize::try_from(table_elements) {
+        if let Ok(v) = usize::try_from(table_elements.0) {
             builder = builder.table_elements(v);
         }
-        if let Ok(v) = usize::try_from(instances) {
+        if let Ok(v) = usize::try_from(instances.0) {
             builder = builder.instances(v);
         }
-        if let Ok(v) = usize::try_from(tables) {
+        if let Ok(v) = usize::try_from(tables.0) {
             builder = builder.tables(v);
         }
-        if let Ok(v) = usize::try_from(memories) {
+        if let Ok(v) = usize::try_from(memories.0) {
             builder = builder.memories(v);
         }
         let limits = builder.build();

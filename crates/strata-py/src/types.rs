@@ -4,6 +4,7 @@
 //! They are plain Python-side data; `convert.rs` maps them to and from
 //! Strata's types.
 
+use crate::convert::Int;
 use crate::error::wasmtime_error;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -224,8 +225,11 @@ impl Limits {
     /// Limits from `min` to `max` (`None`: unbounded).
     #[new]
     #[pyo3(signature = (min, max=None))]
-    fn new(min: u64, max: Option<u64>) -> Limits {
-        Limits { min, max }
+    fn new(min: Int<u64>, max: Option<Int<u64>>) -> Limits {
+        Limits {
+            min: min.0,
+            max: max.map(|m| m.0),
+        }
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
