@@ -60,7 +60,7 @@ pub(crate) fn from_call(py: Python<'_>, e: anyhow::Error) -> PyErr {
         let make = || -> PyResult<PyErr> {
             let value = errors(py)?
                 .getattr("_exit_trap")?
-                .call1((exit.0, exit.to_string()))?;
+                .call1((exit.0, format!("Exited with i32 exit status {}", exit.0)))?;
             Ok(PyErr::from_value(value))
         };
         return make().unwrap_or_else(|e| e);

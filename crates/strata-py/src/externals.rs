@@ -96,6 +96,12 @@ impl Memory {
         Ok(strata::WASM_PAGE_SIZE)
     }
 
+    /// The base-2 logarithm of `page_size` (always 16).
+    fn page_size_log2(&self, store: &Bound<'_, PyAny>) -> PyResult<u32> {
+        self.store(store)?;
+        Ok(16)
+    }
+
     /// A `ctypes` pointer to the first byte. Unchecked: stay below
     /// `data_len`, and do not use it after the store is gone.
     fn data_ptr(&self, py: Python<'_>, store: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {

@@ -6,7 +6,7 @@ use crate::store::{Caller, HostData, RCaller, StoreRef};
 use crate::types::{list, FuncType, ValKind};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
+use pyo3::types::PyTuple;
 use std::panic::AssertUnwindSafe;
 use strata::{AsContext, AsContextMut};
 
@@ -253,15 +253,13 @@ impl HostFn {
             )),
             [kind] => Ok(vec![value_from_py(ret, *kind)?]),
             kinds => {
-                let items: Vec<Bound<'_, PyAny>> = if let Ok(l) = ret.cast::<PyList>() {
-                    l.iter().collect()
-                } else if let Ok(t) = ret.cast::<PyTuple>() {
-                    t.iter().collect()
-                } else {
-                    return Err(wasmtime_error(
-                        "callback must return a list or tuple of results",
-                    ));
-                };
+                if ret.len().is_err() {
+                    return Err(PyTypeError::new_err(format!(
+                        "a callback with {} results must return a sequence of them",
+                        kinds.len()
+                    )));
+                }
+                let items = ret.try_iter()?.collect::<PyResult<Vec<_>>>()?;
                 if items.len() != kinds.len() {
                     return Err(wasmtime_error("callback produced wrong number of results"));
                 }

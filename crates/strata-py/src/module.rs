@@ -176,6 +176,20 @@ impl Module {
         Module::from_serialized(py, engine, &bytes)
     }
 
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Ends a `with` block. The module is freed when it is garbage-collected
+    /// (nothing is mapped from a file, so there is nothing to release now).
+    fn __exit__(
+        &self,
+        _ty: Option<&Bound<'_, PyAny>>,
+        _value: Option<&Bound<'_, PyAny>>,
+        _traceback: Option<&Bound<'_, PyAny>>,
+    ) {
+    }
+
     fn __repr__(&self) -> String {
         match self.module.name() {
             Some(name) => format!("<Module {name}>"),

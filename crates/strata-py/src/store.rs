@@ -55,7 +55,8 @@ pub(crate) struct StoreCell {
     /// Identifies the store in the handles (`Func`, `Memory`, ...) Python
     /// holds, which check it before every use.
     pub id: u64,
-    store: UnsafeCell<RStore>,
+    /// `None` once `Store.close` dropped it.
+    store: UnsafeCell<Option<RStore>>,
     access: Mutex<Access>,
 }
 
@@ -102,7 +103,7 @@ impl StoreCell {
         store.limiter(|data: &mut HostData| &mut data.limits);
         let cell = Arc::new(StoreCell {
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
-            store: UnsafeCell::new(store),
+            store: UnsafeCell::new(Some(store)),
             access: Mutex::new(Access {
                 levels: vec![Level {
                     caller: None,
@@ -115,7 +116,9 @@ impl StoreCell {
         });
         let weak = Arc::downgrade(&cell);
         // SAFETY: nobody else can reach the cell yet.
-        unsafe { (*cell.store.get()).data_mut().cell = weak };
+        if let Some(store) = unsafe { &mut *cell.store.get() } {
+            store.data_mut().cell = weak;
+        }
         cell
     }
 
@@ -138,6 +141,7 @@ impl StoreCell {
             Refusal::Busy => wasmtime_error(
                 "the store is busy (used re-entrantly while an operation on it is under way)",
             ),
+            Refusal::Closed => PyValueError::new_err("the store is closed"),
         })
     }
 
@@ -155,13 +159,17 @@ impl StoreCell {
         if top.busy {
             return Err(Refusal::Busy);
         }
-        top.busy = true;
         let ptr = match top.caller {
             // SAFETY: the caller outlives its level (`CallerLevel` pops it
             // before the host function returns), and the level is ours.
             Some(caller) => unsafe { (*caller).as_context_mut() as *mut RStore },
-            None => self.store.get(),
+            // SAFETY: level 0 is idle, so nothing else uses the store.
+            None => match unsafe { &mut *self.store.get() } {
+                Some(store) => store as *mut RStore,
+                None => return Err(Refusal::Closed),
+            },
         };
+        top.busy = true;
         Ok(Lease {
             cell: self.clone(),
             depth,
@@ -202,7 +210,19 @@ impl StoreCell {
             return None;
         }
         // SAFETY: level 0 is idle and stays so while we hold `access`.
-        Some(f(unsafe { &mut *self.store.get() }))
+        let store = unsafe { &mut *self.store.get() };
+        Some(f(store.as_mut()?))
+    }
+
+    /// Takes the store out of the cell (for `Store.close`), unless it is
+    /// in use.
+    fn take(&self) -> Result<Option<RStore>, Refusal> {
+        let access = self.access();
+        if access.levels.len() != 1 || access.levels[0].busy || access.thread.is_some() {
+            return Err(Refusal::Busy);
+        }
+        // SAFETY: level 0 is idle and stays so while we hold `access`.
+        Ok(unsafe { &mut *self.store.get() }.take())
     }
 }
 
@@ -211,6 +231,7 @@ enum Refusal {
     OtherThread,
     StaleCaller,
     Busy,
+    Closed,
 }
 
 /// Exclusive use of one level of a store.
@@ -386,6 +407,35 @@ impl Store {
     fn data(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         let mut lease = self.cell.lease(None)?;
         Ok(lease.store().data().user.as_ref().map(|d| d.clone_ref(py)))
+    }
+
+    /// Frees the store and everything in it now rather than when it is
+    /// garbage-collected; using it afterwards raises `ValueError`. Raises
+    /// `WasmtimeError` while the store is in use (e.g. from a host
+    /// function). Closing twice does nothing.
+    fn close(&self) -> PyResult<()> {
+        match self.cell.take() {
+            // Dropped here, after the lock: dropping runs Python code.
+            Ok(store) => {
+                drop(store);
+                Ok(())
+            }
+            Err(_) => Err(wasmtime_error("cannot close a store while it is in use")),
+        }
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Closes the store at the end of a `with` block.
+    fn __exit__(
+        &self,
+        _ty: Option<&Bound<'_, PyAny>>,
+        _value: Option<&Bound<'_, PyAny>>,
+        _traceback: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        self.close()
     }
 
     /// Accepted for compatibility; Strata keeps `externref` values until the

@@ -324,8 +324,18 @@ impl MemoryType {
     /// unshared memories only; `is_64` and `shared` describe the types of
     /// memories modules declare.
     #[new]
-    #[pyo3(signature = (limits, is_64=false, shared=false))]
-    fn new(limits: &Bound<'_, PyAny>, is_64: bool, shared: bool) -> PyResult<MemoryType> {
+    #[pyo3(signature = (limits, is_64=false, shared=false, page_size_log2=16))]
+    fn new(
+        limits: &Bound<'_, PyAny>,
+        is_64: bool,
+        shared: bool,
+        page_size_log2: u32,
+    ) -> PyResult<MemoryType> {
+        if page_size_log2 != 16 {
+            return Err(wasmtime_error(
+                "Strata supports 64 KiB pages only (page_size_log2=16)",
+            ));
+        }
         let (min, max) = limits_of(limits)?;
         let bound: u128 = if is_64 { 1 << 64 } else { 1 << 32 };
         if u128::from(min) >= bound {
@@ -367,6 +377,12 @@ impl MemoryType {
     #[getter]
     fn page_size(&self) -> u64 {
         strata::WASM_PAGE_SIZE
+    }
+
+    /// The base-2 logarithm of `page_size` (always 16).
+    #[getter]
+    fn page_size_log2(&self) -> u32 {
+        16
     }
 
     fn __repr__(&self) -> String {

@@ -75,7 +75,17 @@ impl WasiConfig {
     fn set_env(&mut self, pairs: &Bound<'_, PyAny>) -> PyResult<()> {
         let mut env = Vec::new();
         for pair in pairs.try_iter()? {
-            let (name, value): (String, String) = pair?.extract()?;
+            let pair = pair?;
+            let mut items = pair.try_iter()?;
+            let mut next = || -> PyResult<String> {
+                match items.next() {
+                    Some(item) => item?.extract(),
+                    None => Err(pyo3::exceptions::PyValueError::new_err(
+                        "environment entries are (name, value) pairs",
+                    )),
+                }
+            };
+            let (name, value) = (next()?, next()?);
             env.push((name.into_bytes(), value.into_bytes()));
         }
         self.env = env;

@@ -66,3 +66,33 @@ def test_wrong_argument_types_never_crash(store):
                 call()
             except (TypeError, ValueError, WasmtimeError):
                 pass
+
+
+def test_close(engine):
+    with Store(engine) as store:
+        e = instantiate(store, '(module (memory (export "m") 1))')
+        assert e["m"].size(store) == 1
+    with pytest.raises(ValueError, match="closed"):
+        e["m"].size(store)
+    with pytest.raises(ValueError, match="closed"):
+        store.set_epoch_deadline(1)
+    store.close()
+    from strata import Module
+
+    with Module(engine, "(module)") as module:
+        assert module.exports == []
+
+
+def test_a_store_cannot_close_itself_from_a_host_function(engine):
+    store = Store(engine)
+    errors = []
+
+    def host():
+        try:
+            store.close()
+        except WasmtimeError as e:
+            errors.append(str(e))
+
+    Func(store, FuncType([], []), host)(store)
+    assert errors == ["cannot close a store while it is in use"]
+    store.close()
