@@ -117,6 +117,7 @@ impl Memory {
     /// `offset`, sharing the memory's bytes (for `numpy.frombuffer` and
     /// the like). Raises `ValueError` when the range is out of bounds.
     #[pyo3(signature = (store, size=None, offset=Int(0)))]
+    #[pyo3(text_signature = "(self, store, size=None, offset=0)")]
     fn get_buffer_ptr(
         &self,
         py: Python<'_>,

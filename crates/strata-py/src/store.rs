@@ -476,6 +476,9 @@ impl Store {
     /// `instances`, `tables` and `memories`. A negative value leaves that
     /// limit unset. Each call replaces all earlier limits.
     #[pyo3(signature = (memory_size=Int(-1), table_elements=Int(-1), instances=Int(-1), tables=Int(-1), memories=Int(-1)))]
+    #[pyo3(
+        text_signature = "(self, memory_size=-1, table_elements=-1, instances=-1, tables=-1, memories=-1)"
+    )]
     fn set_limits(
         &self,
         memory_size: Int<i64>,
