@@ -258,6 +258,11 @@ pub(crate) fn value_from_py(obj: &Bound<'_, PyAny>, kind: ValKind) -> PyResult<V
     })
 }
 
+/// Room for `n` results of a call (`Func::call` overwrites them).
+pub(crate) fn result_slots(n: usize) -> Vec<strata::Val> {
+    vec![strata::Val::I32(0); n]
+}
+
 /// Where an `externref` created from Python keeps its object: an index
 /// into `HostData::objects`.
 struct ExternSlot(usize);

@@ -140,7 +140,7 @@ impl Func {
             .into_iter()
             .map(|v| v.into_val(lease.store(), id))
             .collect::<PyResult<Vec<_>>>()?;
-        let mut results = vec![strata::Val::I32(0); self.ty.results.len()];
+        let mut results = convert::result_slots(self.ty.results.len());
         let func = self.func;
         if let Err(e) = lease.run(py, |s| func.call(s, &args, &mut results)) {
             drop(lease);

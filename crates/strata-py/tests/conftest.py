@@ -9,7 +9,10 @@ import strata
 REPO = pathlib.Path(__file__).resolve().parents[3]
 # A WASI program of strata-wasi's tests (Rust source and rebuild script next
 # to it): `io.wasm args|env|cat|exit N`.
-IO_WASM = REPO / "crates" / "strata-wasi" / "tests" / "programs" / "io.wasm"
+PROGRAMS = REPO / "crates" / "strata-wasi" / "tests" / "programs"
+IO_WASM = PROGRAMS / "io.wasm"
+# `fs.wasm mkmany DIR N` creates N files in a preopened directory.
+FS_WASM = PROGRAMS / "fs.wasm"
 
 TIERS = ["auto", "interp"]
 

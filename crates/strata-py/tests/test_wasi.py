@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from conftest import IO_WASM
+from conftest import FS_WASM, IO_WASM
 from strata import (
     DirPerms,
     ExitTrap,
@@ -14,14 +14,14 @@ from strata import (
 )
 
 
-def run_io(engine, wasi, *args):
+def run_io(engine, wasi, *args, program=IO_WASM):
     """Runs io.wasm with `args` under `wasi`; returns the exit status."""
-    wasi.argv = ["io.wasm", *args]
+    wasi.argv = [program.name, *args]
     linker = Linker(engine)
     linker.define_wasi()
     store = Store(engine)
     store.set_wasi(wasi)
-    instance = linker.instantiate(store, Module.from_file(engine, IO_WASM))
+    instance = linker.instantiate(store, Module.from_file(engine, program))
     try:
         instance.exports(store)["_start"](store)
     except ExitTrap as e:
@@ -84,6 +84,16 @@ def test_without_set_wasi_output_is_discarded(engine):
         instance.exports(store)["_start"](store)
     # No arguments: io.wasm exits with status 2 for a missing mode.
     assert info.value.code == 2
+
+
+def test_preopened_directory(engine, tmp_path):
+    sandbox = tmp_path / "sandbox"
+    sandbox.mkdir()
+    wasi = WasiConfig()
+    wasi.preopen_dir(str(sandbox), "/data")
+    wasi.stdout_file = tmp_path / "out.txt"
+    assert run_io(engine, wasi, "mkmany", "/data", "3", program=FS_WASM) == 0
+    assert sorted(p.name for p in sandbox.iterdir()) == ["f0000", "f0001", "f0002"]
 
 
 def test_configuration_errors(tmp_path):
