@@ -159,13 +159,11 @@ impl StoreCell {
         if top.busy {
             return Err(Refusal::Busy);
         }
-        let ptr = match top.caller {
-            // SAFETY: the caller outlives its level (`CallerLevel` pops it
-            // before the host function returns), and the level is ours.
-            Some(caller) => unsafe { (*caller).as_context_mut() as *mut RStore },
+        let target = match top.caller {
+            Some(caller) => Target::Caller(caller),
             // SAFETY: level 0 is idle, so nothing else uses the store.
             None => match unsafe { &mut *self.store.get() } {
-                Some(store) => store as *mut RStore,
+                Some(store) => Target::Store(store),
                 None => return Err(Refusal::Closed),
             },
         };
@@ -173,8 +171,7 @@ impl StoreCell {
         Ok(Lease {
             cell: self.clone(),
             depth,
-            ptr,
-            caller: top.caller,
+            target,
             running: false,
         })
     }
@@ -234,25 +231,41 @@ enum Refusal {
     Closed,
 }
 
+/// What a level gives access to.
+#[derive(Clone, Copy)]
+enum Target {
+    Store(*mut RStore),
+    /// A host function's caller; the store is reached through it.
+    Caller(*mut RCaller),
+}
+
 /// Exclusive use of one level of a store.
 pub(crate) struct Lease {
     cell: Arc<StoreCell>,
     depth: usize,
-    ptr: *mut RStore,
-    caller: Option<*mut RCaller>,
+    target: Target,
     running: bool,
 }
 
 impl Lease {
     pub fn store(&mut self) -> &mut RStore {
-        // SAFETY: the level is marked busy for us until the lease drops.
-        unsafe { &mut *self.ptr }
+        match self.target {
+            // SAFETY: the level is marked busy for us until the lease drops,
+            // and the store outlives the lease (`close` refuses busy stores).
+            Target::Store(store) => unsafe { &mut *store },
+            // SAFETY: as above; the caller outlives its level (`CallerLevel`
+            // pops it before the host function returns).
+            Target::Caller(caller) => unsafe { (*caller).as_context_mut() },
+        }
     }
 
     /// The host function's caller, when this level is one.
     pub fn caller(&mut self) -> Option<&mut RCaller> {
-        // SAFETY: as for `store`.
-        self.caller.map(|c| unsafe { &mut *c })
+        match self.target {
+            // SAFETY: as for `store`.
+            Target::Caller(caller) => Some(unsafe { &mut *caller }),
+            Target::Store(_) => None,
+        }
     }
 
     /// Runs `f`, which may execute wasm, with the GIL released. The store is
@@ -265,7 +278,7 @@ impl Lease {
                 self.running = true;
             }
         }
-        let ptr = SendPtr(self.ptr);
+        let ptr = SendPtr(self.store());
         let result = py.detach(move || {
             let ptr = ptr;
             // SAFETY: the level is busy for this lease; only this thread

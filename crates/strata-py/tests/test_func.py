@@ -320,3 +320,29 @@ def test_a_store_running_wasm_refuses_other_threads(tier):
         release.set()
         thread.join(10)
     assert e["m"].size(store) == 1
+
+
+def test_threads_with_their_own_stores_run_side_by_side(engine):
+    module = Module(engine, """
+      (module
+        (import "" "h" (func $h (param i32) (result i32)))
+        (func (export "run") (param $n i32) (result i32) (local $acc i32)
+          (loop $l
+            (local.set $acc (call $h (local.get $acc)))
+            (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+          local.get $acc))
+    """)
+    results = {}
+
+    def work(k):
+        store = Store(engine)
+        f = Func(store, FuncType([I32], [I32]), lambda x: x + k)
+        run = Instance(store, module, [f]).exports(store)["run"]
+        results[k] = [run(store, 1000) for _ in range(5)]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(1, 5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert results == {k: [1000 * k] * 5 for k in range(1, 5)}
