@@ -24,7 +24,7 @@ pub use config::{Config, Engine};
 pub use externals::{Global, Memory, Table};
 pub use func::Func;
 pub use instance::{Instance, InstanceExports};
-pub use linker::Linker;
+pub use linker::{InstancePre, Linker};
 pub use module::Module;
 pub use store::{Caller, Store};
 pub use types::{
@@ -46,6 +46,7 @@ fn _strata(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Global>()?;
     m.add_class::<Table>()?;
     m.add_class::<Linker>()?;
+    m.add_class::<InstancePre>()?;
     m.add_class::<WasiConfig>()?;
     m.add_class::<ValType>()?;
     m.add_class::<FuncType>()?;

@@ -6,7 +6,7 @@ use crate::error::{api_error, from_call, wasmtime_error};
 use crate::func::{Callable, Func, HostFn};
 use crate::instance::Instance;
 use crate::module::Module;
-use crate::store::{HostData, StoreRef};
+use crate::store::{bare_store, HostData, StoreRef};
 use crate::types::FuncType;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -58,6 +58,27 @@ impl Linker {
         let result = lease.run(py, |s| linker.instantiate(s, module));
         drop(lease);
         result.map_err(|e| from_call(py, e))
+    }
+
+    /// The function imports of `module` this linker does not define, with
+    /// their types (asked of a scratch store, since definitions that are
+    /// host functions materialise in the store that asks).
+    fn undefined_funcs(&self, module: &strata::Module) -> Vec<(String, String, strata::FuncType)> {
+        let mut scratch = bare_store(self.linker.engine(), None);
+        module
+            .imports()
+            .filter_map(|i| match i.ty() {
+                strata::ExternType::Func(ty)
+                    if self
+                        .linker
+                        .get(&mut scratch, i.module(), i.name())
+                        .is_none() =>
+                {
+                    Some((i.module().to_string(), i.name().to_string(), ty))
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     fn define_instance_exports(
@@ -228,6 +249,38 @@ impl Linker {
         self.define_instance_exports(&store, name, instance)
     }
 
+    /// Defines every function import of `module` that this linker does not
+    /// define yet as a function that fails when called (raising
+    /// `WasmtimeError` that names the import).
+    fn define_unknown_imports_as_traps(&mut self, module: &Bound<'_, PyAny>) -> PyResult<()> {
+        for (m, n, ty) in self.undefined_funcs(module_of(module)?) {
+            let message = format!("unknown import: `{m}::{n}` has not been defined");
+            self.linker
+                .func_new(&m, &n, ty, move |_, _, _| Err(anyhow::anyhow!("{message}")))
+                .map_err(api_error)?;
+            self.record(&m, &n, None);
+        }
+        Ok(())
+    }
+
+    /// Defines every function import of `module` that this linker does not
+    /// define yet as a function that returns zeros (and null references).
+    fn define_unknown_imports_as_default_values(
+        &mut self,
+        store: &Bound<'_, PyAny>,
+        module: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        StoreRef::from_py(store)?;
+        for (m, n, ty) in self.undefined_funcs(module_of(module)?) {
+            // Results start out as their type's default value.
+            self.linker
+                .func_new(&m, &n, ty, |_, _, _| Ok(()))
+                .map_err(api_error)?;
+            self.record(&m, &n, None);
+        }
+        Ok(())
+    }
+
     /// Instantiates `module` in `store` with its imports taken from this
     /// linker. A missing or mistyped import raises `WasmtimeError` naming
     /// it; a trap in the start function raises `Trap`.
@@ -240,6 +293,37 @@ impl Linker {
         let store = StoreRef::from_py(store)?;
         let instance = self.instantiate_in(py, &store, module_of(module)?)?;
         Ok(Instance::handle(store.id(), instance))
+    }
+
+    /// Checks that this linker defines every import of `module` and returns
+    /// an `InstancePre` that instantiates it (with the linker's definitions
+    /// at that time of instantiation).
+    fn instantiate_pre(slf: &Bound<'_, Self>, module: &Bound<'_, PyAny>) -> PyResult<InstancePre> {
+        let this = slf.borrow();
+        let m = module_of(module)?;
+        let mut scratch = bare_store(this.linker.engine(), None);
+        let missing: Vec<String> = m
+            .imports()
+            .filter(|i| {
+                this.linker
+                    .get(&mut scratch, i.module(), i.name())
+                    .is_none()
+            })
+            .map(|i| {
+                format!(
+                    "unknown import: `{}::{}` has not been defined",
+                    i.module(),
+                    i.name()
+                )
+            })
+            .collect();
+        if !missing.is_empty() {
+            return Err(wasmtime_error(missing.join("\n")));
+        }
+        Ok(InstancePre {
+            linker: slf.clone().unbind(),
+            module: module.clone().unbind(),
+        })
     }
 
     /// The default export of the module defined as `name`: its function
@@ -293,5 +377,29 @@ impl Linker {
             visit.call(c)?;
         }
         Ok(())
+    }
+}
+
+/// A module whose imports a linker was checked to define, ready to be
+/// instantiated in any store of the engine.
+#[pyclass(frozen, module = "strata._strata")]
+pub struct InstancePre {
+    linker: Py<Linker>,
+    module: Py<PyAny>,
+}
+
+#[pymethods]
+impl InstancePre {
+    /// Instantiates the module in `store`.
+    fn instantiate(&self, py: Python<'_>, store: &Bound<'_, PyAny>) -> PyResult<Instance> {
+        self.linker
+            .bind(py)
+            .borrow()
+            .instantiate(py, store, self.module.bind(py))
+    }
+
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        visit.call(&self.linker)?;
+        visit.call(&self.module)
     }
 }

@@ -48,6 +48,21 @@ pub(crate) struct HostData {
 pub(crate) type RStore = strata::Store<HostData>;
 pub(crate) type RCaller = strata::Caller<'static, HostData>;
 
+/// A store with empty host data and no cell: what `StoreCell` wraps, and
+/// a scratch store for asking a linker what it defines.
+pub(crate) fn bare_store(engine: &strata::Engine, user: Option<Py<PyAny>>) -> RStore {
+    let data = HostData {
+        wasi: WasiCtx::default(),
+        limits: StoreLimitsBuilder::new().build(),
+        user,
+        objects: Vec::new(),
+        cell: Weak::new(),
+    };
+    let mut store = strata::Store::new(engine, data);
+    store.limiter(|data: &mut HostData| &mut data.limits);
+    store
+}
+
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Owner of one `strata::Store` and of the right to use it.
@@ -92,15 +107,7 @@ unsafe impl Send for Level {}
 
 impl StoreCell {
     pub fn new(engine: &strata::Engine, user: Option<Py<PyAny>>) -> Arc<StoreCell> {
-        let data = HostData {
-            wasi: WasiCtx::default(),
-            limits: StoreLimitsBuilder::new().build(),
-            user,
-            objects: Vec::new(),
-            cell: Weak::new(),
-        };
-        let mut store = strata::Store::new(engine, data);
-        store.limiter(|data: &mut HostData| &mut data.limits);
+        let store = bare_store(engine, user);
         let cell = Arc::new(StoreCell {
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             store: UnsafeCell::new(Some(store)),

@@ -124,3 +124,40 @@ def test_store_items_stay_in_their_store(store):
         linker.define_func("x", "y", "not a type", lambda: None)
     with pytest.raises(TypeError):
         Linker("not an engine")
+
+
+def test_unknown_imports_as_traps_and_default_values(store):
+    module = Module(store.engine, """
+      (module
+        (import "env" "known" (func $known (result i32)))
+        (import "env" "missing" (func $missing (param i32) (result i32 f64)))
+        (func (export "known") (result i32) call $known)
+        (func (export "missing") (result i32 f64) (call $missing (i32.const 1))))
+    """)
+    traps = Linker(store.engine)
+    traps.define_func("env", "known", FuncType([], [I32]), lambda: 5)
+    traps.define_unknown_imports_as_traps(module)
+    exports = traps.instantiate(store, module).exports(store)
+    assert exports["known"](store) == 5
+    with pytest.raises(WasmtimeError, match="unknown import: `env::missing` has not been defined"):
+        exports["missing"](store)
+    defaults = Linker(store.engine)
+    defaults.define_func("env", "known", FuncType([], [I32]), lambda: 6)
+    defaults.define_unknown_imports_as_default_values(store, module)
+    exports = defaults.instantiate(store, module).exports(store)
+    assert exports["known"](store) == 6
+    assert exports["missing"](store) == [0, 0.0]
+    with pytest.raises(TypeError):
+        defaults.define_unknown_imports_as_traps("not a module")
+
+
+def test_instantiate_pre(engine):
+    module = Module(engine, '(module (import "env" "f" (func (result i32))) (func (export "g") (result i32) call 0))')
+    linker = Linker(engine)
+    with pytest.raises(WasmtimeError, match="env::f"):
+        linker.instantiate_pre(module)
+    linker.define_func("env", "f", FuncType([], [I32]), lambda: 9)
+    pre = linker.instantiate_pre(module)
+    for _ in range(2):
+        store = Store(engine)
+        assert pre.instantiate(store).exports(store)["g"](store) == 9

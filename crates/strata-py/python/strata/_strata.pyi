@@ -16,6 +16,7 @@ __all__ = [
     "ImportType",
     "Instance",
     "InstanceExports",
+    "InstancePre",
     "Limits",
     "Linker",
     "Memory",
@@ -375,6 +376,15 @@ class Linker:
     def instantiate(self, store: _Storelike, module: Module) -> Instance: ...
     def get_default(self, store: _Storelike, name: str) -> Func: ...
     def get(self, store: _Storelike, module: str, name: str) -> _Extern: ...
+    def define_unknown_imports_as_traps(self, module: Module) -> None: ...
+    def define_unknown_imports_as_default_values(self, store: _Storelike, module: Module) -> None: ...
+    def instantiate_pre(self, module: Module) -> "InstancePre": ...
+
+@final
+class InstancePre:
+    """A module whose imports a linker defines, ready to instantiate."""
+
+    def instantiate(self, store: _Storelike) -> Instance: ...
 
 @final
 class WasiConfig:
