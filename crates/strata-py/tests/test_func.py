@@ -346,3 +346,21 @@ def test_threads_with_their_own_stores_run_side_by_side(engine):
     for t in threads:
         t.join(60)
     assert results == {k: [1000 * k] * 5 for k in range(1, 5)}
+
+
+def test_unbounded_reentry_is_an_exception_not_a_crash(store):
+    module = Module(store.engine, """
+      (module (import "" "h" (func $h (param i32)))
+              (func (export "f") (param i32) (call $h (i32.add (local.get 0) (i32.const 1)))))
+    """)
+    exports = {}
+
+    def host(n):
+        exports["f"](store, n)
+
+    f = Func(store, FuncType([I32], []), host)
+    exports["f"] = Instance(store, module, [f]).exports(store)["f"]
+    with pytest.raises((Trap, RecursionError)):
+        exports["f"](store, 0)
+    # The store is usable afterwards.
+    assert Func(store, FuncType([], [I32]), lambda: 1)(store) == 1
