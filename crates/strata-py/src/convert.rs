@@ -23,8 +23,8 @@ const KINDS: [(ValKind, strata::ValType); 7] = [
     (ValKind::F32, strata::ValType::F32),
     (ValKind::F64, strata::ValType::F64),
     (ValKind::V128, strata::ValType::V128),
-    (ValKind::FuncRef, strata::ValType::FuncRef),
-    (ValKind::ExternRef, strata::ValType::ExternRef),
+    (ValKind::FuncRef, strata::ValType::FUNCREF),
+    (ValKind::ExternRef, strata::ValType::EXTERNREF),
 ];
 
 /// Strata's type for a Python-side value kind.
@@ -39,6 +39,14 @@ pub(crate) fn valtype(kind: ValKind) -> strata::ValType {
 /// The Python-side kind of a Strata value type; an error for types the
 /// Python API cannot represent.
 pub(crate) fn valkind(ty: strata::ValType) -> PyResult<ValKind> {
+    // Typed references are the Python kinds of their hierarchies.
+    if let strata::ValType::Ref(r) = ty {
+        match r.heap_type().top() {
+            strata::HeapType::Func => return Ok(ValKind::FuncRef),
+            strata::HeapType::Extern => return Ok(ValKind::ExternRef),
+            _ => {}
+        }
+    }
     KINDS
         .iter()
         .find(|(_, t)| *t == ty)
@@ -86,8 +94,11 @@ fn limit32(n: u64, what: &str) -> PyResult<u32> {
 
 pub(crate) fn tabletype(ty: &TableType) -> PyResult<strata::TableType> {
     let max = ty.max.map(|m| limit32(m, "table maximum")).transpose()?;
+    let element = valtype(ty.element)
+        .as_ref()
+        .ok_or_else(|| wasmtime_error("a table's element type must be a reference type"))?;
     Ok(strata::TableType::new(
-        valtype(ty.element),
+        element,
         limit32(ty.min, "table minimum")?,
         max,
     ))
@@ -95,7 +106,7 @@ pub(crate) fn tabletype(ty: &TableType) -> PyResult<strata::TableType> {
 
 pub(crate) fn tabletype_from(ty: &strata::TableType) -> PyResult<TableType> {
     Ok(TableType {
-        element: valkind(ty.element())?,
+        element: valkind(strata::ValType::Ref(ty.element()))?,
         min: ty.minimum(),
         max: ty.maximum(),
     })
@@ -307,7 +318,15 @@ pub(crate) fn val_to_py(
             .unbind(),
         strata::Val::F64(bits) => f64::from_bits(bits).into_pyobject(py)?.into_any().unbind(),
         strata::Val::V128(v) => v.into_pyobject(py)?.into_any().unbind(),
-        strata::Val::FuncRef(None) | strata::Val::ExternRef(None) => py.None(),
+        strata::Val::FuncRef(None)
+        | strata::Val::ExternRef(None)
+        | strata::Val::AnyRef(None)
+        | strata::Val::ExnRef(None) => py.None(),
+        strata::Val::AnyRef(Some(_)) | strata::Val::ExnRef(Some(_)) => {
+            return Err(wasmtime_error(
+                "GC and exception references are not supported in Python yet",
+            ))
+        }
         strata::Val::FuncRef(Some(f)) => {
             let ty = f.ty(store);
             Py::new(py, Func::handle(store_id, f, &ty)?)?.into_any()
@@ -351,7 +370,7 @@ pub(crate) fn extern_to_py(
             .into_any()
         }
         Extern::Table(t) => {
-            let element = valkind(t.ty(&*store).element())?;
+            let element = valkind(strata::ValType::Ref(t.ty(&*store).element()))?;
             Py::new(
                 py,
                 Table {
