@@ -79,6 +79,7 @@ pub struct Config {
     pub(crate) epoch_interruption: bool,
     pub(crate) lazy_translation: bool,
     pub(crate) memory_guard_pages: bool,
+    pub(crate) jit_max_function_size: usize,
 }
 
 impl Default for Config {
@@ -100,6 +101,7 @@ impl Default for Config {
             epoch_interruption: false,
             lazy_translation: true,
             memory_guard_pages: cfg!(target_pointer_width = "64"),
+            jit_max_function_size: usize::MAX,
         }
     }
 }
@@ -241,6 +243,15 @@ impl Config {
     /// whole module up front.
     pub fn lazy_translation(&mut self, lazy: bool) -> &mut Self {
         self.lazy_translation = lazy;
+        self
+    }
+
+    /// With the JIT tier, functions whose body is larger than `bytes` are
+    /// not compiled: they run in the interpreter, and calls between them
+    /// and compiled functions go through the functions' entries either way
+    /// (default: no limit).
+    pub fn jit_max_function_size(&mut self, bytes: usize) -> &mut Self {
+        self.jit_max_function_size = bytes;
         self
     }
 

@@ -32,7 +32,11 @@ pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> Re
         FuncKind::Host(host) => store.call_host(host, raw, None),
         FuncKind::Wasm { .. } => {
             #[cfg(strata_jit)]
-            if !store.inner().func_refs[func as usize].array_call.is_null() {
+            if !store.inner().func_refs[func as usize]
+                .get()
+                .array_call
+                .is_null()
+            {
                 return crate::jit::invoke(store, func, raw);
             }
             crate::interp::invoke(store, func, raw)

@@ -235,3 +235,90 @@ fn calls_consume_the_same_fuel_in_every_tier() -> Result<()> {
     }
     Ok(())
 }
+
+/// A module whose functions run in different tiers (`$big` is too large
+/// for `Config::jit_max_function_size`, so it stays interpreted while the
+/// rest is compiled) calls across them in every way, with the same
+/// results, traps and fuel as either tier alone.
+#[test]
+fn interpreted_and_compiled_functions_call_each_other() -> Result<()> {
+    if !Tier::Jit.is_available() {
+        return Ok(());
+    }
+    let padding = "nop ".repeat(200);
+    let wat = format!(
+        r#"(module
+          (type $f (func (param i32) (result i32)))
+          (table 2 funcref)
+          (elem (i32.const 0) $small $big)
+          (func $small (export "small") (type $f)
+            (if (result i32) (i32.lt_s (local.get 0) (i32.const 2))
+              (then (local.get 0))
+              (else (i32.add
+                (call $big (i32.sub (local.get 0) (i32.const 1)))
+                (call_indirect (type $f) (i32.sub (local.get 0) (i32.const 2)) (i32.const 1))))))
+          (func $big (export "big") (type $f)
+            {padding}
+            (if (result i32) (i32.lt_s (local.get 0) (i32.const 2))
+              (then (local.get 0))
+              (else (i32.add
+                (call $small (i32.sub (local.get 0) (i32.const 1)))
+                (call_indirect (type $f) (i32.sub (local.get 0) (i32.const 2)) (i32.const 0))))))
+          (func (export "tail_to_big") (type $f) (return_call $big (local.get 0)))
+          (func $fail (param i32) (result i32) {padding} (unreachable))
+          (func (export "trap_in_big") (type $f) (call $fail (local.get 0)))
+          (func $down (export "down") (type $f)
+            (if (result i32) (i32.eqz (local.get 0))
+              (then (i32.const 0))
+              (else (call $down_big (i32.sub (local.get 0) (i32.const 1))))))
+          (func $down_big (type $f)
+            {padding}
+            (i32.add (i32.const 1) (call $down (local.get 0)))))"#
+    );
+    let mut outcomes = Vec::new();
+    for (tier, max) in [
+        (Tier::Interp, usize::MAX),
+        (Tier::Jit, usize::MAX),
+        (Tier::Jit, 100),
+        (Tier::Jit, 0),
+    ] {
+        let engine = engine(tier, |c| {
+            c.consume_fuel(true).jit_max_function_size(max);
+        });
+        let module = Module::new(&engine, &wat)?;
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[])?;
+        let mut outcome = Vec::new();
+        for name in ["small", "big", "tail_to_big"] {
+            let f = instance.get_typed_func::<i32, i32>(&mut store, name)?;
+            store.set_fuel(u64::MAX)?;
+            let result = f.call(&mut store, 20)?;
+            outcome.push((name, result, u64::MAX - store.get_fuel()?));
+        }
+        let trap = instance.get_typed_func::<i32, i32>(&mut store, "trap_in_big")?;
+        let err = trap.call(&mut store, 1).unwrap_err();
+        assert_eq!(
+            err.downcast_ref::<Trap>(),
+            Some(&Trap::UnreachableCodeReached)
+        );
+        // Recursion that crosses between the tiers at every call is bounded
+        // too: it ends in the stack-exhaustion trap, never a host overflow.
+        // (Each crossing is a new entry on the host stack, so mixed
+        // recursion reaches less deep than either tier alone.)
+        let down = instance.get_typed_func::<i32, i32>(&mut store, "down")?;
+        store.set_fuel(u64::MAX)?;
+        assert_eq!(down.call(&mut store, 50)?, 50);
+        let err = down.call(&mut store, 10_000_000).unwrap_err();
+        assert_eq!(
+            err.downcast_ref::<Trap>(),
+            Some(&Trap::StackOverflow),
+            "{tier:?} with limit {max}: {err:#}"
+        );
+        assert_eq!(outcome[0].1, 6765, "fib(20) in {tier:?} with limit {max}");
+        outcomes.push(outcome);
+    }
+    for other in &outcomes[1..] {
+        assert_eq!(&outcomes[0], other, "results and fuel differ between tiers");
+    }
+    Ok(())
+}

@@ -306,6 +306,10 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
                 .iter()
                 .map(|&i| inner.tables[i as usize].vm.as_ptr().cast_const())
                 .collect(),
+            func_refs: funcs
+                .iter()
+                .map(|&f| inner.func_refs[f as usize].as_ptr().cast_const())
+                .collect(),
             funcs,
             type_ids: m.types.iter().map(|t| t.index.bits()).collect(),
             builtins,
@@ -318,7 +322,8 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
         if let FuncKind::Wasm { vmctx, .. } = &mut inner.funcs[f as usize].kind {
             *vmctx = VmCtxPtr(vm.vmctx());
         }
-        let func_ref = &mut inner.func_refs[f as usize];
+        let entry = &inner.func_refs[f as usize];
+        let mut func_ref = entry.get();
         func_ref.vmctx = vm.vmctx();
         #[cfg(strata_jit)]
         if let Some(jit) = module
@@ -327,9 +332,11 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
             .as_ref()
             .and_then(|j| j.downcast_ref::<crate::jit::CompiledModule>())
         {
+            // Functions the JIT left to the interpreter have no native code.
             func_ref.native = jit.native(i);
             func_ref.array_call = jit.trampoline(i);
         }
+        entry.set(func_ref);
     }
     let mut inst = InstanceEntity {
         module: Arc::clone(&module.inner),

@@ -421,6 +421,20 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             let args = base + $args as usize;
             let inner = store.inner();
             match inner.funcs[f].kind {
+                // A function with compiled code runs compiled, with this
+                // frame's cells as its argument buffer.
+                FuncKind::Wasm { .. } if !inner.func_refs[f].get().array_call.is_null() => {
+                    let n = inner.funcs[f].ty.buffer_cells();
+                    if args + n > slots.len() && !grow(slots, args + n, max_slots) {
+                        trap!(Trap::StackOverflow);
+                    }
+                    if let Some(caller) = frames.last_mut() {
+                        caller.ret = unsafe { code.instrs.as_ptr().add(pc) };
+                    }
+                    store
+                        .call(f as u32, &mut slots[args..args + n])
+                        .map_err(ExecError::Host)?;
+                }
                 FuncKind::Wasm {
                     instance: callee_instance,
                     index: callee_index,
@@ -485,12 +499,13 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             let args = base + $args as usize;
             let inner = store.inner();
             let ty = std::sync::Arc::clone(&inner.funcs[f].ty);
+            let compiled = !inner.func_refs[f].get().array_call.is_null();
             match inner.funcs[f].kind {
                 FuncKind::Wasm {
                     instance: callee_instance,
                     index: callee_index,
                     vmctx: callee_vmctx,
-                } => {
+                } if !compiled => {
                     let lazy = func_code(inner, callee_instance, callee_index);
                     let callee: &CompiledFunc = match lazy.translated() {
                         Some(code) => code,
@@ -517,14 +532,19 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                     };
                     switch_to_top!();
                 }
-                FuncKind::Host(h) => {
+                // A host function, or one with compiled code: called, then
+                // its results are this frame's.
+                kind => {
                     let n = ty.buffer_cells();
                     if args + n > slots.len() && !grow(slots, args + n, max_slots) {
                         trap!(Trap::StackOverflow);
                     }
-                    store
-                        .call_host(h, &mut slots[args..args + n], Some(instance))
-                        .map_err(ExecError::Host)?;
+                    let buf = &mut slots[args..args + n];
+                    match kind {
+                        FuncKind::Host(h) => store.call_host(h, buf, Some(instance)),
+                        FuncKind::Wasm { .. } => store.call(f as u32, buf),
+                    }
+                    .map_err(ExecError::Host)?;
                     slots.copy_within(args..args + ty.result_cells(), base);
                     ret!();
                 }

@@ -1,7 +1,7 @@
 //! Translation of what reaches outside the function: linear memory,
 //! globals, tables, runtime helpers and calls.
 
-use super::abi::{cell_flags, clif_type, import_func, native_signature, to_raw, vm_flags};
+use super::abi::{cell_flags, clif_type, native_signature, to_raw, vm_flags};
 use super::helpers::Builtins;
 use super::translate::{block_args, Translator};
 use super::TrapCodes;
@@ -12,8 +12,7 @@ use anyhow::Result;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I32, I64};
 use cranelift_codegen::ir::{
-    AbiParam, FuncRef, InstBuilder, MemFlags, Signature, StackSlotData, StackSlotKind, TrapCode,
-    Type, Value,
+    AbiParam, InstBuilder, MemFlags, Signature, StackSlotData, StackSlotKind, TrapCode, Type, Value,
 };
 use cranelift_frontend::FunctionBuilder;
 use std::mem::offset_of;
@@ -151,29 +150,51 @@ impl Translator<'_, '_> {
         self.push(r, ValType::I32);
     }
 
-    /// `call` (or, with `tail`, `return_call`) of function `index`.
+    /// `call` (or, with `tail`, `return_call`) of function `index`,
+    /// through its entry in the instance's `VMContext::func_refs`: defined
+    /// and imported functions alike, so a function whose code is switched
+    /// (interpreted to compiled) is called with its current code.
     pub(super) fn call(&mut self, index: u32, tail: bool) -> Result<()> {
         let m = self.env.module;
         let type_index = m.funcs[index as usize];
-        if index >= m.num_imported_funcs {
-            let ty = m.func_type_at(type_index);
-            let n = ty.params().len();
-            let mut args = vec![self.vmctx];
-            args.extend(self.top(n));
-            self.stack.truncate(self.stack.len() - n);
-            let callee = self.callee(index);
-            if tail {
-                self.b.ins().return_call(callee, &args);
-            } else {
-                let call = self.b.ins().call(callee, &args);
-                let results = self.b.inst_results(call).to_vec();
-                self.push_all(&results, ty.results());
-            }
+        let refs = self.load_ro(I64, self.vmctx, offset_of!(VMContext, func_refs));
+        let entry = self.load_ro(I64, refs, index as usize * 8);
+        let compiled = index
+            .checked_sub(m.num_imported_funcs)
+            .is_some_and(|i| self.env.compiled[i as usize]);
+        if !compiled {
+            self.call_entry(entry, type_index, false, tail);
+            return Ok(());
+        }
+        // A function this module defines, compiled with it: it always has
+        // native code (its entry may only switch to other native code) and
+        // runs in this instance, so neither the null check of the generic
+        // path nor a context load is needed.
+        let ty = m.func_type_at(type_index).clone();
+        let n = ty.params().len();
+        let mut args = vec![self.vmctx];
+        args.extend(self.top(n));
+        self.stack.truncate(self.stack.len() - n);
+        let native = self.load_vm(I64, entry, offset_of!(VMFuncRef, native));
+        let sig = self.b.import_signature(native_signature(&ty));
+        if tail {
+            self.b.ins().return_call_indirect(sig, native, &args);
         } else {
-            let f = self.store_func_index(index);
-            self.call_ref(f, type_index, false, tail);
+            let call = self.b.ins().call_indirect(sig, native, &args);
+            let results = self.b.inst_results(call).to_vec();
+            self.push_all(&results, ty.results());
         }
         Ok(())
+    }
+
+    /// The entry of store function `f` (an i32): what a function reference
+    /// in a table names.
+    pub(super) fn store_entry(&mut self, f: Value) -> Value {
+        let refs = self.load_vm(I64, self.limits, offset_of!(VMRuntimeLimits, func_refs));
+        let f = self.b.ins().uextend(I64, f);
+        let offset = self.b.ins().ishl_imm(f, 3);
+        let at = self.b.ins().iadd(refs, offset);
+        self.load_ro(I64, at, 0)
     }
 
     /// The store function a function reference names (an i32), trapping
@@ -185,22 +206,9 @@ impl Translator<'_, '_> {
         self.b.ins().ireduce(I32, f)
     }
 
-    /// The reference to defined function `index` for direct calls.
-    pub(super) fn callee(&mut self, index: u32) -> FuncRef {
-        if let Some(f) = self.callees.get(&index) {
-            return *f;
-        }
-        let m = self.env.module;
-        let id = self.env.func_ids[(index - m.num_imported_funcs) as usize];
-        let ty = m.func_type(index);
-        let f = import_func(self.b.func, id, native_signature(ty));
-        self.callees.insert(index, f);
-        f
-    }
-
-    /// Calls store function `f` (an i32 value) of type `type_index`: its
-    /// compiled code directly when it has some, otherwise through the
-    /// generic helper. With `check` (`call_indirect`), the callee's type
+    /// Calls the function whose entry (`*const VMFuncRef`) is `entry`, of
+    /// type `type_index`: its compiled code directly when it has some,
+    /// otherwise through the generic helper. With `check` (`call_indirect`), the callee's type
     /// must be the module's type `type_index` or a subtype of it; the
     /// expected type id is read from the instance's context, never compiled
     /// in, so the code does not depend on the engine it was compiled in.
@@ -208,19 +216,12 @@ impl Translator<'_, '_> {
     /// With `tail`, the call is a tail call: compiled code is entered with
     /// `return_call_indirect`, a host function is called and its results
     /// returned.
-    pub(super) fn call_ref(&mut self, f: Value, type_index: u32, check: bool, tail: bool) {
+    pub(super) fn call_entry(&mut self, entry: Value, type_index: u32, check: bool, tail: bool) {
         let ty = self.env.module.func_type_at(type_index).clone();
         let n = ty.params().len();
         let args = self.top(n);
         self.stack.truncate(self.stack.len() - n);
 
-        let refs = self.load_vm(I64, self.limits, offset_of!(VMRuntimeLimits, func_refs));
-        let f64_ = self.b.ins().uextend(I64, f);
-        let scaled = self
-            .b
-            .ins()
-            .imul_imm(f64_, std::mem::size_of::<VMFuncRef>() as i64);
-        let entry = self.b.ins().iadd(refs, scaled);
         if check {
             let id = self.load_vm(I32, entry, offset_of!(VMFuncRef, type_id));
             let type_ids = self.load_vm(I64, self.vmctx, offset_of!(VMContext, type_ids));
@@ -275,6 +276,7 @@ impl Translator<'_, '_> {
             let at = (ty.param_cell(i) * 8) as i32;
             self.b.ins().store(cell_flags(), raw, buf, at);
         }
+        let f = self.load_vm(I32, entry, offset_of!(VMFuncRef, func));
         self.builtin_status(offset_of!(Builtins, call), &[f, buf]);
         let mut results = Vec::new();
         for (i, t) in result_types.iter().enumerate() {

@@ -80,7 +80,7 @@ fn isa() -> Result<OwnedTargetIsa, String> {
 
 /// A module's compiled code.
 pub(crate) struct CompiledModule {
-    /// Native entry of each defined function.
+    /// Native entry of each defined function (0 when it is not compiled).
     natives: Vec<usize>,
     /// Array-call trampoline of each defined function.
     trampolines: Vec<usize>,
@@ -132,7 +132,9 @@ impl std::fmt::Debug for CompiledModule {
     }
 }
 
-/// Compiles every function of `m`.
+/// Compiles the functions of `m`: all of them, except those whose body is
+/// larger than `Config::jit_max_function_size`, which run in the
+/// interpreter (their entries have no native code).
 pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
     let isa = isa().map_err(|e| anyhow!(e))?;
     let host_call_conv = isa.default_call_conv();
@@ -140,22 +142,27 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
         isa.clone(),
         cranelift_module::default_libcall_names(),
     ));
+    let config = m.engine.config();
     let defined = m.bodies.len();
-    let mut ids = Vec::with_capacity(defined);
-    let mut tramp_ids = Vec::with_capacity(defined);
-    for i in 0..defined {
+    let compiled: Vec<bool> = m
+        .bodies
+        .iter()
+        .map(|b| b.len() <= config.jit_max_function_size)
+        .collect();
+    let selected: Vec<usize> = (0..defined).filter(|&i| compiled[i]).collect();
+    let mut ids = vec![None; defined];
+    let mut tramp_ids = vec![None; defined];
+    for &i in &selected {
         let ty = m.func_type(m.num_imported_funcs + i as u32);
         let sig = abi::native_signature(ty);
-        ids.push(jit.declare_function(&format!("wasm{i}"), Linkage::Local, &sig)?);
+        ids[i] = Some(jit.declare_function(&format!("wasm{i}"), Linkage::Local, &sig)?);
         let tsig = abi::trampoline_signature(host_call_conv);
-        tramp_ids.push(jit.declare_function(&format!("array{i}"), Linkage::Local, &tsig)?);
+        tramp_ids[i] = Some(jit.declare_function(&format!("array{i}"), Linkage::Local, &tsig)?);
     }
-    let raw_ids: Vec<u32> = ids.iter().map(|id| id.as_u32()).collect();
-    let config = m.engine.config();
     let env = translate::Env {
         module: m,
+        compiled: &compiled,
         host_call_conv,
-        func_ids: &raw_ids,
         fuel: config.consume_fuel,
         epoch: config.epoch_interruption,
         explicit_bounds: !config.memory_guard_pages,
@@ -163,8 +170,8 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
 
     // Compile functions (and their trampolines) on every core when there
     // are enough to be worth it; `jit` then only places the machine code.
-    let jobs = defined * 2;
-    let threads = if defined < 32 {
+    let jobs = selected.len() * 2;
+    let threads = if selected.len() < 32 {
         1
     } else {
         std::thread::available_parallelism()
@@ -181,9 +188,13 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
             if job >= jobs {
                 return Ok(done);
             }
-            let (i, is_trampoline) = (job / 2, job % 2 == 1);
+            let (i, is_trampoline) = (selected[job / 2], job % 2 == 1);
             let index = m.num_imported_funcs + i as u32;
-            let id = if is_trampoline { tramp_ids[i] } else { ids[i] };
+            let (Some(id), Some(native_id)) =
+                (if is_trampoline { tramp_ids[i] } else { ids[i] }, ids[i])
+            else {
+                unreachable!("selected functions are declared")
+            };
             ctx.clear();
             ctx.func.name = UserFuncName::user(0, id.as_u32());
             if is_trampoline {
@@ -192,7 +203,7 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
                     &mut fctx,
                     &mut ctx.func,
                     ty,
-                    ids[i].as_u32(),
+                    native_id.as_u32(),
                     host_call_conv,
                 );
             } else {
@@ -257,14 +268,10 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
             traps: a.traps,
         })
         .collect();
-    let natives = ids
-        .iter()
-        .map(|id| jit.get_finalized_function(*id) as usize)
-        .collect();
-    let trampolines = tramp_ids
-        .iter()
-        .map(|id| jit.get_finalized_function(*id) as usize)
-        .collect();
+    // Functions left to the interpreter have no code: 0, a null entry.
+    let address = |id: &Option<FuncId>| id.map_or(0, |id| jit.get_finalized_function(id) as usize);
+    let natives = ids.iter().map(address).collect();
+    let trampolines = tramp_ids.iter().map(address).collect();
     let info = Arc::new(signals::CodeInfo {
         funcs,
         module_name: m.name.clone(),
@@ -361,7 +368,7 @@ pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> Re
     let FuncKind::Wasm { instance, .. } = inner.funcs[func as usize].kind else {
         unreachable!("jit::invoke on a host function")
     };
-    let entry = inner.func_refs[func as usize];
+    let entry = inner.func_refs[func as usize].get();
     if entry.array_call.is_null() {
         bail!("function {func} is not compiled");
     }

@@ -21,23 +21,22 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::immediates::Offset32;
 use cranelift_codegen::ir::types::{F32, F64, I32, I64, I8X16};
 use cranelift_codegen::ir::{
-    Block, BlockArg, ConstantData, FuncRef, Function, GlobalValueData, InstBuilder, JumpTableData,
-    TrapCode, Type, Value,
+    Block, BlockArg, ConstantData, Function, GlobalValueData, InstBuilder, JumpTableData, TrapCode,
+    Type, Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
-use std::collections::HashMap;
 use std::mem::offset_of;
 use wasmparser::{FunctionBody, Operator};
 
 /// What the translator needs to know about the module being compiled.
 pub(crate) struct Env<'a> {
     pub module: &'a ModuleInfo,
+    /// Which defined functions are compiled (the others run in the
+    /// interpreter).
+    pub compiled: &'a [bool],
     /// The host's calling convention, for runtime helpers.
     pub host_call_conv: CallConv,
-    /// The `cranelift_module` function ids of the module's defined
-    /// functions, in index order.
-    pub func_ids: &'a [u32],
     pub fuel: bool,
     pub epoch: bool,
     /// Check memory accesses explicitly instead of relying on guard pages.
@@ -94,8 +93,6 @@ pub(super) struct Translator<'a, 'b> {
     pub(super) dead_depth: usize,
     /// The fuel charge of the region being translated, and its cost so far.
     pub(super) fuel_region: Option<(cranelift_codegen::ir::Inst, u32)>,
-    /// Defined functions this one calls, imported on first use.
-    pub(super) callees: HashMap<u32, FuncRef>,
 }
 
 pub(super) fn block_args(values: &[Value]) -> Vec<BlockArg> {
@@ -207,7 +204,6 @@ pub(crate) fn translate(
         reachable: true,
         dead_depth: 0,
         fuel_region: None,
-        callees: HashMap::new(),
     };
     if env.epoch {
         t.check_epoch();
@@ -297,6 +293,14 @@ impl Translator<'_, '_> {
 
     pub(super) fn load_vm(&mut self, ty: Type, base: Value, offset: usize) -> Value {
         self.b.ins().load(ty, vm_flags(), base, offset as i32)
+    }
+
+    /// A load of runtime data that never changes while the code runs, which
+    /// Cranelift may therefore share between uses.
+    pub(super) fn load_ro(&mut self, ty: Type, base: Value, offset: usize) -> Value {
+        self.b
+            .ins()
+            .load(ty, vm_flags().with_readonly(), base, offset as i32)
     }
 
     fn check_epoch(&mut self) {
@@ -559,7 +563,8 @@ impl Translator<'_, '_> {
                 let entry = self.table_entry(table_index, index);
                 let raw = self.b.ins().load(I64, vm_flags(), entry, 0);
                 let f = self.deref_func(raw, Trap::IndirectCallToNull);
-                self.call_ref(f, type_index, true, tail);
+                let entry = self.store_entry(f);
+                self.call_entry(entry, type_index, true, tail);
                 if tail {
                     self.reachable = false;
                 }
@@ -568,7 +573,8 @@ impl Translator<'_, '_> {
                 let tail = matches!(op, O::ReturnCallRef { .. });
                 let r = self.pop();
                 let f = self.deref_func(r, Trap::NullFunctionReference);
-                self.call_ref(f, type_index, false, tail);
+                let entry = self.store_entry(f);
+                self.call_entry(entry, type_index, false, tail);
                 if tail {
                     self.reachable = false;
                 }

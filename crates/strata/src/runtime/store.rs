@@ -4,7 +4,9 @@
 //! only the API layer can do (call host functions, ask the limiter).
 
 use super::memory::LinearMemory;
-use super::vm::{InstanceVm, VMFuncRef, VMGlobal, VMRuntimeLimits, VMTable, VmBox, VmCtxPtr};
+use super::vm::{
+    FuncRefPtr, InstanceVm, VMFuncRef, VMGlobal, VMRuntimeLimits, VMTable, VmBox, VmCtxPtr,
+};
 use crate::module::ModuleInfo;
 use crate::types::raw::{v128_from_cells, v128_to_cells};
 use crate::types::{FuncType, GlobalType, MemoryType, SharedTypeIndex, TableType};
@@ -60,9 +62,11 @@ pub struct StoreInner {
     pub(crate) id: u64,
     pub(crate) engine: Engine,
     pub(crate) funcs: Vec<FuncEntity>,
-    /// How compiled code calls each of `funcs` (same indices); its address
-    /// is published in `limits.func_refs`.
-    pub(crate) func_refs: Vec<VMFuncRef>,
+    /// The entry of each of `funcs` (same indices), each at a stable
+    /// address.
+    pub(crate) func_refs: Vec<VmBox<VMFuncRef>>,
+    /// Their addresses, published in `limits.func_refs` for compiled code.
+    pub(crate) func_ref_ptrs: Vec<FuncRefPtr>,
     pub(crate) memories: Vec<MemoryEntity>,
     pub(crate) tables: Vec<TableEntity>,
     pub(crate) globals: Vec<GlobalEntity>,
@@ -85,6 +89,7 @@ pub(crate) struct FuncEntity {
     pub kind: FuncKind,
 }
 
+#[derive(Clone, Copy)]
 pub(crate) enum FuncKind {
     /// A function defined by a module: its instance and its index in the
     /// module's function index space. Its code is the instance's
@@ -202,6 +207,7 @@ impl StoreInner {
             engine: engine.clone(),
             funcs: Vec::new(),
             func_refs: Vec::new(),
+            func_ref_ptrs: Vec::new(),
             memories: Vec::new(),
             tables: Vec::new(),
             globals: Vec::new(),
@@ -222,22 +228,22 @@ impl StoreInner {
 
     /// Adds a function and returns its store index.
     pub(crate) fn push_func(&mut self, entity: FuncEntity) -> u32 {
-        self.func_refs.push(VMFuncRef {
+        let func = self.funcs.len() as u32;
+        let entry = VmBox::new(VMFuncRef {
             native: std::ptr::null(),
             array_call: std::ptr::null(),
             vmctx: std::ptr::null(),
             type_id: entity.type_id.bits(),
+            func,
         });
+        self.func_ref_ptrs.push(FuncRefPtr(entry.as_ptr()));
+        self.func_refs.push(entry);
         self.funcs.push(entity);
-        self.publish_func_refs();
-        self.funcs.len() as u32 - 1
-    }
-
-    /// Tells executing code where the function references are now.
-    pub(crate) fn publish_func_refs(&mut self) {
+        // Tell executing code where the entries' addresses are now.
         let mut limits = self.limits.get();
-        limits.func_refs = self.func_refs.as_ptr();
+        limits.func_refs = self.func_ref_ptrs.as_ptr().cast();
         self.limits.set(limits);
+        func
     }
 
     /// Fails with [`WRONG_STORE`] unless the handle of store `store_id`

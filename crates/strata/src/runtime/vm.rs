@@ -115,13 +115,17 @@ pub struct VMRuntimeLimits {
     /// pointer goes below this address (set at the outermost entry into
     /// compiled code; 0 when none is active).
     pub stack_limit: usize,
-    /// The store's function references, by store index; republished
-    /// whenever the store's function list grows.
-    pub func_refs: *const VMFuncRef,
+    /// The entries of the store's functions, by store index (what a
+    /// function reference in a table names); republished whenever the
+    /// store's function list grows.
+    pub func_refs: *const *const VMFuncRef,
 }
 
-/// How compiled code calls a store function: what `call_indirect` and calls
-/// to imports find for a function reference.
+/// A store function's entry: how any tier calls it. One record per store
+/// function, at an address that never changes (the store keeps each in a
+/// `VmBox`), so instances point to the records of the functions they call
+/// (`VMContext::func_refs`) and a function's code can be switched (an
+/// interpreted function gaining compiled code) by writing its record.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct VMFuncRef {
@@ -138,6 +142,9 @@ pub struct VMFuncRef {
     pub vmctx: *const VMContext,
     /// The engine-wide id of the function's type, for signature checks.
     pub type_id: u32,
+    /// The function's index in its store, for calls that go through the
+    /// runtime (no compiled code).
+    pub func: u32,
 }
 
 // SAFETY: `native` and `array_call` point at compiled code, which is
@@ -146,6 +153,15 @@ pub struct VMFuncRef {
 // here belongs to the thread that made it, and it is only read by code
 // running with the store exclusively borrowed.
 unsafe impl Send for VMFuncRef {}
+
+/// The address of a function's entry, as the arrays executing code reads
+/// hold it.
+#[repr(transparent)]
+#[derive(Debug, Clone, Copy)]
+pub struct FuncRefPtr(pub *const VMFuncRef);
+
+// SAFETY: as for `VMFuncRef`: the entry is owned by the same store.
+unsafe impl Send for FuncRefPtr {}
 
 impl VMRuntimeLimits {
     /// Charges `amount` of fuel; false (and nothing charged) when there is
@@ -204,6 +220,9 @@ pub struct VMContext {
     pub tables: *const *const VMTable,
     /// Store indices of the instance's functions, by function index.
     pub funcs: *const u32,
+    /// The entries of the instance's functions, by function index (imports
+    /// first): every call to a known function goes through its entry.
+    pub func_refs: *const *const VMFuncRef,
     /// The engine's id (`SharedTypeIndex`) of each type of the module, by
     /// module type index: how compiled code checks signatures without
     /// engine-specific constants in its code.
@@ -284,6 +303,8 @@ pub struct InstanceParts {
     pub tables: Vec<*const VMTable>,
     /// Store indices of the functions.
     pub funcs: Vec<u32>,
+    /// The functions' entries.
+    pub func_refs: Vec<*const VMFuncRef>,
     /// Engine type ids of the module's types.
     pub type_ids: Vec<u32>,
     /// The JIT's helper table, or null.
@@ -301,6 +322,7 @@ pub struct InstanceVm {
     globals: Box<[*mut VMGlobal]>,
     tables: Box<[*const VMTable]>,
     funcs: Box<[u32]>,
+    func_refs: Box<[*const VMFuncRef]>,
     type_ids: Box<[u32]>,
     /// Stands in for memory 0 when the instance has no memory.
     no_memory: VmBox<VMMemory>,
@@ -326,6 +348,7 @@ impl InstanceVm {
         let globals: Box<[_]> = parts.globals.into();
         let tables: Box<[_]> = parts.tables.into();
         let funcs: Box<[_]> = parts.funcs.into();
+        let func_refs: Box<[_]> = parts.func_refs.into();
         let type_ids: Box<[_]> = parts.type_ids.into();
         let no_memory = VmBox::new(VMMemory {
             base: std::ptr::null_mut(),
@@ -339,6 +362,7 @@ impl InstanceVm {
             globals: globals.as_ptr(),
             tables: tables.as_ptr(),
             funcs: funcs.as_ptr(),
+            func_refs: func_refs.as_ptr(),
             type_ids: type_ids.as_ptr(),
             builtins: parts.builtins,
             instance,
@@ -348,6 +372,7 @@ impl InstanceVm {
             globals,
             tables,
             funcs,
+            func_refs,
             type_ids,
             no_memory,
             vmctx,
