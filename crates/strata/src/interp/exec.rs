@@ -415,31 +415,37 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             switch_to_top!();
         }};
     }
-    macro_rules! call {
+    // Calls host or compiled function `$f` with its argument cells at slot
+    // `$args` (an absolute stack index); its results come back there.
+    macro_rules! call_out {
         ($f:expr, $args:expr) => {{
-            let f = $f as usize;
-            let args = base + $args as usize;
+            let (f, args) = ($f, $args);
             let inner = store.inner();
-            match inner.funcs[f].kind {
-                // A function with compiled code runs compiled, with this
-                // frame's cells as its argument buffer.
-                FuncKind::Wasm { .. } if !inner.func_refs[f].get().array_call.is_null() => {
-                    let n = inner.funcs[f].ty.buffer_cells();
-                    if args + n > slots.len() && !grow(slots, args + n, max_slots) {
-                        trap!(Trap::StackOverflow);
-                    }
-                    if let Some(caller) = frames.last_mut() {
-                        caller.ret = unsafe { code.instrs.as_ptr().add(pc) };
-                    }
-                    store
-                        .call(f as u32, &mut slots[args..args + n])
-                        .map_err(ExecError::Host)?;
-                }
+            let n = inner.funcs[f].ty.buffer_cells();
+            let kind = inner.funcs[f].kind;
+            if args + n > slots.len() && !grow(slots, args + n, max_slots) {
+                trap!(Trap::StackOverflow);
+            }
+            let buf = &mut slots[args..args + n];
+            match kind {
+                FuncKind::Host(h) => store.call_host(h, buf, Some(instance)),
+                FuncKind::Wasm { .. } => store.call(f as u32, buf),
+            }
+            .map_err(ExecError::Host)?;
+        }};
+    }
+    // The interpreted code of store function `$f`, translated now if it is
+    // not yet; `None` for a host function or one with compiled code, which
+    // run through `call_out!`.
+    macro_rules! interpreted {
+        ($f:expr) => {{
+            let inner = store.inner();
+            match inner.funcs[$f].kind {
                 FuncKind::Wasm {
                     instance: callee_instance,
                     index: callee_index,
                     vmctx: callee_vmctx,
-                } => {
+                } if inner.func_refs[$f].get().array_call.is_null() => {
                     let lazy = func_code(inner, callee_instance, callee_index);
                     // Translated already (the common case), or now.
                     let callee: &CompiledFunc = match lazy.translated() {
@@ -449,7 +455,27 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                             lazy.get(module).map_err(ExecError::Host)?
                         }
                     };
-                    let callee_ptr: *const CompiledFunc = callee;
+                    Some((
+                        callee as *const CompiledFunc,
+                        callee_instance,
+                        callee_vmctx.0,
+                    ))
+                }
+                _ => None,
+            }
+        }};
+    }
+    macro_rules! call {
+        ($f:expr, $args:expr) => {{
+            let f = $f as usize;
+            let args = base + $args as usize;
+            if let Some(caller) = frames.last_mut() {
+                caller.ret = unsafe { code.instrs.as_ptr().add(pc) };
+            }
+            match interpreted!(f) {
+                Some((callee_ptr, callee_instance, callee_vmctx)) => {
+                    // SAFETY: the store keeps the code alive.
+                    let callee = unsafe { &*callee_ptr };
                     let end = args + callee.frame_size as usize;
                     if frames.len() >= max_frames
                         || (end > slots.len() && !grow(slots, end, max_slots))
@@ -459,31 +485,16 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                     // SAFETY: the frame fits (checked above); the pointer
                     // is taken after any growth.
                     unsafe { enter(slots.as_mut_ptr().add(args), callee) };
-                    if let Some(caller) = frames.last_mut() {
-                        caller.ret = unsafe { code.instrs.as_ptr().add(pc) };
-                    }
                     frames.push(Frame {
                         code: callee_ptr,
                         ret: callee.instrs.as_ptr(),
                         base: args,
                         instance: callee_instance,
-                        vmctx: callee_vmctx.0,
+                        vmctx: callee_vmctx,
                     });
                     switch_to_top!();
                 }
-                FuncKind::Host(h) => {
-                    let n = inner.funcs[f].ty.buffer_cells();
-                    if args + n > slots.len() && !grow(slots, args + n, max_slots) {
-                        trap!(Trap::StackOverflow);
-                    }
-                    let buf = &mut slots[args..args + n];
-                    if let Some(caller) = frames.last_mut() {
-                        caller.ret = unsafe { code.instrs.as_ptr().add(pc) };
-                    }
-                    store
-                        .call_host(h, buf, Some(instance))
-                        .map_err(ExecError::Host)?;
-                }
+                None => call_out!(f, args),
             }
         }};
     }
@@ -491,35 +502,22 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
     // A tail call: the callee replaces the current frame. Its arguments
     // move down to the frame's base (ascending, which is safe: they lie
     // above it), so wasm and host stacks stay the same size however long a
-    // chain of tail calls runs. A host callee is called, then the frame
-    // returns its results.
+    // chain of tail calls runs. A host or compiled callee is called, then
+    // the frame returns its results.
     macro_rules! tail_call {
         ($f:expr, $args:expr) => {{
             let f = $f as usize;
             let args = base + $args as usize;
-            let inner = store.inner();
-            let ty = std::sync::Arc::clone(&inner.funcs[f].ty);
-            let compiled = !inner.func_refs[f].get().array_call.is_null();
-            match inner.funcs[f].kind {
-                FuncKind::Wasm {
-                    instance: callee_instance,
-                    index: callee_index,
-                    vmctx: callee_vmctx,
-                } if !compiled => {
-                    let lazy = func_code(inner, callee_instance, callee_index);
-                    let callee: &CompiledFunc = match lazy.translated() {
-                        Some(code) => code,
-                        None => {
-                            let module = &inner.instances[callee_instance as usize].module;
-                            lazy.get(module).map_err(ExecError::Host)?
-                        }
-                    };
-                    let callee_ptr: *const CompiledFunc = callee;
+            match interpreted!(f) {
+                Some((callee_ptr, callee_instance, callee_vmctx)) => {
+                    // SAFETY: the store keeps the code alive.
+                    let callee = unsafe { &*callee_ptr };
                     let end = base + callee.frame_size as usize;
                     if end > slots.len() && !grow(slots, end, max_slots) {
                         trap!(Trap::StackOverflow);
                     }
-                    slots.copy_within(args..args + ty.param_cells(), base);
+                    let params = callee.num_params as usize;
+                    slots.copy_within(args..args + params, base);
                     // SAFETY: the frame fits (checked above).
                     unsafe { enter(slots.as_mut_ptr().add(base), callee) };
                     let frame = frames.last_mut().expect("a frame is active");
@@ -528,24 +526,14 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                         ret: callee.instrs.as_ptr(),
                         base,
                         instance: callee_instance,
-                        vmctx: callee_vmctx.0,
+                        vmctx: callee_vmctx,
                     };
                     switch_to_top!();
                 }
-                // A host function, or one with compiled code: called, then
-                // its results are this frame's.
-                kind => {
-                    let n = ty.buffer_cells();
-                    if args + n > slots.len() && !grow(slots, args + n, max_slots) {
-                        trap!(Trap::StackOverflow);
-                    }
-                    let buf = &mut slots[args..args + n];
-                    match kind {
-                        FuncKind::Host(h) => store.call_host(h, buf, Some(instance)),
-                        FuncKind::Wasm { .. } => store.call(f as u32, buf),
-                    }
-                    .map_err(ExecError::Host)?;
-                    slots.copy_within(args..args + ty.result_cells(), base);
+                None => {
+                    call_out!(f, args);
+                    let results = store.inner().funcs[f].ty.result_cells();
+                    slots.copy_within(args..args + results, base);
                     ret!();
                 }
             }

@@ -7,6 +7,7 @@ use super::{
 };
 use crate::interp::exec::{enter, Frame};
 use crate::interp::ops::Op;
+use crate::interp::CompiledFunc;
 use crate::runtime::vm::{VMContext, VMMemory, VMRuntimeLimits};
 use crate::Trap;
 
@@ -271,6 +272,30 @@ unsafe fn check_epoch(
     next!(unsafe { ip.add(1) }, sp, mem, vmctx, acc, cx, facc)
 }
 
+/// The instruction at `ip`, the call context, its frames and the
+/// translated code of the function of this instance the instruction calls
+/// (its index in `c`); `None` when that function is not translated.
+///
+/// # Safety
+/// `ip` must point at a call instruction lowered for a function the
+/// instance defines, and `cx` be the driver's, whose `frames` nothing else
+/// uses while handlers run.
+#[inline(always)]
+unsafe fn internal_callee<'a>(
+    ip: *const Instr,
+    cx: *mut CallCx,
+) -> Option<(&'a Instr, &'a CallCx, &'a mut Vec<Frame>, &'a CompiledFunc)> {
+    // SAFETY: see above. Lowering emits these handlers only for `func >=
+    // num_imported`, and validation bounds `func` by the module's
+    // functions, so the code index is in bounds.
+    unsafe {
+        let i = &*ip;
+        let cxr = &*cx;
+        let lazy = &*cxr.code.add((i.c - cxr.num_imported) as usize);
+        Some((i, cxr, &mut *cxr.frames, lazy.translated()?))
+    }
+}
+
 /// `Call { func, base }` of a function the instance defines: pushes the
 /// callee's frame at `base` and continues in it. A callee that is not
 /// translated yet, or a frame that does not fit, goes to the driver, which
@@ -284,17 +309,8 @@ unsafe fn call_internal(
     cx: *mut CallCx,
     facc: f64,
 ) -> Flow {
-    // SAFETY: `ip` points at this instruction and `cx` is the driver's, whose
-    // `frames` nothing else uses while handlers run. Lowering emits this
-    // handler only for `func >= num_imported`, and validation bounds `func`
-    // by the module's functions, so the code index is in bounds.
-    let (i, cxr, frames, lazy) = unsafe {
-        let i = &*ip;
-        let cxr = &*cx;
-        let lazy = &*cxr.code.add((i.c - cxr.num_imported) as usize);
-        (i, cxr, &mut *cxr.frames, lazy)
-    };
-    let Some(callee) = lazy.translated() else {
+    // SAFETY: forwarded.
+    let Some((i, cxr, frames, callee)) = (unsafe { internal_callee(ip, cx) }) else {
         return Flow::Slow(ip);
     };
     let (depth, room) = (frames.len(), frames.len() < frames.capacity());
@@ -343,14 +359,8 @@ unsafe fn return_call_internal(
     cx: *mut CallCx,
     facc: f64,
 ) -> Flow {
-    // SAFETY: as in `call_internal`.
-    let (i, cxr, frames, lazy) = unsafe {
-        let i = &*ip;
-        let cxr = &*cx;
-        let lazy = &*cxr.code.add((i.c - cxr.num_imported) as usize);
-        (i, cxr, &mut *cxr.frames, lazy)
-    };
-    let Some(callee) = lazy.translated() else {
+    // SAFETY: forwarded.
+    let Some((i, cxr, frames, callee)) = (unsafe { internal_callee(ip, cx) }) else {
         return Flow::Slow(ip);
     };
     let Some(frame) = frames.last_mut() else {

@@ -646,22 +646,41 @@ impl Translator<'_> {
             Operator::CallIndirect {
                 type_index,
                 table_index,
+            }
+            | Operator::ReturnCallIndirect {
+                type_index,
+                table_index,
             } => {
                 let ty = self.module.func_type_at(type_index);
                 let index = self.pop();
                 let base = self.call_args(ty.params().len());
-                self.emit(Op::CallIndirect {
-                    type_id: self.module.type_id(type_index).bits(),
-                    table: table_index,
-                    index,
+                let type_id = self.module.type_id(type_index).bits();
+                let table = table_index;
+                let tail = matches!(op, Operator::ReturnCallIndirect { .. });
+                self.emit(if tail {
+                    Op::ReturnCallIndirect {
+                        type_id,
+                        table,
+                        index,
+                    }
+                } else {
+                    Op::CallIndirect {
+                        type_id,
+                        table,
+                        index,
+                    }
                 });
                 self.emit(Op::Ext {
                     a: base,
                     b: 0,
                     c: 0,
                 });
-                for r in ty.results() {
-                    self.push_temp(*r);
+                if tail {
+                    self.set_unreachable();
+                } else {
+                    for r in ty.results() {
+                        self.push_temp(*r);
+                    }
                 }
             }
             Operator::CallRef { type_index } | Operator::ReturnCallRef { type_index } => {
@@ -684,25 +703,6 @@ impl Translator<'_> {
                 self.emit(Op::ReturnCall {
                     func: function_index,
                     base,
-                });
-                self.set_unreachable();
-            }
-            Operator::ReturnCallIndirect {
-                type_index,
-                table_index,
-            } => {
-                let ty = self.module.func_type_at(type_index);
-                let index = self.pop();
-                let base = self.call_args(ty.params().len());
-                self.emit(Op::ReturnCallIndirect {
-                    type_id: self.module.type_id(type_index).bits(),
-                    table: table_index,
-                    index,
-                });
-                self.emit(Op::Ext {
-                    a: base,
-                    b: 0,
-                    c: 0,
                 });
                 self.set_unreachable();
             }
