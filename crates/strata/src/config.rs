@@ -79,6 +79,7 @@ pub struct Config {
     pub(crate) epoch_interruption: bool,
     pub(crate) lazy_translation: bool,
     pub(crate) memory_guard_pages: bool,
+    pub(crate) coredump_on_trap: bool,
 }
 
 impl Default for Config {
@@ -97,6 +98,7 @@ impl Default for Config {
             epoch_interruption: false,
             lazy_translation: true,
             memory_guard_pages: cfg!(target_pointer_width = "64"),
+            coredump_on_trap: false,
         }
     }
 }
@@ -246,6 +248,19 @@ impl Config {
     /// explicitly. Explicit checks cost speed but no fault handling.
     pub fn memory_guard_pages(&mut self, enable: bool) -> &mut Self {
         self.memory_guard_pages = enable && cfg!(target_pointer_width = "64");
+        self
+    }
+
+    /// Attaches a [`WasmCoreDump`](crate::WasmCoreDump) to the error of
+    /// every call that traps, as wasmtime's option of the same name does:
+    /// the frames (with the locals the interpreter knows), and the store's
+    /// instances, memories and globals, which
+    /// [`WasmCoreDump::serialize`](crate::WasmCoreDump::serialize) writes
+    /// in the tool-conventions core dump format (`strata run -D
+    /// coredump=PATH`). Off by default: reading the locals of every frame
+    /// makes traps slower.
+    pub fn coredump_on_trap(&mut self, enable: bool) -> &mut Self {
+        self.coredump_on_trap = enable;
         self
     }
 

@@ -217,6 +217,7 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
                     .iter()
                     .map(|t| (t.offset, t.code))
                     .collect(),
+                srclocs: signals::SrcLocs::new(code.buffer.get_srclocs_sorted()),
             });
         }
     };
@@ -249,6 +250,10 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
             len: a.bytes.len(),
             func_index: a.func_index,
             traps: a.traps,
+            srclocs: a.srclocs,
+            body_start: a
+                .func_index
+                .map_or(0, |i| m.bodies[(i - m.num_imported_funcs) as usize].start),
         })
         .collect();
     let natives = ids
@@ -282,6 +287,7 @@ struct Artifact {
     bytes: Vec<u8>,
     relocs: Vec<ModuleReloc>,
     traps: Vec<(u32, TrapCode)>,
+    srclocs: signals::SrcLocs,
 }
 
 /// Names the instance of each frame of a trap's backtrace: the entry's

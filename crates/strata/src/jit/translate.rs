@@ -22,7 +22,7 @@ use cranelift_codegen::ir::immediates::Offset32;
 use cranelift_codegen::ir::types::{F32, F64, I32, I64, I8X16};
 use cranelift_codegen::ir::{
     Block, BlockArg, ConstantData, FuncRef, Function, GlobalValueData, InstBuilder, JumpTableData,
-    TrapCode, Type, Value,
+    SourceLoc, TrapCode, Type, Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -134,6 +134,11 @@ pub(crate) fn translate(
     func.stack_limit = Some(stack_limit_gv);
 
     let mut b = FunctionBuilder::new(func, fctx);
+    // Every instruction carries the module offset of the wasm operator it
+    // comes from (backtraces map native pcs back to it); the entry code
+    // gets the body's first operator.
+    let mut ops = body.get_operators_reader()?;
+    b.set_srcloc(SourceLoc::new(ops.original_position() as u32));
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
@@ -211,8 +216,8 @@ pub(crate) fn translate(
     if env.epoch {
         t.check_epoch();
     }
-    let mut ops = body.get_operators_reader()?;
     while !ops.eof() {
+        t.b.set_srcloc(SourceLoc::new(ops.original_position() as u32));
         let op = ops.read()?;
         t.operator(op)?;
     }
