@@ -228,7 +228,7 @@ impl WasmOptions {
 }
 
 /// Parses `10s`, `500ms`, `2m`, `1h`, `250us`, `100ns` or bare seconds.
-fn parse_duration(s: &str) -> Result<Duration> {
+pub fn parse_duration(s: &str) -> Result<Duration> {
     let split = s
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .unwrap_or(s.len());

@@ -167,6 +167,7 @@ mod tier;
 
 mod api;
 
+pub use api::coredump::WasmCoreDump;
 pub use api::externals::{Extern, Global, Memory, StoreMut, StoreRef, Table, WASM_PAGE_SIZE};
 pub use api::func::{Caller, Func};
 pub use api::instance::Instance;

@@ -3,6 +3,7 @@
 //! values and resource limiters. It sits on top of every other layer and
 //! reaches the tiers only through `crate::tier`.
 
+pub(crate) mod coredump;
 pub(crate) mod externals;
 pub(crate) mod func;
 pub(crate) mod instance;
