@@ -2,9 +2,14 @@
 //! them: `-D coredump=PATH` and `--profile=perfmap|jitdump|guest[,PATH[,INTERVAL]]`.
 
 use anyhow::{bail, Context, Result};
-use std::path::PathBuf;
-use std::time::Duration;
-use strata::{Config, Store, WasmCoreDump};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use strata::{
+    Config, GuestProfiler, Module, ProfilingStrategy, Store, Tier, Trap, UpdateDeadline,
+    WasmCoreDump,
+};
 
 /// `-D` options.
 #[derive(Default)]
@@ -119,6 +124,121 @@ impl Profile {
             bail!("too many parts in --profile=`{value}`");
         }
         Ok(profile)
+    }
+
+    /// Sets up the engine for the profile. Only compiled code has
+    /// addresses, so in the interpreter tier `perfmap` and `jitdump` say so
+    /// on standard error and do nothing.
+    pub fn configure(&self, config: &mut Config, tier: Tier) {
+        let strategy = match self {
+            Profile::PerfMap => ProfilingStrategy::PerfMap,
+            Profile::JitDump => ProfilingStrategy::JitDump,
+            Profile::Guest { .. } => {
+                // Samples are taken when the epoch deadline passes.
+                config.epoch_interruption(true);
+                return;
+            }
+        };
+        if tier == Tier::Interp {
+            let name = if strategy == ProfilingStrategy::PerfMap {
+                "perfmap"
+            } else {
+                "jitdump"
+            };
+            eprintln!(
+                "warning: --profile={name} describes compiled code, and the interpreter tier \
+                 compiles none: nothing to write (--profile=guest samples any tier)"
+            );
+            return;
+        }
+        config.profiler(strategy);
+    }
+}
+
+/// A running `--profile=guest`: a timer thread advances the engine's epoch
+/// every interval, and the store's epoch callback samples the wasm stack
+/// it interrupts (in any tier, without signals).
+pub struct GuestSampler {
+    profiler: Arc<Mutex<GuestProfiler>>,
+    stop: Arc<AtomicBool>,
+    timer: std::thread::JoinHandle<()>,
+    path: PathBuf,
+}
+
+impl GuestSampler {
+    /// Starts sampling wasm that runs in `store` (whose engine has epoch
+    /// interruption on) every `interval`, naming `module` after its file.
+    /// With a `timeout` (`-W timeout`), a sample past it ends the run with
+    /// the `Interrupt` trap, as the timeout alone would.
+    pub fn start<T>(
+        store: &mut Store<T>,
+        module: &Module,
+        module_path: &Path,
+        path: &Path,
+        interval: Duration,
+        timeout: Option<Duration>,
+    ) -> GuestSampler {
+        let name = module_path.file_name().map_or_else(
+            || module_path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let profiler = Arc::new(Mutex::new(GuestProfiler::new(
+            &name,
+            interval,
+            [(name.clone(), module.clone())],
+        )));
+        let started = Instant::now();
+        let sampler = Arc::clone(&profiler);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |store| {
+            let mut profiler = sampler.lock().unwrap_or_else(|e| e.into_inner());
+            profiler.sample(&*store, interval);
+            if timeout.is_some_and(|t| started.elapsed() >= t) {
+                return Err(Trap::Interrupt.into());
+            }
+            Ok(UpdateDeadline::Continue(1))
+        });
+        let stop = Arc::new(AtomicBool::new(false));
+        let engine = store.engine().clone();
+        let stopped = Arc::clone(&stop);
+        let timer = std::thread::spawn(move || {
+            while !stopped.load(Ordering::Relaxed) {
+                std::thread::sleep(interval);
+                engine.increment_epoch();
+            }
+        });
+        GuestSampler {
+            profiler,
+            stop,
+            timer,
+            path: path.to_path_buf(),
+        }
+    }
+
+    /// Stops sampling and writes the profile.
+    pub fn finish<T>(self, store: &mut Store<T>) -> Result<()> {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.timer.join();
+        // Drops the callback, and with it the other handle on the profiler.
+        store.epoch_deadline_trap();
+        let profiler = match Arc::try_unwrap(self.profiler) {
+            Ok(profiler) => profiler.into_inner().unwrap_or_else(|e| e.into_inner()),
+            Err(_) => bail!("the guest profiler is still in use"),
+        };
+        let file = std::fs::File::create(&self.path).with_context(|| {
+            format!(
+                "failed to create the guest profile `{}`",
+                self.path.display()
+            )
+        })?;
+        profiler
+            .finish(std::io::BufWriter::new(file))
+            .with_context(|| {
+                format!(
+                    "failed to write the guest profile `{}`",
+                    self.path.display()
+                )
+            })
     }
 }
 

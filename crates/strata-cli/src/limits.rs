@@ -209,6 +209,11 @@ impl WasmOptions {
         Ok(())
     }
 
+    /// The `-W timeout`, if any.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
     /// Gives the store its fuel and arms the timeout, which interrupts wasm
     /// from a timer thread once it expires.
     pub fn start<T>(&self, store: &mut strata::Store<T>) -> Result<()> {

@@ -290,3 +290,392 @@ fn no_core_dump_without_a_trap_and_bad_debug_options_are_errors() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The leaf function of each sample of a Firefox processed profile, and
+/// each sample's whole stack (outermost first), by name.
+fn profile_stacks(json: &serde_json::Value) -> Vec<Vec<String>> {
+    let thread = &json["threads"][0];
+    let strings = thread["stringArray"].as_array().expect("stringArray");
+    let stack_table = &thread["stackTable"];
+    let name_of_stack = |stack: usize| -> String {
+        let frame = stack_table["frame"][stack].as_u64().expect("a frame") as usize;
+        let func = thread["frameTable"]["func"][frame]
+            .as_u64()
+            .expect("a func") as usize;
+        let name = thread["funcTable"]["name"][func].as_u64().expect("a name") as usize;
+        strings[name].as_str().expect("a string").to_string()
+    };
+    let samples = thread["samples"]["stack"].as_array().expect("samples");
+    assert_eq!(
+        thread["samples"]["length"].as_u64(),
+        Some(samples.len() as u64)
+    );
+    samples
+        .iter()
+        .filter_map(|s| s.as_u64())
+        .map(|leaf| {
+            let mut stack = Vec::new();
+            let mut at = Some(leaf as usize);
+            while let Some(s) = at {
+                stack.push(name_of_stack(s));
+                at = stack_table["prefix"][s].as_u64().map(|p| p as usize);
+            }
+            stack.reverse();
+            stack
+        })
+        .collect()
+}
+
+/// Checks the top-level structure of a processed profile.
+fn check_processed_profile(json: &serde_json::Value) {
+    for key in [
+        "meta",
+        "libs",
+        "threads",
+        "pages",
+        "profilerOverhead",
+        "counters",
+    ] {
+        assert!(json.get(key).is_some(), "no `{key}` in the profile");
+    }
+    let meta = &json["meta"];
+    assert!(meta["version"].as_u64().is_some(), "meta.version");
+    assert!(meta["preprocessedProfileVersion"].as_u64().is_some());
+    assert!(meta["interval"].as_f64().is_some_and(|i| i > 0.0));
+    let thread = &json["threads"][0];
+    for key in [
+        "samples",
+        "stackTable",
+        "frameTable",
+        "funcTable",
+        "stringArray",
+        "nativeSymbols",
+        "resourceTable",
+    ] {
+        assert!(thread.get(key).is_some(), "no `{key}` in the thread");
+    }
+}
+
+#[test]
+fn guest_profiles_name_the_hottest_functions_in_both_tiers() {
+    for tier in TIERS {
+        let dir = scratch(&format!("guest-{tier}"));
+        let module = fixture("hot.wat");
+        let o = run_in(
+            tier,
+            &dir,
+            &[
+                "--profile=guest,hot.json,1ms",
+                "--invoke",
+                "run",
+                module.to_str().unwrap(),
+                "100000000",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{tier}: {}", stderr(&o));
+        let text = std::fs::read_to_string(dir.join("hot.json")).expect("the profile");
+        let json: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        check_processed_profile(&json);
+        assert_eq!(json["libs"][0]["name"], "hot.wat", "{tier}");
+        let stacks = profile_stacks(&json);
+        assert!(stacks.len() >= 10, "{tier}: only {} samples", stacks.len());
+        // The loop is where the time goes, under its two callers.
+        let in_spin = stacks
+            .iter()
+            .filter(|s| s.as_slice() == ["main", "work", "spin"])
+            .count();
+        assert!(
+            in_spin * 10 >= stacks.len() * 9,
+            "{tier}: {in_spin} of {} samples in main > work > spin: {stacks:?}",
+            stacks.len()
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn a_guest_profile_of_a_real_program_names_its_hottest_function() {
+    // quicksort.wasm (benches/corpus) has no name section: its functions
+    // are `wasm-function[N]`. The hot one is the recursive sort, the one
+    // function that calls itself.
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../benches/corpus");
+    let wasm = std::fs::read(corpus.join("quicksort.wasm")).expect("the corpus");
+    let mut imported = 0;
+    let mut recursive = None;
+    let mut defined = 0;
+    for payload in Parser::new(0).parse_all(&wasm) {
+        match payload.expect("a valid module") {
+            Payload::ImportSection(r) => {
+                for import in r.into_imports() {
+                    if matches!(import.unwrap().ty, wasmparser::TypeRef::Func(_)) {
+                        imported += 1;
+                    }
+                }
+            }
+            Payload::CodeSectionEntry(body) => {
+                let index = imported + defined;
+                defined += 1;
+                let mut ops = body.get_operators_reader().unwrap();
+                while !ops.eof() {
+                    if let Ok(Operator::Call { function_index }) = ops.read() {
+                        if function_index == index {
+                            recursive = Some(index);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let sort = format!(
+        "wasm-function[{}]",
+        recursive.expect("a recursive function")
+    );
+    for tier in TIERS {
+        let dir = scratch(&format!("quicksort-{tier}"));
+        let module = corpus.join("quicksort.wasm");
+        let o = run_in(
+            tier,
+            &dir,
+            &[
+                "--profile=guest,,1ms",
+                "--invoke",
+                "run",
+                module.to_str().unwrap(),
+                "3",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{tier}: {}", stderr(&o));
+        // An empty PATH is the default file.
+        let text = std::fs::read_to_string(dir.join("strata-guest-profile.json"))
+            .expect("the default profile file");
+        let json: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        check_processed_profile(&json);
+        let stacks = profile_stacks(&json);
+        assert!(stacks.len() >= 5, "{tier}: {} samples", stacks.len());
+        let mut counts = std::collections::HashMap::<&str, usize>::new();
+        for s in &stacks {
+            *counts.entry(s.last().unwrap().as_str()).or_default() += 1;
+        }
+        let hottest = counts.iter().max_by_key(|(_, n)| **n).map(|(f, _)| *f);
+        assert_eq!(hottest, Some(sort.as_str()), "{tier}: {counts:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn a_guest_profile_is_written_when_the_guest_traps_and_a_timeout_still_applies() {
+    for tier in TIERS {
+        let dir = scratch(&format!("guest-trap-{tier}"));
+        let module = fixture("offsets.wat");
+        let o = run_in(
+            tier,
+            &dir,
+            &[
+                "--profile=guest,p.json",
+                "--invoke",
+                "run",
+                module.to_str().unwrap(),
+                "0",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(134), "{tier}: {}", stderr(&o));
+        let text = std::fs::read_to_string(dir.join("p.json")).expect("the profile");
+        check_processed_profile(&serde_json::from_str(&text).expect("valid JSON"));
+
+        // An endless loop is still interrupted by -W timeout while sampled.
+        let spin = fixture("hot.wat");
+        let o = run_in(
+            tier,
+            &dir,
+            &[
+                "--profile=guest,spin.json,1ms",
+                "-W",
+                "timeout=200ms",
+                "--invoke",
+                "run",
+                spin.to_str().unwrap(),
+                "-1",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(134), "{tier}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("wasm trap: interrupt"),
+            "{}",
+            stderr(&o)
+        );
+        let text = std::fs::read_to_string(dir.join("spin.json")).expect("the profile");
+        let stacks = profile_stacks(&serde_json::from_str(&text).expect("valid JSON"));
+        assert!(!stacks.is_empty(), "{tier}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// Runs `strata run ARGS...` in `dir` and returns its output and its
+/// process id (which names the profiling files).
+fn run_with_pid(dir: &Path, args: &[&str]) -> (Output, u32) {
+    let child = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .arg("run")
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the strata binary runs");
+    let pid = child.id();
+    (child.wait_with_output().expect("it finishes"), pid)
+}
+
+/// The functions of offsets.wat as profiles name them.
+const OFFSETS_FUNCTIONS: [&str; 4] = ["divide", "middle", "entry", "abort"];
+
+#[test]
+fn perfmap_lists_every_compiled_function_by_name() {
+    let dir = scratch("perfmap");
+    let module = fixture("offsets.wat");
+    let (o, pid) = run_with_pid(
+        &dir,
+        &[
+            "--tier",
+            "jit",
+            "--profile=perfmap",
+            "--invoke",
+            "run",
+            module.to_str().unwrap(),
+            "1",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let path = PathBuf::from(format!("/tmp/perf-{pid}.map"));
+    let map = std::fs::read_to_string(&path).expect("the perf map");
+    let _ = std::fs::remove_file(&path);
+    // `START SIZE NAME`, hexadecimal without a prefix, as perf reads it.
+    let mut entries: Vec<(u64, u64, String)> = map
+        .lines()
+        .map(|line| {
+            let mut parts = line.splitn(3, ' ');
+            let start = u64::from_str_radix(parts.next().unwrap(), 16).expect("a hex start");
+            let size = u64::from_str_radix(parts.next().unwrap(), 16).expect("a hex size");
+            (start, size, parts.next().expect("a name").to_string())
+        })
+        .collect();
+    for name in OFFSETS_FUNCTIONS {
+        let count = entries.iter().filter(|(_, _, n)| n == name).count();
+        assert_eq!(count, 1, "{name} in {map}");
+    }
+    // A trampoline per function, and nothing else.
+    assert_eq!(entries.len(), 2 * OFFSETS_FUNCTIONS.len(), "{map}");
+    entries.sort();
+    for pair in entries.windows(2) {
+        assert!(pair[0].1 > 0 && pair[0].0 + pair[0].1 <= pair[1].0, "{map}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn jitdump_writes_a_header_and_a_code_load_record_per_function() {
+    let dir = scratch("jitdump");
+    let module = fixture("offsets.wat");
+    let (o, pid) = run_with_pid(
+        &dir,
+        &[
+            "--tier",
+            "jit",
+            "--profile=jitdump",
+            "--invoke",
+            "run",
+            module.to_str().unwrap(),
+            "1",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let dump = std::fs::read(dir.join(format!("jit-{pid}.dump"))).expect("the jitdump file");
+    let u32_at = |at: usize| u32::from_le_bytes(dump[at..at + 4].try_into().unwrap());
+    let u64_at = |at: usize| u64::from_le_bytes(dump[at..at + 8].try_into().unwrap());
+    // The header (tools/perf/Documentation/jitdump-specification.txt).
+    assert_eq!(u32_at(0), 0x4A69_5444, "magic");
+    assert_eq!(u32_at(4), 1, "version");
+    let header = u32_at(8) as usize;
+    assert_eq!(header, 40, "header size");
+    let machine = if cfg!(target_arch = "x86_64") {
+        62
+    } else {
+        183
+    };
+    assert_eq!(u32_at(12), machine, "ELF machine");
+    assert_eq!(u32_at(20), pid, "pid");
+    assert!(u64_at(24) > 0, "timestamp");
+    // JIT_CODE_LOAD records: prefix (id, size, timestamp), pid, tid, vma,
+    // code address, code size, code index, name, code.
+    let mut at = header;
+    let mut names = Vec::new();
+    while at < dump.len() {
+        let (id, size) = (u32_at(at), u32_at(at + 4) as usize);
+        assert_eq!(id, 0, "only JIT_CODE_LOAD records");
+        assert!(at + size <= dump.len(), "a record runs past the end");
+        assert_eq!(u32_at(at + 16), pid);
+        let (vma, addr, code_size, index) = (
+            u64_at(at + 24),
+            u64_at(at + 32),
+            u64_at(at + 40),
+            u64_at(at + 48),
+        );
+        assert_eq!(vma, addr);
+        assert!(addr > 0 && code_size > 0);
+        assert_eq!(index, names.len() as u64, "code indices count up");
+        let name_start = at + 56;
+        let nul = dump[name_start..]
+            .iter()
+            .position(|&b| b == 0)
+            .expect("a NUL");
+        let name = String::from_utf8(dump[name_start..name_start + nul].to_vec()).unwrap();
+        let code_start = name_start + nul + 1;
+        assert_eq!(code_start + code_size as usize, at + size, "{name}: size");
+        names.push(name);
+        at += size;
+    }
+    assert_eq!(at, dump.len());
+    for name in OFFSETS_FUNCTIONS {
+        assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
+    }
+    assert_eq!(names.len(), 2 * OFFSETS_FUNCTIONS.len(), "{names:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn perfmap_and_jitdump_say_the_interpreter_has_no_compiled_code() {
+    for profile in ["perfmap", "jitdump"] {
+        let dir = scratch(&format!("interp-{profile}"));
+        let module = fixture("offsets.wat");
+        let flag = format!("--profile={profile}");
+        let (o, pid) = run_with_pid(
+            &dir,
+            &[
+                "--tier",
+                "interp",
+                &flag,
+                "--invoke",
+                "run",
+                module.to_str().unwrap(),
+                "1",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("the interpreter tier compiles none"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(!Path::new(&format!("/tmp/perf-{pid}.map")).exists());
+        assert!(!dir.join(format!("jit-{pid}.dump")).exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    // An unknown strategy is an error.
+    let o = run_in("interp", &fixture(""), &["--profile=vtune", "offsets.wat"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("unknown profiling strategy `vtune`"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -1,5 +1,6 @@
 //! Engine-wide settings: execution tier, WebAssembly features, stack limits.
 
+use crate::profiling::ProfilingStrategy;
 use wasmparser::WasmFeatures;
 
 /// Which tier executes WebAssembly code.
@@ -80,6 +81,7 @@ pub struct Config {
     pub(crate) lazy_translation: bool,
     pub(crate) memory_guard_pages: bool,
     pub(crate) coredump_on_trap: bool,
+    pub(crate) profiler: ProfilingStrategy,
 }
 
 impl Default for Config {
@@ -99,6 +101,7 @@ impl Default for Config {
             lazy_translation: true,
             memory_guard_pages: cfg!(target_pointer_width = "64"),
             coredump_on_trap: false,
+            profiler: ProfilingStrategy::None,
         }
     }
 }
@@ -261,6 +264,19 @@ impl Config {
     /// makes traps slower.
     pub fn coredump_on_trap(&mut self, enable: bool) -> &mut Self {
         self.coredump_on_trap = enable;
+        self
+    }
+
+    /// Describes compiled code to an external profiler, as wasmtime's
+    /// `Config::profiler` does: [`ProfilingStrategy::PerfMap`] writes
+    /// `/tmp/perf-PID.map`, [`ProfilingStrategy::JitDump`] writes
+    /// `jit-PID.dump` in the current directory, each with every function
+    /// the JIT compiles, named from the name section (or
+    /// `wasm-function[N]`). The interpreter tier compiles nothing, so with
+    /// it these write nothing. [`Engine::new`](crate::Engine::new) fails
+    /// when the file cannot be created.
+    pub fn profiler(&mut self, strategy: ProfilingStrategy) -> &mut Self {
+        self.profiler = strategy;
         self
     }
 

@@ -4,8 +4,11 @@
 //! reaches the tiers only through `crate::tier`.
 
 pub(crate) mod coredump;
+pub(crate) mod epoch;
 pub(crate) mod externals;
 pub(crate) mod func;
+#[cfg(feature = "profiling")]
+pub(crate) mod guest_profiler;
 pub(crate) mod instance;
 pub(crate) mod limits;
 pub(crate) mod linker;

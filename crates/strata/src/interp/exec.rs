@@ -528,7 +528,17 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             Op::CheckEpoch => {
                 // SAFETY: as for `ConsumeFuel`.
                 if unsafe { VMRuntimeLimits::epoch_passed((*vmctx).limits) } {
-                    trap!(Trap::Interrupt);
+                    // The store's callback decides (it may sample this
+                    // stack); without one, the `Interrupt` trap.
+                    let at = *trap_pc;
+                    let (frames, slots) = (&*frames, &*slots);
+                    let stack = |s: &StoreInner| super::frames::backtrace(s, frames, slots, at);
+                    if let Err(e) = store.epoch_deadline_reached(&stack) {
+                        match e.downcast::<Trap>() {
+                            Ok(t) => trap!(t),
+                            Err(e) => return Err(ExecError::Host(e)),
+                        }
+                    }
                 }
             }
             Op::Copy { dst, src } => w!(dst, r!(src)),

@@ -21,6 +21,7 @@ mod access;
 mod helpers;
 pub(crate) use helpers::BUILTINS;
 mod numeric;
+mod profiling;
 mod signals;
 mod translate;
 
@@ -270,6 +271,9 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
         func_names: m.func_names.clone(),
     });
     signals::register(Arc::clone(&info));
+    if let Some(observer) = m.engine.code_observer() {
+        profiling::announce(observer, &info);
+    }
     Ok(CompiledModule {
         natives,
         trampolines,

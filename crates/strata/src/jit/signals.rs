@@ -339,6 +339,67 @@ fn frame_at(reader: &Reader, pc: usize, returned: bool) -> Option<(FrameInfo, Ar
     Some((frame, Arc::clone(&entry.code)))
 }
 
+/// The wasm stack of a compiled function that is running (it called a
+/// helper): function `func` of store instance `instance`, at module offset
+/// `offset`, whose frame pointer is `fp`, then its callers up to the entry.
+///
+/// # Safety
+/// `fp` must be the frame pointer of that function's frame, which must be
+/// live, as must the compiled frames that called it.
+pub(crate) unsafe fn stack_at(
+    store: &crate::runtime::store::StoreInner,
+    instance: u32,
+    fp: usize,
+    func: u32,
+    offset: u32,
+) -> WasmBacktrace {
+    let entity = &store.instances[instance as usize];
+    let module = &entity.module;
+    let body = &module.bodies[(func - module.num_imported_funcs) as usize];
+    let mut top = FrameInfo::new(
+        func,
+        module.func_names.get(&func).cloned(),
+        module.name.clone(),
+        Some(offset as usize),
+        body.start,
+    );
+    top.store_id = store.id;
+    top.instance = instance;
+    let mut backtrace = WasmBacktrace::default();
+    let mut codes = Vec::new();
+    let reader = Reader::new();
+    // SAFETY: a compiled frame's record is its saved frame pointer followed
+    // by its return address; each caller is followed only while it is a
+    // compiled wasm function.
+    let (mut pc, mut fp) = unsafe { (*((fp + 8) as *const usize), *(fp as *const usize)) };
+    while let Some((frame, code)) = frame_at(&reader, pc, true) {
+        if backtrace.frames.len() + 1 < WasmBacktrace::MAX_FRAMES {
+            backtrace.frames.push(frame);
+            codes.push(code);
+        } else {
+            backtrace.omitted += 1;
+        }
+        if fp == 0 {
+            break;
+        }
+        // SAFETY: as above.
+        unsafe {
+            pc = *((fp + 8) as *const usize);
+            fp = *(fp as *const usize);
+        }
+    }
+    drop(reader);
+    let mut callers = Unwound {
+        trap: None,
+        backtrace,
+        codes,
+    };
+    super::resolve_instances(store, instance, &mut callers);
+    let mut stack = callers.backtrace;
+    stack.frames.insert(0, top);
+    stack
+}
+
 /// The trap a compiled-code trap code stands for; `None` for a helper's
 /// pending error.
 fn trap_for(code: TrapCode) -> Option<Trap> {

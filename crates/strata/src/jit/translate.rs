@@ -95,6 +95,10 @@ pub(super) struct Translator<'a, 'b> {
     pub(super) fuel_region: Option<(cranelift_codegen::ir::Inst, u32)>,
     /// Defined functions this one calls, imported on first use.
     pub(super) callees: HashMap<u32, FuncRef>,
+    /// The function's index, and the module offset of the operator being
+    /// translated (for the stack an epoch callback sees).
+    pub(super) func_index: u32,
+    pub(super) offset: u32,
 }
 
 pub(super) fn block_args(values: &[Value]) -> Vec<BlockArg> {
@@ -212,12 +216,15 @@ pub(crate) fn translate(
         dead_depth: 0,
         fuel_region: None,
         callees: HashMap::new(),
+        func_index: index,
+        offset: ops.original_position() as u32,
     };
     if env.epoch {
         t.check_epoch();
     }
     while !ops.eof() {
-        t.b.set_srcloc(SourceLoc::new(ops.original_position() as u32));
+        t.offset = ops.original_position() as u32;
+        t.b.set_srcloc(SourceLoc::new(t.offset));
         let op = ops.read()?;
         t.operator(op)?;
     }
@@ -315,7 +322,21 @@ impl Translator<'_, '_> {
             .b
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, epoch, deadline);
-        self.trap_if(passed, Trap::Interrupt);
+        // Past the deadline, the store decides (`helpers::epoch_reached`):
+        // go on, or fail (the `Interrupt` trap without a callback).
+        let reached = self.b.create_block();
+        let go_on = self.b.create_block();
+        self.b.ins().brif(passed, reached, &[], go_on, &[]);
+        self.b.set_cold_block(reached);
+        self.b.switch_to_block(reached);
+        self.b.seal_block(reached);
+        let fp = self.b.ins().get_frame_pointer(I64);
+        let func = self.b.ins().iconst(I32, i64::from(self.func_index));
+        let offset = self.b.ins().iconst(I32, i64::from(self.offset));
+        self.builtin_status(offset_of!(Builtins, epoch_reached), &[fp, func, offset]);
+        self.b.ins().jump(go_on, &[]);
+        self.b.switch_to_block(go_on);
+        self.b.seal_block(go_on);
     }
 
     /// Emits the fuel charge of a new region with a placeholder amount,
