@@ -146,7 +146,7 @@ impl WasmCoreDump {
             let entity = &inner.memories[memory.index as usize];
             let bytes = entity.mem.data();
             memories.memory(MemoryType {
-                minimum: bytes.len() as u64 / crate::WASM_PAGE_SIZE as u64,
+                minimum: bytes.len() as u64 / crate::WASM_PAGE_SIZE,
                 maximum: entity.ty.maximum(),
                 memory64: entity.ty.is_64(),
                 shared: entity.ty.is_shared(),
