@@ -15,9 +15,9 @@
  * Strata specifics, where the standard is silent (see the crate README):
  * - `wasm_trap_message` returns a NUL-terminated message; names
  *   (`wasm_name_t`) are not NUL-terminated.
- * - `wasm_frame_func_offset` / `wasm_frame_module_offset` are SIZE_MAX
- *   (unknown): Strata records the function of each frame, not the
- *   instruction.
+ * - `wasm_frame_func_offset` / `wasm_frame_module_offset` are the offsets
+ *   of the frame's instruction (the trapping one, or the call) in its
+ *   function's body and in the module binary; SIZE_MAX when unknown.
  * - `wasm_module_serialize` writes a header plus the original binary;
  *   `wasm_module_deserialize` recompiles it.
  * - Objects keep their store alive: deleting a store while objects of it

@@ -7,9 +7,9 @@
 //! trap was created with, or the error with its causes otherwise; like
 //! wasmtime, `wasm_trap_message` returns it NUL-terminated.
 //!
-//! Strata records which function each frame is in but not the instruction,
-//! so `wasm_frame_func_offset` and `wasm_frame_module_offset` return
-//! `SIZE_MAX`, which is what wasmtime returns when an offset is unknown.
+//! A frame's offsets are those of its instruction (the trapping one, or
+//! the call) in the module binary and in the function's body; an offset
+//! the tier could not tell is `SIZE_MAX`, as in wasmtime.
 
 use crate::r#ref::{declare_ref, ref_type, RefKind, RefType};
 use crate::store::StoreRc;
@@ -42,6 +42,8 @@ pub(crate) struct TrapData {
 #[derive(Clone)]
 pub struct wasm_frame_t {
     func_index: u32,
+    func_offset: Option<usize>,
+    module_offset: Option<usize>,
     instance: Option<Box<wasm_instance_t>>,
 }
 
@@ -78,6 +80,8 @@ impl wasm_trap_t {
                     .iter()
                     .map(|f| wasm_frame_t {
                         func_index: f.func_index(),
+                        func_offset: f.func_offset(),
+                        module_offset: f.module_offset(),
                         instance: Some(wasm_instance_t::boxed(RefKind::Instance(
                             store.clone(),
                             f.instance(),
@@ -168,14 +172,16 @@ pub extern "C" fn wasm_frame_func_index(frame: Option<&wasm_frame_t>) -> u32 {
     frame.map_or(u32::MAX, |f| f.func_index)
 }
 
-/// `wasm_frame_func_offset`: `SIZE_MAX`, as Strata does not record it.
+/// `wasm_frame_func_offset`: the frame's instruction's offset from the
+/// start of its function's body, or `SIZE_MAX` when unknown.
 #[no_mangle]
-pub extern "C" fn wasm_frame_func_offset(_frame: Option<&wasm_frame_t>) -> usize {
-    usize::MAX
+pub extern "C" fn wasm_frame_func_offset(frame: Option<&wasm_frame_t>) -> usize {
+    frame.and_then(|f| f.func_offset).unwrap_or(usize::MAX)
 }
 
-/// `wasm_frame_module_offset`: `SIZE_MAX`, as Strata does not record it.
+/// `wasm_frame_module_offset`: the frame's instruction's offset in the
+/// module binary, or `SIZE_MAX` when unknown.
 #[no_mangle]
-pub extern "C" fn wasm_frame_module_offset(_frame: Option<&wasm_frame_t>) -> usize {
-    usize::MAX
+pub extern "C" fn wasm_frame_module_offset(frame: Option<&wasm_frame_t>) -> usize {
+    frame.and_then(|f| f.module_offset).unwrap_or(usize::MAX)
 }

@@ -209,6 +209,11 @@ impl WasmOptions {
         Ok(())
     }
 
+    /// The `-W timeout`, if any.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
     /// Gives the store its fuel and arms the timeout, which interrupts wasm
     /// from a timer thread once it expires.
     pub fn start<T>(&self, store: &mut strata::Store<T>) -> Result<()> {
@@ -228,7 +233,7 @@ impl WasmOptions {
 }
 
 /// Parses `10s`, `500ms`, `2m`, `1h`, `250us`, `100ns` or bare seconds.
-fn parse_duration(s: &str) -> Result<Duration> {
+pub fn parse_duration(s: &str) -> Result<Duration> {
     let split = s
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .unwrap_or(s.len());

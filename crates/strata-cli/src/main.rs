@@ -4,6 +4,7 @@
 //! missing imports, bad arguments); 134 when WebAssembly traps, as wasmtime
 //! does.
 
+mod diagnostics;
 mod limits;
 mod run;
 mod wast;

@@ -1,5 +1,6 @@
 //! `strata run`: loads a module, instantiates it and calls an export.
 
+use crate::diagnostics::{DebugOptions, GuestSampler, Profile};
 use crate::limits::WasmOptions;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
@@ -66,6 +67,30 @@ pub struct RunArgs {
     /// Example: strata run -S tcplisten=127.0.0.1:8080 server.wasm
     #[arg(short = 'S', value_name = "KEY=VALUE[,...]")]
     wasi: Vec<String>,
+    /// Debugging options: `coredump=PATH` writes a core dump when wasm traps.
+    ///
+    /// The dump is a wasm module in the tool-conventions Coredump.md
+    /// format: the frames with their code offsets (and locals where the
+    /// tier knows them), the memories and the globals. Comma-separated or
+    /// repeated.
+    ///
+    /// Example: strata run -D coredump=crash.core prog.wasm
+    #[arg(short = 'D', value_name = "KEY=VALUE[,...]")]
+    debug: Vec<String>,
+    /// Profile the run: `perfmap`, `jitdump` or `guest[,PATH[,INTERVAL]]`.
+    ///
+    /// `perfmap` writes /tmp/perf-PID.map, naming each compiled function
+    /// for `perf record`/`perf report`; `jitdump` writes jit-PID.dump in
+    /// the current directory for `perf record -k mono` and `perf inject
+    /// --jit`. Both describe compiled code, so the interpreter tier has
+    /// nothing to write. `guest` samples the wasm call stack every
+    /// INTERVAL (default 10ms) in any tier and writes a Firefox Profiler
+    /// profile to PATH (default strata-guest-profile.json), which
+    /// profiler.firefox.com opens.
+    ///
+    /// Example: strata run --profile=guest,prof.json,1ms prog.wasm
+    #[arg(long, value_name = "STRATEGY")]
+    profile: Option<String>,
     /// The module (`.wasm` or `.wat`), then its arguments.
     ///
     /// The arguments are the program's argv after the module name, or the
@@ -183,9 +208,15 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let module_path = PathBuf::from(module_path);
     let tier = crate::parse_tier(args.tier.as_deref())?;
     let options = WasmOptions::parse(&args.wasm)?;
+    let debug = DebugOptions::parse(&args.debug)?;
+    let profile = args.profile.as_deref().map(Profile::parse).transpose()?;
     let mut config = Config::new();
     config.tier(tier);
     options.configure(&mut config);
+    debug.configure(&mut config);
+    if let Some(profile) = &profile {
+        profile.configure(&mut config, tier);
+    }
     let engine = Engine::new(&config)?;
     let module = Module::from_file(&engine, &module_path)?;
     let wasi = wasi_ctx(&args, &argv)?;
@@ -198,18 +229,60 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     );
     store.limiter(|host| &mut host.limits);
     options.start(&mut store)?;
-    let mut linker = Linker::new(&engine);
-    // Modules that import nothing from WASI never notice these.
+    let sampler = match &profile {
+        Some(Profile::Guest { path, interval }) => Some(GuestSampler::start(
+            &mut store,
+            &module,
+            &module_path,
+            path,
+            *interval,
+            options.timeout(),
+        )),
+        _ => None,
+    };
+    let outcome = execute(
+        &mut store,
+        &engine,
+        &module,
+        &module_path,
+        &args,
+        guest_args,
+        &options,
+        &debug,
+    );
+    // The profile covers the run whatever its outcome (a trap, an exit).
+    if let Some(sampler) = sampler {
+        sampler.finish(&mut store)?;
+    }
+    outcome
+}
+
+/// Links and instantiates `module` in `store` and runs its entry point or
+/// the export `--invoke` names.
+#[allow(clippy::too_many_arguments)]
+fn execute(
+    store: &mut Store<Host>,
+    engine: &Engine,
+    module: &Module,
+    module_path: &std::path::Path,
+    args: &RunArgs,
+    guest_args: &[String],
+    options: &WasmOptions,
+    debug: &DebugOptions,
+) -> Result<ExitCode> {
+    let mut linker = Linker::new(engine); // Modules that import nothing from WASI never notice these.
     strata_wasi::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
-    options.define_unknown_imports(&mut linker, &module)?;
-    let instance = match linker.instantiate(&mut store, &module) {
+    options.define_unknown_imports(&mut linker, module)?;
+    let program = module_path.display().to_string();
+    let instance = match linker.instantiate(&mut *store, module) {
         Ok(instance) => instance,
         // A start function may already exit.
         Err(e) => match exit_status(&e) {
             Some(code) => return Ok(code),
             None => {
+                debug.write_core_dump(store, &e, &program);
                 return Err(e)
-                    .with_context(|| format!("failed to instantiate `{}`", module_path.display()))
+                    .with_context(|| format!("failed to instantiate `{}`", module_path.display()));
             }
         },
     };
@@ -217,7 +290,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     // With --invoke the arguments are the function's parameters; otherwise
     // they are the program's argv, which WASI already holds.
     let (name, func, params) = match &args.invoke {
-        Some(name) => match instance.get_export(&store, name) {
+        Some(name) => match instance.get_export(&*store, name) {
             Some(Extern::Func(f)) => (name.clone(), f, guest_args),
             Some(other) => bail!(
                 "export `{name}` of `{}` is {}, not a function\n{}",
@@ -228,18 +301,18 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
                     Extern::Table(_) => "a table",
                     Extern::Func(_) => "a function",
                 },
-                export_list(&module)
+                export_list(module)
             ),
             None => bail!(
                 "failed to find export `{name}` in `{}`\n{}",
                 module_path.display(),
-                export_list(&module)
+                export_list(module)
             ),
         },
         None => {
             let entry = ["_start", ""].into_iter().find_map(|n| {
                 instance
-                    .get_func(&store, n)
+                    .get_func(&*store, n)
                     .map(|f| (n.to_string(), f, &[][..]))
             });
             match entry {
@@ -253,15 +326,19 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     // A WASI reactor initialises itself in `_initialize` before any other
     // export may run, as wasmtime does.
     if name != "_initialize" {
-        if let Some(init) = instance.get_func(&store, "_initialize") {
-            if let Err(e) = call(&mut store, "_initialize", init, &[]) {
+        if let Some(init) = instance.get_func(&*store, "_initialize") {
+            if let Err(e) = call(store, "_initialize", init, &[]) {
+                debug.write_core_dump(store, &e, &program);
                 return exit_status(&e).ok_or(e);
             }
         }
     }
-    let results = match call(&mut store, &name, func, params) {
+    let results = match call(store, &name, func, params) {
         Ok(results) => results,
-        Err(e) => return exit_status(&e).ok_or(e),
+        Err(e) => {
+            debug.write_core_dump(store, &e, &program);
+            return exit_status(&e).ok_or(e);
+        }
     };
     for value in results {
         println!("{}", format_val(&value));

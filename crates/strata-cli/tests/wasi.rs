@@ -497,7 +497,7 @@ fn a_failed_program_hints_at_options_after_the_module() {
     // Arguments that only resemble options: no hint.
     let o = strata_in(
         dir.path(),
-        &[&io, "exit", "3", "--directory", "-v", "-", "--", "-Dx"],
+        &[&io, "exit", "3", "--directory", "-v", "-", "--", "-Qx"],
         b"",
     );
     assert_eq!(o.status.code(), Some(3));

@@ -1,5 +1,6 @@
 //! Engine-wide settings: execution tier, WebAssembly features, stack limits.
 
+use crate::profiling::ProfilingStrategy;
 use wasmparser::WasmFeatures;
 
 /// Which tier executes WebAssembly code.
@@ -80,6 +81,8 @@ pub struct Config {
     pub(crate) lazy_translation: bool,
     pub(crate) memory_guard_pages: bool,
     pub(crate) jit_max_function_size: usize,
+    pub(crate) coredump_on_trap: bool,
+    pub(crate) profiler: ProfilingStrategy,
 }
 
 impl Default for Config {
@@ -102,6 +105,8 @@ impl Default for Config {
             lazy_translation: true,
             memory_guard_pages: cfg!(target_pointer_width = "64"),
             jit_max_function_size: usize::MAX,
+            coredump_on_trap: false,
+            profiler: ProfilingStrategy::None,
         }
     }
 }
@@ -261,6 +266,32 @@ impl Config {
     /// explicitly. Explicit checks cost speed but no fault handling.
     pub fn memory_guard_pages(&mut self, enable: bool) -> &mut Self {
         self.memory_guard_pages = enable && cfg!(target_pointer_width = "64");
+        self
+    }
+
+    /// Attaches a [`WasmCoreDump`](crate::WasmCoreDump) to the error of
+    /// every call that traps, as wasmtime's option of the same name does:
+    /// the frames (with the locals the interpreter knows), and the store's
+    /// instances, memories and globals, which
+    /// [`WasmCoreDump::serialize`](crate::WasmCoreDump::serialize) writes
+    /// in the tool-conventions core dump format (`strata run -D
+    /// coredump=PATH`). Off by default: reading the locals of every frame
+    /// makes traps slower.
+    pub fn coredump_on_trap(&mut self, enable: bool) -> &mut Self {
+        self.coredump_on_trap = enable;
+        self
+    }
+
+    /// Describes compiled code to an external profiler, as wasmtime's
+    /// `Config::profiler` does: [`ProfilingStrategy::PerfMap`] writes
+    /// `/tmp/perf-PID.map`, [`ProfilingStrategy::JitDump`] writes
+    /// `jit-PID.dump` in the current directory, each with every function
+    /// the JIT compiles, named from the name section (or
+    /// `wasm-function[N]`). The interpreter tier compiles nothing, so with
+    /// it these write nothing. [`Engine::new`](crate::Engine::new) fails
+    /// when the file cannot be created.
+    pub fn profiler(&mut self, strategy: ProfilingStrategy) -> &mut Self {
+        self.profiler = strategy;
         self
     }
 

@@ -1,6 +1,7 @@
 //! The engine: compilation settings and the type registry shared by modules
 //! and stores.
 
+use crate::profiling::CodeObserver;
 use crate::types::registry::TypeRegistry;
 use crate::Config;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,23 +17,42 @@ pub struct Engine {
     inner: Arc<EngineInner>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct EngineInner {
     config: Config,
     types: TypeRegistry,
     /// The current epoch (see `Config::epoch_interruption`).
     epoch: AtomicU64,
+    /// Told about compiled code (`Config::profiler`).
+    code_observer: Option<Arc<dyn CodeObserver>>,
+}
+
+impl std::fmt::Debug for EngineInner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineInner")
+            .field("config", &self.config)
+            .field("types", &self.types)
+            .field("epoch", &self.epoch)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Engine {
     /// Creates an engine with the given configuration.
     pub fn new(config: &Config) -> anyhow::Result<Engine> {
         config.validate().map_err(anyhow::Error::msg)?;
+        // Only the JIT publishes machine code today (tier-up and a compile
+        // cache will too, and announce it to the same observer).
+        let code_observer = match config.tier {
+            crate::Tier::Jit => crate::profiling::observer(config.profiler)?,
+            crate::Tier::Interp => None,
+        };
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
                 types: TypeRegistry::default(),
                 epoch: AtomicU64::new(0),
+                code_observer,
             }),
         })
     }
@@ -57,6 +77,12 @@ impl Engine {
     /// The epoch counter's stable address, for executing code.
     pub(crate) fn epoch_ptr(&self) -> *const AtomicU64 {
         &self.inner.epoch
+    }
+
+    /// Where tiers announce the machine code they publish, if a profiler
+    /// wants to know (`Config::profiler`).
+    pub(crate) fn code_observer(&self) -> Option<&dyn CodeObserver> {
+        self.inner.code_observer.as_deref()
     }
 
     /// Whether two handles are the same engine.

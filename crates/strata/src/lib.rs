@@ -98,6 +98,8 @@
 //!
 //! # Cargo features
 //!
+//! - `profiling` (default): the guest profiler ([`GuestProfiler`]), which
+//!   writes Firefox Profiler JSON (`--profile=guest` in the CLI).
 //! - `jit` (default): the Cranelift JIT tier ([`Tier::Jit`]) on Linux
 //!   x86_64 and aarch64. Without it (or on other hosts) Strata is an
 //!   interpreter only and never maps executable memory;
@@ -128,9 +130,10 @@
 //!
 //! Layers, from the bottom up; each imports only from the layers below it.
 //!
-//! 1. `config.rs`, `engine.rs`, `types/`, `trap.rs`: settings, the type
-//!    system and the engine's type registry, the cell encoding of values
-//!    (`types/raw.rs`), trap kinds.
+//! 1. `config.rs`, `engine.rs`, `types/`, `trap.rs`, `profiling/`:
+//!    settings, the type system and the engine's type registry, the cell
+//!    encoding of values (`types/raw.rs`), trap kinds and backtraces, and
+//!    the observers that describe compiled code to external profilers.
 //! 2. `module/`: decoding and validation (`wasmparser`) into module
 //!    metadata, constant expressions; `isa/`: the instruction table, one row
 //!    per instruction, with its semantics.
@@ -152,6 +155,7 @@
 // interface the API uses to reach them; the public API.
 mod config;
 mod engine;
+mod profiling;
 mod trap;
 mod types;
 
@@ -167,8 +171,12 @@ mod tier;
 
 mod api;
 
+pub use api::coredump::WasmCoreDump;
+pub use api::epoch::UpdateDeadline;
 pub use api::externals::{Extern, Global, Memory, StoreMut, StoreRef, Table, WASM_PAGE_SIZE};
 pub use api::func::{Caller, Func};
+#[cfg(feature = "profiling")]
+pub use api::guest_profiler::GuestProfiler;
 pub use api::instance::Instance;
 pub use api::limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 pub use api::linker::{Linker, UnknownImportError};
@@ -178,6 +186,7 @@ pub use api::typed::{IntoFunc, TypedFunc, WasmParams, WasmRet, WasmTy};
 pub use api::values::{AnyRef, ExnRef, ExternRef, Val};
 pub use config::{Config, Tier};
 pub use engine::Engine;
+pub use profiling::ProfilingStrategy;
 pub use trap::{FrameInfo, Trap, WasmBacktrace};
 pub use types::{
     ArrayType, ExportType, ExternType, FieldType, FuncType, GlobalType, HeapType, ImportType,

@@ -1,6 +1,7 @@
 //! Traps: the ways WebAssembly execution stops abnormally, and the wasm
 //! backtrace attached to them.
 
+use crate::types::ValType;
 use std::fmt;
 
 /// Why WebAssembly execution trapped. Traps are values: the interpreter
@@ -112,6 +113,16 @@ pub struct FrameInfo {
     /// The store the frame's instance lives in, and its index there.
     pub(crate) store_id: u64,
     pub(crate) instance: u32,
+    /// Where the frame is in the module binary: the trapping instruction
+    /// (innermost frame) or the call (outer frames); `None` when the tier
+    /// cannot tell.
+    pub(crate) module_offset: Option<usize>,
+    /// The same position relative to the start of the function's body.
+    pub(crate) func_offset: Option<usize>,
+    /// The frame's locals (parameters first) as types and cell values,
+    /// when the tier knows them and core dumps asked for them
+    /// (`Config::coredump_on_trap`); `None` otherwise.
+    pub(crate) locals: Option<Box<[(ValType, u128)]>>,
 }
 
 impl FrameInfo {
@@ -126,6 +137,39 @@ impl FrameInfo {
     /// The module's name from the name section, if any.
     pub fn module_name(&self) -> Option<&str> {
         self.module_name.as_deref()
+    }
+    /// The offset in the module binary of the instruction this frame was
+    /// executing: the one that trapped in the innermost frame, the call in
+    /// the others (as wasmtime's `FrameInfo::module_offset`). `None` when
+    /// the tier could not map the frame back to an instruction.
+    pub fn module_offset(&self) -> Option<usize> {
+        self.module_offset
+    }
+    /// [`FrameInfo::module_offset`] relative to the start of the function's
+    /// body (its local declarations), as in DWARF and core dumps.
+    pub fn func_offset(&self) -> Option<usize> {
+        self.func_offset
+    }
+    /// A frame of function `func_index` at `module_offset` (if known) of a
+    /// module whose function bodies start at `body_start`; its store and
+    /// instance are filled in by the caller.
+    pub(crate) fn new(
+        func_index: u32,
+        func_name: Option<String>,
+        module_name: Option<String>,
+        module_offset: Option<usize>,
+        body_start: usize,
+    ) -> FrameInfo {
+        FrameInfo {
+            func_index,
+            func_name,
+            module_name,
+            store_id: 0,
+            instance: u32::MAX,
+            module_offset,
+            func_offset: module_offset.map(|o| o.saturating_sub(body_start)),
+            locals: None,
+        }
     }
 }
 
@@ -158,7 +202,11 @@ impl fmt::Display for WasmBacktrace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "wasm backtrace:")?;
         for (i, frame) in self.frames.iter().enumerate() {
+            // wasmtime's layout: index, offset in the module, name.
             write!(f, "  {i:>2}: ")?;
+            if let Some(offset) = frame.module_offset {
+                write!(f, "{offset:#6x} - ")?;
+            }
             if let Some(m) = &frame.module_name {
                 write!(f, "{m}!")?;
             }

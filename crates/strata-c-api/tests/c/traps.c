@@ -62,8 +62,10 @@ int main(void) {
   wasm_frame_t* origin = wasm_trap_origin(trap);
   REQUIRE(origin != NULL);
   CHECK(wasm_frame_func_index(origin) == 0);
-  CHECK(wasm_frame_func_offset(origin) == SIZE_MAX);
-  CHECK(wasm_frame_module_offset(origin) == SIZE_MAX);
+  /* The `unreachable` at byte 0x2f of traps_wasm, one byte into its
+     function's body (after the local declarations' count). */
+  CHECK(wasm_frame_func_offset(origin) == 1);
+  CHECK(wasm_frame_module_offset(origin) == 0x2f);
   CHECK(wasm_instance_same(wasm_frame_instance(origin), instance));
   wasm_frame_t* origin_copy = wasm_frame_copy(origin);
   wasm_frame_delete(origin);
@@ -76,6 +78,8 @@ int main(void) {
   REQUIRE(trace.size == 3);
   CHECK(wasm_frame_func_index(trace.data[0]) == 0); /* $inner */
   CHECK(wasm_frame_func_index(trace.data[1]) == 1); /* $middle */
+  CHECK(wasm_frame_module_offset(trace.data[1]) == 0x33); /* its call */
+  CHECK(wasm_frame_func_offset(trace.data[1]) == 1);
   CHECK(wasm_frame_func_index(trace.data[2]) == 2); /* run */
   wasm_frame_vec_t trace_copy;
   wasm_frame_vec_copy(&trace_copy, &trace);

@@ -95,7 +95,7 @@ impl Func {
             param.check_ty(&store.inner, expected, &format!("argument {i}"))?;
             param.write_cells(&mut raw[ty.param_cell(i)..], &store.inner)?;
         }
-        crate::tier::invoke(store, self.index, &mut raw)?;
+        super::coredump::invoke(store, self.index, &mut raw)?;
         for (i, result_ty) in ty.results().iter().enumerate() {
             results[i] = Val::read_cells(&raw[ty.result_cell(i)..], *result_ty, &store.inner);
         }

@@ -421,7 +421,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
     }
     if let Some(start) = m.start {
         let func = inner.instances[instance_index as usize].vm.funcs()[start as usize];
-        crate::tier::invoke(store, func, &mut [])?;
+        super::coredump::invoke(store, func, &mut [])?;
     }
     Ok(instance)
 }

@@ -3,8 +3,12 @@
 //! values and resource limiters. It sits on top of every other layer and
 //! reaches the tiers only through `crate::tier`.
 
+pub(crate) mod coredump;
+pub(crate) mod epoch;
 pub(crate) mod externals;
 pub(crate) mod func;
+#[cfg(feature = "profiling")]
+pub(crate) mod guest_profiler;
 pub(crate) mod instance;
 pub(crate) mod limits;
 pub(crate) mod linker;

@@ -39,6 +39,8 @@ pub struct Store<T> {
     pub(crate) inner: StoreInner,
     pub(crate) host_funcs: Vec<HostFunc<T>>,
     limiter: Option<Limiter<T>>,
+    /// What happens when the epoch deadline passes (`api/epoch.rs`).
+    pub(crate) epoch: super::epoch::EpochState<T>,
     data: T,
 }
 
@@ -66,6 +68,7 @@ impl<T> Store<T> {
             inner: StoreInner::new(engine),
             host_funcs: Vec::new(),
             limiter: None,
+            epoch: super::epoch::EpochState::default(),
             data,
         }
     }
@@ -301,6 +304,12 @@ impl<T> StoreOps for Store<T> {
     }
     fn call(&mut self, func: u32, raw: &mut [u64]) -> anyhow::Result<()> {
         crate::tier::invoke(self, func, raw)
+    }
+    fn epoch_deadline_reached(
+        &mut self,
+        stack: &dyn Fn(&StoreInner) -> crate::WasmBacktrace,
+    ) -> anyhow::Result<()> {
+        super::epoch::deadline_reached(self, stack)
     }
 }
 

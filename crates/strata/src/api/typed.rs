@@ -62,7 +62,7 @@ impl<Params: WasmParams, Results: WasmParams> TypedFunc<Params, Results> {
             &mut heap
         };
         params.store_cells(buf, &store.inner)?;
-        crate::tier::invoke(store, self.func.index, buf)?;
+        super::coredump::invoke(store, self.func.index, buf)?;
         Ok(Results::load_cells(buf, &store.inner))
     }
 }

@@ -18,7 +18,6 @@ use crate::isa::numeric_ops;
 use crate::runtime::ops;
 use crate::runtime::store::{FuncKind, StoreInner, StoreOps};
 use crate::runtime::vm::{VMContext, VMMemory, VMRuntimeLimits};
-use crate::trap::{FrameInfo, WasmBacktrace};
 use crate::types::raw::Raw;
 use crate::Trap;
 
@@ -35,6 +34,9 @@ const INITIAL_SLOTS: usize = 1 << 10;
 struct Stack {
     slots: Vec<u64>,
     frames: Vec<Frame>,
+    /// The index of the instruction the driver ran last in the top frame's
+    /// function: the one that trapped, when execution traps.
+    trap_pc: usize,
 }
 
 impl Stack {
@@ -43,6 +45,7 @@ impl Stack {
         Stack {
             slots: Vec::new(),
             frames: Vec::new(),
+            trap_pc: 0,
         }
     }
 }
@@ -157,7 +160,8 @@ pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> an
     let result = result.map_err(|e| match e {
         ExecError::Host(e) => e,
         ExecError::Trap(trap) => {
-            let backtrace = backtrace(inner, &stack.frames);
+            let backtrace =
+                super::frames::backtrace(inner, &stack.frames, &stack.slots, stack.trap_pc);
             anyhow::Error::new(trap).context(backtrace)
         }
     });
@@ -293,7 +297,11 @@ macro_rules! exec_match {
 
 fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError> {
     let max_slots = max_slots(store);
-    let Stack { slots, frames } = stack;
+    let Stack {
+        slots,
+        frames,
+        trap_pc,
+    } = stack;
     let top = *frames.last().expect("execute starts with a frame");
     // SAFETY (for every `&*frame.code` below): the code is owned by an `Arc`
     // in the store's function table, which only grows and outlives this call.
@@ -602,10 +610,12 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                 continue;
             }
             Next::Slow(at) => pc = pc_of!(at),
-            Next::Trap(t) => trap!(t),
         }
         // SAFETY: `pc` is in bounds (see above).
         let op = unsafe { *ops.add(pc) };
+        // Where the backtrace starts if this instruction traps, also when
+        // the trap is returned with `?`.
+        *trap_pc = pc;
         pc += 1;
         numeric_ops!(exec_match (op, r, w, mem, trap, jump) {
             Op::Ext { .. } => unreachable!("extension word executed"),
@@ -619,7 +629,17 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             Op::CheckEpoch => {
                 // SAFETY: as for `ConsumeFuel`.
                 if unsafe { VMRuntimeLimits::epoch_passed((*vmctx).limits) } {
-                    trap!(Trap::Interrupt);
+                    // The store's callback decides (it may sample this
+                    // stack); without one, the `Interrupt` trap.
+                    let at = *trap_pc;
+                    let (frames, slots) = (&*frames, &*slots);
+                    let stack = |s: &StoreInner| super::frames::backtrace(s, frames, slots, at);
+                    if let Err(e) = store.epoch_deadline_reached(&stack) {
+                        match e.downcast::<Trap>() {
+                            Ok(t) => trap!(t),
+                            Err(e) => return Err(ExecError::Host(e)),
+                        }
+                    }
                 }
             }
             Op::Copy { dst, src } => w!(dst, r!(src)),
@@ -778,27 +798,6 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             Op::ElemDrop { segment } => ops::elem_drop(store.inner(), instance, segment),
         })
     }
-}
-
-fn backtrace(store: &StoreInner, frames: &[Frame]) -> WasmBacktrace {
-    let omitted = frames.len().saturating_sub(WasmBacktrace::MAX_FRAMES);
-    let frames = frames[omitted..]
-        .iter()
-        .rev()
-        .map(|frame| {
-            // SAFETY: as in `execute`: the store keeps the code alive.
-            let index = unsafe { (*frame.code).func_index };
-            let module = &store.instances[frame.instance as usize].module;
-            FrameInfo {
-                func_index: index,
-                func_name: module.func_names.get(&index).cloned(),
-                module_name: module.name.clone(),
-                store_id: store.id,
-                instance: frame.instance,
-            }
-        })
-        .collect();
-    WasmBacktrace { frames, omitted }
 }
 
 #[cfg(test)]

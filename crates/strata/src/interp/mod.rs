@@ -11,7 +11,9 @@
 //!   store; value and call stacks live on the heap.
 
 pub(crate) mod exec;
+mod frames;
 mod handlers;
+mod offsets;
 mod ops;
 mod translate;
 
@@ -108,4 +110,6 @@ pub(crate) struct CompiledFunc {
     /// Operand lists of instructions with many operands (`ReturnMany`).
     pub slot_lists: Box<[Slot]>,
     pub num_results: u32,
+    /// The module offsets of the instructions that can trap or call.
+    pub offsets: offsets::OffsetMap,
 }

@@ -116,6 +116,7 @@ pub(crate) struct Builtins {
     pub elem_drop: unsafe extern "C" fn(*const VMContext, u32) -> u32,
     pub call: unsafe extern "C" fn(*const VMContext, u32, *mut u64) -> u32,
     pub is_subtype: unsafe extern "C" fn(*const VMContext, u32, u32) -> u32,
+    pub epoch_reached: unsafe extern "C" fn(*const VMContext, usize, u32, u32) -> u32,
 }
 
 /// The one table every instance's `VMContext::builtins` points to.
@@ -132,6 +133,7 @@ pub(crate) static BUILTINS: Builtins = Builtins {
     elem_drop,
     call,
     is_subtype,
+    epoch_reached,
 };
 
 // SAFETY (every helper below): called only by compiled code of the instance
@@ -332,6 +334,33 @@ pub(crate) unsafe extern "C" fn call(vmctx: *const VMContext, func: u32, values:
                 FuncKind::Host(h) => s.call_host(h, raw, Some(i)),
                 FuncKind::Wasm { .. } => s.call(func, raw),
             }
+        })
+    })
+}
+
+/// The epoch deadline passed in compiled function `func` (of the calling
+/// instance), at module offset `offset`, whose frame pointer is `fp`: the
+/// store's callback decides whether wasm goes on (0) or fails (1, error
+/// pending); it sees the stack from that frame outwards.
+pub(crate) unsafe extern "C" fn epoch_reached(
+    vmctx: *const VMContext,
+    fp: usize,
+    func: u32,
+    offset: u32,
+) -> u32 {
+    status(unsafe {
+        with_store(vmctx, |s, i| {
+            // SAFETY (the enclosing block): `fp` is the frame pointer of
+            // the compiled function that called, whose callers up to the
+            // entry are compiled frames too.
+            let stack = |inner: &crate::runtime::store::StoreInner| {
+                super::signals::stack_at(inner, i, fp, func, offset)
+            };
+            s.epoch_deadline_reached(&stack)
+                .map_err(|e| match e.downcast::<Trap>() {
+                    Ok(t) => anyhow::Error::new(HelperTrap(t)),
+                    Err(e) => e,
+                })
         })
     })
 }

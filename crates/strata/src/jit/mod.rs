@@ -21,6 +21,7 @@ mod access;
 mod helpers;
 pub(crate) use helpers::BUILTINS;
 mod numeric;
+mod profiling;
 mod signals;
 mod translate;
 
@@ -234,6 +235,7 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
                     .iter()
                     .map(|t| (t.offset, t.code))
                     .collect(),
+                srclocs: signals::SrcLocs::new(code.buffer.get_srclocs_sorted()),
             });
         }
     };
@@ -266,6 +268,10 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
             len: a.bytes.len(),
             func_index: a.func_index,
             traps: a.traps,
+            srclocs: a.srclocs,
+            body_start: a
+                .func_index
+                .map_or(0, |i| m.bodies[(i - m.num_imported_funcs) as usize].start),
         })
         .collect();
     // Functions left to the interpreter have no code: 0, a null entry.
@@ -278,6 +284,9 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
         func_names: m.func_names.clone(),
     });
     signals::register(Arc::clone(&info));
+    if let Some(observer) = m.engine.code_observer() {
+        profiling::announce(observer, &info);
+    }
     Ok(CompiledModule {
         natives,
         trampolines,
@@ -295,6 +304,7 @@ struct Artifact {
     bytes: Vec<u8>,
     relocs: Vec<ModuleReloc>,
     traps: Vec<(u32, TrapCode)>,
+    srclocs: signals::SrcLocs,
 }
 
 /// Names the instance of each frame of a trap's backtrace: the entry's

@@ -39,6 +39,40 @@ pub(crate) struct FuncCode {
     pub func_index: Option<u32>,
     /// Trapping instructions: offset from `start`, trap code.
     pub traps: Vec<(u32, TrapCode)>,
+    /// Which wasm instruction each range of the code comes from.
+    pub srclocs: SrcLocs,
+    /// Where the function's body starts in the module binary.
+    pub body_start: usize,
+}
+
+/// The wasm operator each range of a function's machine code was compiled
+/// from: (start, end, module offset), code offsets relative to the
+/// function, sorted, without overlaps.
+#[derive(Default)]
+pub(crate) struct SrcLocs(Box<[(u32, u32, u32)]>);
+
+impl SrcLocs {
+    /// The table of Cranelift's source locations, which are module offsets
+    /// (`FunctionBuilder::set_srcloc` in the translator); adjacent ranges
+    /// of one operator are merged.
+    pub(crate) fn new(locs: &[cranelift_codegen::MachSrcLoc<cranelift_codegen::Final>]) -> SrcLocs {
+        let mut ranges: Vec<(u32, u32, u32)> = Vec::with_capacity(locs.len());
+        for l in locs.iter().filter(|l| !l.loc.is_default()) {
+            match ranges.last_mut() {
+                Some(last) if last.1 == l.start && last.2 == l.loc.bits() => last.1 = l.end,
+                _ => ranges.push((l.start, l.end, l.loc.bits())),
+            }
+        }
+        ranges.sort_by_key(|r| r.0);
+        SrcLocs(ranges.into())
+    }
+
+    /// The module offset of the operator the code at `offset` belongs to.
+    pub(crate) fn lookup(&self, offset: u32) -> Option<usize> {
+        let after = self.0.partition_point(|r| r.0 <= offset);
+        let &(_, end, loc) = self.0.get(after.checked_sub(1)?)?;
+        (offset < end).then_some(loc as usize)
+    }
 }
 
 /// A compiled module's code, as the handler and backtraces see it.
@@ -266,29 +300,104 @@ fn take_record() -> Unwound {
         ..WasmBacktrace::default()
     };
     let mut codes = Vec::with_capacity(record.len);
-    for &pc in &record.pcs[..record.len] {
-        // The code is still registered: the store running it keeps it.
-        let Some(entry) = reader.lookup(pc) else {
+    for (i, &pc) in record.pcs[..record.len].iter().enumerate() {
+        // The innermost pc is the trapping instruction; the others are
+        // return addresses, just after their call.
+        let Some((frame, code)) = frame_at(&reader, pc, i > 0) else {
             continue;
         };
-        let Some(index) = entry.code.funcs[entry.index].func_index else {
-            continue;
-        };
-        backtrace.frames.push(FrameInfo {
-            func_index: index,
-            func_name: entry.code.func_names.get(&index).cloned(),
-            module_name: entry.code.module_name.clone(),
-            // Filled in by the entry, which can see the store.
-            store_id: 0,
-            instance: u32::MAX,
-        });
-        codes.push(Arc::clone(&entry.code));
+        backtrace.frames.push(frame);
+        codes.push(code);
     }
     Unwound {
         trap: trap_for(record.code),
         backtrace,
         codes,
     }
+}
+
+/// The frame of the compiled wasm function at `pc` (a return address when
+/// `returned`, whose call is the instruction before it), with its module
+/// offset, and its module's code; `None` outside compiled wasm functions.
+/// Its store and instance are for the caller to fill in.
+fn frame_at(reader: &Reader, pc: usize, returned: bool) -> Option<(FrameInfo, Arc<CodeInfo>)> {
+    // The code is still registered: the store running it keeps it.
+    let entry = reader.lookup(pc)?;
+    let f = &entry.code.funcs[entry.index];
+    let index = f.func_index?;
+    let at = (pc - f.start) as u32;
+    let offset = f
+        .srclocs
+        .lookup(if returned { at.saturating_sub(1) } else { at });
+    let frame = FrameInfo::new(
+        index,
+        entry.code.func_names.get(&index).cloned(),
+        entry.code.module_name.clone(),
+        offset,
+        f.body_start,
+    );
+    Some((frame, Arc::clone(&entry.code)))
+}
+
+/// The wasm stack of a compiled function that is running (it called a
+/// helper): function `func` of store instance `instance`, at module offset
+/// `offset`, whose frame pointer is `fp`, then its callers up to the entry.
+///
+/// # Safety
+/// `fp` must be the frame pointer of that function's frame, which must be
+/// live, as must the compiled frames that called it.
+pub(crate) unsafe fn stack_at(
+    store: &crate::runtime::store::StoreInner,
+    instance: u32,
+    fp: usize,
+    func: u32,
+    offset: u32,
+) -> WasmBacktrace {
+    let entity = &store.instances[instance as usize];
+    let module = &entity.module;
+    let body = &module.bodies[(func - module.num_imported_funcs) as usize];
+    let mut top = FrameInfo::new(
+        func,
+        module.func_names.get(&func).cloned(),
+        module.name.clone(),
+        Some(offset as usize),
+        body.start,
+    );
+    top.store_id = store.id;
+    top.instance = instance;
+    let mut backtrace = WasmBacktrace::default();
+    let mut codes = Vec::new();
+    let reader = Reader::new();
+    // SAFETY: a compiled frame's record is its saved frame pointer followed
+    // by its return address; each caller is followed only while it is a
+    // compiled wasm function.
+    let (mut pc, mut fp) = unsafe { (*((fp + 8) as *const usize), *(fp as *const usize)) };
+    while let Some((frame, code)) = frame_at(&reader, pc, true) {
+        if backtrace.frames.len() + 1 < WasmBacktrace::MAX_FRAMES {
+            backtrace.frames.push(frame);
+            codes.push(code);
+        } else {
+            backtrace.omitted += 1;
+        }
+        if fp == 0 {
+            break;
+        }
+        // SAFETY: as above.
+        unsafe {
+            pc = *((fp + 8) as *const usize);
+            fp = *(fp as *const usize);
+        }
+    }
+    drop(reader);
+    let mut callers = Unwound {
+        trap: None,
+        backtrace,
+        codes,
+    };
+    super::resolve_instances(store, instance, &mut callers);
+    let mut stack = callers.backtrace;
+    stack.frames.insert(0, top);
+    stack
 }
 
 /// The trap a compiled-code trap code stands for; `None` for a helper's
@@ -504,12 +613,16 @@ mod tests {
                     len: 0x100,
                     func_index: Some(0),
                     traps: vec![(4, TrapCode::HEAP_OUT_OF_BOUNDS)],
+                    srclocs: SrcLocs(Box::new([(0, 8, 0x30)])),
+                    body_start: 0x2e,
                 },
                 FuncCode {
                     start: start + 0x100,
                     len: 0x100,
                     func_index: Some(1),
                     traps: Vec::new(),
+                    srclocs: SrcLocs(Box::new([(0x70, 0x80, 0x50)])),
+                    body_start: 0x40,
                 },
             ],
             module_name: Some("fake".to_string()),
@@ -549,6 +662,15 @@ mod tests {
             names,
             [Some("inner".to_string()), Some("outer".to_string())]
         );
+        // The trapping instruction's offset, and the call's (the return
+        // address at 0x80 belongs to the call that ends there).
+        let offsets: Vec<_> = unwound
+            .backtrace
+            .frames
+            .iter()
+            .map(|f| (f.module_offset, f.func_offset))
+            .collect();
+        assert_eq!(offsets, [(Some(0x30), Some(2)), (Some(0x50), Some(0x10))]);
         assert!(unwound.codes.iter().all(|c| Arc::ptr_eq(c, &info)));
         // An instruction of compiled code that is not a trap site, and an
         // address outside compiled code, are not wasm traps.

@@ -21,8 +21,8 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::immediates::Offset32;
 use cranelift_codegen::ir::types::{F32, F64, I32, I64, I8X16};
 use cranelift_codegen::ir::{
-    Block, BlockArg, ConstantData, Function, GlobalValueData, InstBuilder, JumpTableData, TrapCode,
-    Type, Value,
+    Block, BlockArg, ConstantData, Function, GlobalValueData, InstBuilder, JumpTableData,
+    SourceLoc, TrapCode, Type, Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -93,6 +93,10 @@ pub(super) struct Translator<'a, 'b> {
     pub(super) dead_depth: usize,
     /// The fuel charge of the region being translated, and its cost so far.
     pub(super) fuel_region: Option<(cranelift_codegen::ir::Inst, u32)>,
+    /// The function's index, and the module offset of the operator being
+    /// translated (for the stack an epoch callback sees).
+    pub(super) func_index: u32,
+    pub(super) offset: u32,
 }
 
 pub(super) fn block_args(values: &[Value]) -> Vec<BlockArg> {
@@ -132,6 +136,11 @@ pub(crate) fn translate(
     func.stack_limit = Some(stack_limit_gv);
 
     let mut b = FunctionBuilder::new(func, fctx);
+    // Every instruction carries the module offset of the wasm operator it
+    // comes from (backtraces map native pcs back to it); the entry code
+    // gets the body's first operator.
+    let mut ops = body.get_operators_reader()?;
+    b.set_srcloc(SourceLoc::new(ops.original_position() as u32));
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
@@ -204,12 +213,15 @@ pub(crate) fn translate(
         reachable: true,
         dead_depth: 0,
         fuel_region: None,
+        func_index: index,
+        offset: ops.original_position() as u32,
     };
     if env.epoch {
         t.check_epoch();
     }
-    let mut ops = body.get_operators_reader()?;
     while !ops.eof() {
+        t.offset = ops.original_position() as u32;
+        t.b.set_srcloc(SourceLoc::new(t.offset));
         let op = ops.read()?;
         t.operator(op)?;
     }
@@ -315,7 +327,21 @@ impl Translator<'_, '_> {
             .b
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, epoch, deadline);
-        self.trap_if(passed, Trap::Interrupt);
+        // Past the deadline, the store decides (`helpers::epoch_reached`):
+        // go on, or fail (the `Interrupt` trap without a callback).
+        let reached = self.b.create_block();
+        let go_on = self.b.create_block();
+        self.b.ins().brif(passed, reached, &[], go_on, &[]);
+        self.b.set_cold_block(reached);
+        self.b.switch_to_block(reached);
+        self.b.seal_block(reached);
+        let fp = self.b.ins().get_frame_pointer(I64);
+        let func = self.b.ins().iconst(I32, i64::from(self.func_index));
+        let offset = self.b.ins().iconst(I32, i64::from(self.offset));
+        self.builtin_status(offset_of!(Builtins, epoch_reached), &[fp, func, offset]);
+        self.b.ins().jump(go_on, &[]);
+        self.b.switch_to_block(go_on);
+        self.b.seal_block(go_on);
     }
 
     /// Emits the fuel charge of a new region with a placeholder amount,

@@ -33,6 +33,15 @@ pub(crate) trait StoreOps {
     fn call_host(&mut self, host: u32, raw: &mut [u64], caller: Option<u32>) -> anyhow::Result<()>;
     /// Calls store function `func`, in whichever tier runs it.
     fn call(&mut self, func: u32, raw: &mut [u64]) -> anyhow::Result<()>;
+    /// The epoch deadline passed while wasm ran: runs the store's
+    /// epoch-deadline callback, which sets a new deadline (wasm goes on)
+    /// or fails; without a callback, fails with the `Interrupt` trap.
+    /// `stack` builds the interrupted wasm stack, for
+    /// `WasmBacktrace::capture` in the callback.
+    fn epoch_deadline_reached(
+        &mut self,
+        stack: &dyn Fn(&StoreInner) -> crate::trap::WasmBacktrace,
+    ) -> anyhow::Result<()>;
 }
 
 /// An export of an instance: what kind of item, and its store index.

@@ -9,7 +9,6 @@ use crate::interp::exec::{enter, Frame};
 use crate::interp::ops::Op;
 use crate::interp::CompiledFunc;
 use crate::runtime::vm::{VMContext, VMMemory, VMRuntimeLimits};
-use crate::Trap;
 
 /// Lowers a control instruction at `pc`, or `None` when the driver runs
 /// it; `prev` is what the previous instruction left in an accumulator.
@@ -88,7 +87,7 @@ pub(super) unsafe fn slow(
 }
 
 unsafe fn unreachable(
-    _ip: *const Instr,
+    ip: *const Instr,
     _sp: *mut u64,
     _mem: *const VMMemory,
     _vmctx: *const VMContext,
@@ -96,7 +95,8 @@ unsafe fn unreachable(
     _cx: *mut CallCx,
     _facc: f64,
 ) -> Flow {
-    Flow::Trap(Trap::UnreachableCodeReached)
+    // The driver traps.
+    Flow::Slow(ip)
 }
 
 /// `Copy { dst, src }`, with the source in `c`.
@@ -250,7 +250,8 @@ unsafe fn consume_fuel(
     // context, whose `limits` belong to the live store.
     let ok = unsafe { VMRuntimeLimits::consume_fuel((*vmctx).limits, u64::from((*ip).c)) };
     if !ok {
-        return Flow::Trap(Trap::OutOfFuel);
+        // The driver traps (charging fuel failed and changed nothing).
+        return Flow::Slow(ip);
     }
     next!(unsafe { ip.add(1) }, sp, mem, vmctx, acc, cx, facc)
 }
@@ -267,7 +268,8 @@ unsafe fn check_epoch(
 ) -> Flow {
     // SAFETY: as in `consume_fuel`; the engine outlives its stores.
     if unsafe { VMRuntimeLimits::epoch_passed((*vmctx).limits) } {
-        return Flow::Trap(Trap::Interrupt);
+        // The driver traps, or runs the store's epoch callback.
+        return Flow::Slow(ip);
     }
     next!(unsafe { ip.add(1) }, sp, mem, vmctx, acc, cx, facc)
 }

@@ -38,7 +38,6 @@ use super::ops::Op;
 use super::LazyFunc;
 use crate::runtime::vm::{VMContext, VMMemory};
 use crate::types::raw::Raw;
-use crate::Trap;
 
 /// A handler: executes the instruction at `ip` on the frame at `sp`. `acc`
 /// and `facc` hold the previous instruction's result (see the module
@@ -101,21 +100,26 @@ impl Instr {
 /// go through memory and stop the compiler from turning the call to the
 /// next handler into a jump). Instructions are 8-byte aligned, so the low
 /// bits of an address are free for the tag.
+///
+/// An instruction that traps returns `Slow` with its own address: the
+/// driver runs it again, traps there, and so knows which instruction
+/// trapped (for the backtrace's offsets). Running it again is harmless: a
+/// trapping instruction has changed nothing, and its operands are still in
+/// their slots (every result is written to its slot, not only to an
+/// accumulator).
 #[derive(Clone, Copy)]
 pub(crate) struct Flow(usize);
 
 const TAG_CONTINUE: usize = 0;
 const TAG_SLOW: usize = 1;
-const TAG_TRAP: usize = 2;
 
 /// The unpacked form of a [`Flow`], for the driver.
 pub(crate) enum Next {
     /// Continue with the instruction at this address.
     Continue(*const Instr),
-    /// The instruction at this address needs the driver (store access).
+    /// The instruction at this address needs the driver (store access), or
+    /// traps.
     Slow(*const Instr),
-    /// Execution trapped.
-    Trap(Trap),
 }
 
 #[allow(non_snake_case)]
@@ -126,16 +130,12 @@ impl Flow {
     fn Slow(ip: *const Instr) -> Flow {
         Flow(ip as usize | TAG_SLOW)
     }
-    fn Trap(trap: Trap) -> Flow {
-        Flow((usize::from(trap.code()) << 8) | TAG_TRAP)
-    }
 
     /// Unpacks the flow.
     pub(crate) fn next(self) -> Next {
         match self.0 & 3 {
             TAG_CONTINUE => Next::Continue(self.0 as *const Instr),
-            TAG_SLOW => Next::Slow((self.0 & !3) as *const Instr),
-            _ => Next::Trap(Trap::from_code((self.0 >> 8) as u8)),
+            _ => Next::Slow((self.0 & !3) as *const Instr),
         }
     }
 }

@@ -10,7 +10,6 @@ use super::{CallCx, Src};
 use crate::interp::ops::Op;
 use crate::isa::numeric_ops;
 use crate::runtime::vm::{VMContext, VMMemory};
-use crate::Trap;
 
 macro_rules! lowering {
     (
@@ -43,7 +42,7 @@ macro_rules! lowering {
                         let x: $UTI = unsafe { operand::<$UTI, S>(u32::from((*ip).b), sp, acc, facc) };
                         let v: $UTO = match ($utf)(x) {
                             Ok(v) => v,
-                            Err(t) => return Flow::Trap(t),
+                            Err(_) => return Flow::Slow(ip),
                         };
                         produce!(v, ip, sp, mem, vmctx, acc, cx, facc)
                     }
@@ -108,7 +107,7 @@ macro_rules! lowering {
                         };
                         let v: $BTO = match ($btf)(x, y) {
                             Ok(v) => v,
-                            Err(t) => return Flow::Trap(t),
+                            Err(_) => return Flow::Slow(ip),
                         };
                         produce!(v, ip, sp, mem, vmctx, acc, cx, facc)
                     }
@@ -126,7 +125,7 @@ macro_rules! lowering {
                         // SAFETY: `m` describes a live memory.
                         let v = match unsafe { m.load(ea) } {
                             Some(bytes) => <$LM>::from_le_bytes(bytes) as $LO,
-                            None => return Flow::Trap(Trap::MemoryOutOfBounds),
+                            None => return Flow::Slow(ip),
                         };
                         produce!(v, ip, sp, mem, vmctx, acc, cx, facc)
                     }
@@ -144,7 +143,7 @@ macro_rules! lowering {
                         // SAFETY: `m` describes a live memory whose bytes
                         // nothing borrows while wasm runs.
                         if unsafe { m.store(ea, (v as $SM).to_le_bytes()) }.is_none() {
-                            return Flow::Trap(Trap::MemoryOutOfBounds);
+                            return Flow::Slow(ip);
                         }
                         next!(unsafe { ip.add(1) }, sp, mem, vmctx, acc, cx, facc)
                     }

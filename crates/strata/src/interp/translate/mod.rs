@@ -80,6 +80,11 @@ struct Translator<'m> {
     fuel_region: Option<usize>,
     /// Epoch checks are on (`Config::epoch_interruption`).
     epoch: bool,
+    /// The module offset of the operator being translated.
+    offset: u32,
+    /// Where each instruction that can stop a frame came from
+    /// (`offsets::OffsetMap`).
+    offsets: Vec<(u32, u32)>,
 }
 
 pub(crate) fn translate(
@@ -144,6 +149,8 @@ pub(crate) fn translate(
         fuel: m.engine.config().consume_fuel,
         fuel_region: None,
         epoch: m.engine.config().epoch_interruption,
+        offset: body.get_operators_reader()?.original_position() as u32,
+        offsets: Vec::new(),
     };
     if t.epoch {
         t.emit(Op::CheckEpoch);
@@ -161,6 +168,7 @@ pub(crate) fn translate(
     let mut reader = body.get_operators_reader()?;
     while !reader.eof() {
         let offset = reader.original_position();
+        t.offset = offset as u32;
         let op = reader.read()?;
         t.operator(op)
             .map_err(|e| e.context(format!("at offset {offset:#x}")))?;
@@ -195,6 +203,7 @@ pub(crate) fn translate(
         frame_size: frame_size as u32,
         slot_lists: t.slot_lists.into(),
         num_results: result_cells as u32,
+        offsets: super::offsets::OffsetMap::new(t.offsets),
     })
 }
 
@@ -231,6 +240,9 @@ impl Translator<'_> {
     }
 
     fn emit(&mut self, op: Op) -> usize {
+        if super::offsets::records_offset(&op) {
+            self.offsets.push((self.ops.len() as u32, self.offset));
+        }
         self.ops.push(op);
         self.last_producer = None;
         self.ops.len() - 1
