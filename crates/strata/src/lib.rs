@@ -106,7 +106,9 @@
 //!   [`Tier::is_available`] tells which tiers a build can run.
 //!
 //! The default [`Config`] uses the best tier available
-//! ([`Tier::best_available`]): the JIT where it is built and supported, the
+//! ([`Tier::best_available`]): tiered execution where the JIT is built and
+//! supported (functions start interpreted; hot functions and loops are
+//! compiled in the background and switched to compiled code), the
 //! interpreter elsewhere. Choose one explicitly with [`Config::tier`]:
 //!
 //! ```
