@@ -20,7 +20,7 @@ use crate::runtime::ops;
 use crate::runtime::store::{FuncKind, StoreInner, StoreOps};
 use crate::runtime::vm::{VMContext, VMMemory, VMRuntimeLimits};
 use crate::types::raw::Raw;
-use crate::Trap;
+use crate::{Trap, WasmBacktrace};
 
 /// How much host stack nested host-to-wasm entries (host functions calling
 /// back into wasm) may use before the next entry traps with "call stack
@@ -149,10 +149,23 @@ pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> an
     let inner = store.inner();
     inner.entry_depth -= 1;
     let result = result.map_err(|e| match e {
-        ExecError::Host(e) => e,
+        // A trap in code the interpreter called (compiled code, or wasm a
+        // host function called) has the frames from there in; these
+        // frames are outer to them.
+        ExecError::Host(mut e) => {
+            if let Some(inner_frames) = e.downcast_mut::<WasmBacktrace>() {
+                inner_frames.append_outer(super::frames::backtrace(
+                    inner,
+                    &stack.frames,
+                    &stack.slots,
+                    None,
+                ));
+            }
+            e
+        }
         ExecError::Trap(trap) => {
             let backtrace =
-                super::frames::backtrace(inner, &stack.frames, &stack.slots, stack.trap_pc);
+                super::frames::backtrace(inner, &stack.frames, &stack.slots, Some(stack.trap_pc));
             anyhow::Error::new(trap).context(backtrace)
         }
     });
@@ -655,7 +668,8 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                     // stack); without one, the `Interrupt` trap.
                     let at = *trap_pc;
                     let (frames, slots) = (&*frames, &*slots);
-                    let stack = |s: &StoreInner| super::frames::backtrace(s, frames, slots, at);
+                    let stack =
+                        |s: &StoreInner| super::frames::backtrace(s, frames, slots, Some(at));
                     if let Err(e) = store.epoch_deadline_reached(&stack) {
                         match e.downcast::<Trap>() {
                             Ok(t) => trap!(t),

@@ -52,7 +52,9 @@ impl ModuleCode {
             module: Arc::clone(module),
             funcs,
         };
-        if !engine.config().lazy_translation && engine.config().tier == crate::Tier::Interp {
+        // The JIT tier interprets only what it leaves (large functions),
+        // so it always translates lazily.
+        if !config.lazy_translation && config.tier != crate::Tier::Jit {
             for f in code.funcs.iter() {
                 f.get(module)?;
             }

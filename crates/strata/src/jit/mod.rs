@@ -504,7 +504,14 @@ pub(crate) fn enter(
         None => match helpers::PENDING.with(|p| p.borrow_mut().take()) {
             Some(helpers::Pending::Error(e)) => match e.downcast::<helpers::HelperTrap>() {
                 Ok(trap) => Err(anyhow::Error::new(trap.0).context(unwound.backtrace)),
-                Err(e) => Err(e),
+                // A trap in wasm the helper called (interpreted code, say)
+                // has its frames; the compiled ones are outer to them.
+                Err(mut e) => {
+                    if let Some(frames) = e.downcast_mut::<crate::WasmBacktrace>() {
+                        frames.append_outer(unwound.backtrace);
+                    }
+                    Err(e)
+                }
             },
             Some(helpers::Pending::Panic(payload)) => std::panic::resume_unwind(payload),
             None => Err(anyhow!("compiled code stopped without an error")),
