@@ -59,9 +59,11 @@ impl Config {
                     "the cranelift (JIT) strategy is not available in this build or on this host",
                 )),
                 "tiered" if Tier::Tiered.is_available() => Tier::Tiered,
-                "tiered" => return Err(wasmtime_error(
-                    "the tiered strategy is not available in this build or on this host",
-                )),
+                "tiered" => {
+                    return Err(wasmtime_error(
+                        "the tiered strategy is not available in this build or on this host",
+                    ))
+                }
                 "interp" | "interpreter" => Tier::Interp,
                 other => return Err(wasmtime_error(format!("unknown strategy: {other}"))),
             };

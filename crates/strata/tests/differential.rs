@@ -420,8 +420,7 @@ fn generated_modules_agree_across_tiers() {
             (jit.is_some(), jit.is_some()),
             "seed {seed}: instantiation differs"
         );
-        if let (Some((interp, _)), Some((jit, _)), Some((tiered, counts))) = (interp, jit, tiered)
-        {
+        if let (Some((interp, _)), Some((jit, _)), Some((tiered, counts))) = (interp, jit, tiered) {
             for ((a, b), c) in interp.calls.iter().zip(&jit.calls).zip(&tiered.calls) {
                 assert_eq!(a, b, "seed {seed}: interp vs jit");
                 assert_eq!(a, c, "seed {seed}: interp vs tiered");

@@ -9,7 +9,11 @@ use strata::*;
 /// An engine running `tier`, tiering up after `calls` calls and `loops`
 /// loop iterations, on the calling thread (so every run switches at the
 /// same points), with `configure` applied on top.
-fn make_engine(tier: Tier, (calls, loops): (u32, u32), configure: impl FnOnce(&mut Config)) -> Engine {
+fn make_engine(
+    tier: Tier,
+    (calls, loops): (u32, u32),
+    configure: impl FnOnce(&mut Config),
+) -> Engine {
     let mut config = Config::new();
     config
         .tier(tier)
@@ -74,7 +78,13 @@ fn run_program(engine: &Engine, fuel: Option<u64>) -> Result<Vec<(String, i64, u
     let mut store = Store::new(engine, ());
     let instance = Instance::new(&mut store, &module, &[])?;
     let mut out = Vec::new();
-    for (name, arg) in [("fib", 18), ("hash", 5000), ("count", 3000), ("hash", 7), ("fib", 3)] {
+    for (name, arg) in [
+        ("fib", 18),
+        ("hash", 5000),
+        ("count", 3000),
+        ("hash", 7),
+        ("fib", 3),
+    ] {
         if let Some(f) = fuel {
             store.set_fuel(f)?;
         }
@@ -127,7 +137,10 @@ fn fuel_is_the_same_whatever_tier_each_function_is_in() -> Result<()> {
     let metered = |c: &mut Config| {
         c.consume_fuel(true);
     };
-    let expected = run_program(&make_engine(Tier::Interp, (0, 0), metered), Some(u64::MAX / 2))?;
+    let expected = run_program(
+        &make_engine(Tier::Interp, (0, 0), metered),
+        Some(u64::MAX / 2),
+    )?;
     for t in thresholds() {
         let got = run_program(&make_engine(Tier::Tiered, t, metered), Some(u64::MAX / 2))?;
         assert_eq!(got, expected, "thresholds {t:?}");
@@ -141,7 +154,11 @@ fn fuel_is_the_same_whatever_tier_each_function_is_in() -> Result<()> {
         let hash = instance.get_typed_func::<i32, i64>(&mut store, "hash")?;
         store.set_fuel(12_345)?;
         let err = hash.call(&mut store, 1_000_000).unwrap_err();
-        assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::OutOfFuel), "{err:#}");
+        assert_eq!(
+            err.downcast_ref::<Trap>(),
+            Some(&Trap::OutOfFuel),
+            "{err:#}"
+        );
         let steps = instance.get_global(&mut store, "steps").expect("export");
         Ok(steps.get(&mut store).i64().expect("i64"))
     };
@@ -208,7 +225,7 @@ fn a_hot_loop_moves_to_compiled_code_with_its_operands() -> Result<()> {
         let mut results = vec![Val::I32(0); 7];
         let args = [
             Val::I32(n as i32),
-            Val::V128(v.into()),
+            Val::V128(v),
             Val::ExternRef(None),
         ];
         run.call(&mut store, &args, &mut results)?;
@@ -216,7 +233,7 @@ fn a_hot_loop_moves_to_compiled_code_with_its_operands() -> Result<()> {
         assert_eq!(results[1].i64(), Some(8 + n * (n - 1) / 2), "{t:?}");
         assert_eq!(results[2].f32(), Some(1.5), "{t:?}");
         assert_eq!(results[3].f64(), Some(2.5 + 0.5 + n as f64), "{t:?}");
-        assert_eq!(results[4].v128().map(u128::from), Some(v), "{t:?}");
+        assert_eq!(results[4].v128(), Some(v), "{t:?}");
         // The externref was null, the funcref was not.
         assert_eq!(results[5].i32(), Some(1), "{t:?}");
         let (_, loops) = module.tiered_up();
@@ -283,7 +300,10 @@ fn backtraces_list_interpreted_and_compiled_frames() -> Result<()> {
         let instance = Instance::new(&mut store, &module, &[])?;
         let outer = instance.get_typed_func::<(), i32>(&mut store, "outer")?;
         let err = outer.call(&mut store, ()).unwrap_err();
-        assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::UnreachableCodeReached));
+        assert_eq!(
+            err.downcast_ref::<Trap>(),
+            Some(&Trap::UnreachableCodeReached)
+        );
         assert_eq!(names(&err), [0, 1, 2], "{t:?}: {err:?}");
     }
     // `looper` is interpreted until its loop is hot, then compiled from
@@ -321,7 +341,11 @@ fn recursion_across_tiers_exhausts_the_stack_cleanly() -> Result<()> {
         let down = instance.get_typed_func::<i32, i32>(&mut store, "down")?;
         assert_eq!(down.call(&mut store, 1000)?, 1000);
         let err = down.call(&mut store, i32::MAX).unwrap_err();
-        assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::StackOverflow), "{t:?}: {err:#}");
+        assert_eq!(
+            err.downcast_ref::<Trap>(),
+            Some(&Trap::StackOverflow),
+            "{t:?}: {err:#}"
+        );
         // The store is still usable.
         assert_eq!(down.call(&mut store, 10)?, 10);
     }

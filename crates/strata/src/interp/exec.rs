@@ -622,14 +622,18 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             Next::Loop(target) => {
                 pc = pc_of!(target);
                 cx.hops = hop_budget;
-                let osr = super::hot::hot_loop(store.inner(), instance, code, pc as u32, hop_budget);
+                let osr =
+                    super::hot::hot_loop(store.inner(), instance, code, pc as u32, hop_budget);
                 if let Some(entry) = osr {
                     // The rest of this frame runs compiled, from the loop's
                     // header: the compiled entry reads the locals and
                     // operands from the frame's slots and leaves the
                     // function's results at its base, as a return does.
                     frames.pop();
-                    let tier_up = store.inner().instances[instance as usize].code.tier_up.clone();
+                    let tier_up = store.inner().instances[instance as usize]
+                        .code
+                        .tier_up
+                        .clone();
                     let Some(tier_up) = tier_up else {
                         unreachable!("a loop entry comes from the instance's tier-up")
                     };

@@ -71,7 +71,9 @@ fn hot_call(store: &mut StoreInner, instance: u32, index: u32) -> bool {
 pub(super) fn hop_budget(store: &StoreInner) -> usize {
     let config = store.engine.config();
     match config.tier {
-        crate::Tier::Tiered => (config.tier_up_loop_iterations as usize).clamp(1, super::handlers::LOOP_HOPS),
+        crate::Tier::Tiered => {
+            (config.tier_up_loop_iterations as usize).clamp(1, super::handlers::LOOP_HOPS)
+        }
         _ => super::handlers::LOOP_HOPS,
     }
 }

@@ -256,7 +256,13 @@ pub(crate) fn compile_parts(
                 }
                 Job::Trampoline(_) => {
                     let native = declared(ids[i]).as_u32();
-                    abi::trampoline(&mut fctx, &mut ctx.func, ty, (native, false), host_call_conv);
+                    abi::trampoline(
+                        &mut fctx,
+                        &mut ctx.func,
+                        ty,
+                        (native, false),
+                        host_call_conv,
+                    );
                 }
                 Job::OsrTrampoline(k) => {
                     let entry = osr_ids[k].0.as_u32();
@@ -445,7 +451,13 @@ pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> Re
     if entry.array_call.is_null() {
         bail!("function {func} is not compiled");
     }
-    enter(store, entry.array_call, entry.vmctx, raw.as_mut_ptr(), instance)
+    enter(
+        store,
+        entry.array_call,
+        entry.vmctx,
+        raw.as_mut_ptr(),
+        instance,
+    )
 }
 
 /// Runs compiled code through its array-call entry `array_call` (a

@@ -133,14 +133,20 @@ impl Shared {
         };
         let mut state = self.lock();
         for &f in &funcs {
-            let entry = (f as u32, image.native(f) as usize, image.trampoline(f) as usize);
+            let entry = (
+                f as u32,
+                image.native(f) as usize,
+                image.trampoline(f) as usize,
+            );
             state.log.push(entry);
             state.compiled.insert(f as u32);
         }
         let mut k = 0;
         for ((defined, key), _) in batch {
             if let Some(key) = key {
-                state.loops.insert((*defined, *key), image.osr_entry(k) as usize);
+                state
+                    .loops
+                    .insert((*defined, *key), image.osr_entry(k) as usize);
                 k += 1;
             }
             state.jobs.insert((*defined, *key), TierStatus::Compiled);
@@ -155,8 +161,7 @@ impl TierUp for JitTierUp {
     fn request(&self, defined: u32, osr: Option<(u32, &LoopState)>) -> TierStatus {
         let shared = &self.shared;
         let m = &shared.module;
-        let too_large =
-            m.bodies[defined as usize].len() > m.engine.config().jit_max_function_size;
+        let too_large = m.bodies[defined as usize].len() > m.engine.config().jit_max_function_size;
         let mut state = shared.lock();
         let mut wanted = vec![((defined, None), None)];
         if let Some((key, loop_state)) = osr {
