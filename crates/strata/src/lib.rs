@@ -3,7 +3,7 @@
 //! Strata loads WebAssembly modules (binary `.wasm` or text `.wat`),
 //! validates them, and runs them in one of two tiers over the same runtime
 //! layout: an interpreter that needs no executable memory, or a JIT that
-//! compiles to native code with Cranelift ([`Tier`]). Its embedding API
+//! compiles to native code with Cranelift, or both, tiered ([`Tier`]). Its embedding API
 //! follows wasmtime's vocabulary, so code written against one reads
 //! naturally against the other.
 //!
@@ -43,7 +43,8 @@
 //!   WebAssembly features, stack limits. Share one engine across threads.
 //! - [`Module`] is a validated module: compiled to native code when it is
 //!   loaded with the JIT tier; with the interpreter, each function is
-//!   translated to bytecode on its first call. Create it once and
+//!   translated to bytecode on its first call; with tiered execution (the
+//!   default), interpreted first and compiled once it is hot. Create it once and
 //!   instantiate it many times.
 //! - [`Store`] owns all runtime state — instances, memories, tables,
 //!   globals, functions — plus your own data `T`, and moves between threads
