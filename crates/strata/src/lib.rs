@@ -182,7 +182,7 @@ pub use api::func::{Caller, Func};
 pub use api::guest_profiler::GuestProfiler;
 pub use api::instance::Instance;
 pub use api::limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
-pub use api::linker::{Linker, UnknownImportError};
+pub use api::linker::{InstancePre, Linker, UnknownImportError};
 pub use api::module::Module;
 pub use api::store::{AsContext, AsContextMut, Store};
 pub use api::typed::{IntoFunc, TypedFunc, WasmParams, WasmRet, WasmTy};

@@ -223,11 +223,7 @@ fn a_hot_loop_moves_to_compiled_code_with_its_operands() -> Result<()> {
         let instance = Instance::new(&mut store, &module, &[])?;
         let run = instance.get_func(&mut store, "run").expect("export");
         let mut results = vec![Val::I32(0); 7];
-        let args = [
-            Val::I32(n as i32),
-            Val::V128(v),
-            Val::ExternRef(None),
-        ];
+        let args = [Val::I32(n as i32), Val::V128(v), Val::ExternRef(None)];
         run.call(&mut store, &args, &mut results)?;
         assert_eq!(results[0].i32(), Some(7 + n as i32), "{t:?}");
         assert_eq!(results[1].i64(), Some(8 + n * (n - 1) / 2), "{t:?}");
