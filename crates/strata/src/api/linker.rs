@@ -213,8 +213,11 @@ impl<T: 'static> Linker<T> {
         mut store: impl AsContextMut<Data = T>,
         module: &Module,
     ) -> Result<Instance> {
-        self.instantiate_pre(module)?
-            .instantiate(store.as_context_mut())
+        let defs = module.imports().map(|import| {
+            let key = (import.module().to_string(), import.name().to_string());
+            self.defs.get(&key)
+        });
+        link(store.as_context_mut(), module, defs)
     }
 
     /// Resolves `module`'s imports by name once, for many instantiations
@@ -297,42 +300,62 @@ impl<T: 'static> InstancePre<T> {
     /// functions are created in `store`). Every import of another store or
     /// of the wrong type is reported, with the type the module expects.
     pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>) -> Result<Instance> {
-        let store = store.as_context_mut();
-        let module = &self.module;
-        let mut imports = Vec::with_capacity(self.defs.len());
-        let mut problems = String::new();
-        for ((import, info), def) in module
-            .imports()
-            .zip(&module.inner.imports)
-            .zip(&self.defs[..])
-        {
-            let item = def.materialize(store);
-            if item.store_id() != store.inner.id {
-                let _ = writeln!(
-                    problems,
-                    "{WRONG_STORE}: import `{}::{}` belongs to another store",
-                    import.module(),
-                    import.name()
-                );
-                continue;
-            }
-            if !import_matches(&store.inner, &module.inner, info, &item) {
-                let actual = item.ty(&*store);
-                let _ = writeln!(
-                    problems,
-                    "incompatible import type for `{}::{}`: expected {}, found {actual}",
-                    import.module(),
-                    import.name(),
-                    import.ty()
-                );
-            }
-            imports.push(item);
-        }
-        if !problems.is_empty() {
-            bail!("{}", problems.trim_end());
-        }
-        Instance::new(store, module, &imports)
+        link(
+            store.as_context_mut(),
+            &self.module,
+            self.defs.iter().map(Some),
+        )
     }
+}
+
+/// Instantiates `module` in `store` with `defs`, the definition of each
+/// import in order (`None`: undefined). Every undefined import, import of
+/// another store or of the wrong type is reported, with the type the
+/// module expects.
+fn link<'a, T: 'static>(
+    store: &mut crate::Store<T>,
+    module: &Module,
+    defs: impl Iterator<Item = Option<&'a Definition<T>>>,
+) -> Result<Instance> {
+    let mut imports = Vec::with_capacity(module.inner.imports.len());
+    let mut problems = String::new();
+    for ((import, info), def) in module.imports().zip(&module.inner.imports).zip(defs) {
+        let Some(def) = def else {
+            let _ = writeln!(
+                problems,
+                "unknown import: `{}::{}` has not been defined (expected {})",
+                import.module(),
+                import.name(),
+                import.ty()
+            );
+            continue;
+        };
+        let item = def.materialize(store);
+        if item.store_id() != store.inner.id {
+            let _ = writeln!(
+                problems,
+                "{WRONG_STORE}: import `{}::{}` belongs to another store",
+                import.module(),
+                import.name()
+            );
+            continue;
+        }
+        if !import_matches(&store.inner, &module.inner, info, &item) {
+            let actual = item.ty(&*store);
+            let _ = writeln!(
+                problems,
+                "incompatible import type for `{}::{}`: expected {}, found {actual}",
+                import.module(),
+                import.name(),
+                import.ty()
+            );
+        }
+        imports.push(item);
+    }
+    if !problems.is_empty() {
+        bail!("{}", problems.trim_end());
+    }
+    Instance::new(store, module, &imports)
 }
 
 /// The error of calling a function that
