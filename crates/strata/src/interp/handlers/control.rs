@@ -58,9 +58,25 @@ pub(super) fn lower(op: &Op, pc: usize, l: &Lowering<'_>, prev: Option<Prev>) ->
             (pick!(global_set; s [SLOT, ACC]), from, 0, global, None)
         }
         Op::Unreachable => (unreachable, 0, 0, 0, None),
-        Op::Call { func, base } if func >= l.num_imported => (call_internal, base, 0, func, None),
+        Op::Call { func, base } if func >= l.num_imported => {
+            let count = l.count_calls;
+            (
+                pick!(call_internal; count [true, false]),
+                base,
+                0,
+                func,
+                None,
+            )
+        }
         Op::ReturnCall { func, base } if func >= l.num_imported => {
-            (return_call_internal, base, 0, func, None)
+            let count = l.count_calls;
+            (
+                pick!(return_call_internal; count [true, false]),
+                base,
+                0,
+                func,
+                None,
+            )
         }
         Op::Return => (return0, 0, 0, 0, None),
         Op::Return1 { src: from } => {
@@ -285,7 +301,7 @@ unsafe fn check_epoch(
 /// instance defines, and `cx` be the driver's, whose `frames` nothing else
 /// uses while handlers run.
 #[inline(always)]
-unsafe fn internal_callee<'a>(
+unsafe fn internal_callee<'a, const COUNT: bool>(
     ip: *const Instr,
     cx: *mut CallCx,
 ) -> Option<(&'a Instr, &'a CallCx, &'a mut Vec<Frame>, &'a CompiledFunc)> {
@@ -296,13 +312,16 @@ unsafe fn internal_callee<'a>(
         let i = &*ip;
         let cxr = &*cx;
         let lazy = &*cxr.code.add((i.c - cxr.num_imported) as usize);
-        // Count the call; at 0 the driver decides (tiered execution may
-        // compile the callee, or has: then the call goes to its code).
-        let calls = lazy.calls.load(Ordering::Relaxed);
-        if calls == 0 {
-            return None;
+        // With tiered execution, count the call; at 0 the driver decides
+        // (it may compile the callee, or has: then the call goes to its
+        // code).
+        if COUNT {
+            let calls = lazy.calls.load(Ordering::Relaxed);
+            if calls == 0 {
+                return None;
+            }
+            lazy.calls.store(calls - 1, Ordering::Relaxed);
         }
-        lazy.calls.store(calls - 1, Ordering::Relaxed);
         Some((i, cxr, &mut *cxr.frames, lazy.translated()?))
     }
 }
@@ -311,7 +330,7 @@ unsafe fn internal_callee<'a>(
 /// callee's frame at `base` and continues in it. A callee that is not
 /// translated yet, or a frame that does not fit, goes to the driver, which
 /// translates or traps.
-unsafe fn call_internal(
+unsafe fn call_internal<const COUNT: bool>(
     ip: *const Instr,
     _sp: *mut u64,
     mem: *const VMMemory,
@@ -321,7 +340,7 @@ unsafe fn call_internal(
     facc: f64,
 ) -> Flow {
     // SAFETY: forwarded.
-    let Some((i, cxr, frames, callee)) = (unsafe { internal_callee(ip, cx) }) else {
+    let Some((i, cxr, frames, callee)) = (unsafe { internal_callee::<COUNT>(ip, cx) }) else {
         return Flow::Slow(ip);
     };
     let (depth, room) = (frames.len(), frames.len() < frames.capacity());
@@ -361,7 +380,7 @@ unsafe fn call_internal(
 /// frame's base, and execution continues in it, so a chain of tail calls
 /// runs in constant wasm and host stack. A callee that is not translated
 /// yet, or a frame that does not fit, goes to the driver.
-unsafe fn return_call_internal(
+unsafe fn return_call_internal<const COUNT: bool>(
     ip: *const Instr,
     sp: *mut u64,
     mem: *const VMMemory,
@@ -371,7 +390,7 @@ unsafe fn return_call_internal(
     facc: f64,
 ) -> Flow {
     // SAFETY: forwarded.
-    let Some((i, cxr, frames, callee)) = (unsafe { internal_callee(ip, cx) }) else {
+    let Some((i, cxr, frames, callee)) = (unsafe { internal_callee::<COUNT>(ip, cx) }) else {
         return Flow::Slow(ip);
     };
     let Some(frame) = frames.last_mut() else {

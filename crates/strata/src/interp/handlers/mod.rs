@@ -272,11 +272,15 @@ impl Prev {
 }
 
 /// What lowering knows about the function: its constants (at slots
-/// `const_base..`) and the module's imported function count.
+/// `const_base..`), the module's imported function count, and whether
+/// calls are counted.
 pub(crate) struct Lowering<'a> {
     pub consts: &'a [u64],
     pub const_base: u32,
     pub num_imported: u32,
+    /// Whether calls count towards tier-up (`LazyFunc::calls`); only
+    /// tiered execution pays for counting.
+    pub count_calls: bool,
 }
 
 impl Lowering<'_> {

@@ -195,6 +195,7 @@ pub(crate) fn translate(
                 consts: &consts,
                 const_base: local_cells,
                 num_imported: m.num_imported_funcs,
+                count_calls: m.engine.config().tier == crate::Tier::Tiered,
             },
         ),
         ops: t.ops.into(),
