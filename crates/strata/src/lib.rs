@@ -153,6 +153,8 @@
 // ARCHITECTURE.md): settings, types and traps; the module representation
 // and the instruction table; the runtime representation; the tiers and the
 // interface the API uses to reach them; the public API.
+#[cfg(strata_jit)]
+mod codec;
 mod config;
 mod engine;
 mod profiling;
@@ -164,6 +166,8 @@ mod module;
 
 mod runtime;
 
+#[cfg(strata_jit)]
+mod artifact;
 mod interp;
 #[cfg(strata_jit)]
 mod jit;
@@ -184,7 +188,7 @@ pub use api::module::Module;
 pub use api::store::{AsContext, AsContextMut, Store};
 pub use api::typed::{IntoFunc, TypedFunc, WasmParams, WasmRet, WasmTy};
 pub use api::values::{AnyRef, ExnRef, ExternRef, Val};
-pub use config::{Config, Tier};
+pub use config::{CacheConfig, Config, Tier};
 pub use engine::Engine;
 pub use profiling::ProfilingStrategy;
 pub use trap::{FrameInfo, Trap, WasmBacktrace};

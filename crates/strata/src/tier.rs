@@ -10,17 +10,38 @@ use std::sync::Arc;
 
 /// Prepares `module` for the engine's tier: the interpreter's lazily
 /// translated code always (it also runs functions the JIT does not have),
-/// and with the JIT tier every function compiled to native code.
+/// and with the JIT tier every function compiled to native code, or
+/// loaded from the compile cache.
 pub(crate) fn compile(engine: &Engine, module: &Arc<ModuleInfo>) -> Result<TierCode> {
-    let interp = Arc::new(crate::interp::ModuleCode::new(module, engine)?);
-    let jit: Option<Arc<dyn std::any::Any + Send + Sync>> = match engine.config().tier {
+    let jit = match engine.config().tier {
         #[cfg(strata_jit)]
-        Tier::Jit => Some(Arc::new(crate::jit::compile(module)?)),
+        Tier::Jit => Some(crate::artifact::cache::compile(engine, module)?),
         #[cfg(not(strata_jit))]
         Tier::Jit => anyhow::bail!("the JIT tier is not available in this build"),
         Tier::Interp => None,
     };
+    with_code(engine, module, jit)
+}
+
+/// The tiers' code for `module` with the JIT's code `jit` (compiled, or
+/// loaded from an artifact).
+#[cfg(strata_jit)]
+pub(crate) fn with_code(
+    engine: &Engine,
+    module: &Arc<ModuleInfo>,
+    jit: Option<crate::jit::CompiledModule>,
+) -> Result<TierCode> {
+    let interp = Arc::new(crate::interp::ModuleCode::new(module, engine)?);
+    let jit = jit.map(|j| Arc::new(j) as Arc<dyn std::any::Any + Send + Sync>);
     Ok(TierCode { interp, jit })
+}
+
+/// The tiers' code for `module`: the interpreter's only, in a build
+/// without the JIT.
+#[cfg(not(strata_jit))]
+fn with_code(engine: &Engine, module: &Arc<ModuleInfo>, _jit: Option<()>) -> Result<TierCode> {
+    let interp = Arc::new(crate::interp::ModuleCode::new(module, engine)?);
+    Ok(TierCode { interp, jit: None })
 }
 
 /// Calls store function `func` with arguments in `raw` and leaves its

@@ -68,8 +68,8 @@ pub(crate) fn to_raw(b: &mut FunctionBuilder<'_>, v: Value) -> Value {
     }
 }
 
-/// Imports function `id` of the `cranelift_module` into `func`, for a
-/// direct (colocated) call.
+/// Imports the native code of defined function `id` (compiled into the
+/// same code image) into `func`, for a direct (colocated) call.
 pub(crate) fn import_func(func: &mut Function, id: u32, sig: Signature) -> FuncRef {
     let signature = func.import_signature(sig);
     let name = func.declare_imported_user_function(UserExternalName {

@@ -13,12 +13,19 @@
 //! - `signals.rs` turns faults and trap instructions in compiled code into
 //!   [`Trap`]s and unwinds to the entry.
 //!
-//! Code is published by `cranelift_jit`, which maps it writable, copies it,
-//! then makes it executable and never writable again.
+//! - `compile.rs` compiles any subset of a module's functions into a code
+//!   image (`image.rs`: machine code laid out with its relocations, trap
+//!   sites and source locations, and its byte format), which
+//!   `code_memory.rs` loads: maps it writable, copies it, patches its
+//!   relocations, then makes it executable and never writable again.
 
 mod abi;
 mod access;
+mod code_memory;
+mod compile;
+pub(crate) use compile::{compile_image, target_description};
 mod helpers;
+pub(crate) mod image;
 pub(crate) use helpers::BUILTINS;
 mod numeric;
 mod profiling;
@@ -29,16 +36,10 @@ use crate::module::ModuleInfo;
 use crate::runtime::store::{FuncKind, StoreInner, StoreOps};
 use crate::runtime::vm::VMContext;
 use crate::Trap;
-use anyhow::{anyhow, bail, Context as _, Result};
-use cranelift_codegen::ir::{TrapCode, UserFuncName};
-use cranelift_codegen::isa::OwnedTargetIsa;
-use cranelift_codegen::settings::{self, Configurable};
-use cranelift_frontend::FunctionBuilderContext;
-use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{FuncId, Linkage, Module as _, ModuleReloc};
+use anyhow::{anyhow, bail, Result};
+use cranelift_codegen::ir::TrapCode;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// The trap codes compiled code uses besides Cranelift's own.
 pub(crate) struct TrapCodes;
@@ -54,74 +55,63 @@ impl TrapCodes {
     }
 }
 
-fn isa() -> Result<OwnedTargetIsa, String> {
-    let mut flags = settings::builder();
-    let set = |flags: &mut settings::Builder, name: &str, value: &str| {
-        flags
-            .set(name, value)
-            .map_err(|e| format!("cranelift setting {name}: {e}"))
-    };
-    set(&mut flags, "opt_level", "speed")?;
-    // Backtraces walk frame pointers.
-    set(&mut flags, "preserve_frame_pointers", "true")?;
-    // Functions may return more values than fit in registers.
-    set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
-    let verify = if cfg!(debug_assertions) {
-        "true"
-    } else {
-        "false"
-    };
-    set(&mut flags, "enable_verifier", verify)?;
-    let builder = cranelift_native::builder()
-        .map_err(|e| format!("the JIT tier does not support this host: {e}"))?;
-    builder
-        .finish(settings::Flags::new(flags))
-        .map_err(|e| format!("the JIT tier does not support this host: {e}"))
-}
-
-/// A module's compiled code.
+/// A module's compiled code: one loaded [`image::CodeImage`], holding all
+/// of the module's functions or a subset of them.
 pub(crate) struct CompiledModule {
     /// Native entry of each defined function (0 when it is not compiled).
     natives: Vec<usize>,
-    /// Array-call trampoline of each defined function.
+    /// Array-call trampoline of each defined function (0 likewise).
     trampolines: Vec<usize>,
     /// The code as the trap handler knows it.
     info: Arc<signals::CodeInfo>,
-    /// Owns the executable memory.
-    code: Mutex<Option<JITModule>>,
+    /// The image's relocations, to write the loaded code back out as an
+    /// image (`image()`).
+    relocs: Vec<image::ImageReloc>,
+    /// Owns the executable memory; dropped after `info` is unregistered.
+    memory: code_memory::CodeMemory,
 }
 
-// SAFETY: the compiled code and its metadata are immutable once published;
-// the `JITModule` is only touched again (behind the mutex) to free it.
-unsafe impl Send for CompiledModule {}
-// SAFETY: as for `Send`.
-unsafe impl Sync for CompiledModule {}
-
 impl CompiledModule {
-    /// The native entry of defined function `i`.
+    /// The native entry of defined function `i` (null when not compiled).
     pub(crate) fn native(&self, i: usize) -> *const u8 {
         self.natives[i] as *const u8
     }
 
-    /// The array-call trampoline of defined function `i`.
+    /// The array-call trampoline of defined function `i` (null likewise).
     pub(crate) fn trampoline(&self, i: usize) -> *const u8 {
         self.trampolines[i] as *const u8
+    }
+
+    /// The loaded code as an image again, for an artifact or the compile
+    /// cache. Patching a relocation overwrites its field, so the loaded
+    /// bytes load anywhere as the original image did.
+    pub(crate) fn image(&self) -> image::CodeImage {
+        let base = self.memory.base();
+        image::CodeImage {
+            text: self.memory.text().to_vec(),
+            funcs: self
+                .info
+                .funcs
+                .iter()
+                .map(|f| image::ImageFunc {
+                    defined: f.defined,
+                    trampoline: f.func_index.is_none(),
+                    offset: (f.start - base) as u32,
+                    len: f.len as u32,
+                    traps: f.traps.clone(),
+                    srclocs: f.srclocs.clone(),
+                })
+                .collect(),
+            relocs: self.relocs.clone(),
+        }
     }
 }
 
 impl Drop for CompiledModule {
     fn drop(&mut self) {
+        // The trap handler must stop knowing the code before its memory
+        // (`self.memory`, dropped after this) is unmapped.
         signals::unregister(&self.info);
-        let code = self
-            .code
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(code) = code {
-            // SAFETY: the module (and so every instance, which keeps it
-            // alive) is gone, so nothing can run this code any more.
-            unsafe { code.free_memory() };
-        }
     }
 }
 
@@ -133,151 +123,56 @@ impl std::fmt::Debug for CompiledModule {
     }
 }
 
-/// Compiles the functions of `m`: all of them, except those whose body is
-/// larger than `Config::jit_max_function_size`, which run in the
-/// interpreter (their entries have no native code).
-pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
-    let isa = isa().map_err(|e| anyhow!(e))?;
-    let host_call_conv = isa.default_call_conv();
-    let mut jit = JITModule::new(JITBuilder::with_isa(
-        isa.clone(),
-        cranelift_module::default_libcall_names(),
-    ));
-    let config = m.engine.config();
-    let defined = m.bodies.len();
-    let compiled: Vec<bool> = m
-        .bodies
-        .iter()
-        .map(|b| b.len() <= config.jit_max_function_size)
-        .collect();
-    let selected: Vec<usize> = (0..defined).filter(|&i| compiled[i]).collect();
-    let mut ids = vec![None; defined];
-    let mut tramp_ids = vec![None; defined];
-    for &i in &selected {
-        let ty = m.func_type(m.num_imported_funcs + i as u32);
-        let sig = abi::native_signature(ty);
-        ids[i] = Some(jit.declare_function(&format!("wasm{i}"), Linkage::Local, &sig)?);
-        let tsig = abi::trampoline_signature(host_call_conv);
-        tramp_ids[i] = Some(jit.declare_function(&format!("array{i}"), Linkage::Local, &tsig)?);
-    }
-    let env = translate::Env {
-        module: m,
-        compiled: &compiled,
-        host_call_conv,
-        fuel: config.consume_fuel,
-        epoch: config.epoch_interruption,
-        explicit_bounds: !config.memory_guard_pages,
-    };
+/// The defined functions of `m` the JIT compiles: all of them, except
+/// those whose body is larger than `Config::jit_max_function_size`, which
+/// run in the interpreter (their entries have no native code).
+pub(crate) fn selected_functions(m: &ModuleInfo) -> Vec<usize> {
+    let max = m.engine.config().jit_max_function_size;
+    (0..m.bodies.len())
+        .filter(|&i| m.bodies[i].len() <= max)
+        .collect()
+}
 
-    // Compile functions (and their trampolines) on every core when there
-    // are enough to be worth it; `jit` then only places the machine code.
-    let jobs = selected.len() * 2;
-    let threads = if selected.len() < 32 {
-        1
-    } else {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8)
-    };
-    let next = AtomicUsize::new(0);
-    let worker = || -> Result<Vec<Artifact>> {
-        let mut ctx = cranelift_codegen::Context::new();
-        let mut fctx = FunctionBuilderContext::new();
-        let mut done = Vec::new();
-        loop {
-            let job = next.fetch_add(1, Ordering::Relaxed);
-            if job >= jobs {
-                return Ok(done);
-            }
-            let (i, is_trampoline) = (selected[job / 2], job % 2 == 1);
-            let index = m.num_imported_funcs + i as u32;
-            let (Some(id), Some(native_id)) =
-                (if is_trampoline { tramp_ids[i] } else { ids[i] }, ids[i])
-            else {
-                unreachable!("selected functions are declared")
-            };
-            ctx.clear();
-            ctx.func.name = UserFuncName::user(0, id.as_u32());
-            if is_trampoline {
-                let ty = m.func_type(index);
-                abi::trampoline(
-                    &mut fctx,
-                    &mut ctx.func,
-                    ty,
-                    native_id.as_u32(),
-                    host_call_conv,
-                );
+/// Compiles the functions of `m` that [`selected_functions`] picks and
+/// loads them.
+pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
+    let image = compile_image(m, &selected_functions(m))?;
+    load(m, &image)
+}
+
+/// Loads `image`, compiled for `m` (by [`compile_image`], or read from an
+/// artifact or the cache and checked against `m`), into executable memory,
+/// registers it with the trap handler and announces it to the engine's
+/// code observer.
+pub(crate) fn load(m: &ModuleInfo, image: &image::CodeImage) -> Result<CompiledModule> {
+    image.check(m.bodies.len() as u32)?;
+    let memory = code_memory::CodeMemory::load(image)?;
+    let base = memory.base();
+    let defined = m.bodies.len();
+    let mut natives = vec![0; defined];
+    let mut trampolines = vec![0; defined];
+    let funcs = image
+        .funcs
+        .iter()
+        .map(|f| {
+            let start = base + f.offset as usize;
+            let index = m.num_imported_funcs + f.defined;
+            if f.trampoline {
+                trampolines[f.defined as usize] = start;
             } else {
-                let body = m.body(i);
-                translate::translate(&env, &mut fctx, &mut ctx.func, index, &body)
-                    .with_context(|| format!("failed to compile function {index}"))?;
+                natives[f.defined as usize] = start;
             }
-            ctx.compile(&*isa, &mut Default::default())
-                .map_err(|e| anyhow!("failed to compile function {index}: {:?}", e.inner))?;
-            let Some(code) = ctx.compiled_code() else {
-                bail!("failed to compile function {index}");
-            };
-            let relocs = code
-                .buffer
-                .relocs()
-                .iter()
-                .map(|r| ModuleReloc::from_mach_reloc(r, &ctx.func, id))
-                .collect();
-            done.push(Artifact {
-                func_index: (!is_trampoline).then_some(index),
-                id,
-                alignment: u64::from(code.buffer.alignment),
-                bytes: code.code_buffer().to_vec(),
-                relocs,
-                traps: code
-                    .buffer
-                    .traps()
-                    .iter()
-                    .map(|t| (t.offset, t.code))
-                    .collect(),
-                srclocs: signals::SrcLocs::new(code.buffer.get_srclocs_sorted()),
-            });
-        }
-    };
-    let artifacts: Vec<Artifact> = if threads == 1 {
-        worker()?
-    } else {
-        let results: Vec<Result<Vec<Artifact>>> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads).map(|_| s.spawn(worker)).collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
-        });
-        let mut all = Vec::with_capacity(jobs);
-        for r in results {
-            all.extend(r?);
-        }
-        all
-    };
-    for a in &artifacts {
-        jit.define_function_bytes(a.id, a.alignment, &a.bytes, &a.relocs)
-            .map_err(|e| anyhow!("failed to place compiled code: {e}"))?;
-    }
-    jit.finalize_definitions()
-        .map_err(|e| anyhow!("failed to publish compiled code: {e}"))?;
-    let funcs = artifacts
-        .into_iter()
-        .map(|a| signals::FuncCode {
-            start: jit.get_finalized_function(a.id) as usize,
-            len: a.bytes.len(),
-            func_index: a.func_index,
-            traps: a.traps,
-            srclocs: a.srclocs,
-            body_start: a
-                .func_index
-                .map_or(0, |i| m.bodies[(i - m.num_imported_funcs) as usize].start),
+            signals::FuncCode {
+                start,
+                len: f.len as usize,
+                defined: f.defined,
+                func_index: (!f.trampoline).then_some(index),
+                traps: f.traps.clone(),
+                srclocs: f.srclocs.clone(),
+                body_start: m.bodies[f.defined as usize].start,
+            }
         })
         .collect();
-    // Functions left to the interpreter have no code: 0, a null entry.
-    let address = |id: &Option<FuncId>| id.map_or(0, |id| jit.get_finalized_function(id) as usize);
-    let natives = ids.iter().map(address).collect();
-    let trampolines = tramp_ids.iter().map(address).collect();
     let info = Arc::new(signals::CodeInfo {
         funcs,
         module_name: m.name.clone(),
@@ -291,20 +186,9 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
         natives,
         trampolines,
         info,
-        code: Mutex::new(Some(jit)),
+        relocs: image.relocs.clone(),
+        memory,
     })
-}
-
-/// One function's machine code, compiled on a worker thread.
-struct Artifact {
-    /// Index in the module's function space; `None` for a trampoline.
-    func_index: Option<u32>,
-    id: FuncId,
-    alignment: u64,
-    bytes: Vec<u8>,
-    relocs: Vec<ModuleReloc>,
-    traps: Vec<(u32, TrapCode)>,
-    srclocs: signals::SrcLocs,
 }
 
 /// Names the instance of each frame of a trap's backtrace: the entry's
