@@ -44,6 +44,8 @@ pub(crate) struct CacheDir {
     /// Modules compiled (and written to the cache) because it had no
     /// usable entry.
     pub misses: AtomicU64,
+    /// Entries this engine wrote (the size check runs on some of them).
+    pub writes: AtomicU64,
 }
 
 impl std::fmt::Debug for EngineInner {
@@ -82,6 +84,7 @@ impl Engine {
                 max_size: cache.max_size,
                 hits: AtomicU64::new(0),
                 misses: AtomicU64::new(0),
+                writes: AtomicU64::new(0),
             }),
             _ => None,
         };

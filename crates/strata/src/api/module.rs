@@ -181,6 +181,11 @@ impl Module {
         self.inner.name.as_deref()
     }
 
+    /// The module's binary (text modules as converted to binary).
+    pub fn binary(&self) -> &[u8] {
+        &self.inner.bytes
+    }
+
     /// The engine the module was compiled for.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine

@@ -14,8 +14,8 @@
 //!   the entry (atomic on POSIX), so concurrent processes only ever see
 //!   whole entries; two processes compiling the same module both write the
 //!   same entry and the last rename wins.
-//! - **Size.** After writing, the directory is scanned (on the first write
-//!   of a process and every 16th after it) and, when its entries exceed the
+//! - **Size.** After writing, the directory is scanned (on an engine's
+//!   first write and every 16th after it) and, when its entries exceed the
 //!   limit, the least recently used (by modification time, which a hit
 //!   refreshes) are removed down to three quarters of it. Temporary files
 //!   left by a process that died are removed after an hour.
@@ -31,11 +31,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-/// Writes by this process, for scheduling size checks and naming
-/// temporary files.
+/// Writes by this process, for naming temporary files.
 static WRITES: AtomicU64 = AtomicU64::new(0);
 
-/// The size check runs on every this-many-th write of a process.
+/// The size check runs on every this-many-th write of an engine.
 const CHECK_EVERY: u64 = 16;
 
 /// The file of `engine`'s cache entry for a module whose bytes hash to
@@ -110,6 +109,7 @@ fn lookup(
 /// Writes `entry` to `path` atomically, then keeps the cache to its size.
 fn store(cache: &CacheDir, path: &Path, entry: &[u8]) {
     let n = WRITES.fetch_add(1, Ordering::Relaxed);
+    let engine_writes = cache.writes.fetch_add(1, Ordering::Relaxed);
     if std::fs::create_dir_all(&cache.dir).is_err() {
         return;
     }
@@ -123,7 +123,7 @@ fn store(cache: &CacheDir, path: &Path, entry: &[u8]) {
         let _ = std::fs::remove_file(&temp);
         return;
     }
-    if n.is_multiple_of(CHECK_EVERY) {
+    if engine_writes.is_multiple_of(CHECK_EVERY) {
         evict(&cache.dir, cache.max_size);
     }
 }
