@@ -100,10 +100,7 @@ fn compile_then_run_with_allow_precompiled() {
     );
     assert_eq!(o.status.code(), Some(134));
     let err = stderr(&o);
-    assert!(
-        err.contains("wasm trap: unreachable"),
-        "{err}"
-    );
+    assert!(err.contains("wasm trap: unreachable"), "{err}");
     assert!(err.contains("inner") && err.contains("outer"), "{err}");
     // The shorthand too.
     let o = strata(

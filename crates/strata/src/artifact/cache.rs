@@ -56,29 +56,50 @@ fn entry_path(engine: &Engine, cache: &CacheDir, module_hash: &[u8; 32]) -> Resu
 /// Compiles `m` for the JIT, or loads its code from the engine's cache
 /// (and fills the cache on a miss).
 pub(crate) fn compile(engine: &Engine, m: &ModuleInfo) -> Result<CompiledModule> {
-    let Some(cache) = engine.cache() else {
-        return jit::compile(m);
-    };
-    let module_hash = super::hash(&m.bytes);
-    let path = entry_path(engine, cache, &module_hash)?;
-    if let Some(image) = lookup(engine, m, &path, &module_hash) {
+    if let Some(image) = lookup(engine, m) {
         if let Ok(code) = jit::load(m, &image) {
-            cache.hits.fetch_add(1, Ordering::Relaxed);
             return Ok(code);
         }
     }
-    cache.misses.fetch_add(1, Ordering::Relaxed);
     let image = jit::compile_image(m, &jit::selected_functions(m))?;
     let code = jit::load(m, &image)?;
-    if let Ok(entry) = super::write(engine, &module_hash, &[], &image) {
-        store(cache, &path, &entry);
-    }
+    store(engine, m, &image);
     Ok(code)
+}
+
+/// The cached code image of `m`, when the engine has a cache with a
+/// usable entry for it (counted as a hit; a miss when there is none).
+/// Tier-up can take compiled code from here before any function is hot.
+pub(crate) fn lookup(engine: &Engine, m: &ModuleInfo) -> Option<CodeImage> {
+    let cache = engine.cache()?;
+    let module_hash = super::hash(&m.bytes);
+    let path = entry_path(engine, cache, &module_hash).ok()?;
+    let image = read_entry(engine, m, &path, &module_hash);
+    let counter = if image.is_some() {
+        &cache.hits
+    } else {
+        &cache.misses
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+    image
+}
+
+/// Writes `image`, compiled for `m`, to the engine's cache (if it has
+/// one). Best effort: failures only mean compiling next time.
+pub(crate) fn store(engine: &Engine, m: &ModuleInfo, image: &CodeImage) {
+    let Some(cache) = engine.cache() else { return };
+    let module_hash = super::hash(&m.bytes);
+    let Ok(path) = entry_path(engine, cache, &module_hash) else {
+        return;
+    };
+    if let Ok(entry) = super::write(engine, &module_hash, &[], image) {
+        write_entry(cache, &path, &entry);
+    }
 }
 
 /// The code image in the entry at `path`, if there is a usable one. A
 /// damaged or foreign entry is removed.
-fn lookup(
+fn read_entry(
     engine: &Engine,
     m: &ModuleInfo,
     path: &Path,
@@ -107,7 +128,7 @@ fn lookup(
 }
 
 /// Writes `entry` to `path` atomically, then keeps the cache to its size.
-fn store(cache: &CacheDir, path: &Path, entry: &[u8]) {
+fn write_entry(cache: &CacheDir, path: &Path, entry: &[u8]) {
     let n = WRITES.fetch_add(1, Ordering::Relaxed);
     let engine_writes = cache.writes.fetch_add(1, Ordering::Relaxed);
     if std::fs::create_dir_all(&cache.dir).is_err() {

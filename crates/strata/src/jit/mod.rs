@@ -133,13 +133,6 @@ pub(crate) fn selected_functions(m: &ModuleInfo) -> Vec<usize> {
         .collect()
 }
 
-/// Compiles the functions of `m` that [`selected_functions`] picks and
-/// loads them.
-pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
-    let image = compile_image(m, &selected_functions(m))?;
-    load(m, &image)
-}
-
 /// Loads `image`, compiled for `m` (by [`compile_image`], or read from an
 /// artifact or the cache and checked against `m`), into executable memory,
 /// registers it with the trap handler and announces it to the engine's
