@@ -36,6 +36,7 @@ struct EngineInner {
 /// The compile cache of an engine: its directory, size limit and what it
 /// did so far (`artifact::cache` reads and writes it).
 #[derive(Debug)]
+#[cfg_attr(not(strata_jit), allow(dead_code))]
 pub(crate) struct CacheDir {
     pub dir: PathBuf,
     pub max_size: u64,
@@ -129,6 +130,7 @@ impl Engine {
     }
 
     /// The compile cache, if this engine uses one.
+    #[cfg_attr(not(strata_jit), allow(dead_code))]
     pub(crate) fn cache(&self) -> Option<&CacheDir> {
         self.inner.cache.as_ref()
     }

@@ -30,7 +30,10 @@ impl Engine {
             crate::artifact::write(self, &hash, &bytes, &image)
         }
         #[cfg(not(strata_jit))]
-        anyhow::bail!("precompiling needs the JIT tier, which this build does not have")
+        {
+            let _ = bytes;
+            anyhow::bail!("precompiling needs the JIT tier, which this build does not have")
+        }
     }
 }
 

@@ -241,3 +241,92 @@ fn flush_icache(start: usize, len: usize) {
 /// x86-64 keeps instruction fetch coherent with data writes.
 #[cfg(not(target_arch = "aarch64"))]
 fn flush_icache(_start: usize, _len: usize) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jit::image::{ImageFunc, ImageReloc};
+    use crate::jit::signals::SrcLocs;
+
+    /// An image of one function and its trampoline (32 bytes of `nop`s)
+    /// whose trampoline calls the function (PC-relative) and holds the
+    /// address of libcall `libcall` (absolute).
+    fn image(libcall: u8) -> CodeImage {
+        let func = |trampoline, offset| ImageFunc {
+            defined: 0,
+            trampoline,
+            offset,
+            len: 16,
+            traps: Vec::new(),
+            srclocs: SrcLocs::default(),
+        };
+        CodeImage {
+            text: vec![0x90; 32],
+            funcs: vec![func(false, 0), func(true, 16)],
+            relocs: vec![
+                ImageReloc {
+                    offset: 17,
+                    kind: RelocKind::PcRel4,
+                    target: RelocTarget::Native(0),
+                    addend: -4,
+                },
+                ImageReloc {
+                    offset: 24,
+                    kind: RelocKind::Abs8,
+                    target: RelocTarget::LibCall(libcall),
+                    addend: 0,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn loading_patches_calls_and_libcall_addresses() {
+        for (i, call) in LIBCALLS.iter().enumerate() {
+            let image = image(i as u8);
+            image.check(1).unwrap();
+            let memory = CodeMemory::load(&image).unwrap();
+            let text = memory.text();
+            let rel = i32::from_le_bytes(text[17..21].try_into().unwrap());
+            assert_eq!(rel, -21, "from 17 to 0, minus the 4-byte field");
+            let abs = u64::from_le_bytes(text[24..32].try_into().unwrap());
+            assert_eq!(abs as usize, libcall_address(i as u8), "{call:?}");
+            assert_eq!(&text[..17], &[0x90; 17][..]);
+
+            // The loaded bytes, loaded again elsewhere, patch the same.
+            let again = CodeImage {
+                text: text.to_vec(),
+                ..image
+            };
+            let other = CodeMemory::load(&again).unwrap();
+            assert_ne!(other.base(), memory.base());
+            assert_eq!(other.text(), memory.text());
+        }
+    }
+
+    #[test]
+    fn the_libcalls_compute_what_wasm_specifies() {
+        let unary32 = |i: u8, x: f32| {
+            // SAFETY: libcalls 0, 2, 4 and 6 are `extern "C" fn(f32) -> f32`.
+            let f: extern "C" fn(f32) -> f32 = unsafe { std::mem::transmute(libcall_address(i)) };
+            f(x)
+        };
+        let unary64 = |i: u8, x: f64| {
+            // SAFETY: libcalls 1, 3, 5 and 7 are `extern "C" fn(f64) -> f64`.
+            let f: extern "C" fn(f64) -> f64 = unsafe { std::mem::transmute(libcall_address(i)) };
+            f(x)
+        };
+        assert_eq!(unary32(0, 1.25), 2.0);
+        assert_eq!(unary64(1, -1.5), -1.0);
+        assert_eq!(unary32(2, -1.25), -2.0);
+        assert_eq!(unary64(3, 1.5), 1.0);
+        assert_eq!(unary32(4, -1.75), -1.0);
+        assert_eq!(unary64(5, 1.75), 1.0);
+        assert_eq!(unary32(6, 2.5), 2.0, "nearest rounds ties to even");
+        assert_eq!(unary64(7, 3.5), 4.0);
+        // SAFETY: libcall 9 is `extern "C" fn(f64, f64, f64) -> f64`.
+        let fma: extern "C" fn(f64, f64, f64) -> f64 =
+            unsafe { std::mem::transmute(libcall_address(9)) };
+        assert_eq!(fma(0.1, 10.0, -1.0), 0.1f64.mul_add(10.0, -1.0));
+    }
+}

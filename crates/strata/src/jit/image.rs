@@ -344,3 +344,83 @@ impl CodeImage {
         Ok(image)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> CodeImage {
+        let func = |trampoline: bool, offset| ImageFunc {
+            defined: 1,
+            trampoline,
+            offset,
+            len: 8,
+            traps: vec![
+                (2, TrapCode::HEAP_OUT_OF_BOUNDS),
+                (4, TrapCode::unwrap_user(3)),
+            ],
+            srclocs: SrcLocs::from_ranges(vec![(0, 4, 0x30), (4, 8, 0x34)]),
+        };
+        CodeImage {
+            text: (0..16).collect(),
+            funcs: vec![func(false, 0), func(true, 8)],
+            relocs: vec![ImageReloc {
+                offset: 9,
+                kind: RelocKind::PcRel4,
+                target: RelocTarget::Native(1),
+                addend: -4,
+            }],
+        }
+    }
+
+    fn round_trip(image: &CodeImage, defined: u32) -> Result<CodeImage> {
+        let mut w = Writer::default();
+        image.write(&mut w)?;
+        CodeImage::read(&mut Reader::new(&w.bytes), defined)
+    }
+
+    #[test]
+    fn images_round_trip_through_their_byte_format() {
+        let image = sample();
+        let back = round_trip(&image, 2).unwrap();
+        assert_eq!(back.text, image.text);
+        assert_eq!(back.relocs.len(), 1);
+        assert_eq!(back.relocs[0].target, RelocTarget::Native(1));
+        assert_eq!(back.relocs[0].addend, -4);
+        for (a, b) in back.funcs.iter().zip(&image.funcs) {
+            assert_eq!(
+                (a.defined, a.trampoline, a.offset, a.len),
+                (b.defined, b.trampoline, b.offset, b.len)
+            );
+            assert_eq!(a.traps, b.traps);
+            assert_eq!(a.srclocs.ranges(), b.srclocs.ranges());
+        }
+    }
+
+    #[test]
+    fn inconsistent_images_are_refused() {
+        // A function the module does not have.
+        assert!(round_trip(&sample(), 1).is_err());
+        // Code outside the image.
+        let mut image = sample();
+        image.funcs[1].len = 9;
+        assert!(image.check(2).is_err());
+        // A function without its trampoline.
+        let mut image = sample();
+        image.funcs.pop();
+        assert!(image.check(2).is_err());
+        // A relocation outside the code, or naming a missing function.
+        let mut image = sample();
+        image.relocs[0].offset = 13;
+        assert!(image.check(2).is_err());
+        let mut image = sample();
+        image.relocs[0].target = RelocTarget::Native(0);
+        assert!(image.check(2).is_err());
+        // Truncated bytes.
+        let mut w = Writer::default();
+        sample().write(&mut w).unwrap();
+        for len in 0..w.bytes.len() {
+            assert!(CodeImage::read(&mut Reader::new(&w.bytes[..len]), 2).is_err());
+        }
+    }
+}
