@@ -42,9 +42,12 @@
 //! - [`Engine`] holds the [`Config`]: the execution [`Tier`], the enabled
 //!   WebAssembly features, stack limits. Share one engine across threads.
 //! - [`Module`] is a validated module: compiled to native code when it is
-//!   loaded with the JIT tier; with the interpreter, each function is
-//!   translated to bytecode on its first call. Create it once and
-//!   instantiate it many times.
+//!   loaded with the JIT tier (or taken from the compile cache,
+//!   [`Config::cache`], on by default); with the interpreter, each function
+//!   is translated to bytecode on its first call. Create it once and
+//!   instantiate it many times. [`Engine::precompile_module`] and
+//!   [`Module::serialize`] write its compiled code as an ahead-of-time
+//!   artifact, which [`Module::deserialize`] loads without compiling.
 //! - [`Store`] owns all runtime state — instances, memories, tables,
 //!   globals, functions — plus your own data `T`, and moves between threads
 //!   when `T` does. Handles such as [`Func`] and [`Memory`] are only
