@@ -79,6 +79,17 @@ impl Module {
 
     /// Loads a module from the binary format only.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+        #[cfg(strata_jit)]
+        if let Some(found) = crate::artifact::cache::find(engine, bytes) {
+            // A cache entry exists only for a module that validated with
+            // these settings, so this one did.
+            let info =
+                Arc::new(ModuleInfo::parse(engine, bytes).context("failed to decode module")?);
+            if let Some(jit) = found.load(engine, &info) {
+                let code = crate::tier::with_code(engine, &info, Some(jit))?;
+                return Ok(Module { inner: info, code });
+            }
+        }
         validate(engine, bytes)?;
         let info = Arc::new(ModuleInfo::parse(engine, bytes).context("failed to decode module")?);
         let code = crate::tier::compile(engine, &info)?;

@@ -19,6 +19,9 @@
 //!   limit, the least recently used (by modification time, which a hit
 //!   refreshes) are removed down to three quarters of it. Temporary files
 //!   left by a process that died are removed after an hour.
+//! - **Hits skip validation**: an entry is only written after its module
+//!   validated with the same settings, so `Module::from_binary` looks for
+//!   one first ([`find`]) and, with one, only parses the module.
 //! - The cache is best-effort: a directory that cannot be read or written
 //!   only means compiling.
 
@@ -72,9 +75,7 @@ pub(crate) fn compile(engine: &Engine, m: &ModuleInfo) -> Result<CompiledModule>
 /// Tier-up can take compiled code from here before any function is hot.
 pub(crate) fn lookup(engine: &Engine, m: &ModuleInfo) -> Option<CodeImage> {
     let cache = engine.cache()?;
-    let module_hash = super::hash(&m.bytes);
-    let path = entry_path(engine, cache, &module_hash).ok()?;
-    let image = read_entry(engine, m, &path, &module_hash);
+    let image = find_entry(engine, cache, &super::hash(&m.bytes)).and_then(|entry| entry.image(m));
     let counter = if image.is_some() {
         &cache.hits
     } else {
@@ -82,6 +83,54 @@ pub(crate) fn lookup(engine: &Engine, m: &ModuleInfo) -> Option<CodeImage> {
     };
     counter.fetch_add(1, Ordering::Relaxed);
     image
+}
+
+/// A cache entry whose header, checksum, fingerprint and module hash were
+/// checked; its image is read once the module is parsed.
+pub(crate) struct Found {
+    path: PathBuf,
+    bytes: Vec<u8>,
+    /// Where the code image lies in `bytes`.
+    image: std::ops::Range<usize>,
+}
+
+/// The cache entry for the module binary `wasm`, before the module is
+/// validated: an entry is only written for a module that validated with
+/// the same settings (the key covers both), so a module with an entry
+/// need not be validated again.
+pub(crate) fn find(engine: &Engine, wasm: &[u8]) -> Option<Found> {
+    let cache = engine.cache()?;
+    find_entry(engine, cache, &super::hash(wasm))
+}
+
+impl Found {
+    /// The entry's code image for `m` (parsed from the binary the entry
+    /// was found for); `None`, removing the entry, when it does not fit.
+    fn image(&self, m: &ModuleInfo) -> Option<CodeImage> {
+        match super::read_image(&self.bytes[self.image.clone()], m.bodies.len()) {
+            Ok(image) => {
+                // A hit makes the entry the most recently used.
+                if let Ok(file) = std::fs::File::open(&self.path) {
+                    let _ = file.set_modified(SystemTime::now());
+                }
+                Some(image)
+            }
+            Err(_) => {
+                let _ = std::fs::remove_file(&self.path);
+                None
+            }
+        }
+    }
+
+    /// Loads the entry's code for `m`, counting a hit; `None` when it
+    /// cannot be used (the caller compiles).
+    pub(crate) fn load(self, engine: &Engine, m: &ModuleInfo) -> Option<CompiledModule> {
+        let code = jit::load(m, &self.image(m)?).ok()?;
+        if let Some(cache) = engine.cache() {
+            cache.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        Some(code)
+    }
 }
 
 /// Writes `image`, compiled for `m`, to the engine's cache (if it has
@@ -97,31 +146,21 @@ pub(crate) fn store(engine: &Engine, m: &ModuleInfo, image: &CodeImage) {
     }
 }
 
-/// The code image in the entry at `path`, if there is a usable one. A
-/// damaged or foreign entry is removed.
-fn read_entry(
-    engine: &Engine,
-    m: &ModuleInfo,
-    path: &Path,
-    module_hash: &[u8; 32],
-) -> Option<CodeImage> {
-    let bytes = std::fs::read(path).ok()?;
+/// The checked entry for the module hashing to `module_hash`, if there
+/// is one. A damaged or foreign entry is removed.
+fn find_entry(engine: &Engine, cache: &CacheDir, module_hash: &[u8; 32]) -> Option<Found> {
+    let path = entry_path(engine, cache, module_hash).ok()?;
+    let bytes = std::fs::read(&path).ok()?;
     let image = super::parse(engine, &bytes).and_then(|entry| {
         if entry.module_hash != *module_hash {
             anyhow::bail!("the cache entry belongs to another module");
         }
-        entry.image(m.bodies.len())
+        Ok(entry.image_range(&bytes))
     });
     match image {
-        Ok(image) => {
-            // A hit makes the entry the most recently used.
-            if let Ok(file) = std::fs::File::open(path) {
-                let _ = file.set_modified(SystemTime::now());
-            }
-            Some(image)
-        }
+        Ok(image) => Some(Found { path, bytes, image }),
         Err(_) => {
-            let _ = std::fs::remove_file(path);
+            let _ = std::fs::remove_file(&path);
             None
         }
     }

@@ -129,13 +129,26 @@ pub(crate) struct Artifact<'a> {
 impl Artifact<'_> {
     /// Reads the code image, for a module with `defined` functions.
     pub fn image(&self, defined: usize) -> Result<CodeImage> {
-        let mut r = Reader::new(self.image);
-        let image = CodeImage::read(&mut r, defined as u32)?;
-        if !r.is_empty() {
-            bail!("the compiled code is followed by unexpected bytes");
-        }
-        Ok(image)
+        read_image(self.image, defined)
     }
+
+    /// Where the code image lies in `bytes`, the artifact this was parsed
+    /// from (for [`read_image`] later).
+    pub fn image_range(&self, bytes: &[u8]) -> std::ops::Range<usize> {
+        let start = self.image.as_ptr() as usize - bytes.as_ptr() as usize;
+        start..start + self.image.len()
+    }
+}
+
+/// Reads a code image in its byte format (the end of an artifact), for a
+/// module with `defined` functions.
+pub(crate) fn read_image(bytes: &[u8], defined: usize) -> Result<CodeImage> {
+    let mut r = Reader::new(bytes);
+    let image = CodeImage::read(&mut r, defined as u32)?;
+    if !r.is_empty() {
+        bail!("the compiled code is followed by unexpected bytes");
+    }
+    Ok(image)
 }
 
 /// Checks `bytes` as an artifact for `engine` (see the module comment for
