@@ -12,7 +12,9 @@
 #   wasmtime: `wasmtime run` with its defaults (its cache on), when
 #             installed (cargo install wasmtime-cli --locked --version 48.0.8)
 # Needs hyperfine (apt-get install hyperfine). HYPERFINE_RUNS sets the runs
-# per measurement (default 10).
+# per measurement (default 10). Each cell is the mean wall time in seconds;
+# STARTUP_METRIC=cpu reports user + system time instead (steadier on a
+# loaded machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q -p strata-cli
@@ -33,7 +35,7 @@ programs=(
 # Mean seconds of one hyperfine measurement.
 measure() {
   hyperfine -N --runs "$runs" --export-json "$work/m.json" "$@" >/dev/null 2>&1
-  python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.4f" % r["mean"])' "$work/m.json"
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.4f" % (r["user"] + r["system"] if sys.argv[2] == "cpu" else r["mean"]))' "$work/m.json" "${STARTUP_METRIC:-wall}"
 }
 printf "%-28s %9s %9s %9s %9s %9s %9s\n" program first cached no-cache aot interp wasmtime
 for p in "${programs[@]}"; do
