@@ -14,12 +14,33 @@ fn fixture(name: &str) -> String {
         .into_owned()
 }
 
-/// A fresh, empty directory for one test.
-fn temp_dir(name: &str) -> PathBuf {
+/// A fresh, empty directory for one test, removed when dropped.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+fn temp_dir(name: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!("strata-cli-cache-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
 }
 
 /// Runs `strata ARGS...` with `cache` as the default cache directory.
@@ -278,7 +299,7 @@ fn processes_filling_the_cache_at_once_all_succeed() {
     let module = module.to_str().unwrap().to_string();
     let mut handles = Vec::new();
     for _ in 0..6 {
-        let (dir, module) = (dir.clone(), module.clone());
+        let (dir, module) = (dir.to_path_buf(), module.clone());
         handles.push(std::thread::spawn(move || {
             strata(
                 &dir,

@@ -35,12 +35,33 @@ fn expected(n: i32) -> i32 {
     (0..n).map(|i| i * i + (i as f32 / 3.0).ceil() as i32).sum()
 }
 
-/// A fresh, empty directory for one test.
-fn temp_dir(name: &str) -> PathBuf {
+/// A fresh, empty directory for one test, removed when dropped.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+fn temp_dir(name: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!("strata-cache-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
 }
 
 /// A JIT configuration caching in `dir`; `None` without the JIT tier.
@@ -214,7 +235,7 @@ fn the_cache_keeps_to_its_size_by_removing_the_oldest_entries() {
     // Room for two and a half entries: the third write evicts the oldest.
     let mut cache = CacheConfig::new();
     cache
-        .with_directory(&dir)
+        .with_directory(&*dir)
         .with_files_total_size_soft_limit(size * 5 / 2);
     config.cache(Some(cache));
     Module::new(&Engine::new(&config).unwrap(), &modules[2]).unwrap();
