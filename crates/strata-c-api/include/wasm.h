@@ -18,8 +18,9 @@
  * - `wasm_frame_func_offset` / `wasm_frame_module_offset` are the offsets
  *   of the frame's instruction (the trapping one, or the call) in its
  *   function's body and in the module binary; SIZE_MAX when unknown.
- * - `wasm_module_serialize` writes a header plus the original binary;
- *   `wasm_module_deserialize` recompiles it.
+ * - `wasm_module_serialize` writes an artifact with the compiled code
+ *   (JIT tier), which `wasm_module_deserialize` loads without compiling;
+ *   null for a damaged, truncated or mismatched one.
  * - Objects keep their store alive: deleting a store while objects of it
  *   are still alive is safe; the store goes away with its last object.
  * - Extensions (fuel, epochs, `.wat` input, error messages) are in strata.h.

@@ -2,11 +2,14 @@
 //! serialize) and `wasm_shared_module_t` (a module handed between threads
 //! and stores).
 //!
-//! Strata has no compiled-code format, so `wasm_module_serialize` writes a
-//! 16-byte header ([`SERIALIZED_MAGIC`]) followed by the original binary,
-//! and `wasm_module_deserialize` checks the header and compiles the binary
-//! again. Serialized bytes are therefore portable and stay valid across
-//! Strata versions, and deserializing costs what compiling does.
+//! With the JIT tier, `wasm_module_serialize` writes Strata's ahead-of-time
+//! artifact (`Module::serialize`: a checked header, the binary and the
+//! compiled code) and `wasm_module_deserialize` loads one without
+//! compiling; a damaged, truncated or mismatched artifact gives null. The
+//! interpreter compiles nothing, so there a serialized module is a 16-byte
+//! header ([`SERIALIZED_MAGIC`]) followed by the binary, which
+//! deserializing validates again; both tiers read both forms (an artifact
+//! only in an engine with matching settings).
 
 use crate::r#ref::{declare_ref, ref_type, RefKind, RefType};
 use crate::types::{wasm_exporttype_t, wasm_importtype_t};
@@ -126,7 +129,9 @@ pub extern "C" fn wasm_module_exports(
     out.write(WasmVec::from_vec(items));
 }
 
-/// `wasm_module_serialize`: the header and the original binary.
+/// `wasm_module_serialize`: the module's artifact (compiled code and
+/// binary), or, when its engine interprets, the header and the binary;
+/// empty when the module is null or writing fails.
 #[no_mangle]
 pub extern "C" fn wasm_module_serialize(
     module: Option<&wasm_module_t>,
@@ -134,22 +139,44 @@ pub extern "C" fn wasm_module_serialize(
 ) {
     let Some(out) = out else { return };
     let bytes = module.map_or_else(Vec::new, |m| {
-        let mut bytes = SERIALIZED_MAGIC.to_vec();
-        bytes.extend_from_slice(&m.data().bytes);
-        bytes
+        let data = m.data();
+        // Only an interpreting engine has no compiled code to write.
+        guard(|| data.module.serialize())
+            .and_then(Result::ok)
+            .unwrap_or_else(|| {
+                let mut bytes = SERIALIZED_MAGIC.to_vec();
+                bytes.extend_from_slice(&data.bytes);
+                bytes
+            })
     });
     out.write(WasmVec::from_vec(bytes));
 }
 
-/// `wasm_module_deserialize`: compiles what `wasm_module_serialize` wrote;
-/// null for anything else.
+/// `wasm_module_deserialize`: loads what `wasm_module_serialize` wrote;
+/// null for anything else, and for an artifact that is damaged, truncated,
+/// or made by another Strata or for other engine settings.
 #[no_mangle]
 pub extern "C" fn wasm_module_deserialize(
     store: Option<&wasm_store_t>,
     bytes: Option<&wasm_byte_vec_t>,
 ) -> Option<Box<wasm_module_t>> {
-    let binary = bytes?.as_slice().strip_prefix(SERIALIZED_MAGIC)?;
-    compile(&store?.ctx.engine, binary).ok()
+    let engine = &store?.ctx.engine;
+    let bytes = bytes?.as_slice();
+    if let Some(binary) = bytes.strip_prefix(SERIALIZED_MAGIC) {
+        return compile(engine, binary).ok();
+    }
+    if !Module::is_precompiled(bytes) {
+        return None;
+    }
+    // SAFETY: `wasm_module_deserialize` is specified to load what
+    // `wasm_module_serialize` produced, which the caller vouches for; the
+    // artifact's header, checksum and settings are checked before use.
+    let module = guard(|| unsafe { Module::deserialize(engine, bytes) })?.ok()?;
+    let binary: Arc<[u8]> = module.binary().into();
+    Some(wasm_module_t::boxed(RefKind::Module(ModuleData {
+        module,
+        bytes: binary,
+    })))
 }
 
 /// `wasm_shared_module_t`: a module that may move to another thread and

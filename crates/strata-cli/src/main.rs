@@ -4,6 +4,7 @@
 //! missing imports, bad arguments); 134 when WebAssembly traps, as wasmtime
 //! does.
 
+mod compile;
 mod diagnostics;
 mod limits;
 mod run;
@@ -31,6 +32,9 @@ enum Command {
     Run(run::RunArgs),
     /// Runs WebAssembly spec test scripts (`.wast`).
     Wast(wast::WastArgs),
+    /// Compiles a module ahead of time into a `.cwasm` artifact, which
+    /// `strata run --allow-precompiled` runs without compiling.
+    Compile(compile::CompileArgs),
 }
 
 /// Exit status for a trap, as wasmtime uses (the status of `abort()`).
@@ -40,7 +44,16 @@ fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // `strata MODULE ARGS...` is shorthand for `strata run MODULE ARGS...`.
     if let Some(first) = args.get(1).and_then(|a| a.to_str()) {
-        let known = ["run", "wast", "help", "-h", "--help", "-V", "--version"];
+        let known = [
+            "run",
+            "wast",
+            "compile",
+            "help",
+            "-h",
+            "--help",
+            "-V",
+            "--version",
+        ];
         if !known.contains(&first) {
             args.insert(1, "run".into());
         }
@@ -86,6 +99,10 @@ fn main() -> ExitCode {
             code
         }
         Command::Wast(args) => wast::run(args).unwrap_or_else(|e| report_error(&e)),
+        Command::Compile(args) => match compile::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => report_error(&e),
+        },
     }
 }
 

@@ -44,6 +44,20 @@ pub struct RunArgs {
     /// Comma-separated or repeated.
     #[arg(short = 'W', value_name = "KEY=VALUE[,...]")]
     wasm: Vec<String>,
+    /// Compiler and cache options: `cache=y|n`, `cache-dir=DIR`.
+    ///
+    /// Compiled code is cached by default in $XDG_CACHE_HOME/strata (else
+    /// ~/.cache/strata), so later runs of the same module skip
+    /// compilation. Comma-separated or repeated.
+    ///
+    /// Example: strata run -C cache=n prog.wasm
+    #[arg(short = 'C', value_name = "KEY=VALUE[,...]")]
+    codegen: Vec<String>,
+    /// Allow running a precompiled module (`strata compile`'s `.cwasm`).
+    ///
+    /// Its machine code runs as it is, so only run artifacts you trust.
+    #[arg(long)]
+    allow_precompiled: bool,
     /// Give the guest the host directory HOST, named GUEST inside.
     ///
     /// GUEST is HOST when omitted; repeatable. The guest reaches nothing
@@ -114,6 +128,7 @@ pub struct RunArgs {
 /// keys and proposals, computed from the tables that parse them.
 pub fn augment_help(command: clap::Command) -> clap::Command {
     command
+        .mut_arg("codegen", |arg| arg.long_help(crate::compile::help()))
         .mut_arg("wasm", |arg| {
             let keys = crate::limits::OPTIONS
                 .iter()
@@ -212,15 +227,17 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let options = WasmOptions::parse(&args.wasm)?;
     let debug = DebugOptions::parse(&args.debug)?;
     let profile = args.profile.as_deref().map(Profile::parse).transpose()?;
+    let codegen = crate::compile::CodegenOptions::parse(&args.codegen)?;
     let mut config = Config::new();
     config.tier(tier);
     options.configure(&mut config);
+    codegen.configure(&mut config);
     debug.configure(&mut config);
     if let Some(profile) = &profile {
         profile.configure(&mut config, tier);
     }
     let engine = Engine::new(&config)?;
-    let module = Module::from_file(&engine, &module_path)?;
+    let module = load_module(&engine, &module_path, args.allow_precompiled)?;
     let wasi = wasi_ctx(&args, &argv)?;
     let mut store = Store::new(
         &engine,
@@ -257,6 +274,26 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         sampler.finish(&mut store)?;
     }
     outcome
+}
+
+/// Loads the module at `path`: wasm or text, or, with
+/// `allow_precompiled`, an artifact of `strata compile`.
+fn load_module(engine: &Engine, path: &std::path::Path, allow_precompiled: bool) -> Result<Module> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    if !Module::is_precompiled(&bytes) {
+        return Module::from_file(engine, path);
+    }
+    if !allow_precompiled {
+        bail!(
+            "running a precompiled module requires the `--allow-precompiled` flag (`{}` is one)",
+            path.display()
+        );
+    }
+    // SAFETY: the user vouched for the artifact with --allow-precompiled;
+    // its header, checksum and configuration are checked before it runs.
+    unsafe { Module::deserialize(engine, &bytes) }
+        .with_context(|| format!("failed to load precompiled module `{}`", path.display()))
 }
 
 /// Links and instantiates `module` in `store` and runs its entry point or

@@ -72,8 +72,9 @@ impl Config {
     }
 
     /// Accepted for compatibility with wasmtime-py (`True` or the path of a
-    /// cache configuration file) but has no effect yet: Strata has no
-    /// compiled-code cache, so every `Module` is compiled afresh.
+    /// cache configuration file, which is not read): Strata's compile cache
+    /// is on by default (`$STRATA_CACHE_DIR`, else `$XDG_CACHE_HOME/strata`,
+    /// else `~/.cache/strata`), and `False` is refused as in wasmtime-py.
     #[setter]
     fn set_cache(&mut self, enabled: &Bound<'_, PyAny>) -> PyResult<()> {
         if let Ok(enabled) = enabled.extract::<bool>() {

@@ -1,9 +1,10 @@
 //! `Module` and `wat2wasm`.
 //!
-//! Strata has no compiled-code format yet, so `Module.serialize` writes the
-//! same thing as the C API's `wasm_module_serialize`: a 16-byte header and
-//! the module's binary; `Module.deserialize` checks the header and compiles
-//! the binary again.
+//! `Module.serialize` writes a 16-byte header and the module's binary (the
+//! C API's interpreter form); `Module.deserialize` checks the header and
+//! loads the binary again, which with the JIT tier takes its compiled code
+//! from the compile cache. (Strata's ahead-of-time artifacts, which the C
+//! API and `strata compile` write, are not exposed to Python yet.)
 
 use crate::config::Engine;
 use crate::convert;
@@ -137,8 +138,8 @@ impl Module {
     }
 
     /// The module as bytes for `Module.deserialize`: a header and the
-    /// module's binary (Strata has no compiled-code format yet, so
-    /// deserializing compiles again).
+    /// module's binary (deserializing loads it again, with compiled code
+    /// from the compile cache).
     fn serialize(&self, py: Python<'_>) -> Py<PyByteArray> {
         let mut out = SERIALIZED_MAGIC.to_vec();
         out.extend_from_slice(&self.bytes);

@@ -14,8 +14,9 @@
 //! `exec` is the call of `run`.
 //!
 //! Against wasmtime, whole processes are timed with the same command shape:
-//! `strata run --tier jit --invoke run FILE ARG` and
-//! `wasmtime run -C cache=n --invoke run FILE ARG`, once with the
+//! `strata run --tier jit -C cache=n --invoke run FILE ARG` and
+//! `wasmtime run -C cache=n --invoke run FILE ARG` (both compiling every
+//! time; `benches/startup.sh` measures the caches), once with the
 //! program's full argument (`run` columns) and once with a tiny one
 //! (`start` columns: process start, load, compile and instantiate
 //! dominate).
@@ -92,7 +93,8 @@ const PROGRAMS: &[(&str, i32, i32, &str)] = &[
 /// `Module::new`, `Instance::new` and the call, timed in process.
 fn in_process(tier: Tier, bytes: &[u8], arg: i32, runs: usize) -> ([Duration; 3], i32) {
     let mut config = Config::new();
-    config.tier(tier).lazy_translation(false);
+    // `load` measures compiling, not the compile cache.
+    config.tier(tier).lazy_translation(false).cache(None);
     let engine = Engine::new(&config).expect("engine");
     let (load, module) = best(runs, || Module::new(&engine, bytes).expect("module loads"));
     let mut store = Store::new(&engine, ());
@@ -192,9 +194,10 @@ fn main() {
                 }
             };
         let wasmtime_opts = ["-C", "cache=n"];
-        let s_run = time_cli(&strata_cli, &["--tier", "jit"], arg, Some(expected));
+        let strata_opts = ["--tier", "jit", "-C", "cache=n"];
+        let s_run = time_cli(&strata_cli, &strata_opts, arg, Some(expected));
         let w_run = time_cli(&wasmtime, &wasmtime_opts, arg, Some(expected));
-        let s_start = time_cli(&strata_cli, &["--tier", "jit"], small, None);
+        let s_start = time_cli(&strata_cli, &strata_opts, small, None);
         let w_start = time_cli(&wasmtime, &wasmtime_opts, small, None);
 
         let r_run = ratio(w_run, s_run, &mut run_ratios);

@@ -1,6 +1,7 @@
 //! Engine-wide settings: execution tier, WebAssembly features, stack limits.
 
 use crate::profiling::ProfilingStrategy;
+use std::path::PathBuf;
 use wasmparser::WasmFeatures;
 
 /// Which tier executes WebAssembly code.
@@ -101,6 +102,70 @@ pub struct Config {
     pub(crate) tier_up_in_background: bool,
     pub(crate) coredump_on_trap: bool,
     pub(crate) profiler: ProfilingStrategy,
+    pub(crate) cache: Option<CacheConfig>,
+}
+
+/// Where and how much the compile cache keeps ([`Config::cache`]).
+///
+/// Compiled code is stored in one file per module and configuration, in
+/// [`CacheConfig::with_directory`]'s directory or, by default, in
+/// `$STRATA_CACHE_DIR`, else `$XDG_CACHE_HOME/strata`, else
+/// `$HOME/.cache/strata`. When the files add up to more than the size
+/// limit, the least recently used ones are removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheConfig {
+    pub(crate) directory: Option<PathBuf>,
+    pub(crate) max_size: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> CacheConfig {
+        CacheConfig {
+            directory: None,
+            // wasmtime's default soft limit.
+            max_size: 512 << 20,
+        }
+    }
+}
+
+impl CacheConfig {
+    /// The default cache: the user's cache directory, 512 MiB at most.
+    pub fn new() -> CacheConfig {
+        CacheConfig::default()
+    }
+
+    /// Keeps the cache in `dir` (created when first written).
+    pub fn with_directory(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.directory = Some(dir.into());
+        self
+    }
+
+    /// The size, in bytes, the cache's files are kept to: after a write
+    /// takes them beyond it, the least recently used are removed until
+    /// they take at most three quarters of it (wasmtime's name for the
+    /// setting).
+    pub fn with_files_total_size_soft_limit(&mut self, bytes: u64) -> &mut Self {
+        self.max_size = bytes;
+        self
+    }
+
+    /// The directory the cache uses: the one given to
+    /// [`CacheConfig::with_directory`], else `$STRATA_CACHE_DIR`, else
+    /// `$XDG_CACHE_HOME/strata`, else `$HOME/.cache/strata`; `None` when
+    /// none of those is set.
+    pub fn directory(&self) -> Option<PathBuf> {
+        if let Some(dir) = &self.directory {
+            return Some(dir.clone());
+        }
+        let var = |name: &str| {
+            std::env::var_os(name)
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+        };
+        var("STRATA_CACHE_DIR")
+            .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("strata")))
+            .or_else(|| var("HOME").map(|d| d.join(".cache").join("strata")))
+    }
 }
 
 impl Default for Config {
@@ -128,6 +193,7 @@ impl Default for Config {
             tier_up_in_background: true,
             coredump_on_trap: false,
             profiler: ProfilingStrategy::None,
+            cache: Some(CacheConfig::new()),
         }
     }
 }
@@ -345,6 +411,19 @@ impl Config {
     /// when the file cannot be created.
     pub fn profiler(&mut self, strategy: ProfilingStrategy) -> &mut Self {
         self.profiler = strategy;
+        self
+    }
+
+    /// The compile cache: compiled code is kept in a directory, keyed by
+    /// the module's bytes, Strata's version, the host's code generation
+    /// settings and CPU features and every setting here that changes code,
+    /// so that loading the same module again skips compilation. On by
+    /// default ([`CacheConfig::new`]); `None` turns it off. Only the JIT
+    /// tier compiles, so only it uses the cache. A damaged or foreign
+    /// entry is never run: it is compiled again and replaced. Writes are
+    /// atomic, so processes may share a cache directory.
+    pub fn cache(&mut self, cache: Option<CacheConfig>) -> &mut Self {
+        self.cache = cache;
         self
     }
 

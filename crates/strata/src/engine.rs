@@ -4,15 +4,16 @@
 use crate::profiling::CodeObserver;
 use crate::types::registry::TypeRegistry;
 use crate::Config;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A shared compilation environment. Cheap to clone; every [`Module`] and
 /// [`Store`] belongs to one engine.
 ///
 /// [`Module`]: crate::Module
 /// [`Store`]: crate::Store
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Engine {
     inner: Arc<EngineInner>,
 }
@@ -25,6 +26,27 @@ struct EngineInner {
     epoch: AtomicU64,
     /// Told about compiled code (`Config::profiler`).
     code_observer: Option<Arc<dyn CodeObserver>>,
+    /// The compile cache, when it is on and the engine compiles.
+    cache: Option<CacheDir>,
+    /// What compiled code depends on (`artifact::fingerprint`), computed
+    /// when first needed.
+    fingerprint: OnceLock<String>,
+}
+
+/// The compile cache of an engine: its directory, size limit and what it
+/// did so far (`artifact::cache` reads and writes it).
+#[derive(Debug)]
+#[cfg_attr(not(strata_jit), allow(dead_code))]
+pub(crate) struct CacheDir {
+    pub dir: PathBuf,
+    pub max_size: u64,
+    /// Modules whose code came from the cache.
+    pub hits: AtomicU64,
+    /// Modules compiled (and written to the cache) because it had no
+    /// usable entry.
+    pub misses: AtomicU64,
+    /// Entries this engine wrote (the size check runs on some of them).
+    pub writes: AtomicU64,
 }
 
 impl std::fmt::Debug for EngineInner {
@@ -37,6 +59,16 @@ impl std::fmt::Debug for EngineInner {
     }
 }
 
+impl Default for Engine {
+    /// An engine with the default configuration (the best tier, the
+    /// compile cache on).
+    fn default() -> Engine {
+        Engine::new(&Config::default()).unwrap_or_else(|_| Engine {
+            inner: Arc::default(),
+        })
+    }
+}
+
 impl Engine {
     /// Creates an engine with the given configuration.
     pub fn new(config: &Config) -> anyhow::Result<Engine> {
@@ -46,12 +78,24 @@ impl Engine {
             true => crate::profiling::observer(config.profiler)?,
             false => None,
         };
+        let cache = match (config.tier, &config.cache) {
+            (crate::Tier::Jit | crate::Tier::Tiered, Some(cache)) => cache.directory().map(|dir| CacheDir {
+                dir,
+                max_size: cache.max_size,
+                hits: AtomicU64::new(0),
+                misses: AtomicU64::new(0),
+                writes: AtomicU64::new(0),
+            }),
+            _ => None,
+        };
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
                 types: TypeRegistry::default(),
                 epoch: AtomicU64::new(0),
                 code_observer,
+                cache,
+                fingerprint: OnceLock::new(),
             }),
         })
     }
@@ -82,6 +126,38 @@ impl Engine {
     /// wants to know (`Config::profiler`).
     pub(crate) fn code_observer(&self) -> Option<&dyn CodeObserver> {
         self.inner.code_observer.as_deref()
+    }
+
+    /// The compile cache, if this engine uses one.
+    #[cfg_attr(not(strata_jit), allow(dead_code))]
+    pub(crate) fn cache(&self) -> Option<&CacheDir> {
+        self.inner.cache.as_ref()
+    }
+
+    /// How many modules this engine loaded from its compile cache, and how
+    /// many it compiled and wrote there: (hits, misses). For tests.
+    #[doc(hidden)]
+    pub fn cache_statistics(&self) -> (u64, u64) {
+        self.inner.cache.as_ref().map_or((0, 0), |c| {
+            (
+                c.hits.load(Ordering::Relaxed),
+                c.misses.load(Ordering::Relaxed),
+            )
+        })
+    }
+
+    /// The engine's configuration fingerprint, computed by `compute` the
+    /// first time.
+    #[cfg_attr(not(strata_jit), allow(dead_code))]
+    pub(crate) fn fingerprint(
+        &self,
+        compute: impl FnOnce() -> anyhow::Result<String>,
+    ) -> anyhow::Result<&str> {
+        if let Some(f) = self.inner.fingerprint.get() {
+            return Ok(f);
+        }
+        let f = compute()?;
+        Ok(self.inner.fingerprint.get_or_init(|| f))
     }
 
     /// Whether two handles are the same engine.

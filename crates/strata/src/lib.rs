@@ -42,10 +42,13 @@
 //! - [`Engine`] holds the [`Config`]: the execution [`Tier`], the enabled
 //!   WebAssembly features, stack limits. Share one engine across threads.
 //! - [`Module`] is a validated module: compiled to native code when it is
-//!   loaded with the JIT tier; with the interpreter, each function is
-//!   translated to bytecode on its first call; with tiered execution (the
-//!   default), interpreted first and compiled once it is hot. Create it once and
-//!   instantiate it many times.
+//!   loaded with the JIT tier (or taken from the compile cache,
+//!   [`Config::cache`], on by default); with the interpreter, each function
+//!   is translated to bytecode on its first call; with tiered execution
+//!   (the default), interpreted first and compiled once it is hot. Create
+//!   it once and instantiate it many times. [`Engine::precompile_module`]
+//!   and [`Module::serialize`] write its compiled code as an ahead-of-time
+//!   artifact, which [`Module::deserialize`] loads without compiling.
 //! - [`Store`] owns all runtime state — instances, memories, tables,
 //!   globals, functions — plus your own data `T`, and moves between threads
 //!   when `T` does. Handles such as [`Func`] and [`Memory`] are only
@@ -156,6 +159,8 @@
 // ARCHITECTURE.md): settings, types and traps; the module representation
 // and the instruction table; the runtime representation; the tiers and the
 // interface the API uses to reach them; the public API.
+#[cfg(strata_jit)]
+mod codec;
 mod config;
 mod engine;
 mod profiling;
@@ -167,6 +172,8 @@ mod module;
 
 mod runtime;
 
+#[cfg(strata_jit)]
+mod artifact;
 mod interp;
 #[cfg(strata_jit)]
 mod jit;
@@ -187,7 +194,7 @@ pub use api::module::Module;
 pub use api::store::{AsContext, AsContextMut, Store};
 pub use api::typed::{IntoFunc, TypedFunc, WasmParams, WasmRet, WasmTy};
 pub use api::values::{AnyRef, ExnRef, ExternRef, Val};
-pub use config::{Config, Tier};
+pub use config::{CacheConfig, Config, Tier};
 pub use engine::Engine;
 pub use profiling::ProfilingStrategy;
 pub use trap::{FrameInfo, Trap, WasmBacktrace};

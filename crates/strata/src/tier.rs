@@ -10,27 +10,54 @@ use std::sync::Arc;
 
 /// Prepares `module` for the engine's tier: the interpreter's lazily
 /// translated code always (it also runs functions the JIT does not have),
-/// with the JIT tier every function compiled to native code, and with
-/// tiered execution a compiler for the functions that become hot.
+/// with the JIT tier every function compiled to native code, or loaded
+/// from the compile cache, and with tiered execution a compiler for the
+/// functions that become hot, and the cached code when there is some (then
+/// the module runs compiled from its first call).
 pub(crate) fn compile(engine: &Engine, module: &Arc<ModuleInfo>) -> Result<TierCode> {
+    let jit = match engine.config().tier {
+        #[cfg(strata_jit)]
+        Tier::Jit => Some(crate::artifact::cache::compile(engine, module)?),
+        #[cfg(strata_jit)]
+        Tier::Tiered => crate::artifact::cache::lookup(engine, module)
+            .and_then(|image| crate::jit::load(module, &image).ok()),
+        #[cfg(not(strata_jit))]
+        Tier::Jit | Tier::Tiered => anyhow::bail!("the JIT tier is not available in this build"),
+        Tier::Interp => None,
+    };
+    with_code(engine, module, jit)
+}
+
+/// The tiers' code for `module` with the JIT's code `jit` (compiled, or
+/// loaded from an artifact or the cache).
+#[cfg(strata_jit)]
+pub(crate) fn with_code(
+    engine: &Engine,
+    module: &Arc<ModuleInfo>,
+    jit: Option<crate::jit::CompiledModule>,
+) -> Result<TierCode> {
     let interp = Arc::new(crate::interp::ModuleCode::new(module, engine)?);
-    let mut code = TierCode {
+    let jit = jit.map(|j| Arc::new(j) as Arc<dyn std::any::Any + Send + Sync>);
+    let tier_up = (engine.config().tier == Tier::Tiered).then(|| {
+        Arc::new(crate::jit::JitTierUp::new(module)) as Arc<dyn crate::runtime::tiering::TierUp>
+    });
+    Ok(TierCode {
+        interp,
+        jit,
+        tier_up,
+    })
+}
+
+/// The tiers' code for `module`: the interpreter's only, in a build
+/// without the JIT.
+#[cfg(not(strata_jit))]
+fn with_code(engine: &Engine, module: &Arc<ModuleInfo>, _jit: Option<()>) -> Result<TierCode> {
+    let interp = Arc::new(crate::interp::ModuleCode::new(module, engine)?);
+    Ok(TierCode {
         interp,
         jit: None,
         tier_up: None,
-    };
-    match engine.config().tier {
-        #[cfg(strata_jit)]
-        Tier::Jit => code.jit = Some(Arc::new(crate::jit::compile(module)?)),
-        #[cfg(strata_jit)]
-        Tier::Tiered => code.tier_up = Some(Arc::new(crate::jit::JitTierUp::new(module))),
-        #[cfg(not(strata_jit))]
-        Tier::Jit | Tier::Tiered => {
-            anyhow::bail!("the JIT tier is not available in this build")
-        }
-        Tier::Interp => {}
-    }
-    Ok(code)
+    })
 }
 
 /// Calls store function `func` with arguments in `raw` and leaves its

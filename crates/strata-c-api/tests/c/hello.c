@@ -262,6 +262,19 @@ static void check_serialize_and_share(wasm_engine_t* engine, wasm_store_t* store
   CHECK(exports.size == 7);
   wasm_exporttype_vec_delete(&exports);
   wasm_module_delete(again);
+  /* With the JIT tier it is an artifact with compiled code: damaged or
+     truncated, it is refused. */
+  if (memcmp(serialized.data, "\x7fSTRATA", 7) == 0) {
+    wasm_byte_vec_t damaged;
+    wasm_byte_vec_copy(&damaged, &serialized);
+    damaged.data[damaged.size - 40] ^= 1;
+    CHECK(wasm_module_deserialize(store, &damaged) == NULL);
+    wasm_byte_vec_delete(&damaged);
+    wasm_byte_vec_t truncated;
+    wasm_byte_vec_new(&truncated, serialized.size / 2, serialized.data);
+    CHECK(wasm_module_deserialize(store, &truncated) == NULL);
+    wasm_byte_vec_delete(&truncated);
+  }
   /* Plain wasm is not a serialized module. */
   wasm_byte_vec_t plain;
   wasm_byte_vec_new(&plain, sizeof(hello_wasm), (const wasm_byte_t*)hello_wasm);

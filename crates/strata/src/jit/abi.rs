@@ -68,12 +68,12 @@ pub(crate) fn to_raw(b: &mut FunctionBuilder<'_>, v: Value) -> Value {
     }
 }
 
-/// Imports function `id` of the `cranelift_module` into `func`, for a
-/// direct (colocated) call.
-pub(crate) fn import_func(func: &mut Function, id: u32, sig: Signature) -> FuncRef {
+/// Imports the native code of defined function `id` (compiled into the
+/// same code image) into `func`, for a direct (colocated) call.
+pub(crate) fn import_func(func: &mut Function, (namespace, id): (u32, u32), sig: Signature) -> FuncRef {
     let signature = func.import_signature(sig);
     let name = func.declare_imported_user_function(UserExternalName {
-        namespace: 0,
+        namespace,
         index: id,
     });
     func.import_function(ExtFuncData {
@@ -82,6 +82,14 @@ pub(crate) fn import_func(func: &mut Function, id: u32, sig: Signature) -> FuncR
         colocated: true,
     })
 }
+
+/// The external-name namespaces of compiled code: a defined function's
+/// native code (index: its defined index), its trampoline, a loop entry
+/// (index: its number in the image) and a loop entry's trampoline.
+pub(crate) const NATIVE_NAMESPACE: u32 = 0;
+pub(crate) const TRAMPOLINE_NAMESPACE: u32 = 1;
+pub(crate) const LOOP_NAMESPACE: u32 = 2;
+pub(crate) const LOOP_TRAMPOLINE_NAMESPACE: u32 = 3;
 
 /// The signature of every array-call trampoline: `(vmctx, values)`.
 pub(crate) fn trampoline_signature(call_conv: CallConv) -> Signature {
@@ -123,7 +131,8 @@ pub(crate) fn trampoline(
     } else {
         native_signature(ty)
     };
-    let callee = import_func(func, id, sig);
+    let namespace = if osr { LOOP_NAMESPACE } else { NATIVE_NAMESPACE };
+    let callee = import_func(func, (namespace, id), sig);
     let mut b = FunctionBuilder::new(func, fctx);
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);

@@ -13,12 +13,19 @@
 //! - `signals.rs` turns faults and trap instructions in compiled code into
 //!   [`Trap`]s and unwinds to the entry.
 //!
-//! Code is published by `cranelift_jit`, which maps it writable, copies it,
-//! then makes it executable and never writable again.
+//! - `compile.rs` compiles any subset of a module's functions into a code
+//!   image (`image.rs`: machine code laid out with its relocations, trap
+//!   sites and source locations, and its byte format), which
+//!   `code_memory.rs` loads: maps it writable, copies it, patches its
+//!   relocations, then makes it executable and never writable again.
 
 mod abi;
 mod access;
+mod code_memory;
+mod compile;
+pub(crate) use compile::{compile_image, compile_parts, target_description};
 mod helpers;
+pub(crate) mod image;
 pub(crate) use helpers::BUILTINS;
 mod numeric;
 mod profiling;
@@ -29,19 +36,12 @@ pub(crate) use tier_up::JitTierUp;
 
 use crate::module::ModuleInfo;
 use crate::runtime::store::{FuncKind, StoreInner, StoreOps};
-use crate::runtime::tiering::LoopState;
 use crate::runtime::vm::VMContext;
 use crate::Trap;
-use anyhow::{anyhow, bail, Context as _, Result};
-use cranelift_codegen::ir::{TrapCode, UserFuncName};
-use cranelift_codegen::isa::OwnedTargetIsa;
-use cranelift_codegen::settings::{self, Configurable};
-use cranelift_frontend::FunctionBuilderContext;
-use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{FuncId, Linkage, Module as _, ModuleReloc};
+use anyhow::{anyhow, bail, Result};
+use cranelift_codegen::ir::TrapCode;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// The trap codes compiled code uses besides Cranelift's own.
 pub(crate) struct TrapCodes;
@@ -57,59 +57,32 @@ impl TrapCodes {
     }
 }
 
-fn isa() -> Result<OwnedTargetIsa, String> {
-    let mut flags = settings::builder();
-    let set = |flags: &mut settings::Builder, name: &str, value: &str| {
-        flags
-            .set(name, value)
-            .map_err(|e| format!("cranelift setting {name}: {e}"))
-    };
-    set(&mut flags, "opt_level", "speed")?;
-    // Backtraces walk frame pointers.
-    set(&mut flags, "preserve_frame_pointers", "true")?;
-    // Functions may return more values than fit in registers.
-    set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
-    let verify = if cfg!(debug_assertions) {
-        "true"
-    } else {
-        "false"
-    };
-    set(&mut flags, "enable_verifier", verify)?;
-    let builder = cranelift_native::builder()
-        .map_err(|e| format!("the JIT tier does not support this host: {e}"))?;
-    builder
-        .finish(settings::Flags::new(flags))
-        .map_err(|e| format!("the JIT tier does not support this host: {e}"))
-}
-
-/// A module's compiled code.
+/// A module's compiled code: one loaded [`image::CodeImage`], holding all
+/// of the module's functions or a subset of them.
 pub(crate) struct CompiledModule {
     /// Native entry of each defined function (0 when it is not compiled).
     natives: Vec<usize>,
-    /// Array-call trampoline of each defined function.
+    /// Array-call trampoline of each defined function (0 likewise).
     trampolines: Vec<usize>,
     /// Array-call trampoline of each loop entry compiled, in the order
     /// they were asked for.
     osr: Vec<usize>,
     /// The code as the trap handler knows it.
     info: Arc<signals::CodeInfo>,
-    /// Owns the executable memory.
-    code: Mutex<Option<JITModule>>,
+    /// The image's relocations, to write the loaded code back out as an
+    /// image (`image()`).
+    relocs: Vec<image::ImageReloc>,
+    /// Owns the executable memory; dropped after `info` is unregistered.
+    memory: code_memory::CodeMemory,
 }
 
-// SAFETY: the compiled code and its metadata are immutable once published;
-// the `JITModule` is only touched again (behind the mutex) to free it.
-unsafe impl Send for CompiledModule {}
-// SAFETY: as for `Send`.
-unsafe impl Sync for CompiledModule {}
-
 impl CompiledModule {
-    /// The native entry of defined function `i`.
+    /// The native entry of defined function `i` (null when not compiled).
     pub(crate) fn native(&self, i: usize) -> *const u8 {
         self.natives[i] as *const u8
     }
 
-    /// The array-call trampoline of defined function `i`.
+    /// The array-call trampoline of defined function `i` (null likewise).
     pub(crate) fn trampoline(&self, i: usize) -> *const u8 {
         self.trampolines[i] as *const u8
     }
@@ -118,21 +91,38 @@ impl CompiledModule {
     pub(crate) fn osr_entry(&self, k: usize) -> *const u8 {
         self.osr[k] as *const u8
     }
+
+    /// The loaded code as an image again, for an artifact or the compile
+    /// cache. Patching a relocation overwrites its field, so the loaded
+    /// bytes load anywhere as the original image did.
+    pub(crate) fn image(&self) -> image::CodeImage {
+        let base = self.memory.base();
+        image::CodeImage {
+            text: self.memory.text().to_vec(),
+            funcs: self
+                .info
+                .funcs
+                .iter()
+                .map(|f| image::ImageFunc {
+                    defined: f.defined,
+                    trampoline: f.func_index.is_none(),
+                    loop_entry: None,
+                    offset: (f.start - base) as u32,
+                    len: f.len as u32,
+                    traps: f.traps.clone(),
+                    srclocs: f.srclocs.clone(),
+                })
+                .collect(),
+            relocs: self.relocs.clone(),
+        }
+    }
 }
 
 impl Drop for CompiledModule {
     fn drop(&mut self) {
+        // The trap handler must stop knowing the code before its memory
+        // (`self.memory`, dropped after this) is unmapped.
         signals::unregister(&self.info);
-        let code = self
-            .code
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(code) = code {
-            // SAFETY: the module (and so every instance, which keeps it
-            // alive) is gone, so nothing can run this code any more.
-            unsafe { code.free_memory() };
-        }
     }
 }
 
@@ -144,201 +134,56 @@ impl std::fmt::Debug for CompiledModule {
     }
 }
 
-/// Compiles the functions of `m`: all of them, except those whose body is
-/// larger than `Config::jit_max_function_size`, which run in the
-/// interpreter (their entries have no native code).
-pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
-    let limit = m.engine.config().jit_max_function_size;
-    let compiled: Vec<bool> = m.bodies.iter().map(|b| b.len() <= limit).collect();
-    let funcs: Vec<usize> = (0..compiled.len()).filter(|&i| compiled[i]).collect();
-    compile_parts(m, &funcs, &[], &compiled)
+/// The defined functions of `m` the JIT compiles: all of them, except
+/// those whose body is larger than `Config::jit_max_function_size`, which
+/// run in the interpreter (their entries have no native code).
+pub(crate) fn selected_functions(m: &ModuleInfo) -> Vec<usize> {
+    let max = m.engine.config().jit_max_function_size;
+    (0..m.bodies.len())
+        .filter(|&i| m.bodies[i].len() <= max)
+        .collect()
 }
 
-/// What one compilation job produces.
-#[derive(Clone, Copy)]
-enum Job {
-    /// Defined function `i`'s native code, or its array-call trampoline.
-    Native(usize),
-    Trampoline(usize),
-    /// Loop entry `k` of the request, or its trampoline.
-    Osr(usize),
-    OsrTrampoline(usize),
-}
-
-/// Compiles defined functions `funcs` of `m` and the loop entries `osr`
-/// (defined function, state at the loop) into one piece of code. Calls to
-/// a function whose flag in `compiled` is set go straight to its native
-/// entry: it is in this piece or was published before it.
-pub(crate) fn compile_parts(
-    m: &ModuleInfo,
-    funcs: &[usize],
-    osr: &[(usize, &LoopState)],
-    compiled: &[bool],
-) -> Result<CompiledModule> {
-    let isa = isa().map_err(|e| anyhow!(e))?;
-    let host_call_conv = isa.default_call_conv();
-    let mut jit = JITModule::new(JITBuilder::with_isa(
-        isa.clone(),
-        cranelift_module::default_libcall_names(),
-    ));
-    let config = m.engine.config();
+/// Loads `image`, compiled for `m` (by [`compile_image`], or read from an
+/// artifact or the cache and checked against `m`), into executable memory,
+/// registers it with the trap handler and announces it to the engine's
+/// code observer.
+pub(crate) fn load(m: &ModuleInfo, image: &image::CodeImage) -> Result<CompiledModule> {
+    image.check(m.bodies.len() as u32)?;
+    let memory = code_memory::CodeMemory::load(image)?;
+    let base = memory.base();
     let defined = m.bodies.len();
-    let mut ids = vec![None; defined];
-    let mut tramp_ids = vec![None; defined];
-    let tsig = abi::trampoline_signature(host_call_conv);
-    for &i in funcs {
-        let ty = m.func_type(m.num_imported_funcs + i as u32);
-        let sig = abi::native_signature(ty);
-        ids[i] = Some(jit.declare_function(&format!("wasm{i}"), Linkage::Local, &sig)?);
-        tramp_ids[i] = Some(jit.declare_function(&format!("array{i}"), Linkage::Local, &tsig)?);
-    }
-    let mut osr_ids = Vec::with_capacity(osr.len());
-    for (k, &(i, _)) in osr.iter().enumerate() {
-        let ty = m.func_type(m.num_imported_funcs + i as u32);
-        let sig = abi::osr_signature(ty);
-        let id = jit.declare_function(&format!("loop{i}_{k}"), Linkage::Local, &sig)?;
-        let tramp = jit.declare_function(&format!("looparray{i}_{k}"), Linkage::Local, &tsig)?;
-        osr_ids.push((id, tramp));
-    }
-    let env = translate::Env {
-        module: m,
-        compiled,
-        host_call_conv,
-        fuel: config.consume_fuel,
-        epoch: config.epoch_interruption,
-        explicit_bounds: !config.memory_guard_pages,
-    };
-    let jobs: Vec<Job> = funcs
+    let mut natives = vec![0; defined];
+    let mut trampolines = vec![0; defined];
+    let mut osr = Vec::new();
+    let funcs = image
+        .funcs
         .iter()
-        .flat_map(|&i| [Job::Native(i), Job::Trampoline(i)])
-        .chain((0..osr.len()).flat_map(|k| [Job::Osr(k), Job::OsrTrampoline(k)]))
-        .collect();
-    let declared = |id: Option<FuncId>| id.unwrap_or_else(|| unreachable!("declared above"));
-
-    // Compile functions (and their trampolines) on every core when there
-    // are enough to be worth it; `jit` then only places the machine code.
-    let threads = if jobs.len() < 64 {
-        1
-    } else {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8)
-    };
-    let next = AtomicUsize::new(0);
-    let worker = || -> Result<Vec<Artifact>> {
-        let mut ctx = cranelift_codegen::Context::new();
-        let mut fctx = FunctionBuilderContext::new();
-        let mut done = Vec::new();
-        loop {
-            let job = next.fetch_add(1, Ordering::Relaxed);
-            let Some(&job) = jobs.get(job) else {
-                return Ok(done);
-            };
-            let (i, id) = match job {
-                Job::Native(i) => (i, declared(ids[i])),
-                Job::Trampoline(i) => (i, declared(tramp_ids[i])),
-                Job::Osr(k) => (osr[k].0, osr_ids[k].0),
-                Job::OsrTrampoline(k) => (osr[k].0, osr_ids[k].1),
-            };
-            let index = m.num_imported_funcs + i as u32;
-            ctx.clear();
-            ctx.func.name = UserFuncName::user(0, id.as_u32());
-            let ty = m.func_type(index);
-            match job {
-                Job::Native(_) | Job::Osr(_) => {
-                    let state = match job {
-                        Job::Osr(k) => Some(osr[k].1),
-                        _ => None,
-                    };
-                    let body = m.body(i);
-                    translate::translate(&env, &mut fctx, &mut ctx.func, index, &body, state)
-                        .with_context(|| format!("failed to compile function {index}"))?;
+        .map(|f| {
+            let start = base + f.offset as usize;
+            let index = m.num_imported_funcs + f.defined;
+            match (f.loop_entry, f.trampoline) {
+                (Some(k), true) => {
+                    let k = k as usize;
+                    if osr.len() <= k {
+                        osr.resize(k + 1, 0);
+                    }
+                    osr[k] = start;
                 }
-                Job::Trampoline(_) => {
-                    let native = declared(ids[i]).as_u32();
-                    abi::trampoline(
-                        &mut fctx,
-                        &mut ctx.func,
-                        ty,
-                        (native, false),
-                        host_call_conv,
-                    );
-                }
-                Job::OsrTrampoline(k) => {
-                    let entry = osr_ids[k].0.as_u32();
-                    abi::trampoline(&mut fctx, &mut ctx.func, ty, (entry, true), host_call_conv);
-                }
+                (Some(_), false) => {}
+                (None, true) => trampolines[f.defined as usize] = start,
+                (None, false) => natives[f.defined as usize] = start,
             }
-            ctx.compile(&*isa, &mut Default::default())
-                .map_err(|e| anyhow!("failed to compile function {index}: {:?}", e.inner))?;
-            let Some(code) = ctx.compiled_code() else {
-                bail!("failed to compile function {index}");
-            };
-            let relocs = code
-                .buffer
-                .relocs()
-                .iter()
-                .map(|r| ModuleReloc::from_mach_reloc(r, &ctx.func, id))
-                .collect();
-            let is_code = matches!(job, Job::Native(_) | Job::Osr(_));
-            done.push(Artifact {
-                func_index: is_code.then_some(index),
-                id,
-                alignment: u64::from(code.buffer.alignment),
-                bytes: code.code_buffer().to_vec(),
-                relocs,
-                traps: code
-                    .buffer
-                    .traps()
-                    .iter()
-                    .map(|t| (t.offset, t.code))
-                    .collect(),
-                srclocs: signals::SrcLocs::new(code.buffer.get_srclocs_sorted()),
-            });
-        }
-    };
-    let artifacts: Vec<Artifact> = if threads == 1 {
-        worker()?
-    } else {
-        let results: Vec<Result<Vec<Artifact>>> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads).map(|_| s.spawn(worker)).collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
-        });
-        let mut all = Vec::with_capacity(jobs.len());
-        for r in results {
-            all.extend(r?);
-        }
-        all
-    };
-    for a in &artifacts {
-        jit.define_function_bytes(a.id, a.alignment, &a.bytes, &a.relocs)
-            .map_err(|e| anyhow!("failed to place compiled code: {e}"))?;
-    }
-    jit.finalize_definitions()
-        .map_err(|e| anyhow!("failed to publish compiled code: {e}"))?;
-    let funcs = artifacts
-        .into_iter()
-        .map(|a| signals::FuncCode {
-            start: jit.get_finalized_function(a.id) as usize,
-            len: a.bytes.len(),
-            func_index: a.func_index,
-            traps: a.traps,
-            srclocs: a.srclocs,
-            body_start: a
-                .func_index
-                .map_or(0, |i| m.bodies[(i - m.num_imported_funcs) as usize].start),
+            signals::FuncCode {
+                start,
+                len: f.len as usize,
+                defined: f.defined,
+                func_index: (!f.trampoline).then_some(index),
+                traps: f.traps.clone(),
+                srclocs: f.srclocs.clone(),
+                body_start: m.bodies[f.defined as usize].start,
+            }
         })
-        .collect();
-    // Functions left to the interpreter have no code: 0, a null entry.
-    let address = |id: &Option<FuncId>| id.map_or(0, |id| jit.get_finalized_function(id) as usize);
-    let natives = ids.iter().map(address).collect();
-    let trampolines = tramp_ids.iter().map(address).collect();
-    let osr = osr_ids
-        .iter()
-        .map(|&(_, tramp)| jit.get_finalized_function(tramp) as usize)
         .collect();
     let info = Arc::new(signals::CodeInfo {
         funcs,
@@ -354,20 +199,9 @@ pub(crate) fn compile_parts(
         trampolines,
         osr,
         info,
-        code: Mutex::new(Some(jit)),
+        relocs: image.relocs.clone(),
+        memory,
     })
-}
-
-/// One function's machine code, compiled on a worker thread.
-struct Artifact {
-    /// Index in the module's function space; `None` for a trampoline.
-    func_index: Option<u32>,
-    id: FuncId,
-    alignment: u64,
-    bytes: Vec<u8>,
-    relocs: Vec<ModuleReloc>,
-    traps: Vec<(u32, TrapCode)>,
-    srclocs: signals::SrcLocs,
 }
 
 /// Names the instance of each frame of a trap's backtrace: the entry's

@@ -35,6 +35,9 @@ extern "C" {
 pub(crate) struct FuncCode {
     pub start: usize,
     pub len: usize,
+    /// Index among the module's defined functions (of the function a
+    /// trampoline enters, for a trampoline).
+    pub defined: u32,
     /// Index in the module's function space; `None` for trampolines.
     pub func_index: Option<u32>,
     /// Trapping instructions: offset from `start`, trap code.
@@ -48,7 +51,7 @@ pub(crate) struct FuncCode {
 /// The wasm operator each range of a function's machine code was compiled
 /// from: (start, end, module offset), code offsets relative to the
 /// function, sorted, without overlaps.
-#[derive(Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct SrcLocs(Box<[(u32, u32, u32)]>);
 
 impl SrcLocs {
@@ -65,6 +68,18 @@ impl SrcLocs {
         }
         ranges.sort_by_key(|r| r.0);
         SrcLocs(ranges.into())
+    }
+
+    /// A table read back from an image (sorted here, since lookups rely
+    /// on it).
+    pub(crate) fn from_ranges(mut ranges: Vec<(u32, u32, u32)>) -> SrcLocs {
+        ranges.sort_by_key(|r| r.0);
+        SrcLocs(ranges.into())
+    }
+
+    /// The ranges: (start, end, module offset).
+    pub(crate) fn ranges(&self) -> &[(u32, u32, u32)] {
+        &self.0
     }
 
     /// The module offset of the operator the code at `offset` belongs to.
@@ -611,6 +626,7 @@ mod tests {
                 FuncCode {
                     start,
                     len: 0x100,
+                    defined: 0,
                     func_index: Some(0),
                     traps: vec![(4, TrapCode::HEAP_OUT_OF_BOUNDS)],
                     srclocs: SrcLocs(Box::new([(0, 8, 0x30)])),
@@ -619,6 +635,7 @@ mod tests {
                 FuncCode {
                     start: start + 0x100,
                     len: 0x100,
+                    defined: 1,
                     func_index: Some(1),
                     traps: Vec::new(),
                     srclocs: SrcLocs(Box::new([(0x70, 0x80, 0x50)])),

@@ -6,7 +6,7 @@
 //! A batch that fails to compile is retried one job at a time, so one
 //! function the JIT cannot compile leaves only itself interpreted.
 
-use super::{compile_parts, signals, CompiledModule};
+use super::{compile_parts, load, signals, CompiledModule};
 use crate::module::ModuleInfo;
 use crate::runtime::store::StoreOps;
 use crate::runtime::tiering::{LoopState, TierStatus, TierUp};
@@ -126,7 +126,7 @@ impl Shared {
         }
         // The compiler's panics are failures to compile too.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            compile_parts(m, &funcs, &loops, &compiled)
+            load(m, &compile_parts(m, &funcs, &loops, &compiled)?)
         }));
         let Ok(Ok(image)) = result else {
             return false;
