@@ -124,6 +124,10 @@ pub struct CompileArgs {
     /// The module to compile (`.wasm` or `.wat`).
     #[arg(value_name = "MODULE")]
     module: PathBuf,
+    /// Only put the compiled code in the compile cache (what `strata run`
+    /// starts in the background when tiered execution misses the cache).
+    #[arg(long, hide = true)]
+    fill_cache: bool,
 }
 
 /// Compiles the module `args` names into an artifact.
@@ -139,6 +143,11 @@ pub fn run(args: CompileArgs) -> Result<()> {
     codegen.configure(&mut config);
     let engine = Engine::new(&config)?;
     let path = &args.module;
+    if args.fill_cache {
+        // Loading a module with the JIT tier stores its code in the cache.
+        strata::Module::from_file(&engine, path)?;
+        return Ok(());
+    }
     let bytes =
         std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
     let artifact = engine

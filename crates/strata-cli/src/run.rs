@@ -238,6 +238,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     }
     let engine = Engine::new(&config)?;
     let module = load_module(&engine, &module_path, args.allow_precompiled)?;
+    if tier == strata::Tier::Tiered && engine.cache_statistics().1 > 0 {
+        fill_cache_in_background(&args.wasm, &args.codegen, &module_path);
+    }
     let wasi = wasi_ctx(&args, &argv)?;
     let mut store = Store::new(
         &engine,
@@ -278,6 +281,31 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
 
 /// Loads the module at `path`: wasm or text, or, with
 /// `allow_precompiled`, an artifact of `strata compile`.
+/// A module that missed the compile cache starts interpreted under tiered
+/// execution, and only its hot code is compiled; meanwhile a detached
+/// `strata compile --fill-cache` with the same code-changing options
+/// compiles all of it into the cache, so that the next run starts from
+/// compiled code (the cache's writes are atomic, so runs racing to fill it
+/// are safe). Best effort: if it cannot start, the next run misses too.
+fn fill_cache_in_background(wasm: &[String], codegen: &[String], module: &std::path::Path) {
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(["compile", "--fill-cache"]);
+    for w in wasm {
+        cmd.arg("-W").arg(w);
+    }
+    for c in codegen {
+        cmd.arg("-C").arg(c);
+    }
+    cmd.arg(module)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let _ = cmd.spawn();
+}
+
 fn load_module(engine: &Engine, path: &std::path::Path, allow_precompiled: bool) -> Result<Module> {
     let bytes =
         std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;

@@ -319,3 +319,41 @@ fn processes_filling_the_cache_at_once_all_succeed() {
     );
     let _ = std::fs::remove_file(&module);
 }
+
+/// Under the default tiered execution, a run that misses the cache starts
+/// interpreted and leaves a background `strata compile --fill-cache` to
+/// compile the module into the cache; the next run loads that entry (a
+/// hit refreshes its time) and writes nothing new.
+#[test]
+fn tiered_runs_fill_the_cache_in_the_background() {
+    let dir = temp_dir("tiered");
+    if !jit_available(&dir) {
+        return;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let trap = fixture("trap.wat");
+    let args = ["run", "--invoke", "div", &trap, "8", "2"];
+    let o = strata(&dir, &args);
+    assert_eq!(stdout(&o), "4\n", "{}", stderr(&o));
+    let started = std::time::Instant::now();
+    while files(&dir).iter().filter(|f| f.ends_with(".cwasm")).count() == 0 {
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "the background compile wrote nothing: {:?}",
+            files(&dir)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let entries: Vec<String> = files(&dir)
+        .into_iter()
+        .filter(|f| f.ends_with(".cwasm"))
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let entry = dir.join(&entries[0]);
+    let written = std::fs::metadata(&entry).unwrap().modified().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let o = strata(&dir, &args);
+    assert_eq!(stdout(&o), "4\n", "{}", stderr(&o));
+    assert!(std::fs::metadata(&entry).unwrap().modified().unwrap() > written);
+    let _ = std::fs::remove_dir_all(&dir);
+}

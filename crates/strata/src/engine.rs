@@ -79,13 +79,15 @@ impl Engine {
             false => None,
         };
         let cache = match (config.tier, &config.cache) {
-            (crate::Tier::Jit | crate::Tier::Tiered, Some(cache)) => cache.directory().map(|dir| CacheDir {
-                dir,
-                max_size: cache.max_size,
-                hits: AtomicU64::new(0),
-                misses: AtomicU64::new(0),
-                writes: AtomicU64::new(0),
-            }),
+            (crate::Tier::Jit | crate::Tier::Tiered, Some(cache)) => {
+                cache.directory().map(|dir| CacheDir {
+                    dir,
+                    max_size: cache.max_size,
+                    hits: AtomicU64::new(0),
+                    misses: AtomicU64::new(0),
+                    writes: AtomicU64::new(0),
+                })
+            }
             _ => None,
         };
         Ok(Engine {

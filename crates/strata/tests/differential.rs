@@ -296,7 +296,8 @@ fn run_in_tier(bytes: &[u8], seed: u64, tier: strata::Tier) -> Option<(TierRun, 
     config
         .tier_up_calls(calls)
         .tier_up_loop_iterations(loops)
-        .tier_up_in_background(false);
+        .tier_up_in_background(false)
+        .cache(None);
     let engine = strata::Engine::new(&config).expect("valid config");
     let module = match strata::Module::new(&engine, bytes) {
         Ok(module) => module,

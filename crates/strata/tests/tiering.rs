@@ -8,7 +8,8 @@ use strata::*;
 
 /// An engine running `tier`, tiering up after `calls` calls and `loops`
 /// loop iterations, on the calling thread (so every run switches at the
-/// same points), with `configure` applied on top.
+/// same points), without the compile cache (whose code would run from
+/// the first call), with `configure` applied on top.
 fn make_engine(
     tier: Tier,
     (calls, loops): (u32, u32),
@@ -19,7 +20,8 @@ fn make_engine(
         .tier(tier)
         .tier_up_calls(calls)
         .tier_up_loop_iterations(loops)
-        .tier_up_in_background(false);
+        .tier_up_in_background(false)
+        .cache(None);
     configure(&mut config);
     Engine::new(&config).expect("valid configuration")
 }

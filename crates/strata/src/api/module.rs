@@ -18,9 +18,9 @@ impl Engine {
         let bytes = wat::parse_bytes(bytes)?;
         #[cfg(strata_jit)]
         {
-            if self.config().tier != crate::Tier::Jit {
+            if !self.config().tier.compiles() {
                 anyhow::bail!(
-                    "precompiling needs the JIT tier, but the engine's tier is the interpreter"
+                    "precompiling needs the JIT (the `jit` or `tiered` tier), but the engine's tier is the interpreter"
                 );
             }
             validate(self, &bytes)?;
@@ -160,9 +160,9 @@ impl Module {
     /// Loads a checked artifact (see [`Module::deserialize`]).
     #[cfg(strata_jit)]
     fn from_artifact(engine: &Engine, bytes: &[u8]) -> Result<Module> {
-        if engine.config().tier != crate::Tier::Jit {
+        if !engine.config().tier.compiles() {
             anyhow::bail!(
-                "a precompiled module needs the JIT tier, but the engine's tier is the interpreter"
+                "a precompiled module needs the JIT (the `jit` or `tiered` tier), but the engine's tier is the interpreter"
             );
         }
         let artifact = crate::artifact::parse(engine, bytes)?;

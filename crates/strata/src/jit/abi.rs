@@ -70,7 +70,11 @@ pub(crate) fn to_raw(b: &mut FunctionBuilder<'_>, v: Value) -> Value {
 
 /// Imports the native code of defined function `id` (compiled into the
 /// same code image) into `func`, for a direct (colocated) call.
-pub(crate) fn import_func(func: &mut Function, (namespace, id): (u32, u32), sig: Signature) -> FuncRef {
+pub(crate) fn import_func(
+    func: &mut Function,
+    (namespace, id): (u32, u32),
+    sig: Signature,
+) -> FuncRef {
     let signature = func.import_signature(sig);
     let name = func.declare_imported_user_function(UserExternalName {
         namespace,
@@ -131,7 +135,11 @@ pub(crate) fn trampoline(
     } else {
         native_signature(ty)
     };
-    let namespace = if osr { LOOP_NAMESPACE } else { NATIVE_NAMESPACE };
+    let namespace = if osr {
+        LOOP_NAMESPACE
+    } else {
+        NATIVE_NAMESPACE
+    };
     let callee = import_func(func, (namespace, id), sig);
     let mut b = FunctionBuilder::new(func, fctx);
     let entry = b.create_block();

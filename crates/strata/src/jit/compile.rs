@@ -15,7 +15,6 @@ use cranelift_frontend::FunctionBuilderContext;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-
 /// The host's Cranelift target, with Strata's settings (built once).
 pub(crate) fn isa() -> Result<&'static OwnedTargetIsa> {
     static ISA: OnceLock<Result<OwnedTargetIsa, String>> = OnceLock::new();
@@ -104,7 +103,11 @@ pub(crate) fn compile_parts(
     let isa = isa()?;
     let host_call_conv = isa.default_call_conv();
     let config = m.engine.config();
-    if let Some(&i) = funcs.iter().chain(loops.iter().map(|(i, _)| i)).find(|&&i| i >= m.bodies.len()) {
+    if let Some(&i) = funcs
+        .iter()
+        .chain(loops.iter().map(|(i, _)| i))
+        .find(|&&i| i >= m.bodies.len())
+    {
         bail!("function {i} is not a defined function of the module");
     }
     let env = translate::Env {
@@ -144,9 +147,12 @@ pub(crate) fn compile_parts(
                 Job::Native(i) => (i, abi::NATIVE_NAMESPACE, i as u32, None),
                 Job::Trampoline(i) => (i, abi::TRAMPOLINE_NAMESPACE, i as u32, None),
                 Job::Loop(k) => (loops[k].0, abi::LOOP_NAMESPACE, k as u32, Some(k as u32)),
-                Job::LoopTrampoline(k) => {
-                    (loops[k].0, abi::LOOP_TRAMPOLINE_NAMESPACE, k as u32, Some(k as u32))
-                }
+                Job::LoopTrampoline(k) => (
+                    loops[k].0,
+                    abi::LOOP_TRAMPOLINE_NAMESPACE,
+                    k as u32,
+                    Some(k as u32),
+                ),
             };
             let trampoline = matches!(job, Job::Trampoline(_) | Job::LoopTrampoline(_));
             let index = m.num_imported_funcs + i as u32;
