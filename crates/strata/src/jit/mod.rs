@@ -125,6 +125,33 @@ impl Drop for CompiledModule {
     }
 }
 
+/// Whether defined function `i` of `m` uses a SIMD instruction the JIT
+/// does not lower yet (`isa::is_simd`); only scanned when the module may
+/// contain one.
+fn uses_simd(m: &ModuleInfo, i: usize) -> bool {
+    if !m
+        .engine
+        .config()
+        .features
+        .contains(wasmparser::WasmFeatures::SIMD)
+    {
+        return false;
+    }
+    let Ok(mut reader) = m.body(i).get_operators_reader() else {
+        return false;
+    };
+    while !reader.eof() {
+        match reader.read() {
+            Ok(op) if crate::isa::is_simd(&op) => return true,
+            Ok(_) => {}
+            // Validated already; a body that does not read is the
+            // translator's to report.
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
 impl std::fmt::Debug for CompiledModule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CompiledModule")
@@ -134,8 +161,9 @@ impl std::fmt::Debug for CompiledModule {
 }
 
 /// Compiles the functions of `m`: all of them, except those whose body is
-/// larger than `Config::jit_max_function_size`, which run in the
-/// interpreter (their entries have no native code).
+/// larger than `Config::jit_max_function_size` and those that compute on
+/// vectors (the JIT has no lowering of the SIMD table yet), which run in
+/// the interpreter (their entries have no native code).
 pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
     let isa = isa().map_err(|e| anyhow!(e))?;
     let host_call_conv = isa.default_call_conv();
@@ -148,7 +176,8 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
     let compiled: Vec<bool> = m
         .bodies
         .iter()
-        .map(|b| b.len() <= config.jit_max_function_size)
+        .enumerate()
+        .map(|(i, b)| b.len() <= config.jit_max_function_size && !uses_simd(m, i))
         .collect();
     let selected: Vec<usize> = (0..defined).filter(|&i| compiled[i]).collect();
     let mut ids = vec![None; defined];

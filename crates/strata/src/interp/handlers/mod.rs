@@ -28,10 +28,13 @@
 //!
 //! - `numeric.rs`: the handlers generated from the instruction table in
 //!   `crate::isa`, sharing its semantics closures with the driver's `match`;
+//! - `simd.rs`: the handlers of the SIMD table, which read and write slots
+//!   only;
 //! - `control.rs`: branches, copies, globals, fuel, calls and returns.
 
 mod control;
 mod numeric;
+mod simd;
 
 use super::exec::Frame;
 use super::ops::Op;
@@ -324,6 +327,7 @@ pub(crate) fn lower(ops: &[Op], l: &Lowering<'_>) -> Box<[Instr]> {
         .map(|(pc, op)| {
             let reads = if targets[pc] { None } else { prev };
             let (handler, a, b, c, produced) = numeric::lower(op, pc, l, reads)
+                .or_else(|| simd::lower(op))
                 .or_else(|| control::lower(op, pc, l, reads))
                 .unwrap_or((control::slow, 0, 0, 0, None));
             match (u16::try_from(a), u16::try_from(b)) {

@@ -18,6 +18,7 @@
 //! - at every control-flow join (block, loop and if entry) all pending local
 //!   reads are materialised, because code on another path may write them.
 
+mod simd;
 mod stack;
 
 use super::ops::{Op, Slot};
@@ -216,6 +217,8 @@ fn const_key(op: &Operator<'_>) -> Option<(u128, usize)> {
         Operator::F32Const { value } => (u128::from(value.bits()), 1),
         Operator::F64Const { value } => (u128::from(value.bits()), 1),
         Operator::V128Const { value } => (value.i128() as u128, 2),
+        // The lane indices of a shuffle are a `v128` operand in a slot.
+        Operator::I8x16Shuffle { lanes } => (u128::from_le_bytes(*lanes), 2),
         Operator::RefNull { .. } => (0, 1),
         _ => return None,
     })
@@ -521,6 +524,9 @@ impl Translator<'_> {
             let value = self.pop();
             let addr = self.pop();
             self.emit(make(addr, value, offset));
+            return Ok(());
+        }
+        if self.simd(&op)? {
             return Ok(());
         }
         match op {

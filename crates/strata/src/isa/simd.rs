@@ -1,0 +1,321 @@
+//! The SIMD instructions (fixed-width SIMD of WebAssembly 2.0 and relaxed
+//! SIMD of 3.0): one row each, with lane semantics from `isa/lanes.rs`
+//! (whose items are in scope where a consumer expands a row's closure).
+//!
+//! Sections, by the shape of the instruction (a `v128` is a `u128`):
+//!
+//! - `v_unary`: `v128 -> v128`;
+//! - `v_binary`: `(v128, v128) -> v128`;
+//! - `v_ternary`: `(v128, v128, v128) -> v128`;
+//! - `v_test`: `v128 -> i32` (`any_true`, `all_true`, `bitmask`);
+//! - `v_shift`: `(v128, i32) -> v128`, the shift count as `u32`;
+//! - `v_splat`: a scalar of the given type `-> v128`;
+//! - `v_extract`: `(v128, lane) -> scalar` of the given type;
+//! - `v_replace`: `(v128, lane, scalar) -> v128`;
+//! - `v_load`: the `N` bytes read from memory `-> v128`;
+//! - `v_load_lane` / `v_store_lane`: lane accesses of `N` bytes.
+//!
+//! `i8x16.shuffle` (its 16 lane indices are a constant operand) and
+//! `v128.store` are written by hand in each consumer.
+//!
+//! Relaxed SIMD rows compute the deterministic result (the same bits on
+//! every host and in every tier, as `Config::relaxed_simd_deterministic`
+//! promises): each is the fixed-width instruction it relaxes, or a fused
+//! multiply-add.
+//!
+//! The JIT has no lowering for these rows yet: it leaves every function
+//! that uses one to the interpreter (`jit::compile`).
+
+/// The table of SIMD instructions. `$callback` receives the rows after
+/// `$extra`, like `numeric_ops!`; `numeric_ops!(simd_ops cb)` hands `cb`
+/// both tables, numeric rows first.
+macro_rules! simd_ops {
+    ($callback:ident $($extra:tt)*) => {
+        $callback! {
+            $($extra)*
+            v_unary {
+                V128Not = |a| !a;
+                I8x16Abs = |a| map::<i8, i8>(a, |x| x.wrapping_abs());
+                I8x16Neg = |a| map::<i8, i8>(a, |x| x.wrapping_neg());
+                I8x16Popcnt = |a| map::<u8, u8>(a, |x| x.count_ones() as u8);
+                I16x8Abs = |a| map::<i16, i16>(a, |x| x.wrapping_abs());
+                I16x8Neg = |a| map::<i16, i16>(a, |x| x.wrapping_neg());
+                I32x4Abs = |a| map::<i32, i32>(a, |x| x.wrapping_abs());
+                I32x4Neg = |a| map::<i32, i32>(a, |x| x.wrapping_neg());
+                I64x2Abs = |a| map::<i64, i64>(a, |x| x.wrapping_abs());
+                I64x2Neg = |a| map::<i64, i64>(a, |x| x.wrapping_neg());
+                I16x8ExtAddPairwiseI8x16S = |a| pairwise::<i8, i16>(a, a, |x, _| i16::from(x[0]) + i16::from(x[1]));
+                I16x8ExtAddPairwiseI8x16U = |a| pairwise::<u8, u16>(a, a, |x, _| u16::from(x[0]) + u16::from(x[1]));
+                I32x4ExtAddPairwiseI16x8S = |a| pairwise::<i16, i32>(a, a, |x, _| i32::from(x[0]) + i32::from(x[1]));
+                I32x4ExtAddPairwiseI16x8U = |a| pairwise::<u16, u32>(a, a, |x, _| u32::from(x[0]) + u32::from(x[1]));
+                I16x8ExtendLowI8x16S = |a| widen::<i8, i16>(a, false, i16::from);
+                I16x8ExtendHighI8x16S = |a| widen::<i8, i16>(a, true, i16::from);
+                I16x8ExtendLowI8x16U = |a| widen::<u8, u16>(a, false, u16::from);
+                I16x8ExtendHighI8x16U = |a| widen::<u8, u16>(a, true, u16::from);
+                I32x4ExtendLowI16x8S = |a| widen::<i16, i32>(a, false, i32::from);
+                I32x4ExtendHighI16x8S = |a| widen::<i16, i32>(a, true, i32::from);
+                I32x4ExtendLowI16x8U = |a| widen::<u16, u32>(a, false, u32::from);
+                I32x4ExtendHighI16x8U = |a| widen::<u16, u32>(a, true, u32::from);
+                I64x2ExtendLowI32x4S = |a| widen::<i32, i64>(a, false, i64::from);
+                I64x2ExtendHighI32x4S = |a| widen::<i32, i64>(a, true, i64::from);
+                I64x2ExtendLowI32x4U = |a| widen::<u32, u64>(a, false, u64::from);
+                I64x2ExtendHighI32x4U = |a| widen::<u32, u64>(a, true, u64::from);
+                F32x4Ceil = |a| map::<f32, f32>(a, |x| lane_round(x, f32::ceil));
+                F32x4Floor = |a| map::<f32, f32>(a, |x| lane_round(x, f32::floor));
+                F32x4Trunc = |a| map::<f32, f32>(a, |x| lane_round(x, f32::trunc));
+                F32x4Nearest = |a| map::<f32, f32>(a, |x| lane_round(x, f32::round_ties_even));
+                F32x4Abs = |a| map::<f32, f32>(a, f32::abs);
+                F32x4Neg = |a| map::<f32, f32>(a, |x| -x);
+                F32x4Sqrt = |a| map::<f32, f32>(a, f32::sqrt);
+                F64x2Ceil = |a| map::<f64, f64>(a, |x| lane_round(x, f64::ceil));
+                F64x2Floor = |a| map::<f64, f64>(a, |x| lane_round(x, f64::floor));
+                F64x2Trunc = |a| map::<f64, f64>(a, |x| lane_round(x, f64::trunc));
+                F64x2Nearest = |a| map::<f64, f64>(a, |x| lane_round(x, f64::round_ties_even));
+                F64x2Abs = |a| map::<f64, f64>(a, f64::abs);
+                F64x2Neg = |a| map::<f64, f64>(a, |x| -x);
+                F64x2Sqrt = |a| map::<f64, f64>(a, f64::sqrt);
+                // Rust's float-to-int `as` saturates and maps NaN to 0.
+                I32x4TruncSatF32x4S = |a| map::<f32, i32>(a, |x| x as i32);
+                I32x4TruncSatF32x4U = |a| map::<f32, u32>(a, |x| x as u32);
+                F32x4ConvertI32x4S = |a| map::<i32, f32>(a, |x| x as f32);
+                F32x4ConvertI32x4U = |a| map::<u32, f32>(a, |x| x as f32);
+                I32x4TruncSatF64x2SZero = |a| narrow_zero::<f64, i32>(a, |x| x as i32);
+                I32x4TruncSatF64x2UZero = |a| narrow_zero::<f64, u32>(a, |x| x as u32);
+                F64x2ConvertLowI32x4S = |a| widen::<i32, f64>(a, false, f64::from);
+                F64x2ConvertLowI32x4U = |a| widen::<u32, f64>(a, false, f64::from);
+                F32x4DemoteF64x2Zero = |a| narrow_zero::<f64, f32>(a, |x| x as f32);
+                F64x2PromoteLowF32x4 = |a| widen::<f32, f64>(a, false, f64::from);
+                // Relaxed SIMD, deterministic: the saturating conversions.
+                I32x4RelaxedTruncF32x4S = |a| map::<f32, i32>(a, |x| x as i32);
+                I32x4RelaxedTruncF32x4U = |a| map::<f32, u32>(a, |x| x as u32);
+                I32x4RelaxedTruncF64x2SZero = |a| narrow_zero::<f64, i32>(a, |x| x as i32);
+                I32x4RelaxedTruncF64x2UZero = |a| narrow_zero::<f64, u32>(a, |x| x as u32);
+            }
+            v_binary {
+                V128And = |a, b| a & b;
+                V128AndNot = |a, b| a & !b;
+                V128Or = |a, b| a | b;
+                V128Xor = |a, b| a ^ b;
+                I8x16Swizzle = swizzle;
+                I8x16Eq = |a, b| zip::<i8, i8>(a, b, |x, y| mask(x == y));
+                I8x16Ne = |a, b| zip::<i8, i8>(a, b, |x, y| mask(x != y));
+                I8x16LtS = |a, b| zip::<i8, i8>(a, b, |x, y| mask(x < y));
+                I8x16LtU = |a, b| zip::<u8, i8>(a, b, |x, y| mask(x < y));
+                I8x16GtS = |a, b| zip::<i8, i8>(a, b, |x, y| mask(x > y));
+                I8x16GtU = |a, b| zip::<u8, i8>(a, b, |x, y| mask(x > y));
+                I8x16LeS = |a, b| zip::<i8, i8>(a, b, |x, y| mask(x <= y));
+                I8x16LeU = |a, b| zip::<u8, i8>(a, b, |x, y| mask(x <= y));
+                I8x16GeS = |a, b| zip::<i8, i8>(a, b, |x, y| mask(x >= y));
+                I8x16GeU = |a, b| zip::<u8, i8>(a, b, |x, y| mask(x >= y));
+                I16x8Eq = |a, b| zip::<i16, i16>(a, b, |x, y| mask(x == y));
+                I16x8Ne = |a, b| zip::<i16, i16>(a, b, |x, y| mask(x != y));
+                I16x8LtS = |a, b| zip::<i16, i16>(a, b, |x, y| mask(x < y));
+                I16x8LtU = |a, b| zip::<u16, i16>(a, b, |x, y| mask(x < y));
+                I16x8GtS = |a, b| zip::<i16, i16>(a, b, |x, y| mask(x > y));
+                I16x8GtU = |a, b| zip::<u16, i16>(a, b, |x, y| mask(x > y));
+                I16x8LeS = |a, b| zip::<i16, i16>(a, b, |x, y| mask(x <= y));
+                I16x8LeU = |a, b| zip::<u16, i16>(a, b, |x, y| mask(x <= y));
+                I16x8GeS = |a, b| zip::<i16, i16>(a, b, |x, y| mask(x >= y));
+                I16x8GeU = |a, b| zip::<u16, i16>(a, b, |x, y| mask(x >= y));
+                I32x4Eq = |a, b| zip::<i32, i32>(a, b, |x, y| mask(x == y));
+                I32x4Ne = |a, b| zip::<i32, i32>(a, b, |x, y| mask(x != y));
+                I32x4LtS = |a, b| zip::<i32, i32>(a, b, |x, y| mask(x < y));
+                I32x4LtU = |a, b| zip::<u32, i32>(a, b, |x, y| mask(x < y));
+                I32x4GtS = |a, b| zip::<i32, i32>(a, b, |x, y| mask(x > y));
+                I32x4GtU = |a, b| zip::<u32, i32>(a, b, |x, y| mask(x > y));
+                I32x4LeS = |a, b| zip::<i32, i32>(a, b, |x, y| mask(x <= y));
+                I32x4LeU = |a, b| zip::<u32, i32>(a, b, |x, y| mask(x <= y));
+                I32x4GeS = |a, b| zip::<i32, i32>(a, b, |x, y| mask(x >= y));
+                I32x4GeU = |a, b| zip::<u32, i32>(a, b, |x, y| mask(x >= y));
+                I64x2Eq = |a, b| zip::<i64, i64>(a, b, |x, y| mask(x == y));
+                I64x2Ne = |a, b| zip::<i64, i64>(a, b, |x, y| mask(x != y));
+                I64x2LtS = |a, b| zip::<i64, i64>(a, b, |x, y| mask(x < y));
+                I64x2GtS = |a, b| zip::<i64, i64>(a, b, |x, y| mask(x > y));
+                I64x2LeS = |a, b| zip::<i64, i64>(a, b, |x, y| mask(x <= y));
+                I64x2GeS = |a, b| zip::<i64, i64>(a, b, |x, y| mask(x >= y));
+                F32x4Eq = |a, b| zip::<f32, i32>(a, b, |x, y| mask(x == y));
+                F32x4Ne = |a, b| zip::<f32, i32>(a, b, |x, y| mask(x != y));
+                F32x4Lt = |a, b| zip::<f32, i32>(a, b, |x, y| mask(x < y));
+                F32x4Gt = |a, b| zip::<f32, i32>(a, b, |x, y| mask(x > y));
+                F32x4Le = |a, b| zip::<f32, i32>(a, b, |x, y| mask(x <= y));
+                F32x4Ge = |a, b| zip::<f32, i32>(a, b, |x, y| mask(x >= y));
+                F64x2Eq = |a, b| zip::<f64, i64>(a, b, |x, y| mask(x == y));
+                F64x2Ne = |a, b| zip::<f64, i64>(a, b, |x, y| mask(x != y));
+                F64x2Lt = |a, b| zip::<f64, i64>(a, b, |x, y| mask(x < y));
+                F64x2Gt = |a, b| zip::<f64, i64>(a, b, |x, y| mask(x > y));
+                F64x2Le = |a, b| zip::<f64, i64>(a, b, |x, y| mask(x <= y));
+                F64x2Ge = |a, b| zip::<f64, i64>(a, b, |x, y| mask(x >= y));
+                I8x16NarrowI16x8S = |a, b| narrow::<i16, i8>(a, b, |x| x.clamp(i8::MIN.into(), i8::MAX.into()) as i8);
+                I8x16NarrowI16x8U = |a, b| narrow::<i16, u8>(a, b, |x| x.clamp(0, u8::MAX.into()) as u8);
+                I16x8NarrowI32x4S = |a, b| narrow::<i32, i16>(a, b, |x| x.clamp(i16::MIN.into(), i16::MAX.into()) as i16);
+                I16x8NarrowI32x4U = |a, b| narrow::<i32, u16>(a, b, |x| x.clamp(0, u16::MAX.into()) as u16);
+                I8x16Add = |a, b| zip::<i8, i8>(a, b, i8::wrapping_add);
+                I8x16AddSatS = |a, b| zip::<i8, i8>(a, b, i8::saturating_add);
+                I8x16AddSatU = |a, b| zip::<u8, u8>(a, b, u8::saturating_add);
+                I8x16Sub = |a, b| zip::<i8, i8>(a, b, i8::wrapping_sub);
+                I8x16SubSatS = |a, b| zip::<i8, i8>(a, b, i8::saturating_sub);
+                I8x16SubSatU = |a, b| zip::<u8, u8>(a, b, u8::saturating_sub);
+                I8x16MinS = |a, b| zip::<i8, i8>(a, b, Ord::min);
+                I8x16MinU = |a, b| zip::<u8, u8>(a, b, Ord::min);
+                I8x16MaxS = |a, b| zip::<i8, i8>(a, b, Ord::max);
+                I8x16MaxU = |a, b| zip::<u8, u8>(a, b, Ord::max);
+                I8x16AvgrU = |a, b| zip::<u8, u8>(a, b, |x, y| avgr(x, y) as u8);
+                I16x8Q15MulrSatS = |a, b| zip::<i16, i16>(a, b, q15mulr);
+                I16x8Add = |a, b| zip::<i16, i16>(a, b, i16::wrapping_add);
+                I16x8AddSatS = |a, b| zip::<i16, i16>(a, b, i16::saturating_add);
+                I16x8AddSatU = |a, b| zip::<u16, u16>(a, b, u16::saturating_add);
+                I16x8Sub = |a, b| zip::<i16, i16>(a, b, i16::wrapping_sub);
+                I16x8SubSatS = |a, b| zip::<i16, i16>(a, b, i16::saturating_sub);
+                I16x8SubSatU = |a, b| zip::<u16, u16>(a, b, u16::saturating_sub);
+                I16x8Mul = |a, b| zip::<i16, i16>(a, b, i16::wrapping_mul);
+                I16x8MinS = |a, b| zip::<i16, i16>(a, b, Ord::min);
+                I16x8MinU = |a, b| zip::<u16, u16>(a, b, Ord::min);
+                I16x8MaxS = |a, b| zip::<i16, i16>(a, b, Ord::max);
+                I16x8MaxU = |a, b| zip::<u16, u16>(a, b, Ord::max);
+                I16x8AvgrU = |a, b| zip::<u16, u16>(a, b, |x, y| avgr(x, y) as u16);
+                I16x8ExtMulLowI8x16S = |a, b| widen2::<i8, i16>(a, b, false, |x, y| i16::from(x) * i16::from(y));
+                I16x8ExtMulHighI8x16S = |a, b| widen2::<i8, i16>(a, b, true, |x, y| i16::from(x) * i16::from(y));
+                I16x8ExtMulLowI8x16U = |a, b| widen2::<u8, u16>(a, b, false, |x, y| u16::from(x) * u16::from(y));
+                I16x8ExtMulHighI8x16U = |a, b| widen2::<u8, u16>(a, b, true, |x, y| u16::from(x) * u16::from(y));
+                I32x4Add = |a, b| zip::<i32, i32>(a, b, i32::wrapping_add);
+                I32x4Sub = |a, b| zip::<i32, i32>(a, b, i32::wrapping_sub);
+                I32x4Mul = |a, b| zip::<i32, i32>(a, b, i32::wrapping_mul);
+                I32x4MinS = |a, b| zip::<i32, i32>(a, b, Ord::min);
+                I32x4MinU = |a, b| zip::<u32, u32>(a, b, Ord::min);
+                I32x4MaxS = |a, b| zip::<i32, i32>(a, b, Ord::max);
+                I32x4MaxU = |a, b| zip::<u32, u32>(a, b, Ord::max);
+                I32x4DotI16x8S = |a, b| pairwise::<i16, i32>(a, b, |x, y| {
+                    (i32::from(x[0]) * i32::from(y[0])).wrapping_add(i32::from(x[1]) * i32::from(y[1]))
+                });
+                I32x4ExtMulLowI16x8S = |a, b| widen2::<i16, i32>(a, b, false, |x, y| i32::from(x) * i32::from(y));
+                I32x4ExtMulHighI16x8S = |a, b| widen2::<i16, i32>(a, b, true, |x, y| i32::from(x) * i32::from(y));
+                I32x4ExtMulLowI16x8U = |a, b| widen2::<u16, u32>(a, b, false, |x, y| u32::from(x) * u32::from(y));
+                I32x4ExtMulHighI16x8U = |a, b| widen2::<u16, u32>(a, b, true, |x, y| u32::from(x) * u32::from(y));
+                I64x2Add = |a, b| zip::<i64, i64>(a, b, i64::wrapping_add);
+                I64x2Sub = |a, b| zip::<i64, i64>(a, b, i64::wrapping_sub);
+                I64x2Mul = |a, b| zip::<i64, i64>(a, b, i64::wrapping_mul);
+                I64x2ExtMulLowI32x4S = |a, b| widen2::<i32, i64>(a, b, false, |x, y| i64::from(x) * i64::from(y));
+                I64x2ExtMulHighI32x4S = |a, b| widen2::<i32, i64>(a, b, true, |x, y| i64::from(x) * i64::from(y));
+                I64x2ExtMulLowI32x4U = |a, b| widen2::<u32, u64>(a, b, false, |x, y| u64::from(x) * u64::from(y));
+                I64x2ExtMulHighI32x4U = |a, b| widen2::<u32, u64>(a, b, true, |x, y| u64::from(x) * u64::from(y));
+                F32x4Add = |a, b| zip::<f32, f32>(a, b, |x, y| x + y);
+                F32x4Sub = |a, b| zip::<f32, f32>(a, b, |x, y| x - y);
+                F32x4Mul = |a, b| zip::<f32, f32>(a, b, |x, y| x * y);
+                F32x4Div = |a, b| zip::<f32, f32>(a, b, |x, y| x / y);
+                F32x4Min = |a, b| zip::<f32, f32>(a, b, lane_min);
+                F32x4Max = |a, b| zip::<f32, f32>(a, b, lane_max);
+                F32x4PMin = |a, b| zip::<f32, f32>(a, b, pmin);
+                F32x4PMax = |a, b| zip::<f32, f32>(a, b, pmax);
+                F64x2Add = |a, b| zip::<f64, f64>(a, b, |x, y| x + y);
+                F64x2Sub = |a, b| zip::<f64, f64>(a, b, |x, y| x - y);
+                F64x2Mul = |a, b| zip::<f64, f64>(a, b, |x, y| x * y);
+                F64x2Div = |a, b| zip::<f64, f64>(a, b, |x, y| x / y);
+                F64x2Min = |a, b| zip::<f64, f64>(a, b, lane_min);
+                F64x2Max = |a, b| zip::<f64, f64>(a, b, lane_max);
+                F64x2PMin = |a, b| zip::<f64, f64>(a, b, pmin);
+                F64x2PMax = |a, b| zip::<f64, f64>(a, b, pmax);
+                // Relaxed SIMD, deterministic.
+                I8x16RelaxedSwizzle = swizzle;
+                F32x4RelaxedMin = |a, b| zip::<f32, f32>(a, b, lane_min);
+                F32x4RelaxedMax = |a, b| zip::<f32, f32>(a, b, lane_max);
+                F64x2RelaxedMin = |a, b| zip::<f64, f64>(a, b, lane_min);
+                F64x2RelaxedMax = |a, b| zip::<f64, f64>(a, b, lane_max);
+                I16x8RelaxedQ15mulrS = |a, b| zip::<i16, i16>(a, b, q15mulr);
+                I16x8RelaxedDotI8x16I7x16S = |a, b| pairwise::<i8, i16>(a, b, dot_i8);
+            }
+            v_ternary {
+                V128Bitselect = bitselect;
+                F32x4RelaxedMadd = |a, b, c| zip3::<f32>(a, b, c, MulAdd::fma);
+                F32x4RelaxedNmadd = |a, b, c| zip3::<f32>(a, b, c, |x, y, z| (-x).fma(y, z));
+                F64x2RelaxedMadd = |a, b, c| zip3::<f64>(a, b, c, MulAdd::fma);
+                F64x2RelaxedNmadd = |a, b, c| zip3::<f64>(a, b, c, |x, y, z| (-x).fma(y, z));
+                I8x16RelaxedLaneselect = bitselect;
+                I16x8RelaxedLaneselect = bitselect;
+                I32x4RelaxedLaneselect = bitselect;
+                I64x2RelaxedLaneselect = bitselect;
+                I32x4RelaxedDotI8x16I7x16AddS = dot_i8_add;
+            }
+            v_test {
+                V128AnyTrue = |a| (a != 0) as i32;
+                I8x16AllTrue = all_true::<i8>;
+                I16x8AllTrue = all_true::<i16>;
+                I32x4AllTrue = all_true::<i32>;
+                I64x2AllTrue = all_true::<i64>;
+                I8x16Bitmask = bitmask::<i8>;
+                I16x8Bitmask = bitmask::<i16>;
+                I32x4Bitmask = bitmask::<i32>;
+                I64x2Bitmask = bitmask::<i64>;
+            }
+            // The count is taken modulo the lane width, which is what
+            // `wrapping_shl` and `wrapping_shr` do.
+            v_shift {
+                I8x16Shl = |a, s| map::<i8, i8>(a, |x| x.wrapping_shl(s));
+                I8x16ShrS = |a, s| map::<i8, i8>(a, |x| x.wrapping_shr(s));
+                I8x16ShrU = |a, s| map::<u8, u8>(a, |x| x.wrapping_shr(s));
+                I16x8Shl = |a, s| map::<i16, i16>(a, |x| x.wrapping_shl(s));
+                I16x8ShrS = |a, s| map::<i16, i16>(a, |x| x.wrapping_shr(s));
+                I16x8ShrU = |a, s| map::<u16, u16>(a, |x| x.wrapping_shr(s));
+                I32x4Shl = |a, s| map::<i32, i32>(a, |x| x.wrapping_shl(s));
+                I32x4ShrS = |a, s| map::<i32, i32>(a, |x| x.wrapping_shr(s));
+                I32x4ShrU = |a, s| map::<u32, u32>(a, |x| x.wrapping_shr(s));
+                I64x2Shl = |a, s| map::<i64, i64>(a, |x| x.wrapping_shl(s));
+                I64x2ShrS = |a, s| map::<i64, i64>(a, |x| x.wrapping_shr(s));
+                I64x2ShrU = |a, s| map::<u64, u64>(a, |x| x.wrapping_shr(s));
+            }
+            v_splat {
+                I8x16Splat(i32) = |x| splat::<u8>(x as u8);
+                I16x8Splat(i32) = |x| splat::<u16>(x as u16);
+                I32x4Splat(i32) = splat::<i32>;
+                I64x2Splat(i64) = splat::<i64>;
+                F32x4Splat(f32) = splat::<f32>;
+                F64x2Splat(f64) = splat::<f64>;
+            }
+            v_extract {
+                I8x16ExtractLaneS -> i32 = |a, i| i32::from(lane::<i8>(a, i));
+                I8x16ExtractLaneU -> i32 = |a, i| i32::from(lane::<u8>(a, i));
+                I16x8ExtractLaneS -> i32 = |a, i| i32::from(lane::<i16>(a, i));
+                I16x8ExtractLaneU -> i32 = |a, i| i32::from(lane::<u16>(a, i));
+                I32x4ExtractLane -> i32 = lane::<i32>;
+                I64x2ExtractLane -> i64 = lane::<i64>;
+                F32x4ExtractLane -> f32 = lane::<f32>;
+                F64x2ExtractLane -> f64 = lane::<f64>;
+            }
+            v_replace {
+                I8x16ReplaceLane(i32) = |a, i, x| with_lane::<u8>(a, i, x as u8);
+                I16x8ReplaceLane(i32) = |a, i, x| with_lane::<u16>(a, i, x as u16);
+                I32x4ReplaceLane(i32) = with_lane::<i32>;
+                I64x2ReplaceLane(i64) = with_lane::<i64>;
+                F32x4ReplaceLane(f32) = with_lane::<f32>;
+                F64x2ReplaceLane(f64) = with_lane::<f64>;
+            }
+            v_load {
+                V128Load(16) = u128::from_le_bytes;
+                V128Load8x8S(8) = |b| load_extend::<i8, i16>(b, i16::from);
+                V128Load8x8U(8) = |b| load_extend::<u8, u16>(b, u16::from);
+                V128Load16x4S(8) = |b| load_extend::<i16, i32>(b, i32::from);
+                V128Load16x4U(8) = |b| load_extend::<u16, u32>(b, u32::from);
+                V128Load32x2S(8) = |b| load_extend::<i32, i64>(b, i64::from);
+                V128Load32x2U(8) = |b| load_extend::<u32, u64>(b, u64::from);
+                V128Load8Splat(1) = load_splat::<1>;
+                V128Load16Splat(2) = load_splat::<2>;
+                V128Load32Splat(4) = load_splat::<4>;
+                V128Load64Splat(8) = load_splat::<8>;
+                V128Load32Zero(4) = load_zero::<4>;
+                V128Load64Zero(8) = load_zero::<8>;
+            }
+            v_load_lane {
+                V128Load8Lane(1);
+                V128Load16Lane(2);
+                V128Load32Lane(4);
+                V128Load64Lane(8);
+            }
+            v_store_lane {
+                V128Store8Lane(1);
+                V128Store16Lane(2);
+                V128Store32Lane(4);
+                V128Store64Lane(8);
+            }
+        }
+    };
+}
+pub(crate) use simd_ops;
