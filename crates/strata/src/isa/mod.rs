@@ -76,17 +76,17 @@ numeric_ops!(define_table_queries);
 
 macro_rules! define_simd_queries {
     (
-        v_unary { $($VU:ident = $vuf:expr;)* }
-        v_binary { $($VB:ident = $vbf:expr;)* }
-        v_ternary { $($VT:ident = $vtf:expr;)* }
-        v_test { $($VX:ident = $vxf:expr;)* }
-        v_shift { $($VS:ident = $vsf:expr;)* }
-        v_splat { $($VP:ident($VPT:ty) = $vpf:expr;)* }
-        v_extract { $($VE:ident -> $VET:ty = $vef:expr;)* }
-        v_replace { $($VR:ident($VRT:ty) = $vrf:expr;)* }
-        v_load { $($VL:ident($VLN:literal) = $vlf:expr;)* }
-        v_load_lane { $($VLL:ident($VLLN:literal);)* }
-        v_store_lane { $($VSL:ident($VSLN:literal);)* }
+        v_unary { $($VU:ident = $vuf:expr => $VUJ:tt;)* }
+        v_binary { $($VB:ident = $vbf:expr => $VBJ:tt;)* }
+        v_ternary { $($VT:ident = $vtf:expr => $VTJ:tt;)* }
+        v_test { $($VX:ident = $vxf:expr => $VXJ:tt;)* }
+        v_shift { $($VS:ident = $vsf:expr => $VSJ:tt;)* }
+        v_splat { $($VP:ident($VPT:ty) = $vpf:expr => $VPJ:tt;)* }
+        v_extract { $($VE:ident -> $VET:ty = $vef:expr => $VEJ:tt;)* }
+        v_replace { $($VR:ident($VRT:ty) = $vrf:expr => $VRJ:tt;)* }
+        v_load { $($VL:ident($VLN:literal) = $vlf:expr => $VLJ:tt;)* }
+        v_load_lane { $($VLL:ident($VLLN:literal) => $VLLJ:tt;)* }
+        v_store_lane { $($VSL:ident($VSLN:literal) => $VSLJ:tt;)* }
     ) => {
         /// Whether `op` is a SIMD instruction that computes on vectors
         /// (a row of the SIMD table, `v128.store` or `i8x16.shuffle`; not

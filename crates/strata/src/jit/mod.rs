@@ -23,6 +23,7 @@ pub(crate) use helpers::BUILTINS;
 mod numeric;
 mod profiling;
 mod signals;
+mod simd;
 mod translate;
 
 use crate::module::ModuleInfo;
@@ -125,9 +126,23 @@ impl Drop for CompiledModule {
     }
 }
 
-/// Whether defined function `i` of `m` uses a SIMD instruction the JIT
-/// does not lower yet (`isa::is_simd`); only scanned when the module may
-/// contain one.
+/// Whether the host has the CPU features the JIT's vector code needs:
+/// Cranelift's x86-64 SIMD lowering needs SSE4.1 (and the SSSE3 and SSE3
+/// before it); every aarch64 host has NEON.
+pub(crate) fn host_has_simd() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("sse4.1")
+            && std::arch::is_x86_feature_detected!("ssse3")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        true
+    }
+}
+
+/// Whether defined function `i` of `m` computes on vectors
+/// (`isa::is_simd`); only scanned when the module may.
 fn uses_simd(m: &ModuleInfo, i: usize) -> bool {
     if !m
         .engine
@@ -161,9 +176,10 @@ impl std::fmt::Debug for CompiledModule {
 }
 
 /// Compiles the functions of `m`: all of them, except those whose body is
-/// larger than `Config::jit_max_function_size` and those that compute on
-/// vectors (the JIT has no lowering of the SIMD table yet), which run in
-/// the interpreter (their entries have no native code).
+/// larger than `Config::jit_max_function_size`, and those that compute on
+/// vectors when the host lacks the CPU features vector code needs
+/// (`host_has_simd`), which run in the interpreter (their entries have no
+/// native code).
 pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
     let isa = isa().map_err(|e| anyhow!(e))?;
     let host_call_conv = isa.default_call_conv();
@@ -177,8 +193,16 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
         .bodies
         .iter()
         .enumerate()
-        .map(|(i, b)| b.len() <= config.jit_max_function_size && !uses_simd(m, i))
+        .map(|(i, b)| {
+            b.len() <= config.jit_max_function_size && (host_has_simd() || !uses_simd(m, i))
+        })
         .collect();
+    if !host_has_simd() && (0..defined).any(|i| uses_simd(m, i)) {
+        eprintln!(
+            "note: this CPU lacks SSE4.1, which the JIT's vector code needs: \
+             functions that use SIMD run in the interpreter"
+        );
+    }
     let selected: Vec<usize> = (0..defined).filter(|&i| compiled[i]).collect();
     let mut ids = vec![None; defined];
     let mut tramp_ids = vec![None; defined];

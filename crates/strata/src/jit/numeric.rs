@@ -43,7 +43,7 @@ pub(super) fn memory0(memory: u32) -> anyhow::Result<()> {
 }
 
 /// Fails unless a load or store addresses memory 0.
-fn memory0_arg(memarg: &wasmparser::MemArg) -> anyhow::Result<()> {
+pub(super) fn memory0_arg(memarg: &wasmparser::MemArg) -> anyhow::Result<()> {
     match memarg.target {
         wasmparser::MemArgTarget::Memory(m) => memory0(m),
         _ => anyhow::bail!("only memory 0 is supported (multi-memory is not implemented yet)"),
