@@ -91,6 +91,7 @@ impl Default for Config {
         // pass in both tiers.
         let mut features = WasmFeatures::WASM2;
         features.insert(WasmFeatures::RELAXED_SIMD);
+        features.insert(WasmFeatures::WIDE_ARITHMETIC);
         features.insert(WasmFeatures::EXTENDED_CONST);
         features.insert(WasmFeatures::TAIL_CALL);
         features.insert(WasmFeatures::FUNCTION_REFERENCES);
@@ -184,7 +185,8 @@ proposals! {
     wasm_extended_const, "extended-const" => EXTENDED_CONST;
     /// Shared memories and atomic instructions (the threads proposal).
     wasm_threads, "threads" => THREADS;
-    /// `i64.add128` and friends (the wide-arithmetic proposal).
+    /// `i64.add128` and friends (the wide-arithmetic proposal). On by
+    /// default, as in wasmtime.
     wasm_wide_arithmetic, "wide-arithmetic" => WIDE_ARITHMETIC;
     /// Memories whose page size is 1 byte (the custom-page-sizes proposal).
     wasm_custom_page_sizes, "custom-page-sizes" => CUSTOM_PAGE_SIZES;
@@ -193,7 +195,7 @@ proposals! {
 impl Config {
     /// The default configuration: WebAssembly 2.0, plus relaxed SIMD, tail
     /// calls, typed function references and extended constant expressions
-    /// from 3.0; the best tier available ([`Tier::best_available`]: the JIT where this build
+    /// from 3.0, and wide arithmetic; the best tier available ([`Tier::best_available`]: the JIT where this build
     /// and host support it, else the interpreter), 8 MiB of wasm stack.
     pub fn new() -> Config {
         Config::default()

@@ -385,6 +385,27 @@ macro_rules! exec_match {
                     $trap!(Trap::MemoryOutOfBounds);
                 }
             }
+            Op::I64Add128 { dst, low, high } | Op::I64Sub128 { dst, low, high } => {
+                let (bl, bh, _) = $ext!();
+                let f = if matches!($op, Op::I64Add128 { .. }) {
+                    $crate::isa::semantics::add128
+                } else {
+                    $crate::isa::semantics::sub128
+                };
+                let (l, h) = f($r!(low), $r!(high), $r!(bl), $r!(bh));
+                $w!(dst, l);
+                $w!(dst + 1, h);
+            }
+            Op::I64MulWideS { dst, lhs, rhs } | Op::I64MulWideU { dst, lhs, rhs } => {
+                let f = if matches!($op, Op::I64MulWideS { .. }) {
+                    $crate::isa::semantics::mul_wide_s
+                } else {
+                    $crate::isa::semantics::mul_wide_u
+                };
+                let (l, h) = f($r!(lhs), $r!(rhs));
+                $w!(dst, l);
+                $w!(dst + 1, h);
+            }
             Op::I8x16Shuffle { dst, a, b } => {
                 let (mask, _, _) = $ext!();
                 wv!(dst, shuffle(rv!(a), rv!(b), rv!(mask)));

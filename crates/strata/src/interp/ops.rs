@@ -68,6 +68,14 @@ macro_rules! define_op {
             /// Followed by `Ext { a: mask }`, the slot of the lane indices
             /// (a `v128` constant).
             I8x16Shuffle { dst: Slot, a: Slot, b: Slot },
+            /// Wide arithmetic: the 128-bit result's halves go to `dst`
+            /// and `dst + 1`. `I64Add128` and `I64Sub128` take the first
+            /// operand's halves here and are followed by `Ext { a: low, b:
+            /// high }` of the second.
+            I64Add128 { dst: Slot, low: Slot, high: Slot },
+            I64Sub128 { dst: Slot, low: Slot, high: Slot },
+            I64MulWideS { dst: Slot, lhs: Slot, rhs: Slot },
+            I64MulWideU { dst: Slot, lhs: Slot, rhs: Slot },
             /// Extra operands of the preceding instruction; never executed.
             Ext { a: u32, b: u32, c: u32 },
             /// Trap: `unreachable`.

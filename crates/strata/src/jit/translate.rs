@@ -801,7 +801,7 @@ impl Translator<'_, '_> {
                 self.push(v, ValType::V128);
             }
             op => {
-                if !self.numeric(&op)? && !self.simd(&op)? {
+                if !self.numeric(&op)? && !self.simd(&op)? && !self.wide(&op)? {
                     bail!("the JIT tier does not support {op:?} yet");
                 }
             }

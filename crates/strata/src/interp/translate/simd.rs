@@ -1,5 +1,7 @@
 //! Translation of the SIMD instructions: the rows of the SIMD table by
-//! their shape (`Op::simd`), `v128.store` and `i8x16.shuffle`. A `v128`
+//! their shape (`Op::simd`), `v128.store` and `i8x16.shuffle`; and of the
+//! wide-arithmetic instructions, whose two results are consecutive
+//! temporaries. A `v128`
 //! operand is the first of its two slots; operands beyond three go in an
 //! `Ext` word after the instruction.
 
@@ -10,7 +12,8 @@ use anyhow::Result;
 use wasmparser::Operator;
 
 impl Translator<'_> {
-    /// Translates `op` if it is a SIMD instruction; whether it was.
+    /// Translates `op` if it is a SIMD or wide-arithmetic instruction;
+    /// whether it was.
     pub(super) fn simd(&mut self, op: &Operator<'_>) -> Result<bool> {
         let Some(shape) = Op::simd(op) else {
             match *op {
@@ -32,6 +35,31 @@ impl Translator<'_> {
                     let dst = self.push_temp(ValType::V128);
                     self.emit(Op::I8x16Shuffle { dst, a, b });
                     self.emit_ext(mask, 0);
+                }
+                Operator::I64Add128 | Operator::I64Sub128 => {
+                    let bh = self.pop();
+                    let bl = self.pop();
+                    let high = self.pop();
+                    let low = self.pop();
+                    let dst = self.push_temp(ValType::I64);
+                    self.push_temp(ValType::I64);
+                    self.emit(if matches!(op, Operator::I64Add128) {
+                        Op::I64Add128 { dst, low, high }
+                    } else {
+                        Op::I64Sub128 { dst, low, high }
+                    });
+                    self.emit_ext(bl, bh);
+                }
+                Operator::I64MulWideS | Operator::I64MulWideU => {
+                    let rhs = self.pop();
+                    let lhs = self.pop();
+                    let dst = self.push_temp(ValType::I64);
+                    self.push_temp(ValType::I64);
+                    self.emit(if matches!(op, Operator::I64MulWideS) {
+                        Op::I64MulWideS { dst, lhs, rhs }
+                    } else {
+                        Op::I64MulWideU { dst, lhs, rhs }
+                    });
                 }
                 _ => return Ok(false),
             }
