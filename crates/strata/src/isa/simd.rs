@@ -21,7 +21,9 @@
 //! Relaxed SIMD rows compute the deterministic result (the same bits on
 //! every host and in every tier, as `Config::relaxed_simd_deterministic`
 //! promises): each is the fixed-width instruction it relaxes, or a fused
-//! multiply-add.
+//! multiply-add. The interpreter always computes it; a `[?f]` column
+//! lets the JIT pick the host's fastest instruction instead when the
+//! deterministic switch is off.
 //!
 //! After `=>`, each row's Cranelift lowering (`jit/simd.rs` explains the
 //! column), so both tiers come from the same rows.
@@ -86,7 +88,7 @@ macro_rules! simd_ops {
                 F32x4DemoteF64x2Zero = |a| narrow_zero::<f64, f32>(a, |x| x as f32) => [fvdemote(F64X2)];
                 F64x2PromoteLowF32x4 = |a| widen::<f32, f64>(a, false, f64::from) => [fvpromote_low(F32X4)];
                 // Relaxed SIMD, deterministic: the saturating conversions.
-                I32x4RelaxedTruncF32x4S = |a| map::<f32, i32>(a, |x| x as i32) => [fcvt_to_sint_sat(F32X4, I32X4)];
+                I32x4RelaxedTruncF32x4S = |a| map::<f32, i32>(a, |x| x as i32) => [?relaxed_trunc_s];
                 I32x4RelaxedTruncF32x4U = |a| map::<f32, u32>(a, |x| x as u32) => [fcvt_to_uint_sat(F32X4, I32X4)];
                 I32x4RelaxedTruncF64x2SZero = |a| narrow_zero::<f64, i32>(a, |x| x as i32) => [@trunc_sat_zero(true)];
                 I32x4RelaxedTruncF64x2UZero = |a| narrow_zero::<f64, u32>(a, |x| x as u32) => [@trunc_sat_zero(false)];
@@ -215,24 +217,24 @@ macro_rules! simd_ops {
                 F64x2PMin = |a, b| zip::<f64, f64>(a, b, pmin) => [@pmin(F64X2)];
                 F64x2PMax = |a, b| zip::<f64, f64>(a, b, pmax) => [@pmax(F64X2)];
                 // Relaxed SIMD, deterministic.
-                I8x16RelaxedSwizzle = swizzle => [swizzle(I8X16)];
+                I8x16RelaxedSwizzle = swizzle => [?relaxed_swizzle];
                 F32x4RelaxedMin = |a, b| zip::<f32, f32>(a, b, lane_min) => [fmin(F32X4)];
                 F32x4RelaxedMax = |a, b| zip::<f32, f32>(a, b, lane_max) => [fmax(F32X4)];
                 F64x2RelaxedMin = |a, b| zip::<f64, f64>(a, b, lane_min) => [fmin(F64X2)];
                 F64x2RelaxedMax = |a, b| zip::<f64, f64>(a, b, lane_max) => [fmax(F64X2)];
-                I16x8RelaxedQ15mulrS = |a, b| zip::<i16, i16>(a, b, q15mulr) => [sqmul_round_sat(I16X8)];
+                I16x8RelaxedQ15mulrS = |a, b| zip::<i16, i16>(a, b, q15mulr) => [?relaxed_q15mulr];
                 I16x8RelaxedDotI8x16I7x16S = |a, b| pairwise::<i8, i16>(a, b, dot_i8) => [@dot(I8X16)];
             }
             v_ternary {
                 V128Bitselect = bitselect => [@bitselect];
-                F32x4RelaxedMadd = |a, b, c| zip3::<f32>(a, b, c, MulAdd::fma) => [fma(F32X4)];
-                F32x4RelaxedNmadd = |a, b, c| zip3::<f32>(a, b, c, |x, y, z| (-x).fma(y, z)) => [@nmadd(F32X4)];
-                F64x2RelaxedMadd = |a, b, c| zip3::<f64>(a, b, c, MulAdd::fma) => [fma(F64X2)];
-                F64x2RelaxedNmadd = |a, b, c| zip3::<f64>(a, b, c, |x, y, z| (-x).fma(y, z)) => [@nmadd(F64X2)];
-                I8x16RelaxedLaneselect = bitselect => [@bitselect];
-                I16x8RelaxedLaneselect = bitselect => [@bitselect];
-                I32x4RelaxedLaneselect = bitselect => [@bitselect];
-                I64x2RelaxedLaneselect = bitselect => [@bitselect];
+                F32x4RelaxedMadd = |a, b, c| zip3::<f32>(a, b, c, MulAdd::fma) => [?relaxed_madd(F32X4, false)];
+                F32x4RelaxedNmadd = |a, b, c| zip3::<f32>(a, b, c, |x, y, z| (-x).fma(y, z)) => [?relaxed_madd(F32X4, true)];
+                F64x2RelaxedMadd = |a, b, c| zip3::<f64>(a, b, c, MulAdd::fma) => [?relaxed_madd(F64X2, false)];
+                F64x2RelaxedNmadd = |a, b, c| zip3::<f64>(a, b, c, |x, y, z| (-x).fma(y, z)) => [?relaxed_madd(F64X2, true)];
+                I8x16RelaxedLaneselect = bitselect => [?relaxed_laneselect(I8X16)];
+                I16x8RelaxedLaneselect = bitselect => [?relaxed_laneselect(I16X8)];
+                I32x4RelaxedLaneselect = bitselect => [?relaxed_laneselect(I32X4)];
+                I64x2RelaxedLaneselect = bitselect => [?relaxed_laneselect(I64X2)];
                 I32x4RelaxedDotI8x16I7x16AddS = dot_i8_add => [@dot_add];
             }
             v_test {

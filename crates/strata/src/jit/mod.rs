@@ -220,6 +220,7 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
         fuel: config.consume_fuel,
         epoch: config.epoch_interruption,
         explicit_bounds: !config.memory_guard_pages,
+        relaxed_deterministic: config.relaxed_simd_deterministic,
     };
 
     // Compile functions (and their trampolines) on every core when there

@@ -46,6 +46,9 @@ fn to_v128(b: &mut FunctionBuilder<'_>, v: Value) -> Value {
 /// Expands a row's Cranelift column applied to the `I8X16` operands (one,
 /// two or three).
 macro_rules! clif {
+    ($b:expr, $det:expr; [?$f:ident]; $($v:expr),*) => { $f($b, $det, $($v),*) };
+    ($b:expr, $det:expr; [?$f:ident($($a:expr),*)]; $($v:expr),*) => { $f($b, $det, $($a,)* $($v),*) };
+    ($b:expr, $det:expr; $col:tt; $($v:expr),*) => { clif!($b; $col; $($v),*) };
     ($b:expr; [@$f:ident]; $($v:expr),*) => { $f($b, $($v),*) };
     ($b:expr; [@$f:ident($($a:expr),*)]; $($v:expr),*) => { $f($b, $($a,)* $($v),*) };
     ($b:expr; [$m:ident($ty:ident $(, $a:expr)?)]; $x:expr) => {{
@@ -77,11 +80,89 @@ fn bitselect(b: &mut FunctionBuilder<'_>, x: Value, y: Value, c: Value) -> Value
     b.ins().bitselect(c, x, y)
 }
 
-/// `relaxed_nmadd`, deterministically: `-(x * y) + z`, fused.
-fn nmadd(b: &mut FunctionBuilder<'_>, ty: Type, x: Value, y: Value, z: Value) -> Value {
+/// Whether the host has fused multiply-add instructions.
+fn host_has_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        true
+    }
+}
+
+/// `relaxed_madd` (`x * y + z`) and, `negate`d, `relaxed_nmadd`
+/// (`-(x * y) + z`): fused when deterministic (Cranelift calls the C
+/// library per lane on hosts without FMA), else fused only where the host
+/// fuses natively.
+fn relaxed_madd(
+    b: &mut FunctionBuilder<'_>,
+    det: bool,
+    ty: Type,
+    negate: bool,
+    x: Value,
+    y: Value,
+    z: Value,
+) -> Value {
     let (x, y, z) = (cast(b, x, ty), cast(b, y, ty), cast(b, z, ty));
-    let nx = b.ins().fneg(x);
-    b.ins().fma(nx, y, z)
+    let x = if negate { b.ins().fneg(x) } else { x };
+    if det || host_has_fma() {
+        b.ins().fma(x, y, z)
+    } else {
+        let p = b.ins().fmul(x, y);
+        b.ins().fadd(p, z)
+    }
+}
+
+/// `relaxed_swizzle`: `pshufb` when not deterministic on x86-64 (an index
+/// of 16 to 127 picks lane `index % 16` instead of 0).
+fn relaxed_swizzle(b: &mut FunctionBuilder<'_>, det: bool, x: Value, s: Value) -> Value {
+    if det || !cfg!(target_arch = "x86_64") {
+        b.ins().swizzle(x, s)
+    } else {
+        b.ins().x86_pshufb(x, s)
+    }
+}
+
+/// `i32x4.relaxed_trunc_f32x4_s`: `cvttps2dq` when not deterministic on
+/// x86-64 (NaN and out-of-range lanes give `i32::MIN`).
+fn relaxed_trunc_s(b: &mut FunctionBuilder<'_>, det: bool, x: Value) -> Value {
+    let x = cast(b, x, F32X4);
+    if det || !cfg!(target_arch = "x86_64") {
+        b.ins().fcvt_to_sint_sat(I32X4, x)
+    } else {
+        b.ins().x86_cvtt2dq(I32X4, x)
+    }
+}
+
+/// `i16x8.relaxed_q15mulr_s`: `pmulhrsw` when not deterministic on x86-64
+/// (`MIN * MIN` gives `MIN`, not `MAX`).
+fn relaxed_q15mulr(b: &mut FunctionBuilder<'_>, det: bool, x: Value, y: Value) -> Value {
+    let (x, y) = (cast(b, x, I16X8), cast(b, y, I16X8));
+    if det || !cfg!(target_arch = "x86_64") {
+        b.ins().sqmul_round_sat(x, y)
+    } else {
+        b.ins().x86_pmulhrsw(x, y)
+    }
+}
+
+/// `relaxed_laneselect`: `blendv` when not deterministic on x86-64 (each
+/// lane chosen by its mask lane's top bit; there is none for 16-bit lanes).
+fn relaxed_laneselect(
+    b: &mut FunctionBuilder<'_>,
+    det: bool,
+    ty: Type,
+    x: Value,
+    y: Value,
+    c: Value,
+) -> Value {
+    if det || ty == I16X8 || !cfg!(target_arch = "x86_64") {
+        b.ins().bitselect(c, x, y)
+    } else {
+        let (x, y, c) = (cast(b, x, ty), cast(b, y, ty), cast(b, c, ty));
+        b.ins().x86_blendv(c, x, y)
+    }
 }
 
 /// `pmin`: `y < x ? y : x` per lane.
@@ -294,18 +375,19 @@ macro_rules! jit_simd {
             /// Translates a SIMD instruction; false when `op` is not one.
             pub(super) fn simd(&mut self, op: &wasmparser::Operator<'_>) -> anyhow::Result<bool> {
                 use wasmparser::Operator as W;
+                let det = self.env.relaxed_deterministic;
                 match *op {
                     $( W::$VU => {
                         let x = self.pop();
                         let b = &mut self.b;
-                        let v = clif!(b; $VUJ; x);
+                        let v = clif!(b, det; $VUJ; x);
                         let v = to_v128(b, v);
                         self.push(v, ValType::V128);
                     } )*
                     $( W::$VB => {
                         let (x, y) = self.pop2();
                         let b = &mut self.b;
-                        let v = clif!(b; $VBJ; x, y);
+                        let v = clif!(b, det; $VBJ; x, y);
                         let v = to_v128(b, v);
                         self.push(v, ValType::V128);
                     } )*
@@ -313,7 +395,7 @@ macro_rules! jit_simd {
                         let z = self.pop();
                         let (x, y) = self.pop2();
                         let b = &mut self.b;
-                        let v = clif!(b; $VTJ; x, y, z);
+                        let v = clif!(b, det; $VTJ; x, y, z);
                         let v = to_v128(b, v);
                         self.push(v, ValType::V128);
                     } )*

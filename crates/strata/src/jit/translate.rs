@@ -41,6 +41,9 @@ pub(crate) struct Env<'a> {
     pub epoch: bool,
     /// Check memory accesses explicitly instead of relying on guard pages.
     pub explicit_bounds: bool,
+    /// Relaxed SIMD gives the deterministic results
+    /// (`Config::relaxed_simd_deterministic`), else the host's fastest.
+    pub relaxed_deterministic: bool,
 }
 
 pub(super) enum Kind {
