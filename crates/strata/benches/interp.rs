@@ -75,6 +75,11 @@ const PROGRAMS: &[(&str, i32, &str)] = &[
         "i8x16 byte scan: compares, widening adds, swizzle",
     ),
     (
+        "corpus/simd_image.wasm",
+        300,
+        "Rust image kernels with SIMD intrinsics and auto-vectorised loops",
+    ),
+    (
         "corpus/nbody.wasm",
         1_000_000,
         "Rust n-body: f64 arithmetic, sqrt",

@@ -99,6 +99,12 @@ const PROGRAMS: &[(&str, i32, i32, &str)] = &[
         1,
         "i8x16 byte scan: compares, widening adds",
     ),
+    (
+        "corpus/simd_image.wasm",
+        300,
+        1,
+        "Rust image kernels: SIMD intrinsics, auto-vectorised",
+    ),
 ];
 
 /// `Module::new`, `Instance::new` and the call, timed in process.

@@ -306,3 +306,66 @@ fn the_interpreter_driver_computes_what_its_handlers_compute() -> Result<()> {
     }
     Ok(())
 }
+
+/// `benches/corpus/simd_image.rs` in scalar Rust: what its `run` returns.
+fn simd_image_reference(rounds: u32) -> i32 {
+    const W: usize = 256;
+    let mut img = vec![0u8; W * W];
+    let mut out = vec![0u8; W * W];
+    let mut x: u32 = 1;
+    for p in img.iter_mut() {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        *p = (x >> 16) as u8;
+    }
+    let avgr = |a: u8, b: u8| (u16::from(a) + u16::from(b)).div_ceil(2) as u8;
+    let mut checksum: u32 = 0;
+    for r in 0..rounds {
+        for row in 0..W {
+            for i in 16..W - 16 {
+                let at = row * W + i;
+                out[at] = avgr(avgr(img[at - 1], img[at + 1]), img[at]);
+            }
+        }
+        let threshold = 100 + (r % 64) as u8;
+        let count = out.iter().filter(|&&p| p > threshold).count() as u32;
+        let tone = out[..W].iter().fold(0u32, |t, &p| {
+            t.wrapping_add((f32::from(p) * 0.5 + 1.0).sqrt() as u32)
+        });
+        let dot = out.iter().enumerate().fold(0u32, |d, (i, &p)| {
+            d.wrapping_add(u32::from(p) * ((i & 7) as u32 + 1))
+        });
+        for p in img.iter_mut() {
+            *p = p.saturating_add(3);
+        }
+        checksum = checksum.rotate_left(5) ^ count ^ dot ^ (tone << 7);
+    }
+    checksum as i32
+}
+
+/// A real program built with SIMD (Rust intrinsics and auto-vectorised
+/// loops, `benches/corpus/simd_image.rs`) computes in both tiers what the
+/// same algorithm computes natively.
+#[test]
+fn a_rust_program_built_with_simd_runs_in_every_tier() -> Result<()> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../benches/corpus/simd_image.wasm"
+    );
+    let bytes = std::fs::read(path)?;
+    for tier in tiers() {
+        let engine = tier_engine(tier);
+        let module = Module::new(&engine, &bytes)?;
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[])?;
+        let run = instance.get_typed_func::<i32, i32>(&mut store, "run")?;
+        for rounds in [1, 3, 20] {
+            let expected = simd_image_reference(rounds as u32);
+            assert_eq!(
+                run.call(&mut store, rounds)?,
+                expected,
+                "{tier:?}, {rounds} rounds"
+            );
+        }
+    }
+    Ok(())
+}
