@@ -190,8 +190,10 @@ macro_rules! define_op {
                 })
             }
 
-            /// The slot this instruction writes its single result to, if it
-            /// is a plain computation the translator may retarget.
+            /// The (first) slot this instruction writes its single result
+            /// to, if it is a plain computation the translator may
+            /// retarget: it reads all its operands before it writes its
+            /// result's one cell (two for a `v128`).
             pub(crate) fn result_slot_mut(&mut self) -> Option<&mut Slot> {
                 match self {
                     $( Op::$U { dst, .. } )|*
@@ -202,6 +204,15 @@ macro_rules! define_op {
                     $( | Op::$L { dst, .. } )*
                     $( | Op::$VX { dst, .. } )*
                     $( | Op::$VE { dst, .. } )*
+                    $( | Op::$VU { dst, .. } )*
+                    $( | Op::$VB { dst, .. } )*
+                    $( | Op::$VT { dst, .. } )*
+                    $( | Op::$VS { dst, .. } )*
+                    $( | Op::$VP { dst, .. } )*
+                    $( | Op::$VR { dst, .. } )*
+                    $( | Op::$VL { dst, .. } )*
+                    $( | Op::$VLL { dst, .. } )*
+                    | Op::I8x16Shuffle { dst, .. }
                     | Op::Copy { dst, .. }
                     | Op::GlobalGet { dst, .. }
                     | Op::RefFunc { dst, .. }

@@ -977,7 +977,7 @@ impl Translator<'_> {
         let value = self.pop();
         let producer = self.last_producer;
         let preserved = self.preserve_local(slot);
-        if let (false, true, Some(at), 1) = (preserved, value_is_temp, producer, ty.cells()) {
+        if let (false, true, Some(at)) = (preserved, value_is_temp, producer) {
             if let Some(dst) = self.ops[at].result_slot_mut() {
                 if *dst == value {
                     *dst = slot;

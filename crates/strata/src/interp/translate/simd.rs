@@ -33,8 +33,9 @@ impl Translator<'_> {
                     let b = self.pop();
                     let a = self.pop();
                     let dst = self.push_temp(ValType::V128);
-                    self.emit(Op::I8x16Shuffle { dst, a, b });
+                    let at = self.emit(Op::I8x16Shuffle { dst, a, b });
                     self.emit_ext(mask, 0);
+                    self.last_producer = Some(at);
                 }
                 Operator::I64Add128 | Operator::I64Sub128 => {
                     let bh = self.pop();
@@ -80,8 +81,9 @@ impl Translator<'_> {
                 let b = self.pop();
                 let a = self.pop();
                 let dst = self.push_temp(ValType::V128);
-                self.emit(make(dst, a, b));
+                let at = self.emit(make(dst, a, b));
                 self.emit_ext(c, 0);
+                self.last_producer = Some(at);
             }
             Simd::Extract(make, ty, lane) => {
                 let src = self.pop();
@@ -91,8 +93,9 @@ impl Translator<'_> {
                 let val = self.pop();
                 let vec = self.pop();
                 let dst = self.push_temp(ValType::V128);
-                self.emit(make(dst, vec, val));
+                let at = self.emit(make(dst, vec, val));
                 self.emit_ext(u32::from(lane), 0);
+                self.last_producer = Some(at);
             }
             Simd::Load(make, memarg) => {
                 let offset = memarg_offset(&memarg)?;
@@ -104,8 +107,9 @@ impl Translator<'_> {
                 let vec = self.pop();
                 let addr = self.pop();
                 let dst = self.push_temp(ValType::V128);
-                self.emit(make(dst, addr, offset));
+                let at = self.emit(make(dst, addr, offset));
                 self.emit_ext(vec, u32::from(lane));
+                self.last_producer = Some(at);
             }
             Simd::StoreLane(make, memarg, lane) => {
                 let offset = memarg_offset(&memarg)?;
@@ -118,7 +122,9 @@ impl Translator<'_> {
         Ok(true)
     }
 
-    /// Emits the extension word of the instruction just emitted.
+    /// Emits the extension word of the instruction just emitted (which
+    /// stays the producer of the top temporary, so `local.set` may still
+    /// retarget it: the caller says so).
     fn emit_ext(&mut self, a: u32, b: u32) {
         self.emit(Op::Ext { a, b, c: 0 });
     }
