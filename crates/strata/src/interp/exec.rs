@@ -252,12 +252,12 @@ macro_rules! exec_match {
         // A `v128` operand: the vector in slots `s` and `s + 1`.
         macro_rules! rv {
             ($s:expr) => {
-                $crate::types::raw::v128_from_cells($r!($s), $r!($s + 1))
+                $crate::types::raw::v128_bytes_from_cells($r!($s), $r!($s + 1))
             };
         }
         macro_rules! wv {
             ($s:expr, $v:expr) => {{
-                let [low, high] = $crate::types::raw::v128_to_cells($v);
+                let [low, high] = $crate::types::raw::v128_bytes_to_cells($v);
                 $w!($s, low);
                 $w!($s + 1, high);
             }};
@@ -317,41 +317,41 @@ macro_rules! exec_match {
                 }
             } )*
             $( Op::$VU { dst, src } => {
-                let f: fn(u128) -> u128 = $vuf;
+                let f: fn(V128) -> V128 = $vuf;
                 wv!(dst, f(rv!(src)));
             } )*
             $( Op::$VB { dst, lhs, rhs } => {
-                let f: fn(u128, u128) -> u128 = $vbf;
+                let f: fn(V128, V128) -> V128 = $vbf;
                 wv!(dst, f(rv!(lhs), rv!(rhs)));
             } )*
             $( Op::$VT { dst, a, b } => {
                 let (c, _, _) = $ext!();
-                let f: fn(u128, u128, u128) -> u128 = $vtf;
+                let f: fn(V128, V128, V128) -> V128 = $vtf;
                 wv!(dst, f(rv!(a), rv!(b), rv!(c)));
             } )*
             $( Op::$VX { dst, src } => {
-                let f: fn(u128) -> i32 = $vxf;
+                let f: fn(V128) -> i32 = $vxf;
                 $w!(dst, f(rv!(src)).to_raw());
             } )*
             $( Op::$VS { dst, lhs, rhs } => {
-                let f: fn(u128, u32) -> u128 = $vsf;
+                let f: fn(V128, u32) -> V128 = $vsf;
                 wv!(dst, f(rv!(lhs), $r!(rhs) as u32));
             } )*
             $( Op::$VP { dst, src } => {
-                let f: fn($VPT) -> u128 = $vpf;
+                let f: fn($VPT) -> V128 = $vpf;
                 wv!(dst, f(<$VPT>::from_raw($r!(src))));
             } )*
             $( Op::$VE { dst, src, lane } => {
-                let f: fn(u128, usize) -> $VET = $vef;
+                let f: fn(V128, usize) -> $VET = $vef;
                 $w!(dst, f(rv!(src), lane as usize).to_raw());
             } )*
             $( Op::$VR { dst, vec, val } => {
                 let (lane, _, _) = $ext!();
-                let f: fn(u128, usize, $VRT) -> u128 = $vrf;
+                let f: fn(V128, usize, $VRT) -> V128 = $vrf;
                 wv!(dst, f(rv!(vec), lane as usize, <$VRT>::from_raw($r!(val))));
             } )*
             $( Op::$VL { dst, addr, offset } => {
-                let f: fn([u8; $VLN]) -> u128 = $vlf;
+                let f: fn([u8; $VLN]) -> V128 = $vlf;
                 let ea = u64::from($r!(addr) as u32) + u64::from(offset);
                 // SAFETY: `$mem` is the current instance's live memory 0.
                 match unsafe { $mem.read().load::<$VLN>(ea) } {
@@ -379,7 +379,7 @@ macro_rules! exec_match {
             } )*
             Op::V128Store { addr, value, offset } => {
                 let ea = u64::from($r!(addr) as u32) + u64::from(offset);
-                let bytes = rv!(value).to_le_bytes();
+                let bytes = rv!(value);
                 // SAFETY: as for stores.
                 if unsafe { $mem.read().store(ea, bytes) }.is_none() {
                     $trap!(Trap::MemoryOutOfBounds);

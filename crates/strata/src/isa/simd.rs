@@ -2,7 +2,8 @@
 //! SIMD of 3.0): one row each, with lane semantics from `isa/lanes.rs`
 //! (whose items are in scope where a consumer expands a row's closure).
 //!
-//! Sections, by the shape of the instruction (a `v128` is a `u128`):
+//! Sections, by the shape of the instruction (a `v128` is its bytes,
+//! `lanes::V128`):
 //!
 //! - `v_unary`: `v128 -> v128`;
 //! - `v_binary`: `(v128, v128) -> v128`;
@@ -36,7 +37,7 @@ macro_rules! simd_ops {
         $callback! {
             $($extra)*
             v_unary {
-                V128Not = |a| !a => [bnot(I8X16)];
+                V128Not = |a| map::<u8, u8>(a, |x| !x) => [bnot(I8X16)];
                 I8x16Abs = |a| map::<i8, i8>(a, |x| x.wrapping_abs()) => [iabs(I8X16)];
                 I8x16Neg = |a| map::<i8, i8>(a, |x| x.wrapping_neg()) => [ineg(I8X16)];
                 I8x16Popcnt = |a| map::<u8, u8>(a, |x| x.count_ones() as u8) => [popcnt(I8X16)];
@@ -94,10 +95,10 @@ macro_rules! simd_ops {
                 I32x4RelaxedTruncF64x2UZero = |a| narrow_zero::<f64, u32>(a, |x| x as u32) => [@trunc_sat_zero(false)];
             }
             v_binary {
-                V128And = |a, b| a & b => [band(I8X16)];
-                V128AndNot = |a, b| a & !b => [band_not(I8X16)];
-                V128Or = |a, b| a | b => [bor(I8X16)];
-                V128Xor = |a, b| a ^ b => [bxor(I8X16)];
+                V128And = |a, b| zip::<u8, u8>(a, b, |x, y| x & y) => [band(I8X16)];
+                V128AndNot = |a, b| zip::<u8, u8>(a, b, |x, y| x & !y) => [band_not(I8X16)];
+                V128Or = |a, b| zip::<u8, u8>(a, b, |x, y| x | y) => [bor(I8X16)];
+                V128Xor = |a, b| zip::<u8, u8>(a, b, |x, y| x ^ y) => [bxor(I8X16)];
                 I8x16Swizzle = swizzle => [swizzle(I8X16)];
                 I8x16Eq = |a, b| zip::<i8, i8>(a, b, |x, y| mask(x == y)) => [icmp(I8X16, IntCC::Equal)];
                 I8x16Ne = |a, b| zip::<i8, i8>(a, b, |x, y| mask(x != y)) => [icmp(I8X16, IntCC::NotEqual)];
@@ -238,7 +239,7 @@ macro_rules! simd_ops {
                 I32x4RelaxedDotI8x16I7x16AddS = dot_i8_add => [@dot_add];
             }
             v_test {
-                V128AnyTrue = |a| (a != 0) as i32 => [@any_true];
+                V128AnyTrue = |a| (a != [0; 16]) as i32 => [@any_true];
                 I8x16AllTrue = all_true::<i8> => [@all_true(I8X16)];
                 I16x8AllTrue = all_true::<i16> => [@all_true(I16X8)];
                 I32x4AllTrue = all_true::<i32> => [@all_true(I32X4)];
@@ -291,7 +292,7 @@ macro_rules! simd_ops {
                 F64x2ReplaceLane(f64) = with_lane::<f64> => [F64X2];
             }
             v_load {
-                V128Load(16) = u128::from_le_bytes => [load(I8X16)];
+                V128Load(16) = |b| b => [load(I8X16)];
                 V128Load8x8S(8) = |b| load_extend::<i8, i16>(b, i16::from) => [sload8x8];
                 V128Load8x8U(8) = |b| load_extend::<u8, u16>(b, u16::from) => [uload8x8];
                 V128Load16x4S(8) = |b| load_extend::<i16, i32>(b, i32::from) => [sload16x4];

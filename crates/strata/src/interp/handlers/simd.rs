@@ -9,9 +9,12 @@
 
 use super::{next, Flow, Handler, Instr, Lowered};
 use super::{CallCx, Op};
+use crate::isa::lanes::V128;
 use crate::isa::simd_ops;
 use crate::runtime::vm::{VMContext, VMMemory};
-use crate::types::raw::{v128_from_cells, v128_to_cells, Raw};
+use crate::types::raw::Raw;
+#[cfg(not(target_endian = "little"))]
+use crate::types::raw::{v128_bytes_from_cells, v128_bytes_to_cells};
 
 /// The `v128` in slots `slot` and `slot + 1` of the frame at `sp`.
 ///
@@ -19,10 +22,22 @@ use crate::types::raw::{v128_from_cells, v128_to_cells, Raw};
 /// Both slots must be in the frame (the translator keeps every slot a
 /// `v128` occupies below the frame size).
 #[inline(always)]
-unsafe fn get(sp: *mut u64, slot: impl Into<usize>) -> u128 {
+unsafe fn get(sp: *mut u64, slot: impl Into<usize>) -> V128 {
     let s = slot.into();
-    // SAFETY: see the function documentation.
-    unsafe { v128_from_cells(*sp.add(s), *sp.add(s + 1)) }
+    // On a little-endian host the two cells' bytes in memory are the
+    // vector's bytes, so one 16-byte load reads it (and the lane loops
+    // that follow become vector instructions); elsewhere the cells are
+    // converted one by one.
+    #[cfg(target_endian = "little")]
+    {
+        // SAFETY: see the function documentation; the read is unaligned.
+        unsafe { sp.add(s).cast::<V128>().read_unaligned() }
+    }
+    #[cfg(not(target_endian = "little"))]
+    {
+        // SAFETY: see the function documentation.
+        unsafe { v128_bytes_from_cells(*sp.add(s), *sp.add(s + 1)) }
+    }
 }
 
 /// Writes `v` to slots `slot` and `slot + 1`.
@@ -30,13 +45,21 @@ unsafe fn get(sp: *mut u64, slot: impl Into<usize>) -> u128 {
 /// # Safety
 /// As for [`get`].
 #[inline(always)]
-unsafe fn put(sp: *mut u64, slot: impl Into<usize>, v: u128) {
+unsafe fn put(sp: *mut u64, slot: impl Into<usize>, v: V128) {
     let s = slot.into();
-    let [low, high] = v128_to_cells(v);
-    // SAFETY: see the function documentation.
-    unsafe {
-        *sp.add(s) = low;
-        *sp.add(s + 1) = high;
+    #[cfg(target_endian = "little")]
+    {
+        // SAFETY: see the function documentation; the write is unaligned.
+        unsafe { sp.add(s).cast::<V128>().write_unaligned(v) }
+    }
+    #[cfg(not(target_endian = "little"))]
+    {
+        let [low, high] = v128_bytes_to_cells(v);
+        // SAFETY: see the function documentation.
+        unsafe {
+            *sp.add(s) = low;
+            *sp.add(s + 1) = high;
+        }
     }
 }
 
@@ -96,7 +119,7 @@ macro_rules! lowering {
                     handler!(h, |ip, sp, mem| {
                         #[allow(unused_imports)]
                         use crate::isa::lanes::*;
-                        let f: fn(u128) -> u128 = $vuf;
+                        let f: fn(V128) -> V128 = $vuf;
                         let i = unsafe { &*ip };
                         unsafe { put(sp, i.a, f(get(sp, i.b))) };
                         1
@@ -107,7 +130,7 @@ macro_rules! lowering {
                     handler!(h, |ip, sp, mem| {
                         #[allow(unused_imports)]
                         use crate::isa::lanes::*;
-                        let f: fn(u128, u128) -> u128 = $vbf;
+                        let f: fn(V128, V128) -> V128 = $vbf;
                         let i = unsafe { &*ip };
                         unsafe { put(sp, i.a, f(get(sp, i.b), get(sp, i.c as usize))) };
                         1
@@ -118,7 +141,7 @@ macro_rules! lowering {
                     handler!(h, |ip, sp, mem| {
                         #[allow(unused_imports)]
                         use crate::isa::lanes::*;
-                        let f: fn(u128, u128, u128) -> u128 = $vtf;
+                        let f: fn(V128, V128, V128) -> V128 = $vtf;
                         let (i, e) = unsafe { (&*ip, &*ip.add(1)) };
                         unsafe { put(sp, i.a, f(get(sp, i.b), get(sp, i.c as usize), get(sp, e.c as usize))) };
                         2
@@ -129,7 +152,7 @@ macro_rules! lowering {
                     handler!(h, |ip, sp, mem| {
                         #[allow(unused_imports)]
                         use crate::isa::lanes::*;
-                        let f: fn(u128) -> i32 = $vxf;
+                        let f: fn(V128) -> i32 = $vxf;
                         let i = unsafe { &*ip };
                         let v = f(unsafe { get(sp, i.b) });
                         unsafe { *sp.add(usize::from(i.a)) = v.to_raw() };
@@ -141,7 +164,7 @@ macro_rules! lowering {
                     handler!(h, |ip, sp, mem| {
                         #[allow(unused_imports)]
                         use crate::isa::lanes::*;
-                        let f: fn(u128, u32) -> u128 = $vsf;
+                        let f: fn(V128, u32) -> V128 = $vsf;
                         let i = unsafe { &*ip };
                         unsafe { put(sp, i.a, f(get(sp, i.b), scalar::<u32>(sp, i.c as usize))) };
                         1
@@ -152,7 +175,7 @@ macro_rules! lowering {
                     handler!(h, |ip, sp, mem| {
                         #[allow(unused_imports)]
                         use crate::isa::lanes::*;
-                        let f: fn($VPT) -> u128 = $vpf;
+                        let f: fn($VPT) -> V128 = $vpf;
                         let i = unsafe { &*ip };
                         unsafe { put(sp, i.a, f(scalar::<$VPT>(sp, i.b))) };
                         1
@@ -163,7 +186,7 @@ macro_rules! lowering {
                     handler!(h, |ip, sp, mem| {
                         #[allow(unused_imports)]
                         use crate::isa::lanes::*;
-                        let f: fn(u128, usize) -> $VET = $vef;
+                        let f: fn(V128, usize) -> $VET = $vef;
                         let i = unsafe { &*ip };
                         let v = f(unsafe { get(sp, i.b) }, i.c as usize);
                         unsafe { *sp.add(usize::from(i.a)) = v.to_raw() };
@@ -175,7 +198,7 @@ macro_rules! lowering {
                     handler!(h, |ip, sp, mem| {
                         #[allow(unused_imports)]
                         use crate::isa::lanes::*;
-                        let f: fn(u128, usize, $VRT) -> u128 = $vrf;
+                        let f: fn(V128, usize, $VRT) -> V128 = $vrf;
                         let (i, e) = unsafe { (&*ip, &*ip.add(1)) };
                         let v = f(unsafe { get(sp, i.b) }, e.c as usize, unsafe { scalar::<$VRT>(sp, i.c as usize) });
                         unsafe { put(sp, i.a, v) };
@@ -187,7 +210,7 @@ macro_rules! lowering {
                     unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
                         #[allow(unused_imports)]
                         use crate::isa::lanes::*;
-                        let f: fn([u8; $VLN]) -> u128 = $vlf;
+                        let f: fn([u8; $VLN]) -> V128 = $vlf;
                         let (i, m) = unsafe { (&*ip, mem.read()) };
                         let ea = u64::from(unsafe { scalar::<u32>(sp, i.b) }) + u64::from(i.c);
                         // SAFETY: `m` describes a live memory.
@@ -231,7 +254,7 @@ macro_rules! lowering {
                     unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
                         let (i, m) = unsafe { (&*ip, mem.read()) };
                         let ea = u64::from(unsafe { scalar::<u32>(sp, i.a) }) + u64::from(i.c);
-                        let bytes = unsafe { get(sp, i.b) }.to_le_bytes();
+                        let bytes = unsafe { get(sp, i.b) };
                         // SAFETY: as for lane stores.
                         if unsafe { m.store(ea, bytes) }.is_none() {
                             return Flow::Slow(ip);
