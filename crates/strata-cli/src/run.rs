@@ -558,7 +558,8 @@ fn format_val(v: &Val) -> String {
         Val::I64(x) => x.to_string(),
         Val::F32(bits) => f32::from_bits(*bits).to_string(),
         Val::F64(bits) => f64::from_bits(*bits).to_string(),
-        Val::V128(x) => format!("{x:#034x}"),
+        // As wasmtime: the vector as one unsigned 128-bit integer.
+        Val::V128(x) => x.to_string(),
         Val::FuncRef(None) | Val::ExternRef(None) | Val::AnyRef(None) | Val::ExnRef(None) => {
             "null".to_string()
         }

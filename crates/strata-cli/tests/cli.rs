@@ -592,3 +592,16 @@ fn a_wasi_program_without_a_memory_export_fails_loudly() {
         assert!(o.stdout.is_empty());
     }
 }
+
+#[test]
+fn invoke_prints_vectors_as_wasmtime_does() {
+    for tier in TIERS {
+        let o = run_in(tier, &["--invoke", "splat_add", "simd.wat", "1"]);
+        let two = (0..4).fold(0u128, |v, i| v | (2u128 << (32 * i)));
+        assert_eq!(stdout(&o), format!("{two}\n"), "stderr: {}", stderr(&o));
+        let o = run_in(tier, &["--invoke", "lanes", "simd.wat"]);
+        let bytes: Vec<u8> = (1..=16).collect();
+        let v = u128::from_le_bytes(bytes.try_into().unwrap());
+        assert_eq!(stdout(&o), format!("{v}\n-600\n"), "stderr: {}", stderr(&o));
+    }
+}

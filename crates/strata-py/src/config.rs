@@ -16,8 +16,9 @@ pub struct Config {
 
 #[pymethods]
 impl Config {
-    /// The default configuration: WebAssembly 2.0 without SIMD, the JIT
-    /// where this build and host support it (else the interpreter).
+    /// The default configuration: WebAssembly 2.0 (with SIMD), relaxed SIMD
+    /// and wide arithmetic, the JIT where this build and host support it
+    /// (else the interpreter).
     #[new]
     fn new() -> Config {
         Config::default()
@@ -152,7 +153,7 @@ impl Config {
     fn set_wasm_bulk_memory(&mut self, enable: bool) {
         self.config.wasm_bulk_memory(enable);
     }
-    /// 128-bit SIMD (validated; no Strata tier executes it yet).
+    /// 128-bit SIMD (on by default).
     #[setter]
     fn set_wasm_simd(&mut self, enable: bool) {
         self.config.wasm_simd(enable);

@@ -566,3 +566,31 @@ fn expectation_lists_say_which_configurations_fail() {
         ]
     );
 }
+
+/// `proposals/relaxed-simd` also passes with the host's fastest relaxed
+/// instructions (`Config::relaxed_simd_deterministic(false)`): its
+/// assertions accept each result the proposal allows.
+#[test]
+fn relaxed_simd_passes_with_the_fastest_choices() {
+    let suite = suite("proposals/relaxed-simd");
+    for (name, tier, metered) in CONFIGS {
+        if !tier.is_available() {
+            continue;
+        }
+        let mut config = config(tier, metered, &suite.features);
+        config.relaxed_simd_deterministic(false);
+        for file in files(suite.name) {
+            let report = run_wast(file.name(), file.raw(), &config);
+            assert!(
+                report.failed == 0 && report.passed > 0,
+                "{name}: {}: {:?}",
+                file.name(),
+                report
+                    .failures
+                    .iter()
+                    .map(|f| format!("{}:{} {}", f.file, f.line, f.message))
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+}

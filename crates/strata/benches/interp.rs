@@ -65,6 +65,21 @@ const PROGRAMS: &[(&str, i32, &str)] = &[
         "FNV-1a/rotate hash over memory: bit twiddling",
     ),
     (
+        "programs/simd_matmul.wat",
+        512,
+        "f32x4 matrix multiply: vector loads/stores, splats",
+    ),
+    (
+        "programs/simd_bytes.wat",
+        1_000,
+        "i8x16 byte scan: compares, widening adds, swizzle",
+    ),
+    (
+        "corpus/simd_image.wasm",
+        300,
+        "Rust image kernels with SIMD intrinsics and auto-vectorised loops",
+    ),
+    (
         "corpus/nbody.wasm",
         1_000_000,
         "Rust n-body: f64 arithmetic, sqrt",

@@ -88,6 +88,24 @@ const PROGRAMS: &[(&str, i32, i32, &str)] = &[
         1,
         "FNV-1a/rotate hash: bit twiddling",
     ),
+    (
+        "programs/simd_matmul.wat",
+        512,
+        4,
+        "f32x4 matrix multiply: vector loads, splats",
+    ),
+    (
+        "programs/simd_bytes.wat",
+        1_000,
+        1,
+        "i8x16 byte scan: compares, widening adds",
+    ),
+    (
+        "corpus/simd_image.wasm",
+        300,
+        1,
+        "Rust image kernels: SIMD intrinsics, auto-vectorised",
+    ),
 ];
 
 /// `Module::new`, `Instance::new` and the call, timed in process.

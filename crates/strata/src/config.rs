@@ -170,10 +170,11 @@ impl CacheConfig {
 
 impl Default for Config {
     fn default() -> Config {
-        // WebAssembly 2.0 and the 3.0 proposals whose suites pass in both
-        // tiers. SIMD is part of 2.0 but no tier executes it yet.
+        // WebAssembly 2.0 (with SIMD) and the 3.0 proposals whose suites
+        // pass in both tiers.
         let mut features = WasmFeatures::WASM2;
-        features.remove(WasmFeatures::SIMD);
+        features.insert(WasmFeatures::RELAXED_SIMD);
+        features.insert(WasmFeatures::WIDE_ARITHMETIC);
         features.insert(WasmFeatures::EXTENDED_CONST);
         features.insert(WasmFeatures::TAIL_CALL);
         features.insert(WasmFeatures::FUNCTION_REFERENCES);
@@ -246,10 +247,12 @@ proposals! {
     /// `memory.copy`, `memory.fill`, passive segments and friends
     /// (WebAssembly 2.0).
     wasm_bulk_memory, "bulk-memory" => BULK_MEMORY;
-    /// 128-bit vectors and their instructions (WebAssembly 2.0). Off by
-    /// default: no tier executes SIMD instructions yet.
+    /// 128-bit vectors and their instructions (WebAssembly 2.0). On by
+    /// default.
     wasm_simd, "simd" => SIMD;
     /// The relaxed SIMD instructions (WebAssembly 3.0); needs `wasm_simd`.
+    /// On by default, with deterministic results
+    /// ([`Config::relaxed_simd_deterministic`]).
     wasm_relaxed_simd, "relaxed-simd" => RELAXED_SIMD;
     /// `return_call` and friends (WebAssembly 3.0).
     wasm_tail_call, "tail-call" => TAIL_CALL;
@@ -269,16 +272,17 @@ proposals! {
     wasm_extended_const, "extended-const" => EXTENDED_CONST;
     /// Shared memories and atomic instructions (the threads proposal).
     wasm_threads, "threads" => THREADS;
-    /// `i64.add128` and friends (the wide-arithmetic proposal).
+    /// `i64.add128` and friends (the wide-arithmetic proposal). On by
+    /// default, as in wasmtime.
     wasm_wide_arithmetic, "wide-arithmetic" => WIDE_ARITHMETIC;
     /// Memories whose page size is 1 byte (the custom-page-sizes proposal).
     wasm_custom_page_sizes, "custom-page-sizes" => CUSTOM_PAGE_SIZES;
 }
 
 impl Config {
-    /// The default configuration: WebAssembly 2.0 without SIMD, plus tail
+    /// The default configuration: WebAssembly 2.0, plus relaxed SIMD, tail
     /// calls, typed function references and extended constant expressions
-    /// from 3.0; the best tier available ([`Tier::best_available`]: the JIT where this build
+    /// from 3.0, and wide arithmetic; the best tier available ([`Tier::best_available`]: the JIT where this build
     /// and host support it, else the interpreter), 8 MiB of wasm stack.
     pub fn new() -> Config {
         Config::default()

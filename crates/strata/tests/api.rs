@@ -988,7 +988,14 @@ fn random_garbage_never_panics() {
 
 #[test]
 fn disabled_proposals_are_named_with_their_switch() -> Result<()> {
-    let engine = Engine::new(Config::new().wasm_simd(false))?;
+    // Relaxed SIMD is on by default and needs SIMD, so switching SIMD off
+    // alone is a configuration error (as in wasmtime).
+    let err = Engine::new(Config::new().wasm_simd(false)).unwrap_err();
+    assert!(
+        format!("{err}").contains("Config::wasm_relaxed_simd"),
+        "{err}"
+    );
+    let engine = Engine::new(Config::new().wasm_relaxed_simd(false).wasm_simd(false))?;
     let err = Module::new(&engine, "(module (func (param v128)))").unwrap_err();
     let message = format!("{err:#}");
     assert!(

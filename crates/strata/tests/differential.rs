@@ -78,7 +78,7 @@ fn wasmi_bits(v: &wasmi::Val) -> u128 {
         wasmi::Val::F64(x) => x.to_bits() as u128,
         wasmi::Val::FuncRef(r) => !r.is_null() as u128,
         wasmi::Val::ExternRef(r) => !r.is_null() as u128,
-        other => panic!("unexpected value {other:?}"),
+        wasmi::Val::V128(x) => x.as_u128(),
     }
 }
 
@@ -148,6 +148,11 @@ fn compare(bytes: &[u8], seed: u64) -> bool {
                     let f = (r as i64 as f64) / 7.0;
                     args.push(strata::Val::F64(f.to_bits()));
                     wargs.push(wasmi::Val::F64(f.into()));
+                }
+                strata::ValType::V128 => {
+                    let v = u128::from(r) << 64 | u128::from(rng.next());
+                    args.push(strata::Val::V128(v));
+                    wargs.push(wasmi::Val::V128(wasmi::V128::from(v)));
                 }
                 strata::ValType::FUNCREF => {
                     args.push(strata::Val::FuncRef(None));
@@ -263,6 +268,28 @@ fn generated_modules_agree_with_wasmi() {
     assert!(compared > 1000, "only {compared} modules were compared");
 }
 
+/// Modules with fixed-width SIMD agree with wasmi's SIMD (relaxed SIMD is
+/// left out: its results are the implementation's choice, so wasmi and
+/// Strata may differ; the tiers below may not).
+#[test]
+fn generated_simd_modules_agree_with_wasmi() {
+    let mut compared = 0;
+    for seed in 1..=1000u64 {
+        let config = wasm_smith::Config {
+            simd_enabled: true,
+            ..smith_config()
+        };
+        let Some(bytes) = generated_with(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15), config) else {
+            continue;
+        };
+        if compare(&bytes, seed) {
+            compared += 1;
+        }
+    }
+    println!("{compared} modules compared");
+    assert!(compared > 500, "only {compared} modules were compared");
+}
+
 /// Everything observable about running a module's exports in one tier:
 /// per export, the outcome (with the trap's kind) and the fuel it consumed;
 /// then the exported memories and globals.
@@ -337,6 +364,9 @@ fn run_in_tier(bytes: &[u8], seed: u64, tier: strata::Tier) -> Option<(TierRun, 
                     strata::ValType::I64 => strata::Val::I64(r as i64),
                     strata::ValType::F32 => strata::Val::F32(((r as i32 as f32) / 7.0).to_bits()),
                     strata::ValType::F64 => strata::Val::F64(((r as i64 as f64) / 7.0).to_bits()),
+                    strata::ValType::V128 => {
+                        strata::Val::V128(u128::from(r) << 64 | u128::from(r.rotate_left(17)))
+                    }
                     t => strata::Val::default_for(*t),
                 }
             })
@@ -470,4 +500,71 @@ fn generated_modules_agree_across_tiers() {
         fuel > 0 && traps > 0,
         "the comparison exercised fuel and traps"
     );
+}
+
+/// The tiers agree on modules with fixed-width and relaxed SIMD: relaxed
+/// SIMD is deterministic by default, so both tiers give the same bits
+/// (and the same fuel).
+#[test]
+fn generated_simd_modules_agree_across_tiers() {
+    if !strata::Tier::Jit.is_available() {
+        eprintln!("the JIT tier is not available here; nothing to compare");
+        return;
+    }
+    let (mut compared, mut vectors) = (0, 0);
+    for seed in 1..=1500u64 {
+        let seed = seed.wrapping_mul(0x2545_f491_4f6c_dd1d);
+        let config = wasm_smith::Config {
+            simd_enabled: true,
+            relaxed_simd_enabled: true,
+            ..smith_config()
+        };
+        let Some(bytes) = generated_with(seed, config) else {
+            continue;
+        };
+        let interp = run_in_tier(&bytes, seed, strata::Tier::Interp);
+        let jit = run_in_tier(&bytes, seed, strata::Tier::Jit);
+        assert_eq!(
+            interp.is_some(),
+            jit.is_some(),
+            "seed {seed}: instantiation differs"
+        );
+        if let (Some(interp), Some(jit)) = (interp, jit) {
+            for (a, b) in interp.calls.iter().zip(&jit.calls) {
+                assert_eq!(a, b, "seed {seed}: interp vs jit");
+            }
+            assert_eq!(interp, jit, "seed {seed}: final state differs");
+            compared += 1;
+            if uses_simd(&bytes) {
+                vectors += 1;
+            }
+        }
+    }
+    println!("{compared} modules compared across tiers, {vectors} computing on vectors");
+    assert!(compared > 500, "only {compared} modules were compared");
+    assert!(vectors > 100, "only {vectors} modules computed on vectors");
+}
+
+/// Whether a module has a SIMD instruction other than `v128.const`.
+fn uses_simd(bytes: &[u8]) -> bool {
+    use wasmparser::{Operator as O, Parser, Payload};
+    for payload in Parser::new(0).parse_all(bytes) {
+        let Ok(Payload::CodeSectionEntry(body)) = payload else {
+            continue;
+        };
+        let Ok(mut ops) = body.get_operators_reader() else {
+            continue;
+        };
+        while let Ok(op) = ops.read() {
+            if format!("{op:?}").contains("x16")
+                || format!("{op:?}").contains("x8")
+                || format!("{op:?}").contains("x4")
+                || format!("{op:?}").contains("x2")
+                || matches!(op, O::V128Load { .. } | O::V128Store { .. })
+            {
+                return true;
+            }
+        }
+    }
+    false
 }

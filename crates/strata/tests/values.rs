@@ -8,8 +8,8 @@ use common::tiers;
 use anyhow::Result;
 use strata::*;
 
-/// An engine of `tier` where `v128` values may appear (no tier executes
-/// SIMD instructions yet, but modules may pass vectors around).
+/// An engine of `tier` where `v128` values may appear (SIMD is on by
+/// default; this says so explicitly). `tests/simd.rs` computes with them.
 fn simd_engine(tier: Tier) -> Engine {
     let mut config = Config::new();
     config.tier(tier).wasm_simd(true);

@@ -15,7 +15,7 @@ use super::handlers::{CallCx, Instr, Next};
 use super::hot::{count_call, func_code, module_code};
 use super::ops::Op;
 use super::CompiledFunc;
-use crate::isa::numeric_ops;
+use crate::isa::{numeric_ops, simd_ops};
 use crate::runtime::ops;
 use crate::runtime::store::{FuncKind, StoreInner, StoreOps};
 use crate::runtime::vm::{VMContext, VMMemory, VMRuntimeLimits};
@@ -233,7 +233,7 @@ pub(crate) unsafe fn enter(sp: *mut u64, code: &CompiledFunc) {
 /// instruction table, then the hand-written arms given in braces.
 macro_rules! exec_match {
     (
-        ($op:expr, $r:ident, $w:ident, $mem:ident, $trap:ident, $jump:ident) { $($arms:tt)* }
+        ($op:expr, $r:ident, $w:ident, $mem:ident, $trap:ident, $jump:ident, $ext:ident) { $($arms:tt)* }
         unary { $($U:ident($UI:ty) -> $UO:ty = $uf:expr => $UJ:tt;)* }
         unary_trap { $($UT:ident($UTI:ty) -> $UTO:ty = $utf:expr => $UTJ:tt;)* }
         binary { $($B:ident($BI:ty) -> $BO:ty = $bf:expr => $BJ:tt;)* }
@@ -241,7 +241,33 @@ macro_rules! exec_match {
         binary_trap { $($BT:ident($BTI:ty) -> $BTO:ty = $btf:expr => $BTJ:tt;)* }
         load { $($L:ident($LM:ty) -> $LO:ty => $LJ:tt;)* }
         store { $($S:ident($SI:ty) -> $SM:ty => $SJ:tt;)* }
-    ) => {
+        v_unary { $($VU:ident = $vuf:expr => $VUJ:tt;)* }
+        v_binary { $($VB:ident = $vbf:expr => $VBJ:tt;)* }
+        v_ternary { $($VT:ident = $vtf:expr => $VTJ:tt;)* }
+        v_test { $($VX:ident = $vxf:expr => $VXJ:tt;)* }
+        v_shift { $($VS:ident = $vsf:expr => $VSJ:tt;)* }
+        v_splat { $($VP:ident($VPT:ty) = $vpf:expr => $VPJ:tt;)* }
+        v_extract { $($VE:ident -> $VET:ty = $vef:expr => $VEJ:tt;)* }
+        v_replace { $($VR:ident($VRT:ty) = $vrf:expr => $VRJ:tt;)* }
+        v_load { $($VL:ident($VLN:literal) = $vlf:expr => $VLJ:tt;)* }
+        v_load_lane { $($VLL:ident($VLLN:literal) => $VLLJ:tt;)* }
+        v_store_lane { $($VSL:ident($VSLN:literal) => $VSLJ:tt;)* }
+    ) => {{
+        // A `v128` operand: the vector in slots `s` and `s + 1`.
+        macro_rules! rv {
+            ($s:expr) => {
+                $crate::types::raw::v128_bytes_from_cells($r!($s), $r!($s + 1))
+            };
+        }
+        macro_rules! wv {
+            ($s:expr, $v:expr) => {{
+                let [low, high] = $crate::types::raw::v128_bytes_to_cells($v);
+                $w!($s, low);
+                $w!($s + 1, high);
+            }};
+        }
+        #[allow(unused_imports)]
+        use $crate::isa::lanes::*;
         match $op {
             $( Op::$U { dst, src } => {
                 let v: $UO = ($uf)(<$UI>::from_raw($r!(src)));
@@ -294,9 +320,103 @@ macro_rules! exec_match {
                     $trap!(Trap::MemoryOutOfBounds);
                 }
             } )*
+            $( Op::$VU { dst, src } => {
+                let f: fn(V128) -> V128 = $vuf;
+                wv!(dst, f(rv!(src)));
+            } )*
+            $( Op::$VB { dst, lhs, rhs } => {
+                let f: fn(V128, V128) -> V128 = $vbf;
+                wv!(dst, f(rv!(lhs), rv!(rhs)));
+            } )*
+            $( Op::$VT { dst, a, b } => {
+                let (c, _, _) = $ext!();
+                let f: fn(V128, V128, V128) -> V128 = $vtf;
+                wv!(dst, f(rv!(a), rv!(b), rv!(c)));
+            } )*
+            $( Op::$VX { dst, src } => {
+                let f: fn(V128) -> i32 = $vxf;
+                $w!(dst, f(rv!(src)).to_raw());
+            } )*
+            $( Op::$VS { dst, lhs, rhs } => {
+                let f: fn(V128, u32) -> V128 = $vsf;
+                wv!(dst, f(rv!(lhs), $r!(rhs) as u32));
+            } )*
+            $( Op::$VP { dst, src } => {
+                let f: fn($VPT) -> V128 = $vpf;
+                wv!(dst, f(<$VPT>::from_raw($r!(src))));
+            } )*
+            $( Op::$VE { dst, src, lane } => {
+                let f: fn(V128, usize) -> $VET = $vef;
+                $w!(dst, f(rv!(src), lane as usize).to_raw());
+            } )*
+            $( Op::$VR { dst, vec, val } => {
+                let (lane, _, _) = $ext!();
+                let f: fn(V128, usize, $VRT) -> V128 = $vrf;
+                wv!(dst, f(rv!(vec), lane as usize, <$VRT>::from_raw($r!(val))));
+            } )*
+            $( Op::$VL { dst, addr, offset } => {
+                let f: fn([u8; $VLN]) -> V128 = $vlf;
+                let ea = u64::from($r!(addr) as u32) + u64::from(offset);
+                // SAFETY: `$mem` is the current instance's live memory 0.
+                match unsafe { $mem.read().load::<$VLN>(ea) } {
+                    Some(bytes) => wv!(dst, f(bytes)),
+                    None => $trap!(Trap::MemoryOutOfBounds),
+                }
+            } )*
+            $( Op::$VLL { dst, addr, offset } => {
+                let (vec, lane, _) = $ext!();
+                let ea = u64::from($r!(addr) as u32) + u64::from(offset);
+                // SAFETY: as for loads.
+                match unsafe { $mem.read().load::<$VLLN>(ea) } {
+                    Some(bytes) => wv!(dst, load_lane(rv!(vec), lane as usize, bytes)),
+                    None => $trap!(Trap::MemoryOutOfBounds),
+                }
+            } )*
+            $( Op::$VSL { addr, vec, offset } => {
+                let (lane, _, _) = $ext!();
+                let ea = u64::from($r!(addr) as u32) + u64::from(offset);
+                let bytes = store_lane::<$VSLN>(rv!(vec), lane as usize);
+                // SAFETY: as for stores.
+                if unsafe { $mem.read().store(ea, bytes) }.is_none() {
+                    $trap!(Trap::MemoryOutOfBounds);
+                }
+            } )*
+            Op::V128Store { addr, value, offset } => {
+                let ea = u64::from($r!(addr) as u32) + u64::from(offset);
+                let bytes = rv!(value);
+                // SAFETY: as for stores.
+                if unsafe { $mem.read().store(ea, bytes) }.is_none() {
+                    $trap!(Trap::MemoryOutOfBounds);
+                }
+            }
+            Op::I64Add128 { dst, low, high } | Op::I64Sub128 { dst, low, high } => {
+                let (bl, bh, _) = $ext!();
+                let f = if matches!($op, Op::I64Add128 { .. }) {
+                    $crate::isa::semantics::add128
+                } else {
+                    $crate::isa::semantics::sub128
+                };
+                let (l, h) = f($r!(low), $r!(high), $r!(bl), $r!(bh));
+                $w!(dst, l);
+                $w!(dst + 1, h);
+            }
+            Op::I64MulWideS { dst, lhs, rhs } | Op::I64MulWideU { dst, lhs, rhs } => {
+                let f = if matches!($op, Op::I64MulWideS { .. }) {
+                    $crate::isa::semantics::mul_wide_s
+                } else {
+                    $crate::isa::semantics::mul_wide_u
+                };
+                let (l, h) = f($r!(lhs), $r!(rhs));
+                $w!(dst, l);
+                $w!(dst + 1, h);
+            }
+            Op::I8x16Shuffle { dst, a, b } => {
+                let (mask, _, _) = $ext!();
+                wv!(dst, shuffle(rv!(a), rv!(b), rv!(mask)));
+            }
             $($arms)*
         }
-    };
+    }};
 }
 
 fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError> {
@@ -656,7 +776,7 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
         // the trap is returned with `?`.
         *trap_pc = pc;
         pc += 1;
-        numeric_ops!(exec_match (op, r, w, mem, trap, jump) {
+        numeric_ops!(simd_ops exec_match (op, r, w, mem, trap, jump, ext) {
             Op::Ext { .. } => unreachable!("extension word executed"),
             Op::Unreachable => trap!(Trap::UnreachableCodeReached),
             Op::ConsumeFuel { amount } => {

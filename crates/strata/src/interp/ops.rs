@@ -7,7 +7,8 @@
 //! slots, which hold the function's locals, its constants and its operand
 //! stack. Every slot is an untyped `u64` cell (`crate::types::raw`).
 
-use crate::isa::numeric_ops;
+use crate::isa::{numeric_ops, simd_ops};
+use crate::types::ValType;
 
 /// A frame slot index.
 pub(crate) type Slot = u32;
@@ -21,6 +22,17 @@ macro_rules! define_op {
         binary_trap { $($BT:ident($BTI:ty) -> $BTO:ty = $btf:expr => $BTJ:tt;)* }
         load { $($L:ident($LM:ty) -> $LO:ty => $LJ:tt;)* }
         store { $($S:ident($SI:ty) -> $SM:ty => $SJ:tt;)* }
+        v_unary { $($VU:ident = $vuf:expr => $VUJ:tt;)* }
+        v_binary { $($VB:ident = $vbf:expr => $VBJ:tt;)* }
+        v_ternary { $($VT:ident = $vtf:expr => $VTJ:tt;)* }
+        v_test { $($VX:ident = $vxf:expr => $VXJ:tt;)* }
+        v_shift { $($VS:ident = $vsf:expr => $VSJ:tt;)* }
+        v_splat { $($VP:ident($VPT:ty) = $vpf:expr => $VPJ:tt;)* }
+        v_extract { $($VE:ident -> $VET:ty = $vef:expr => $VEJ:tt;)* }
+        v_replace { $($VR:ident($VRT:ty) = $vrf:expr => $VRJ:tt;)* }
+        v_load { $($VL:ident($VLN:literal) = $vlf:expr => $VLJ:tt;)* }
+        v_load_lane { $($VLL:ident($VLLN:literal) => $VLLJ:tt;)* }
+        v_store_lane { $($VSL:ident($VSLN:literal) => $VSLJ:tt;)* }
     ) => {
         /// One interpreter instruction. Branch targets are absolute
         /// instruction indices, resolved when the function is translated.
@@ -35,6 +47,35 @@ macro_rules! define_op {
             $( $BT { dst: Slot, lhs: Slot, rhs: Slot }, )*
             $( $L { dst: Slot, addr: Slot, offset: u32 }, )*
             $( $S { addr: Slot, value: Slot, offset: u32 }, )*
+            // SIMD rows (`isa/simd.rs`); a `v128` operand or result is the
+            // first of its two slots.
+            $( $VU { dst: Slot, src: Slot }, )*
+            $( $VB { dst: Slot, lhs: Slot, rhs: Slot }, )*
+            /// Followed by `Ext { a: c }`, the third operand.
+            $( $VT { dst: Slot, a: Slot, b: Slot }, )*
+            $( $VX { dst: Slot, src: Slot }, )*
+            $( $VS { dst: Slot, lhs: Slot, rhs: Slot }, )*
+            $( $VP { dst: Slot, src: Slot }, )*
+            $( $VE { dst: Slot, src: Slot, lane: u32 }, )*
+            /// Followed by `Ext { a: lane }`.
+            $( $VR { dst: Slot, vec: Slot, val: Slot }, )*
+            $( $VL { dst: Slot, addr: Slot, offset: u32 }, )*
+            /// Followed by `Ext { a: vec, b: lane }`.
+            $( $VLL { dst: Slot, addr: Slot, offset: u32 }, )*
+            /// Followed by `Ext { a: lane }`.
+            $( $VSL { addr: Slot, vec: Slot, offset: u32 }, )*
+            V128Store { addr: Slot, value: Slot, offset: u32 },
+            /// Followed by `Ext { a: mask }`, the slot of the lane indices
+            /// (a `v128` constant).
+            I8x16Shuffle { dst: Slot, a: Slot, b: Slot },
+            /// Wide arithmetic: the 128-bit result's halves go to `dst`
+            /// and `dst + 1`. `I64Add128` and `I64Sub128` take the first
+            /// operand's halves here and are followed by `Ext { a: low, b:
+            /// high }` of the second.
+            I64Add128 { dst: Slot, low: Slot, high: Slot },
+            I64Sub128 { dst: Slot, low: Slot, high: Slot },
+            I64MulWideS { dst: Slot, lhs: Slot, rhs: Slot },
+            I64MulWideU { dst: Slot, lhs: Slot, rhs: Slot },
             /// Extra operands of the preceding instruction; never executed.
             Ext { a: u32, b: u32, c: u32 },
             /// Trap: `unreachable`.
@@ -149,8 +190,10 @@ macro_rules! define_op {
                 })
             }
 
-            /// The slot this instruction writes its single result to, if it
-            /// is a plain computation the translator may retarget.
+            /// The (first) slot this instruction writes its single result
+            /// to, if it is a plain computation the translator may
+            /// retarget: it reads all its operands before it writes its
+            /// result's one cell (two for a `v128`).
             pub(crate) fn result_slot_mut(&mut self) -> Option<&mut Slot> {
                 match self {
                     $( Op::$U { dst, .. } )|*
@@ -159,6 +202,17 @@ macro_rules! define_op {
                     $( | Op::$C { dst, .. } )*
                     $( | Op::$BT { dst, .. } )*
                     $( | Op::$L { dst, .. } )*
+                    $( | Op::$VX { dst, .. } )*
+                    $( | Op::$VE { dst, .. } )*
+                    $( | Op::$VU { dst, .. } )*
+                    $( | Op::$VB { dst, .. } )*
+                    $( | Op::$VT { dst, .. } )*
+                    $( | Op::$VS { dst, .. } )*
+                    $( | Op::$VP { dst, .. } )*
+                    $( | Op::$VR { dst, .. } )*
+                    $( | Op::$VL { dst, .. } )*
+                    $( | Op::$VLL { dst, .. } )*
+                    | Op::I8x16Shuffle { dst, .. }
                     | Op::Copy { dst, .. }
                     | Op::GlobalGet { dst, .. }
                     | Op::RefFunc { dst, .. }
@@ -167,6 +221,29 @@ macro_rules! define_op {
                     | Op::TableSize { dst, .. } => Some(dst),
                     _ => None,
                 }
+            }
+        }
+
+        impl Op {
+            /// The SIMD instruction for a wasm operator (other than
+            /// `v128.store` and `i8x16.shuffle`), by its shape.
+            pub(crate) fn simd(op: &wasmparser::Operator<'_>) -> Option<Simd> {
+                use wasmparser::Operator as W;
+                use crate::isa::Wasm;
+                Some(match op {
+                    $( W::$VU => Simd::Unary(|dst, src| Op::$VU { dst, src }, ValType::V128), )*
+                    $( W::$VX => Simd::Unary(|dst, src| Op::$VX { dst, src }, ValType::I32), )*
+                    $( W::$VP => Simd::Unary(|dst, src| Op::$VP { dst, src }, ValType::V128), )*
+                    $( W::$VB => Simd::Binary(|dst, lhs, rhs| Op::$VB { dst, lhs, rhs }), )*
+                    $( W::$VS => Simd::Binary(|dst, lhs, rhs| Op::$VS { dst, lhs, rhs }), )*
+                    $( W::$VT => Simd::Ternary(|dst, a, b| Op::$VT { dst, a, b }), )*
+                    $( W::$VE { lane } => Simd::Extract(|dst, src, lane| Op::$VE { dst, src, lane }, <$VET as Wasm>::TYPE, *lane), )*
+                    $( W::$VR { lane } => Simd::Replace(|dst, vec, val| Op::$VR { dst, vec, val }, *lane), )*
+                    $( W::$VL { memarg } => Simd::Load(|dst, addr, offset| Op::$VL { dst, addr, offset }, *memarg), )*
+                    $( W::$VLL { memarg, lane } => Simd::LoadLane(|dst, addr, offset| Op::$VLL { dst, addr, offset }, *memarg, *lane), )*
+                    $( W::$VSL { memarg, lane } => Simd::StoreLane(|addr, vec, offset| Op::$VSL { addr, vec, offset }, *memarg, *lane), )*
+                    _ => return None,
+                })
             }
         }
 
@@ -221,4 +298,25 @@ macro_rules! define_op {
     };
 }
 
-numeric_ops!(define_op);
+/// How the translator builds a SIMD instruction, by its shape (see
+/// `Op::simd`).
+pub(crate) enum Simd {
+    /// One operand; the result's type.
+    Unary(fn(Slot, Slot) -> Op, ValType),
+    /// Two operands (the second an `i32` count for shifts), a `v128`.
+    Binary(fn(Slot, Slot, Slot) -> Op),
+    /// Three `v128` operands, the third in an `Ext` word.
+    Ternary(fn(Slot, Slot, Slot) -> Op),
+    /// A lane of a `v128`: the result's type and the lane.
+    Extract(fn(Slot, Slot, u32) -> Op, ValType, u8),
+    /// A `v128` with a lane replaced; the lane goes in an `Ext` word.
+    Replace(fn(Slot, Slot, Slot) -> Op, u8),
+    /// A load producing a `v128`.
+    Load(fn(Slot, Slot, u32) -> Op, wasmparser::MemArg),
+    /// A lane load; the vector and the lane go in an `Ext` word.
+    LoadLane(fn(Slot, Slot, u32) -> Op, wasmparser::MemArg, u8),
+    /// A lane store; the lane goes in an `Ext` word.
+    StoreLane(fn(Slot, Slot, u32) -> Op, wasmparser::MemArg, u8),
+}
+
+numeric_ops!(simd_ops define_op);

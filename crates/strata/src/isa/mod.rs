@@ -8,12 +8,17 @@
 //! the interpreter's `Op` variants, handlers and driver arms
 //! (`interp/ops.rs`, `interp/handlers/numeric.rs`, `interp/exec.rs`), and
 //! the constant-expression evaluator's arithmetic (`const_binary` below).
-//! Tables are split by proposal: `numeric.rs` for WebAssembly 1.0/2.0.
+//! Tables are split by proposal: `numeric.rs` for WebAssembly 1.0/2.0,
+//! `simd.rs` for fixed-width and relaxed SIMD (lane semantics in
+//! `lanes.rs`).
 
+pub(crate) mod lanes;
 mod numeric;
 pub(crate) mod semantics;
+mod simd;
 
 pub(crate) use numeric::numeric_ops;
+pub(crate) use simd::simd_ops;
 
 use crate::types::raw::Raw;
 use crate::types::ValType;
@@ -68,3 +73,44 @@ macro_rules! define_table_queries {
 }
 
 numeric_ops!(define_table_queries);
+
+macro_rules! define_simd_queries {
+    (
+        v_unary { $($VU:ident = $vuf:expr => $VUJ:tt;)* }
+        v_binary { $($VB:ident = $vbf:expr => $VBJ:tt;)* }
+        v_ternary { $($VT:ident = $vtf:expr => $VTJ:tt;)* }
+        v_test { $($VX:ident = $vxf:expr => $VXJ:tt;)* }
+        v_shift { $($VS:ident = $vsf:expr => $VSJ:tt;)* }
+        v_splat { $($VP:ident($VPT:ty) = $vpf:expr => $VPJ:tt;)* }
+        v_extract { $($VE:ident -> $VET:ty = $vef:expr => $VEJ:tt;)* }
+        v_replace { $($VR:ident($VRT:ty) = $vrf:expr => $VRJ:tt;)* }
+        v_load { $($VL:ident($VLN:literal) = $vlf:expr => $VLJ:tt;)* }
+        v_load_lane { $($VLL:ident($VLLN:literal) => $VLLJ:tt;)* }
+        v_store_lane { $($VSL:ident($VSLN:literal) => $VSLJ:tt;)* }
+    ) => {
+        /// Whether `op` is a SIMD instruction that computes on vectors
+        /// (a row of the SIMD table, `v128.store` or `i8x16.shuffle`; not
+        /// `v128.const`, which only moves bits).
+        pub(crate) fn is_simd(op: &wasmparser::Operator<'_>) -> bool {
+            use wasmparser::Operator as W;
+            matches!(
+                op,
+                $( W::$VU )|*
+                $( | W::$VB )*
+                $( | W::$VT )*
+                $( | W::$VX )*
+                $( | W::$VS )*
+                $( | W::$VP )*
+                $( | W::$VE { .. } )*
+                $( | W::$VR { .. } )*
+                $( | W::$VL { .. } )*
+                $( | W::$VLL { .. } )*
+                $( | W::$VSL { .. } )*
+                | W::V128Store { .. }
+                | W::I8x16Shuffle { .. }
+            )
+        }
+    };
+}
+
+simd_ops!(define_simd_queries);

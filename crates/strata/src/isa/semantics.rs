@@ -176,6 +176,35 @@ signed_int! {
     i64, u64;
 }
 
+/// The wide-arithmetic instructions: 128-bit results as `(low, high)`
+/// halves. `i64.add128` and `i64.sub128` take both operands as halves.
+pub(crate) fn add128(al: u64, ah: u64, bl: u64, bh: u64) -> (u64, u64) {
+    split128(join128(al, ah).wrapping_add(join128(bl, bh)))
+}
+
+/// `i64.sub128`.
+pub(crate) fn sub128(al: u64, ah: u64, bl: u64, bh: u64) -> (u64, u64) {
+    split128(join128(al, ah).wrapping_sub(join128(bl, bh)))
+}
+
+/// `i64.mul_wide_s`: the full signed product.
+pub(crate) fn mul_wide_s(a: u64, b: u64) -> (u64, u64) {
+    split128((i128::from(a as i64) * i128::from(b as i64)) as u128)
+}
+
+/// `i64.mul_wide_u`: the full unsigned product.
+pub(crate) fn mul_wide_u(a: u64, b: u64) -> (u64, u64) {
+    split128(u128::from(a) * u128::from(b))
+}
+
+fn join128(low: u64, high: u64) -> u128 {
+    u128::from(low) | (u128::from(high) << 64)
+}
+
+fn split128(v: u128) -> (u64, u64) {
+    (v as u64, (v >> 64) as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +235,14 @@ mod tests {
             trunc_checked(f32::NAN, 0.0, U32_END),
             Err(Trap::BadConversionToInteger)
         );
+    }
+
+    #[test]
+    fn wide_arithmetic() {
+        assert_eq!(add128(u64::MAX, 0, 1, 0), (0, 1));
+        assert_eq!(sub128(0, 0, 1, 0), (u64::MAX, u64::MAX));
+        assert_eq!(mul_wide_s(-1i64 as u64, 2), (-2i64 as u64, u64::MAX));
+        assert_eq!(mul_wide_u(u64::MAX, 2), (u64::MAX - 1, 1));
     }
 
     #[test]

@@ -117,6 +117,7 @@ pub(crate) fn compile_parts(
         fuel: config.consume_fuel,
         epoch: config.epoch_interruption,
         explicit_bounds: !config.memory_guard_pages,
+        relaxed_deterministic: config.relaxed_simd_deterministic,
     };
     let jobs: Vec<Job> = funcs
         .iter()

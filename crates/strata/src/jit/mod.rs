@@ -30,6 +30,7 @@ pub(crate) use helpers::BUILTINS;
 mod numeric;
 mod profiling;
 mod signals;
+mod simd;
 mod tier_up;
 mod translate;
 pub(crate) use tier_up::JitTierUp;
@@ -126,6 +127,47 @@ impl Drop for CompiledModule {
     }
 }
 
+/// Whether the host has the CPU features the JIT's vector code needs:
+/// Cranelift's x86-64 SIMD lowering needs SSE4.1 (and the SSSE3 and SSE3
+/// before it); every aarch64 host has NEON.
+pub(crate) fn host_has_simd() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("sse4.1")
+            && std::arch::is_x86_feature_detected!("ssse3")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        true
+    }
+}
+
+/// Whether defined function `i` of `m` computes on vectors
+/// (`isa::is_simd`); only scanned when the module may.
+fn uses_simd(m: &ModuleInfo, i: usize) -> bool {
+    if !m
+        .engine
+        .config()
+        .features
+        .contains(wasmparser::WasmFeatures::SIMD)
+    {
+        return false;
+    }
+    let Ok(mut reader) = m.body(i).get_operators_reader() else {
+        return false;
+    };
+    while !reader.eof() {
+        match reader.read() {
+            Ok(op) if crate::isa::is_simd(&op) => return true,
+            Ok(_) => {}
+            // Validated already; a body that does not read is the
+            // translator's to report.
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
 impl std::fmt::Debug for CompiledModule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CompiledModule")
@@ -134,14 +176,26 @@ impl std::fmt::Debug for CompiledModule {
     }
 }
 
-/// The defined functions of `m` the JIT compiles: all of them, except
-/// those whose body is larger than `Config::jit_max_function_size`, which
-/// run in the interpreter (their entries have no native code).
+/// The defined functions of `m` the JIT compiles (`compilable`); the
+/// others run in the interpreter (their entries have no native code).
 pub(crate) fn selected_functions(m: &ModuleInfo) -> Vec<usize> {
-    let max = m.engine.config().jit_max_function_size;
-    (0..m.bodies.len())
-        .filter(|&i| m.bodies[i].len() <= max)
-        .collect()
+    let defined = m.bodies.len();
+    if !host_has_simd() && (0..defined).any(|i| uses_simd(m, i)) {
+        eprintln!(
+            "note: this CPU lacks SSE4.1, which the JIT's vector code needs: \
+             functions that use SIMD run in the interpreter"
+        );
+    }
+    (0..defined).filter(|&i| compilable(m, i)).collect()
+}
+
+/// Whether the JIT compiles defined function `i` of `m`: not when its body
+/// is larger than `Config::jit_max_function_size`, nor when it computes on
+/// vectors and the host lacks the CPU features vector code needs
+/// (`host_has_simd`); such functions run in the interpreter.
+pub(crate) fn compilable(m: &ModuleInfo, i: usize) -> bool {
+    m.bodies[i].len() <= m.engine.config().jit_max_function_size
+        && (host_has_simd() || !uses_simd(m, i))
 }
 
 /// Loads `image`, compiled for `m` (by [`compile_image`], or read from an

@@ -6,7 +6,7 @@ use super::translate::Translator;
 use crate::isa::{numeric_ops, Wasm};
 use crate::types::ValType;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::types::{F32, F64, I16, I32, I64, I8};
+use cranelift_codegen::ir::types::{F32, F64, I128, I16, I32, I64, I8};
 use cranelift_codegen::ir::{InstBuilder, MemFlags, Type, Value};
 use cranelift_frontend::FunctionBuilder;
 
@@ -43,7 +43,7 @@ pub(super) fn memory0(memory: u32) -> anyhow::Result<()> {
 }
 
 /// Fails unless a load or store addresses memory 0.
-fn memory0_arg(memarg: &wasmparser::MemArg) -> anyhow::Result<()> {
+pub(super) fn memory0_arg(memarg: &wasmparser::MemArg) -> anyhow::Result<()> {
     match memarg.target {
         wasmparser::MemArgTarget::Memory(m) => memory0(m),
         _ => anyhow::bail!("only memory 0 is supported (multi-memory is not implemented yet)"),
@@ -115,3 +115,38 @@ macro_rules! jit_lowering {
 }
 
 numeric_ops!(jit_lowering);
+
+impl Translator<'_, '_> {
+    /// Translates a wide-arithmetic instruction as 128-bit Cranelift
+    /// arithmetic; false when `op` is not one.
+    pub(super) fn wide(&mut self, op: &wasmparser::Operator<'_>) -> anyhow::Result<bool> {
+        use wasmparser::Operator as W;
+        let r = match *op {
+            W::I64Add128 | W::I64Sub128 => {
+                let (bl, bh) = self.pop2();
+                let (al, ah) = self.pop2();
+                let a = self.b.ins().iconcat(al, ah);
+                let b = self.b.ins().iconcat(bl, bh);
+                if matches!(op, W::I64Add128) {
+                    self.b.ins().iadd(a, b)
+                } else {
+                    self.b.ins().isub(a, b)
+                }
+            }
+            W::I64MulWideS | W::I64MulWideU => {
+                let (x, y) = self.pop2();
+                let (x, y) = if matches!(op, W::I64MulWideS) {
+                    (self.b.ins().sextend(I128, x), self.b.ins().sextend(I128, y))
+                } else {
+                    (self.b.ins().uextend(I128, x), self.b.ins().uextend(I128, y))
+                };
+                self.b.ins().imul(x, y)
+            }
+            _ => return Ok(false),
+        };
+        let (low, high) = self.b.ins().isplit(r);
+        self.push(low, ValType::I64);
+        self.push(high, ValType::I64);
+        Ok(true)
+    }
+}

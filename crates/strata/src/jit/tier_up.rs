@@ -161,7 +161,7 @@ impl TierUp for JitTierUp {
     fn request(&self, defined: u32, osr: Option<(u32, &LoopState)>) -> TierStatus {
         let shared = &self.shared;
         let m = &shared.module;
-        let too_large = m.bodies[defined as usize].len() > m.engine.config().jit_max_function_size;
+        let too_large = !super::compilable(m, defined as usize);
         let mut state = shared.lock();
         let mut wanted = vec![((defined, None), None)];
         if let Some((key, loop_state)) = osr {

@@ -42,6 +42,9 @@ pub(crate) struct Env<'a> {
     pub epoch: bool,
     /// Check memory accesses explicitly instead of relying on guard pages.
     pub explicit_bounds: bool,
+    /// Relaxed SIMD gives the deterministic results
+    /// (`Config::relaxed_simd_deterministic`), else the host's fastest.
+    pub relaxed_deterministic: bool,
 }
 
 pub(super) enum Kind {
@@ -877,7 +880,7 @@ impl Translator<'_, '_> {
                 self.push(v, ValType::V128);
             }
             op => {
-                if !self.numeric(&op)? {
+                if !self.numeric(&op)? && !self.simd(&op)? && !self.wide(&op)? {
                     bail!("the JIT tier does not support {op:?} yet");
                 }
             }

@@ -55,6 +55,18 @@ pub(crate) fn v128_from_cells(low: u64, high: u64) -> u128 {
     u128::from(low) | (u128::from(high) << 64)
 }
 
+/// The bytes of a `v128` in two cells (`isa::lanes::V128`), low cell first.
+#[inline]
+pub(crate) fn v128_bytes_from_cells(low: u64, high: u64) -> [u8; 16] {
+    v128_from_cells(low, high).to_le_bytes()
+}
+
+/// The two cells of a `v128` given as its bytes.
+#[inline]
+pub(crate) fn v128_bytes_to_cells(bytes: [u8; 16]) -> [u64; 2] {
+    v128_to_cells(u128::from_le_bytes(bytes))
+}
+
 impl ValType {
     /// How many cells a value of this type takes: 2 for `v128`, else 1.
     #[inline]

@@ -84,8 +84,9 @@ pub(super) fn lower(op: &Op, pc: usize, l: &Lowering<'_>, prev: Option<Prev>) ->
             (pick!(return1; s [SLOT, ACC]), from, 0, 0, None)
         }
         // Extension words keep their operands for the instruction before
-        // them; they are never executed.
-        Op::Ext { a, .. } => (slow, 0, 0, a, None),
+        // them (the first in `c`, the second and third, when they fit, in
+        // `a` and `b`); they are never executed.
+        Op::Ext { a, b, c } => (slow, b, c, a, None),
         _ => return None,
     })
 }

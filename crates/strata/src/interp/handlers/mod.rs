@@ -28,10 +28,14 @@
 //!
 //! - `numeric.rs`: the handlers generated from the instruction table in
 //!   `crate::isa`, sharing its semantics closures with the driver's `match`;
+//! - `simd.rs`: the handlers of the SIMD table, which read and write slots
+//!   only; `wide.rs`: the wide-arithmetic instructions, likewise;
 //! - `control.rs`: branches, copies, globals, fuel, calls and returns.
 
 mod control;
 mod numeric;
+mod simd;
+mod wide;
 
 use super::exec::Frame;
 use super::ops::Op;
@@ -337,11 +341,14 @@ pub(crate) fn lower(ops: &[Op], l: &Lowering<'_>) -> Box<[Instr]> {
         }
     }
     let mut prev = None;
-    ops.iter()
+    let mut instrs: Vec<Instr> = ops
+        .iter()
         .enumerate()
         .map(|(pc, op)| {
             let reads = if targets[pc] { None } else { prev };
             let (handler, a, b, c, produced) = numeric::lower(op, pc, l, reads)
+                .or_else(|| simd::lower(op))
+                .or_else(|| wide::lower(op))
                 .or_else(|| control::lower(op, pc, l, reads))
                 .unwrap_or((control::slow, 0, 0, 0, None));
             match (u16::try_from(a), u16::try_from(b)) {
@@ -360,7 +367,18 @@ pub(crate) fn lower(ops: &[Op], l: &Lowering<'_>) -> Box<[Instr]> {
                 }
             }
         })
-        .collect()
+        .collect();
+    // An extension word whose second or third operand does not fit its
+    // 16-bit field leaves its instruction to the driver, which reads the
+    // operands from the `Op`s.
+    for (pc, op) in ops.iter().enumerate().skip(1) {
+        if let Op::Ext { b, c, .. } = *op {
+            if u16::try_from(b).is_err() || u16::try_from(c).is_err() {
+                instrs[pc - 1].handler = control::slow;
+            }
+        }
+    }
+    instrs.into_boxed_slice()
 }
 
 /// A lowered instruction before packing: handler, operands, and the result

@@ -18,6 +18,7 @@
 //! - at every control-flow join (block, loop and if entry) all pending local
 //!   reads are materialised, because code on another path may write them.
 
+mod simd;
 mod stack;
 
 use super::ops::{Op, Slot};
@@ -221,6 +222,8 @@ fn const_key(op: &Operator<'_>) -> Option<(u128, usize)> {
         Operator::F32Const { value } => (u128::from(value.bits()), 1),
         Operator::F64Const { value } => (u128::from(value.bits()), 1),
         Operator::V128Const { value } => (value.i128() as u128, 2),
+        // The lane indices of a shuffle are a `v128` operand in a slot.
+        Operator::I8x16Shuffle { lanes } => (u128::from_le_bytes(*lanes), 2),
         Operator::RefNull { .. } => (0, 1),
         _ => return None,
     })
@@ -540,6 +543,9 @@ impl Translator<'_> {
             let value = self.pop();
             let addr = self.pop();
             self.emit(make(addr, value, offset));
+            return Ok(());
+        }
+        if self.simd(&op)? {
             return Ok(());
         }
         match op {
@@ -990,7 +996,7 @@ impl Translator<'_> {
         let value = self.pop();
         let producer = self.last_producer;
         let preserved = self.preserve_local(slot);
-        if let (false, true, Some(at), 1) = (preserved, value_is_temp, producer, ty.cells()) {
+        if let (false, true, Some(at)) = (preserved, value_is_temp, producer) {
             if let Some(dst) = self.ops[at].result_slot_mut() {
                 if *dst == value {
                     *dst = slot;
