@@ -503,8 +503,8 @@ fn generated_modules_agree_across_tiers() {
 }
 
 /// The tiers agree on modules with fixed-width and relaxed SIMD: relaxed
-/// SIMD is deterministic by default, so both tiers give the same bits
-/// (and the same fuel).
+/// SIMD is deterministic by default, so every tier (and tiered execution's
+/// mix) gives the same bits (and the same fuel).
 #[test]
 fn generated_simd_modules_agree_across_tiers() {
     if !strata::Tier::Jit.is_available() {
@@ -524,16 +524,19 @@ fn generated_simd_modules_agree_across_tiers() {
         };
         let interp = run_in_tier(&bytes, seed, strata::Tier::Interp);
         let jit = run_in_tier(&bytes, seed, strata::Tier::Jit);
+        let tiered = run_in_tier(&bytes, seed, strata::Tier::Tiered);
         assert_eq!(
-            interp.is_some(),
-            jit.is_some(),
+            (interp.is_some(), tiered.is_some()),
+            (jit.is_some(), jit.is_some()),
             "seed {seed}: instantiation differs"
         );
-        if let (Some(interp), Some(jit)) = (interp, jit) {
-            for (a, b) in interp.calls.iter().zip(&jit.calls) {
+        if let (Some((interp, _)), Some((jit, _)), Some((tiered, _))) = (interp, jit, tiered) {
+            for ((a, b), c) in interp.calls.iter().zip(&jit.calls).zip(&tiered.calls) {
                 assert_eq!(a, b, "seed {seed}: interp vs jit");
+                assert_eq!(a, c, "seed {seed}: interp vs tiered");
             }
             assert_eq!(interp, jit, "seed {seed}: final state differs");
+            assert_eq!(interp, tiered, "seed {seed}: final state differs (tiered)");
             compared += 1;
             if uses_simd(&bytes) {
                 vectors += 1;
