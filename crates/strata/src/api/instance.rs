@@ -384,7 +384,9 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
                 let offset = offset.eval(
                     &|g| inner.globals[inst.globals[g as usize] as usize].get(),
                     &|f| func_ref(inst.vm.funcs(), f),
-                )? as u32;
+                )? as u64;
+                // The offset is a cell: an i32 zero-extended, or a table64's
+                // i64, never truncated.
                 let table = inst.tables[*table as usize];
                 let items = Arc::clone(&inst.elems[i]);
                 crate::runtime::ops::table_init(
@@ -393,7 +395,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
                     offset,
                     &items,
                     0,
-                    items.len() as u32,
+                    items.len() as u64,
                 )?;
                 inner.instances[instance_index as usize].elems[i] = Arc::new([]);
             }
@@ -409,13 +411,14 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
             let offset = offset.eval(
                 &|g| inner.globals[inst.globals[g as usize] as usize].get(),
                 &|f| func_ref(inst.vm.funcs(), f),
-            )? as u32 as usize;
+            )? as u64;
+            // An i32 offset is zero-extended in its cell; a memory64 offset
+            // is 64-bit and must not be truncated.
             let mem = &mut inner.memories[inst.memories[*memory as usize] as usize].mem;
-            let dst = offset
-                .checked_add(data.bytes.len())
-                .and_then(|end| mem.data_mut().get_mut(offset..end))
+            let len = data.bytes.len() as u64;
+            let range = crate::runtime::ops::range(offset, len, mem.len())
                 .ok_or(Trap::MemoryOutOfBounds)?;
-            dst.copy_from_slice(&data.bytes);
+            mem.data_mut()[range].copy_from_slice(&data.bytes);
             inner.instances[instance_index as usize].data_dropped[i] = true;
         }
     }

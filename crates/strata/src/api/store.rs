@@ -161,7 +161,8 @@ impl<T> Store<T> {
                 ty.minimum()
             );
         }
-        let mem = LinearMemory::new(ty.minimum(), ty.maximum()).map_err(anyhow::Error::msg)?;
+        let mem = LinearMemory::new(ty.minimum(), ty.maximum(), ty.is_64())
+            .map_err(anyhow::Error::msg)?;
         self.inner.memories.push(MemoryEntity { ty, mem });
         Ok(self.inner.memories.len() as u32 - 1)
     }

@@ -21,6 +21,12 @@ const GUARD_SIZE: u64 = (4 << 30) + PAGE_SIZE;
 /// The largest number of pages a 32-bit memory can have.
 pub const MAX_PAGES_32: u64 = 0x1_0000;
 
+/// The most address space a 64-bit memory reserves (and so the furthest it
+/// can grow): 16 GiB, beyond the 4 GiB of 32-bit memories, within what a
+/// 64-bit host's address space easily holds for many memories at once.
+/// Growing beyond it gives -1, as a host that refuses memory does.
+pub const MAX_RESERVATION_64: u64 = 16 << 30;
+
 /// A linear memory's storage.
 #[derive(Debug)]
 pub struct LinearMemory {
@@ -38,18 +44,30 @@ unsafe impl Send for LinearMemory {}
 unsafe impl Sync for LinearMemory {}
 
 impl LinearMemory {
-    /// Reserves a memory of `min` pages that may grow to `max` pages.
-    /// Fails when the host cannot provide the address space or pages.
-    pub fn new(min: u64, max: Option<u64>) -> Result<LinearMemory, String> {
-        let max_pages = max.unwrap_or(MAX_PAGES_32).min(MAX_PAGES_32);
+    /// Reserves a memory of `min` pages that may grow to `max` pages, with
+    /// 64-bit addresses when `is_64`. Fails when the host cannot provide
+    /// the address space or pages.
+    pub fn new(min: u64, max: Option<u64>, is_64: bool) -> Result<LinearMemory, String> {
+        let max_pages = if is_64 {
+            // A 64-bit memory can grow as far as its reservation, which
+            // compiled code never relies on as a guard (it checks every
+            // access explicitly).
+            max.unwrap_or(u64::MAX).min(MAX_RESERVATION_64 / PAGE_SIZE)
+        } else {
+            max.unwrap_or(MAX_PAGES_32).min(MAX_PAGES_32)
+        };
         if min > max_pages {
             return Err(format!("memory minimum of {min} pages exceeds the maximum"));
         }
-        let reserved = if cfg!(target_pointer_width = "64") {
-            (MAX_PAGES_32 * PAGE_SIZE + GUARD_SIZE) as usize
+        let reserved = if is_64 {
+            (max_pages * PAGE_SIZE).max(PAGE_SIZE)
+        } else if cfg!(target_pointer_width = "64") {
+            MAX_PAGES_32 * PAGE_SIZE + GUARD_SIZE
         } else {
-            (max_pages * PAGE_SIZE).max(PAGE_SIZE) as usize
+            (max_pages * PAGE_SIZE).max(PAGE_SIZE)
         };
+        let reserved = usize::try_from(reserved)
+            .map_err(|_| format!("a linear memory of {max_pages} pages does not fit this host"))?;
         // SAFETY: an anonymous, private, inaccessible mapping with no fixed
         // address; it aliases nothing.
         let ptr = unsafe {
@@ -113,10 +131,11 @@ impl LinearMemory {
     pub fn grow(&mut self, delta: u64) -> Option<u64> {
         let old = self.pages();
         let new = old.checked_add(delta)?;
-        if new > self.max_pages || new * PAGE_SIZE > self.reserved as u64 {
+        let bytes = new.checked_mul(PAGE_SIZE)?;
+        if new > self.max_pages || bytes > self.reserved as u64 {
             return None;
         }
-        self.set_len((new * PAGE_SIZE) as usize).ok()?;
+        self.set_len(usize::try_from(bytes).ok()?).ok()?;
         Some(old)
     }
 
