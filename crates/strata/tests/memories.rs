@@ -276,3 +276,46 @@ fn table64_indices_are_64_bit_in(tier: Tier) -> Result<()> {
 fn table64_indices_are_64_bit() -> Result<()> {
     in_every_tier(table64_indices_are_64_bit_in)
 }
+
+fn one_byte_pages_are_bounds_checked_to_the_byte_in(tier: Tier) -> Result<()> {
+    let mut config = Config::new();
+    config.tier(tier).wasm_custom_page_sizes(true);
+    let engine = Engine::new(&config)?;
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (memory (export "m") 5 (pagesize 1))
+            (func (export "size") (result i32) (memory.size))
+            (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+            (func (export "load") (param i32) (result i32) (i32.load8_u (local.get 0)))
+            (func (export "store") (param i32 i32) (i32.store8 (local.get 0) (local.get 1))))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[])?;
+    let size = instance.get_typed_func::<(), i32>(&mut store, "size")?;
+    let grow = instance.get_typed_func::<i32, i32>(&mut store, "grow")?;
+    let load = instance.get_typed_func::<i32, i32>(&mut store, "load")?;
+    let store_ = instance.get_typed_func::<(i32, i32), ()>(&mut store, "store")?;
+    assert_eq!(size.call(&mut store, ())?, 5);
+    store_.call(&mut store, (4, 9))?;
+    assert_eq!(load.call(&mut store, 4)?, 9);
+    // Byte 5 lies in the same host page, and is still out of bounds (also
+    // in compiled code that relies on guard pages for 64 KiB pages).
+    let err = load.call(&mut store, 5).unwrap_err();
+    assert!(format!("{err:#}").contains("out of bounds"), "{err:#}");
+    assert_eq!(grow.call(&mut store, 3)?, 5);
+    assert_eq!(size.call(&mut store, ())?, 8);
+    assert_eq!(load.call(&mut store, 7)?, 0);
+    assert!(load.call(&mut store, 8).is_err());
+    let memory = instance.get_memory(&store, "m").expect("exported");
+    assert_eq!(memory.ty(&store).page_size(), 1);
+    assert_eq!((memory.size(&store), memory.data_size(&store)), (8, 8));
+    assert_eq!(memory.grow(&mut store, 1)?, 8);
+    assert_eq!(memory.data_size(&store), 9);
+    Ok(())
+}
+
+#[test]
+fn one_byte_pages_are_bounds_checked_to_the_byte() -> Result<()> {
+    in_every_tier(one_byte_pages_are_bounds_checked_to_the_byte_in)
+}

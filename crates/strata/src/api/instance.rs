@@ -126,7 +126,8 @@ impl crate::FrameInfo {
 /// must match the import's (WebAssembly's import subtyping: a function whose
 /// type is the expected one or declares it as a supertype, a global of a
 /// subtype (equal when mutable), tables and memories with the same element
-/// type, index width and sharing and limits within the expected ones).
+/// type, index width, sharing and page size and limits within the expected
+/// ones).
 pub(crate) fn import_matches(
     store: &StoreInner,
     m: &ModuleInfo,
@@ -180,6 +181,7 @@ pub(crate) fn import_matches(
             let (a, e) = (entity.ty, m.memories[i as usize]);
             a.is_64() == e.is_64()
                 && a.is_shared() == e.is_shared()
+                && a.page_size_log2() == e.page_size_log2()
                 && limits(entity.mem.pages(), a.maximum(), e.minimum(), e.maximum())
         }
         _ => false,

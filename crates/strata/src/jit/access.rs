@@ -54,11 +54,11 @@ impl Translator<'_, '_> {
     /// itself: the one memory access path of compiled code (scalar and
     /// vector loads and stores alike).
     ///
-    /// A 32-bit memory relies on the guard region (`base + u32 index + u32
-    /// offset + size` always lands in the reservation) unless explicit
-    /// checks are configured. A 64-bit memory is always checked
-    /// explicitly, in 64 bits with an overflow trap: no guard region can
-    /// cover its index space.
+    /// A 32-bit memory of 64 KiB pages relies on the guard region (`base +
+    /// u32 index + u32 offset + size` always lands in the reservation)
+    /// unless explicit checks are configured. A 64-bit memory is always
+    /// checked explicitly, in 64 bits with an overflow trap (no guard
+    /// region can cover its index space), and so is one of 1-byte pages.
     pub(super) fn address(
         &mut self,
         memory: u32,
@@ -67,9 +67,13 @@ impl Translator<'_, '_> {
         size: u32,
     ) -> (Value, i32) {
         let is_64 = self.memory_is_64(memory);
+        // With 1-byte pages the accessible length need not end at a host
+        // page, so bytes past it may be mapped: no guard can catch them.
+        let small_pages = self.env.module.memories[memory as usize].page_size_log2()
+            != crate::types::DEFAULT_PAGE_SIZE_LOG2;
         let (vmmem, base) = self.memory(memory);
         let index = self.widen(index);
-        if self.env.explicit_bounds || is_64 {
+        if self.env.explicit_bounds || is_64 || small_pages {
             // `offset + size` beyond u64 saturates: then the access is out
             // of bounds for any index (the sum overflows or exceeds `len`).
             let reach = offset.saturating_add(u64::from(size));

@@ -679,7 +679,8 @@ impl Translator<'_, '_> {
             O::MemorySize { mem } => {
                 let (vmmem, _) = self.memory(mem);
                 let len = self.load_vm(I64, vmmem, offset_of!(VMMemory, len));
-                let pages = self.b.ins().ushr_imm(len, 16);
+                let log2 = self.env.module.memories[mem as usize].page_size_log2();
+                let pages = self.b.ins().ushr_imm(len, i64::from(log2));
                 if self.memory_is_64(mem) {
                     self.push(pages, ValType::I64);
                 } else {

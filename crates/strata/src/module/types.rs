@@ -214,13 +214,9 @@ impl ModuleInfo {
         })
     }
 
-    /// A memory type. Both tiers address memories with 64 KiB pages
-    /// today, so other page sizes are refused here, before any code could
-    /// compute a size with the wrong page.
+    /// A memory type (validation admitted its page size only with the
+    /// custom-page-sizes proposal on).
     pub(crate) fn memory_type(&self, t: &wasmparser::MemoryType) -> Result<MemoryType> {
-        if t.page_size_log2.is_some_and(|log2| log2 != 16) {
-            bail!("custom page sizes are not supported yet");
-        }
         Ok(MemoryType::from_wasmparser(t))
     }
 
