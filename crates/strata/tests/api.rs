@@ -1162,8 +1162,12 @@ fn memory_and_table_types_keep_their_flags_and_sizes() -> Result<()> {
         );
     }
     // Without their proposals the engine refuses such memories and tables.
-    let engine = Engine::default();
+    let mut config = Config::new();
+    config.wasm_memory64(false);
+    let engine = Engine::new(&config)?;
     let mut store = Store::new(&engine, ());
+    let err = Memory::new(&mut store, MemoryType::new(1, None).with_page_size_log2(0)).unwrap_err();
+    assert!(err.to_string().contains("wasm_custom_page_sizes"), "{err}");
     let err = Memory::new(&mut store, MemoryType::new64(1, None)).unwrap_err();
     assert!(err.to_string().contains("wasm_memory64"), "{err}");
     let err = Memory::new(&mut store, MemoryType::shared(1, 1)).unwrap_err();
