@@ -56,14 +56,16 @@ WASM_API_EXTERN void strata_config_epoch_interruption(wasm_config_t*, bool enabl
  * or a size beyond what the host can address. */
 WASM_API_EXTERN void strata_config_max_wasm_stack(wasm_config_t*, size_t bytes);
 
-/* Execution tiers. The default is the JIT where this build and host
- * support it, else the interpreter; the STRATA_TIER environment variable
- * (`jit` or `interp`) overrides the default of wasm_config_new and
- * wasm_engine_new. */
+/* Execution tiers. The default is tiered execution where this build and
+ * host support the JIT (functions start interpreted, hot ones are
+ * compiled), else the interpreter; the STRATA_TIER environment variable
+ * (`tiered`, `jit` or `interp`) overrides the default of wasm_config_new
+ * and wasm_engine_new. */
 typedef uint32_t strata_tier_t;
 enum strata_tier_enum {
   STRATA_TIER_INTERP = 0, /* the interpreter: no executable memory */
   STRATA_TIER_JIT = 1,    /* Cranelift-compiled native code */
+  STRATA_TIER_TIERED = 2, /* interpreter first, hot code compiled */
 };
 
 /* Chooses the tier; false (configuration unchanged) when the tier is

@@ -17,9 +17,9 @@ pub struct wasm_engine_t {
 }
 
 /// The configuration `wasm_config_new` and `wasm_engine_new` start from:
-/// the library's default (the JIT where available), with the tier
-/// overridable by the `STRATA_TIER` environment variable (`jit` or
-/// `interp`), so a C program can be run in either tier without rebuilding
+/// the library's default (tiered execution where the JIT is available),
+/// with the tier overridable by the `STRATA_TIER` environment variable
+/// (`tiered`, `jit` or `interp`), so a C program can be run in either tier without rebuilding
 /// it. An unknown or unavailable tier there is ignored.
 fn default_config() -> Config {
     let mut config = Config::new();

@@ -124,14 +124,15 @@ pub extern "C" fn strata_config_max_wasm_stack(config: Option<&mut wasm_config_t
     }
 }
 
-/// `strata_config_tier`: chooses the execution tier (`STRATA_TIER_JIT` or
-/// `STRATA_TIER_INTERP`); false, leaving the configuration unchanged, when
+/// `strata_config_tier`: chooses the execution tier (`STRATA_TIER_TIERED`,
+/// `STRATA_TIER_JIT` or `STRATA_TIER_INTERP`); false, leaving the configuration unchanged, when
 /// the tier is unknown or not available in this build or on this host.
 #[no_mangle]
 pub extern "C" fn strata_config_tier(config: Option<&mut wasm_config_t>, tier: u32) -> bool {
     let tier = match tier {
         0 => strata::Tier::Interp,
         1 => strata::Tier::Jit,
+        2 => strata::Tier::Tiered,
         _ => return false,
     };
     match config {

@@ -29,10 +29,12 @@ pub struct RunArgs {
     /// Example: strata run --invoke add add.wat 2 3
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
-    /// Execution tier: `jit` or `interp`.
+    /// Execution tier: `tiered`, `jit` or `interp`.
     ///
-    /// `jit` compiles the module (the default where this build and host
-    /// support it); `interp` interprets it and never maps executable memory.
+    /// `tiered` (the default where this build and host support the JIT)
+    /// starts every function in the interpreter and compiles the hot ones
+    /// in the background; `jit` compiles the whole module before it runs;
+    /// `interp` interprets it and never maps executable memory.
     ///
     /// Example: strata run --tier interp prog.wasm
     #[arg(long, value_name = "TIER")]

@@ -45,7 +45,8 @@ impl Config {
         self.config.max_wasm_stack(size.0);
     }
 
-    /// How wasm runs: `"auto"` (the default: the JIT where available),
+    /// How wasm runs: `"auto"` (the default: tiered execution where the JIT
+    /// is available), `"tiered"` (interpreter first, hot code compiled),
     /// `"cranelift"` (the JIT; an error where it is not available) or
     /// `"interp"` (Strata's interpreter, which needs no executable memory).
     #[setter]
@@ -57,6 +58,12 @@ impl Config {
                 "cranelift" | "jit" => return Err(wasmtime_error(
                     "the cranelift (JIT) strategy is not available in this build or on this host",
                 )),
+                "tiered" if Tier::Tiered.is_available() => Tier::Tiered,
+                "tiered" => {
+                    return Err(wasmtime_error(
+                        "the tiered strategy is not available in this build or on this host",
+                    ))
+                }
                 "interp" | "interpreter" => Tier::Interp,
                 other => return Err(wasmtime_error(format!("unknown strategy: {other}"))),
             };

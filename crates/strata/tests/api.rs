@@ -1177,3 +1177,52 @@ fn memory_and_table_types_keep_their_flags_and_sizes() -> Result<()> {
     assert!(err.to_string().contains("wasm_memory64"), "{err}");
     Ok(())
 }
+
+/// `Linker::instantiate_pre` resolves names once; the result instantiates
+/// in many stores (host functions created in each), reports undefined
+/// imports up front and mistyped ones when instantiating.
+#[test]
+fn instance_pre_instantiates_in_many_stores() -> Result<()> {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "host" "count" (func $count (result i32)))
+            (memory (export "memory") 1)
+            (data (i32.const 16) "hello")
+            (func (export "run") (result i32) (call $count)))"#,
+    )?;
+    let mut linker = Linker::<i32>::new(&engine);
+    linker.func_wrap("host", "count", |mut caller: Caller<'_, i32>| {
+        *caller.data_mut() += 1;
+        *caller.data()
+    })?;
+    let pre = linker.instantiate_pre(&module)?;
+    for start in [0, 100] {
+        let mut store = Store::new(&engine, start);
+        let instance = pre.instantiate(&mut store)?;
+        let run = instance.get_typed_func::<(), i32>(&mut store, "run")?;
+        assert_eq!(run.call(&mut store, ())?, start + 1);
+        assert_eq!(run.call(&mut store, ())?, start + 2);
+        let memory = instance.get_memory(&mut store, "memory").expect("memory");
+        assert_eq!(&memory.data(&store)[16..21], b"hello");
+    }
+    let empty = Linker::<i32>::new(&engine);
+    let err = empty.instantiate_pre(&module).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("unknown import: `host::count` has not been defined"),
+        "{err}"
+    );
+    let mut wrong = Linker::<i32>::new(&engine);
+    wrong.func_wrap("host", "count", |x: i32| x)?;
+    let pre = wrong.instantiate_pre(&module)?;
+    let mut store = Store::new(&engine, 0);
+    let err = pre.instantiate(&mut store).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("incompatible import type for `host::count`"),
+        "{err}"
+    );
+    Ok(())
+}

@@ -115,10 +115,13 @@ fn compare(bytes: &[u8], seed: u64) -> bool {
         .into_iter()
         .map(|(n, e)| (n.to_string(), e))
         .collect();
-    for (name, item) in &exports {
-        let strata::Extern::Func(func) = item else {
-            continue;
-        };
+    // Twice, so that code interpreted at first runs compiled later.
+    let funcs = exports.iter().filter_map(|(name, item)| match item {
+        strata::Extern::Func(func) => Some((name, func)),
+        _ => None,
+    });
+    let funcs: Vec<_> = funcs.clone().chain(funcs).collect();
+    for (name, func) in funcs {
         let ty = func.ty(&store);
         let wfunc = winstance
             .get_func(&wstore, name)
@@ -273,7 +276,12 @@ struct TierRun {
 /// Runs every export in `tier`; `None` when the module does not load
 /// (it uses GC instructions, which no tier runs yet: both tiers must say so
 /// alike) or does not instantiate.
-fn run_in_tier(bytes: &[u8], seed: u64, tier: strata::Tier) -> Option<TierRun> {
+///
+/// With tiered execution, the tier-up thresholds (calls, loop iterations)
+/// depend on the seed: 0, 1, or small pseudo-random ones; compilation
+/// happens on the calling thread, so runs are repeatable. The counts of
+/// functions and loop entries compiled come back beside the run.
+fn run_in_tier(bytes: &[u8], seed: u64, tier: strata::Tier) -> Option<(TierRun, (usize, usize))> {
     let mut config = strata::Config::new();
     config
         .tier(tier)
@@ -283,6 +291,15 @@ fn run_in_tier(bytes: &[u8], seed: u64, tier: strata::Tier) -> Option<TierRun> {
         .wasm_multi_memory(true)
         .wasm_memory64(true)
         .wasm_custom_page_sizes(true);
+    let (calls, loops) = match seed % 3 {
+        0 => (0, 0),
+        1 => (1, 1),
+        _ => ((seed >> 8) as u32 % 5, (seed >> 16) as u32 % 5),
+    };
+    config
+        .tier_up_calls(calls)
+        .tier_up_loop_iterations(loops)
+        .tier_up_in_background(false);
     let engine = strata::Engine::new(&config).expect("valid config");
     let module = match strata::Module::new(&engine, bytes) {
         Ok(module) => module,
@@ -304,10 +321,13 @@ fn run_in_tier(bytes: &[u8], seed: u64, tier: strata::Tier) -> Option<TierRun> {
         memories: Vec::new(),
         globals: Vec::new(),
     };
-    for (name, item) in &exports {
-        let strata::Extern::Func(func) = item else {
-            continue;
-        };
+    // Twice, so that code interpreted at first runs compiled later.
+    let funcs = exports.iter().filter_map(|(name, item)| match item {
+        strata::Extern::Func(func) => Some((name, func)),
+        _ => None,
+    });
+    let funcs: Vec<_> = funcs.clone().chain(funcs).collect();
+    for (name, func) in funcs {
         let ty = func.ty(&store);
         let args: Vec<strata::Val> = ty
             .params()
@@ -348,7 +368,7 @@ fn run_in_tier(bytes: &[u8], seed: u64, tier: strata::Tier) -> Option<TierRun> {
             _ => {}
         }
     }
-    Some(run)
+    Some((run, module.tiered_up()))
 }
 
 /// Which of the tail-call and typed-reference instructions a module uses.
@@ -378,8 +398,9 @@ fn calls_and_null_branches(bytes: &[u8]) -> std::collections::BTreeSet<&'static 
     found
 }
 
-/// The interpreter and the JIT agree on generated modules: same results,
-/// same trap kinds, same fuel consumed by every call, same final state.
+/// The interpreter, the JIT and tiered execution agree on generated
+/// modules: same results, same trap kinds, same fuel consumed by every
+/// call, same final state.
 #[test]
 fn generated_modules_agree_across_tiers() {
     if !strata::Tier::Jit.is_available() {
@@ -387,6 +408,7 @@ fn generated_modules_agree_across_tiers() {
         return;
     }
     let (mut compared, mut fuel, mut traps) = (0, 0, 0);
+    let mut tiered_up = (0, 0);
     let mut used = std::collections::BTreeMap::new();
     for seed in 1..=6000u64 {
         let seed = seed.wrapping_mul(0x2545_f491_4f6c_dd1d);
@@ -395,17 +417,22 @@ fn generated_modules_agree_across_tiers() {
         };
         let interp = run_in_tier(&bytes, seed, strata::Tier::Interp);
         let jit = run_in_tier(&bytes, seed, strata::Tier::Jit);
+        let tiered = run_in_tier(&bytes, seed, strata::Tier::Tiered);
         assert_eq!(
-            interp.is_some(),
-            jit.is_some(),
+            (interp.is_some(), tiered.is_some()),
+            (jit.is_some(), jit.is_some()),
             "seed {seed}: instantiation differs"
         );
-        if let (Some(interp), Some(jit)) = (interp, jit) {
-            for (a, b) in interp.calls.iter().zip(&jit.calls) {
+        if let (Some((interp, _)), Some((jit, _)), Some((tiered, counts))) = (interp, jit, tiered) {
+            for ((a, b), c) in interp.calls.iter().zip(&jit.calls).zip(&tiered.calls) {
                 assert_eq!(a, b, "seed {seed}: interp vs jit");
+                assert_eq!(a, c, "seed {seed}: interp vs tiered");
             }
             assert_eq!(interp, jit, "seed {seed}: final state differs");
+            assert_eq!(interp, tiered, "seed {seed}: final state differs (tiered)");
             compared += 1;
+            tiered_up.0 += counts.0;
+            tiered_up.1 += counts.1;
             for name in calls_and_null_branches(&bytes) {
                 *used.entry(name).or_insert(0) += 1;
             }
@@ -414,6 +441,10 @@ fn generated_modules_agree_across_tiers() {
         }
     }
     println!("{compared} modules compared across tiers: {fuel} fuel, {traps} traps");
+    println!(
+        "tiered execution compiled {} functions and {} loop entries",
+        tiered_up.0, tiered_up.1
+    );
     println!("modules using each call and null-branch instruction: {used:?}");
     // wasm-smith rarely builds the tables and references the indirect and
     // by-reference tail calls need; the spec suites and `tests/calls.rs`
@@ -434,14 +465,19 @@ fn generated_modules_agree_across_tiers() {
     }
     assert!(compared > 500, "only {compared} modules were compared");
     assert!(
+        tiered_up.0 > 200 && tiered_up.1 > 10,
+        "tiered execution compiled too little: {tiered_up:?}"
+    );
+    assert!(
         fuel > 0 && traps > 0,
         "the comparison exercised fuel and traps"
     );
 }
 
 /// Modules with several memories, 64-bit memories and tables, and 1-byte
-/// pages: every memory instruction names one of them, and both tiers must
-/// agree on every result, trap, fuel count and final memory.
+/// pages: every memory instruction names one of them, and every tier
+/// (tiered execution included) must agree on every result, trap, fuel
+/// count and final memory.
 fn generated_memory_module(seed: u64) -> Option<Vec<u8>> {
     generated_with(
         seed,
@@ -469,18 +505,21 @@ fn generated_memory_modules_agree_across_tiers() {
         };
         let interp = run_in_tier(&bytes, seed, strata::Tier::Interp);
         let jit = run_in_tier(&bytes, seed, strata::Tier::Jit);
+        let tiered = run_in_tier(&bytes, seed, strata::Tier::Tiered);
         assert_eq!(
-            interp.is_some(),
-            jit.is_some(),
+            (interp.is_some(), tiered.is_some()),
+            (jit.is_some(), jit.is_some()),
             "seed {seed}: instantiation differs"
         );
-        let (Some(interp), Some(jit)) = (interp, jit) else {
+        let (Some((interp, _)), Some((jit, _)), Some((tiered, _))) = (interp, jit, tiered) else {
             continue;
         };
-        for (a, b) in interp.calls.iter().zip(&jit.calls) {
+        for ((a, b), c) in interp.calls.iter().zip(&jit.calls).zip(&tiered.calls) {
             assert_eq!(a, b, "seed {seed}: interp vs jit");
+            assert_eq!(a, c, "seed {seed}: interp vs tiered");
         }
         assert_eq!(interp, jit, "seed {seed}: final state differs");
+        assert_eq!(interp, tiered, "seed {seed}: final state differs (tiered)");
         compared += 1;
         let (count, is_64) = memories_of(&bytes);
         several += usize::from(count > 1);

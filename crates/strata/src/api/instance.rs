@@ -285,7 +285,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
         table.sync();
     }
     #[cfg(strata_jit)]
-    let builtins: *const () = if module.code.jit.is_some() {
+    let builtins: *const () = if module.code.jit.is_some() || module.code.tier_up.is_some() {
         std::ptr::addr_of!(crate::jit::BUILTINS).cast()
     } else {
         std::ptr::null()
@@ -350,6 +350,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
         exports: HashMap::new(),
         elems: Vec::new(),
         data_dropped: vec![false; m.datas.len()],
+        synced: 0,
     };
     for (name, index) in &m.exports {
         let item = match *index {

@@ -10,12 +10,23 @@ use crate::{
 use anyhow::{bail, Result};
 use std::collections::HashMap;
 use std::fmt::Write;
+use std::sync::Arc;
 
 enum Definition<T> {
     /// An item that already lives in a store.
     Extern(Extern),
     /// A host function, created in each store that instantiates with it.
     HostFunc(FuncType, HostFunc<T>),
+}
+
+impl<T: 'static> Definition<T> {
+    /// The item in `store`: a host function is created there.
+    fn materialize(&self, store: &mut crate::Store<T>) -> Extern {
+        match self {
+            Definition::Extern(e) => *e,
+            Definition::HostFunc(ty, f) => Extern::Func(store.new_host_func(ty.clone(), f.clone())),
+        }
+    }
 }
 
 impl<T> Clone for Definition<T> {
@@ -192,10 +203,7 @@ impl<T: 'static> Linker<T> {
     }
 
     fn materialize(&self, store: &mut crate::Store<T>, def: &Definition<T>) -> Extern {
-        match def {
-            Definition::Extern(e) => *e,
-            Definition::HostFunc(ty, f) => Extern::Func(store.new_host_func(ty.clone(), f.clone())),
-        }
+        def.materialize(store)
     }
 
     /// Instantiates `module`, resolving each import by name. Every missing
@@ -205,12 +213,25 @@ impl<T: 'static> Linker<T> {
         mut store: impl AsContextMut<Data = T>,
         module: &Module,
     ) -> Result<Instance> {
-        let store = store.as_context_mut();
-        let mut imports = Vec::new();
+        let defs = module.imports().map(|import| {
+            let key = (import.module().to_string(), import.name().to_string());
+            self.defs.get(&key)
+        });
+        link(store.as_context_mut(), module, defs)
+    }
+
+    /// Resolves `module`'s imports by name once, for many instantiations
+    /// (as wasmtime's method of the same name does): the result
+    /// instantiates the module in any store without looking names up
+    /// again. Fails, naming each one, when imports are not defined; types
+    /// are checked when instantiating, against the items of that store.
+    pub fn instantiate_pre(&self, module: &Module) -> Result<InstancePre<T>> {
+        let mut defs = Vec::with_capacity(module.inner.imports.len());
         let mut problems = String::new();
-        for (import, info) in module.imports().zip(&module.inner.imports) {
+        for import in module.imports() {
             let key = (import.module().to_string(), import.name().to_string());
             match self.defs.get(&key) {
+                Some(def) => defs.push(def.clone()),
                 None => {
                     let _ = writeln!(
                         problems,
@@ -220,35 +241,15 @@ impl<T: 'static> Linker<T> {
                         import.ty()
                     );
                 }
-                Some(def) => {
-                    let item = self.materialize(store, def);
-                    if item.store_id() != store.inner.id {
-                        let _ = writeln!(
-                            problems,
-                            "{WRONG_STORE}: import `{}::{}` belongs to another store",
-                            import.module(),
-                            import.name()
-                        );
-                        continue;
-                    }
-                    if !import_matches(&store.inner, &module.inner, info, &item) {
-                        let actual = item.ty(&*store);
-                        let _ = writeln!(
-                            problems,
-                            "incompatible import type for `{}::{}`: expected {}, found {actual}",
-                            import.module(),
-                            import.name(),
-                            import.ty()
-                        );
-                    }
-                    imports.push(item);
-                }
             }
         }
         if !problems.is_empty() {
             bail!("{}", problems.trim_end());
         }
-        Instance::new(store, module, &imports)
+        Ok(InstancePre {
+            module: module.clone(),
+            defs: defs.into(),
+        })
     }
 
     /// Instantiates `module` and defines its exports under `name`.
@@ -262,6 +263,99 @@ impl<T: 'static> Linker<T> {
         self.instance(store.as_context_mut(), name, instance)?;
         Ok(instance)
     }
+}
+
+/// A module with its imports resolved by [`Linker::instantiate_pre`],
+/// ready to be instantiated many times.
+pub struct InstancePre<T> {
+    module: Module,
+    /// The definition of each import, in the module's import order.
+    defs: Arc<[Definition<T>]>,
+}
+
+impl<T> Clone for InstancePre<T> {
+    fn clone(&self) -> Self {
+        InstancePre {
+            module: self.module.clone(),
+            defs: Arc::clone(&self.defs),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for InstancePre<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstancePre")
+            .field("imports", &self.defs.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: 'static> InstancePre<T> {
+    /// The module this instantiates.
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
+
+    /// Instantiates the module in `store` with the resolved imports (host
+    /// functions are created in `store`). Every import of another store or
+    /// of the wrong type is reported, with the type the module expects.
+    pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>) -> Result<Instance> {
+        link(
+            store.as_context_mut(),
+            &self.module,
+            self.defs.iter().map(Some),
+        )
+    }
+}
+
+/// Instantiates `module` in `store` with `defs`, the definition of each
+/// import in order (`None`: undefined). Every undefined import, import of
+/// another store or of the wrong type is reported, with the type the
+/// module expects.
+fn link<'a, T: 'static>(
+    store: &mut crate::Store<T>,
+    module: &Module,
+    defs: impl Iterator<Item = Option<&'a Definition<T>>>,
+) -> Result<Instance> {
+    let mut imports = Vec::with_capacity(module.inner.imports.len());
+    let mut problems = String::new();
+    for ((import, info), def) in module.imports().zip(&module.inner.imports).zip(defs) {
+        let Some(def) = def else {
+            let _ = writeln!(
+                problems,
+                "unknown import: `{}::{}` has not been defined (expected {})",
+                import.module(),
+                import.name(),
+                import.ty()
+            );
+            continue;
+        };
+        let item = def.materialize(store);
+        if item.store_id() != store.inner.id {
+            let _ = writeln!(
+                problems,
+                "{WRONG_STORE}: import `{}::{}` belongs to another store",
+                import.module(),
+                import.name()
+            );
+            continue;
+        }
+        if !import_matches(&store.inner, &module.inner, info, &item) {
+            let actual = item.ty(&*store);
+            let _ = writeln!(
+                problems,
+                "incompatible import type for `{}::{}`: expected {}, found {actual}",
+                import.module(),
+                import.name(),
+                import.ty()
+            );
+        }
+        imports.push(item);
+    }
+    if !problems.is_empty() {
+        bail!("{}", problems.trim_end());
+    }
+    Instance::new(store, module, &imports)
 }
 
 /// The error of calling a function that

@@ -73,6 +73,19 @@ impl Module {
         &self.inner.engine
     }
 
+    /// With tiered execution, how many of the module's functions and loop
+    /// entries have been compiled so far (for tests and diagnostics).
+    #[doc(hidden)]
+    pub fn tiered_up(&self) -> (usize, usize) {
+        #[cfg(strata_jit)]
+        if let Some(t) = self.code.tier_up.as_ref() {
+            if let Some(t) = t.as_any().downcast_ref::<crate::jit::JitTierUp>() {
+                return t.counts();
+            }
+        }
+        (0, 0)
+    }
+
     /// The module's imports, in order.
     pub fn imports(&self) -> impl ExactSizeIterator<Item = ImportType<'_>> + '_ {
         self.inner.imports.iter().map(|i| ImportType {

@@ -12,14 +12,15 @@
 //! exhausted` trap.
 
 use super::handlers::{CallCx, Instr, Next};
+use super::hot::{count_call, func_code, module_code};
 use super::ops::{Access, Op};
-use super::{CompiledFunc, LazyFunc, ModuleCode};
+use super::CompiledFunc;
 use crate::isa::numeric_ops;
 use crate::runtime::ops;
 use crate::runtime::store::{FuncKind, StoreInner, StoreOps};
 use crate::runtime::vm::{VMContext, VMMemory, VMRuntimeLimits};
 use crate::types::raw::Raw;
-use crate::Trap;
+use crate::{Trap, WasmBacktrace};
 
 /// How much host stack nested host-to-wasm entries (host functions calling
 /// back into wasm) may use before the next entry traps with "call stack
@@ -109,21 +110,6 @@ impl From<Trap> for ExecError {
 // is only used while the store is exclusively borrowed.
 unsafe impl Send for Stack {}
 
-/// The interpreter's code for the module of instance `instance`.
-fn module_code(store: &StoreInner, instance: u32) -> &ModuleCode {
-    store.instances[instance as usize]
-        .code
-        .interp
-        .downcast_ref::<ModuleCode>()
-        .unwrap_or_else(|| unreachable!("every instance has interpreter code"))
-}
-
-/// The lazily translated code of function `index` of instance `instance`.
-fn func_code(store: &StoreInner, instance: u32, index: u32) -> &LazyFunc {
-    let code = module_code(store, instance);
-    &code.funcs[(index - code.module.num_imported_funcs) as usize]
-}
-
 /// Calls store function `func` with arguments in `raw`, leaving results in
 /// `raw`. `raw` must hold `max(params, results)` slots.
 pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> anyhow::Result<()> {
@@ -135,6 +121,11 @@ pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> an
             index,
             vmctx,
         } => {
+            if count_call(inner, instance, index) {
+                // Hot, and compiled now.
+                return crate::tier::invoke(store, func, raw);
+            }
+            let inner = store.inner();
             let module = &inner.instances[instance as usize].module;
             let code: *const CompiledFunc = func_code(inner, instance, index).get(module)?;
             ((instance, vmctx.0), code)
@@ -158,10 +149,23 @@ pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> an
     let inner = store.inner();
     inner.entry_depth -= 1;
     let result = result.map_err(|e| match e {
-        ExecError::Host(e) => e,
+        // A trap in code the interpreter called (compiled code, or wasm a
+        // host function called) has the frames from there in; these
+        // frames are outer to them.
+        ExecError::Host(mut e) => {
+            if let Some(inner_frames) = e.downcast_mut::<WasmBacktrace>() {
+                inner_frames.append_outer(super::frames::backtrace(
+                    inner,
+                    &stack.frames,
+                    &stack.slots,
+                    None,
+                ));
+            }
+            e
+        }
         ExecError::Trap(trap) => {
             let backtrace =
-                super::frames::backtrace(inner, &stack.frames, &stack.slots, stack.trap_pc);
+                super::frames::backtrace(inner, &stack.frames, &stack.slots, Some(stack.trap_pc));
             anyhow::Error::new(trap).context(backtrace)
         }
     });
@@ -321,6 +325,7 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
         (code.funcs.as_ptr(), code.module.num_imported_funcs)
     };
     let (code_table_ptr, num_imported) = code_table(store, instance);
+    let hop_budget = super::hot::hop_budget(store.inner());
     // Its stack pointers and length are taken afresh before each chain of
     // handlers (the driver may have grown the stack); its code table
     // follows the current instance; it keeps the accumulators between
@@ -332,7 +337,7 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
         max_frames,
         code: code_table_ptr,
         num_imported,
-        hops: 0,
+        hops: super::hot::hop_budget(store.inner()),
         acc: 0,
         facc: 0.0,
     };
@@ -466,12 +471,16 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
     macro_rules! interpreted {
         ($f:expr) => {{
             let inner = store.inner();
-            match inner.funcs[$f].kind {
+            let kind = inner.funcs[$f].kind;
+            match kind {
                 FuncKind::Wasm {
                     instance: callee_instance,
                     index: callee_index,
                     vmctx: callee_vmctx,
-                } if inner.func_refs[$f].get().array_call.is_null() => {
+                } if inner.func_refs[$f].get().array_call.is_null()
+                    && !count_call(inner, callee_instance, callee_index) =>
+                {
+                    let inner = store.inner();
                     let lazy = func_code(inner, callee_instance, callee_index);
                     // Translated already (the common case), or now.
                     let callee: &CompiledFunc = match lazy.translated() {
@@ -628,6 +637,36 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                 continue;
             }
             Next::Slow(at) => pc = pc_of!(at),
+            Next::Loop(target) => {
+                pc = pc_of!(target);
+                cx.hops = hop_budget;
+                let osr =
+                    super::hot::hot_loop(store.inner(), instance, code, pc as u32, hop_budget);
+                if let Some(entry) = osr {
+                    // The rest of this frame runs compiled, from the loop's
+                    // header: the compiled entry reads the locals and
+                    // operands from the frame's slots and leaves the
+                    // function's results at its base, as a return does.
+                    frames.pop();
+                    let tier_up = store.inner().instances[instance as usize]
+                        .code
+                        .tier_up
+                        .clone();
+                    let Some(tier_up) = tier_up else {
+                        unreachable!("a loop entry comes from the instance's tier-up")
+                    };
+                    // SAFETY: the frame's slots lie within the stack.
+                    let values = unsafe { slots.as_mut_ptr().add(base) };
+                    tier_up
+                        .enter(store, entry, vmctx, values, instance)
+                        .map_err(ExecError::Host)?;
+                    if frames.is_empty() {
+                        return Ok(());
+                    }
+                    switch_to_top!();
+                }
+                continue;
+            }
         }
         // SAFETY: `pc` is in bounds (see above).
         let op = unsafe { *ops.add(pc) };
@@ -651,7 +690,8 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                     // stack); without one, the `Interrupt` trap.
                     let at = *trap_pc;
                     let (frames, slots) = (&*frames, &*slots);
-                    let stack = |s: &StoreInner| super::frames::backtrace(s, frames, slots, at);
+                    let stack =
+                        |s: &StoreInner| super::frames::backtrace(s, frames, slots, Some(at));
                     if let Err(e) = store.epoch_deadline_reached(&stack) {
                         match e.downcast::<Trap>() {
                             Ok(t) => trap!(t),

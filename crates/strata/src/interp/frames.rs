@@ -11,12 +11,14 @@ use crate::types::ValType;
 
 /// The backtrace of the frames `frames` (outermost first) of a stack whose
 /// value slots are `slots`; the innermost frame stopped at its function's
-/// instruction `top_pc`, the others at the call they resume after.
+/// instruction `top_pc`, the others at the call they resume after. Without
+/// `top_pc`, every frame is at a call (the trap happened in the callee,
+/// compiled code for instance, which has its own frames).
 pub(crate) fn backtrace(
     store: &StoreInner,
     frames: &[Frame],
     slots: &[u64],
-    top_pc: usize,
+    top_pc: Option<usize>,
 ) -> WasmBacktrace {
     let omitted = frames.len().saturating_sub(WasmBacktrace::MAX_FRAMES);
     let locals = store.engine.config().coredump_on_trap;
@@ -30,7 +32,7 @@ pub(crate) fn backtrace(
             // SAFETY: the store keeps the code of its instances alive, and
             // a frame's code pointer is one of them.
             let code: &CompiledFunc = unsafe { &*frame.code };
-            let offset = if i == innermost {
+            let offset = if let (true, Some(top_pc)) = (i == innermost, top_pc) {
                 code.offsets.at(top_pc)
             } else {
                 // SAFETY: `ret` points into the frame's own instructions.

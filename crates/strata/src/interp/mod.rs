@@ -13,14 +13,17 @@
 pub(crate) mod exec;
 mod frames;
 mod handlers;
+mod hot;
 mod offsets;
 mod ops;
 mod translate;
 
 use crate::module::ModuleInfo;
+use crate::runtime::tiering::LoopState;
 use crate::Engine;
 pub(crate) use exec::invoke;
 use ops::{Op, Slot};
+use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, OnceLock};
 
 /// The interpreter's code for one module: each defined function, translated
@@ -35,14 +38,23 @@ impl ModuleCode {
     /// Prepares the module's functions for lazy translation, or translates
     /// them all now when the engine asks for eager translation.
     pub(crate) fn new(module: &Arc<ModuleInfo>, engine: &Engine) -> anyhow::Result<ModuleCode> {
+        // With tiered execution, calls count down to the point where the
+        // function is hot; otherwise the count never matters.
+        let config = engine.config();
+        let calls = match config.tier {
+            crate::Tier::Tiered => config.tier_up_calls,
+            _ => u32::MAX,
+        };
         let funcs: Box<[LazyFunc]> = (0..module.bodies.len())
-            .map(|i| LazyFunc::new(module.num_imported_funcs + i as u32))
+            .map(|i| LazyFunc::new(module.num_imported_funcs + i as u32, calls))
             .collect();
         let code = ModuleCode {
             module: Arc::clone(module),
             funcs,
         };
-        if !engine.config().lazy_translation && engine.config().tier == crate::Tier::Interp {
+        // The JIT tier interprets only what it leaves (large functions),
+        // so it always translates lazily.
+        if !config.lazy_translation && config.tier != crate::Tier::Jit {
             for f in code.funcs.iter() {
                 f.get(module)?;
             }
@@ -60,13 +72,23 @@ pub(crate) struct LazyFunc {
     /// Index in the module's function index space.
     func_index: u32,
     compiled: OnceLock<CompiledFunc>,
+    /// Calls left before the function counts as hot: the call handlers and
+    /// the driver count it down (racy across threads, which only makes the
+    /// count approximate), and at 0 the driver decides (`hot.rs`). Stays 0
+    /// once the function has compiled code, so that calls go to it.
+    pub(crate) calls: AtomicU32,
+    /// Loop iterations counted so far (in units of the driver's loop
+    /// budget), towards `Config::tier_up_loop_iterations`.
+    pub(crate) iterations: AtomicU32,
 }
 
 impl LazyFunc {
-    pub(crate) fn new(func_index: u32) -> LazyFunc {
+    pub(crate) fn new(func_index: u32, calls: u32) -> LazyFunc {
         LazyFunc {
             func_index,
             compiled: OnceLock::new(),
+            calls: AtomicU32::new(calls),
+            iterations: AtomicU32::new(0),
         }
     }
 
@@ -112,4 +134,28 @@ pub(crate) struct CompiledFunc {
     pub num_results: u32,
     /// The module offsets of the instructions that can trap or call.
     pub offsets: offsets::OffsetMap,
+    /// The header of each loop, in the order the loops open, for
+    /// on-stack replacement.
+    pub loops: Box<[LoopHeader]>,
+}
+
+/// Where a loop starts in the bytecode, and the state there that compiled
+/// code entering at the loop takes over.
+#[derive(Debug)]
+pub(crate) struct LoopHeader {
+    pub pc: u32,
+    pub state: LoopState,
+}
+
+impl CompiledFunc {
+    /// The loop whose iteration continues at instruction `target` (where a
+    /// backward jump lands): the innermost loop starting there, or the loop
+    /// just before it, whose first instruction (a conditional exit) the
+    /// jump skips (loop inversion, `translate::invert_loop_jump`): that
+    /// instruction only tests slots, so entering at the header again
+    /// repeats a test that has the same outcome.
+    pub(crate) fn loop_at(&self, target: u32) -> Option<&LoopHeader> {
+        let at = |pc: u32| self.loops.iter().rev().find(|l| l.pc == pc);
+        at(target).or_else(|| at(target.checked_sub(1)?))
+    }
 }

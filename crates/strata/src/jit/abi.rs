@@ -91,19 +91,39 @@ pub(crate) fn trampoline_signature(call_conv: CallConv) -> Signature {
     sig
 }
 
+/// The signature of a function's entry at one of its loops (on-stack
+/// replacement): `vmctx, slots -> results`, where `slots` is the
+/// interpreter frame whose locals and operands it takes over.
+pub(crate) fn osr_signature(ty: &FuncType) -> Signature {
+    let mut sig = Signature::new(WASM_CALL_CONV);
+    sig.params
+        .push(AbiParam::special(I64, ArgumentPurpose::VMContext));
+    sig.params.push(AbiParam::new(I64));
+    sig.returns
+        .extend(ty.results().iter().map(|t| AbiParam::new(clif_type(*t))));
+    sig
+}
+
 /// Builds the array-call trampoline of function `id` of type `ty`:
 /// `extern "C" fn(vmctx, values: *mut u64)`, which loads the arguments from
 /// `values`, calls the function and stores its results back there. Host to
-/// wasm calls enter compiled code through it.
+/// wasm calls enter compiled code through it. With `osr`, `id` is an entry
+/// at a loop (`osr_signature`), which gets `values` itself: the
+/// interpreter frame it continues.
 pub(crate) fn trampoline(
     fctx: &mut FunctionBuilderContext,
     func: &mut Function,
     ty: &FuncType,
-    id: u32,
+    (id, osr): (u32, bool),
     call_conv: CallConv,
 ) {
     func.signature = trampoline_signature(call_conv);
-    let callee = import_func(func, id, native_signature(ty));
+    let sig = if osr {
+        osr_signature(ty)
+    } else {
+        native_signature(ty)
+    };
+    let callee = import_func(func, id, sig);
     let mut b = FunctionBuilder::new(func, fctx);
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
@@ -111,9 +131,13 @@ pub(crate) fn trampoline(
     b.seal_block(entry);
     let (vmctx, values) = (b.block_params(entry)[0], b.block_params(entry)[1]);
     let mut args = vec![vmctx];
-    for (i, t) in ty.params().iter().enumerate() {
-        let at = (ty.param_cell(i) * 8) as i32;
-        args.push(b.ins().load(clif_type(*t), cell_flags(), values, at));
+    if osr {
+        args.push(values);
+    } else {
+        for (i, t) in ty.params().iter().enumerate() {
+            let at = (ty.param_cell(i) * 8) as i32;
+            args.push(b.ins().load(clif_type(*t), cell_flags(), values, at));
+        }
     }
     let call = b.ins().call(callee, &args);
     let results = b.inst_results(call).to_vec();

@@ -23,10 +23,13 @@ pub(crate) use helpers::BUILTINS;
 mod numeric;
 mod profiling;
 mod signals;
+mod tier_up;
 mod translate;
+pub(crate) use tier_up::JitTierUp;
 
 use crate::module::ModuleInfo;
 use crate::runtime::store::{FuncKind, StoreInner, StoreOps};
+use crate::runtime::tiering::LoopState;
 use crate::runtime::vm::VMContext;
 use crate::Trap;
 use anyhow::{anyhow, bail, Context as _, Result};
@@ -85,6 +88,9 @@ pub(crate) struct CompiledModule {
     natives: Vec<usize>,
     /// Array-call trampoline of each defined function.
     trampolines: Vec<usize>,
+    /// Array-call trampoline of each loop entry compiled, in the order
+    /// they were asked for.
+    osr: Vec<usize>,
     /// The code as the trap handler knows it.
     info: Arc<signals::CodeInfo>,
     /// Owns the executable memory.
@@ -106,6 +112,11 @@ impl CompiledModule {
     /// The array-call trampoline of defined function `i`.
     pub(crate) fn trampoline(&self, i: usize) -> *const u8 {
         self.trampolines[i] as *const u8
+    }
+
+    /// The array-call trampoline of loop entry `k`.
+    pub(crate) fn osr_entry(&self, k: usize) -> *const u8 {
+        self.osr[k] as *const u8
     }
 }
 
@@ -137,6 +148,33 @@ impl std::fmt::Debug for CompiledModule {
 /// larger than `Config::jit_max_function_size`, which run in the
 /// interpreter (their entries have no native code).
 pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
+    let limit = m.engine.config().jit_max_function_size;
+    let compiled: Vec<bool> = m.bodies.iter().map(|b| b.len() <= limit).collect();
+    let funcs: Vec<usize> = (0..compiled.len()).filter(|&i| compiled[i]).collect();
+    compile_parts(m, &funcs, &[], &compiled)
+}
+
+/// What one compilation job produces.
+#[derive(Clone, Copy)]
+enum Job {
+    /// Defined function `i`'s native code, or its array-call trampoline.
+    Native(usize),
+    Trampoline(usize),
+    /// Loop entry `k` of the request, or its trampoline.
+    Osr(usize),
+    OsrTrampoline(usize),
+}
+
+/// Compiles defined functions `funcs` of `m` and the loop entries `osr`
+/// (defined function, state at the loop) into one piece of code. Calls to
+/// a function whose flag in `compiled` is set go straight to its native
+/// entry: it is in this piece or was published before it.
+pub(crate) fn compile_parts(
+    m: &ModuleInfo,
+    funcs: &[usize],
+    osr: &[(usize, &LoopState)],
+    compiled: &[bool],
+) -> Result<CompiledModule> {
     let isa = isa().map_err(|e| anyhow!(e))?;
     let host_call_conv = isa.default_call_conv();
     let mut jit = JITModule::new(JITBuilder::with_isa(
@@ -145,34 +183,41 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
     ));
     let config = m.engine.config();
     let defined = m.bodies.len();
-    let compiled: Vec<bool> = m
-        .bodies
-        .iter()
-        .map(|b| b.len() <= config.jit_max_function_size)
-        .collect();
-    let selected: Vec<usize> = (0..defined).filter(|&i| compiled[i]).collect();
     let mut ids = vec![None; defined];
     let mut tramp_ids = vec![None; defined];
-    for &i in &selected {
+    let tsig = abi::trampoline_signature(host_call_conv);
+    for &i in funcs {
         let ty = m.func_type(m.num_imported_funcs + i as u32);
         let sig = abi::native_signature(ty);
         ids[i] = Some(jit.declare_function(&format!("wasm{i}"), Linkage::Local, &sig)?);
-        let tsig = abi::trampoline_signature(host_call_conv);
         tramp_ids[i] = Some(jit.declare_function(&format!("array{i}"), Linkage::Local, &tsig)?);
+    }
+    let mut osr_ids = Vec::with_capacity(osr.len());
+    for (k, &(i, _)) in osr.iter().enumerate() {
+        let ty = m.func_type(m.num_imported_funcs + i as u32);
+        let sig = abi::osr_signature(ty);
+        let id = jit.declare_function(&format!("loop{i}_{k}"), Linkage::Local, &sig)?;
+        let tramp = jit.declare_function(&format!("looparray{i}_{k}"), Linkage::Local, &tsig)?;
+        osr_ids.push((id, tramp));
     }
     let env = translate::Env {
         module: m,
-        compiled: &compiled,
+        compiled,
         host_call_conv,
         fuel: config.consume_fuel,
         epoch: config.epoch_interruption,
         explicit_bounds: !config.memory_guard_pages,
     };
+    let jobs: Vec<Job> = funcs
+        .iter()
+        .flat_map(|&i| [Job::Native(i), Job::Trampoline(i)])
+        .chain((0..osr.len()).flat_map(|k| [Job::Osr(k), Job::OsrTrampoline(k)]))
+        .collect();
+    let declared = |id: Option<FuncId>| id.unwrap_or_else(|| unreachable!("declared above"));
 
     // Compile functions (and their trampolines) on every core when there
     // are enough to be worth it; `jit` then only places the machine code.
-    let jobs = selected.len() * 2;
-    let threads = if selected.len() < 32 {
+    let threads = if jobs.len() < 64 {
         1
     } else {
         std::thread::available_parallelism()
@@ -186,31 +231,43 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
         let mut done = Vec::new();
         loop {
             let job = next.fetch_add(1, Ordering::Relaxed);
-            if job >= jobs {
+            let Some(&job) = jobs.get(job) else {
                 return Ok(done);
-            }
-            let (i, is_trampoline) = (selected[job / 2], job % 2 == 1);
-            let index = m.num_imported_funcs + i as u32;
-            let (Some(id), Some(native_id)) =
-                (if is_trampoline { tramp_ids[i] } else { ids[i] }, ids[i])
-            else {
-                unreachable!("selected functions are declared")
             };
+            let (i, id) = match job {
+                Job::Native(i) => (i, declared(ids[i])),
+                Job::Trampoline(i) => (i, declared(tramp_ids[i])),
+                Job::Osr(k) => (osr[k].0, osr_ids[k].0),
+                Job::OsrTrampoline(k) => (osr[k].0, osr_ids[k].1),
+            };
+            let index = m.num_imported_funcs + i as u32;
             ctx.clear();
             ctx.func.name = UserFuncName::user(0, id.as_u32());
-            if is_trampoline {
-                let ty = m.func_type(index);
-                abi::trampoline(
-                    &mut fctx,
-                    &mut ctx.func,
-                    ty,
-                    native_id.as_u32(),
-                    host_call_conv,
-                );
-            } else {
-                let body = m.body(i);
-                translate::translate(&env, &mut fctx, &mut ctx.func, index, &body)
-                    .with_context(|| format!("failed to compile function {index}"))?;
+            let ty = m.func_type(index);
+            match job {
+                Job::Native(_) | Job::Osr(_) => {
+                    let state = match job {
+                        Job::Osr(k) => Some(osr[k].1),
+                        _ => None,
+                    };
+                    let body = m.body(i);
+                    translate::translate(&env, &mut fctx, &mut ctx.func, index, &body, state)
+                        .with_context(|| format!("failed to compile function {index}"))?;
+                }
+                Job::Trampoline(_) => {
+                    let native = declared(ids[i]).as_u32();
+                    abi::trampoline(
+                        &mut fctx,
+                        &mut ctx.func,
+                        ty,
+                        (native, false),
+                        host_call_conv,
+                    );
+                }
+                Job::OsrTrampoline(k) => {
+                    let entry = osr_ids[k].0.as_u32();
+                    abi::trampoline(&mut fctx, &mut ctx.func, ty, (entry, true), host_call_conv);
+                }
             }
             ctx.compile(&*isa, &mut Default::default())
                 .map_err(|e| anyhow!("failed to compile function {index}: {:?}", e.inner))?;
@@ -223,8 +280,9 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
                 .iter()
                 .map(|r| ModuleReloc::from_mach_reloc(r, &ctx.func, id))
                 .collect();
+            let is_code = matches!(job, Job::Native(_) | Job::Osr(_));
             done.push(Artifact {
-                func_index: (!is_trampoline).then_some(index),
+                func_index: is_code.then_some(index),
                 id,
                 alignment: u64::from(code.buffer.alignment),
                 bytes: code.code_buffer().to_vec(),
@@ -249,7 +307,7 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
                 .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .collect()
         });
-        let mut all = Vec::with_capacity(jobs);
+        let mut all = Vec::with_capacity(jobs.len());
         for r in results {
             all.extend(r?);
         }
@@ -278,6 +336,10 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
     let address = |id: &Option<FuncId>| id.map_or(0, |id| jit.get_finalized_function(id) as usize);
     let natives = ids.iter().map(address).collect();
     let trampolines = tramp_ids.iter().map(address).collect();
+    let osr = osr_ids
+        .iter()
+        .map(|&(_, tramp)| jit.get_finalized_function(tramp) as usize)
+        .collect();
     let info = Arc::new(signals::CodeInfo {
         funcs,
         module_name: m.name.clone(),
@@ -290,6 +352,7 @@ pub(crate) fn compile(m: &ModuleInfo) -> Result<CompiledModule> {
     Ok(CompiledModule {
         natives,
         trampolines,
+        osr,
         info,
         code: Mutex::new(Some(jit)),
     })
@@ -314,12 +377,18 @@ struct Artifact {
 /// record their context).
 fn resolve_instances(store: &StoreInner, entry: u32, unwound: &mut signals::Unwound) {
     let runs = |i: usize, code: &Arc<signals::CodeInfo>| {
-        store.instances[i]
-            .code
+        let tiers = &store.instances[i].code;
+        let compiled = tiers
             .jit
             .as_ref()
             .and_then(|j| j.downcast_ref::<CompiledModule>())
-            .is_some_and(|j| Arc::ptr_eq(&j.info, code))
+            .is_some_and(|j| Arc::ptr_eq(&j.info, code));
+        compiled
+            || tiers
+                .tier_up
+                .as_ref()
+                .and_then(|t| t.as_any().downcast_ref::<JitTierUp>())
+                .is_some_and(|t| t.owns(code))
     };
     for (frame, code) in unwound.backtrace.frames.iter_mut().zip(&unwound.codes) {
         let index = if runs(entry as usize, code) {
@@ -382,15 +451,35 @@ pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> Re
     if entry.array_call.is_null() {
         bail!("function {func} is not compiled");
     }
-    // SAFETY: `array_call` is the function's trampoline, which has this
-    // signature (see `abi::trampoline`).
-    let trampoline: unsafe extern "C" fn(*const VMContext, *mut u64) =
-        unsafe { std::mem::transmute(entry.array_call) };
-    let vmctx = entry.vmctx;
+    enter(
+        store,
+        entry.array_call,
+        entry.vmctx,
+        raw.as_mut_ptr(),
+        instance,
+    )
+}
 
+/// Runs compiled code through its array-call entry `array_call` (a
+/// function's trampoline, or a loop entry's) with context `vmctx` and the
+/// cells at `values`, on behalf of instance `instance`: sets the stack
+/// limit at the outermost entry, catches traps and turns them into errors
+/// with a backtrace.
+pub(crate) fn enter(
+    store: &mut dyn StoreOps,
+    array_call: *const u8,
+    vmctx: *const VMContext,
+    values: *mut u64,
+    instance: u32,
+) -> Result<()> {
+    // SAFETY: `array_call` is a trampoline, which has this signature (see
+    // `abi::trampoline`).
+    let trampoline: unsafe extern "C" fn(*const VMContext, *mut u64) =
+        unsafe { std::mem::transmute(array_call) };
+    let inner = store.inner();
     let limits = inner.limits.as_ptr();
     // The address of a local approximates the stack pointer.
-    let sp = std::ptr::addr_of!(func) as usize;
+    let sp = std::ptr::addr_of!(instance) as usize;
     // SAFETY: `limits` is the store's live `VMRuntimeLimits`, not borrowed.
     let outermost = unsafe { (*limits).stack_limit == 0 };
     if outermost {
@@ -410,9 +499,8 @@ pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> Re
     let store_ops: NonNull<dyn StoreOps> = unsafe { std::mem::transmute(store_ops) };
     // SAFETY: the store is not used until `leave`.
     let previous = unsafe { helpers::enter(store_ops) };
-    let values = raw.as_mut_ptr();
-    // SAFETY: `vmctx` is the function's instance context and `values` holds
-    // max(params, results) slots, as the trampoline expects.
+    // SAFETY: `vmctx` is the code's instance context and `values` holds
+    // the cells the trampoline reads and writes (the caller's contract).
     let result = signals::catch(|| unsafe { trampoline(vmctx, values) });
     helpers::leave(previous);
     if outermost {
@@ -428,7 +516,14 @@ pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> Re
         None => match helpers::PENDING.with(|p| p.borrow_mut().take()) {
             Some(helpers::Pending::Error(e)) => match e.downcast::<helpers::HelperTrap>() {
                 Ok(trap) => Err(anyhow::Error::new(trap.0).context(unwound.backtrace)),
-                Err(e) => Err(e),
+                // A trap in wasm the helper called (interpreted code, say)
+                // has its frames; the compiled ones are outer to them.
+                Err(mut e) => {
+                    if let Some(frames) = e.downcast_mut::<crate::WasmBacktrace>() {
+                        frames.append_outer(unwound.backtrace);
+                    }
+                    Err(e)
+                }
             },
             Some(helpers::Pending::Panic(payload)) => std::panic::resume_unwind(payload),
             None => Err(anyhow!("compiled code stopped without an error")),

@@ -7,11 +7,12 @@
 //! `VMContext` at the offsets of `runtime::vm`; anything that needs the
 //! store calls a runtime helper (`helpers.rs`).
 
-use super::abi::{clif_type, native_signature, vm_flags};
+use super::abi::{cell_flags, clif_type, native_signature, osr_signature, vm_flags};
 use super::helpers::Builtins;
 use super::TrapCodes;
 use crate::module::{BlockSignature, ModuleInfo};
 use crate::runtime::fuel;
+use crate::runtime::tiering::LoopState;
 use crate::runtime::vm::{VMContext, VMGlobal, VMMemory, VMRuntimeLimits, VMTable};
 use crate::types::{HeapType, RefType, ValType};
 use crate::Trap;
@@ -96,6 +97,10 @@ pub(super) struct Translator<'a, 'b> {
     /// translated (for the stack an epoch callback sees).
     pub(super) func_index: u32,
     pub(super) offset: u32,
+    /// When compiling an entry at a loop: the loop's state in the
+    /// interpreter frame, the entry's block and the frame's address; `None`
+    /// once the loop is translated.
+    osr: Option<(&'a LoopState, Block, Value)>,
 }
 
 pub(super) fn block_args(values: &[Value]) -> Vec<BlockArg> {
@@ -106,17 +111,26 @@ fn user_trap(trap: Trap) -> TrapCode {
     TrapCodes::of(trap)
 }
 
-/// Translates defined function `index` into `func`.
+/// Translates defined function `index` into `func`. With `osr`, `func` is
+/// instead the function's entry at the loop whose state that is
+/// (`abi::osr_signature`): it loads the locals and operands from the
+/// interpreter frame and continues at the loop's header. The code before
+/// the loop is still translated (it keeps the translator's model of
+/// blocks and operands) but nothing reaches it, and Cranelift drops it.
 pub(crate) fn translate(
     env: &Env<'_>,
     fctx: &mut FunctionBuilderContext,
     func: &mut Function,
     index: u32,
     body: &FunctionBody<'_>,
+    osr: Option<&LoopState>,
 ) -> Result<()> {
     let m = env.module;
     let ty = m.func_type(index);
-    func.signature = native_signature(ty);
+    func.signature = match osr {
+        Some(_) => osr_signature(ty),
+        None => native_signature(ty),
+    };
 
     // The stack limit lives in the store's limits, reached through vmctx.
     let vmctx_gv = func.create_global_value(GlobalValueData::VMContext);
@@ -172,7 +186,10 @@ pub(crate) fn translate(
     let mut locals = Vec::new();
     for (i, p) in ty.params().iter().enumerate() {
         let var = b.declare_var(clif_type(*p));
-        let v = b.block_params(entry)[i + 1];
+        let v = match osr {
+            Some(_) => zero_of(&mut b, clif_type(*p)),
+            None => b.block_params(entry)[i + 1],
+        };
         b.def_var(var, v);
         locals.push((var, *p));
     }
@@ -214,7 +231,18 @@ pub(crate) fn translate(
         fuel_region: None,
         func_index: index,
         offset: ops.original_position() as u32,
+        osr: None,
     };
+    if let Some(state) = osr {
+        // The entry goes to the loop; the function's own start is a block
+        // nothing jumps to.
+        let slots = t.b.block_params(entry)[1];
+        let osr_block = t.b.create_block();
+        t.b.ins().jump(osr_block, &[]);
+        let start = t.b.create_block();
+        t.b.switch_to_block(start);
+        t.osr = Some((state, osr_block, slots));
+    }
     if env.epoch {
         t.check_epoch();
     }
@@ -222,7 +250,13 @@ pub(crate) fn translate(
         t.offset = ops.original_position() as u32;
         t.b.set_srcloc(SourceLoc::new(t.offset));
         let op = ops.read()?;
+        if t.osr.is_some_and(|(state, _, _)| state.offset == t.offset) {
+            t.enter_at_loop(&op)?;
+        }
         t.operator(op)?;
+    }
+    if t.osr.is_some() {
+        bail!("the loop to enter at is not in function {index}");
     }
     t.b.seal_all_blocks();
     t.b.finalize();
@@ -249,6 +283,48 @@ pub(super) fn v128_const(b: &mut FunctionBuilder<'_>, v: u128) -> Value {
 }
 
 impl Translator<'_, '_> {
+    /// At the loop the entry being compiled starts at (`translate`'s
+    /// `osr`): the code before it and the entry both jump to a new block
+    /// whose parameters are the operands, so that everything after it
+    /// uses those and not values of the unreachable code before; the
+    /// entry first loads the locals and operands from the interpreter
+    /// frame. The loop's header follows, with its fuel charge and epoch
+    /// check, as the interpreter, which stopped right before it, expects.
+    fn enter_at_loop(&mut self, op: &Operator<'_>) -> Result<()> {
+        let Some((state, osr_block, slots)) = self.osr.take() else {
+            return Ok(());
+        };
+        let types: Vec<ValType> = self.stack.iter().map(|(_, t)| *t).collect();
+        let matches = matches!(op, Operator::Loop { .. })
+            && self.reachable
+            && types.len() == state.stack.len()
+            && types.iter().zip(&state.stack[..]).all(|(a, (_, b))| a == b);
+        if !matches {
+            bail!("the interpreter's loop state does not match the code");
+        }
+        let merge = self.block_with(&types);
+        let values = self.top(types.len());
+        self.b.ins().jump(merge, &block_args(&values));
+        self.b.switch_to_block(osr_block);
+        let mut cell = 0_u64;
+        for i in 0..self.locals.len() {
+            let (var, ty) = self.locals[i];
+            let at = i32::try_from(cell * 8)?;
+            let v = self.b.ins().load(clif_type(ty), cell_flags(), slots, at);
+            self.b.def_var(var, v);
+            cell += ty.cells() as u64;
+        }
+        let mut loaded = Vec::with_capacity(types.len());
+        for &(slot, ty) in &state.stack[..] {
+            let at = i32::try_from(u64::from(slot) * 8)?;
+            loaded.push(self.b.ins().load(clif_type(ty), cell_flags(), slots, at));
+        }
+        self.b.ins().jump(merge, &block_args(&loaded));
+        self.stack.clear();
+        self.start(merge, &types);
+        Ok(())
+    }
+
     pub(super) fn pop_typed(&mut self) -> (Value, ValType) {
         self.stack
             .pop()

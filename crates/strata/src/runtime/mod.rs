@@ -1,5 +1,6 @@
 //! The runtime representation every tier shares: linear memories, tables,
 //! the `VMContext` layout (`vm.rs`), the store's internals (`store.rs`),
+//! what tiered execution shares between the tiers (`tiering.rs`),
 //! the bulk memory and table operations (`ops.rs`) and the fuel cost model
 //! (`fuel.rs`).
 
@@ -8,4 +9,5 @@ pub mod memory;
 pub(crate) mod ops;
 pub(crate) mod store;
 pub mod table;
+pub(crate) mod tiering;
 pub mod vm;

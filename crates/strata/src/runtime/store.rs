@@ -62,6 +62,8 @@ pub(crate) struct TierCode {
     pub interp: Arc<dyn Any + Send + Sync>,
     /// The JIT's compiled module (`jit::CompiledModule`), if compiled.
     pub jit: Option<Arc<dyn Any + Send + Sync>>,
+    /// With tiered execution, the compiler of the module's hot code.
+    pub tier_up: Option<Arc<dyn super::tiering::TierUp>>,
 }
 
 /// The part of a store that does not depend on the host data type (an
@@ -200,6 +202,9 @@ pub(crate) struct InstanceEntity {
     pub elems: Vec<Arc<[u64]>>,
     /// Whether each data segment was dropped.
     pub data_dropped: Vec<bool>,
+    /// How much of the module's tier-up publish log the function entries
+    /// reflect (`StoreInner::sync_compiled`).
+    pub synced: usize,
 }
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);

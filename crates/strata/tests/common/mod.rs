@@ -3,9 +3,11 @@
 
 use strata::{Config, Engine, Tier};
 
-/// The tiers this build can run here.
+/// The tiers this build can run here (tiered execution with its default
+/// thresholds, so mostly interpreted; `tests/tiering.rs` moves code
+/// between the tiers on purpose).
 pub fn tiers() -> Vec<Tier> {
-    [Tier::Interp, Tier::Jit]
+    [Tier::Interp, Tier::Jit, Tier::Tiered]
         .into_iter()
         .filter(|t| t.is_available())
         .collect()

@@ -9,6 +9,7 @@ use crate::interp::exec::{enter, Frame};
 use crate::interp::ops::Op;
 use crate::interp::CompiledFunc;
 use crate::runtime::vm::{VMContext, VMMemory, VMRuntimeLimits};
+use std::sync::atomic::Ordering;
 
 /// Lowers a control instruction at `pc`, or `None` when the driver runs
 /// it; `prev` is what the previous instruction left in an accumulator.
@@ -276,7 +277,8 @@ unsafe fn check_epoch(
 
 /// The instruction at `ip`, the call context, its frames and the
 /// translated code of the function of this instance the instruction calls
-/// (its index in `c`); `None` when that function is not translated.
+/// (its index in `c`); `None` when that function is not translated or the
+/// driver must see the call (`LazyFunc::calls`).
 ///
 /// # Safety
 /// `ip` must point at a call instruction lowered for a function the
@@ -294,6 +296,13 @@ unsafe fn internal_callee<'a>(
         let i = &*ip;
         let cxr = &*cx;
         let lazy = &*cxr.code.add((i.c - cxr.num_imported) as usize);
+        // Count the call; at 0 the driver decides (tiered execution may
+        // compile the callee, or has: then the call goes to its code).
+        let calls = lazy.calls.load(Ordering::Relaxed);
+        if calls == 0 {
+            return None;
+        }
+        lazy.calls.store(calls - 1, Ordering::Relaxed);
         Some((i, cxr, &mut *cxr.frames, lazy.translated()?))
     }
 }

@@ -88,7 +88,6 @@ impl Instr {
         vmctx: *const VMContext,
         cx: &mut CallCx,
     ) -> Flow {
-        cx.hops = LOOP_HOPS;
         let (acc, facc) = (cx.acc, cx.facc);
         // SAFETY: forwarded from the caller.
         unsafe { ((*ip).handler)(ip, sp, mem, vmctx, acc, cx, facc) }
@@ -112,6 +111,7 @@ pub(crate) struct Flow(usize);
 
 const TAG_CONTINUE: usize = 0;
 const TAG_SLOW: usize = 1;
+const TAG_LOOP: usize = 2;
 
 /// The unpacked form of a [`Flow`], for the driver.
 pub(crate) enum Next {
@@ -120,22 +120,33 @@ pub(crate) enum Next {
     /// The instruction at this address needs the driver (store access), or
     /// traps.
     Slow(*const Instr),
+    /// A backward jump to this address spent the loop budget: the driver
+    /// counts the iterations (tiered execution may move the loop to
+    /// compiled code here) and continues there.
+    Loop(*const Instr),
 }
 
 #[allow(non_snake_case)]
 impl Flow {
+    // Only debug builds return to the driver after every instruction.
+    #[cfg_attr(not(debug_assertions), allow(dead_code))]
     fn Continue(ip: *const Instr) -> Flow {
         Flow(ip as usize | TAG_CONTINUE)
     }
     fn Slow(ip: *const Instr) -> Flow {
         Flow(ip as usize | TAG_SLOW)
     }
+    fn Loop(ip: *const Instr) -> Flow {
+        Flow(ip as usize | TAG_LOOP)
+    }
 
     /// Unpacks the flow.
     pub(crate) fn next(self) -> Next {
+        let ip = (self.0 & !3) as *const Instr;
         match self.0 & 3 {
-            TAG_CONTINUE => Next::Continue(self.0 as *const Instr),
-            _ => Next::Slow((self.0 & !3) as *const Instr),
+            TAG_CONTINUE => Next::Continue(ip),
+            TAG_LOOP => Next::Loop(ip),
+            _ => Next::Slow(ip),
         }
     }
 }
@@ -157,8 +168,10 @@ pub(crate) struct CallCx {
     /// follow `num_imported` imported functions in the index space.
     pub code: *const LazyFunc,
     pub num_imported: u32,
-    /// Backward jumps left before the chain returns to the driver (which
-    /// happens when it reaches zero).
+    /// Backward jumps left before a chain returns to the driver (which
+    /// happens when it reaches zero; the driver then sets it again). It
+    /// carries over from chain to chain, so that a loop whose body goes
+    /// through the driver anyway is still counted.
     pub hops: usize,
     /// The accumulators, kept here when a chain returns to the driver in
     /// the middle of straight-line code (every instruction in debug builds).
@@ -169,8 +182,9 @@ pub(crate) struct CallCx {
 /// How many backward jumps a chain of handlers may take before it returns
 /// to the driver. With tail calls the chain uses no stack at all; without
 /// them (a build that did not turn the calls into jumps), this bounds the
-/// host stack a loop can use to this many iterations of its body.
-const LOOP_HOPS: usize = 256;
+/// host stack a loop can use to this many iterations of its body. Tiered
+/// execution may use a smaller budget, to count loop iterations finely.
+pub(crate) const LOOP_HOPS: usize = 256;
 
 /// Where a handler takes an operand from; lowering picks it and the handler
 /// is instantiated for it.
@@ -417,7 +431,7 @@ macro_rules! jump {
             cx.hops = cx.hops.wrapping_sub(1);
             if cx.hops == 0 {
                 (cx.acc, cx.facc) = ($acc, $facc);
-                return Flow::Continue(target);
+                return Flow::Loop(target);
             }
         }
         next!(target, $sp, $mem, $vmctx, $acc, $cx, $facc)

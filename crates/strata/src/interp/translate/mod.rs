@@ -85,6 +85,8 @@ struct Translator<'m> {
     /// Where each instruction that can stop a frame came from
     /// (`offsets::OffsetMap`).
     offsets: Vec<(u32, u32)>,
+    /// The loops' headers.
+    loops: Vec<super::LoopHeader>,
 }
 
 pub(crate) fn translate(
@@ -151,6 +153,7 @@ pub(crate) fn translate(
         epoch: m.engine.config().epoch_interruption,
         offset: body.get_operators_reader()?.original_position() as u32,
         offsets: Vec::new(),
+        loops: Vec::new(),
     };
     if t.epoch {
         t.emit(Op::CheckEpoch);
@@ -204,6 +207,7 @@ pub(crate) fn translate(
         slot_lists: t.slot_lists.into(),
         num_results: result_cells as u32,
         offsets: super::offsets::OffsetMap::new(t.offsets),
+        loops: t.loops.into(),
     })
 }
 
@@ -273,6 +277,20 @@ impl Translator<'_> {
         self.last_producer = None;
         let height = self.stack.len() - params.len();
         let is_loop = kind == CtrlKind::Loop;
+        if is_loop {
+            // Every operand is at a slot now (its temporary, or a
+            // constant's slot): the state compiled code can take over here.
+            let stack = (0..self.stack.len())
+                .map(|i| (self.slot_at(i), self.stack[i].ty))
+                .collect();
+            self.loops.push(super::LoopHeader {
+                pc: self.pc(),
+                state: crate::runtime::tiering::LoopState {
+                    offset: self.offset,
+                    stack,
+                },
+            });
+        }
         self.ctrl.push(Ctrl {
             kind,
             height,

@@ -1,0 +1,114 @@
+//! Tiered execution, the interpreter's side: deciding what to do when a
+//! function's call count runs out or its loops have iterated enough
+//! (`LazyFunc::calls`, `LazyFunc::iterations`). The JIT compiles
+//! (`runtime::tiering::TierUp`); the interpreter switches to its code.
+
+use super::{CompiledFunc, LazyFunc, ModuleCode};
+use crate::runtime::store::StoreInner;
+use crate::runtime::tiering::TierStatus;
+use std::sync::atomic::Ordering;
+
+/// The interpreter's code for instance `instance`'s module.
+pub(super) fn module_code(store: &StoreInner, instance: u32) -> &ModuleCode {
+    store.instances[instance as usize]
+        .code
+        .interp
+        .downcast_ref::<ModuleCode>()
+        .unwrap_or_else(|| unreachable!("every instance has interpreter code"))
+}
+
+/// The lazily translated code of function `index` of instance `instance`.
+pub(super) fn func_code(store: &StoreInner, instance: u32, index: u32) -> &LazyFunc {
+    let code = module_code(store, instance);
+    &code.funcs[(index - code.module.num_imported_funcs) as usize]
+}
+
+/// Counts a call of function `index` of instance `instance` made through
+/// the driver; true when the call should go to the function's compiled
+/// code, which its entry now holds.
+pub(super) fn count_call(store: &mut StoreInner, instance: u32, index: u32) -> bool {
+    let lazy = func_code(store, instance, index);
+    let calls = lazy.calls.load(Ordering::Relaxed);
+    if calls > 0 {
+        lazy.calls.store(calls - 1, Ordering::Relaxed);
+        return false;
+    }
+    hot_call(store, instance, index)
+}
+
+/// Function `index` of instance `instance` ran out of counted calls: asks
+/// for it to be compiled, and says whether it is (its entry then holds the
+/// code). Otherwise sets the count again: to look again later while it is
+/// compiled in the background, or never.
+fn hot_call(store: &mut StoreInner, instance: u32, index: u32) -> bool {
+    let inst = &store.instances[instance as usize];
+    let lazy = func_code(store, instance, index);
+    let Some(tier_up) = inst.code.tier_up.clone() else {
+        lazy.calls.store(u32::MAX, Ordering::Relaxed);
+        return false;
+    };
+    let defined = index - inst.module.num_imported_funcs;
+    match tier_up.request(defined, None) {
+        TierStatus::Compiled => {
+            store.sync_compiled(instance);
+            true
+        }
+        TierStatus::Pending => {
+            let config = store.engine.config();
+            let again = config.tier_up_calls.clamp(1, 1000);
+            lazy.calls.store(again, Ordering::Relaxed);
+            false
+        }
+        TierStatus::Refused => {
+            lazy.calls.store(u32::MAX, Ordering::Relaxed);
+            false
+        }
+    }
+}
+
+/// The loop budget of the driver: how many backward jumps a chain of
+/// handlers takes before the driver counts them.
+pub(super) fn hop_budget(store: &StoreInner) -> usize {
+    let config = store.engine.config();
+    match config.tier {
+        crate::Tier::Tiered => {
+            (config.tier_up_loop_iterations as usize).clamp(1, super::handlers::LOOP_HOPS)
+        }
+        _ => super::handlers::LOOP_HOPS,
+    }
+}
+
+/// A loop of `code` (function `code.func_index` of instance `instance`)
+/// spent `hops` of the loop budget and continues at instruction `target`.
+/// Once its iterations pass the threshold, asks for the function and an
+/// entry at that loop to be compiled; returns the entry once it is (the
+/// driver then runs the rest of the frame there).
+pub(super) fn hot_loop(
+    store: &mut StoreInner,
+    instance: u32,
+    code: &CompiledFunc,
+    target: u32,
+    hops: usize,
+) -> Option<*const u8> {
+    let inst = &store.instances[instance as usize];
+    let tier_up = inst.code.tier_up.as_ref()?;
+    let lazy = func_code(store, instance, code.func_index);
+    let hops = u32::try_from(hops).unwrap_or(u32::MAX);
+    let iterations = lazy.iterations.load(Ordering::Relaxed).saturating_add(hops);
+    lazy.iterations.store(iterations, Ordering::Relaxed);
+    if iterations < store.engine.config().tier_up_loop_iterations {
+        return None;
+    }
+    let header = code.loop_at(target)?;
+    let defined = code.func_index - inst.module.num_imported_funcs;
+    match tier_up.request(defined, Some((header.pc, &header.state))) {
+        TierStatus::Compiled => {
+            let entry = tier_up.osr_entry(defined, header.pc);
+            // Compiled code calls the functions published with or before
+            // it straight through their entries: they must be set.
+            store.sync_compiled(instance);
+            entry
+        }
+        TierStatus::Pending | TierStatus::Refused => None,
+    }
+}
