@@ -1,8 +1,8 @@
 /*
  * strata.h: Strata extensions to the standard WebAssembly C API (wasm.h).
  *
- * Errors, `.wat` input, compile errors, fuel, epoch interruption and the
- * wasm stack limit. Functions that can fail return an owned
+ * Errors, `.wat` input, compile errors, fuel, epoch interruption, the
+ * wasm stack limit, and 64-bit memories and page sizes. Functions that can fail return an owned
  * `strata_error_t*` (null on success).
  *
  * There is no WASI configuration yet: Strata's WASI crate (strata-wasi) is
@@ -92,6 +92,29 @@ WASM_API_EXTERN strata_error_t* strata_store_get_fuel(const wasm_store_t*, uint6
 /* Interrupt wasm once the engine's epoch is `ticks` beyond its current
  * value. A new store's deadline is the epoch at its creation. */
 WASM_API_EXTERN void strata_store_set_epoch_deadline(wasm_store_t*, uint64_t ticks);
+
+/* Memories beyond wasm.h's 32-bit page counts: 64-bit memories (the
+ * "memory64" proposal) and 1-byte pages ("custom-page-sizes"). Any
+ * memory of an instance is reached through its export, as in wasm.h. */
+
+/* A memory type with limits in pages, 64-bit addresses when `is_64`, and
+ * pages of 2^page_size_log2 bytes (16 for 64 KiB, 0 for 1 byte). NULL for
+ * another page size, or a 32-bit type whose limits exceed 32 bits.
+ * wasm_memory_new refuses it unless the engine's proposals allow it. */
+WASM_API_EXTERN wasm_memorytype_t* strata_memorytype_new(uint64_t min, bool max_present,
+                                                         uint64_t max, bool is_64,
+                                                         uint8_t page_size_log2);
+WASM_API_EXTERN bool strata_memorytype_is64(const wasm_memorytype_t*);
+WASM_API_EXTERN uint64_t strata_memorytype_minimum(const wasm_memorytype_t*);
+/* The maximum in `max`; false when the type has none. */
+WASM_API_EXTERN bool strata_memorytype_maximum(const wasm_memorytype_t*, uint64_t* max);
+WASM_API_EXTERN uint8_t strata_memorytype_page_size_log2(const wasm_memorytype_t*);
+
+/* The size in pages (wasm_memory_size saturates at UINT32_MAX). */
+WASM_API_EXTERN uint64_t strata_memory_size(const wasm_memory_t*);
+/* Grows by `delta` pages; the old size in `prev` (may be NULL). */
+WASM_API_EXTERN strata_error_t* strata_memory_grow(wasm_memory_t*, uint64_t delta,
+                                                   uint64_t* prev);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -90,3 +90,36 @@ pub extern "C" fn wasm_memory_grow(
     let (store, memory) = m.memory();
     store.with(|s| memory.grow(s, delta.into())).is_ok()
 }
+
+/// `strata_memory_size`: the size in pages, 64-bit (a memory64 memory can
+/// have more pages than `wasm_memory_size`'s `u32` holds).
+#[no_mangle]
+pub extern "C" fn strata_memory_size(m: Option<&wasm_memory_t>) -> u64 {
+    m.map_or(0, |m| {
+        let (store, memory) = m.memory();
+        store.with(|s| memory.size(&*s))
+    })
+}
+
+/// `strata_memory_grow`: grows by `delta` pages (64-bit) and stores the old
+/// size in `prev`; an error when the maximum or a limit forbids it.
+#[no_mangle]
+pub extern "C" fn strata_memory_grow(
+    m: Option<&mut wasm_memory_t>,
+    delta: u64,
+    prev: Option<&mut u64>,
+) -> Option<Box<crate::strata::strata_error_t>> {
+    let Some(m) = m else {
+        return crate::strata::strata_error_t::boxed(anyhow::anyhow!("null memory"));
+    };
+    let (store, memory) = m.memory();
+    match store.with(|s| memory.grow(s, delta)) {
+        Ok(old) => {
+            if let Some(prev) = prev {
+                *prev = old;
+            }
+            None
+        }
+        Err(e) => crate::strata::strata_error_t::boxed(e),
+    }
+}

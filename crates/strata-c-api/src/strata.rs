@@ -16,7 +16,7 @@ pub struct strata_error_t {
 }
 
 impl strata_error_t {
-    fn boxed(err: anyhow::Error) -> Option<Box<strata_error_t>> {
+    pub(crate) fn boxed(err: anyhow::Error) -> Option<Box<strata_error_t>> {
         Some(Box::new(strata_error_t {
             message: format!("{err:#}"),
         }))

@@ -423,6 +423,76 @@ pub extern "C" fn wasm_memorytype_new(
     Some(wasm_memorytype_t::boxed(ExternType::Memory(ty)))
 }
 
+/// `strata_memorytype_new`: a memory type with 64-bit limits in pages,
+/// 64-bit addresses when `is_64`, and pages of `2^page_size_log2` bytes;
+/// null for a page size other than 1 byte (0) or 64 KiB (16). Whether the
+/// engine's proposals admit it is checked where it is used.
+#[no_mangle]
+pub extern "C" fn strata_memorytype_new(
+    min: u64,
+    max_present: bool,
+    max: u64,
+    is_64: bool,
+    page_size_log2: u8,
+) -> Option<Box<wasm_memorytype_t>> {
+    if page_size_log2 != 0 && page_size_log2 != 16 {
+        return None;
+    }
+    let max = max_present.then_some(max);
+    let ty = if is_64 {
+        MemoryType::new64(min, max)
+    } else {
+        MemoryType::new(
+            u32::try_from(min).ok()?,
+            max.map(u32::try_from).transpose().ok()?,
+        )
+    };
+    let ty = ty.with_page_size_log2(page_size_log2);
+    Some(wasm_memorytype_t::boxed(ExternType::Memory(ty)))
+}
+
+/// The Strata type of a memory type.
+fn memory_type(t: Option<&wasm_memorytype_t>) -> Option<MemoryType> {
+    match t?.ext.which {
+        TypeKind::Memory { ty, .. } => Some(ty),
+        _ => None,
+    }
+}
+
+/// `strata_memorytype_is64`: whether addresses are 64-bit.
+#[no_mangle]
+pub extern "C" fn strata_memorytype_is64(t: Option<&wasm_memorytype_t>) -> bool {
+    memory_type(t).is_some_and(|t| t.is_64())
+}
+
+/// `strata_memorytype_minimum`: the minimum in pages, 64-bit.
+#[no_mangle]
+pub extern "C" fn strata_memorytype_minimum(t: Option<&wasm_memorytype_t>) -> u64 {
+    memory_type(t).map_or(0, |t| t.minimum())
+}
+
+/// `strata_memorytype_maximum`: the maximum in pages, 64-bit, in `max`;
+/// false when there is none.
+#[no_mangle]
+pub extern "C" fn strata_memorytype_maximum(
+    t: Option<&wasm_memorytype_t>,
+    max: Option<&mut u64>,
+) -> bool {
+    match (memory_type(t).and_then(|t| t.maximum()), max) {
+        (Some(m), Some(out)) => {
+            *out = m;
+            true
+        }
+        (m, _) => m.is_some(),
+    }
+}
+
+/// `strata_memorytype_page_size_log2`: the log2 of the page size in bytes.
+#[no_mangle]
+pub extern "C" fn strata_memorytype_page_size_log2(t: Option<&wasm_memorytype_t>) -> u8 {
+    memory_type(t).map_or(16, |t| t.page_size_log2())
+}
+
 /// `wasm_memorytype_limits`.
 #[no_mangle]
 pub extern "C" fn wasm_memorytype_limits(t: Option<&wasm_memorytype_t>) -> Option<&wasm_limits_t> {

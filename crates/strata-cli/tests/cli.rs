@@ -466,6 +466,26 @@ fn memory_bomb_stops_at_the_memory_limit() {
 }
 
 #[test]
+fn the_memory_limit_applies_to_every_memory() {
+    for tier in TIERS {
+        // Multi-memory and memory64 are on by default: the limit stops the
+        // growth of a second, 64-bit memory too.
+        let o = run_in(
+            tier,
+            &[
+                "-W",
+                "max-memory-size=1048576",
+                "--invoke",
+                "bomb64",
+                "memories.wat",
+            ],
+        );
+        assert_eq!(stdout(&o), "16\n", "{}", stderr(&o));
+        assert_eq!(o.status.code(), Some(0));
+    }
+}
+
+#[test]
 fn deep_recursion_stops_at_the_wasm_stack_limit() {
     for tier in TIERS {
         let o = run_in(

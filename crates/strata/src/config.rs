@@ -178,6 +178,8 @@ impl Default for Config {
         features.insert(WasmFeatures::EXTENDED_CONST);
         features.insert(WasmFeatures::TAIL_CALL);
         features.insert(WasmFeatures::FUNCTION_REFERENCES);
+        features.insert(WasmFeatures::MULTI_MEMORY);
+        features.insert(WasmFeatures::MEMORY64);
         Config {
             tier: Tier::best_available(),
             features,
@@ -281,8 +283,9 @@ proposals! {
 
 impl Config {
     /// The default configuration: WebAssembly 2.0, plus relaxed SIMD, tail
-    /// calls, typed function references and extended constant expressions
-    /// from 3.0, and wide arithmetic; the best tier available ([`Tier::best_available`]: the JIT where this build
+    /// calls, typed function references, extended constant expressions,
+    /// multiple memories and 64-bit memories and tables from 3.0, and wide
+    /// arithmetic; the best tier available ([`Tier::best_available`]: the JIT where this build
     /// and host support it, else the interpreter), 8 MiB of wasm stack.
     pub fn new() -> Config {
         Config::default()

@@ -1122,15 +1122,21 @@ fn memory_and_table_types_keep_their_flags_and_sizes() -> Result<()> {
             .wasm_threads(true)
             .wasm_multi_memory(true);
         let engine = Engine::new(&config)?;
-        // Modules with 64-bit memories and tables are refused at load
-        // until both tiers address them with 64 bits (no truncation).
-        for wat in ["(module (memory i64 1))", "(module (table i64 1 funcref))"] {
-            let err = Module::new(&engine, wat).unwrap_err();
-            assert!(format!("{err:#}").contains("not supported yet"), "{err:#}");
-        }
-        let module = Module::new(&engine, r#"(module (memory (export "shared") 1 2 shared))"#)?;
+        // A module's 64-bit memories and tables keep their types.
+        let module = Module::new(
+            &engine,
+            r#"(module (memory (export "shared") 1 2 shared)
+                (memory (export "m64") i64 1 5) (table (export "t64") i64 2 7 funcref))"#,
+        )?;
         let mut store = Store::new(&engine, ());
         let instance = Instance::new(&mut store, &module, &[])?;
+        let m64 = instance.get_memory(&store, "m64").expect("exported");
+        assert_eq!(m64.ty(&store), MemoryType::new64(1, Some(5)));
+        let t64 = instance.get_table(&store, "t64").expect("exported");
+        assert_eq!(
+            t64.ty(&store),
+            TableType::new64(RefType::FUNCREF, 2, Some(7))
+        );
         let shared = instance.get_memory(&store, "shared").expect("exported");
         let ty = shared.ty(&store);
         assert!(ty.is_shared() && !ty.is_64());
@@ -1163,8 +1169,12 @@ fn memory_and_table_types_keep_their_flags_and_sizes() -> Result<()> {
         );
     }
     // Without their proposals the engine refuses such memories and tables.
-    let engine = Engine::default();
+    let mut config = Config::new();
+    config.wasm_memory64(false);
+    let engine = Engine::new(&config)?;
     let mut store = Store::new(&engine, ());
+    let err = Memory::new(&mut store, MemoryType::new(1, None).with_page_size_log2(0)).unwrap_err();
+    assert!(err.to_string().contains("wasm_custom_page_sizes"), "{err}");
     let err = Memory::new(&mut store, MemoryType::new64(1, None)).unwrap_err();
     assert!(err.to_string().contains("wasm_memory64"), "{err}");
     let err = Memory::new(&mut store, MemoryType::shared(1, 1)).unwrap_err();

@@ -314,7 +314,10 @@ fn run_in_tier(bytes: &[u8], seed: u64, tier: strata::Tier) -> Option<(TierRun, 
         .tier(tier)
         .consume_fuel(true)
         .lazy_translation(false)
-        .wasm_gc(true);
+        .wasm_gc(true)
+        .wasm_multi_memory(true)
+        .wasm_memory64(true)
+        .wasm_custom_page_sizes(true);
     let (calls, loops) = match seed % 3 {
         0 => (0, 0),
         1 => (1, 1),
@@ -570,4 +573,82 @@ fn uses_simd(bytes: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// Modules with several memories, 64-bit memories and tables, and 1-byte
+/// pages: every memory instruction names one of them, and every tier
+/// (tiered execution included) must agree on every result, trap, fuel
+/// count and final memory.
+fn generated_memory_module(seed: u64) -> Option<Vec<u8>> {
+    generated_with(
+        seed,
+        wasm_smith::Config {
+            max_memories: 4,
+            memory64_enabled: true,
+            custom_page_sizes_enabled: true,
+            max_memory64_bytes: 4 << 16,
+            ..smith_config()
+        },
+    )
+}
+
+#[test]
+fn generated_memory_modules_agree_across_tiers() {
+    if !strata::Tier::Jit.is_available() {
+        eprintln!("the JIT tier is not available here; nothing to compare");
+        return;
+    }
+    let (mut compared, mut several, mut wide, mut traps) = (0, 0, 0, 0);
+    for seed in 1..=2000u64 {
+        let seed = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let Some(bytes) = generated_memory_module(seed) else {
+            continue;
+        };
+        let interp = run_in_tier(&bytes, seed, strata::Tier::Interp);
+        let jit = run_in_tier(&bytes, seed, strata::Tier::Jit);
+        let tiered = run_in_tier(&bytes, seed, strata::Tier::Tiered);
+        assert_eq!(
+            (interp.is_some(), tiered.is_some()),
+            (jit.is_some(), jit.is_some()),
+            "seed {seed}: instantiation differs"
+        );
+        let (Some((interp, _)), Some((jit, _)), Some((tiered, _))) = (interp, jit, tiered) else {
+            continue;
+        };
+        for ((a, b), c) in interp.calls.iter().zip(&jit.calls).zip(&tiered.calls) {
+            assert_eq!(a, b, "seed {seed}: interp vs jit");
+            assert_eq!(a, c, "seed {seed}: interp vs tiered");
+        }
+        assert_eq!(interp, jit, "seed {seed}: final state differs");
+        assert_eq!(interp, tiered, "seed {seed}: final state differs (tiered)");
+        compared += 1;
+        let (count, is_64) = memories_of(&bytes);
+        several += usize::from(count > 1);
+        wide += usize::from(is_64);
+        traps += jit.calls.iter().filter(|c| c.1.is_err()).count();
+    }
+    println!(
+        "{compared} memory modules compared across tiers: {several} with several memories, \
+         {wide} with a 64-bit memory, {traps} traps"
+    );
+    assert!(compared > 300, "only {compared} modules were compared");
+    assert!(
+        several > 50 && wide > 50 && traps > 0,
+        "too little was exercised"
+    );
+}
+
+/// How many memories a module defines or imports, and whether one is
+/// 64-bit.
+fn memories_of(bytes: &[u8]) -> (usize, bool) {
+    let (mut count, mut is_64) = (0, false);
+    for payload in wasmparser::Parser::new(0).parse_all(bytes).flatten() {
+        if let wasmparser::Payload::MemorySection(reader) = payload {
+            for memory in reader.into_iter().flatten() {
+                count += 1;
+                is_64 |= memory.memory64;
+            }
+        }
+    }
+    (count, is_64)
 }

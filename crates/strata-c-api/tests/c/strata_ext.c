@@ -177,7 +177,73 @@ static void check_stack_limit(void) {
   wasm_engine_delete(engine);
 }
 
+/* A module with two memories, the second 64-bit, grown past 4 GiB from C
+ * and from wasm; a host memory of 1-byte pages. */
+static void check_memories(void) {
+  wasm_config_t* config = wasm_config_new();
+  CHECK(strata_config_wasm_feature(config, "multi-memory", true));
+  CHECK(strata_config_wasm_feature(config, "memory64", true));
+  CHECK(strata_config_wasm_feature(config, "custom-page-sizes", true));
+  wasm_engine_t* engine = wasm_engine_new_with_config(config);
+  wasm_store_t* store = wasm_store_new(engine);
+  wasm_module_t* module = compile(engine,
+      "(module (memory 1) (memory (export \"m64\") i64 1)"
+      " (func (export \"grow\") (param i64) (result i64) (memory.grow 1 (local.get 0)))"
+      " (func (export \"load\") (param i64) (result i64) (i64.load 1 (local.get 0))))");
+  wasm_instance_t* instance = wasm_instance_new(store, module, NULL, NULL);
+  REQUIRE(instance != NULL);
+  wasm_extern_vec_t exports;
+  wasm_instance_exports(instance, &exports);
+  REQUIRE(exports.size == 3);
+  wasm_memory_t* m64 = wasm_extern_as_memory(exports.data[0]);
+  REQUIRE(m64 != NULL);
+  wasm_memorytype_t* ty = wasm_memory_type(m64);
+  CHECK(strata_memorytype_is64(ty) && strata_memorytype_minimum(ty) == 1);
+  uint64_t max = 0;
+  CHECK(!strata_memorytype_maximum(ty, &max));
+  CHECK(strata_memorytype_page_size_log2(ty) == 16);
+  wasm_memorytype_delete(ty);
+
+  uint64_t prev = 0;
+  CHECK(strata_memory_grow(m64, 65536, &prev) == NULL && prev == 1);
+  CHECK(strata_memory_size(m64) == 65537);
+  CHECK(wasm_memory_data_size(m64) == (size_t)65537 * 65536);
+  /* Bytes above 4 GiB, written by the host, read by wasm. */
+  uint64_t far = ((uint64_t)1 << 32) + 8;
+  wasm_memory_data(m64)[far] = 0x5a;
+  wasm_val_t args[1] = {WASM_I64_VAL((int64_t)far)};
+  wasm_val_t results[1] = {WASM_INIT_VAL};
+  wasm_val_vec_t a = WASM_ARRAY_VEC(args), r = WASM_ARRAY_VEC(results);
+  CHECK(wasm_func_call(wasm_extern_as_func(exports.data[2]), &a, &r) == NULL);
+  CHECK(results[0].of.i64 == 0x5a);
+  /* A failed grow is -1, never a size. */
+  args[0].of.i64 = (int64_t)1 << 40;
+  CHECK(wasm_func_call(wasm_extern_as_func(exports.data[1]), &a, &r) == NULL);
+  CHECK(results[0].of.i64 == -1);
+  CHECK(error_says(strata_memory_grow(m64, (uint64_t)1 << 40, &prev), "failed to grow"));
+
+  /* A host memory of 1-byte pages. */
+  wasm_memorytype_t* bytes = strata_memorytype_new(3, true, 10, false, 0);
+  REQUIRE(bytes != NULL);
+  CHECK(strata_memorytype_new(1, false, 0, false, 12) == NULL);
+  wasm_memory_t* small = wasm_memory_new(store, bytes);
+  REQUIRE(small != NULL);
+  CHECK(wasm_memory_data_size(small) == 3 && strata_memory_size(small) == 3);
+  CHECK(strata_memory_grow(small, 7, &prev) == NULL && prev == 3);
+  CHECK(wasm_memory_data_size(small) == 10);
+  CHECK(error_says(strata_memory_grow(small, 1, NULL), "failed to grow"));
+  wasm_memory_delete(small);
+  wasm_memorytype_delete(bytes);
+
+  wasm_extern_vec_delete(&exports);
+  wasm_instance_delete(instance);
+  wasm_module_delete(module);
+  wasm_store_delete(store);
+  wasm_engine_delete(engine);
+}
+
 int main(void) {
+  check_memories();
   check_tiers();
   check_text_and_errors();
   check_fuel();

@@ -146,11 +146,14 @@ impl WasmCoreDump {
             let entity = &inner.memories[memory.index as usize];
             let bytes = entity.mem.data();
             memories.memory(MemoryType {
-                minimum: bytes.len() as u64 / crate::WASM_PAGE_SIZE,
+                minimum: entity.mem.pages(),
                 maximum: entity.ty.maximum(),
                 memory64: entity.ty.is_64(),
                 shared: entity.ty.is_shared(),
-                page_size_log2: None,
+                page_size_log2: match entity.ty.page_size_log2() {
+                    crate::types::DEFAULT_PAGE_SIZE_LOG2 => None,
+                    log2 => Some(u32::from(log2)),
+                },
             });
             for (offset, run) in nonzero_runs(bytes) {
                 let at = if entity.ty.is_64() {

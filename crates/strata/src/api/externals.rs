@@ -117,7 +117,8 @@ pub struct Memory {
 
 impl Memory {
     /// Creates a memory of the given type. A 64-bit memory needs
-    /// `Config::wasm_memory64`, a shared one `Config::wasm_threads`.
+    /// `Config::wasm_memory64`, a shared one `Config::wasm_threads`, one
+    /// with 1-byte pages `Config::wasm_custom_page_sizes`.
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
         let store = store.as_context_mut();
         let features = store.engine().config().features;
@@ -126,6 +127,12 @@ impl Memory {
         }
         if ty.is_shared() && !features.contains(WasmFeatures::THREADS) {
             bail!("a shared memory needs `Config::wasm_threads`");
+        }
+        match ty.page_size_log2() {
+            crate::types::DEFAULT_PAGE_SIZE_LOG2 => {}
+            0 if features.contains(WasmFeatures::CUSTOM_PAGE_SIZES) => {}
+            0 => bail!("a memory with 1-byte pages needs `Config::wasm_custom_page_sizes`"),
+            log2 => bail!("a page size of 2^{log2} bytes is not supported (only 1 and 65536)"),
         }
         store.check_counts(0, 1, 0)?;
         let index = store.new_memory(ty)?;

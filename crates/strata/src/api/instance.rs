@@ -126,7 +126,8 @@ impl crate::FrameInfo {
 /// must match the import's (WebAssembly's import subtyping: a function whose
 /// type is the expected one or declares it as a supertype, a global of a
 /// subtype (equal when mutable), tables and memories with the same element
-/// type, index width and sharing and limits within the expected ones).
+/// type, index width, sharing and page size and limits within the expected
+/// ones).
 pub(crate) fn import_matches(
     store: &StoreInner,
     m: &ModuleInfo,
@@ -180,6 +181,7 @@ pub(crate) fn import_matches(
             let (a, e) = (entity.ty, m.memories[i as usize]);
             a.is_64() == e.is_64()
                 && a.is_shared() == e.is_shared()
+                && a.page_size_log2() == e.page_size_log2()
                 && limits(entity.mem.pages(), a.maximum(), e.minimum(), e.maximum())
         }
         _ => false,
@@ -385,7 +387,9 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
                 let offset = offset.eval(
                     &|g| inner.globals[inst.globals[g as usize] as usize].get(),
                     &|f| func_ref(inst.vm.funcs(), f),
-                )? as u32;
+                )? as u64;
+                // The offset is a cell: an i32 zero-extended, or a table64's
+                // i64, never truncated.
                 let table = inst.tables[*table as usize];
                 let items = Arc::clone(&inst.elems[i]);
                 crate::runtime::ops::table_init(
@@ -394,7 +398,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
                     offset,
                     &items,
                     0,
-                    items.len() as u32,
+                    items.len() as u64,
                 )?;
                 inner.instances[instance_index as usize].elems[i] = Arc::new([]);
             }
@@ -410,13 +414,14 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
             let offset = offset.eval(
                 &|g| inner.globals[inst.globals[g as usize] as usize].get(),
                 &|f| func_ref(inst.vm.funcs(), f),
-            )? as u32 as usize;
+            )? as u64;
+            // An i32 offset is zero-extended in its cell; a memory64 offset
+            // is 64-bit and must not be truncated.
             let mem = &mut inner.memories[inst.memories[*memory as usize] as usize].mem;
-            let dst = offset
-                .checked_add(data.bytes.len())
-                .and_then(|end| mem.data_mut().get_mut(offset..end))
+            let len = data.bytes.len() as u64;
+            let range = crate::runtime::ops::range(offset, len, mem.len())
                 .ok_or(Trap::MemoryOutOfBounds)?;
-            dst.copy_from_slice(&data.bytes);
+            mem.data_mut()[range].copy_from_slice(&data.bytes);
             inner.instances[instance_index as usize].data_dropped[i] = true;
         }
     }

@@ -104,7 +104,7 @@ impl<T> Store<T> {
     pub(crate) fn grow_memory(&mut self, index: u32, delta: u64) -> anyhow::Result<Option<u64>> {
         let entity = &self.inner.memories[index as usize];
         let current = entity.mem.len();
-        let page = crate::runtime::memory::PAGE_SIZE;
+        let page = entity.ty.page_size();
         let desired = delta
             .checked_mul(page)
             .and_then(|d| d.checked_add(current as u64))
@@ -152,7 +152,7 @@ impl<T> Store<T> {
     /// Creates a memory of type `ty` if the limiter allows its minimum size;
     /// returns its store index.
     pub(crate) fn new_memory(&mut self, ty: MemoryType) -> anyhow::Result<u32> {
-        let page = crate::runtime::memory::PAGE_SIZE;
+        let page = ty.page_size();
         let bytes = |pages: u64| usize::try_from(pages.saturating_mul(page)).unwrap_or(usize::MAX);
         let maximum = ty.maximum().map(bytes);
         if !self.memory_growing(0, bytes(ty.minimum()), maximum)? {
@@ -161,7 +161,7 @@ impl<T> Store<T> {
                 ty.minimum()
             );
         }
-        let mem = LinearMemory::new(ty.minimum(), ty.maximum()).map_err(anyhow::Error::msg)?;
+        let mem = LinearMemory::new(&ty).map_err(anyhow::Error::msg)?;
         self.inner.memories.push(MemoryEntity { ty, mem });
         Ok(self.inner.memories.len() as u32 - 1)
     }

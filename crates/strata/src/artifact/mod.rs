@@ -39,9 +39,10 @@ pub(crate) const MAGIC: &[u8; 8] = b"\x7fSTRATA\0";
 /// or of the code image changes.
 pub(crate) const FORMAT_VERSION: u32 = 1;
 
-/// Strata's version, which artifacts must match (compiled code follows
-/// the runtime layout of the version that compiled it).
-const STRATA_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The Strata build that wrote an artifact: its version and a hash of its
+/// sources (`build.rs`), since another build's code may assume another
+/// runtime layout.
+const STRATA_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+", env!("STRATA_BUILD_ID"));
 
 /// The size of a SHA-256 hash.
 const HASH_LEN: usize = 32;

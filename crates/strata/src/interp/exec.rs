@@ -13,7 +13,7 @@
 
 use super::handlers::{CallCx, Instr, Next};
 use super::hot::{count_call, func_code, module_code};
-use super::ops::Op;
+use super::ops::{Access, Op};
 use super::CompiledFunc;
 use crate::isa::{numeric_ops, simd_ops};
 use crate::runtime::ops;
@@ -233,7 +233,7 @@ pub(crate) unsafe fn enter(sp: *mut u64, code: &CompiledFunc) {
 /// instruction table, then the hand-written arms given in braces.
 macro_rules! exec_match {
     (
-        ($op:expr, $r:ident, $w:ident, $mem:ident, $trap:ident, $jump:ident, $ext:ident) { $($arms:tt)* }
+        ($op:expr, $r:ident, $w:ident, $mem:ident, $access:ident, $trap:ident, $jump:ident, $ext:ident) { $($arms:tt)* }
         unary { $($U:ident($UI:ty) -> $UO:ty = $uf:expr => $UJ:tt;)* }
         unary_trap { $($UT:ident($UTI:ty) -> $UTO:ty = $utf:expr => $UTJ:tt;)* }
         binary { $($B:ident($BI:ty) -> $BO:ty = $bf:expr => $BJ:tt;)* }
@@ -300,10 +300,10 @@ macro_rules! exec_match {
                 };
                 $w!(dst, v.to_raw());
             } )*
-            $( Op::$L { dst, addr, offset } => {
-                let ea = u64::from($r!(addr) as u32) + u64::from(offset);
-                // SAFETY: `$mem` is the current instance's live memory 0.
-                match unsafe { $mem.read().load(ea) } {
+            $( Op::$L { dst, addr, offset, access } => {
+                let (m, addr, offset) = $access!(access, addr, offset);
+                // SAFETY: `m` is a live memory of the current instance.
+                match unsafe { m.read().load_at(addr, offset) } {
                     Some(bytes) => {
                         let v = <$LM>::from_le_bytes(bytes) as $LO;
                         $w!(dst, v.to_raw());
@@ -311,12 +311,12 @@ macro_rules! exec_match {
                     None => $trap!(Trap::MemoryOutOfBounds),
                 }
             } )*
-            $( Op::$S { addr, value, offset } => {
-                let ea = u64::from($r!(addr) as u32) + u64::from(offset);
+            $( Op::$S { addr, value, offset, access } => {
+                let (m, addr, offset) = $access!(access, addr, offset);
                 let v = <$SI>::from_raw($r!(value)) as $SM;
                 // SAFETY: as for loads; nothing borrows the memory's bytes
                 // while the executor runs.
-                if unsafe { $mem.read().store(ea, v.to_le_bytes()) }.is_none() {
+                if unsafe { m.read().store_at(addr, offset, v.to_le_bytes()) }.is_none() {
                     $trap!(Trap::MemoryOutOfBounds);
                 }
             } )*
@@ -515,6 +515,24 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             (a, b, c)
         }};
     }
+    // The memory, address and offset of a load or store: memory 0's fast
+    // path, or the memory its extension word names (whose offset's high
+    // half is there too).
+    macro_rules! access {
+        ($access:expr, $addr:expr, $offset:expr) => {
+            match $access {
+                Access::Mem0 => (mem, u64::from(r!($addr) as u32), u64::from($offset)),
+                Access::Indexed | Access::Wide => {
+                    let (memory, high, _) = ext!();
+                    let offset = u64::from(high) << 32 | u64::from($offset);
+                    // SAFETY: `vmctx` is the current instance's live
+                    // context and the validated index one of its memories.
+                    let m = unsafe { VMContext::memory(vmctx, memory) };
+                    (m, r!($addr), offset)
+                }
+            }
+        };
+    }
     // Makes the top frame's function and instance current; returns the
     // frame.
     macro_rules! top_frame {
@@ -692,7 +710,7 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
         ($type_id:expr, $table:expr, $index:expr) => {{
             let inner = store.inner();
             let t = inner.instances[instance as usize].tables[$table as usize];
-            let i = r!($index) as u32 as usize;
+            let i = usize::try_from(r!($index)).unwrap_or(usize::MAX);
             let Some(&raw) = inner.tables[t as usize].elements.get(i) else {
                 trap!(Trap::TableOutOfBounds);
             };
@@ -776,7 +794,7 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
         // the trap is returned with `?`.
         *trap_pc = pc;
         pc += 1;
-        numeric_ops!(simd_ops exec_match (op, r, w, mem, trap, jump, ext) {
+        numeric_ops!(simd_ops exec_match (op, r, w, mem, access, trap, jump, ext) {
             Op::Ext { .. } => unreachable!("extension word executed"),
             Op::Unreachable => trap!(Trap::UnreachableCodeReached),
             Op::ConsumeFuel { amount } => {
@@ -893,30 +911,39 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                 let f = store.inner().instances[instance as usize].vm.funcs()[func as usize];
                 w!(dst, u64::from(f) + 1);
             }
-            Op::MemorySize { dst } => {
-                let len = unsafe { mem.read() }.len as u64;
-                w!(dst, len / crate::runtime::memory::PAGE_SIZE);
+            Op::MemorySize { dst, memory } => {
+                let m = store.inner().instances[instance as usize].memories[memory as usize];
+                w!(dst, store.inner().memories[m as usize].mem.pages());
             }
-            Op::MemoryGrow { dst, delta } => {
-                let m = store.inner().instances[instance as usize].memories[0];
-                let delta = u64::from(r!(delta) as u32);
+            Op::MemoryGrow { dst, delta, memory } => {
+                let m = store.inner().instances[instance as usize].memories[memory as usize];
+                let is_64 = store.inner().memories[m as usize].ty.is_64();
+                let delta = if is_64 { r!(delta) } else { u64::from(r!(delta) as u32) };
                 let old = store.grow_memory(m, delta).map_err(ExecError::Host)?;
-                w!(dst, old.map_or(u32::MAX as u64, |o| o));
+                // -1 of the memory's index type when it cannot grow.
+                let failed = if is_64 { u64::MAX } else { u64::from(u32::MAX) };
+                w!(dst, old.unwrap_or(failed));
             }
             Op::MemoryFill { dst, value, len } => {
-                ops::memory_fill(store.inner(), instance, r!(dst), r!(value), r!(len))?;
+                let (memory, _, _) = ext!();
+                ops::memory_fill(store.inner(), instance, memory, r!(dst), r!(value), r!(len))?;
             }
             Op::MemoryCopy { dst, src, len } => {
-                ops::memory_copy(store.inner(), instance, r!(dst), r!(src), r!(len))?;
+                let (dst_mem, src_mem, _) = ext!();
+                let memories = (dst_mem, src_mem);
+                ops::memory_copy(store.inner(), instance, memories, r!(dst), r!(src), r!(len))?;
             }
             Op::MemoryInit { segment, dst, src } => {
-                let (len, _, _) = ext!();
-                ops::memory_init(store.inner(), instance, segment, r!(dst), r!(src), r!(len))?;
+                let (len, memory, _) = ext!();
+                let (dst, src, len) = (r!(dst), r!(src), r!(len));
+                ops::memory_init(store.inner(), instance, (memory, segment), dst, src, len)?;
             }
             Op::DataDrop { segment } => ops::data_drop(store.inner(), instance, segment),
             Op::TableGet { dst, table, index } => {
                 let t = store.inner().instances[instance as usize].tables[table as usize];
-                let i = r!(index) as u32 as usize;
+                // An i32 index is zero-extended in its slot; a table64
+                // index is the whole slot.
+                let i = usize::try_from(r!(index)).unwrap_or(usize::MAX);
                 let Some(&v) = store.inner().tables[t as usize].elements.get(i) else {
                     trap!(Trap::TableOutOfBounds);
                 };
@@ -924,7 +951,7 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             }
             Op::TableSet { table, index, value } => {
                 let t = store.inner().instances[instance as usize].tables[table as usize];
-                let i = r!(index) as u32 as usize;
+                let i = usize::try_from(r!(index)).unwrap_or(usize::MAX);
                 let v = r!(value);
                 let Some(e) = store.inner().tables[t as usize].elements.get_mut(i) else {
                     trap!(Trap::TableOutOfBounds);
@@ -938,10 +965,10 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             Op::TableGrow { dst, table, delta } => {
                 let (init, _, _) = ext!();
                 let t = store.inner().instances[instance as usize].tables[table as usize];
-                let old = store
-                    .grow_table(t, u64::from(r!(delta) as u32), r!(init))
-                    .map_err(ExecError::Host)?;
-                w!(dst, old.map_or(u32::MAX as u64, |o| o));
+                let is_64 = store.inner().tables[t as usize].ty.is_64();
+                let old = store.grow_table(t, r!(delta), r!(init)).map_err(ExecError::Host)?;
+                let failed = if is_64 { u64::MAX } else { u64::from(u32::MAX) };
+                w!(dst, old.unwrap_or(failed));
             }
             Op::TableFill { table, dst, value } => {
                 let (len, _, _) = ext!();

@@ -118,7 +118,8 @@ mod tests {
         assert!(records_offset(&Op::I32Load {
             dst: 0,
             addr: 0,
-            offset: 0
+            offset: 0,
+            access: crate::interp::ops::Access::Mem0,
         }));
         assert!(records_offset(&Op::CheckEpoch));
         assert!(!records_offset(&Op::I32Add {

@@ -13,6 +13,23 @@ use crate::types::ValType;
 /// A frame slot index.
 pub(crate) type Slot = u32;
 
+/// How a load or store finds its memory, address and offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// The fast path: memory 0 with 32-bit addresses, the whole offset in
+    /// the instruction (the handlers' cached `mem`).
+    Mem0,
+    /// Any other memory, or a 64-bit one: followed by `Ext { a: memory, b:
+    /// offset >> 32 }`, resolved through the `VMContext`; the address is
+    /// the whole slot (an `i32` is zero-extended) and the effective address
+    /// is computed in 64 bits with an overflow check. `offset >> 32` is 0,
+    /// so handlers run it.
+    Indexed,
+    /// As `Indexed`, with an offset of 4 GiB or more (memory64 only): the
+    /// driver runs it.
+    Wide,
+}
+
 macro_rules! define_op {
     (
         unary { $($U:ident($UI:ty) -> $UO:ty = $uf:expr => $UJ:tt;)* }
@@ -45,8 +62,10 @@ macro_rules! define_op {
             /// Jump to `target` when the comparison holds.
             $( $CB { lhs: Slot, rhs: Slot, target: u32 }, )*
             $( $BT { dst: Slot, lhs: Slot, rhs: Slot }, )*
-            $( $L { dst: Slot, addr: Slot, offset: u32 }, )*
-            $( $S { addr: Slot, value: Slot, offset: u32 }, )*
+            /// `offset` is the whole offset (`Access::Mem0`) or its low
+            /// half (followed by `Ext { a: memory, b: offset >> 32 }`).
+            $( $L { dst: Slot, addr: Slot, offset: u32, access: Access }, )*
+            $( $S { addr: Slot, value: Slot, offset: u32, access: Access }, )*
             // SIMD rows (`isa/simd.rs`); a `v128` operand or result is the
             // first of its two slots.
             $( $VU { dst: Slot, src: Slot }, )*
@@ -129,11 +148,13 @@ macro_rules! define_op {
             /// `global.set` of a `v128` global from `src` and `src + 1`.
             GlobalSetV128 { global: u32, src: Slot },
             RefFunc { dst: Slot, func: u32 },
-            MemorySize { dst: Slot },
-            MemoryGrow { dst: Slot, delta: Slot },
+            MemorySize { dst: Slot, memory: u32 },
+            MemoryGrow { dst: Slot, delta: Slot, memory: u32 },
+            /// Followed by `Ext { a: memory }`.
             MemoryFill { dst: Slot, value: Slot, len: Slot },
+            /// Followed by `Ext { a: destination memory, b: source memory }`.
             MemoryCopy { dst: Slot, src: Slot, len: Slot },
-            /// Followed by `Ext { a: len }`.
+            /// Followed by `Ext { a: len, b: memory }`.
             MemoryInit { segment: u32, dst: Slot, src: Slot },
             DataDrop { segment: u32 },
             TableGet { dst: Slot, table: u32, index: Slot },
@@ -173,19 +194,19 @@ macro_rules! define_op {
             }
 
             /// The load instruction and its memory argument, if `op` is a load.
-            pub(crate) fn load(op: &wasmparser::Operator<'_>) -> Option<(fn(Slot, Slot, u32) -> Op, wasmparser::MemArg)> {
+            pub(crate) fn load(op: &wasmparser::Operator<'_>) -> Option<(fn(Slot, Slot, u32, Access) -> Op, wasmparser::MemArg)> {
                 use wasmparser::Operator as W;
                 Some(match op {
-                    $( W::$L { memarg } => (|dst, addr, offset| Op::$L { dst, addr, offset }, *memarg), )*
+                    $( W::$L { memarg } => (|dst, addr, offset, access| Op::$L { dst, addr, offset, access }, *memarg), )*
                     _ => return None,
                 })
             }
 
             /// The store instruction and its memory argument, if `op` is a store.
-            pub(crate) fn store(op: &wasmparser::Operator<'_>) -> Option<(fn(Slot, Slot, u32) -> Op, wasmparser::MemArg)> {
+            pub(crate) fn store(op: &wasmparser::Operator<'_>) -> Option<(fn(Slot, Slot, u32, Access) -> Op, wasmparser::MemArg)> {
                 use wasmparser::Operator as W;
                 Some(match op {
-                    $( W::$S { memarg } => (|addr, value, offset| Op::$S { addr, value, offset }, *memarg), )*
+                    $( W::$S { memarg } => (|addr, value, offset, access| Op::$S { addr, value, offset, access }, *memarg), )*
                     _ => return None,
                 })
             }
@@ -216,7 +237,7 @@ macro_rules! define_op {
                     | Op::Copy { dst, .. }
                     | Op::GlobalGet { dst, .. }
                     | Op::RefFunc { dst, .. }
-                    | Op::MemorySize { dst }
+                    | Op::MemorySize { dst, .. }
                     | Op::TableGet { dst, .. }
                     | Op::TableSize { dst, .. } => Some(dst),
                     _ => None,
@@ -320,3 +341,7 @@ pub(crate) enum Simd {
 }
 
 numeric_ops!(simd_ops define_op);
+
+// An `Op` stays 16 bytes (a tag and three `u32`s): the memory access mode
+// of loads and stores fits in the tag's padding.
+const _: () = assert!(size_of::<Op>() == 16);

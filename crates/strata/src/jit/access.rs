@@ -18,21 +18,74 @@ use cranelift_frontend::FunctionBuilder;
 use std::mem::offset_of;
 
 impl Translator<'_, '_> {
-    pub(super) fn memory(&self) -> (Value, Value) {
-        self.memory
-            .unwrap_or_else(|| unreachable!("validated: memory access without a memory"))
+    /// The `VMMemory` and base address of memory `index`. Memory 0's are
+    /// loaded once at function entry (the fast path); any other memory's
+    /// are read through `VMContext::memories` where used, with read-only
+    /// loads (the base never moves) that Cranelift shares between uses.
+    pub(super) fn memory(&mut self, index: u32) -> (Value, Value) {
+        if index == 0 {
+            return self
+                .memory
+                .unwrap_or_else(|| unreachable!("validated: memory access without a memory"));
+        }
+        let memories = self.load_ro(I64, self.vmctx, offset_of!(VMContext, memories));
+        let vmmem = self.load_ro(I64, memories, index as usize * 8);
+        let base = self.load_ro(I64, vmmem, offset_of!(VMMemory, base));
+        (vmmem, base)
     }
 
-    /// The address of a `size`-byte access at `index + offset`, and the
-    /// static offset left for the access instruction itself.
-    pub(super) fn address(&mut self, index: Value, offset: u64, size: u32) -> (Value, i32) {
-        let (vmmem, base) = self.memory();
-        let index = self.b.ins().uextend(I64, index);
-        if self.env.explicit_bounds {
-            let end = self
-                .b
-                .ins()
-                .iadd_imm(index, (offset + u64::from(size)) as i64);
+    /// Whether memory `index` has 64-bit addresses.
+    pub(super) fn memory_is_64(&self, index: u32) -> bool {
+        self.env.module.memories[index as usize].is_64()
+    }
+
+    /// `v` as a 64-bit operand: an i32 zero-extended (its cell encoding),
+    /// an i64 unchanged.
+    pub(super) fn widen(&mut self, v: Value) -> Value {
+        if self.b.func.dfg.value_type(v) == I64 {
+            v
+        } else {
+            self.b.ins().uextend(I64, v)
+        }
+    }
+
+    /// The address of a `size`-byte access at `index + offset` of memory
+    /// `memory`, and the static offset left for the access instruction
+    /// itself: the one memory access path of compiled code (scalar and
+    /// vector loads and stores alike).
+    ///
+    /// A 32-bit memory of 64 KiB pages relies on the guard region (`base +
+    /// u32 index + u32 offset + size` always lands in the reservation)
+    /// unless explicit checks are configured. A 64-bit memory is always
+    /// checked explicitly, in 64 bits with an overflow trap (no guard
+    /// region can cover its index space), and so is one of 1-byte pages.
+    pub(super) fn address(
+        &mut self,
+        memory: u32,
+        index: Value,
+        offset: u64,
+        size: u32,
+    ) -> (Value, i32) {
+        let is_64 = self.memory_is_64(memory);
+        // With 1-byte pages the accessible length need not end at a host
+        // page, so bytes past it may be mapped: no guard can catch them.
+        let small_pages = self.env.module.memories[memory as usize].page_size_log2()
+            != crate::types::DEFAULT_PAGE_SIZE_LOG2;
+        let (vmmem, base) = self.memory(memory);
+        let index = self.widen(index);
+        if self.env.explicit_bounds || is_64 || small_pages {
+            // `offset + size` beyond u64 saturates: then the access is out
+            // of bounds for any index (the sum overflows or exceeds `len`).
+            let reach = offset.saturating_add(u64::from(size));
+            let end = if is_64 {
+                let reach = self.b.ins().iconst(I64, reach as i64);
+                self.b
+                    .ins()
+                    .uadd_overflow_trap(index, reach, TrapCode::HEAP_OUT_OF_BOUNDS)
+            } else {
+                // A u32 index plus a u32 offset plus a size cannot wrap.
+                self.b.ins().iadd_imm(index, reach as i64)
+            };
             let len = self.load_vm(I64, vmmem, offset_of!(VMMemory, len));
             let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
             self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
@@ -40,27 +93,31 @@ impl Translator<'_, '_> {
         let addr = self.b.ins().iadd(base, index);
         match i32::try_from(offset) {
             Ok(o) => (addr, o),
+            // In bounds (checked above for a 64-bit memory), so the sum is
+            // the true address.
             Err(_) => (self.b.ins().iadd_imm(addr, offset as i64), 0),
         }
     }
 
     pub(super) fn load(
         &mut self,
+        memarg: &wasmparser::MemArg,
         size: u32,
-        offset: u64,
         ty: ValType,
         emit: impl FnOnce(&mut FunctionBuilder<'_>, MemFlags, Value, i32) -> Value,
-    ) {
+    ) -> Result<()> {
+        let memory = memarg_memory(memarg)?;
         let index = self.pop();
-        let (addr, off) = self.address(index, offset, size);
+        let (addr, off) = self.address(memory, index, memarg.offset, size);
         let v = emit(&mut self.b, MemFlags::new(), addr, off);
         self.push(v, ty);
+        Ok(())
     }
 
     pub(super) fn store(
         &mut self,
+        memarg: &wasmparser::MemArg,
         size: u32,
-        offset: u64,
         emit: impl FnOnce(
             &mut FunctionBuilder<'_>,
             MemFlags,
@@ -68,11 +125,13 @@ impl Translator<'_, '_> {
             Value,
             i32,
         ) -> cranelift_codegen::ir::Inst,
-    ) {
+    ) -> Result<()> {
+        let memory = memarg_memory(memarg)?;
         let value = self.pop();
         let index = self.pop();
-        let (addr, off) = self.address(index, offset, size);
+        let (addr, off) = self.address(memory, index, memarg.offset, size);
         emit(&mut self.b, MemFlags::new(), value, addr, off);
+        Ok(())
     }
 
     /// `*mut VMGlobal` of global `index`.
@@ -92,7 +151,8 @@ impl Translator<'_, '_> {
     pub(super) fn table_entry(&mut self, table: u32, index: Value) -> Value {
         let vmtable = self.table(table);
         let len = self.load_vm(I64, vmtable, offset_of!(VMTable, len));
-        let index = self.b.ins().uextend(I64, index);
+        // A table64 index is already 64-bit: never truncated.
+        let index = self.widen(index);
         let oob = self
             .b
             .ins()
@@ -142,12 +202,25 @@ impl Translator<'_, '_> {
         self.b.ins().trapnz(status, TrapCodes::PENDING);
     }
 
-    /// Finishes a grow: traps on a pending error, pushes the old size or -1.
-    pub(super) fn grown(&mut self, r: Value) {
-        let pending = self.b.ins().icmp_imm(IntCC::Equal, r, -1);
-        self.b.ins().trapnz(pending, TrapCodes::PENDING);
-        let r = self.b.ins().ireduce(I32, r);
-        self.push(r, ValType::I32);
+    /// Calls a grow helper (`memory_grow` or `table_grow`) with `args`
+    /// and a result slot, traps on a pending error, and pushes the old
+    /// size or -1 as a value of the grown entity's index type. The status
+    /// is separate from the result, so no size is taken for a failure.
+    pub(super) fn grow(&mut self, offset: usize, args: &[Value], is_64: bool) {
+        let slot =
+            self.b
+                .create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8, 3));
+        let out = self.b.ins().stack_addr(I64, slot, 0);
+        let mut all = args.to_vec();
+        all.push(out);
+        self.builtin_status(offset, &all);
+        let r = self.b.ins().stack_load(I64, slot, 0);
+        if is_64 {
+            self.push(r, ValType::I64);
+        } else {
+            let r = self.b.ins().ireduce(I32, r);
+            self.push(r, ValType::I32);
+        }
     }
 
     /// `call` (or, with `tail`, `return_call`) of function `index`,
@@ -291,5 +364,13 @@ impl Translator<'_, '_> {
             self.b.ins().jump(join, &block_args(&results));
             self.start(join, ty.results());
         }
+    }
+}
+
+/// The memory a load or store addresses.
+pub(super) fn memarg_memory(memarg: &wasmparser::MemArg) -> Result<u32> {
+    match memarg.target {
+        wasmparser::MemArgTarget::Memory(m) => Ok(m),
+        _ => anyhow::bail!("memory accesses to GC arrays are not supported"),
     }
 }

@@ -73,13 +73,22 @@ fn status(r: Option<()>) -> u32 {
     u32::from(r.is_none())
 }
 
-/// Result of a grow helper: the old size, `u32::MAX` (as wasm's -1) when
-/// growing was refused, `u64::MAX` when an error is pending.
-fn grown(r: Option<Option<u64>>) -> u64 {
+/// Result of a grow helper, which stores the grown entity's old size, or
+/// -1 (all ones, as wasm's -1 of either index type) when growing was
+/// refused, in `*out`, and returns its status: 0, or 1 when an error is
+/// pending. The status is separate from the value, so a memory64 or
+/// table64 result can never be mistaken for a failure.
+///
+/// # Safety
+/// `out` must be valid for a write.
+unsafe fn grown(r: Option<Option<u64>>, out: *mut u64) -> u32 {
     match r {
-        Some(Some(old)) => old,
-        Some(None) => u64::from(u32::MAX),
-        None => u64::MAX,
+        Some(old) => {
+            // SAFETY: guaranteed by the caller.
+            unsafe { out.write(old.unwrap_or(u64::MAX)) };
+            0
+        }
+        None => 1,
     }
 }
 
@@ -104,15 +113,15 @@ fn trap(r: Result<(), Trap>) -> anyhow::Result<()> {
 /// loads a helper's address from the table at its field's offset.
 #[repr(C)]
 pub(crate) struct Builtins {
-    pub memory_grow: unsafe extern "C" fn(*const VMContext, u32) -> u64,
-    pub memory_fill: unsafe extern "C" fn(*const VMContext, u32, u32, u32) -> u32,
-    pub memory_copy: unsafe extern "C" fn(*const VMContext, u32, u32, u32) -> u32,
-    pub memory_init: unsafe extern "C" fn(*const VMContext, u32, u32, u32, u32) -> u32,
+    pub memory_grow: unsafe extern "C" fn(*const VMContext, u32, u64, *mut u64) -> u32,
+    pub memory_fill: unsafe extern "C" fn(*const VMContext, u32, u64, u64, u64) -> u32,
+    pub memory_copy: unsafe extern "C" fn(*const VMContext, u32, u32, u64, u64, u64) -> u32,
+    pub memory_init: unsafe extern "C" fn(*const VMContext, u32, u32, u64, u64, u64) -> u32,
     pub data_drop: unsafe extern "C" fn(*const VMContext, u32) -> u32,
-    pub table_grow: unsafe extern "C" fn(*const VMContext, u32, u32, u64) -> u64,
-    pub table_fill: unsafe extern "C" fn(*const VMContext, u32, u32, u64, u32) -> u32,
-    pub table_copy: unsafe extern "C" fn(*const VMContext, u32, u32, u32, u32, u32) -> u32,
-    pub table_init: unsafe extern "C" fn(*const VMContext, u32, u32, u32, u32, u32) -> u32,
+    pub table_grow: unsafe extern "C" fn(*const VMContext, u32, u64, u64, *mut u64) -> u32,
+    pub table_fill: unsafe extern "C" fn(*const VMContext, u32, u64, u64, u64) -> u32,
+    pub table_copy: unsafe extern "C" fn(*const VMContext, u32, u32, u64, u64, u64) -> u32,
+    pub table_init: unsafe extern "C" fn(*const VMContext, u32, u32, u64, u64, u64) -> u32,
     pub elem_drop: unsafe extern "C" fn(*const VMContext, u32) -> u32,
     pub call: unsafe extern "C" fn(*const VMContext, u32, *mut u64) -> u32,
     pub is_subtype: unsafe extern "C" fn(*const VMContext, u32, u32) -> u32,
@@ -139,70 +148,67 @@ pub(crate) static BUILTINS: Builtins = Builtins {
 // SAFETY (every helper below): called only by compiled code of the instance
 // whose context is `vmctx`, inside an entry (see `with_store`).
 
-pub(crate) unsafe extern "C" fn memory_grow(vmctx: *const VMContext, delta: u32) -> u64 {
-    grown(unsafe {
+// Operands arrive as 64-bit cells (compiled code zero-extends i32s), so a
+// memory64 or table64 operand is never truncated.
+
+pub(crate) unsafe extern "C" fn memory_grow(
+    vmctx: *const VMContext,
+    memory: u32,
+    delta: u64,
+    out: *mut u64,
+) -> u32 {
+    let r = unsafe {
         with_store(vmctx, |s, i| {
-            let m = s.inner().instances[i as usize].memories[0];
-            s.grow_memory(m, u64::from(delta))
+            let m = s.inner().instances[i as usize].memories[memory as usize];
+            s.grow_memory(m, delta)
         })
-    })
+    };
+    // SAFETY: `out` is the caller's stack slot.
+    unsafe { grown(r, out) }
 }
 
 pub(crate) unsafe extern "C" fn memory_fill(
     vmctx: *const VMContext,
-    dst: u32,
-    value: u32,
-    len: u32,
+    memory: u32,
+    dst: u64,
+    value: u64,
+    len: u64,
 ) -> u32 {
     status(unsafe {
         with_store(vmctx, |s, i| {
-            trap(ops::memory_fill(
-                s.inner(),
-                i,
-                dst.into(),
-                value.into(),
-                len.into(),
-            ))
+            trap(ops::memory_fill(s.inner(), i, memory, dst, value, len))
         })
     })
 }
 
 pub(crate) unsafe extern "C" fn memory_copy(
     vmctx: *const VMContext,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst_mem: u32,
+    src_mem: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     status(unsafe {
         with_store(vmctx, |s, i| {
-            trap(ops::memory_copy(
-                s.inner(),
-                i,
-                dst.into(),
-                src.into(),
-                len.into(),
-            ))
+            let memories = (dst_mem, src_mem);
+            trap(ops::memory_copy(s.inner(), i, memories, dst, src, len))
         })
     })
 }
 
 pub(crate) unsafe extern "C" fn memory_init(
     vmctx: *const VMContext,
+    memory: u32,
     segment: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     status(unsafe {
         with_store(vmctx, |s, i| {
-            trap(ops::memory_init(
-                s.inner(),
-                i,
-                segment,
-                dst.into(),
-                src.into(),
-                len.into(),
-            ))
+            let which = (memory, segment);
+            trap(ops::memory_init(s.inner(), i, which, dst, src, len))
         })
     })
 }
@@ -219,34 +225,30 @@ pub(crate) unsafe extern "C" fn data_drop(vmctx: *const VMContext, segment: u32)
 pub(crate) unsafe extern "C" fn table_grow(
     vmctx: *const VMContext,
     table: u32,
-    delta: u32,
+    delta: u64,
     init: u64,
-) -> u64 {
-    grown(unsafe {
+    out: *mut u64,
+) -> u32 {
+    let r = unsafe {
         with_store(vmctx, |s, i| {
             let t = s.inner().instances[i as usize].tables[table as usize];
-            s.grow_table(t, u64::from(delta), init)
+            s.grow_table(t, delta, init)
         })
-    })
+    };
+    // SAFETY: `out` is the caller's stack slot.
+    unsafe { grown(r, out) }
 }
 
 pub(crate) unsafe extern "C" fn table_fill(
     vmctx: *const VMContext,
     table: u32,
-    dst: u32,
+    dst: u64,
     value: u64,
-    len: u32,
+    len: u64,
 ) -> u32 {
     status(unsafe {
         with_store(vmctx, |s, i| {
-            trap(ops::table_fill(
-                s.inner(),
-                i,
-                table,
-                dst.into(),
-                value,
-                len.into(),
-            ))
+            trap(ops::table_fill(s.inner(), i, table, dst, value, len))
         })
     })
 }
@@ -255,20 +257,14 @@ pub(crate) unsafe extern "C" fn table_copy(
     vmctx: *const VMContext,
     dst_table: u32,
     src_table: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     status(unsafe {
         with_store(vmctx, |s, i| {
-            trap(ops::table_copy(
-                s.inner(),
-                i,
-                (dst_table, src_table),
-                dst.into(),
-                src.into(),
-                len.into(),
-            ))
+            let tables = (dst_table, src_table);
+            trap(ops::table_copy(s.inner(), i, tables, dst, src, len))
         })
     })
 }
@@ -277,20 +273,14 @@ pub(crate) unsafe extern "C" fn table_init(
     vmctx: *const VMContext,
     table: u32,
     segment: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     status(unsafe {
         with_store(vmctx, |s, i| {
-            trap(ops::table_init_segment(
-                s.inner(),
-                i,
-                (table, segment),
-                dst.into(),
-                src.into(),
-                len.into(),
-            ))
+            let which = (table, segment);
+            trap(ops::table_init_segment(s.inner(), i, which, dst, src, len))
         })
     })
 }

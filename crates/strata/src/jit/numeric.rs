@@ -33,23 +33,6 @@ fn extend_low(b: &mut FunctionBuilder<'_>, narrow: Type, x: Value) -> Value {
     b.ins().sextend(wide, n)
 }
 
-/// Fails unless `memory` is memory 0, the only one compiled code addresses
-/// yet.
-pub(super) fn memory0(memory: u32) -> anyhow::Result<()> {
-    if memory != 0 {
-        anyhow::bail!("only memory 0 is supported (multi-memory is not implemented yet)");
-    }
-    Ok(())
-}
-
-/// Fails unless a load or store addresses memory 0.
-pub(super) fn memory0_arg(memarg: &wasmparser::MemArg) -> anyhow::Result<()> {
-    match memarg.target {
-        wasmparser::MemArgTarget::Memory(m) => memory0(m),
-        _ => anyhow::bail!("only memory 0 is supported (multi-memory is not implemented yet)"),
-    }
-}
-
 macro_rules! jit_lowering {
     (
         unary { $($U:ident($UI:ty) -> $UO:ty = $uf:expr => $UJ:tt;)* }
@@ -94,17 +77,15 @@ macro_rules! jit_lowering {
                         self.push(v, <$BTO as Wasm>::TYPE);
                     } )*
                     $( W::$L { memarg } => {
-                        memory0_arg(&memarg)?;
                         let ty = <$LO as Wasm>::TYPE;
-                        self.load(size_of::<$LM>() as u32, memarg.offset, ty, |b, f, a, o| {
+                        self.load(&memarg, size_of::<$LM>() as u32, ty, |b, f, a, o| {
                             clif!(b; $LJ; f, a, o)
-                        });
+                        })?;
                     } )*
                     $( W::$S { memarg } => {
-                        memory0_arg(&memarg)?;
-                        self.store(size_of::<$SM>() as u32, memarg.offset, |b, f, v, a, o| {
+                        self.store(&memarg, size_of::<$SM>() as u32, |b, f, v, a, o| {
                             clif!(b; $SJ; f, v, a, o)
-                        });
+                        })?;
                     } )*
                     _ => return Ok(false),
                 }

@@ -14,7 +14,7 @@
 //! - splats, lane accesses: the vector (or lane) type; extracting a narrow
 //!   lane names the extension to `i32`.
 
-use super::numeric::memory0_arg;
+use super::access::memarg_memory;
 use super::translate::Translator;
 use crate::isa::simd_ops;
 use crate::types::ValType;
@@ -439,35 +439,32 @@ macro_rules! jit_simd {
                         self.push(v, ValType::V128);
                     } )*
                     $( W::$VL { memarg } => {
-                        memory0_arg(&memarg)?;
-                        self.load($VLN, memarg.offset, ValType::V128, |b, f, a, o| {
+                        self.load(&memarg, $VLN, ValType::V128, |b, f, a, o| {
                             let v = clif_mem!(b; $VLJ; f, a, o);
                             to_v128(b, v)
-                        });
+                        })?;
                     } )*
                     $( W::$VLL { memarg, lane } => {
-                        memory0_arg(&memarg)?;
                         let x = self.pop();
-                        self.load($VLLN, memarg.offset, ValType::V128, |b, f, a, o| {
+                        self.load(&memarg, $VLLN, ValType::V128, |b, f, a, o| {
                             let y = b.ins().load($VLLT, f, a, o);
                             let x = cast(b, x, vector_of($VLLT));
                             let v = b.ins().insertlane(x, y, lane);
                             to_v128(b, v)
-                        });
+                        })?;
                     } )*
                     $( W::$VSL { memarg, lane } => {
-                        memory0_arg(&memarg)?;
+                        let memory = memarg_memory(&memarg)?;
                         let x = self.pop();
                         let index = self.pop();
-                        let (addr, offset) = self.address(index, memarg.offset, $VSLN);
+                        let (addr, offset) = self.address(memory, index, memarg.offset, $VSLN);
                         let b = &mut self.b;
                         let x = cast(b, x, vector_of($VSLT));
                         let y = b.ins().extractlane(x, lane);
                         b.ins().store(MemFlags::new(), y, addr, offset);
                     } )*
                     W::V128Store { memarg } => {
-                        memory0_arg(&memarg)?;
-                        self.store(16, memarg.offset, |b, f, v, a, o| b.ins().store(f, v, a, o));
+                        self.store(&memarg, 16, |b, f, v, a, o| b.ins().store(f, v, a, o))?;
                     }
                     W::I8x16Shuffle { lanes } => {
                         let (x, y) = self.pop2();

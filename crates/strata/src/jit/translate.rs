@@ -9,7 +9,6 @@
 
 use super::abi::{cell_flags, clif_type, native_signature, osr_signature, vm_flags};
 use super::helpers::Builtins;
-use super::numeric::memory0;
 use super::TrapCodes;
 use crate::module::{BlockSignature, ModuleInfo};
 use crate::runtime::fuel;
@@ -756,38 +755,47 @@ impl Translator<'_, '_> {
                     .ins()
                     .store(vm_flags(), raw, g, offset_of!(VMGlobal, bits) as i32);
             }
-            O::MemorySize { mem } | O::MemoryGrow { mem } | O::MemoryFill { mem } if mem != 0 => {
-                memory0(mem)?
-            }
-            O::MemoryCopy { dst_mem, src_mem } if dst_mem != 0 || src_mem != 0 => memory0(1)?,
-            O::MemoryInit { mem, .. } if mem != 0 => memory0(mem)?,
-            O::MemorySize { .. } => {
-                let (vmmem, _) = self.memory();
+            O::MemorySize { mem } => {
+                let (vmmem, _) = self.memory(mem);
                 let len = self.load_vm(I64, vmmem, offset_of!(VMMemory, len));
-                let pages = self.b.ins().ushr_imm(len, 16);
-                let pages = self.b.ins().ireduce(I32, pages);
-                self.push(pages, ValType::I32);
+                let log2 = self.env.module.memories[mem as usize].page_size_log2();
+                let pages = self.b.ins().ushr_imm(len, i64::from(log2));
+                if self.memory_is_64(mem) {
+                    self.push(pages, ValType::I64);
+                } else {
+                    let pages = self.b.ins().ireduce(I32, pages);
+                    self.push(pages, ValType::I32);
+                }
             }
-            O::MemoryGrow { .. } => {
+            O::MemoryGrow { mem } => {
                 let delta = self.pop();
-                let r = self.builtin(offset_of!(Builtins, memory_grow), &[delta], I64);
-                self.grown(r);
+                let delta = self.widen(delta);
+                let m = self.b.ins().iconst(I32, i64::from(mem));
+                let is_64 = self.memory_is_64(mem);
+                self.grow(offset_of!(Builtins, memory_grow), &[m, delta], is_64);
             }
-            O::MemoryFill { .. } => {
+            O::MemoryFill { mem } => {
                 let len = self.pop();
                 let (dst, value) = self.pop2();
-                self.builtin_status(offset_of!(Builtins, memory_fill), &[dst, value, len]);
+                let m = self.b.ins().iconst(I32, i64::from(mem));
+                let args = [m, self.widen(dst), self.widen(value), self.widen(len)];
+                self.builtin_status(offset_of!(Builtins, memory_fill), &args);
             }
-            O::MemoryCopy { .. } => {
+            O::MemoryCopy { dst_mem, src_mem } => {
                 let len = self.pop();
                 let (dst, src) = self.pop2();
-                self.builtin_status(offset_of!(Builtins, memory_copy), &[dst, src, len]);
+                let dm = self.b.ins().iconst(I32, i64::from(dst_mem));
+                let sm = self.b.ins().iconst(I32, i64::from(src_mem));
+                let args = [dm, sm, self.widen(dst), self.widen(src), self.widen(len)];
+                self.builtin_status(offset_of!(Builtins, memory_copy), &args);
             }
-            O::MemoryInit { data_index, .. } => {
+            O::MemoryInit { data_index, mem } => {
                 let len = self.pop();
                 let (dst, src) = self.pop2();
+                let m = self.b.ins().iconst(I32, i64::from(mem));
                 let seg = self.b.ins().iconst(I32, i64::from(data_index));
-                self.builtin_status(offset_of!(Builtins, memory_init), &[seg, dst, src, len]);
+                let args = [m, seg, self.widen(dst), self.widen(src), self.widen(len)];
+                self.builtin_status(offset_of!(Builtins, memory_init), &args);
             }
             O::DataDrop { data_index } => {
                 let seg = self.b.ins().iconst(I32, i64::from(data_index));
@@ -809,21 +817,27 @@ impl Translator<'_, '_> {
             O::TableSize { table } => {
                 let vmtable = self.table(table);
                 let len = self.load_vm(I64, vmtable, offset_of!(VMTable, len));
-                let len = self.b.ins().ireduce(I32, len);
-                self.push(len, ValType::I32);
+                if self.env.module.tables[table as usize].is_64() {
+                    self.push(len, ValType::I64);
+                } else {
+                    let len = self.b.ins().ireduce(I32, len);
+                    self.push(len, ValType::I32);
+                }
             }
             O::TableGrow { table } => {
                 let delta = self.pop();
                 let init = self.pop();
                 let t = self.b.ins().iconst(I32, i64::from(table));
-                let r = self.builtin(offset_of!(Builtins, table_grow), &[t, delta, init], I64);
-                self.grown(r);
+                let delta = self.widen(delta);
+                let is_64 = self.env.module.tables[table as usize].is_64();
+                self.grow(offset_of!(Builtins, table_grow), &[t, delta, init], is_64);
             }
             O::TableFill { table } => {
                 let len = self.pop();
                 let (dst, value) = self.pop2();
                 let t = self.b.ins().iconst(I32, i64::from(table));
-                self.builtin_status(offset_of!(Builtins, table_fill), &[t, dst, value, len]);
+                let args = [t, self.widen(dst), value, self.widen(len)];
+                self.builtin_status(offset_of!(Builtins, table_fill), &args);
             }
             O::TableCopy {
                 dst_table,
@@ -833,14 +847,16 @@ impl Translator<'_, '_> {
                 let (dst, src) = self.pop2();
                 let dt = self.b.ins().iconst(I32, i64::from(dst_table));
                 let st = self.b.ins().iconst(I32, i64::from(src_table));
-                self.builtin_status(offset_of!(Builtins, table_copy), &[dt, st, dst, src, len]);
+                let args = [dt, st, self.widen(dst), self.widen(src), self.widen(len)];
+                self.builtin_status(offset_of!(Builtins, table_copy), &args);
             }
             O::TableInit { elem_index, table } => {
                 let len = self.pop();
                 let (dst, src) = self.pop2();
                 let t = self.b.ins().iconst(I32, i64::from(table));
                 let seg = self.b.ins().iconst(I32, i64::from(elem_index));
-                self.builtin_status(offset_of!(Builtins, table_init), &[t, seg, dst, src, len]);
+                let args = [t, seg, self.widen(dst), self.widen(src), self.widen(len)];
+                self.builtin_status(offset_of!(Builtins, table_init), &args);
             }
             O::ElemDrop { elem_index } => {
                 let seg = self.b.ins().iconst(I32, i64::from(elem_index));

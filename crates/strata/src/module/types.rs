@@ -206,23 +206,17 @@ impl ModuleInfo {
         if t.shared {
             bail!("shared tables (shared-everything threads) are not supported");
         }
-        if t.table64 {
-            bail!("64-bit tables (table64) are not supported yet");
-        }
         let element = self.ref_type(t.element_type)?;
-        Ok(TableType::with_limits(element, t.initial, t.maximum))
+        Ok(if t.table64 {
+            TableType::new64(element, t.initial, t.maximum)
+        } else {
+            TableType::with_limits(element, t.initial, t.maximum)
+        })
     }
 
-    /// A memory type. Both tiers address memories with 32-bit indices and
-    /// 64 KiB pages today, so anything else is refused here, before any
-    /// code could truncate an address.
+    /// A memory type (validation admitted its page size only with the
+    /// custom-page-sizes proposal on).
     pub(crate) fn memory_type(&self, t: &wasmparser::MemoryType) -> Result<MemoryType> {
-        if t.memory64 {
-            bail!("64-bit memories (memory64) are not supported yet");
-        }
-        if t.page_size_log2.is_some_and(|log2| log2 != 16) {
-            bail!("custom page sizes are not supported yet");
-        }
         Ok(MemoryType::from_wasmparser(t))
     }
 

@@ -8,9 +8,11 @@
 //! guard to catch out-of-bounds accesses.
 
 use super::vm::{VMMemory, VmBox};
+use crate::types::MemoryType;
 use std::ptr::NonNull;
 
-/// The size of a WebAssembly page.
+/// The size of a WebAssembly page (the default; the custom-page-sizes
+/// proposal adds 1-byte pages).
 pub const PAGE_SIZE: u64 = 0x1_0000;
 
 /// Bytes reserved beyond the 4 GiB index space of a 32-bit memory, so that
@@ -21,6 +23,12 @@ const GUARD_SIZE: u64 = (4 << 30) + PAGE_SIZE;
 /// The largest number of pages a 32-bit memory can have.
 pub const MAX_PAGES_32: u64 = 0x1_0000;
 
+/// The most address space a 64-bit memory reserves (and so the furthest it
+/// can grow): 16 GiB, beyond the 4 GiB of 32-bit memories, within what a
+/// 64-bit host's address space easily holds for many memories at once.
+/// Growing beyond it gives -1, as a host that refuses memory does.
+pub const MAX_RESERVATION_64: u64 = 16 << 30;
+
 /// A linear memory's storage.
 #[derive(Debug)]
 pub struct LinearMemory {
@@ -29,6 +37,9 @@ pub struct LinearMemory {
     /// Base and accessible length, where executing code reads them.
     vm: VmBox<VMMemory>,
     max_pages: u64,
+    /// Pages are `2^page_size_log2` bytes (16, or 0 with custom page
+    /// sizes).
+    page_size_log2: u32,
 }
 
 // SAFETY: the memory is an owned mapping; access is synchronised by the
@@ -38,18 +49,35 @@ unsafe impl Send for LinearMemory {}
 unsafe impl Sync for LinearMemory {}
 
 impl LinearMemory {
-    /// Reserves a memory of `min` pages that may grow to `max` pages.
-    /// Fails when the host cannot provide the address space or pages.
-    pub fn new(min: u64, max: Option<u64>) -> Result<LinearMemory, String> {
-        let max_pages = max.unwrap_or(MAX_PAGES_32).min(MAX_PAGES_32);
+    /// Reserves a memory of type `ty`: its minimum size accessible, room to
+    /// grow to its maximum (within the limits below), addresses of its
+    /// index width and pages of its page size. Fails when the host cannot
+    /// provide the address space or pages.
+    pub fn new(ty: &MemoryType) -> Result<LinearMemory, String> {
+        let (min, log2) = (ty.minimum(), u32::from(ty.page_size_log2()));
+        let max_pages = if ty.is_64() {
+            // A 64-bit memory can grow as far as its reservation, which
+            // compiled code never relies on as a guard (it checks every
+            // access explicitly).
+            ty.maximum()
+                .unwrap_or(u64::MAX)
+                .min(MAX_RESERVATION_64 >> log2)
+        } else {
+            // 4 GiB of address space, and a page count that fits an i32
+            // (`2^32` pages of 1 byte would not).
+            let most = ((1_u64 << 32) >> log2).min(u64::from(u32::MAX));
+            ty.maximum().unwrap_or(most).min(most)
+        };
         if min > max_pages {
             return Err(format!("memory minimum of {min} pages exceeds the maximum"));
         }
-        let reserved = if cfg!(target_pointer_width = "64") {
-            (MAX_PAGES_32 * PAGE_SIZE + GUARD_SIZE) as usize
+        let reserved = if !ty.is_64() && cfg!(target_pointer_width = "64") {
+            MAX_PAGES_32 * PAGE_SIZE + GUARD_SIZE
         } else {
-            (max_pages * PAGE_SIZE).max(PAGE_SIZE) as usize
+            round_up_to_host_page((max_pages << log2).max(1))
         };
+        let reserved = usize::try_from(reserved)
+            .map_err(|_| format!("a linear memory of {max_pages} pages does not fit this host"))?;
         // SAFETY: an anonymous, private, inaccessible mapping with no fixed
         // address; it aliases nothing.
         let ptr = unsafe {
@@ -76,19 +104,27 @@ impl LinearMemory {
                 len: 0,
             }),
             max_pages,
+            page_size_log2: log2,
         };
-        mem.set_len((min * PAGE_SIZE) as usize)?;
+        mem.set_len((min << log2) as usize)?;
         Ok(mem)
     }
 
     fn set_len(&mut self, new_len: usize) -> Result<(), String> {
-        let len = self.len();
-        if new_len > len {
-            // SAFETY: `[len, new_len)` lies inside our own reservation.
+        // Host pages are committed whole: with 1-byte wasm pages the bytes
+        // past `len` in the last host page are accessible to the host but
+        // never to wasm, which checks every access of such a memory
+        // against `len` explicitly.
+        let committed = round_up_to_host_page(self.len() as u64) as usize;
+        let wanted = round_up_to_host_page(new_len as u64) as usize;
+        if wanted > committed {
+            // SAFETY: `[committed, wanted)` lies inside our own reservation
+            // (which is a whole number of host pages) and starts at a host
+            // page boundary.
             let rc = unsafe {
                 libc::mprotect(
-                    self.base.as_ptr().add(len).cast(),
-                    new_len - len,
+                    self.base.as_ptr().add(committed).cast(),
+                    wanted - committed,
                     libc::PROT_READ | libc::PROT_WRITE,
                 )
             };
@@ -105,7 +141,7 @@ impl LinearMemory {
 
     /// The current size in pages.
     pub fn pages(&self) -> u64 {
-        self.len() as u64 / PAGE_SIZE
+        self.len() as u64 >> self.page_size_log2
     }
 
     /// Grows by `delta` pages; returns the old size in pages, or `None` when
@@ -113,10 +149,11 @@ impl LinearMemory {
     pub fn grow(&mut self, delta: u64) -> Option<u64> {
         let old = self.pages();
         let new = old.checked_add(delta)?;
-        if new > self.max_pages || new * PAGE_SIZE > self.reserved as u64 {
+        let bytes = new.checked_mul(1 << self.page_size_log2)?;
+        if new > self.max_pages || bytes > self.reserved as u64 {
             return None;
         }
-        self.set_len((new * PAGE_SIZE) as usize).ok()?;
+        self.set_len(usize::try_from(bytes).ok()?).ok()?;
         Some(old)
     }
 
@@ -142,6 +179,14 @@ impl LinearMemory {
     pub fn vm_ptr(&self) -> *const VMMemory {
         self.vm.as_ptr()
     }
+}
+
+/// `bytes` rounded up to a whole number of host pages (the unit `mprotect`
+/// works in).
+fn round_up_to_host_page(bytes: u64) -> u64 {
+    // SAFETY: `sysconf` only reads a configuration value.
+    let host = u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    bytes.div_ceil(host) * host
 }
 
 impl Drop for LinearMemory {

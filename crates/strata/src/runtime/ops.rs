@@ -1,61 +1,89 @@
 //! The bulk memory and table instructions, written once for every tier: the
 //! interpreter calls these from its driver, compiled code through the JIT's
-//! runtime helpers. Operands are the instruction's raw i32 operands;
+//! runtime helpers. Operands are the instruction's raw cells (an i32
+//! zero-extended, a memory64 or table64 operand 64-bit);
 //! `instance` is the executing instance's store index.
 
 use crate::runtime::store::StoreInner;
 use crate::Trap;
 use std::sync::Arc;
 
-/// The range `[start, start+len)` of i32 operands, if it fits in `size`.
+/// The range `[start, start+len)` of raw operands, if it fits in `size`.
+/// Operands are whole cells: an i32 is zero-extended in its cell, and a
+/// memory64 or table64 operand is 64-bit, so nothing is truncated and the
+/// end is computed with an overflow check.
 #[inline]
 pub(crate) fn range(start: u64, len: u64, size: usize) -> Option<std::ops::Range<usize>> {
-    let start = u64::from(start as u32);
-    let end = start + u64::from(len as u32);
+    let end = start.checked_add(len)?;
     if end > size as u64 {
         return None;
     }
     Some(start as usize..end as usize)
 }
 
-/// `memory.fill` on memory 0.
+/// The store index of the instance's memory `memory`.
+fn memory_index(store: &StoreInner, instance: u32, memory: u32) -> usize {
+    store.instances[instance as usize].memories[memory as usize] as usize
+}
+
+/// `memory.fill` on the instance's memory `memory`.
 pub(crate) fn memory_fill(
     store: &mut StoreInner,
     instance: u32,
+    memory: u32,
     dst: u64,
     value: u64,
     len: u64,
 ) -> Result<(), Trap> {
-    let m = store.instances[instance as usize].memories[0];
-    let data = store.memories[m as usize].mem.data_mut();
+    let m = memory_index(store, instance, memory);
+    let data = store.memories[m].mem.data_mut();
     let range = range(dst, len, data.len()).ok_or(Trap::MemoryOutOfBounds)?;
     data[range].fill(value as u8);
     Ok(())
 }
 
-/// `memory.copy` within memory 0 (the ranges may overlap).
+/// `memory.copy` from the instance's memory `src_mem` to `dst_mem` (the
+/// same memory or two; within one the ranges may overlap).
 pub(crate) fn memory_copy(
     store: &mut StoreInner,
     instance: u32,
+    (dst_mem, src_mem): (u32, u32),
     dst: u64,
     src: u64,
     len: u64,
 ) -> Result<(), Trap> {
-    let m = store.instances[instance as usize].memories[0];
-    let data = store.memories[m as usize].mem.data_mut();
-    let (Some(d), Some(s)) = (range(dst, len, data.len()), range(src, len, data.len())) else {
+    let (dm, sm) = (
+        memory_index(store, instance, dst_mem),
+        memory_index(store, instance, src_mem),
+    );
+    let (d, s) = (
+        range(dst, len, store.memories[dm].mem.len()),
+        range(src, len, store.memories[sm].mem.len()),
+    );
+    let (Some(d), Some(s)) = (d, s) else {
         return Err(Trap::MemoryOutOfBounds);
     };
-    data.copy_within(s, d.start);
+    if dm == sm {
+        store.memories[dm].mem.data_mut().copy_within(s, d.start);
+    } else {
+        // Two distinct memories of the store: borrow both at once.
+        let (low, high) = store.memories.split_at_mut(dm.max(sm));
+        let (dst_entity, src_entity) = if dm < sm {
+            (&mut low[dm], &high[0])
+        } else {
+            (&mut high[0], &low[sm])
+        };
+        dst_entity.mem.data_mut()[d].copy_from_slice(&src_entity.mem.data()[s]);
+    }
     Ok(())
 }
 
 /// `memory.init`: copies part of data segment `segment` (empty once
-/// dropped) into memory 0.
+/// dropped) into the instance's memory `memory`.
 pub(crate) fn memory_init(
     store: &mut StoreInner,
     instance: u32,
-    segment: u32,
+    (memory, segment): (u32, u32),
     dst: u64,
     src: u64,
     len: u64,
@@ -67,8 +95,8 @@ pub(crate) fn memory_init(
     } else {
         &module.datas[segment as usize].bytes
     };
-    let m = inst.memories[0];
-    let data = store.memories[m as usize].mem.data_mut();
+    let m = memory_index(store, instance, memory);
+    let data = store.memories[m].mem.data_mut();
     let (Some(d), Some(s)) = (range(dst, len, data.len()), range(src, len, bytes.len())) else {
         return Err(Trap::MemoryOutOfBounds);
     };
@@ -140,7 +168,7 @@ pub(crate) fn table_init_segment(
     let inst = &store.instances[instance as usize];
     let t = inst.tables[table as usize];
     let items = Arc::clone(&inst.elems[segment as usize]);
-    table_init(store, t, dst as u32, &items, src as u32, len as u32)
+    table_init(store, t, dst, &items, src, len)
 }
 
 /// `elem.drop`.
@@ -154,15 +182,15 @@ pub(crate) fn elem_drop(store: &mut StoreInner, instance: u32, segment: u32) {
 pub(crate) fn table_init(
     store: &mut StoreInner,
     table: u32,
-    dst: u32,
+    dst: u64,
     items: &[u64],
-    src: u32,
-    len: u32,
+    src: u64,
+    len: u64,
 ) -> Result<(), Trap> {
     let elements = &mut store.tables[table as usize].elements;
     let (Some(d), Some(s)) = (
-        range(dst.into(), len.into(), elements.len()),
-        range(src.into(), len.into(), items.len()),
+        range(dst, len, elements.len()),
+        range(src, len, items.len()),
     ) else {
         return Err(Trap::TableOutOfBounds);
     };

@@ -33,6 +33,43 @@ impl VMMemory {
             .is_some_and(|end| end <= self.len as u64)
     }
 
+    /// The effective address of an access at `addr + offset`, where a sum
+    /// that does not fit 64 bits is out of bounds (memory64 addresses and
+    /// offsets are both 64-bit). Every tier's general memory path and the
+    /// runtime's bulk operations compute addresses here.
+    #[inline(always)]
+    pub fn effective(addr: u64, offset: u64) -> Option<u64> {
+        addr.checked_add(offset)
+    }
+
+    /// Reads `N` bytes at `addr + offset` (64-bit, overflow-checked), or
+    /// fails when they are out of bounds: the access path of every load
+    /// that is not memory 0's 32-bit fast path.
+    ///
+    /// # Safety
+    /// As for [`VMMemory::load`].
+    #[inline(always)]
+    pub unsafe fn load_at<const N: usize>(&self, addr: u64, offset: u64) -> Option<[u8; N]> {
+        // SAFETY: forwarded.
+        unsafe { self.load(Self::effective(addr, offset)?) }
+    }
+
+    /// Writes `bytes` at `addr + offset` (64-bit, overflow-checked), or
+    /// fails when they are out of bounds; see [`VMMemory::load_at`].
+    ///
+    /// # Safety
+    /// As for [`VMMemory::store`].
+    #[inline(always)]
+    pub unsafe fn store_at<const N: usize>(
+        &self,
+        addr: u64,
+        offset: u64,
+        bytes: [u8; N],
+    ) -> Option<()> {
+        // SAFETY: forwarded.
+        unsafe { self.store(Self::effective(addr, offset)?, bytes) }
+    }
+
     /// Reads `N` bytes at `ea`, or fails when they are out of bounds.
     ///
     /// # Safety
@@ -232,6 +269,22 @@ pub struct VMContext {
     pub builtins: *const (),
     /// The instance's index in its store.
     pub instance: u32,
+}
+
+impl VMContext {
+    /// The definition of memory `index` of the context's instance: memory
+    /// 0 is cached in `memory0` (the fast path), the others are read from
+    /// the `memories` array.
+    ///
+    /// # Safety
+    /// `this` must point at a live context and `index` must be one of its
+    /// instance's memories (validation guarantees it for code of the
+    /// instance's module).
+    #[inline(always)]
+    pub unsafe fn memory(this: *const VMContext, index: u32) -> *const VMMemory {
+        // SAFETY: guaranteed by the caller.
+        unsafe { *(*this).memories.add(index as usize) }
+    }
 }
 
 /// A heap allocation with a stable address, shared with executing code

@@ -124,14 +124,20 @@ impl fmt::Display for TableType {
     }
 }
 
-/// The type of a linear memory: size limits in 64 KiB pages.
+/// The type of a linear memory: size limits in pages (of 64 KiB unless
+/// the custom-page-sizes proposal sets another size), index width and
+/// sharing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MemoryType {
     min: u64,
     max: Option<u64>,
     memory64: bool,
     shared: bool,
+    page_size_log2: u8,
 }
+
+/// The log2 of WebAssembly's default page size, 64 KiB.
+pub(crate) const DEFAULT_PAGE_SIZE_LOG2: u8 = 16;
 
 impl MemoryType {
     /// Creates a 32-bit memory type with limits in pages.
@@ -141,6 +147,7 @@ impl MemoryType {
             max: max.map(Into::into),
             memory64: false,
             shared: false,
+            page_size_log2: DEFAULT_PAGE_SIZE_LOG2,
         }
     }
     /// Creates a memory type with 64-bit addresses and limits in pages
@@ -151,6 +158,7 @@ impl MemoryType {
             max,
             memory64: true,
             shared: false,
+            page_size_log2: DEFAULT_PAGE_SIZE_LOG2,
         }
     }
     /// Creates a 32-bit memory type shared between threads, with limits in
@@ -162,7 +170,25 @@ impl MemoryType {
             max: Some(max.into()),
             memory64: false,
             shared: true,
+            page_size_log2: DEFAULT_PAGE_SIZE_LOG2,
         }
+    }
+    /// The same type with pages of `2^log2` bytes: 1 byte (`0`) or 64 KiB
+    /// (`16`), the sizes of the custom-page-sizes proposal (needs
+    /// `Config::wasm_custom_page_sizes` for 1).
+    pub fn with_page_size_log2(self, log2: u8) -> MemoryType {
+        MemoryType {
+            page_size_log2: log2,
+            ..self
+        }
+    }
+    /// The log2 of the page size in bytes.
+    pub fn page_size_log2(&self) -> u8 {
+        self.page_size_log2
+    }
+    /// The page size in bytes.
+    pub fn page_size(&self) -> u64 {
+        1 << self.page_size_log2
     }
     /// The minimum size in pages.
     pub fn minimum(&self) -> u64 {
@@ -190,6 +216,8 @@ impl MemoryType {
             max: t.maximum,
             memory64: t.memory64,
             shared: t.shared,
+            // Validation admits only sizes that fit (0 and 16).
+            page_size_log2: t.page_size_log2.map_or(DEFAULT_PAGE_SIZE_LOG2, |l| l as u8),
         }
     }
 }
@@ -205,7 +233,13 @@ impl fmt::Display for MemoryType {
         if let Some(max) = self.max {
             write!(f, " {max}")?;
         }
-        f.write_str(if self.shared { " shared)" } else { ")" })
+        if self.shared {
+            f.write_str(" shared")?;
+        }
+        if self.page_size_log2 != DEFAULT_PAGE_SIZE_LOG2 {
+            write!(f, " (pagesize {})", self.page_size())?;
+        }
+        f.write_str(")")
     }
 }
 

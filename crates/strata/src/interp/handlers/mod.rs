@@ -461,6 +461,20 @@ macro_rules! jump {
 }
 use jump;
 
+/// The memory an `Access::Indexed` load or store at `ip` addresses: its
+/// extension word (lowered with the memory index in `c`) names it, and the
+/// context resolves it. Memory 0's 32-bit accesses use the handlers' `mem`
+/// instead.
+///
+/// # Safety
+/// `ip` must be such an instruction of code of `vmctx`'s instance.
+#[inline(always)]
+unsafe fn indexed_memory(ip: *const Instr, vmctx: *const VMContext) -> *const VMMemory {
+    // SAFETY: the extension word follows its instruction, and the
+    // validated memory index is one of the instance's.
+    unsafe { VMContext::memory(vmctx, (*ip.add(1)).c) }
+}
+
 /// The byte offset from instruction `pc` to `target`, and whether the jump
 /// goes backward (a jump to itself counts as backward: it loops).
 fn rel(pc: usize, target: u32) -> (u32, bool) {
@@ -491,14 +505,19 @@ use set_slot;
 /// Finishes a handler that computed `$v`: writes it to slot `a` of the
 /// instruction, passes it on in its accumulator and continues with the
 /// next instruction.
+/// `; $len` continues `$len` instructions on (after the instruction's
+/// extension words).
 macro_rules! produce {
-    ($v:expr, $ip:expr, $sp:expr, $mem:expr, $vmctx:expr, $acc:expr, $cx:expr, $facc:expr) => {{
+    ($v:expr, $ip:expr, $sp:expr, $mem:expr, $vmctx:expr, $acc:expr, $cx:expr, $facc:expr) => {
+        produce!($v, $ip, $sp, $mem, $vmctx, $acc, $cx, $facc; 1)
+    };
+    ($v:expr, $ip:expr, $sp:expr, $mem:expr, $vmctx:expr, $acc:expr, $cx:expr, $facc:expr; $len:expr) => {{
         let v = $v;
         // SAFETY: `ip` points at the handler's own instruction.
         let dst = unsafe { (*$ip).a };
         set_slot!($sp, dst, $crate::types::raw::Raw::to_raw(v));
         let (acc, facc) = $crate::interp::handlers::Operand::into_acc(v, $acc, $facc);
-        next!(unsafe { $ip.add(1) }, $sp, $mem, $vmctx, acc, $cx, facc)
+        next!(unsafe { $ip.add($len) }, $sp, $mem, $vmctx, acc, $cx, facc)
     }};
 }
 use produce;

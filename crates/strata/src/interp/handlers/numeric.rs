@@ -3,11 +3,11 @@
 //! operand source.
 
 use super::{
-    jump, next, operand, pick, produce, rel, set_slot, Flow, Handler, Instr, Lowered, Lowering,
-    Prev, ACC, IMM, SLOT,
+    indexed_memory, jump, next, operand, pick, produce, rel, set_slot, Flow, Handler, Instr,
+    Lowered, Lowering, Prev, ACC, IMM, SLOT,
 };
 use super::{CallCx, Src};
-use crate::interp::ops::Op;
+use crate::interp::ops::{Access, Op};
 use crate::isa::numeric_ops;
 use crate::runtime::vm::{VMContext, VMMemory};
 
@@ -115,7 +115,7 @@ macro_rules! lowering {
                     let (rs, rf) = l.src_imm::<$BTI>(rhs, prev, 32);
                     (pick!(h; ls [SLOT, ACC], rs [SLOT, IMM, ACC]), dst, lhs, rf, Prev::of::<$BTO>(dst))
                 } )*
-                $( Op::$L { dst, addr, offset } => {
+                $( Op::$L { dst, addr, offset, access } => {
                     unsafe fn h<const A: Src>(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
                         // SAFETY: as for unary instructions; `mem` is the
                         // current instance's live memory 0.
@@ -129,10 +129,31 @@ macro_rules! lowering {
                         };
                         produce!(v, ip, sp, mem, vmctx, acc, cx, facc)
                     }
-                    let s = l.src::<u32>(addr, prev);
-                    (pick!(h; s [SLOT, ACC]), dst, addr, offset, Prev::of::<$LO>(dst))
+                    unsafe fn hx<const A: Src>(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
+                        // SAFETY: as for unary instructions; the extension
+                        // word names a memory of the current instance.
+                        let (i, m) = unsafe { (&*ip, indexed_memory(ip, vmctx).read()) };
+                        let addr: u64 = unsafe { operand::<u64, A>(u32::from(i.b), sp, acc, facc) };
+                        // SAFETY: `m` describes a live memory.
+                        let v = match unsafe { m.load_at(addr, u64::from(i.c)) } {
+                            Some(bytes) => <$LM>::from_le_bytes(bytes) as $LO,
+                            None => return Flow::Slow(ip),
+                        };
+                        produce!(v, ip, sp, mem, vmctx, acc, cx, facc; 2)
+                    }
+                    match access {
+                        Access::Mem0 => {
+                            let s = l.src::<u32>(addr, prev);
+                            (pick!(h; s [SLOT, ACC]), dst, addr, offset, Prev::of::<$LO>(dst))
+                        }
+                        Access::Indexed => {
+                            let s = l.src::<u64>(addr, prev);
+                            (pick!(hx; s [SLOT, ACC]), dst, addr, offset, Prev::of::<$LO>(dst))
+                        }
+                        Access::Wide => return None,
+                    }
                 } )*
-                $( Op::$S { addr, value, offset } => {
+                $( Op::$S { addr, value, offset, access } => {
                     unsafe fn h<const A: Src, const V: Src>(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
                         // SAFETY: as for loads.
                         let (i, m) = unsafe { (&*ip, mem.read()) };
@@ -147,8 +168,31 @@ macro_rules! lowering {
                         }
                         next!(unsafe { ip.add(1) }, sp, mem, vmctx, acc, cx, facc)
                     }
-                    let (a, v) = (l.src::<u32>(addr, prev), l.src::<$SI>(value, prev));
-                    (pick!(h; a [SLOT, ACC], v [SLOT, ACC]), addr, value, offset, None)
+                    unsafe fn hx<const A: Src, const V: Src>(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
+                        // SAFETY: as for indexed loads.
+                        let (i, m) = unsafe { (&*ip, indexed_memory(ip, vmctx).read()) };
+                        let (addr, v): (u64, $SI) = unsafe {
+                            (operand::<u64, A>(u32::from(i.a), sp, acc, facc), operand::<$SI, V>(u32::from(i.b), sp, acc, facc))
+                        };
+                        // SAFETY: `m` describes a live memory whose bytes
+                        // nothing borrows while wasm runs.
+                        if unsafe { m.store_at(addr, u64::from(i.c), (v as $SM).to_le_bytes()) }.is_none() {
+                            return Flow::Slow(ip);
+                        }
+                        // The extension word follows.
+                        next!(unsafe { ip.add(2) }, sp, mem, vmctx, acc, cx, facc)
+                    }
+                    match access {
+                        Access::Mem0 => {
+                            let (a, v) = (l.src::<u32>(addr, prev), l.src::<$SI>(value, prev));
+                            (pick!(h; a [SLOT, ACC], v [SLOT, ACC]), addr, value, offset, None)
+                        }
+                        Access::Indexed => {
+                            let (a, v) = (l.src::<u64>(addr, prev), l.src::<$SI>(value, prev));
+                            (pick!(hx; a [SLOT, ACC], v [SLOT, ACC]), addr, value, offset, None)
+                        }
+                        Access::Wide => return None,
+                    }
                 } )*
                 _ => return None,
             })

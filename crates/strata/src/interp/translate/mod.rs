@@ -21,7 +21,7 @@
 mod simd;
 mod stack;
 
-use super::ops::{Op, Slot};
+use super::ops::{Access, Op, Slot};
 use super::CompiledFunc;
 use crate::module::{BlockSignature, ModuleInfo};
 use crate::runtime::fuel;
@@ -533,16 +533,22 @@ impl Translator<'_> {
             return Ok(());
         }
         if let Some((make, memarg)) = Op::load(&op) {
-            let offset = memarg_offset(&memarg)?;
+            let (access, offset, ext) = self.access(&memarg)?;
             let addr = self.pop();
-            self.produce(result_type(&op), |dst| make(dst, addr, offset));
+            self.produce(result_type(&op), |dst| make(dst, addr, offset, access));
+            if let Some(ext) = ext {
+                self.emit(ext);
+            }
             return Ok(());
         }
         if let Some((make, memarg)) = Op::store(&op) {
-            let offset = memarg_offset(&memarg)?;
+            let (access, offset, ext) = self.access(&memarg)?;
             let value = self.pop();
             let addr = self.pop();
-            self.emit(make(addr, value, offset));
+            self.emit(make(addr, value, offset, access));
+            if let Some(ext) = ext {
+                self.emit(ext);
+            }
             return Ok(());
         }
         if self.simd(&op)? {
@@ -853,25 +859,38 @@ impl Translator<'_> {
                     func: function_index,
                 });
             }
-            Operator::MemorySize { .. } => self.produce(ValType::I32, |dst| Op::MemorySize { dst }),
-            Operator::MemoryGrow { .. } => {
-                let delta = self.pop();
-                let dst = self.push_temp(ValType::I32);
-                self.emit(Op::MemoryGrow { dst, delta });
+            Operator::MemorySize { mem } => {
+                let ty = self.memory_index_type(mem);
+                self.produce(ty, |dst| Op::MemorySize { dst, memory: mem })
             }
-            Operator::MemoryFill { .. } => {
+            Operator::MemoryGrow { mem } => {
+                let delta = self.pop();
+                let dst = self.push_temp(self.memory_index_type(mem));
+                self.emit(Op::MemoryGrow {
+                    dst,
+                    delta,
+                    memory: mem,
+                });
+            }
+            Operator::MemoryFill { mem } => {
                 let len = self.pop();
                 let value = self.pop();
                 let dst = self.pop();
                 self.emit(Op::MemoryFill { dst, value, len });
+                self.emit(Op::Ext { a: mem, b: 0, c: 0 });
             }
-            Operator::MemoryCopy { .. } => {
+            Operator::MemoryCopy { dst_mem, src_mem } => {
                 let len = self.pop();
                 let src = self.pop();
                 let dst = self.pop();
                 self.emit(Op::MemoryCopy { dst, src, len });
+                self.emit(Op::Ext {
+                    a: dst_mem,
+                    b: src_mem,
+                    c: 0,
+                });
             }
-            Operator::MemoryInit { data_index, .. } => {
+            Operator::MemoryInit { data_index, mem } => {
                 let len = self.pop();
                 let src = self.pop();
                 let dst = self.pop();
@@ -880,7 +899,11 @@ impl Translator<'_> {
                     dst,
                     src,
                 });
-                self.emit(Op::Ext { a: len, b: 0, c: 0 });
+                self.emit(Op::Ext {
+                    a: len,
+                    b: mem,
+                    c: 0,
+                });
             }
             Operator::DataDrop { data_index } => {
                 self.emit(Op::DataDrop {
@@ -902,12 +925,13 @@ impl Translator<'_> {
                 });
             }
             Operator::TableSize { table } => {
-                self.produce(ValType::I32, |dst| Op::TableSize { dst, table })
+                let ty = self.table_index_type(table);
+                self.produce(ty, |dst| Op::TableSize { dst, table })
             }
             Operator::TableGrow { table } => {
                 let delta = self.pop();
                 let init = self.pop();
-                let dst = self.push_temp(ValType::I32);
+                let dst = self.push_temp(self.table_index_type(table));
                 self.emit(Op::TableGrow { dst, table, delta });
                 self.emit(Op::Ext {
                     a: init,
@@ -1014,9 +1038,48 @@ fn result_type(op: &Operator<'_>) -> ValType {
     crate::isa::result_type(op).unwrap_or_else(|| unreachable!("{op:?} is in the table"))
 }
 
-fn memarg_offset(memarg: &wasmparser::MemArg) -> Result<u32> {
-    if memarg.target != wasmparser::MemArgTarget::Memory(0) {
-        bail!("only memory 0 is supported (multi-memory is not implemented yet)");
+impl Translator<'_> {
+    /// How a load or store with `memarg` addresses its memory: memory 0
+    /// with 32-bit addresses takes the fast path; any other goes through
+    /// the `VMContext` with its memory index and the offset's high half in
+    /// an extension word.
+    fn access(&self, memarg: &wasmparser::MemArg) -> Result<(Access, u32, Option<Op>)> {
+        let wasmparser::MemArgTarget::Memory(memory) = memarg.target else {
+            bail!("memory accesses to GC arrays are not supported");
+        };
+        let is_64 = self.module.memories[memory as usize].is_64();
+        let (low, high) = (memarg.offset as u32, (memarg.offset >> 32) as u32);
+        if memory == 0 && !is_64 {
+            return Ok((Access::Mem0, low, None));
+        }
+        let access = if high == 0 {
+            Access::Indexed
+        } else {
+            Access::Wide
+        };
+        let ext = Op::Ext {
+            a: memory,
+            b: high,
+            c: 0,
+        };
+        Ok((access, low, Some(ext)))
     }
-    u32::try_from(memarg.offset).map_err(|_| anyhow::anyhow!("memory64 offsets are not supported"))
+
+    /// The type of memory `memory`'s addresses and sizes.
+    fn memory_index_type(&self, memory: u32) -> ValType {
+        if self.module.memories[memory as usize].is_64() {
+            ValType::I64
+        } else {
+            ValType::I32
+        }
+    }
+
+    /// The type of table `table`'s indices and sizes.
+    fn table_index_type(&self, table: u32) -> ValType {
+        if self.module.tables[table as usize].is_64() {
+            ValType::I64
+        } else {
+            ValType::I32
+        }
+    }
 }

@@ -5,7 +5,8 @@
 //! operand is the first of its two slots; operands beyond three go in an
 //! `Ext` word after the instruction.
 
-use super::{memarg_offset, Translator};
+use super::Translator;
+use crate::interp::ops::Access;
 use crate::interp::ops::{Op, Simd};
 use crate::types::ValType;
 use anyhow::Result;
@@ -18,7 +19,7 @@ impl Translator<'_> {
         let Some(shape) = Op::simd(op) else {
             match *op {
                 Operator::V128Store { memarg } => {
-                    let offset = memarg_offset(&memarg)?;
+                    let offset = self.simd_offset(&memarg)?;
                     let value = self.pop();
                     let addr = self.pop();
                     self.emit(Op::V128Store {
@@ -98,12 +99,12 @@ impl Translator<'_> {
                 self.last_producer = Some(at);
             }
             Simd::Load(make, memarg) => {
-                let offset = memarg_offset(&memarg)?;
+                let offset = self.simd_offset(&memarg)?;
                 let addr = self.pop();
                 self.produce(ValType::V128, |dst| make(dst, addr, offset));
             }
             Simd::LoadLane(make, memarg, lane) => {
-                let offset = memarg_offset(&memarg)?;
+                let offset = self.simd_offset(&memarg)?;
                 let vec = self.pop();
                 let addr = self.pop();
                 let dst = self.push_temp(ValType::V128);
@@ -112,7 +113,7 @@ impl Translator<'_> {
                 self.last_producer = Some(at);
             }
             Simd::StoreLane(make, memarg, lane) => {
-                let offset = memarg_offset(&memarg)?;
+                let offset = self.simd_offset(&memarg)?;
                 let vec = self.pop();
                 let addr = self.pop();
                 self.emit(make(addr, vec, offset));
@@ -120,6 +121,17 @@ impl Translator<'_> {
             }
         }
         Ok(true)
+    }
+
+    /// The offset of a SIMD load or store, which only addresses a 32-bit
+    /// memory 0 yet (its fast path).
+    fn simd_offset(&self, memarg: &wasmparser::MemArg) -> Result<u32> {
+        match self.access(memarg)? {
+            (Access::Mem0, offset, None) => Ok(offset),
+            _ => anyhow::bail!(
+                "SIMD accesses to memories other than a 32-bit memory 0 are not supported yet"
+            ),
+        }
     }
 
     /// Emits the extension word of the instruction just emitted (which
