@@ -402,6 +402,29 @@ fn run_in_tier(bytes: &[u8], seed: u64, tier: strata::Tier) -> Option<(TierRun, 
     Some((run, module.tiered_up()))
 }
 
+/// Runs the module in the interpreter, the JIT and tiered execution and
+/// requires the same outcome of every call (results or trap kind, and
+/// fuel) and the same final state; the JIT's run and the counts of what
+/// tiered execution compiled, or `None` when no tier loads the module.
+fn run_in_every_tier(bytes: &[u8], seed: u64) -> Option<(TierRun, (usize, usize))> {
+    let interp = run_in_tier(bytes, seed, strata::Tier::Interp);
+    let jit = run_in_tier(bytes, seed, strata::Tier::Jit);
+    let tiered = run_in_tier(bytes, seed, strata::Tier::Tiered);
+    assert_eq!(
+        (interp.is_some(), tiered.is_some()),
+        (jit.is_some(), jit.is_some()),
+        "seed {seed}: instantiation differs"
+    );
+    let ((interp, _), (jit, _), (tiered, counts)) = (interp?, jit?, tiered?);
+    for ((a, b), c) in interp.calls.iter().zip(&jit.calls).zip(&tiered.calls) {
+        assert_eq!(a, b, "seed {seed}: interp vs jit");
+        assert_eq!(a, c, "seed {seed}: interp vs tiered");
+    }
+    assert_eq!(interp, jit, "seed {seed}: final state differs");
+    assert_eq!(interp, tiered, "seed {seed}: final state differs (tiered)");
+    Some((jit, counts))
+}
+
 /// Which of the tail-call and typed-reference instructions a module uses.
 fn calls_and_null_branches(bytes: &[u8]) -> std::collections::BTreeSet<&'static str> {
     use wasmparser::{Operator as O, Parser, Payload};
@@ -446,21 +469,7 @@ fn generated_modules_agree_across_tiers() {
         let Some(bytes) = generated_typed_module(seed) else {
             continue;
         };
-        let interp = run_in_tier(&bytes, seed, strata::Tier::Interp);
-        let jit = run_in_tier(&bytes, seed, strata::Tier::Jit);
-        let tiered = run_in_tier(&bytes, seed, strata::Tier::Tiered);
-        assert_eq!(
-            (interp.is_some(), tiered.is_some()),
-            (jit.is_some(), jit.is_some()),
-            "seed {seed}: instantiation differs"
-        );
-        if let (Some((interp, _)), Some((jit, _)), Some((tiered, counts))) = (interp, jit, tiered) {
-            for ((a, b), c) in interp.calls.iter().zip(&jit.calls).zip(&tiered.calls) {
-                assert_eq!(a, b, "seed {seed}: interp vs jit");
-                assert_eq!(a, c, "seed {seed}: interp vs tiered");
-            }
-            assert_eq!(interp, jit, "seed {seed}: final state differs");
-            assert_eq!(interp, tiered, "seed {seed}: final state differs (tiered)");
+        if let Some((jit, counts)) = run_in_every_tier(&bytes, seed) {
             compared += 1;
             tiered_up.0 += counts.0;
             tiered_up.1 += counts.1;
@@ -525,21 +534,7 @@ fn generated_simd_modules_agree_across_tiers() {
         let Some(bytes) = generated_with(seed, config) else {
             continue;
         };
-        let interp = run_in_tier(&bytes, seed, strata::Tier::Interp);
-        let jit = run_in_tier(&bytes, seed, strata::Tier::Jit);
-        let tiered = run_in_tier(&bytes, seed, strata::Tier::Tiered);
-        assert_eq!(
-            (interp.is_some(), tiered.is_some()),
-            (jit.is_some(), jit.is_some()),
-            "seed {seed}: instantiation differs"
-        );
-        if let (Some((interp, _)), Some((jit, _)), Some((tiered, _))) = (interp, jit, tiered) {
-            for ((a, b), c) in interp.calls.iter().zip(&jit.calls).zip(&tiered.calls) {
-                assert_eq!(a, b, "seed {seed}: interp vs jit");
-                assert_eq!(a, c, "seed {seed}: interp vs tiered");
-            }
-            assert_eq!(interp, jit, "seed {seed}: final state differs");
-            assert_eq!(interp, tiered, "seed {seed}: final state differs (tiered)");
+        if run_in_every_tier(&bytes, seed).is_some() {
             compared += 1;
             if uses_simd(&bytes) {
                 vectors += 1;
@@ -604,23 +599,9 @@ fn generated_memory_modules_agree_across_tiers() {
         let Some(bytes) = generated_memory_module(seed) else {
             continue;
         };
-        let interp = run_in_tier(&bytes, seed, strata::Tier::Interp);
-        let jit = run_in_tier(&bytes, seed, strata::Tier::Jit);
-        let tiered = run_in_tier(&bytes, seed, strata::Tier::Tiered);
-        assert_eq!(
-            (interp.is_some(), tiered.is_some()),
-            (jit.is_some(), jit.is_some()),
-            "seed {seed}: instantiation differs"
-        );
-        let (Some((interp, _)), Some((jit, _)), Some((tiered, _))) = (interp, jit, tiered) else {
+        let Some((jit, _)) = run_in_every_tier(&bytes, seed) else {
             continue;
         };
-        for ((a, b), c) in interp.calls.iter().zip(&jit.calls).zip(&tiered.calls) {
-            assert_eq!(a, b, "seed {seed}: interp vs jit");
-            assert_eq!(a, c, "seed {seed}: interp vs tiered");
-        }
-        assert_eq!(interp, jit, "seed {seed}: final state differs");
-        assert_eq!(interp, tiered, "seed {seed}: final state differs (tiered)");
         compared += 1;
         let (count, is_64) = memories_of(&bytes);
         several += usize::from(count > 1);
