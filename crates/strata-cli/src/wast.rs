@@ -8,8 +8,9 @@ use std::process::ExitCode;
 /// Options of `strata wast`.
 #[derive(Args)]
 pub struct WastArgs {
-    /// Execution tier: `jit` (compiled; the default where this build and
-    /// host support it) or `interp` (the interpreter).
+    /// Execution tier: `tiered` (the default where this build and host
+    /// support the JIT), `jit` (everything compiled) or `interp` (the
+    /// interpreter).
     #[arg(long, value_name = "TIER")]
     tier: Option<String>,
     /// WebAssembly proposals (`NAME=y|n`: `simd`, `gc`, ...) and the other

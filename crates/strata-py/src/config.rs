@@ -17,8 +17,8 @@ pub struct Config {
 #[pymethods]
 impl Config {
     /// The default configuration: WebAssembly 2.0 (with SIMD), relaxed SIMD
-    /// and wide arithmetic, the JIT where this build and host support it
-    /// (else the interpreter).
+    /// and wide arithmetic, tiered execution where this build and host
+    /// support the JIT (else the interpreter).
     #[new]
     fn new() -> Config {
         Config::default()

@@ -285,8 +285,9 @@ impl Config {
     /// The default configuration: WebAssembly 2.0, plus relaxed SIMD, tail
     /// calls, typed function references, extended constant expressions,
     /// multiple memories and 64-bit memories and tables from 3.0, and wide
-    /// arithmetic; the best tier available ([`Tier::best_available`]: the JIT where this build
-    /// and host support it, else the interpreter), 8 MiB of wasm stack.
+    /// arithmetic; the best tier available ([`Tier::best_available`]:
+    /// tiered execution where this build and host support the JIT, else
+    /// the interpreter), 8 MiB of wasm stack.
     pub fn new() -> Config {
         Config::default()
     }
