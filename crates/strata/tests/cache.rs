@@ -288,6 +288,17 @@ fn artifacts_round_trip() {
     let module = unsafe { Module::deserialize_file(&engine, &path) }.unwrap();
     check_runs(&engine, &module);
     assert_eq!(module.exports().len(), 2);
+    // A module of a tiered engine, which compiled nothing yet, serializes
+    // all of its code; the JIT loads it, and a tiered engine runs it.
+    let mut tiered = config.clone();
+    tiered.tier(Tier::Tiered);
+    let tiered = Engine::new(&tiered).unwrap();
+    let artifact = Module::new(&tiered, WAT).unwrap().serialize().unwrap();
+    for engine in [&engine, &tiered] {
+        // SAFETY: as above.
+        let module = unsafe { Module::deserialize(engine, &artifact) }.unwrap();
+        check_runs(engine, &module);
+    }
 }
 
 #[test]

@@ -98,8 +98,9 @@ impl Module {
 
     /// Writes the module's compiled code, with its binary, as an
     /// ahead-of-time artifact that [`Module::deserialize`] loads without
-    /// compiling (what [`Engine::precompile_module`] produces). Fails when
-    /// the engine's tier compiles nothing (the interpreter).
+    /// compiling (what [`Engine::precompile_module`] produces); under tiered
+    /// execution, the whole module is compiled for it. Fails when the
+    /// engine's tier compiles nothing (the interpreter).
     pub fn serialize(&self) -> Result<Vec<u8>> {
         #[cfg(strata_jit)]
         if let Some(jit) = self
@@ -110,6 +111,14 @@ impl Module {
         {
             let hash = crate::artifact::hash(&self.inner.bytes);
             return crate::artifact::write(self.engine(), &hash, &self.inner.bytes, &jit.image());
+        }
+        // Tiered execution compiles only what is hot: compile it all now.
+        #[cfg(strata_jit)]
+        if self.engine().config().tier.compiles() {
+            let info = &self.inner;
+            let image = crate::jit::compile_image(info, &crate::jit::selected_functions(info))?;
+            let hash = crate::artifact::hash(&info.bytes);
+            return crate::artifact::write(self.engine(), &hash, &info.bytes, &image);
         }
         anyhow::bail!(
             "the module has no compiled code to serialize: its engine's tier is the interpreter"
