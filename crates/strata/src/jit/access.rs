@@ -230,19 +230,41 @@ impl Translator<'_, '_> {
     pub(super) fn call(&mut self, index: u32, tail: bool) -> Result<()> {
         let m = self.env.module;
         let type_index = m.funcs[index as usize];
+        let defined = index.checked_sub(m.num_imported_funcs);
+        if let Some(i) = defined.filter(|&i| self.env.in_image[i as usize]) {
+            // In the same code image: its code never changes, so a direct
+            // call (patched when the image is loaded) is as right as a call
+            // through the entry, and cheaper.
+            let ty = m.func_type_at(type_index).clone();
+            let n = ty.params().len();
+            let mut args = vec![self.vmctx];
+            args.extend(self.top(n));
+            self.stack.truncate(self.stack.len() - n);
+            let callee = super::abi::import_func(
+                self.b.func,
+                (super::abi::NATIVE_NAMESPACE, i),
+                native_signature(&ty),
+            );
+            if tail {
+                self.b.ins().return_call(callee, &args);
+            } else {
+                let call = self.b.ins().call(callee, &args);
+                let results = self.b.inst_results(call).to_vec();
+                self.push_all(&results, ty.results());
+            }
+            return Ok(());
+        }
         let refs = self.load_ro(I64, self.vmctx, offset_of!(VMContext, func_refs));
         let entry = self.load_ro(I64, refs, index as usize * 8);
-        let compiled = index
-            .checked_sub(m.num_imported_funcs)
-            .is_some_and(|i| self.env.compiled[i as usize]);
+        let compiled = defined.is_some_and(|i| self.env.compiled[i as usize]);
         if !compiled {
             self.call_entry(entry, type_index, false, tail);
             return Ok(());
         }
-        // A function this module defines, compiled with it: it always has
-        // native code (its entry may only switch to other native code) and
-        // runs in this instance, so neither the null check of the generic
-        // path nor a context load is needed.
+        // A function this module defines, published in an earlier code
+        // image: it always has native code and runs in this instance, so
+        // neither the null check of the generic path nor a context load is
+        // needed.
         let ty = m.func_type_at(type_index).clone();
         let n = ty.params().len();
         let mut args = vec![self.vmctx];

@@ -110,9 +110,14 @@ pub(crate) fn compile_parts(
     {
         bail!("function {i} is not a defined function of the module");
     }
+    let mut in_image = vec![false; m.bodies.len()];
+    for &i in funcs {
+        in_image[i] = true;
+    }
     let env = translate::Env {
         module: m,
         compiled,
+        in_image: &in_image,
         host_call_conv,
         fuel: config.consume_fuel,
         epoch: config.epoch_interruption,

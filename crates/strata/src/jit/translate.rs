@@ -35,6 +35,9 @@ pub(crate) struct Env<'a> {
     /// Which defined functions are compiled (the others run in the
     /// interpreter).
     pub compiled: &'a [bool],
+    /// Which defined functions are in the code image being compiled
+    /// (called directly).
+    pub in_image: &'a [bool],
     /// The host's calling convention, for runtime helpers.
     pub host_call_conv: CallConv,
     pub fuel: bool,
