@@ -1,10 +1,12 @@
 //! `Module` and `wat2wasm`.
 //!
-//! `Module.serialize` writes a 16-byte header and the module's binary (the
-//! C API's interpreter form); `Module.deserialize` checks the header and
-//! loads the binary again, which with the JIT tier takes its compiled code
-//! from the compile cache. (Strata's ahead-of-time artifacts, which the C
-//! API and `strata compile` write, are not exposed to Python yet.)
+//! `Module.serialize` writes Strata's ahead-of-time artifact (a checked
+//! header, the binary and the compiled code, as `strata compile` and the C
+//! API write) when the engine compiles; an interpreting engine compiles
+//! nothing, so there it writes a 16-byte header and the binary (the C API's
+//! interpreter form). `Module.deserialize` reads both forms: an artifact
+//! loads without compiling, and a damaged, truncated or mismatched one
+//! raises `WasmtimeError`.
 
 use crate::config::Engine;
 use crate::convert;
@@ -137,13 +139,18 @@ impl Module {
         self.module.name()
     }
 
-    /// The module as bytes for `Module.deserialize`: a header and the
-    /// module's binary (deserializing loads it again, with compiled code
-    /// from the compile cache).
-    fn serialize(&self, py: Python<'_>) -> Py<PyByteArray> {
-        let mut out = SERIALIZED_MAGIC.to_vec();
-        out.extend_from_slice(&self.bytes);
-        PyByteArray::new(py, &out).unbind()
+    /// The module as bytes for `Module.deserialize`: its ahead-of-time
+    /// artifact, or under an interpreting engine a header and the binary.
+    fn serialize(&self, py: Python<'_>) -> PyResult<Py<PyByteArray>> {
+        let out = if self.module.engine().tier().compiles() {
+            py.detach(|| self.module.serialize())
+                .map_err(|e| wasmtime_error(format!("{e:#}")))?
+        } else {
+            let mut out = SERIALIZED_MAGIC.to_vec();
+            out.extend_from_slice(&self.bytes);
+            out
+        };
+        Ok(PyByteArray::new(py, &out).unbind())
     }
 
     /// Compiles what `Module.serialize` produced; raises `WasmtimeError`
@@ -201,10 +208,25 @@ impl Module {
 
 impl Module {
     fn from_serialized(py: Python<'_>, engine: strata::Engine, bytes: &[u8]) -> PyResult<Module> {
-        let binary = bytes.strip_prefix(SERIALIZED_MAGIC).ok_or_else(|| {
-            wasmtime_error("not a serialized Strata module (the header is missing)")
-        })?;
-        Module::compile(py, engine, binary.to_vec())
+        if let Some(binary) = bytes.strip_prefix(SERIALIZED_MAGIC) {
+            return Module::compile(py, engine, binary.to_vec());
+        }
+        if !strata::Module::is_precompiled(bytes) {
+            return Err(wasmtime_error(
+                "not a serialized Strata module (the header is missing)",
+            ));
+        }
+        // SAFETY: like wasmtime-py's `Module.deserialize`, this loads what
+        // `Module.serialize` produced, which the caller vouches for; the
+        // artifact's header, checksum and settings are checked before use.
+        let module = py
+            .detach(|| unsafe { strata::Module::deserialize(&engine, bytes) })
+            .map_err(|e| wasmtime_error(format!("{e:#}")))?;
+        let binary: Arc<[u8]> = module.binary().into();
+        Ok(Module {
+            module,
+            bytes: binary,
+        })
     }
 }
 

@@ -7,9 +7,11 @@ from strata import (
     FuncType,
     GlobalType,
     ImportType,
+    Instance,
     Limits,
     MemoryType,
     Module,
+    Store,
     TableType,
     ValType,
     WasmtimeError,
@@ -127,7 +129,9 @@ def test_config_properties_are_write_only_and_type_checked():
 
 
 def test_serialize_round_trips_and_checks_its_header(tmp_path):
-    engine = Engine()
+    config = Config()
+    config.strategy = "interp"
+    engine = Engine(config)
     module = Module(engine, WAT)
     data = module.serialize()
     assert isinstance(data, bytearray)
@@ -141,6 +145,29 @@ def test_serialize_round_trips_and_checks_its_header(tmp_path):
         Module.deserialize(engine, wat2wasm(WAT))
     with pytest.raises(TypeError):
         Module.deserialize(engine, "text")
+
+
+def test_serialize_writes_a_checked_artifact_when_the_engine_compiles(tmp_path):
+    for strategy in ["jit", "tiered"]:
+        config = Config()
+        config.strategy = strategy
+        engine = Engine(config)
+        module = Module(engine, '(module (func (export "inc") (param i32) (result i32) local.get 0 i32.const 1 i32.add))')
+        data = module.serialize()
+        # Strata's ahead-of-time artifact, not the interpreter form.
+        assert not data.startswith(b"\0strata-module\x01\0")
+        again = Module.deserialize(engine, data)
+        store = Store(engine)
+        assert Instance(store, again, []).exports(store)["inc"](store, 41) == 42
+        path = tmp_path / f"{strategy}.cwasm"
+        path.write_bytes(bytes(data))
+        assert [e.name for e in Module.deserialize_file(engine, path).exports] == ["inc"]
+        damaged = bytearray(data)
+        damaged[len(damaged) // 2] ^= 0xFF
+        with pytest.raises(WasmtimeError):
+            Module.deserialize(engine, damaged)
+        with pytest.raises(WasmtimeError):
+            Module.deserialize(engine, data[: len(data) - 7])
 
 
 def test_from_file_reads_text_and_binary(tmp_path):

@@ -3,7 +3,7 @@
 
 use crate::profiling::CodeObserver;
 use crate::types::registry::TypeRegistry;
-use crate::Config;
+use crate::{Config, Tier};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -105,6 +105,12 @@ impl Engine {
     /// The configuration this engine was created with.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// The tier that runs this engine's code (whether it compiles anything
+    /// decides, for example, what a serialized module holds).
+    pub fn tier(&self) -> Tier {
+        self.inner.config.tier
     }
 
     /// Advances the epoch by one. Stores whose epoch deadline this reaches
