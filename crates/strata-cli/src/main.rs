@@ -7,6 +7,7 @@
 mod compile;
 mod diagnostics;
 mod limits;
+mod logger;
 mod run;
 mod wast;
 
@@ -41,6 +42,7 @@ enum Command {
 const TRAP_EXIT: u8 = 134;
 
 fn main() -> ExitCode {
+    logger::init();
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // `strata MODULE ARGS...` is shorthand for `strata run MODULE ARGS...`.
     if let Some(first) = args.get(1).and_then(|a| a.to_str()) {

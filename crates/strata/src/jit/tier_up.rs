@@ -4,7 +4,10 @@
 //! publishes the code in the module's log (`runtime::tiering`).
 //!
 //! A batch that fails to compile is retried one job at a time, so one
-//! function the JIT cannot compile leaves only itself interpreted.
+//! function the JIT cannot compile leaves only itself interpreted. Such a
+//! failure is a Strata bug or a resource limit, never the guest's fault, so
+//! it is reported (`log::warn!`, which `strata run` prints) rather than
+//! dropped, and the program goes on in the interpreter.
 
 use super::{compile_parts, load, signals, CompiledModule};
 use crate::module::ModuleInfo;
@@ -96,9 +99,22 @@ impl Shared {
                 }
                 std::mem::take(&mut state.queue)
             };
-            if !self.compile(&batch) {
+            if let Err(e) = self.compile(&batch) {
+                log::debug!(
+                    "a tier-up batch of {} jobs failed to compile: {e}",
+                    batch.len()
+                );
                 for job in batch {
-                    if !self.compile(std::slice::from_ref(&job)) {
+                    if let Err(e) = self.compile(std::slice::from_ref(&job)) {
+                        let ((defined, key), _) = &job;
+                        let index = self.module.num_imported_funcs + *defined;
+                        let what = match key {
+                            Some(_) => "a loop entry of function",
+                            None => "function",
+                        };
+                        log::warn!(
+                            "the JIT failed to compile {what} {index}, which stays in the interpreter: {e}"
+                        );
                         self.lock().jobs.insert(job.0, TierStatus::Refused);
                     }
                 }
@@ -106,8 +122,8 @@ impl Shared {
         }
     }
 
-    /// Compiles and publishes `batch`; false if it fails to compile.
-    fn compile(&self, batch: &[(Key, Option<LoopState>)]) -> bool {
+    /// Compiles and publishes `batch`, or says why it failed to compile.
+    fn compile(&self, batch: &[(Key, Option<LoopState>)]) -> Result<(), String> {
         let m = &*self.module;
         let mut funcs = Vec::new();
         let mut loops = Vec::new();
@@ -128,8 +144,17 @@ impl Shared {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             load(m, &compile_parts(m, &funcs, &loops, &compiled)?)
         }));
-        let Ok(Ok(image)) = result else {
-            return false;
+        let image = match result {
+            Ok(Ok(image)) => image,
+            Ok(Err(e)) => return Err(format!("{e:#}")),
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown cause".into());
+                return Err(format!("the compiler panicked: {message}"));
+            }
         };
         let mut state = self.lock();
         for &f in &funcs {
@@ -153,7 +178,7 @@ impl Shared {
         }
         state.images.push(image);
         self.published.store(state.log.len(), Ordering::Release);
-        true
+        Ok(())
     }
 }
 
