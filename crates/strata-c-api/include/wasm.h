@@ -4,9 +4,10 @@
  * This header is written for Strata and is source-compatible with the
  * `wasm.h` of the WebAssembly C API proposal (the header wasmtime, wasmer,
  * WAMR and wasmi implement): same type names, function names, signatures,
- * ownership markers and convenience macros. Tag types
- * (`wasm_tagtype_t`, `WASM_EXTERN_TAG`) exist as types only: Strata does not
- * implement exception handling, so no module imports or exports a tag.
+ * ownership markers and convenience macros. Exception tags
+ * (`wasm_tagtype_t`, `wasm_tag_t`, `WASM_EXTERN_TAG`) follow the proposal's
+ * exception-handling additions: modules import and export them, and
+ * `wasm_tag_new` makes one (a new, distinct tag each time).
  *
  * Link with libstrata_c_api.a (or .so):
  *   cc prog.c -I crates/strata-c-api/include \
@@ -439,6 +440,13 @@ WASM_API_EXTERN size_t wasm_memory_data_size(const wasm_memory_t*);
 WASM_API_EXTERN wasm_memory_pages_t wasm_memory_size(const wasm_memory_t*);
 WASM_API_EXTERN bool wasm_memory_grow(wasm_memory_t*, wasm_memory_pages_t delta);
 
+/* Exception tags. */
+
+WASM_DECLARE_REF(tag)
+
+WASM_API_EXTERN own wasm_tag_t* wasm_tag_new(wasm_store_t*, const wasm_tagtype_t*);
+WASM_API_EXTERN own wasm_tagtype_t* wasm_tag_type(const wasm_tag_t*);
+
 /* Externals and the conversions to and from them (null on a kind
  * mismatch). */
 
@@ -452,21 +460,25 @@ WASM_API_EXTERN wasm_extern_t* wasm_func_as_extern(wasm_func_t*);
 WASM_API_EXTERN wasm_extern_t* wasm_global_as_extern(wasm_global_t*);
 WASM_API_EXTERN wasm_extern_t* wasm_table_as_extern(wasm_table_t*);
 WASM_API_EXTERN wasm_extern_t* wasm_memory_as_extern(wasm_memory_t*);
+WASM_API_EXTERN wasm_extern_t* wasm_tag_as_extern(wasm_tag_t*);
 
 WASM_API_EXTERN wasm_func_t* wasm_extern_as_func(wasm_extern_t*);
 WASM_API_EXTERN wasm_global_t* wasm_extern_as_global(wasm_extern_t*);
 WASM_API_EXTERN wasm_table_t* wasm_extern_as_table(wasm_extern_t*);
 WASM_API_EXTERN wasm_memory_t* wasm_extern_as_memory(wasm_extern_t*);
+WASM_API_EXTERN wasm_tag_t* wasm_extern_as_tag(wasm_extern_t*);
 
 WASM_API_EXTERN const wasm_extern_t* wasm_func_as_extern_const(const wasm_func_t*);
 WASM_API_EXTERN const wasm_extern_t* wasm_global_as_extern_const(const wasm_global_t*);
 WASM_API_EXTERN const wasm_extern_t* wasm_table_as_extern_const(const wasm_table_t*);
 WASM_API_EXTERN const wasm_extern_t* wasm_memory_as_extern_const(const wasm_memory_t*);
+WASM_API_EXTERN const wasm_extern_t* wasm_tag_as_extern_const(const wasm_tag_t*);
 
 WASM_API_EXTERN const wasm_func_t* wasm_extern_as_func_const(const wasm_extern_t*);
 WASM_API_EXTERN const wasm_global_t* wasm_extern_as_global_const(const wasm_extern_t*);
 WASM_API_EXTERN const wasm_table_t* wasm_extern_as_table_const(const wasm_extern_t*);
 WASM_API_EXTERN const wasm_memory_t* wasm_extern_as_memory_const(const wasm_extern_t*);
+WASM_API_EXTERN const wasm_tag_t* wasm_extern_as_tag_const(const wasm_extern_t*);
 
 /* Instances: on failure `wasm_instance_new` returns null and, if the last
  * argument is not null, stores a trap saying why. */

@@ -1,20 +1,20 @@
-//! Externals: `wasm_extern_t`, which is any of a function, global, table
-//! or memory, and the conversions between it and each of them.
+//! Externals: `wasm_extern_t`, which is any of a function, global, table,
+//! memory or tag, and the conversions between it and each of them.
 
 use crate::r#ref::{declare_ref, ref_type, RefKind, RefType};
 use crate::store::StoreRc;
 use crate::types::{
     wasm_externkind_t, wasm_externtype_t, WASM_EXTERN_FUNC, WASM_EXTERN_GLOBAL, WASM_EXTERN_MEMORY,
-    WASM_EXTERN_TABLE,
+    WASM_EXTERN_TABLE, WASM_EXTERN_TAG,
 };
-use crate::{wasm_func_t, wasm_global_t, wasm_memory_t, wasm_table_t};
+use crate::{wasm_func_t, wasm_global_t, wasm_memory_t, wasm_table_t, wasm_tag_t};
 use strata::Extern;
 
 ref_type!(
-    /// `wasm_extern_t`: a function, global, table or memory of a store.
+    /// `wasm_extern_t`: a function, global, table, memory or tag of a store.
     wasm_extern_t,
     crate::r#ref::wasm_ref_t,
-    Func(..) | Global(..) | Table(..) | Memory(..)
+    Func(..) | Global(..) | Table(..) | Memory(..) | Tag(..)
 );
 declare_ref!(extern, wasm_extern_t);
 
@@ -27,6 +27,7 @@ impl wasm_extern_t {
             Extern::Global(g) => RefKind::Global(store, g),
             Extern::Table(t) => RefKind::Table(store, t),
             Extern::Memory(m) => RefKind::Memory(store, m),
+            Extern::Tag(t) => RefKind::Tag(store, t),
         })
     }
 
@@ -37,7 +38,8 @@ impl wasm_extern_t {
             RefKind::Global(s, g) => (s, Extern::Global(*g)),
             RefKind::Table(s, t) => (s, Extern::Table(*t)),
             RefKind::Memory(s, m) => (s, Extern::Memory(*m)),
-            // `RefType::accepts` admits only the four kinds above.
+            RefKind::Tag(s, t) => (s, Extern::Tag(*t)),
+            // `RefType::accepts` admits only the five kinds above.
             _ => unreachable!("wasm_extern_t holds an extern"),
         }
     }
@@ -51,6 +53,7 @@ pub extern "C" fn wasm_extern_kind(e: Option<&wasm_extern_t>) -> wasm_externkind
         Some(Extern::Global(_)) => WASM_EXTERN_GLOBAL,
         Some(Extern::Table(_)) => WASM_EXTERN_TABLE,
         Some(Extern::Memory(_)) => WASM_EXTERN_MEMORY,
+        Some(Extern::Tag(_)) => WASM_EXTERN_TAG,
         None => u8::MAX,
     }
 }
@@ -90,4 +93,10 @@ macro_rules! extern_conversions {
     })*};
 }
 
-extern_conversions!(func: wasm_func_t, global: wasm_global_t, table: wasm_table_t, memory: wasm_memory_t);
+extern_conversions!(
+    func: wasm_func_t,
+    global: wasm_global_t,
+    table: wasm_table_t,
+    memory: wasm_memory_t,
+    tag: wasm_tag_t
+);

@@ -45,6 +45,7 @@ pub mod r#ref;
 pub mod store;
 pub mod strata;
 pub mod table;
+pub mod tag;
 pub mod trap;
 pub mod types;
 pub mod val;
@@ -60,6 +61,7 @@ pub use r#extern::wasm_extern_t;
 pub use r#ref::{wasm_foreign_t, wasm_ref_t};
 pub use store::wasm_store_t;
 pub use table::wasm_table_t;
+pub use tag::wasm_tag_t;
 pub use trap::{wasm_frame_t, wasm_trap_t};
 pub use types::{
     wasm_exporttype_t, wasm_externtype_t, wasm_functype_t, wasm_globaltype_t, wasm_importtype_t,

@@ -15,7 +15,7 @@ use crate::trap::TrapData;
 use std::cell::RefCell;
 use std::ffi::c_void;
 use std::rc::Rc;
-use strata::{ExternRef, Func, Global, Instance, Memory, Table};
+use strata::{ExternRef, Func, Global, Instance, Memory, Table, Tag};
 
 /// A finalizer C attaches to host information.
 pub type Finalizer = Option<unsafe extern "C" fn(*mut c_void)>;
@@ -42,6 +42,7 @@ pub(crate) enum RefKind {
     Global(StoreRc, Global),
     Table(StoreRc, Table),
     Memory(StoreRc, Memory),
+    Tag(StoreRc, Tag),
     Instance(StoreRc, Instance),
     /// A foreign object, which is also what an `externref` value is.
     Foreign(StoreRc, ExternRef),
@@ -56,6 +57,7 @@ impl RefKind {
             RefKind::Global(s, g) => (s, EntityKey::Global(*g)),
             RefKind::Table(s, t) => (s, EntityKey::Table(*t)),
             RefKind::Memory(s, m) => (s, EntityKey::Memory(*m)),
+            RefKind::Tag(s, t) => (s, EntityKey::Tag(*t)),
             RefKind::Instance(s, i) => (s, EntityKey::Instance(*i)),
             RefKind::Foreign(s, e) => (s, EntityKey::Foreign(*e)),
             RefKind::Module(_) | RefKind::Trap(_) => return None,

@@ -14,7 +14,7 @@ use std::cell::{Cell, RefCell, UnsafeCell};
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::rc::Rc;
-use strata::{Engine, ExternRef, Func, Global, Instance, Memory, Store, Table};
+use strata::{Engine, ExternRef, Func, Global, Instance, Memory, Store, Table, Tag};
 
 /// What host information is attached to: a store object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -23,6 +23,7 @@ pub(crate) enum EntityKey {
     Global(Global),
     Table(Table),
     Memory(Memory),
+    Tag(Tag),
     Instance(Instance),
     Foreign(ExternRef),
 }

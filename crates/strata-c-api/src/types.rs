@@ -7,7 +7,9 @@
 
 use crate::val::{kind_of, type_of, wasm_valkind_t};
 use crate::vec::{wasm_name_t, wasm_valtype_vec_t, WasmVec};
-use strata::{ExternType, FuncType, GlobalType, MemoryType, Mutability, TableType, ValType};
+use strata::{
+    ExternType, FuncType, GlobalType, MemoryType, Mutability, TableType, TagType, ValType,
+};
 
 /// `wasm_mutability_t`.
 pub type wasm_mutability_t = u8;
@@ -122,18 +124,25 @@ impl wasm_externtype_t {
                 limits: wasm_limits_t::new(ty.minimum(), ty.maximum()),
                 ty,
             },
+            ExternType::Tag(ty) => TypeKind::Tag {
+                func: wasm_functype_t::boxed(ExternType::Func(ty.ty().clone())),
+            },
         };
         wasm_externtype_t { which }
     }
 
-    /// The Strata type; `None` for a tag type, which Strata lacks.
+    /// The Strata type (always one today; `None` is kept for kinds the C
+    /// API may name before Strata has them).
     pub(crate) fn ty(&self) -> Option<ExternType> {
         Some(match &self.which {
             TypeKind::Func { ty, .. } => ExternType::Func(ty.clone()),
             TypeKind::Global { ty, .. } => ExternType::Global(*ty),
             TypeKind::Table { ty, .. } => ExternType::Table(*ty),
             TypeKind::Memory { ty, .. } => ExternType::Memory(*ty),
-            TypeKind::Tag { .. } => return None,
+            TypeKind::Tag { func } => match func.ext.ty()? {
+                ExternType::Func(f) => ExternType::Tag(TagType::new(f)),
+                _ => return None,
+            },
         })
     }
 

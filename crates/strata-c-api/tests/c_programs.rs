@@ -17,6 +17,7 @@ const PROGRAMS: &[&str] = &[
     "bad_input",
     "threads",
     "v128",
+    "tags",
 ];
 
 fn crate_dir() -> PathBuf {
@@ -174,6 +175,11 @@ fn threads() {
 #[test]
 fn v128() {
     check_program("v128");
+}
+
+#[test]
+fn tags() {
+    check_program("tags");
 }
 
 /// The shared library works the same: `hello` linked dynamically.

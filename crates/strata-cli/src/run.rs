@@ -367,6 +367,7 @@ fn execute(
                     Extern::Global(_) => "a global",
                     Extern::Table(_) => "a table",
                     Extern::Func(_) => "a function",
+                    Extern::Tag(_) => "a tag",
                 },
                 export_list(module)
             ),

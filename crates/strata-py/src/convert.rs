@@ -134,6 +134,12 @@ pub(crate) fn memorytype_from(ty: &strata::MemoryType) -> MemoryType {
     }
 }
 
+/// What using an exception tag from Python raises: wasmtime-py has no tag
+/// type to mirror yet.
+fn no_tags() -> PyErr {
+    wasmtime_error("exception tags are not supported by the Python package")
+}
+
 /// The Python type object (`FuncType`, ...) of an import or export.
 pub(crate) fn externtype(py: Python<'_>, ty: &ExternType) -> PyResult<Py<PyAny>> {
     Ok(match ty {
@@ -141,6 +147,7 @@ pub(crate) fn externtype(py: Python<'_>, ty: &ExternType) -> PyResult<Py<PyAny>>
         ExternType::Global(t) => Py::new(py, globaltype_from(t)?)?.into_any(),
         ExternType::Table(t) => Py::new(py, tabletype_from(t)?)?.into_any(),
         ExternType::Memory(t) => Py::new(py, memorytype_from(t))?.into_any(),
+        ExternType::Tag(_) => return Err(no_tags()),
     })
 }
 
@@ -357,6 +364,7 @@ pub(crate) fn extern_to_py(
             Py::new(py, Func::handle(store_id, f, &ty)?)?.into_any()
         }
         Extern::Memory(m) => Py::new(py, Memory { store_id, mem: m })?.into_any(),
+        Extern::Tag(_) => return Err(no_tags()),
         Extern::Global(g) => {
             let ty = globaltype_from(&g.ty(&*store))?;
             Py::new(

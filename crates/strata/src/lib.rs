@@ -192,6 +192,7 @@ pub use api::limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 pub use api::linker::{InstancePre, Linker, UnknownImportError};
 pub use api::module::Module;
 pub use api::store::{AsContext, AsContextMut, Store};
+pub use api::tag::Tag;
 pub use api::typed::{IntoFunc, TypedFunc, WasmParams, WasmRet, WasmTy};
 pub use api::values::{AnyRef, ExnRef, ExternRef, Val};
 pub use config::{CacheConfig, Config, Tier};
@@ -200,7 +201,8 @@ pub use profiling::ProfilingStrategy;
 pub use trap::{FrameInfo, Trap, WasmBacktrace};
 pub use types::{
     ArrayType, ExportType, ExternType, FieldType, FuncType, GlobalType, HeapType, ImportType,
-    MemoryType, Mutability, RefType, SharedTypeIndex, StorageType, StructType, TableType, ValType,
+    MemoryType, Mutability, RefType, SharedTypeIndex, StorageType, StructType, TableType, TagType,
+    ValType,
 };
 
 /// The result type of fallible Strata operations.

@@ -1,5 +1,5 @@
-//! Memories, tables, globals and the `Extern` that names any of them or a
-//! function: the handles a host uses to reach into a store.
+//! Memories, tables, globals and the `Extern` that names any of them, a
+//! function or a tag: the handles a host uses to reach into a store.
 //!
 //! A handle used with a store it does not belong to is rejected the same
 //! way everywhere (see [`Store`](crate::Store)): methods that return a
@@ -9,7 +9,7 @@
 use crate::runtime::memory::PAGE_SIZE;
 use crate::runtime::store::{ExportItem, GlobalEntity, MemoryEntity, TableEntity};
 use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType, ValType};
-use crate::{AsContext, AsContextMut, Func, Trap, Val};
+use crate::{AsContext, AsContextMut, Func, Tag, Trap, Val};
 use anyhow::{bail, Result};
 use wasmparser::WasmFeatures;
 
@@ -24,6 +24,8 @@ pub enum Extern {
     Table(Table),
     /// A linear memory.
     Memory(Memory),
+    /// An exception tag.
+    Tag(Tag),
 }
 
 impl Extern {
@@ -55,6 +57,13 @@ impl Extern {
             _ => None,
         }
     }
+    /// The tag, if this is one.
+    pub fn into_tag(self) -> Option<Tag> {
+        match self {
+            Extern::Tag(t) => Some(t),
+            _ => None,
+        }
+    }
     /// The type of the item.
     ///
     /// # Panics
@@ -65,6 +74,7 @@ impl Extern {
             Extern::Global(g) => ExternType::Global(g.ty(&store)),
             Extern::Table(t) => ExternType::Table(t.ty(&store)),
             Extern::Memory(m) => ExternType::Memory(m.ty(&store)),
+            Extern::Tag(t) => ExternType::Tag(t.ty(&store)),
         }
     }
     /// The handle of an instance's export `item` in store `store_id`.
@@ -74,6 +84,7 @@ impl Extern {
             ExportItem::Table(index) => Extern::Table(Table { store_id, index }),
             ExportItem::Memory(index) => Extern::Memory(Memory { store_id, index }),
             ExportItem::Global(index) => Extern::Global(Global { store_id, index }),
+            ExportItem::Tag(index) => Extern::Tag(Tag { store_id, index }),
         }
     }
 
@@ -83,6 +94,7 @@ impl Extern {
             Extern::Global(g) => g.store_id,
             Extern::Table(t) => t.store_id,
             Extern::Memory(m) => m.store_id,
+            Extern::Tag(t) => t.store_id,
         }
     }
 }
@@ -105,6 +117,11 @@ impl From<Table> for Extern {
 impl From<Memory> for Extern {
     fn from(m: Memory) -> Extern {
         Extern::Memory(m)
+    }
+}
+impl From<Tag> for Extern {
+    fn from(t: Tag) -> Extern {
+        Extern::Tag(t)
     }
 }
 

@@ -4,11 +4,14 @@
 
 use crate::module::{ElemMode, EntityIndex, Import, ModuleInfo};
 use crate::runtime::store::{
-    ExportItem, FuncEntity, FuncKind, GlobalEntity, InstanceEntity, StoreInner, WRONG_STORE,
+    ExportItem, FuncEntity, FuncKind, GlobalEntity, InstanceEntity, StoreInner, TagEntity,
+    WRONG_STORE,
 };
 use crate::runtime::vm::{InstanceParts, InstanceVm, VmCtxPtr};
-use crate::types::{Mutability, ValType};
-use crate::{AsContext, AsContextMut, Extern, Func, Global, Memory, Module, Store, Table, Trap};
+use crate::types::{Mutability, TagType, ValType};
+use crate::{
+    AsContext, AsContextMut, Extern, Func, Global, Memory, Module, Store, Table, Tag, Trap,
+};
 use crate::{TypedFunc, WasmParams};
 use anyhow::{anyhow, bail, Result};
 use std::collections::HashMap;
@@ -110,6 +113,14 @@ impl Instance {
     pub fn get_table(&self, store: impl AsContext, name: &str) -> Option<Table> {
         self.get_export(store, name)?.into_table()
     }
+
+    /// The exported tag called `name`.
+    ///
+    /// # Panics
+    /// When the instance belongs to another store.
+    pub fn get_tag(&self, store: impl AsContext, name: &str) -> Option<Tag> {
+        self.get_export(store, name)?.into_tag()
+    }
 }
 
 impl crate::FrameInfo {
@@ -184,6 +195,13 @@ pub(crate) fn import_matches(
                 && a.page_size_log2() == e.page_size_log2()
                 && limits(entity.mem.pages(), a.maximum(), e.minimum(), e.maximum())
         }
+        // Exceptions flow both ways (thrown with the tag's parameters,
+        // caught as them), so a tag's type must match exactly.
+        (EntityIndex::Tag(t), Extern::Tag(tag)) => {
+            let expected = m.type_id(m.tags[t as usize]);
+            let actual = store.tags[tag.index as usize].type_id;
+            types.is_subtype(actual, expected) && types.is_subtype(expected, actual)
+        }
         _ => false,
     }
 }
@@ -208,6 +226,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
     let mut tables: Vec<u32> = Vec::with_capacity(m.tables.len());
     let mut memories: Vec<u32> = Vec::with_capacity(m.memories.len());
     let mut globals: Vec<u32> = Vec::with_capacity(m.globals.len());
+    let mut tags: Vec<u32> = Vec::with_capacity(m.tags.len());
 
     for (import, item) in m.imports.iter().zip(imports) {
         if item.store_id() != store_id {
@@ -231,6 +250,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
             Extern::Table(t) => tables.push(t.index),
             Extern::Memory(mem) => memories.push(mem.index),
             Extern::Global(g) => globals.push(g.index),
+            Extern::Tag(t) => tags.push(t.index),
         }
     }
 
@@ -244,6 +264,18 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
         memories.push(store.new_memory(*ty)?);
     }
     let inner = &mut store.inner;
+    for &type_index in &m.tags[m.num_imported_tags as usize..] {
+        let ty = &m.types[type_index as usize];
+        let func = ty
+            .func
+            .clone()
+            .unwrap_or_else(|| unreachable!("validated: tags have function types"));
+        inner.tags.push(TagEntity {
+            type_id: ty.index,
+            ty: TagType::new((*func).clone()),
+        });
+        tags.push(inner.tags.len() as u32 - 1);
+    }
     for i in 0..m.bodies.len() {
         let index = m.num_imported_funcs + i as u32;
         let type_index = m.funcs[index as usize] as usize;
@@ -347,6 +379,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
         tables,
         memories,
         globals,
+        tags,
         exports: HashMap::new(),
         elems: Vec::new(),
         data_dropped: vec![false; m.datas.len()],
@@ -358,6 +391,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
             EntityIndex::Table(i) => ExportItem::Table(inst.tables[i as usize]),
             EntityIndex::Memory(i) => ExportItem::Memory(inst.memories[i as usize]),
             EntityIndex::Global(i) => ExportItem::Global(inst.globals[i as usize]),
+            EntityIndex::Tag(i) => ExportItem::Tag(inst.tags[i as usize]),
         };
         inst.exports.insert(name.clone(), item);
     }

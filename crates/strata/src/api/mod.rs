@@ -1,5 +1,5 @@
 //! The public embedding API: handles into a store (`Func`, `Memory`,
-//! `Table`, `Global`, `Instance`), `Store<T>` itself, `Module`, `Linker`,
+//! `Table`, `Global`, `Tag`, `Instance`), `Store<T>` itself, `Module`, `Linker`,
 //! values and resource limiters. It sits on top of every other layer and
 //! reaches the tiers only through `crate::tier`.
 
@@ -14,5 +14,6 @@ pub(crate) mod limits;
 pub(crate) mod linker;
 pub(crate) mod module;
 pub(crate) mod store;
+pub(crate) mod tag;
 pub(crate) mod typed;
 pub(crate) mod values;

@@ -10,7 +10,9 @@ pub(crate) use const_expr::ConstExpr;
 pub(crate) use types::BlockSignature;
 
 use crate::types::registry::RegisteredType;
-use crate::types::{ExternType, FuncType, GlobalType, MemoryType, SharedTypeIndex, TableType};
+use crate::types::{
+    ExternType, FuncType, GlobalType, MemoryType, SharedTypeIndex, TableType, TagType,
+};
 use crate::Engine;
 use anyhow::Result;
 use std::collections::HashMap;
@@ -25,6 +27,7 @@ pub(crate) enum EntityIndex {
     Table(u32),
     Memory(u32),
     Global(u32),
+    Tag(u32),
 }
 
 /// An import's required type, in module terms.
@@ -71,6 +74,9 @@ pub(crate) struct ModuleInfo {
     pub num_imported_memories: u32,
     pub globals: Vec<GlobalType>,
     pub num_imported_globals: u32,
+    /// Type index (a function type) of every tag, imports first.
+    pub tags: Vec<u32>,
+    pub num_imported_tags: u32,
     /// Initialisers of the defined (non-imported) globals.
     pub global_inits: Vec<ConstExpr>,
     /// Initial elements of the defined tables (null when absent).
@@ -112,6 +118,9 @@ impl ModuleInfo {
             EntityIndex::Table(i) => ExternType::Table(self.tables[i as usize]),
             EntityIndex::Memory(i) => ExternType::Memory(self.memories[i as usize]),
             EntityIndex::Global(i) => ExternType::Global(self.globals[i as usize]),
+            EntityIndex::Tag(i) => ExternType::Tag(TagType::new(
+                self.func_type_at(self.tags[i as usize]).clone(),
+            )),
         }
     }
 }
@@ -178,6 +187,8 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInfo> {
         num_imported_memories: 0,
         globals: Vec::new(),
         num_imported_globals: 0,
+        tags: Vec::new(),
+        num_imported_tags: 0,
         global_inits: Vec::new(),
         table_inits: Vec::new(),
         exports: Vec::new(),
@@ -220,8 +231,10 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInfo> {
                             m.num_imported_globals += 1;
                             EntityIndex::Global(m.globals.len() as u32 - 1)
                         }
-                        wasmparser::TypeRef::Tag(_) => {
-                            anyhow::bail!("tag imports (exception handling) are not supported")
+                        wasmparser::TypeRef::Tag(t) => {
+                            m.tags.push(t.func_type_idx);
+                            m.num_imported_tags += 1;
+                            EntityIndex::Tag(m.tags.len() as u32 - 1)
                         }
                     };
                     m.imports.push(Import {
@@ -268,11 +281,14 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInfo> {
                         wasmparser::ExternalKind::Table => EntityIndex::Table(export.index),
                         wasmparser::ExternalKind::Memory => EntityIndex::Memory(export.index),
                         wasmparser::ExternalKind::Global => EntityIndex::Global(export.index),
-                        wasmparser::ExternalKind::Tag => {
-                            anyhow::bail!("tag exports (exception handling) are not supported")
-                        }
+                        wasmparser::ExternalKind::Tag => EntityIndex::Tag(export.index),
                     };
                     m.exports.push((export.name.to_string(), index));
+                }
+            }
+            Payload::TagSection(reader) => {
+                for tag in reader {
+                    m.tags.push(tag?.func_type_idx);
                 }
             }
             Payload::StartSection { func, .. } => m.start = Some(func),

@@ -51,6 +51,7 @@ pub(crate) enum ExportItem {
     Table(u32),
     Memory(u32),
     Global(u32),
+    Tag(u32),
 }
 
 /// The tiers' code for an instance's module, owned jointly with the API's
@@ -81,6 +82,7 @@ pub struct StoreInner {
     pub(crate) memories: Vec<MemoryEntity>,
     pub(crate) tables: Vec<TableEntity>,
     pub(crate) globals: Vec<GlobalEntity>,
+    pub(crate) tags: Vec<TagEntity>,
     pub(crate) instances: Vec<InstanceEntity>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
     /// Interpreter stacks not in use (`interp::Stack`s, which only the
@@ -113,6 +115,13 @@ pub(crate) enum FuncKind {
     },
     /// A host function: an index into `Store::host_funcs`.
     Host(u32),
+}
+
+/// An exception tag: its identity is its index in the store.
+pub(crate) struct TagEntity {
+    /// The engine's id of its function type (what linking compares).
+    pub type_id: SharedTypeIndex,
+    pub ty: crate::types::TagType,
 }
 
 pub(crate) struct MemoryEntity {
@@ -197,6 +206,7 @@ pub(crate) struct InstanceEntity {
     pub tables: Vec<u32>,
     pub memories: Vec<u32>,
     pub globals: Vec<u32>,
+    pub tags: Vec<u32>,
     pub exports: HashMap<String, ExportItem>,
     /// Element segments as raw references; emptied by `elem.drop`.
     pub elems: Vec<Arc<[u64]>>,
@@ -225,6 +235,7 @@ impl StoreInner {
             memories: Vec::new(),
             tables: Vec::new(),
             globals: Vec::new(),
+            tags: Vec::new(),
             instances: Vec::new(),
             externrefs: Vec::new(),
             stacks: Vec::new(),

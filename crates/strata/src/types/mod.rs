@@ -254,6 +254,8 @@ pub enum ExternType {
     Table(TableType),
     /// A linear memory.
     Memory(MemoryType),
+    /// An exception tag.
+    Tag(TagType),
 }
 
 impl fmt::Display for ExternType {
@@ -263,7 +265,41 @@ impl fmt::Display for ExternType {
             ExternType::Global(t) => t.fmt(f),
             ExternType::Table(t) => t.fmt(f),
             ExternType::Memory(t) => t.fmt(f),
+            ExternType::Tag(t) => t.fmt(f),
         }
+    }
+}
+
+/// The type of an exception tag: the function type whose parameters are
+/// the values an exception with this tag carries (its results are empty).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TagType {
+    ty: FuncType,
+}
+
+impl TagType {
+    /// The tag type whose exceptions carry `ty`'s parameters.
+    pub fn new(ty: FuncType) -> TagType {
+        TagType { ty }
+    }
+
+    /// The function type of the tag.
+    pub fn ty(&self) -> &FuncType {
+        &self.ty
+    }
+}
+
+impl fmt::Display for TagType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(tag")?;
+        if !self.ty.params().is_empty() {
+            f.write_str(" (param")?;
+            for p in self.ty.params() {
+                write!(f, " {p}")?;
+            }
+            f.write_str(")")?;
+        }
+        f.write_str(")")
     }
 }
 
