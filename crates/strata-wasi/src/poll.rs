@@ -74,8 +74,8 @@ pub(crate) fn poll_oneoff(
         Flavor::Preview1 => (48u32, 16u32),
         Flavor::Preview0 => (56, 24),
     };
-    mem.slice(subs, nsubs.checked_mul(sub_size).ok_or(Errno::FAULT)?)?;
-    mem.slice(events, nsubs.checked_mul(EVENT_SIZE).ok_or(Errno::FAULT)?)?;
+    mem.check(subs, nsubs.checked_mul(sub_size).ok_or(Errno::FAULT)?)?;
+    mem.check(events, nsubs.checked_mul(EVENT_SIZE).ok_or(Errno::FAULT)?)?;
 
     let start = Instant::now();
     let mut ready = Vec::new();
