@@ -8,6 +8,7 @@ mod compile;
 mod diagnostics;
 mod limits;
 mod run;
+mod threads;
 mod wast;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
