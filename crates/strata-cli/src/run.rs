@@ -392,7 +392,7 @@ fn execute(
                 "export `{name}` of `{}` is {}, not a function\n{}",
                 module_path.display(),
                 match other {
-                    Extern::Memory(_) => "a memory",
+                    Extern::Memory(_) | Extern::SharedMemory(_) => "a memory",
                     Extern::Global(_) => "a global",
                     Extern::Table(_) => "a table",
                     Extern::Func(_) => "a function",

@@ -357,6 +357,11 @@ pub(crate) fn extern_to_py(
             Py::new(py, Func::handle(store_id, f, &ty)?)?.into_any()
         }
         Extern::Memory(m) => Py::new(py, Memory { store_id, mem: m })?.into_any(),
+        Extern::SharedMemory(_) => {
+            return Err(PyTypeError::new_err(
+                "shared memories (the threads proposal) are not supported by the Python API",
+            ))
+        }
         Extern::Global(g) => {
             let ty = globaltype_from(&g.ty(&*store))?;
             Py::new(

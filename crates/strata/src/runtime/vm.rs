@@ -10,19 +10,49 @@
 //! offsets).
 
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A linear memory's current extent. Updated by `memory.grow`; the base
 /// never changes (see `runtime::memory`).
+///
+/// The length is atomic because a shared memory is grown by whichever
+/// thread runs `memory.grow` while other threads read it; an atomic of
+/// `usize` has `usize`'s layout, so compiled code reads it with a plain
+/// load at the same offset (a stale length is only ever too small: a
+/// memory never shrinks).
 #[repr(C)]
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct VMMemory {
     /// First byte of the memory.
     pub base: *mut u8,
     /// Accessible length in bytes.
-    pub len: usize,
+    pub len: AtomicUsize,
 }
 
+// SAFETY: `base` points into a mapping owned by the `LinearMemory` that
+// owns this definition; the mapping never moves and the length is atomic,
+// so the definition can be read from any thread.
+unsafe impl Send for VMMemory {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for VMMemory {}
+
 impl VMMemory {
+    /// A definition of `len` accessible bytes at `base`.
+    pub fn new(base: *mut u8, len: usize) -> VMMemory {
+        VMMemory {
+            base,
+            len: AtomicUsize::new(len),
+        }
+    }
+
+    /// The accessible length in bytes. Relaxed: the pages below a length
+    /// another thread published are already accessible (the kernel's
+    /// mapping is global), and no other data is published with it.
+    #[inline(always)]
+    pub fn len(&self) -> usize {
+        self.len.load(Ordering::Relaxed)
+    }
+
     /// Whether `N` bytes at `ea` lie within the memory. The end is computed
     /// with checked arithmetic: with 64-bit addresses `ea + N` can wrap
     /// around to a small, seemingly valid number. (For 32-bit addresses
@@ -30,7 +60,7 @@ impl VMMemory {
     #[inline(always)]
     fn in_bounds<const N: usize>(&self, ea: u64) -> bool {
         ea.checked_add(N as u64)
-            .is_some_and(|end| end <= self.len as u64)
+            .is_some_and(|end| end <= self.len() as u64)
     }
 
     /// The effective address of an access at `addr + offset`, where a sum
@@ -364,6 +394,13 @@ pub struct InstanceParts {
     pub builtins: *const (),
 }
 
+/// Stands in for memory 0 of an instance without memories: empty, never
+/// written (its length stays 0, so every access is out of bounds).
+static NO_MEMORY: VMMemory = VMMemory {
+    base: std::ptr::null_mut(),
+    len: AtomicUsize::new(0),
+};
+
 /// Owns an instance's `VMContext` and the pointer arrays it points into.
 #[derive(Debug)]
 // The arrays are only read through `vmctx`; the fields keep them alive.
@@ -377,8 +414,6 @@ pub struct InstanceVm {
     funcs: Box<[u32]>,
     func_refs: Box<[*const VMFuncRef]>,
     type_ids: Box<[u32]>,
-    /// Stands in for memory 0 when the instance has no memory.
-    no_memory: VmBox<VMMemory>,
     vmctx: VmBox<VMContext>,
 }
 
@@ -403,11 +438,10 @@ impl InstanceVm {
         let funcs: Box<[_]> = parts.funcs.into();
         let func_refs: Box<[_]> = parts.func_refs.into();
         let type_ids: Box<[_]> = parts.type_ids.into();
-        let no_memory = VmBox::new(VMMemory {
-            base: std::ptr::null_mut(),
-            len: 0,
-        });
-        let memory0 = memories.first().copied().unwrap_or(no_memory.as_ptr());
+        let memory0 = memories
+            .first()
+            .copied()
+            .unwrap_or(&NO_MEMORY as *const VMMemory);
         let vmctx = VmBox::new(VMContext {
             limits,
             memory0,
@@ -427,7 +461,6 @@ impl InstanceVm {
             funcs,
             func_refs,
             type_ids,
-            no_memory,
             vmctx,
         }
     }
@@ -450,10 +483,7 @@ mod tests {
     #[test]
     fn accesses_whose_end_wraps_around_are_out_of_bounds() {
         let mut bytes = [7_u8; 16];
-        let memory = VMMemory {
-            base: bytes.as_mut_ptr(),
-            len: bytes.len(),
-        };
+        let memory = VMMemory::new(bytes.as_mut_ptr(), bytes.len());
         // SAFETY (all calls): `memory` describes `bytes`, which nothing
         // else borrows meanwhile.
         unsafe {
