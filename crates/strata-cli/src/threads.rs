@@ -6,15 +6,33 @@
 
 use crate::limits::WasmOptions;
 use crate::run::Host;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::sync::Arc;
-use strata::{InstancePre, Linker, Module, Store};
+use strata::{ExternType, InstancePre, Linker, Module, SharedMemory, Store};
 use strata_wasi::threads::WasiThreadsCtx;
 use strata_wasi::I32Exit;
 
-/// Defines `wasi::thread-spawn` in `linker`.
-pub fn define(linker: &mut Linker<Host>, _module: &Module) -> Result<()> {
-    strata_wasi::threads::add_to_linker(linker, |host: &Host| host.threads.as_ref())
+/// Defines `wasi::thread-spawn` in `linker`, and each shared memory the
+/// module imports as a new shared memory of the import's type (programs
+/// built for `wasm32-wasip1-threads` import theirs as `env::memory`), which
+/// every thread's instance then imports too.
+pub fn define(linker: &mut Linker<Host>, module: &Module) -> Result<()> {
+    strata_wasi::threads::add_to_linker(linker, |host: &Host| host.threads.as_ref())?;
+    for import in module.imports() {
+        if let ExternType::Memory(ty) = import.ty() {
+            if ty.is_shared() {
+                let memory = SharedMemory::new(module.engine(), ty).with_context(|| {
+                    format!(
+                        "failed to create the shared memory `{}::{}`",
+                        import.module(),
+                        import.name()
+                    )
+                })?;
+                linker.define(import.module(), import.name(), memory)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Creates the thread-spawning context for `module` (whose imports

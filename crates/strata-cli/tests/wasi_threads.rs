@@ -5,8 +5,10 @@
 //! in the interpreter, the JIT and the default (tiered) tier.
 //!
 //! `spawn.wat` needs no shared memory (each thread's instance has its own
-//! memory), so it covers `thread-spawn` on its own; `threads.wasm` is a
-//! real `wasm32-wasip1-threads` program (`src/threads.rs`).
+//! memory), so it covers `thread-spawn` on its own; `shared.wat` imports a
+//! shared memory and writes from it through WASI in two threads;
+//! `threads.wasm` is a real `wasm32-wasip1-threads` program
+//! (`src/threads.rs`).
 
 mod common;
 use common::*;
@@ -76,6 +78,21 @@ fn a_trap_in_a_spawned_thread_ends_the_process_as_in_the_main_thread() {
         let err = stderr(&o);
         assert!(err.starts_with("error: wasm trap: unreachable\n"), "{err}");
         assert!(err.contains("wasm backtrace:"), "{err}");
+    }
+}
+
+#[test]
+fn threads_share_the_memory_and_the_wasi_context() {
+    let shared = program("shared.wat");
+    for tier in TIERS {
+        let o = threads(tier, &[&shared]);
+        assert_lines(
+            &o,
+            &[
+                "main writes through shared memory",
+                "the thread writes what main stored: X",
+            ],
+        );
     }
 }
 

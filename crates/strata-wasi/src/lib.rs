@@ -104,13 +104,16 @@ fn with_memory<T, R>(
     (module, name): (&str, &str),
     f: impl FnOnce(&mut Mem<'_>) -> R,
 ) -> anyhow::Result<R> {
-    let Some(memory) = caller.get_export("memory").and_then(Extern::into_memory) else {
-        anyhow::bail!(
+    match caller.get_export("memory") {
+        Some(Extern::Memory(memory)) => Ok(f(&mut Mem::new(memory.data_mut(&mut *caller)))),
+        // A shared memory (wasi-threads) is reached through its cells, since
+        // other threads may write it during the call.
+        Some(Extern::SharedMemory(memory)) => Ok(f(&mut Mem::shared(memory.data()))),
+        _ => anyhow::bail!(
             "missing required memory export: `{module}::{name}` reaches the calling module's \
              linear memory through its export named `memory`, and the module has none"
-        );
-    };
-    Ok(f(&mut Mem::new(memory.data_mut(&mut *caller))))
+        ),
+    }
 }
 
 /// Runs WASI function `name` of `module`: gives `f` the context and the

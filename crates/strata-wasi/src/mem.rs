@@ -52,8 +52,6 @@ impl<'a> Mem<'a> {
 
     /// A shared memory: its bytes may change under us at any time, which
     /// `UnsafeCell` allows.
-    // Reached from `dispatch` once a shared memory can be exported.
-    #[allow(dead_code)]
     pub(crate) fn shared(data: &'a [UnsafeCell<u8>]) -> Mem<'a> {
         Mem {
             // `UnsafeCell<u8>` has the layout of `u8`, and writing through
