@@ -223,3 +223,262 @@ fn stores_stay_send() {
     is_send_sync::<SharedMemory>();
     is_send_sync::<Engine>();
 }
+
+/// Atomics of every kind on a shared memory (0) and, through memory 1 of
+/// 64-bit addresses, on an unshared one.
+const ATOMICS: &str = r#"(module
+  (import "env" "memory" (memory 1 200 shared))
+  (memory $m64 i64 1)
+  (func (export "add") (param i32 i32) (result i32)
+    (i32.atomic.rmw.add (local.get 0) (local.get 1)))
+  (func (export "count") (param $addr i32) (param $n i32)
+    (loop $l
+      (drop (i32.atomic.rmw.add (local.get $addr) (i32.const 1)))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+  ;; A spin lock taken with compare-exchange around a plain increment.
+  (func (export "locked_count") (param $lock i32) (param $addr i32) (param $n i32)
+    (loop $l
+      (loop $spin
+        (br_if $spin (i32.atomic.rmw.cmpxchg (local.get $lock) (i32.const 0) (i32.const 1))))
+      (i64.store (local.get $addr) (i64.add (i64.load (local.get $addr)) (i64.const 1)))
+      (i32.atomic.store (local.get $lock) (i32.const 0))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+  (func (export "load8") (param i32) (result i32) (i32.atomic.load8_u (local.get 0)))
+  (func (export "load64") (param i32) (result i64) (i64.atomic.load (local.get 0)))
+  (func (export "xchg16") (param i32 i64) (result i64)
+    (i64.atomic.rmw16.xchg_u (local.get 0) (local.get 1)))
+  (func (export "cmpxchg8") (param i32 i32 i32) (result i32)
+    (i32.atomic.rmw8.cmpxchg_u (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "sub32") (param i32 i64) (result i64)
+    (i64.atomic.rmw32.sub_u (local.get 0) (local.get 1)))
+  (func (export "store64") (param i32 i64) (i64.atomic.store (local.get 0) (local.get 1)))
+  (func (export "fence") (atomic.fence))
+  (func (export "m64_add") (param i64 i64) (result i64)
+    (i64.atomic.rmw.add $m64 offset=8 (local.get 0) (local.get 1)))
+  (func (export "m64_load") (param i64) (result i64) (i64.atomic.load $m64 (local.get 0)))
+  (func (export "wait32") (param i32 i32 i64) (result i32)
+    (memory.atomic.wait32 (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "wait64") (param i32 i64 i64) (result i32)
+    (memory.atomic.wait64 (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "notify") (param i32 i32) (result i32)
+    (memory.atomic.notify (local.get 0) (local.get 1)))
+  (func (export "m64_wait") (param i64) (result i32)
+    (memory.atomic.wait32 $m64 (local.get 0) (i32.const 0) (i64.const 0)))
+  (func (export "m64_notify") (param i64) (result i32)
+    (memory.atomic.notify $m64 (local.get 0) (i32.const 1))))"#;
+
+fn atomics_engine(tier: Tier) -> Engine {
+    let mut config = Config::new();
+    config
+        .tier(tier)
+        .wasm_threads(true)
+        .wasm_multi_memory(true)
+        .wasm_memory64(true)
+        .epoch_interruption(true);
+    Engine::new(&config).expect("valid configuration")
+}
+
+/// An instance of `ATOMICS` over `memory` in a new store (with a far-off
+/// epoch deadline).
+fn atomics(engine: &Engine, memory: &SharedMemory) -> Result<(Store<()>, Instance)> {
+    let module = Module::new(engine, ATOMICS)?;
+    let mut store = Store::new(engine, ());
+    store.set_epoch_deadline(u64::MAX / 2);
+    let instance = Instance::new(&mut store, &module, &[memory.clone().into()])?;
+    Ok((store, instance))
+}
+
+fn trap_of(e: anyhow::Error) -> Option<Trap> {
+    e.downcast_ref::<Trap>().copied()
+}
+
+#[test]
+fn atomic_instructions_in_every_tier() -> Result<()> {
+    for tier in common::tiers() {
+        let engine = atomics_engine(tier);
+        let memory = SharedMemory::new(&engine, MemoryType::shared(1, 200))?;
+        let (mut store, instance) = atomics(&engine, &memory)?;
+        let call = |store: &mut Store<()>, name: &str, args: &[Val]| -> Result<Vec<Val>> {
+            let func = instance.get_func(&*store, name).expect(name);
+            let mut results = vec![Val::I32(0); func.ty(&*store).results().len()];
+            func.call(&mut *store, args, &mut results)?;
+            Ok(results)
+        };
+        let i32s = |v: Vec<Val>| v[0].i32().expect("an i32");
+        let i64s = |v: Vec<Val>| v[0].i64().expect("an i64");
+        call(
+            &mut store,
+            "store64",
+            &[Val::I32(8), Val::I64(0x1122_3344_5566_7788)],
+        )?;
+        assert_eq!(
+            i64s(call(&mut store, "load64", &[Val::I32(8)])?),
+            0x1122_3344_5566_7788
+        );
+        assert_eq!(i32s(call(&mut store, "load8", &[Val::I32(9)])?), 0x77);
+        // Narrow read-modify-writes give the old value zero-extended and
+        // wrap their operand.
+        let old = call(&mut store, "xchg16", &[Val::I32(8), Val::I64(-1)])?;
+        assert_eq!(i64s(old), 0x7788);
+        assert_eq!(
+            i64s(call(&mut store, "load64", &[Val::I32(8)])?),
+            0x1122_3344_5566_ffff
+        );
+        let old = call(
+            &mut store,
+            "cmpxchg8",
+            &[Val::I32(8), Val::I32(0x1ff), Val::I32(5)],
+        )?;
+        assert_eq!(i32s(old), 0xff);
+        assert_eq!(i32s(call(&mut store, "load8", &[Val::I32(8)])?), 5);
+        let old = call(
+            &mut store,
+            "cmpxchg8",
+            &[Val::I32(8), Val::I32(4), Val::I32(9)],
+        )?;
+        assert_eq!(i32s(old), 5, "no exchange when the value differs");
+        let old = call(&mut store, "sub32", &[Val::I32(12), Val::I64(0x1122_3345)])?;
+        assert_eq!(i64s(old), 0x1122_3344);
+        assert_eq!(
+            i64s(call(&mut store, "load64", &[Val::I32(8)])?),
+            -0x1_0000_0000 | 0x5566_ff05
+        );
+        call(&mut store, "fence", &[])?;
+        // Memory 1: 64-bit addresses, an offset, not shared.
+        assert_eq!(
+            i64s(call(&mut store, "m64_add", &[Val::I64(0), Val::I64(3)])?),
+            0
+        );
+        assert_eq!(i64s(call(&mut store, "m64_load", &[Val::I64(8)])?), 3);
+        // Traps: unaligned, out of bounds, wait on an unshared memory.
+        let traps: [(&str, Vec<Val>, Trap); 7] = [
+            ("load64", vec![Val::I32(4)], Trap::HeapMisaligned),
+            ("add", vec![Val::I32(2), Val::I32(1)], Trap::HeapMisaligned),
+            ("load64", vec![Val::I32(65536)], Trap::MemoryOutOfBounds),
+            ("load8", vec![Val::I32(-1)], Trap::MemoryOutOfBounds),
+            ("m64_load", vec![Val::I64(-8)], Trap::MemoryOutOfBounds),
+            (
+                "m64_wait",
+                vec![Val::I64(0)],
+                Trap::AtomicWaitNonSharedMemory,
+            ),
+            (
+                "notify",
+                vec![Val::I32(1), Val::I32(1)],
+                Trap::HeapMisaligned,
+            ),
+        ];
+        for (name, args, trap) in traps {
+            let err = call(&mut store, name, &args).unwrap_err();
+            assert_eq!(trap_of(err), Some(trap), "{tier:?} {name}{args:?}");
+        }
+        // Notify on an unshared memory wakes nobody.
+        assert_eq!(i32s(call(&mut store, "m64_notify", &[Val::I64(0)])?), 0);
+    }
+    Ok(())
+}
+
+#[test]
+fn atomic_counters_and_locks_across_threads() -> Result<()> {
+    const THREADS: usize = 4;
+    const N: i32 = 5000;
+    for tier in common::tiers() {
+        let engine = atomics_engine(tier);
+        let memory = SharedMemory::new(&engine, MemoryType::shared(1, 200))?;
+        let workers: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let (engine, memory) = (engine.clone(), memory.clone());
+                std::thread::spawn(move || -> Result<()> {
+                    let (mut store, instance) = atomics(&engine, &memory)?;
+                    let count = instance.get_typed_func::<(i32, i32), ()>(&store, "count")?;
+                    count.call(&mut store, (64, N))?;
+                    let locked =
+                        instance.get_typed_func::<(i32, i32, i32), ()>(&store, "locked_count")?;
+                    locked.call(&mut store, (128, 136, N))?;
+                    Ok(())
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().expect("worker panicked")?;
+        }
+        let total = THREADS as u32 * N as u32;
+        assert_eq!(read_u32(&memory, 64), total, "{tier:?}: atomic adds");
+        assert_eq!(
+            read_u32(&memory, 136),
+            total,
+            "{tier:?}: increments under the lock"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn wait_and_notify_across_threads() -> Result<()> {
+    for tier in common::tiers() {
+        let engine = atomics_engine(tier);
+        let memory = SharedMemory::new(&engine, MemoryType::shared(1, 200))?;
+        let (mut store, instance) = atomics(&engine, &memory)?;
+        let wait32 = instance.get_typed_func::<(i32, i32, i64), i32>(&store, "wait32")?;
+        let wait64 = instance.get_typed_func::<(i32, i64, i64), i32>(&store, "wait64")?;
+        let notify = instance.get_typed_func::<(i32, i32), i32>(&store, "notify")?;
+        // Not equal: 1. Timed out: 2 (after the timeout, not before).
+        assert_eq!(wait32.call(&mut store, (0, 1, -1))?, 1);
+        assert_eq!(wait64.call(&mut store, (8, 1, 0))?, 1);
+        let started = std::time::Instant::now();
+        assert_eq!(wait32.call(&mut store, (0, 0, 20_000_000))?, 2);
+        assert!(started.elapsed() >= Duration::from_millis(20));
+        assert_eq!(wait64.call(&mut store, (8, 0, 0))?, 2);
+        assert_eq!(notify.call(&mut store, (0, 5))?, 0, "nobody waits");
+        // Two waiters in other stores and threads, woken by wasm (one at a
+        // time) and by the host.
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let (engine, memory) = (engine.clone(), memory.clone());
+                std::thread::spawn(move || -> Result<i32> {
+                    let (mut store, instance) = atomics(&engine, &memory)?;
+                    let wait32 =
+                        instance.get_typed_func::<(i32, i32, i64), i32>(&store, "wait32")?;
+                    Ok(wait32.call(&mut store, (16, 0, -1))?)
+                })
+            })
+            .collect();
+        let mut woken = 0;
+        while woken < 1 {
+            std::thread::sleep(Duration::from_millis(1));
+            woken += notify.call(&mut store, (16, 1))?;
+        }
+        while woken < 2 {
+            std::thread::sleep(Duration::from_millis(1));
+            woken += memory.atomic_notify(16, 1)? as i32;
+        }
+        assert_eq!(woken, 2);
+        for w in waiters {
+            assert_eq!(w.join().expect("waiter panicked")?, 0, "{tier:?}: woken");
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn an_interrupt_ends_a_wait_nothing_notifies() -> Result<()> {
+    for tier in common::tiers() {
+        let engine = atomics_engine(tier);
+        let memory = SharedMemory::new(&engine, MemoryType::shared(1, 200))?;
+        let (mut store, instance) = atomics(&engine, &memory)?;
+        let wait32 = instance.get_typed_func::<(i32, i32, i64), i32>(&store, "wait32")?;
+        store.set_epoch_deadline(1);
+        let ticker = {
+            let engine = engine.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(30));
+                engine.increment_epoch();
+            })
+        };
+        // A deadlocked guest: waits forever on a value nobody changes.
+        let err = wait32.call(&mut store, (0, 0, -1)).unwrap_err();
+        assert_eq!(trap_of(err), Some(Trap::Interrupt), "{tier:?}");
+        ticker.join().expect("ticker panicked");
+    }
+    Ok(())
+}

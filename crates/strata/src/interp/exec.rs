@@ -939,6 +939,16 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                 ops::memory_init(store.inner(), instance, (memory, segment), dst, src, len)?;
             }
             Op::DataDrop { segment } => ops::data_drop(store.inner(), instance, segment),
+            Op::Atomic { op, dst, addr, offset } => {
+                let (memory, high, a) = ext!();
+                let (b, _, _) = ext!();
+                let at = (r!(addr), u64::from(high) << 32 | u64::from(offset));
+                let v = super::atomic::run(store.inner(), instance, vmctx, op, memory, at, r!(a), r!(b))?;
+                if op.kind() != crate::isa::atomic::AtomicKind::Store {
+                    w!(dst, v);
+                }
+            }
+            Op::AtomicFence => std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst),
             Op::TableGet { dst, table, index } => {
                 let t = store.inner().instances[instance as usize].tables[table as usize];
                 // An i32 index is zero-extended in its slot; a table64
