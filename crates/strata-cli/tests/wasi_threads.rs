@@ -149,3 +149,48 @@ fn wasi_threads_needs_the_threads_proposal_and_an_entry_point() {
     let o = run(None, &["run", "-S", "help"]);
     assert!(stdout(&o).contains("-S threads=y|n"), "{}", stdout(&o));
 }
+
+/// The expected output of `threads.wasm`: the same source built for the
+/// host and run natively (`rebuild.sh`).
+fn native_output() -> String {
+    std::fs::read_to_string(program("threads.out")).expect("threads.out")
+}
+
+#[test]
+fn a_threaded_rust_program_prints_what_it_prints_natively() {
+    let prog = program("threads.wasm");
+    let expected = native_output();
+    for tier in TIERS {
+        let o = threads(tier, &[&prog]);
+        assert_eq!(o.status.code(), Some(0), "{tier:?}: {}", stderr(&o));
+        assert_eq!(stdout(&o), expected, "{tier:?}");
+        assert_eq!(stderr(&o), "", "{tier:?}");
+    }
+}
+
+#[test]
+fn a_threaded_rust_program_sees_the_thread_limit_as_a_spawn_error() {
+    let prog = program("threads.wasm");
+    for tier in TIERS {
+        let o = threads(tier, &["-W", "max-threads=8", &prog, "limit"]);
+        // wasi-libc's `pthread_create` answers `EAGAIN`, which Rust reports
+        // as `WouldBlock`.
+        assert_lines(&o, &["spawn failed after 8 threads: operation would block"]);
+    }
+}
+
+#[test]
+fn a_threaded_rust_program_exits_or_traps_from_a_spawned_thread() {
+    let prog = program("threads.wasm");
+    for tier in TIERS {
+        let o = threads(tier, &[&prog, "exit", "9"]);
+        assert_eq!(o.status.code(), Some(9), "{tier:?}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "thread exits with 9\n");
+
+        let o = threads(tier, &[&prog, "trap"]);
+        assert_eq!(o.status.code(), Some(134), "{tier:?}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "thread traps\n");
+        let err = stderr(&o);
+        assert!(err.starts_with("error: wasm trap: unreachable\n"), "{err}");
+    }
+}
