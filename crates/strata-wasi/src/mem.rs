@@ -13,7 +13,10 @@
 use crate::types::{Errno, WasiResult};
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+
+/// The word in which shared memory is copied.
+const WORD: usize = std::mem::size_of::<usize>();
 
 /// The calling instance's linear memory (its export named `memory`), for
 /// the duration of one WASI call.
@@ -25,10 +28,11 @@ pub(crate) struct Mem<'a> {
     /// whole call whatever other threads do.
     len: usize,
     /// Whether other threads may access the memory concurrently. Copies
-    /// then go byte by byte through relaxed atomics, which is what the
-    /// threads proposal specifies for non-atomic accesses (each byte is
-    /// read or written once, untorn), so a racing guest thread is a race in
-    /// the guest's program, not undefined behaviour in Strata.
+    /// then go through relaxed atomic loads and stores (aligned words, and
+    /// single bytes at the unaligned ends), so each byte is read or
+    /// written once, untorn, which is all the threads proposal promises for
+    /// non-atomic accesses: a racing guest thread is a race in the guest's
+    /// program, not a data race in Strata.
     shared: bool,
     /// Ties the pointer to the borrow of the memory it came from.
     _borrow: PhantomData<&'a [UnsafeCell<u8>]>,
@@ -80,14 +84,9 @@ impl<'a> Mem<'a> {
         let len = u32::try_from(out.len()).map_err(|_| Errno::FAULT)?;
         let at = self.check(ptr, len)?;
         if self.shared {
-            for (i, byte) in out.iter_mut().enumerate() {
-                // SAFETY: `at + i` is in bounds (checked above), the memory
-                // stays mapped for `'a`, and `AtomicU8` has the layout of
-                // `u8`; every access to shared bytes from this module is
-                // atomic, so concurrent writers are not a data race.
-                *byte =
-                    unsafe { AtomicU8::from_ptr(self.base.add(at + i)) }.load(Ordering::Relaxed);
-            }
+            // SAFETY: `[at, at + out.len())` is in bounds (checked above) of
+            // a memory that stays mapped for `'a`.
+            unsafe { load_shared(self.base.add(at), out) };
         } else {
             // SAFETY: `[at, at + out.len())` is in bounds (checked above)
             // of a memory borrowed exclusively for `'a`, and `out` is a
@@ -114,11 +113,9 @@ impl<'a> Mem<'a> {
         let len = u32::try_from(bytes.len()).map_err(|_| Errno::FAULT)?;
         let at = self.check(ptr, len)?;
         if self.shared {
-            for (i, &byte) in bytes.iter().enumerate() {
-                // SAFETY: as in `read`: in bounds, mapped for `'a`, and only
-                // ever accessed atomically from here.
-                unsafe { AtomicU8::from_ptr(self.base.add(at + i)) }.store(byte, Ordering::Relaxed);
-            }
+            // SAFETY: `[at, at + bytes.len())` is in bounds (checked above)
+            // of a memory that stays mapped for `'a`.
+            unsafe { store_shared(bytes, self.base.add(at)) };
         } else {
             // SAFETY: `[at, at + bytes.len())` is in bounds (checked above)
             // of a memory borrowed exclusively for `'a`; `bytes` is a host
@@ -236,6 +233,72 @@ impl<'a> Mem<'a> {
     }
 }
 
+/// How many bytes from `addr` to the next word boundary, at most `len`.
+fn head_len(addr: usize, len: usize) -> usize {
+    (addr.wrapping_neg() % WORD).min(len)
+}
+
+/// Fills `out` from shared memory at `src` with relaxed atomic loads:
+/// bytes up to a word boundary, then whole words, then the last bytes.
+///
+/// # Safety
+/// `[src, src + out.len())` must lie in a shared memory that stays mapped
+/// for the call; every access to it from this crate is atomic.
+unsafe fn load_shared(src: *mut u8, out: &mut [u8]) {
+    let head = head_len(src as usize, out.len());
+    let (bytes, rest) = out.split_at_mut(head);
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        // SAFETY: in bounds (the caller's contract); `AtomicU8` has the
+        // layout and alignment of `u8`.
+        *byte = unsafe { AtomicU8::from_ptr(src.add(i)) }.load(Ordering::Relaxed);
+    }
+    // SAFETY: `head` bytes further on is still inside the range.
+    let src = unsafe { src.add(head) };
+    let done = rest.len() / WORD * WORD;
+    let mut words = rest.chunks_exact_mut(WORD);
+    for (i, word) in (&mut words).enumerate() {
+        // SAFETY: `src` is word-aligned (`head_len`), and the whole word is
+        // inside the range (`chunks_exact_mut`).
+        let value =
+            unsafe { AtomicUsize::from_ptr(src.add(i * WORD).cast()) }.load(Ordering::Relaxed);
+        word.copy_from_slice(&value.to_ne_bytes());
+    }
+    for (i, byte) in words.into_remainder().iter_mut().enumerate() {
+        // SAFETY: as for the head.
+        *byte = unsafe { AtomicU8::from_ptr(src.add(done + i)) }.load(Ordering::Relaxed);
+    }
+}
+
+/// Copies `bytes` into shared memory at `dst` with relaxed atomic stores,
+/// in the same pieces as [`load_shared`].
+///
+/// # Safety
+/// As for [`load_shared`], for `[dst, dst + bytes.len())`.
+unsafe fn store_shared(bytes: &[u8], dst: *mut u8) {
+    let head = head_len(dst as usize, bytes.len());
+    let (first, rest) = bytes.split_at(head);
+    for (i, &byte) in first.iter().enumerate() {
+        // SAFETY: in bounds (the caller's contract).
+        unsafe { AtomicU8::from_ptr(dst.add(i)) }.store(byte, Ordering::Relaxed);
+    }
+    // SAFETY: `head` bytes further on is still inside the range.
+    let dst = unsafe { dst.add(head) };
+    let words = rest.chunks_exact(WORD);
+    let done = rest.len() / WORD * WORD;
+    let tail = words.remainder();
+    for (i, word) in words.enumerate() {
+        let mut value = [0; WORD];
+        value.copy_from_slice(word);
+        // SAFETY: word-aligned and inside the range, as in `load_shared`.
+        unsafe { AtomicUsize::from_ptr(dst.add(i * WORD).cast()) }
+            .store(usize::from_ne_bytes(value), Ordering::Relaxed);
+    }
+    for (i, &byte) in tail.iter().enumerate() {
+        // SAFETY: as for the head.
+        unsafe { AtomicU8::from_ptr(dst.add(done + i)) }.store(byte, Ordering::Relaxed);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,6 +324,23 @@ mod tests {
         assert_eq!(mem.write(7, &[1, 1]), Err(Errno::FAULT));
         let bytes: Vec<u8> = cells.into_iter().map(UnsafeCell::into_inner).collect();
         assert_eq!(bytes, [0, 1, 2, 3, 4, 5, 9, 9]);
+    }
+
+    #[test]
+    fn shared_copies_agree_with_plain_ones_at_every_alignment() {
+        let cells: Vec<UnsafeCell<u8>> = (0..64).map(|_| UnsafeCell::new(0)).collect();
+        let mut mem = Mem::shared(&cells);
+        let pattern: Vec<u8> = (0..40).map(|i| i * 3 + 1).collect();
+        for start in 0..12u32 {
+            for len in [0usize, 1, 7, 8, 9, 17, 40] {
+                mem.write(0, &[0; 64]).unwrap();
+                mem.write(start, &pattern[..len]).unwrap();
+                let mut expected = vec![0u8; 64];
+                expected[start as usize..start as usize + len].copy_from_slice(&pattern[..len]);
+                assert_eq!(mem.read_vec(0, 64), Ok(expected), "start {start} len {len}");
+                assert_eq!(mem.read_vec(start, len as u32), Ok(pattern[..len].to_vec()));
+            }
+        }
     }
 
     #[test]
