@@ -78,6 +78,16 @@ fn a_trap_in_a_spawned_thread_ends_the_process_as_in_the_main_thread() {
         let err = stderr(&o);
         assert!(err.starts_with("error: wasm trap: unreachable\n"), "{err}");
         assert!(err.contains("wasm backtrace:"), "{err}");
+
+        // A spawned thread's host stack is its own, and deep recursion on
+        // it is the usual trap, not a crash.
+        let o = threads(tier, &["--invoke", "overflow_in_thread", &spawn]);
+        assert_eq!(o.status.code(), Some(134), "{tier:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.starts_with("error: wasm trap: call stack exhausted\n"),
+            "{err}"
+        );
     }
 }
 
@@ -93,6 +103,22 @@ fn threads_share_the_memory_and_the_wasi_context() {
                 "the thread writes what main stored: X",
             ],
         );
+    }
+}
+
+#[test]
+fn a_deadlocked_program_ends_with_the_timeout_trap() {
+    let shared = program("shared.wat");
+    for tier in TIERS {
+        let started = std::time::Instant::now();
+        let o = threads(
+            tier,
+            &["-W", "timeout=300ms", "--invoke", "deadlock", &shared],
+        );
+        assert_eq!(o.status.code(), Some(134), "{tier:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.starts_with("error: wasm trap: interrupt\n"), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
     }
 }
 

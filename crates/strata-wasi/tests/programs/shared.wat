@@ -4,7 +4,8 @@
 ;; in memory at run time (a passive segment, so that the thread's
 ;; instantiation does not rewrite it, and one byte stored after it), and
 ;; spawns a thread that writes that message from the shared memory and
-;; exits the process with status 0 while the main thread sleeps.
+;; exits the process with status 0 while the main thread sleeps. The
+;; export `deadlock` never ends by itself.
 (module
   (import "env" "memory" (memory 1 1 shared))
   (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
@@ -24,8 +25,20 @@
     (drop (call $fd_write (i32.const 1) (local.get $iov) (i32.const 1) (i32.const 0))))
 
   (func (export "wasi_thread_start") (param $tid i32) (param $arg i32)
+    (if (i32.eqz (local.get $arg))
+      (then (call $wait_forever)))
     (call $print (i32.const 1024) (local.get $arg) (i32.const 38))
     (call $exit (i32.const 0)))
+
+  ;; Waits for a notification that never comes.
+  (func $wait_forever
+    (drop (memory.atomic.wait32 (i32.const 2048) (i32.const 0) (i64.const -1))))
+
+  ;; A deadlock: a spawned thread and the main thread both wait forever
+  ;; (`-W timeout` ends it).
+  (func (export "deadlock")
+    (drop (call $spawn (i32.const 0)))
+    (call $wait_forever))
 
   (func (export "_start")
     (call $print (i32.const 512) (i32.const 256) (i32.const 34))

@@ -1,7 +1,7 @@
 ;; wasi-threads without shared memory: each thread's instance has a memory
 ;; of its own, which is all `thread-spawn`'s failure paths need. The start
 ;; argument says what a spawned thread does: 0 sleeps (60 s), 1 calls
-;; `proc_exit(7)`, 2 traps. The main thread runs one of the exports
+;; `proc_exit(7)`, 2 traps, 3 recurses without end. The main thread runs one of the exports
 ;; (`strata run --invoke NAME`).
 (module
   (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
@@ -22,7 +22,12 @@
       (then (call $exit (i32.const 7))))
     (if (i32.eq (local.get $arg) (i32.const 2))
       (then (unreachable)))
+    (if (i32.eq (local.get $arg) (i32.const 3))
+      (then (call $recurse (i32.const 0))))
     (call $sleep))
+
+  (func $recurse (param $depth i32)
+    (call $recurse (i32.add (local.get $depth) (i32.const 1))))
 
   ;; Spawns sleeping threads until `thread-spawn` fails; returns how many
   ;; started, or -1 if a thread id was not the next positive number.
@@ -47,4 +52,9 @@
   ;; A spawned thread traps while this one sleeps.
   (func (export "trap_in_thread")
     (drop (call $spawn (i32.const 2)))
+    (call $sleep))
+
+  ;; A spawned thread exhausts its stack while this one sleeps.
+  (func (export "overflow_in_thread")
+    (drop (call $spawn (i32.const 3)))
     (call $sleep)))
