@@ -105,12 +105,7 @@ impl SharedMemory {
     /// may write at any time: read and write them through raw pointers
     /// (`UnsafeCell::get`), never through a `&[u8]`.
     pub fn data(&self) -> &[UnsafeCell<u8>] {
-        let len = self.inner.mem.len();
-        // SAFETY: `[base, base+len)` is mapped for as long as `self.inner`
-        // lives (the memory never moves or shrinks); `UnsafeCell<u8>` has
-        // `u8`'s layout and tells the compiler the bytes may change behind
-        // a shared reference.
-        unsafe { std::slice::from_raw_parts(self.inner.mem.base().cast::<UnsafeCell<u8>>(), len) }
+        self.inner.mem.cells()
     }
 
     /// `memory.atomic.notify` from the host: wakes up to `count` threads

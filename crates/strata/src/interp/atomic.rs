@@ -1,11 +1,11 @@
 //! The driver's atomic instructions: address checks, the access itself
-//! (`isa::atomic::execute`, the one definition of their semantics in Rust)
+//! (`runtime::vm::atomic`, the one definition of their semantics in Rust)
 //! and, for `memory.atomic.wait/notify`, the shared memory's parking lot.
 
-use crate::isa::atomic::{execute, AtomicKind, AtomicOp};
+use crate::isa::atomic::{AtomicKind, AtomicOp};
 use crate::runtime::shared::{atomic_address, atomic_notify, atomic_wait};
 use crate::runtime::store::StoreInner;
-use crate::runtime::vm::{VMContext, VMRuntimeLimits};
+use crate::runtime::vm::{atomic, VMContext, VMRuntimeLimits};
 use crate::Trap;
 
 /// Runs atomic instruction `op` on memory `memory` of the instance with
@@ -51,7 +51,7 @@ pub(super) fn run(
             // SAFETY: `ea` is in bounds and aligned (checked above); a
             // memory's bytes are only accessed atomically or through raw
             // pointers.
-            Ok(unsafe { execute(kind, op.size(), vm.base.add(ea as usize), a, b) })
+            Ok(unsafe { atomic(kind, op.size(), vm.base.add(ea as usize), a, b) })
         }
     }
 }

@@ -2,13 +2,13 @@
 //! one row each, naming the access size, the value type and what the
 //! instruction does. Both tiers are generated from these rows: the
 //! interpreter translates every row to one `Op::Atomic` and executes it
-//! with `execute` below (the semantics, written once with Rust's atomics),
+//! with `runtime::vm::atomic` (the semantics, written once with Rust's
+//! atomics),
 //! and the JIT lowers each kind to Cranelift's `atomic_load`,
 //! `atomic_store`, `atomic_rmw` and `atomic_cas` (`jit/atomic.rs`).
 //! `atomic.fence` has no memory operand and is not a row.
 
 use crate::types::ValType;
-use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use wasmparser::{MemArg, Operator};
 
 /// A read-modify-write operation.
@@ -153,77 +153,12 @@ atomic_table! {
     I64AtomicRmw32CmpxchgU(4, I64) => Cmpxchg;
 }
 
-/// Runs a load, store, read-modify-write or compare-exchange of `size`
-/// bytes at `p` (sequentially consistent, as the proposal specifies):
-/// `a` is the value operand (the expected value for `Cmpxchg`), `b` the
-/// replacement. Operands are truncated to the access size (the spec wraps
-/// them) and the result is the old value zero-extended (nothing for a
-/// store).
-///
-/// # Safety
-/// `p` must be valid for `size` bytes, aligned to `size`, and only ever
-/// accessed atomically or through raw pointers by other threads.
-pub(crate) unsafe fn execute(kind: AtomicKind, size: u32, p: *mut u8, a: u64, b: u64) -> u64 {
-    macro_rules! with_width {
-        ($atomic:ty, $int:ty) => {{
-            // SAFETY: guaranteed by the caller.
-            let cell = unsafe { <$atomic>::from_ptr(p.cast::<$int>()) };
-            let (a, b) = (a as $int, b as $int);
-            const SC: Ordering = Ordering::SeqCst;
-            (match kind {
-                AtomicKind::Load => cell.load(SC),
-                AtomicKind::Store => {
-                    cell.store(a, SC);
-                    0
-                }
-                AtomicKind::Rmw(RmwOp::Add) => cell.fetch_add(a, SC),
-                AtomicKind::Rmw(RmwOp::Sub) => cell.fetch_sub(a, SC),
-                AtomicKind::Rmw(RmwOp::And) => cell.fetch_and(a, SC),
-                AtomicKind::Rmw(RmwOp::Or) => cell.fetch_or(a, SC),
-                AtomicKind::Rmw(RmwOp::Xor) => cell.fetch_xor(a, SC),
-                AtomicKind::Rmw(RmwOp::Xchg) => cell.swap(a, SC),
-                AtomicKind::Cmpxchg => match cell.compare_exchange(a, b, SC, SC) {
-                    Ok(old) | Err(old) => old,
-                },
-                // Not memory accesses of their own: the runtime's
-                // parking lot runs them.
-                AtomicKind::Notify | AtomicKind::Wait => 0,
-            }) as u64
-        }};
-    }
-    match size {
-        1 => with_width!(AtomicU8, u8),
-        2 => with_width!(AtomicU16, u16),
-        4 => with_width!(AtomicU32, u32),
-        _ => with_width!(AtomicU64, u64),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{execute, AtomicKind, AtomicOp, RmwOp};
+    use super::{AtomicKind, AtomicOp, RmwOp};
 
     #[test]
-    fn rows_and_semantics() {
-        let mut cell = 0x1122_3344_5566_7788_u64;
-        let p = (&mut cell as *mut u64).cast::<u8>();
-        // SAFETY (all calls): `p` is an aligned, live u64 only this thread
-        // uses.
-        unsafe {
-            assert_eq!(execute(AtomicKind::Load, 8, p, 0, 0), 0x1122_3344_5566_7788);
-            assert_eq!(execute(AtomicKind::Load, 1, p, 0, 0), 0x88);
-            let old = execute(AtomicKind::Rmw(RmwOp::Add), 1, p, 0x1_0000_0009, 0);
-            assert_eq!(old, 0x88);
-            assert_eq!(cell & 0xff, 0x91);
-            // Compare-exchange compares the wrapped expected value.
-            let old = execute(AtomicKind::Cmpxchg, 2, p, 0xffff_7791, 0xabcd);
-            assert_eq!(old, 0x7791);
-            assert_eq!(cell & 0xffff, 0xabcd);
-            let old = execute(AtomicKind::Cmpxchg, 2, p, 1, 2);
-            assert_eq!(old, 0xabcd);
-            execute(AtomicKind::Store, 4, p, 7, 0);
-            assert_eq!(cell, 0x1122_3344_0000_0007);
-        }
+    fn rows_decode() {
         let op = wasmparser::Operator::I64AtomicRmw32XchgU {
             memarg: wasmparser::MemArg {
                 align: 2,

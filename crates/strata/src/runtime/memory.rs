@@ -248,6 +248,29 @@ impl LinearMemory {
         true
     }
 
+    /// A sequentially consistent load of the `size`-byte (4 or 8) value
+    /// at `ea`, zero-extended; `None` unless it is in bounds and aligned.
+    pub fn atomic_load(&self, ea: u64, size: u64) -> Option<u64> {
+        let offset = usize::try_from(ea).ok()?;
+        if !self.in_bounds(offset, size as usize) || !ea.is_multiple_of(size) {
+            return None;
+        }
+        let kind = crate::isa::atomic::AtomicKind::Load;
+        // SAFETY: in bounds of the live mapping and aligned (checked); its
+        // bytes are only accessed atomically or through raw pointers.
+        Some(unsafe { super::vm::atomic(kind, size as u32, self.base().add(offset), 0, 0) })
+    }
+
+    /// The accessible bytes as cells another thread may write (what
+    /// `SharedMemory::data` hands out).
+    pub fn cells(&self) -> &[std::cell::UnsafeCell<u8>] {
+        // SAFETY: `[base, base+len)` is mapped for as long as `self` lives
+        // (the memory never moves or shrinks); `UnsafeCell<u8>` has `u8`'s
+        // layout and tells the compiler the bytes may change behind a
+        // shared reference.
+        unsafe { std::slice::from_raw_parts(self.base().cast(), self.len()) }
+    }
+
     /// The definition executing code reads.
     pub fn vm(&self) -> &VMMemory {
         // SAFETY: allocated in `new`, freed only in `drop`, and never

@@ -13,7 +13,6 @@ use super::parking::{ParkingLot, WaitResult};
 use super::store::MemoryStorage;
 use crate::types::MemoryType;
 use crate::Trap;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -64,7 +63,7 @@ impl SharedMemoryInner {
 /// Returns the effective address.
 pub fn atomic_address(addr: u64, offset: u64, size: u64, len: usize) -> Result<u64, Trap> {
     let ea = addr.checked_add(offset).ok_or(Trap::MemoryOutOfBounds)?;
-    if ea % size != 0 {
+    if !ea.is_multiple_of(size) {
         return Err(Trap::HeapMisaligned);
     }
     match ea.checked_add(size) {
@@ -114,18 +113,7 @@ impl SharedMemoryInner {
         interrupted: &mut dyn FnMut() -> bool,
     ) -> Result<WaitResult, Trap> {
         let ea = atomic_address(ea, 0, size, self.mem.len())?;
-        // SAFETY: `ea` is in bounds of the live mapping and aligned to
-        // `size` (checked above), which is what the atomics need; other
-        // threads only access these bytes atomically or through raw
-        // pointers.
-        let still_expected = || unsafe {
-            let p = self.mem.base().add(ea as usize);
-            if size == 8 {
-                AtomicU64::from_ptr(p.cast()).load(Ordering::SeqCst) == expected
-            } else {
-                u64::from(AtomicU32::from_ptr(p.cast()).load(Ordering::SeqCst)) == expected
-            }
-        };
+        let still_expected = || self.mem.atomic_load(ea, size) == Some(expected);
         let timeout = u64::try_from(timeout_ns).ok().map(Duration::from_nanos);
         self.lot
             .wait(ea, still_expected, timeout, interrupted)
