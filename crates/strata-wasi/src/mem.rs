@@ -83,19 +83,28 @@ impl<'a> Mem<'a> {
     pub(crate) fn read(&self, ptr: u32, out: &mut [u8]) -> WasiResult {
         let len = u32::try_from(out.len()).map_err(|_| Errno::FAULT)?;
         let at = self.check(ptr, len)?;
-        if self.shared {
-            // SAFETY: `[at, at + out.len())` is in bounds (checked above) of
-            // a memory that stays mapped for `'a`.
-            unsafe { load_shared(self.base.add(at), out) };
-        } else {
-            // SAFETY: `[at, at + out.len())` is in bounds (checked above)
-            // of a memory borrowed exclusively for `'a`, and `out` is a
-            // host buffer, so the two ranges cannot overlap.
-            unsafe {
-                std::ptr::copy_nonoverlapping(self.base.add(at), out.as_mut_ptr(), out.len())
-            };
-        }
+        // SAFETY: `[at, at + out.len())` is in bounds (checked above), and
+        // `out` is a writable host buffer of that length.
+        unsafe { self.copy_out(at, out.as_mut_ptr(), out.len()) };
         Ok(())
+    }
+
+    /// Copies `len` bytes of guest memory at offset `at` to `dst`.
+    ///
+    /// # Safety
+    /// `[at, at + len)` must be in bounds (`check`), and `dst` valid for
+    /// `len` bytes of writes; `dst` is host memory, so it cannot overlap
+    /// guest memory.
+    unsafe fn copy_out(&self, at: usize, dst: *mut u8, len: usize) {
+        if self.shared {
+            // SAFETY: in bounds of a memory that stays mapped for `'a`, and
+            // `dst` is valid (the caller's contract).
+            unsafe { load_shared(self.base.add(at), dst, len) };
+        } else {
+            // SAFETY: in bounds of a memory borrowed exclusively for `'a`;
+            // `dst` is valid and is host memory (the caller's contract).
+            unsafe { std::ptr::copy_nonoverlapping(self.base.add(at), dst, len) };
+        }
     }
 
     /// `len` bytes of guest memory at `ptr`, copied out.
@@ -186,13 +195,22 @@ impl<'a> Mem<'a> {
     /// into the host buffer the write call takes.
     pub(crate) fn gather(&self, ptr: u32, count: u32) -> WasiResult<Vec<u8>> {
         let iovs = self.iovecs(ptr, count)?;
-        let mut out = vec![0; Self::iovecs_len(&iovs)];
-        let mut filled = 0;
+        let total = Self::iovecs_len(&iovs);
+        // Filled straight from guest memory, never zeroed first: a write
+        // call would otherwise touch every byte twice.
+        let mut out: Vec<u8> = Vec::with_capacity(total);
         for (buf, len) in iovs {
-            let take = (len as usize).min(out.len() - filled);
-            self.read(buf, &mut out[filled..filled + take])?;
-            filled += take;
-            if filled == out.len() {
+            let take = (len as usize).min(total - out.len());
+            // `take <= len`, and `iovecs` checked `[buf, buf + len)`.
+            let at = self.check(buf, len)?;
+            // SAFETY: `[at, at + take)` is in bounds, and the spare capacity
+            // holds `total - out.len() >= take` bytes; once they are
+            // written, the vector may count them.
+            unsafe {
+                self.copy_out(at, out.as_mut_ptr().add(out.len()), take);
+                out.set_len(out.len() + take);
+            }
+            if out.len() == total {
                 break;
             }
         }
@@ -238,34 +256,33 @@ fn head_len(addr: usize, len: usize) -> usize {
     (addr.wrapping_neg() % WORD).min(len)
 }
 
-/// Fills `out` from shared memory at `src` with relaxed atomic loads:
-/// bytes up to a word boundary, then whole words, then the last bytes.
+/// Copies `len` bytes of shared memory at `src` to `dst` with relaxed
+/// atomic loads: bytes up to a word boundary, then whole words, then the
+/// last bytes.
 ///
 /// # Safety
-/// `[src, src + out.len())` must lie in a shared memory that stays mapped
-/// for the call; every access to it from this crate is atomic.
-unsafe fn load_shared(src: *mut u8, out: &mut [u8]) {
-    let head = head_len(src as usize, out.len());
-    let (bytes, rest) = out.split_at_mut(head);
-    for (i, byte) in bytes.iter_mut().enumerate() {
-        // SAFETY: in bounds (the caller's contract); `AtomicU8` has the
-        // layout and alignment of `u8`.
-        *byte = unsafe { AtomicU8::from_ptr(src.add(i)) }.load(Ordering::Relaxed);
+/// `[src, src + len)` must lie in a shared memory that stays mapped for the
+/// call (every access to it from this crate is atomic), and `dst` must be
+/// host memory valid for `len` bytes of writes.
+unsafe fn load_shared(src: *mut u8, dst: *mut u8, len: usize) {
+    let head = head_len(src as usize, len);
+    let words = (len - head) / WORD;
+    for i in (0..head).chain(head + words * WORD..len) {
+        // SAFETY: `i < len`, so both are in range (the caller's contract);
+        // `AtomicU8` has the layout and alignment of `u8`.
+        unsafe {
+            dst.add(i)
+                .write(AtomicU8::from_ptr(src.add(i)).load(Ordering::Relaxed))
+        };
     }
-    // SAFETY: `head` bytes further on is still inside the range.
-    let src = unsafe { src.add(head) };
-    let done = rest.len() / WORD * WORD;
-    let mut words = rest.chunks_exact_mut(WORD);
-    for (i, word) in (&mut words).enumerate() {
-        // SAFETY: `src` is word-aligned (`head_len`), and the whole word is
-        // inside the range (`chunks_exact_mut`).
-        let value =
-            unsafe { AtomicUsize::from_ptr(src.add(i * WORD).cast()) }.load(Ordering::Relaxed);
-        word.copy_from_slice(&value.to_ne_bytes());
-    }
-    for (i, byte) in words.into_remainder().iter_mut().enumerate() {
-        // SAFETY: as for the head.
-        *byte = unsafe { AtomicU8::from_ptr(src.add(done + i)) }.load(Ordering::Relaxed);
+    for w in 0..words {
+        let i = head + w * WORD;
+        // SAFETY: `src + head` is word-aligned (`head_len`) and the word
+        // ends at or before `len`; `dst` needs no alignment.
+        unsafe {
+            let value = AtomicUsize::from_ptr(src.add(i).cast()).load(Ordering::Relaxed);
+            dst.add(i).cast::<usize>().write_unaligned(value);
+        }
     }
 }
 
@@ -273,7 +290,8 @@ unsafe fn load_shared(src: *mut u8, out: &mut [u8]) {
 /// in the same pieces as [`load_shared`].
 ///
 /// # Safety
-/// As for [`load_shared`], for `[dst, dst + bytes.len())`.
+/// `[dst, dst + bytes.len())` must lie in a shared memory that stays
+/// mapped for the call.
 unsafe fn store_shared(bytes: &[u8], dst: *mut u8) {
     let head = head_len(dst as usize, bytes.len());
     let (first, rest) = bytes.split_at(head);
@@ -341,6 +359,18 @@ mod tests {
                 assert_eq!(mem.read_vec(start, len as u32), Ok(pattern[..len].to_vec()));
             }
         }
+    }
+
+    #[test]
+    fn gather_reads_shared_memory_at_odd_offsets() {
+        let cells: Vec<UnsafeCell<u8>> = (0..96).map(UnsafeCell::new).collect();
+        let mut mem = Mem::shared(&cells);
+        // Two iovecs at 0: (33, 13) and (50, 20).
+        for (i, v) in [33u32, 13, 50, 20].into_iter().enumerate() {
+            mem.write_u32(i as u32 * 4, v).unwrap();
+        }
+        let expected: Vec<u8> = (33..46).chain(50..70).collect();
+        assert_eq!(mem.gather(0, 2), Ok(expected));
     }
 
     #[test]
