@@ -19,16 +19,18 @@ ref_type!(
 declare_ref!(extern, wasm_extern_t);
 
 impl wasm_extern_t {
-    /// A new handle to `item` of `store`.
-    pub(crate) fn boxed_from(store: &StoreRc, item: Extern) -> Box<wasm_extern_t> {
+    /// A new handle to `item` of `store`; `None` for a shared memory,
+    /// which `wasm.h` has no type for.
+    pub(crate) fn boxed_from(store: &StoreRc, item: Extern) -> Option<Box<wasm_extern_t>> {
         let store = store.clone();
-        wasm_extern_t::boxed(match item {
+        Some(wasm_extern_t::boxed(match item {
             Extern::Func(f) => RefKind::Func(store, f),
             Extern::Global(g) => RefKind::Global(store, g),
             Extern::Table(t) => RefKind::Table(store, t),
             Extern::Memory(m) => RefKind::Memory(store, m),
             Extern::Tag(t) => RefKind::Tag(store, t),
-        })
+            Extern::SharedMemory(_) => return None,
+        }))
     }
 
     /// The store and the item.
@@ -54,7 +56,8 @@ pub extern "C" fn wasm_extern_kind(e: Option<&wasm_extern_t>) -> wasm_externkind
         Some(Extern::Table(_)) => WASM_EXTERN_TABLE,
         Some(Extern::Memory(_)) => WASM_EXTERN_MEMORY,
         Some(Extern::Tag(_)) => WASM_EXTERN_TAG,
-        None => u8::MAX,
+        // `item` never gives a shared memory (see `boxed_from`).
+        Some(Extern::SharedMemory(_)) | None => u8::MAX,
     }
 }
 

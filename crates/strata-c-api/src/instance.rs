@@ -67,7 +67,9 @@ pub extern "C" fn wasm_instance_exports(
             instance
                 .exports(s)
                 .into_iter()
-                .map(|(_, item)| Some(wasm_extern_t::boxed_from(store, item)))
+                // A shared memory, which `wasm.h` cannot name, is a null
+                // entry.
+                .map(|(_, item)| wasm_extern_t::boxed_from(store, item))
                 .collect()
         }),
         _ => Vec::new(),

@@ -17,6 +17,8 @@ pub struct WasmOptions {
     max_tables: Option<usize>,
     max_memories: Option<usize>,
     max_wasm_stack: Option<usize>,
+    /// `-W max-threads=N`: the most wasi-threads threads running at once.
+    max_threads: Option<usize>,
     /// Proposals switched with `-W NAME=y|n`, in order.
     features: Vec<(String, bool)>,
     /// `-W unknown-imports-trap=y`: unknown function imports fail when
@@ -29,7 +31,7 @@ pub struct WasmOptions {
 
 /// Every `-W` key besides the proposals: the key, its value, and what it
 /// does. `-W help` and `strata run --help` print this table.
-pub const OPTIONS: [(&str, &str, &str); 10] = [
+pub const OPTIONS: [(&str, &str, &str); 11] = [
     (
         "fuel",
         "N",
@@ -57,6 +59,12 @@ pub const OPTIONS: [(&str, &str, &str); 10] = [
         "max-wasm-stack",
         "BYTES",
         "the wasm stack; deeper recursion traps (`call stack exhausted`)",
+    ),
+    (
+        "max-threads",
+        "N",
+        "let at most N wasi-threads threads run at once besides the main thread (default 256); \
+         more spawns fail in the guest",
     ),
     (
         "unknown-imports-trap",
@@ -135,6 +143,7 @@ impl WasmOptions {
                 "max-tables" => options.max_tables = Some(value.parse().with_context(bad)?),
                 "max-memories" => options.max_memories = Some(value.parse().with_context(bad)?),
                 "max-wasm-stack" => options.max_wasm_stack = Some(value.parse().with_context(bad)?),
+                "max-threads" => options.max_threads = Some(value.parse().with_context(bad)?),
                 "unknown-imports-trap" => options.unknown_imports_trap = parse_switch(key, value)?,
                 "unknown-imports-default" => {
                     options.unknown_imports_default = parse_switch(key, value)?
@@ -205,6 +214,36 @@ impl WasmOptions {
         }
         if self.unknown_imports_default {
             linker.define_unknown_imports_as_default_values(module)?;
+        }
+        Ok(())
+    }
+
+    /// Whether `-W NAME=y` switched proposal `name` on (the last setting
+    /// wins; proposals that are on by default count only when named).
+    pub fn feature_enabled(&self, name: &str) -> bool {
+        self.features
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .is_some_and(|(_, enable)| *enable)
+    }
+
+    /// The most wasi-threads threads that may run at once (`-W
+    /// max-threads`).
+    pub fn max_threads(&self) -> usize {
+        self.max_threads
+            .unwrap_or(strata_wasi::threads::DEFAULT_MAX_THREADS)
+    }
+
+    /// Sets up the store of a spawned wasi-threads thread: its own fuel,
+    /// and the deadline of the timer [`WasmOptions::start`] armed for the
+    /// main store (the epoch is the engine's, so one timer serves all).
+    pub fn start_thread<T>(&self, store: &mut strata::Store<T>) -> Result<()> {
+        if let Some(fuel) = self.fuel {
+            store.set_fuel(fuel)?;
+        }
+        if self.timeout.is_some() {
+            store.set_epoch_deadline(1);
         }
         Ok(())
     }

@@ -9,6 +9,7 @@ mod diagnostics;
 mod limits;
 mod logger;
 mod run;
+mod threads;
 mod wast;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};

@@ -6,15 +6,21 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use strata::{Config, Engine, Extern, Func, Linker, Module, Store, Val, ValType};
-use strata_wasi::{I32Exit, WasiCtx};
+use strata_wasi::threads::WasiThreadsCtx;
+use strata_wasi::{I32Exit, SharedWasiCtx, WasiCtx};
 
-/// The host state of a running program.
+/// The host state of a running program: one per thread, all clones of the
+/// main thread's (so the WASI context is the same one everywhere).
+#[derive(Clone)]
 pub struct Host {
-    /// Limits from `-W`.
-    limits: strata::StoreLimits,
-    /// What the guest reaches through WASI.
-    wasi: WasiCtx,
+    /// Limits from `-W` (each thread's store counts its own).
+    pub(crate) limits: strata::StoreLimits,
+    /// What the guest reaches through WASI, shared by every thread.
+    pub(crate) wasi: SharedWasiCtx,
+    /// Spawns threads for `wasi::thread-spawn` (`-S threads=y`).
+    pub(crate) threads: Option<Arc<WasiThreadsCtx<Host>>>,
 }
 
 /// Options of `strata run`. Options come before the module; everything after
@@ -78,7 +84,8 @@ pub struct RunArgs {
     ///
     /// `tcplisten=ADDR` listens on ADDR and hands the guest the listening
     /// socket (the descriptor after the directories) for `sock_accept`.
-    /// Comma-separated or repeated.
+    /// `threads=y` (with `-W threads=y`) provides wasi-threads'
+    /// `wasi::thread-spawn`. Comma-separated or repeated.
     ///
     /// Example: strata run -S tcplisten=127.0.0.1:8080 server.wasm
     #[arg(short = 'S', value_name = "KEY=VALUE[,...]")]
@@ -158,8 +165,11 @@ pub fn augment_help(command: clap::Command) -> clap::Command {
 /// What `-S help` prints.
 pub const WASI_HELP: &str = "Options of -S (comma-separated or repeated):\n\n  \
     -S tcplisten=ADDR    listen on ADDR and hand the guest the listening socket \
-    (the descriptor after the directories)\n\n\
-    Example: strata run -S tcplisten=127.0.0.1:8080 server.wasm\n";
+    (the descriptor after the directories)\n  \
+    -S threads=y|n       provide wasi-threads (`wasi::thread-spawn`) to programs built for \
+    wasm32-wasip1-threads; needs -W threads=y (at most -W max-threads=N threads at once)\n\n\
+    Example: strata run -S tcplisten=127.0.0.1:8080 server.wasm\n\
+    Example: strata run -W threads=y -S threads=y threaded.wasm\n";
 
 /// A hint for arguments after the module that look like options of
 /// `strata run` (`--dir`, `-W fuel=10`, `--env=X`...): they went to the
@@ -225,6 +235,13 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let module_path = PathBuf::from(module_path);
     let tier = crate::parse_tier(args.tier.as_deref())?;
     let options = WasmOptions::parse(&args.wasm)?;
+    let wasi_options = WasiOptions::parse(&args.wasi)?;
+    if wasi_options.threads && !options.feature_enabled("threads") {
+        bail!(
+            "-S threads=y needs -W threads=y: wasi-threads runs on shared memory and atomics \
+             (the threads proposal)"
+        );
+    }
     let debug = DebugOptions::parse(&args.debug)?;
     let profile = args.profile.as_deref().map(Profile::parse).transpose()?;
     let codegen = crate::compile::CodegenOptions::parse(&args.codegen)?;
@@ -241,12 +258,13 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     if tier == strata::Tier::Tiered && engine.cache_statistics().1 > 0 {
         fill_cache_in_background(&args.wasm, &args.codegen, &module_path);
     }
-    let wasi = wasi_ctx(&args, &argv)?;
+    let wasi = wasi_ctx(&args, &argv, &wasi_options)?;
     let mut store = Store::new(
         &engine,
         Host {
             limits: options.store_limits(),
-            wasi,
+            wasi: Arc::new(Mutex::new(wasi)),
+            threads: None,
         },
     );
     store.limiter(|host| &mut host.limits);
@@ -271,6 +289,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         guest_args,
         &options,
         &debug,
+        wasi_options.threads,
     );
     // The profile covers the run whatever its outcome (a trap, an exit).
     if let Some(sampler) = sampler {
@@ -336,12 +355,22 @@ fn execute(
     guest_args: &[String],
     options: &WasmOptions,
     debug: &DebugOptions,
+    threads: bool,
 ) -> Result<ExitCode> {
     let mut linker = Linker::new(engine); // Modules that import nothing from WASI never notice these.
-    strata_wasi::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
+    strata_wasi::add_to_linker_shared(&mut linker, |host: &Host| &host.wasi)?;
+    if threads {
+        crate::threads::define(&mut linker, module)?;
+    }
     options.define_unknown_imports(&mut linker, module)?;
     let program = module_path.display().to_string();
-    let instance = match linker.instantiate(&mut *store, module) {
+    let instantiated = if threads {
+        crate::threads::start(store, &linker, module, options)
+            .and_then(|pre| pre.instantiate(&mut *store))
+    } else {
+        linker.instantiate(&mut *store, module)
+    };
+    let instance = match instantiated {
         Ok(instance) => instance,
         // A start function may already exit.
         Err(e) => match exit_status(&e) {
@@ -363,7 +392,7 @@ fn execute(
                 "export `{name}` of `{}` is {}, not a function\n{}",
                 module_path.display(),
                 match other {
-                    Extern::Memory(_) => "a memory",
+                    Extern::Memory(_) | Extern::SharedMemory(_) => "a memory",
                     Extern::Global(_) => "a global",
                     Extern::Table(_) => "a table",
                     Extern::Func(_) => "a function",
@@ -432,9 +461,42 @@ fn guest_argv(module: &str, invoke: bool, guest_args: &[String]) -> Vec<String> 
     argv
 }
 
-/// The WASI context from `--dir` and `--env`, with the standard streams
-/// inherited.
-fn wasi_ctx(args: &RunArgs, argv: &[String]) -> Result<WasiCtx> {
+/// The options of `-S`.
+#[derive(Default)]
+struct WasiOptions {
+    /// `tcplisten=ADDR`, in order.
+    listen: Vec<String>,
+    /// `threads=y`: provide wasi-threads.
+    threads: bool,
+}
+
+impl WasiOptions {
+    fn parse(args: &[String]) -> Result<WasiOptions> {
+        let mut options = WasiOptions::default();
+        for item in args
+            .iter()
+            .flat_map(|a| a.split(','))
+            .filter(|i| !i.is_empty())
+        {
+            match item.split_once('=').unwrap_or((item, "y")) {
+                ("tcplisten", addr) if item.contains('=') => options.listen.push(addr.to_string()),
+                ("threads", value) => {
+                    options.threads = match value {
+                        "y" | "yes" | "true" => true,
+                        "n" | "no" | "false" => false,
+                        _ => bail!("invalid value `{value}` for -S threads; expected `y` or `n`"),
+                    }
+                }
+                _ => bail!("unknown -S option `{item}`; expected: tcplisten=ADDR, threads=y|n"),
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// The WASI context from `--dir`, `--env` and `-S`, with the standard
+/// streams inherited.
+fn wasi_ctx(args: &RunArgs, argv: &[String], wasi: &WasiOptions) -> Result<WasiCtx> {
     let mut builder = WasiCtx::builder().args(argv).inherit_stdio();
     for var in &args.envs {
         builder = match var.split_once('=') {
@@ -455,20 +517,10 @@ fn wasi_ctx(args: &RunArgs, argv: &[String]) -> Result<WasiCtx> {
             .preopened_dir(host, guest)
             .with_context(|| format!("failed to open directory `{host}` (from --dir)"))?;
     }
-    for item in args
-        .wasi
-        .iter()
-        .flat_map(|a| a.split(','))
-        .filter(|i| !i.is_empty())
-    {
-        match item.split_once('=') {
-            Some(("tcplisten", addr)) => {
-                let listener = std::net::TcpListener::bind(addr)
-                    .with_context(|| format!("failed to listen on `{addr}` (from -S tcplisten)"))?;
-                builder = builder.preopened_socket(listener, true);
-            }
-            _ => bail!("unknown -S option `{item}`; expected: tcplisten=ADDR"),
-        }
+    for addr in &wasi.listen {
+        let listener = std::net::TcpListener::bind(addr)
+            .with_context(|| format!("failed to listen on `{addr}` (from -S tcplisten)"))?;
+        builder = builder.preopened_socket(listener, true);
     }
     Ok(builder.build())
 }

@@ -365,6 +365,11 @@ pub(crate) fn extern_to_py(
         }
         Extern::Memory(m) => Py::new(py, Memory { store_id, mem: m })?.into_any(),
         Extern::Tag(_) => return Err(no_tags()),
+        Extern::SharedMemory(_) => {
+            return Err(PyTypeError::new_err(
+                "shared memories (the threads proposal) are not supported by the Python API",
+            ))
+        }
         Extern::Global(g) => {
             let ty = globaltype_from(&g.ty(&*store))?;
             Py::new(

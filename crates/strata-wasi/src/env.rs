@@ -79,14 +79,25 @@ pub(crate) fn random_get(
     buf: u32,
     len: u32,
 ) -> WasiResult {
-    let out = mem.slice_mut(buf, len)?;
-    let mut filled = 0;
-    while filled < out.len() {
-        match rustix::rand::getrandom(&mut out[filled..], rustix::rand::GetRandomFlags::empty()) {
-            Ok(n) => filled += n,
-            Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(e.into()),
+    mem.check(buf, len)?;
+    // Filled on the host in chunks and copied in, so that no host slice
+    // ever covers guest memory (which another thread may share).
+    let mut chunk = vec![0; (len as usize).min(64 << 10)];
+    let mut done = 0u32;
+    while done < len {
+        let n = ((len - done) as usize).min(chunk.len());
+        let out = &mut chunk[..n];
+        let mut filled = 0;
+        while filled < n {
+            match rustix::rand::getrandom(&mut out[filled..], rustix::rand::GetRandomFlags::empty())
+            {
+                Ok(got) => filled += got,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
+        mem.write(buf + done, out)?;
+        done += n as u32;
     }
     Ok(())
 }

@@ -45,6 +45,7 @@ mod mem;
 mod path;
 mod poll;
 mod sock;
+pub mod threads;
 mod types;
 
 pub use ctx::{WasiCtx, WasiCtxBuilder};
@@ -70,32 +71,90 @@ impl std::error::Error for I32Exit {}
 /// Gets the [`WasiCtx`] out of a store's host data.
 pub type GetCtx<T> = fn(&mut T) -> &mut WasiCtx;
 
-/// Runs WASI function `name` of `module`: gives `f` the context and the
-/// caller's exported `memory` at once, and turns its result into the errno
-/// the guest sees.
+/// A [`WasiCtx`] that several threads use at once (wasi-threads): every
+/// thread's store holds a clone of the same `Arc`, so descriptors opened by
+/// one thread are seen by all.
+pub type SharedWasiCtx = std::sync::Arc<std::sync::Mutex<WasiCtx>>;
+
+/// Gets the [`SharedWasiCtx`] out of a store's host data.
+pub type GetSharedCtx<T> = fn(&T) -> &SharedWasiCtx;
+
+/// How a host function reaches the context: owned by the store, or shared
+/// between the stores of several threads.
+enum Access<T> {
+    Owned(GetCtx<T>),
+    Shared(GetSharedCtx<T>),
+}
+
+// Not derived: that would require `T: Copy`.
+impl<T> Clone for Access<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Access<T> {}
+
+/// The calling instance's linear memory, given to `f`.
 ///
 /// A caller that exports no memory named `memory` cannot pass WASI a
 /// single buffer, so the call fails (as in wasmtime) rather than answer
 /// every pointer with `EFAULT` and lose the program's output silently.
-///
-/// The context is moved out of the store for the call (and back after),
-/// because the memory borrows the store mutably; a WASI call never
-/// re-enters wasm, so nothing can observe the empty context meanwhile.
-fn dispatch<T>(
+fn with_memory<T, R>(
     caller: &mut Caller<'_, T>,
-    get: GetCtx<T>,
     (module, name): (&str, &str),
-    f: impl FnOnce(&mut WasiCtx, &mut Mem<'_>) -> WasiResult,
-) -> anyhow::Result<i32> {
-    let Some(memory) = caller.get_export("memory").and_then(Extern::into_memory) else {
-        anyhow::bail!(
+    f: impl FnOnce(&mut Mem<'_>) -> R,
+) -> anyhow::Result<R> {
+    match caller.get_export("memory") {
+        Some(Extern::Memory(memory)) => Ok(f(&mut Mem::new(memory.data_mut(&mut *caller)))),
+        // A shared memory (wasi-threads) is reached through its cells, since
+        // other threads may write it during the call.
+        Some(Extern::SharedMemory(memory)) => Ok(f(&mut Mem::shared(memory.data()))),
+        _ => anyhow::bail!(
             "missing required memory export: `{module}::{name}` reaches the calling module's \
              linear memory through its export named `memory`, and the module has none"
-        );
+        ),
+    }
+}
+
+/// Runs WASI function `name` of `module`: gives `f` the context and the
+/// caller's exported `memory` at once, and turns its result into the errno
+/// the guest sees.
+///
+/// An owned context is moved out of the store for the call (and back
+/// after), because the memory borrows the store mutably; a WASI call never
+/// re-enters wasm, so nothing can observe the empty context meanwhile. A
+/// shared context is locked for the call, unless `needs_ctx` says the call
+/// reaches no descriptor (clocks, randomness, a `poll_oneoff` that only
+/// sleeps): those run against an empty context, so that one thread's sleep
+/// never holds up another thread's I/O.
+fn dispatch<T>(
+    caller: &mut Caller<'_, T>,
+    access: Access<T>,
+    name: (&str, &str),
+    needs_ctx: impl FnOnce(&Mem<'_>) -> bool,
+    f: impl FnOnce(&mut WasiCtx, &mut Mem<'_>) -> WasiResult,
+) -> anyhow::Result<i32> {
+    let result = match access {
+        Access::Owned(get) => {
+            let mut ctx = std::mem::take(get(caller.data_mut()));
+            let result = with_memory(caller, name, |mem| f(&mut ctx, mem));
+            *get(caller.data_mut()) = ctx;
+            result?
+        }
+        Access::Shared(get) => {
+            let shared = std::sync::Arc::clone(get(caller.data()));
+            with_memory(caller, name, |mem| {
+                if needs_ctx(mem) {
+                    // A poisoned lock only means another thread panicked in
+                    // the middle of a call; the table itself stays usable.
+                    let mut ctx = shared.lock().unwrap_or_else(|e| e.into_inner());
+                    f(&mut ctx, mem)
+                } else {
+                    f(&mut WasiCtx::default(), mem)
+                }
+            })?
+        }
     };
-    let mut ctx = std::mem::take(get(caller.data_mut()));
-    let result = f(&mut ctx, &mut Mem::new(memory.data_mut(&mut *caller)));
-    *get(caller.data_mut()) = ctx;
     Ok(match result {
         Ok(()) => 0,
         Err(errno) => i32::from(errno.0),
@@ -103,14 +162,16 @@ fn dispatch<T>(
 }
 
 macro_rules! define {
-    ($linker:ident, $module:expr, $flavor:expr, $get:ident;
+    ($linker:ident, $module:expr, $flavor:expr, $access:ident, $needs:expr;
      $($name:ident => $imp:path [$($arg:ident: $ty:ty),*];)*) => {$(
         $linker.func_wrap(
             $module,
             stringify!($name),
             move |mut caller: Caller<'_, T>, $($arg: $ty),*| -> anyhow::Result<i32> {
                 let name = ($module, stringify!($name));
-                dispatch(&mut caller, $get, name, |ctx, mem| $imp(ctx, mem, $flavor, $($arg),*))
+                dispatch(&mut caller, $access, name, $needs, |ctx, mem| {
+                    $imp(ctx, mem, $flavor, $($arg),*)
+                })
             },
         )?;
     )*};
@@ -122,8 +183,40 @@ macro_rules! define {
 /// (statuses 0 to 125; a larger one is an error that is not an
 /// [`I32Exit`], as in wasmtime).
 pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: GetCtx<T>) -> anyhow::Result<()> {
-    add_module(linker, "wasi_snapshot_preview1", Flavor::Preview1, get)?;
-    add_module(linker, "wasi_unstable", Flavor::Preview0, get)?;
+    add_module(
+        linker,
+        "wasi_snapshot_preview1",
+        Flavor::Preview1,
+        Access::Owned(get),
+    )?;
+    add_module(
+        linker,
+        "wasi_unstable",
+        Flavor::Preview0,
+        Access::Owned(get),
+    )?;
+    Ok(())
+}
+
+/// [`add_to_linker`] for a context that the stores of several threads
+/// share (wasi-threads, see [`threads`]): each call locks it for its
+/// duration, except the calls that reach no descriptor.
+pub fn add_to_linker_shared<T: 'static>(
+    linker: &mut Linker<T>,
+    get: GetSharedCtx<T>,
+) -> anyhow::Result<()> {
+    add_module(
+        linker,
+        "wasi_snapshot_preview1",
+        Flavor::Preview1,
+        Access::Shared(get),
+    )?;
+    add_module(
+        linker,
+        "wasi_unstable",
+        Flavor::Preview0,
+        Access::Shared(get),
+    )?;
     Ok(())
 }
 
@@ -131,18 +224,22 @@ fn add_module<T: 'static>(
     linker: &mut Linker<T>,
     module: &'static str,
     flavor: Flavor,
-    get: GetCtx<T>,
+    access: Access<T>,
 ) -> anyhow::Result<()> {
-    define! { linker, module, flavor, get;
-        args_get => env::args_get[argv: u32, buf: u32];
-        args_sizes_get => env::args_sizes_get[argc: u32, size: u32];
-        environ_get => env::environ_get[environ: u32, buf: u32];
-        environ_sizes_get => env::environ_sizes_get[count: u32, size: u32];
+    // The calls that reach no descriptor and so never lock a shared
+    // context.
+    define! { linker, module, flavor, access, |_: &Mem<'_>| false;
         clock_res_get => clock::clock_res_get[id: u32, out: u32];
         clock_time_get => clock::clock_time_get[id: u32, precision: u64, out: u32];
         random_get => env::random_get[buf: u32, len: u32];
         sched_yield => env::sched_yield[];
         proc_raise => env::proc_raise[sig: u32];
+    }
+    define! { linker, module, flavor, access, |_: &Mem<'_>| true;
+        args_get => env::args_get[argv: u32, buf: u32];
+        args_sizes_get => env::args_sizes_get[argc: u32, size: u32];
+        environ_get => env::environ_get[environ: u32, buf: u32];
+        environ_sizes_get => env::environ_sizes_get[count: u32, size: u32];
         fd_advise => fd::fd_advise[fd: u32, offset: u64, len: u64, advice: u32];
         fd_allocate => fd::fd_allocate[fd: u32, offset: u64, len: u64];
         fd_close => fd::fd_close[fd: u32];
@@ -178,13 +275,25 @@ fn add_module<T: 'static>(
         path_rename => path::path_rename[fd: u32, old_p: u32, old_len: u32, new_fd: u32, new_p: u32, new_len: u32];
         path_symlink => path::path_symlink[old_p: u32, old_len: u32, fd: u32, new_p: u32, new_len: u32];
         path_unlink_file => path::path_unlink_file[fd: u32, p: u32, p_len: u32];
-        poll_oneoff => poll::poll_oneoff[subs: u32, events: u32, nsubs: u32, out: u32];
         sock_recv => sock::sock_recv[fd: u32, iovs: u32, iovs_len: u32, flags: u32, out: u32, oflags: u32];
         sock_send => sock::sock_send[fd: u32, iovs: u32, iovs_len: u32, flags: u32, out: u32];
         sock_shutdown => sock::sock_shutdown[fd: u32, how: u32];
     }
+    // A poll that only waits for clocks (`thread::sleep`) reaches no
+    // descriptor.
+    linker.func_wrap(
+        module,
+        "poll_oneoff",
+        move |mut caller: Caller<'_, T>, subs: u32, events: u32, nsubs: u32, out: u32| {
+            let name = (module, "poll_oneoff");
+            let needs = |mem: &Mem<'_>| poll::reaches_descriptors(mem, flavor, subs, nsubs);
+            dispatch(&mut caller, access, name, needs, |ctx, mem| {
+                poll::poll_oneoff(ctx, mem, flavor, subs, events, nsubs, out)
+            })
+        },
+    )?;
     if flavor == Flavor::Preview1 {
-        define! { linker, module, flavor, get;
+        define! { linker, module, flavor, access, |_: &Mem<'_>| true;
             sock_accept => sock::sock_accept[fd: u32, flags: u32, out: u32];
         }
     }

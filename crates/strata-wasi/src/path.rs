@@ -321,7 +321,7 @@ pub(crate) fn path_readlink(
     let target = d.read_link_contents(path)?;
     let bytes = target.as_os_str().as_bytes();
     let n = bytes.len().min(buf_len as usize);
-    mem.slice_mut(buf, buf_len)?;
+    mem.check(buf, buf_len)?;
     mem.write(buf, &bytes[..n])?;
     mem.write_u32(out, n as u32)
 }

@@ -57,6 +57,24 @@ fn file_remaining(h: std::os::fd::BorrowedFd<'_>) -> u64 {
     size.saturating_sub(pos)
 }
 
+/// Whether any of the `nsubs` subscriptions at `subs` waits on a
+/// descriptor (and so needs the context); a bad pointer answers yes, so
+/// that `poll_oneoff` itself reports it.
+pub(crate) fn reaches_descriptors(mem: &Mem<'_>, flavor: Flavor, subs: u32, nsubs: u32) -> bool {
+    let sub_size = match flavor {
+        Flavor::Preview1 => 48u32,
+        Flavor::Preview0 => 56,
+    };
+    (0..nsubs).any(|i| {
+        let kind = i
+            .checked_mul(sub_size)
+            .and_then(|off| subs.checked_add(off))
+            .and_then(|at| at.checked_add(8))
+            .map(|at| mem.read_u8(at));
+        !matches!(kind, Some(Ok(EVENTTYPE_CLOCK)))
+    })
+}
+
 pub(crate) fn poll_oneoff(
     ctx: &mut WasiCtx,
     mem: &mut Mem<'_>,
@@ -74,8 +92,8 @@ pub(crate) fn poll_oneoff(
         Flavor::Preview1 => (48u32, 16u32),
         Flavor::Preview0 => (56, 24),
     };
-    mem.slice(subs, nsubs.checked_mul(sub_size).ok_or(Errno::FAULT)?)?;
-    mem.slice(events, nsubs.checked_mul(EVENT_SIZE).ok_or(Errno::FAULT)?)?;
+    mem.check(subs, nsubs.checked_mul(sub_size).ok_or(Errno::FAULT)?)?;
+    mem.check(events, nsubs.checked_mul(EVENT_SIZE).ok_or(Errno::FAULT)?)?;
 
     let start = Instant::now();
     let mut ready = Vec::new();

@@ -2,8 +2,8 @@
 
 use anyhow::Result;
 use strata::{
-    FuncType, Global, GlobalType, Linker, Memory, MemoryType, Mutability, RefType, Store, Table,
-    TableType, Val, ValType,
+    FuncType, Global, GlobalType, Linker, Memory, MemoryType, Mutability, RefType, SharedMemory,
+    Store, Table, TableType, Val, ValType,
 };
 
 /// Defines `spectest`'s functions, globals, table and memory in `linker`.
@@ -41,5 +41,10 @@ pub(crate) fn define(linker: &mut Linker<()>, store: &mut Store<()>) -> Result<(
     linker.define("spectest", "table", table)?;
     let memory = Memory::new(&mut *store, MemoryType::new(1, Some(2)))?;
     linker.define("spectest", "memory", memory)?;
+    // With the threads proposal, the shared memory its scripts import
+    // (as wasmtime's `spectest` has it).
+    if let Ok(shared) = SharedMemory::new(store.engine(), MemoryType::shared(1, 2)) {
+        linker.define("spectest", "shared_memory", shared)?;
+    }
     Ok(())
 }

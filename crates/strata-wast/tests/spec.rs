@@ -65,6 +65,18 @@ const WASM2: &[&str] = &[
     "simd",
 ];
 
+/// WebAssembly 2.0 without reference types: the base of the threads
+/// proposal's folder, which predates them (its scripts expect a second
+/// table to be invalid).
+const WASM2_WITHOUT_REFERENCE_TYPES: &[&str] = &[
+    "mutable-global",
+    "sign-extension",
+    "saturating-float-to-int",
+    "multi-value",
+    "bulk-memory",
+    "simd",
+];
+
 /// The proposals WebAssembly 3.0 adds to 2.0.
 const WASM3: &[&str] = &[
     "relaxed-simd",
@@ -196,7 +208,8 @@ suites! {
         [WASM2];
     proposals_simd: "proposals/simd", 59 files, 25990 directives, [WASM2] + "multi-memory";
     proposals_tail_call: "proposals/tail-call", 2 files, 119 directives, [WASM2] + "tail-call";
-    proposals_threads: "proposals/threads", 4 files, 619 directives, [WASM2] + "threads";
+    proposals_threads: "proposals/threads", 4 files, 619 directives,
+        [WASM2_WITHOUT_REFERENCE_TYPES] + "threads";
     proposals_wide_arithmetic: "proposals/wide-arithmetic", 1 files, 109 directives,
         [WASM2] + "wide-arithmetic";
 }

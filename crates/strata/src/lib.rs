@@ -191,6 +191,7 @@ pub use api::instance::Instance;
 pub use api::limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 pub use api::linker::{InstancePre, Linker, UnknownImportError};
 pub use api::module::Module;
+pub use api::shared_memory::{SharedMemory, WaitResult};
 pub use api::store::{AsContext, AsContextMut, Store};
 pub use api::tag::Tag;
 pub use api::typed::{IntoFunc, TypedFunc, WasmParams, WasmRet, WasmTy};

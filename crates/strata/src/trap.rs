@@ -36,11 +36,15 @@ pub enum Trap {
     OutOfFuel,
     /// Execution was interrupted because its epoch deadline passed.
     Interrupt,
+    /// An atomic access at an address that is not a multiple of its size.
+    HeapMisaligned,
+    /// `memory.atomic.wait32/64` on a memory that is not shared.
+    AtomicWaitNonSharedMemory,
 }
 
 impl Trap {
     /// Every trap kind, in declaration order (its index is its `code`).
-    const ALL: [Trap; 13] = [
+    const ALL: [Trap; 15] = [
         Trap::UnreachableCodeReached,
         Trap::MemoryOutOfBounds,
         Trap::TableOutOfBounds,
@@ -54,6 +58,8 @@ impl Trap {
         Trap::NullFunctionReference,
         Trap::OutOfFuel,
         Trap::Interrupt,
+        Trap::HeapMisaligned,
+        Trap::AtomicWaitNonSharedMemory,
     ];
 
     /// A small integer identifying the trap kind.
@@ -85,6 +91,10 @@ impl Trap {
             Trap::NullFunctionReference => "null function reference",
             Trap::OutOfFuel => "all fuel consumed by WebAssembly",
             Trap::Interrupt => "interrupt",
+            // The spec test suite's wording (wasmtime: "misaligned memory
+            // access").
+            Trap::HeapMisaligned => "unaligned atomic",
+            Trap::AtomicWaitNonSharedMemory => "expected shared memory",
         }
     }
 }

@@ -1137,8 +1137,13 @@ fn memory_and_table_types_keep_their_flags_and_sizes() -> Result<()> {
             t64.ty(&store),
             TableType::new64(RefType::FUNCREF, 2, Some(7))
         );
-        let shared = instance.get_memory(&store, "shared").expect("exported");
-        let ty = shared.ty(&store);
+        // A shared memory is exported as a `SharedMemory`, never as a
+        // store `Memory`.
+        assert!(instance.get_memory(&store, "shared").is_none());
+        let shared = instance
+            .get_shared_memory(&store, "shared")
+            .expect("exported");
+        let ty = shared.ty();
         assert!(ty.is_shared() && !ty.is_64());
         assert_eq!((ty.minimum(), ty.maximum()), (1, Some(2)));
         assert_eq!(ty.to_string(), "(memory 1 2 shared)");
@@ -1154,8 +1159,10 @@ fn memory_and_table_types_keep_their_flags_and_sizes() -> Result<()> {
         // The same types made through the API.
         let m = Memory::new(&mut store, MemoryType::new64(2, Some(big)))?;
         assert_eq!(m.ty(&store), MemoryType::new64(2, Some(big)));
-        let m = Memory::new(&mut store, MemoryType::shared(1, 3))?;
-        assert_eq!(m.ty(&store), MemoryType::shared(1, 3));
+        let err = Memory::new(&mut store, MemoryType::shared(1, 3)).unwrap_err();
+        assert!(err.to_string().contains("SharedMemory"), "{err}");
+        let m = strata::SharedMemory::new(&engine, MemoryType::shared(1, 3))?;
+        assert_eq!(m.ty(), MemoryType::shared(1, 3));
         let ty = TableType::new64(RefType::FUNCREF, 3, Some(big));
         let t = Table::new(&mut store, ty, Val::FuncRef(None))?;
         assert_eq!(t.ty(&store), ty);
@@ -1177,7 +1184,7 @@ fn memory_and_table_types_keep_their_flags_and_sizes() -> Result<()> {
     assert!(err.to_string().contains("wasm_custom_page_sizes"), "{err}");
     let err = Memory::new(&mut store, MemoryType::new64(1, None)).unwrap_err();
     assert!(err.to_string().contains("wasm_memory64"), "{err}");
-    let err = Memory::new(&mut store, MemoryType::shared(1, 1)).unwrap_err();
+    let err = strata::SharedMemory::new(&engine, MemoryType::shared(1, 1)).unwrap_err();
     assert!(err.to_string().contains("wasm_threads"), "{err}");
     let ty = TableType::new64(RefType::FUNCREF, 1, None);
     let err = Table::new(&mut store, ty, Val::FuncRef(None)).unwrap_err();

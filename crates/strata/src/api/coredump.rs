@@ -144,7 +144,10 @@ impl WasmCoreDump {
         let mut data = DataSection::new();
         for (index, memory) in self.memories.iter().enumerate() {
             let entity = &inner.memories[memory.index as usize];
-            let bytes = entity.mem.data();
+            // A copy (through raw pointers): a shared memory's bytes may be
+            // written by other threads meanwhile.
+            let mut bytes = vec![0; entity.mem.len()];
+            entity.mem.read(0, &mut bytes);
             memories.memory(MemoryType {
                 minimum: entity.mem.pages(),
                 maximum: entity.ty.maximum(),
@@ -155,7 +158,7 @@ impl WasmCoreDump {
                     log2 => Some(u32::from(log2)),
                 },
             });
-            for (offset, run) in nonzero_runs(bytes) {
+            for (offset, run) in nonzero_runs(&bytes) {
                 let at = if entity.ty.is_64() {
                     ConstExpr::i64_const(offset as i64)
                 } else {

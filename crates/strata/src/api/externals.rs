@@ -7,14 +7,15 @@
 //! panic with that message.
 
 use crate::runtime::memory::PAGE_SIZE;
-use crate::runtime::store::{ExportItem, GlobalEntity, MemoryEntity, TableEntity};
+use crate::runtime::store::{ExportItem, GlobalEntity, MemoryEntity, StoreInner, TableEntity};
 use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType, ValType};
+use crate::SharedMemory;
 use crate::{AsContext, AsContextMut, Func, Tag, Trap, Val};
 use anyhow::{bail, Result};
 use wasmparser::WasmFeatures;
 
 /// Anything an instance can import or export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Extern {
     /// A function.
     Func(Func),
@@ -26,6 +27,9 @@ pub enum Extern {
     Memory(Memory),
     /// An exception tag.
     Tag(Tag),
+    /// A shared linear memory (threads proposal), which belongs to the
+    /// engine rather than to a store.
+    SharedMemory(SharedMemory),
 }
 
 impl Extern {
@@ -64,6 +68,13 @@ impl Extern {
             _ => None,
         }
     }
+    /// The shared memory, if this is one.
+    pub fn into_shared_memory(self) -> Option<SharedMemory> {
+        match self {
+            Extern::SharedMemory(m) => Some(m),
+            _ => None,
+        }
+    }
     /// The type of the item.
     ///
     /// # Panics
@@ -75,27 +86,39 @@ impl Extern {
             Extern::Table(t) => ExternType::Table(t.ty(&store)),
             Extern::Memory(m) => ExternType::Memory(m.ty(&store)),
             Extern::Tag(t) => ExternType::Tag(t.ty(&store)),
+            Extern::SharedMemory(m) => ExternType::Memory(m.ty()),
         }
     }
-    /// The handle of an instance's export `item` in store `store_id`.
-    pub(crate) fn from_item(store_id: u64, item: ExportItem) -> Extern {
+    /// The handle of an instance's export `item` in `store`: a memory the
+    /// store shares with others is an `Extern::SharedMemory`.
+    pub(crate) fn from_item(store: &StoreInner, item: ExportItem) -> Extern {
+        let store_id = store.id;
         match item {
             ExportItem::Func(index) => Extern::Func(Func::from_index(store_id, index)),
             ExportItem::Table(index) => Extern::Table(Table { store_id, index }),
-            ExportItem::Memory(index) => Extern::Memory(Memory { store_id, index }),
+            ExportItem::Memory(index) => match store.memories[index as usize].mem.shared() {
+                Some(shared) => Extern::SharedMemory(SharedMemory::from_inner(
+                    store.engine.clone(),
+                    shared.clone(),
+                )),
+                None => Extern::Memory(Memory { store_id, index }),
+            },
             ExportItem::Global(index) => Extern::Global(Global { store_id, index }),
             ExportItem::Tag(index) => Extern::Tag(Tag { store_id, index }),
         }
     }
 
-    pub(crate) fn store_id(&self) -> u64 {
-        match self {
+    /// The store the item belongs to; `None` for a shared memory, which
+    /// any store of its engine may use.
+    pub(crate) fn store_id(&self) -> Option<u64> {
+        Some(match self {
             Extern::Func(f) => f.store_id,
             Extern::Global(g) => g.store_id,
             Extern::Table(t) => t.store_id,
             Extern::Memory(m) => m.store_id,
             Extern::Tag(t) => t.store_id,
-        }
+            Extern::SharedMemory(_) => return None,
+        })
     }
 }
 
@@ -124,6 +147,11 @@ impl From<Tag> for Extern {
         Extern::Tag(t)
     }
 }
+impl From<SharedMemory> for Extern {
+    fn from(m: SharedMemory) -> Extern {
+        Extern::SharedMemory(m)
+    }
+}
 
 /// A linear memory owned by a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -142,8 +170,11 @@ impl Memory {
         if ty.is_64() && !features.contains(WasmFeatures::MEMORY64) {
             bail!("a 64-bit memory needs `Config::wasm_memory64`");
         }
-        if ty.is_shared() && !features.contains(WasmFeatures::THREADS) {
-            bail!("a shared memory needs `Config::wasm_threads`");
+        if ty.is_shared() {
+            // A store memory is only ever used by its store, which is what
+            // lets `Memory::data` hand out slices; shared ones belong to
+            // the engine (wasmtime's wording).
+            bail!("shared memories must be created through `SharedMemory`");
         }
         match ty.page_size_log2() {
             crate::types::DEFAULT_PAGE_SIZE_LOG2 => {}
@@ -180,7 +211,7 @@ impl Memory {
     /// When the memory belongs to another store.
     pub fn data<'a, T: 'a>(&self, store: impl Into<StoreRef<'a, T>>) -> &'a [u8] {
         let store = store.into().0;
-        self.entity(store).mem.data()
+        self.entity(store).mem.owned().map_or(&[], |m| m.data())
     }
 
     /// The memory's contents, writable.
@@ -190,7 +221,12 @@ impl Memory {
     pub fn data_mut<'a, T: 'a>(&self, store: impl Into<StoreMut<'a, T>>) -> &'a mut [u8] {
         let store = store.into().0;
         store.inner.assert_owner(self.store_id);
-        store.inner.memories[self.index as usize].mem.data_mut()
+        // A `Memory` never names a shared memory (those are
+        // `SharedMemory`s), so this is the store's own memory.
+        match store.inner.memories[self.index as usize].mem.owned_mut() {
+            Some(m) => m.data_mut(),
+            None => &mut [],
+        }
     }
 
     /// The current size in bytes.
@@ -223,12 +259,12 @@ impl Memory {
     pub fn read(&self, store: impl AsContext, offset: usize, buffer: &mut [u8]) -> Result<()> {
         let store = store.as_context();
         store.inner.check_owner(self.store_id)?;
-        let data = store.inner.memories[self.index as usize].mem.data();
-        let src = offset
-            .checked_add(buffer.len())
-            .and_then(|end| data.get(offset..end))
-            .ok_or(Trap::MemoryOutOfBounds)?;
-        buffer.copy_from_slice(src);
+        if !store.inner.memories[self.index as usize]
+            .mem
+            .read(offset, buffer)
+        {
+            return Err(Trap::MemoryOutOfBounds.into());
+        }
         Ok(())
     }
 
@@ -236,12 +272,12 @@ impl Memory {
     pub fn write(&self, mut store: impl AsContextMut, offset: usize, buffer: &[u8]) -> Result<()> {
         let store = store.as_context_mut();
         store.inner.check_owner(self.store_id)?;
-        let data = store.inner.memories[self.index as usize].mem.data_mut();
-        let dst = offset
-            .checked_add(buffer.len())
-            .and_then(|end| data.get_mut(offset..end))
-            .ok_or(Trap::MemoryOutOfBounds)?;
-        dst.copy_from_slice(buffer);
+        if !store.inner.memories[self.index as usize]
+            .mem
+            .write(offset, buffer)
+        {
+            return Err(Trap::MemoryOutOfBounds.into());
+        }
         Ok(())
     }
 }

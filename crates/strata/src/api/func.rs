@@ -206,7 +206,7 @@ impl<T> Caller<'_, T> {
         let item = *self.store.inner.instances[instance as usize]
             .exports
             .get(name)?;
-        Some(Extern::from_item(self.store.inner.id, item))
+        Some(Extern::from_item(&self.store.inner, item))
     }
 }
 

@@ -10,7 +10,8 @@ use crate::runtime::store::{
 use crate::runtime::vm::{InstanceParts, InstanceVm, VmCtxPtr};
 use crate::types::{Mutability, TagType, ValType};
 use crate::{
-    AsContext, AsContextMut, Extern, Func, Global, Memory, Module, Store, Table, Tag, Trap,
+    AsContext, AsContextMut, Extern, Func, Global, Memory, Module, SharedMemory, Store, Table, Tag,
+    Trap,
 };
 use crate::{TypedFunc, WasmParams};
 use anyhow::{anyhow, bail, Result};
@@ -45,7 +46,7 @@ impl Instance {
         let item = *store.inner.instances[self.index as usize]
             .exports
             .get(name)?;
-        Some(Extern::from_item(store.inner.id, item))
+        Some(Extern::from_item(&store.inner, item))
     }
 
     /// All exports, in the module's order.
@@ -61,7 +62,7 @@ impl Instance {
             .iter()
             .filter_map(|(name, _)| {
                 let item = *instance.exports.get(name)?;
-                Some((name.as_str(), Extern::from_item(store.inner.id, item)))
+                Some((name.as_str(), Extern::from_item(&store.inner, item)))
             })
             .collect()
     }
@@ -96,6 +97,16 @@ impl Instance {
     /// When the instance belongs to another store.
     pub fn get_memory(&self, store: impl AsContext, name: &str) -> Option<Memory> {
         self.get_export(store, name)?.into_memory()
+    }
+
+    /// The exported shared memory called `name` (a memory the instance
+    /// defines or imports as shared; [`Instance::get_memory`] does not
+    /// return those).
+    ///
+    /// # Panics
+    /// When the instance belongs to another store.
+    pub fn get_shared_memory(&self, store: impl AsContext, name: &str) -> Option<SharedMemory> {
+        self.get_export(store, name)?.into_shared_memory()
     }
 
     /// The exported global called `name`.
@@ -153,11 +164,11 @@ pub(crate) fn import_matches(
                 (None, Some(_)) => false,
             }
     }
-    if item.store_id() != store.id {
+    if item.store_id().is_some_and(|id| id != store.id) {
         return false;
     }
     let types = store.engine.types();
-    match (import.kind, *item) {
+    match (import.kind, item.clone()) {
         (EntityIndex::Func(f), Extern::Func(func)) => {
             let expected = m.type_id(m.funcs[f as usize]);
             types.is_subtype(store.funcs[func.index as usize].type_id, expected)
@@ -202,6 +213,14 @@ pub(crate) fn import_matches(
             let actual = store.tags[tag.index as usize].type_id;
             types.is_subtype(actual, expected) && types.is_subtype(expected, actual)
         }
+        (EntityIndex::Memory(i), Extern::SharedMemory(shared)) => {
+            let (a, e) = (shared.ty(), m.memories[i as usize]);
+            crate::Engine::same(shared.engine(), &store.engine)
+                && a.is_64() == e.is_64()
+                && e.is_shared()
+                && a.page_size_log2() == e.page_size_log2()
+                && limits(a.minimum(), a.maximum(), e.minimum(), e.maximum())
+        }
         _ => false,
     }
 }
@@ -229,7 +248,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
     let mut tags: Vec<u32> = Vec::with_capacity(m.tags.len());
 
     for (import, item) in m.imports.iter().zip(imports) {
-        if item.store_id() != store_id {
+        if item.store_id().is_some_and(|id| id != store_id) {
             bail!(
                 "{WRONG_STORE}: import `{}::{}` belongs to another store",
                 import.module,
@@ -245,10 +264,11 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
                 import.name
             );
         }
-        match *item {
+        match item {
             Extern::Func(f) => funcs.push(f.index),
             Extern::Table(t) => tables.push(t.index),
             Extern::Memory(mem) => memories.push(mem.index),
+            Extern::SharedMemory(shared) => memories.push(store.import_shared_memory(shared)),
             Extern::Global(g) => globals.push(g.index),
             Extern::Tag(t) => tags.push(t.index),
         }
@@ -451,11 +471,15 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
             )? as u64;
             // An i32 offset is zero-extended in its cell; a memory64 offset
             // is 64-bit and must not be truncated.
-            let mem = &mut inner.memories[inst.memories[*memory as usize] as usize].mem;
+            // Written through raw pointers: the memory may be shared with
+            // other threads already running.
+            let mem = &inner.memories[inst.memories[*memory as usize] as usize].mem;
             let len = data.bytes.len() as u64;
             let range = crate::runtime::ops::range(offset, len, mem.len())
                 .ok_or(Trap::MemoryOutOfBounds)?;
-            mem.data_mut()[range].copy_from_slice(&data.bytes);
+            if !mem.write(range.start, &data.bytes) {
+                return Err(Trap::MemoryOutOfBounds.into());
+            }
             inner.instances[instance_index as usize].data_dropped[i] = true;
         }
     }

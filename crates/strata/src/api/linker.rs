@@ -23,7 +23,7 @@ impl<T: 'static> Definition<T> {
     /// The item in `store`: a host function is created there.
     fn materialize(&self, store: &mut crate::Store<T>) -> Extern {
         match self {
-            Definition::Extern(e) => *e,
+            Definition::Extern(e) => e.clone(),
             Definition::HostFunc(ty, f) => Extern::Func(store.new_host_func(ty.clone(), f.clone())),
         }
     }
@@ -32,7 +32,7 @@ impl<T: 'static> Definition<T> {
 impl<T> Clone for Definition<T> {
     fn clone(&self) -> Self {
         match self {
-            Definition::Extern(e) => Definition::Extern(*e),
+            Definition::Extern(e) => Definition::Extern(e.clone()),
             Definition::HostFunc(ty, f) => Definition::HostFunc(ty.clone(), f.clone()),
         }
     }
@@ -331,7 +331,7 @@ fn link<'a, T: 'static>(
             continue;
         };
         let item = def.materialize(store);
-        if item.store_id() != store.inner.id {
+        if item.store_id().is_some_and(|id| id != store.inner.id) {
             let _ = writeln!(
                 problems,
                 "{WRONG_STORE}: import `{}::{}` belongs to another store",

@@ -13,6 +13,7 @@ pub(crate) mod instance;
 pub(crate) mod limits;
 pub(crate) mod linker;
 pub(crate) mod module;
+pub(crate) mod shared_memory;
 pub(crate) mod store;
 pub(crate) mod tag;
 pub(crate) mod typed;

@@ -9,7 +9,8 @@
 use super::func::HostFunc;
 use super::limits::ResourceLimiter;
 use crate::runtime::memory::LinearMemory;
-use crate::runtime::store::{MemoryEntity, StoreInner, StoreOps, TableEntity};
+use crate::runtime::shared::SharedMemoryInner;
+use crate::runtime::store::{MemoryEntity, MemoryStorage, StoreInner, StoreOps, TableEntity};
 use crate::types::{MemoryType, TableType};
 use crate::Engine;
 use std::sync::Arc;
@@ -103,6 +104,12 @@ impl<T> Store<T> {
     /// A limiter error is returned as the error.
     pub(crate) fn grow_memory(&mut self, index: u32, delta: u64) -> anyhow::Result<Option<u64>> {
         let entity = &self.inner.memories[index as usize];
+        if let Some(shared) = entity.mem.shared() {
+            // A shared memory belongs to the engine, not to this store, so
+            // the store's limiter does not decide its growth (as in
+            // wasmtime); its own lock serialises concurrent growers.
+            return Ok(shared.grow(delta));
+        }
         let current = entity.mem.len();
         let page = entity.ty.page_size();
         let desired = delta
@@ -161,9 +168,35 @@ impl<T> Store<T> {
                 ty.minimum()
             );
         }
-        let mem = LinearMemory::new(&ty).map_err(anyhow::Error::msg)?;
+        let mem = if ty.is_shared() {
+            // A module's own shared memory is created as a shared memory
+            // of the engine (`Instance::get_shared_memory` hands it out).
+            let shared = SharedMemoryInner::new(ty).map_err(anyhow::Error::msg)?;
+            MemoryStorage::Shared(Arc::new(shared))
+        } else {
+            MemoryStorage::Owned(LinearMemory::new(&ty).map_err(anyhow::Error::msg)?)
+        };
         self.inner.memories.push(MemoryEntity { ty, mem });
         Ok(self.inner.memories.len() as u32 - 1)
+    }
+
+    /// The store index of shared memory `shared`, adding it to the store
+    /// the first time one of its instances imports it (the store then
+    /// holds a reference, so the memory lives as long as the store).
+    pub(crate) fn import_shared_memory(&mut self, shared: &crate::SharedMemory) -> u32 {
+        let existing = self.inner.memories.iter().position(|m| {
+            m.mem
+                .shared()
+                .is_some_and(|s| Arc::ptr_eq(s, &shared.inner))
+        });
+        if let Some(i) = existing {
+            return i as u32;
+        }
+        self.inner.memories.push(MemoryEntity {
+            ty: shared.inner.ty,
+            mem: MemoryStorage::Shared(shared.inner.clone()),
+        });
+        self.inner.memories.len() as u32 - 1
     }
 
     /// Creates a table of type `ty` filled with `init` if the limiter

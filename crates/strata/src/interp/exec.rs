@@ -303,7 +303,7 @@ macro_rules! exec_match {
             $( Op::$L { dst, addr, offset, access } => {
                 let (m, addr, offset) = $access!(access, addr, offset);
                 // SAFETY: `m` is a live memory of the current instance.
-                match unsafe { m.read().load_at(addr, offset) } {
+                match unsafe { (*m).load_at(addr, offset) } {
                     Some(bytes) => {
                         let v = <$LM>::from_le_bytes(bytes) as $LO;
                         $w!(dst, v.to_raw());
@@ -316,7 +316,7 @@ macro_rules! exec_match {
                 let v = <$SI>::from_raw($r!(value)) as $SM;
                 // SAFETY: as for loads; nothing borrows the memory's bytes
                 // while the executor runs.
-                if unsafe { m.read().store_at(addr, offset, v.to_le_bytes()) }.is_none() {
+                if unsafe { (*m).store_at(addr, offset, v.to_le_bytes()) }.is_none() {
                     $trap!(Trap::MemoryOutOfBounds);
                 }
             } )*
@@ -358,7 +358,7 @@ macro_rules! exec_match {
                 let f: fn([u8; $VLN]) -> V128 = $vlf;
                 let ea = u64::from($r!(addr) as u32) + u64::from(offset);
                 // SAFETY: `$mem` is the current instance's live memory 0.
-                match unsafe { $mem.read().load::<$VLN>(ea) } {
+                match unsafe { (*$mem).load::<$VLN>(ea) } {
                     Some(bytes) => wv!(dst, f(bytes)),
                     None => $trap!(Trap::MemoryOutOfBounds),
                 }
@@ -367,7 +367,7 @@ macro_rules! exec_match {
                 let (vec, lane, _) = $ext!();
                 let ea = u64::from($r!(addr) as u32) + u64::from(offset);
                 // SAFETY: as for loads.
-                match unsafe { $mem.read().load::<$VLLN>(ea) } {
+                match unsafe { (*$mem).load::<$VLLN>(ea) } {
                     Some(bytes) => wv!(dst, load_lane(rv!(vec), lane as usize, bytes)),
                     None => $trap!(Trap::MemoryOutOfBounds),
                 }
@@ -377,7 +377,7 @@ macro_rules! exec_match {
                 let ea = u64::from($r!(addr) as u32) + u64::from(offset);
                 let bytes = store_lane::<$VSLN>(rv!(vec), lane as usize);
                 // SAFETY: as for stores.
-                if unsafe { $mem.read().store(ea, bytes) }.is_none() {
+                if unsafe { (*$mem).store(ea, bytes) }.is_none() {
                     $trap!(Trap::MemoryOutOfBounds);
                 }
             } )*
@@ -385,7 +385,7 @@ macro_rules! exec_match {
                 let ea = u64::from($r!(addr) as u32) + u64::from(offset);
                 let bytes = rv!(value);
                 // SAFETY: as for stores.
-                if unsafe { $mem.read().store(ea, bytes) }.is_none() {
+                if unsafe { (*$mem).store(ea, bytes) }.is_none() {
                     $trap!(Trap::MemoryOutOfBounds);
                 }
             }
@@ -939,6 +939,16 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                 ops::memory_init(store.inner(), instance, (memory, segment), dst, src, len)?;
             }
             Op::DataDrop { segment } => ops::data_drop(store.inner(), instance, segment),
+            Op::Atomic { op, dst, addr, offset } => {
+                let (memory, high, a) = ext!();
+                let (b, _, _) = ext!();
+                let at = (r!(addr), u64::from(high) << 32 | u64::from(offset));
+                let v = super::atomic::run(store.inner(), instance, vmctx, op, memory, at, r!(a), r!(b))?;
+                if op.kind() != crate::isa::atomic::AtomicKind::Store {
+                    w!(dst, v);
+                }
+            }
+            Op::AtomicFence => std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst),
             Op::TableGet { dst, table, index } => {
                 let t = store.inner().instances[instance as usize].tables[table as usize];
                 // An i32 index is zero-extended in its slot; a table64

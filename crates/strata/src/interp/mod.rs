@@ -10,6 +10,7 @@
 //! - `exec.rs`: the driver: frames, calls, and the instructions that need the
 //!   store; value and call stacks live on the heap.
 
+mod atomic;
 pub(crate) mod exec;
 mod frames;
 mod handlers;

@@ -7,6 +7,7 @@
 //! slots, which hold the function's locals, its constants and its operand
 //! stack. Every slot is an untyped `u64` cell (`crate::types::raw`).
 
+use crate::isa::atomic::AtomicOp;
 use crate::isa::{numeric_ops, simd_ops};
 use crate::types::ValType;
 
@@ -157,6 +158,14 @@ macro_rules! define_op {
             /// Followed by `Ext { a: len, b: memory }`.
             MemoryInit { segment: u32, dst: Slot, src: Slot },
             DataDrop { segment: u32 },
+            /// An atomic instruction (a row of `isa/atomic.rs`), run by
+            /// the driver: `offset` is the low half of the offset; followed
+            /// by `Ext { a: memory, b: offset >> 32, c: first operand }`
+            /// and `Ext { a: second operand }` (the operands after the
+            /// address, as the row's kind takes them).
+            Atomic { op: AtomicOp, dst: Slot, addr: Slot, offset: u32 },
+            /// `atomic.fence`.
+            AtomicFence,
             TableGet { dst: Slot, table: u32, index: Slot },
             TableSet { table: u32, index: Slot, value: Slot },
             TableSize { dst: Slot, table: u32 },

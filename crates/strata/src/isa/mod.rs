@@ -10,8 +10,10 @@
 //! the constant-expression evaluator's arithmetic (`const_binary` below).
 //! Tables are split by proposal: `numeric.rs` for WebAssembly 1.0/2.0,
 //! `simd.rs` for fixed-width and relaxed SIMD (lane semantics in
-//! `lanes.rs`).
+//! `lanes.rs`), `atomic.rs` for the threads proposal's atomics (with their
+//! semantics).
 
+pub(crate) mod atomic;
 pub(crate) mod lanes;
 mod numeric;
 pub(crate) mod semantics;

@@ -10,7 +10,7 @@
 
 use crate::runtime::ops;
 use crate::runtime::store::{FuncKind, StoreOps};
-use crate::runtime::vm::VMContext;
+use crate::runtime::vm::{VMContext, VMRuntimeLimits};
 use crate::types::SharedTypeIndex;
 use crate::Trap;
 use std::any::Any;
@@ -126,6 +126,11 @@ pub(crate) struct Builtins {
     pub call: unsafe extern "C" fn(*const VMContext, u32, *mut u64) -> u32,
     pub is_subtype: unsafe extern "C" fn(*const VMContext, u32, u32) -> u32,
     pub epoch_reached: unsafe extern "C" fn(*const VMContext, usize, u32, u32) -> u32,
+    // Added last, so the offsets of the fields above stay what code
+    // compiled before them uses.
+    pub atomic_notify: unsafe extern "C" fn(*const VMContext, u32, u64, u64, *mut u64) -> u32,
+    pub atomic_wait:
+        unsafe extern "C" fn(*const VMContext, u32, u32, u64, u64, u64, *mut u64) -> u32,
 }
 
 /// The one table every instance's `VMContext::builtins` points to.
@@ -143,7 +148,85 @@ pub(crate) static BUILTINS: Builtins = Builtins {
     call,
     is_subtype,
     epoch_reached,
+    atomic_notify,
+    atomic_wait,
 };
+
+/// Stores a helper's value in `*out` and returns its status (see `grown`).
+///
+/// # Safety
+/// `out` must be valid for a write.
+unsafe fn value(r: Option<u64>, out: *mut u64) -> u32 {
+    match r {
+        Some(v) => {
+            // SAFETY: guaranteed by the caller.
+            unsafe { out.write(v) };
+            0
+        }
+        None => 1,
+    }
+}
+
+/// `memory.atomic.notify` on memory `memory` at effective address `ea`
+/// (checked here like any atomic access): wakes up to `count` waiters.
+pub(crate) unsafe extern "C" fn atomic_notify(
+    vmctx: *const VMContext,
+    memory: u32,
+    ea: u64,
+    count: u64,
+    out: *mut u64,
+) -> u32 {
+    let r = unsafe {
+        with_store(vmctx, |s, i| {
+            let inner = s.inner();
+            let m = inner.instances[i as usize].memories[memory as usize];
+            let mem = &inner.memories[m as usize].mem;
+            crate::runtime::shared::atomic_notify(mem, ea, count as u32)
+                .map(u64::from)
+                .map_err(|t| anyhow::Error::new(HelperTrap(t)))
+        })
+    };
+    // SAFETY: `out` is the caller's stack slot.
+    unsafe { value(r, out) }
+}
+
+/// `memory.atomic.wait32/64` (`size` 4 or 8) on memory `memory` at
+/// effective address `ea`; `timeout` is the instruction's i64 operand.
+/// The wait polls the store's epoch deadline, so an interrupt ends it.
+pub(crate) unsafe extern "C" fn atomic_wait(
+    vmctx: *const VMContext,
+    memory: u32,
+    size: u32,
+    ea: u64,
+    expected: u64,
+    timeout: u64,
+    out: *mut u64,
+) -> u32 {
+    let r = unsafe {
+        with_store(vmctx, |s, i| {
+            let inner = s.inner();
+            let epochs = inner.engine.config().epoch_interruption;
+            let m = inner.instances[i as usize].memories[memory as usize];
+            let mem = &inner.memories[m as usize].mem;
+            // SAFETY: the context's limits belong to the live store.
+            let limits = (*vmctx).limits;
+            let mut interrupted = || epochs && VMRuntimeLimits::epoch_passed(limits);
+            let size = u64::from(size);
+            crate::runtime::shared::atomic_wait(
+                mem,
+                ea,
+                expected,
+                size,
+                timeout as i64,
+                &mut interrupted,
+            )
+            .map(|w| u64::from(w.code()))
+            .map_err(|t| anyhow::Error::new(HelperTrap(t)))
+        })
+    };
+    // SAFETY: `out` is the caller's stack slot.
+    unsafe { value(r, out) }
+}
 
 // SAFETY (every helper below): called only by compiled code of the instance
 // whose context is `vmctx`, inside an entry (see `with_store`).

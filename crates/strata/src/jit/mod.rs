@@ -21,6 +21,7 @@
 
 mod abi;
 mod access;
+mod atomic;
 mod code_memory;
 mod compile;
 pub(crate) use compile::{compile_image, compile_parts, target_description};

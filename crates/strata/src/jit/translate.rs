@@ -899,7 +899,11 @@ impl Translator<'_, '_> {
                 self.push(v, ValType::V128);
             }
             op => {
-                if !self.numeric(&op)? && !self.simd(&op)? && !self.wide(&op)? {
+                if !self.numeric(&op)?
+                    && !self.simd(&op)?
+                    && !self.wide(&op)?
+                    && !self.atomic(&op)?
+                {
                     bail!("the JIT tier does not support {op:?} yet");
                 }
             }

@@ -7,9 +7,10 @@
 //! index space plus a guard region, which lets compiled code rely on the
 //! guard to catch out-of-bounds accesses.
 
-use super::vm::{VMMemory, VmBox};
+use super::vm::VMMemory;
 use crate::types::MemoryType;
 use std::ptr::NonNull;
+use std::sync::atomic::Ordering;
 
 /// The size of a WebAssembly page (the default; the custom-page-sizes
 /// proposal adds 1-byte pages).
@@ -34,18 +35,23 @@ pub const MAX_RESERVATION_64: u64 = 16 << 30;
 pub struct LinearMemory {
     base: NonNull<u8>,
     reserved: usize,
-    /// Base and accessible length, where executing code reads them.
-    vm: VmBox<VMMemory>,
+    /// Base and accessible length, where executing code reads them: a
+    /// heap allocation at a stable address (freed in `drop`), only ever
+    /// accessed through shared references (the length is atomic).
+    vm: NonNull<VMMemory>,
     max_pages: u64,
     /// Pages are `2^page_size_log2` bytes (16, or 0 with custom page
     /// sizes).
     page_size_log2: u32,
 }
 
-// SAFETY: the memory is an owned mapping; access is synchronised by the
-// store that owns it (`&mut` for writes).
+// SAFETY: the memory is an owned mapping and its `VMMemory` an owned
+// allocation; the Rust side only reaches its bytes through raw pointers
+// (or, for `data`/`data_mut`, a borrow of an unshared memory's store) and
+// its length through an atomic, so it may be used from any thread.
 unsafe impl Send for LinearMemory {}
-// SAFETY: see `Send`; shared references only read `base` and `len`.
+// SAFETY: see `Send`; `grow` is the only mutation through `&self`, and its
+// callers serialise it (the store's `&mut`, or a shared memory's lock).
 unsafe impl Sync for LinearMemory {}
 
 impl LinearMemory {
@@ -96,13 +102,10 @@ impl LinearMemory {
             ));
         }
         let base = NonNull::new(ptr.cast::<u8>()).ok_or("mmap returned null")?;
-        let mut mem = LinearMemory {
+        let mem = LinearMemory {
             base,
             reserved,
-            vm: VmBox::new(VMMemory {
-                base: base.as_ptr(),
-                len: 0,
-            }),
+            vm: NonNull::from(Box::leak(Box::new(VMMemory::new(base.as_ptr(), 0)))),
             max_pages,
             page_size_log2: log2,
         };
@@ -110,7 +113,7 @@ impl LinearMemory {
         Ok(mem)
     }
 
-    fn set_len(&mut self, new_len: usize) -> Result<(), String> {
+    fn set_len(&self, new_len: usize) -> Result<(), String> {
         // Host pages are committed whole: with 1-byte wasm pages the bytes
         // past `len` in the last host page are accessible to the host but
         // never to wasm, which checks every access of such a memory
@@ -132,10 +135,9 @@ impl LinearMemory {
                 return Err("failed to commit linear memory pages".into());
             }
         }
-        self.vm.set(VMMemory {
-            base: self.base.as_ptr(),
-            len: new_len,
-        });
+        // Release: a thread that sees the new length (through an acquire
+        // load) sees the pages committed above.
+        self.vm().len.store(new_len, Ordering::Release);
         Ok(())
     }
 
@@ -145,8 +147,11 @@ impl LinearMemory {
     }
 
     /// Grows by `delta` pages; returns the old size in pages, or `None` when
-    /// the memory cannot grow that far (the caller reports -1).
-    pub fn grow(&mut self, delta: u64) -> Option<u64> {
+    /// the memory cannot grow that far (the caller reports -1). Takes
+    /// `&self` because a shared memory grows while other threads access
+    /// it; callers serialise growth (the store's `&mut` for an unshared
+    /// memory, the lock of a shared one).
+    pub fn grow(&self, delta: u64) -> Option<u64> {
         let old = self.pages();
         let new = old.checked_add(delta)?;
         let bytes = new.checked_mul(1 << self.page_size_log2)?;
@@ -157,21 +162,120 @@ impl LinearMemory {
         Some(old)
     }
 
-    /// The accessible bytes.
+    /// The accessible bytes of an unshared memory. Never called for a
+    /// shared memory, whose bytes other threads may write at any time
+    /// (see `MemoryStorage::owned`).
     pub fn data(&self) -> &[u8] {
         // SAFETY: `[base, base+len)` is mapped read/write and owned by self.
         unsafe { std::slice::from_raw_parts(self.base.as_ptr(), self.len()) }
     }
 
-    /// The accessible bytes, writable.
+    /// The accessible bytes of an unshared memory, writable.
     pub fn data_mut(&mut self) -> &mut [u8] {
         // SAFETY: as in `data`, and `&mut self` gives exclusive access.
         unsafe { std::slice::from_raw_parts_mut(self.base.as_ptr(), self.len()) }
     }
 
+    /// The first byte (stable for the memory's lifetime).
+    pub fn base(&self) -> *mut u8 {
+        self.base.as_ptr()
+    }
+
     /// The accessible length in bytes.
     pub fn len(&self) -> usize {
-        self.vm.get().len
+        self.vm().len.load(Ordering::Acquire)
+    }
+
+    /// Whether `[offset, offset + len)` is accessible.
+    fn in_bounds(&self, offset: usize, len: usize) -> bool {
+        offset.checked_add(len).is_some_and(|end| end <= self.len())
+    }
+
+    /// Copies `dst.len()` bytes at `offset` out of the memory; false when
+    /// they are out of bounds. Goes through raw pointers, never a slice of
+    /// the memory, so other threads writing a shared memory meanwhile do
+    /// not invalidate a Rust reference.
+    pub fn read(&self, offset: usize, dst: &mut [u8]) -> bool {
+        if !self.in_bounds(offset, dst.len()) {
+            return false;
+        }
+        // SAFETY: in bounds of the mapping (checked); `dst` is a distinct
+        // Rust allocation.
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.base().add(offset), dst.as_mut_ptr(), dst.len())
+        };
+        true
+    }
+
+    /// Copies `src` into the memory at `offset`; false when out of bounds.
+    /// Raw pointers, as in `read`.
+    pub fn write(&self, offset: usize, src: &[u8]) -> bool {
+        if !self.in_bounds(offset, src.len()) {
+            return false;
+        }
+        // SAFETY: in bounds (checked); `src` does not overlap the mapping's
+        // bytes (no slice of them is ever formed).
+        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.base().add(offset), src.len()) };
+        true
+    }
+
+    /// Sets `len` bytes at `offset` to `value`; false when out of bounds.
+    pub fn fill(&self, offset: usize, value: u8, len: usize) -> bool {
+        if !self.in_bounds(offset, len) {
+            return false;
+        }
+        // SAFETY: in bounds (checked).
+        unsafe { std::ptr::write_bytes(self.base().add(offset), value, len) };
+        true
+    }
+
+    /// Copies `len` bytes from `src` at `src_offset` to `dst_offset` of
+    /// this memory (`src` may be this memory: the ranges may overlap);
+    /// false when either range is out of bounds.
+    pub fn copy_from(
+        &self,
+        dst_offset: usize,
+        src: &LinearMemory,
+        src_offset: usize,
+        len: usize,
+    ) -> bool {
+        if !self.in_bounds(dst_offset, len) || !src.in_bounds(src_offset, len) {
+            return false;
+        }
+        // SAFETY: both ranges in bounds of live mappings (checked);
+        // `ptr::copy` allows overlap.
+        unsafe { std::ptr::copy(src.base().add(src_offset), self.base().add(dst_offset), len) };
+        true
+    }
+
+    /// A sequentially consistent load of the `size`-byte (4 or 8) value
+    /// at `ea`, zero-extended; `None` unless it is in bounds and aligned.
+    pub fn atomic_load(&self, ea: u64, size: u64) -> Option<u64> {
+        let offset = usize::try_from(ea).ok()?;
+        if !self.in_bounds(offset, size as usize) || !ea.is_multiple_of(size) {
+            return None;
+        }
+        let kind = crate::isa::atomic::AtomicKind::Load;
+        // SAFETY: in bounds of the live mapping and aligned (checked); its
+        // bytes are only accessed atomically or through raw pointers.
+        Some(unsafe { super::vm::atomic(kind, size as u32, self.base().add(offset), 0, 0) })
+    }
+
+    /// The accessible bytes as cells another thread may write (what
+    /// `SharedMemory::data` hands out).
+    pub fn cells(&self) -> &[std::cell::UnsafeCell<u8>] {
+        // SAFETY: `[base, base+len)` is mapped for as long as `self` lives
+        // (the memory never moves or shrinks); `UnsafeCell<u8>` has `u8`'s
+        // layout and tells the compiler the bytes may change behind a
+        // shared reference.
+        unsafe { std::slice::from_raw_parts(self.base().cast(), self.len()) }
+    }
+
+    /// The definition executing code reads.
+    pub fn vm(&self) -> &VMMemory {
+        // SAFETY: allocated in `new`, freed only in `drop`, and never
+        // accessed through a unique reference.
+        unsafe { self.vm.as_ref() }
     }
 
     /// The definition executing code reads; stable for the memory's
@@ -191,9 +295,12 @@ fn round_up_to_host_page(bytes: u64) -> u64 {
 
 impl Drop for LinearMemory {
     fn drop(&mut self) {
-        // SAFETY: unmaps exactly the reservation made in `new`.
+        // SAFETY: unmaps exactly the reservation made in `new`, and frees
+        // the definition allocated there (nothing uses either any more:
+        // the owner outlives every instance and thread that used them).
         unsafe {
             libc::munmap(self.base.as_ptr().cast(), self.reserved);
+            drop(Box::from_raw(self.vm.as_ptr()));
         }
     }
 }

@@ -2,11 +2,14 @@
 //! the `VMContext` layout (`vm.rs`), the store's internals (`store.rs`),
 //! what tiered execution shares between the tiers (`tiering.rs`),
 //! the bulk memory and table operations (`ops.rs`) and the fuel cost model
-//! (`fuel.rs`).
+//! (`fuel.rs`), shared memories (`shared.rs`) and their waiters
+//! (`parking.rs`).
 
 pub(crate) mod fuel;
 pub mod memory;
 pub(crate) mod ops;
+pub mod parking;
+pub mod shared;
 pub(crate) mod store;
 pub mod table;
 pub(crate) mod tiering;

@@ -35,10 +35,13 @@ pub(crate) fn memory_fill(
     value: u64,
     len: u64,
 ) -> Result<(), Trap> {
-    let m = memory_index(store, instance, memory);
-    let data = store.memories[m].mem.data_mut();
-    let range = range(dst, len, data.len()).ok_or(Trap::MemoryOutOfBounds)?;
-    data[range].fill(value as u8);
+    // Memories are written through raw pointers (never a slice of their
+    // bytes), which a shared memory's other threads may write meanwhile.
+    let mem = &store.memories[memory_index(store, instance, memory)].mem;
+    let range = range(dst, len, mem.len()).ok_or(Trap::MemoryOutOfBounds)?;
+    if !mem.fill(range.start, value as u8, range.len()) {
+        return Err(Trap::MemoryOutOfBounds);
+    }
     Ok(())
 }
 
@@ -63,17 +66,11 @@ pub(crate) fn memory_copy(
     let (Some(d), Some(s)) = (d, s) else {
         return Err(Trap::MemoryOutOfBounds);
     };
-    if dm == sm {
-        store.memories[dm].mem.data_mut().copy_within(s, d.start);
-    } else {
-        // Two distinct memories of the store: borrow both at once.
-        let (low, high) = store.memories.split_at_mut(dm.max(sm));
-        let (dst_entity, src_entity) = if dm < sm {
-            (&mut low[dm], &high[0])
-        } else {
-            (&mut high[0], &low[sm])
-        };
-        dst_entity.mem.data_mut()[d].copy_from_slice(&src_entity.mem.data()[s]);
+    // One copy through raw pointers (`ptr::copy`: the ranges may overlap
+    // within one memory).
+    let (dst_mem, src_mem) = (&store.memories[dm].mem, &store.memories[sm].mem);
+    if !dst_mem.copy_from(d.start, src_mem, s.start, d.len()) {
+        return Err(Trap::MemoryOutOfBounds);
     }
     Ok(())
 }
@@ -95,12 +92,13 @@ pub(crate) fn memory_init(
     } else {
         &module.datas[segment as usize].bytes
     };
-    let m = memory_index(store, instance, memory);
-    let data = store.memories[m].mem.data_mut();
-    let (Some(d), Some(s)) = (range(dst, len, data.len()), range(src, len, bytes.len())) else {
+    let mem = &store.memories[memory_index(store, instance, memory)].mem;
+    let (Some(d), Some(s)) = (range(dst, len, mem.len()), range(src, len, bytes.len())) else {
         return Err(Trap::MemoryOutOfBounds);
     };
-    data[d].copy_from_slice(&bytes[s]);
+    if !mem.write(d.start, &bytes[s]) {
+        return Err(Trap::MemoryOutOfBounds);
+    }
     Ok(())
 }
 

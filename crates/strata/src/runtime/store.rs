@@ -4,6 +4,7 @@
 //! only the API layer can do (call host functions, ask the limiter).
 
 use super::memory::LinearMemory;
+use super::shared::SharedMemoryInner;
 use super::vm::{
     FuncRefPtr, InstanceVm, VMFuncRef, VMGlobal, VMRuntimeLimits, VMTable, VmBox, VmCtxPtr,
 };
@@ -126,7 +127,63 @@ pub(crate) struct TagEntity {
 
 pub(crate) struct MemoryEntity {
     pub ty: MemoryType,
-    pub mem: LinearMemory,
+    pub mem: MemoryStorage,
+}
+
+/// A store memory's storage: owned by the store, or a shared memory the
+/// store holds one reference to (`Deref` gives the `LinearMemory` either
+/// way, for what does not form slices of the bytes).
+pub(crate) enum MemoryStorage {
+    /// An unshared memory, only ever used by its store.
+    Owned(LinearMemory),
+    /// A shared memory (threads proposal), used by any number of stores
+    /// and threads.
+    Shared(Arc<SharedMemoryInner>),
+}
+
+impl MemoryStorage {
+    /// The shared memory, if this is one.
+    pub fn shared(&self) -> Option<&Arc<SharedMemoryInner>> {
+        match self {
+            MemoryStorage::Shared(s) => Some(s),
+            MemoryStorage::Owned(_) => None,
+        }
+    }
+
+    /// The memory when it is unshared: what may be viewed as a byte slice
+    /// (the API's `Memory::data`), because only its store reaches it.
+    pub fn owned(&self) -> Option<&LinearMemory> {
+        match self {
+            MemoryStorage::Owned(m) => Some(m),
+            MemoryStorage::Shared(_) => None,
+        }
+    }
+
+    /// As `owned`, writable.
+    pub fn owned_mut(&mut self) -> Option<&mut LinearMemory> {
+        match self {
+            MemoryStorage::Owned(m) => Some(m),
+            MemoryStorage::Shared(_) => None,
+        }
+    }
+
+    /// Grows by `delta` pages: the old size, or `None` (wasm sees -1).
+    pub fn grow(&mut self, delta: u64) -> Option<u64> {
+        match self {
+            MemoryStorage::Owned(m) => m.grow(delta),
+            MemoryStorage::Shared(s) => s.grow(delta),
+        }
+    }
+}
+
+impl std::ops::Deref for MemoryStorage {
+    type Target = LinearMemory;
+    fn deref(&self) -> &LinearMemory {
+        match self {
+            MemoryStorage::Owned(m) => m,
+            MemoryStorage::Shared(s) => &s.mem,
+        }
+    }
 }
 
 pub(crate) struct TableEntity {

@@ -9,20 +9,51 @@
 //! store. Both tiers read the same fields (compiled code at `offset_of!`
 //! offsets).
 
+use crate::isa::atomic::{AtomicKind, RmwOp};
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 /// A linear memory's current extent. Updated by `memory.grow`; the base
 /// never changes (see `runtime::memory`).
+///
+/// The length is atomic because a shared memory is grown by whichever
+/// thread runs `memory.grow` while other threads read it; an atomic of
+/// `usize` has `usize`'s layout, so compiled code reads it with a plain
+/// load at the same offset (a stale length is only ever too small: a
+/// memory never shrinks).
 #[repr(C)]
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct VMMemory {
     /// First byte of the memory.
     pub base: *mut u8,
     /// Accessible length in bytes.
-    pub len: usize,
+    pub len: AtomicUsize,
 }
 
+// SAFETY: `base` points into a mapping owned by the `LinearMemory` that
+// owns this definition; the mapping never moves and the length is atomic,
+// so the definition can be read from any thread.
+unsafe impl Send for VMMemory {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for VMMemory {}
+
 impl VMMemory {
+    /// A definition of `len` accessible bytes at `base`.
+    pub fn new(base: *mut u8, len: usize) -> VMMemory {
+        VMMemory {
+            base,
+            len: AtomicUsize::new(len),
+        }
+    }
+
+    /// The accessible length in bytes. Relaxed: the pages below a length
+    /// another thread published are already accessible (the kernel's
+    /// mapping is global), and no other data is published with it.
+    #[inline(always)]
+    pub fn len(&self) -> usize {
+        self.len.load(Ordering::Relaxed)
+    }
+
     /// Whether `N` bytes at `ea` lie within the memory. The end is computed
     /// with checked arithmetic: with 64-bit addresses `ea + N` can wrap
     /// around to a small, seemingly valid number. (For 32-bit addresses
@@ -30,7 +61,7 @@ impl VMMemory {
     #[inline(always)]
     fn in_bounds<const N: usize>(&self, ea: u64) -> bool {
         ea.checked_add(N as u64)
-            .is_some_and(|end| end <= self.len as u64)
+            .is_some_and(|end| end <= self.len() as u64)
     }
 
     /// The effective address of an access at `addr + offset`, where a sum
@@ -106,6 +137,52 @@ impl VMMemory {
                 .write_unaligned(bytes)
         };
         Some(())
+    }
+}
+
+/// Runs a load, store, read-modify-write or compare-exchange of `size`
+/// bytes at `p` (sequentially consistent, as the proposal specifies):
+/// `a` is the value operand (the expected value for `Cmpxchg`), `b` the
+/// replacement. Operands are truncated to the access size (the spec wraps
+/// them) and the result is the old value zero-extended (nothing for a
+/// store).
+///
+/// # Safety
+/// `p` must be valid for `size` bytes, aligned to `size`, and only ever
+/// accessed atomically or through raw pointers by other threads.
+pub(crate) unsafe fn atomic(kind: AtomicKind, size: u32, p: *mut u8, a: u64, b: u64) -> u64 {
+    macro_rules! with_width {
+        ($atomic:ty, $int:ty) => {{
+            // SAFETY: guaranteed by the caller.
+            let cell = unsafe { <$atomic>::from_ptr(p.cast::<$int>()) };
+            let (a, b) = (a as $int, b as $int);
+            const SC: Ordering = Ordering::SeqCst;
+            (match kind {
+                AtomicKind::Load => cell.load(SC),
+                AtomicKind::Store => {
+                    cell.store(a, SC);
+                    0
+                }
+                AtomicKind::Rmw(RmwOp::Add) => cell.fetch_add(a, SC),
+                AtomicKind::Rmw(RmwOp::Sub) => cell.fetch_sub(a, SC),
+                AtomicKind::Rmw(RmwOp::And) => cell.fetch_and(a, SC),
+                AtomicKind::Rmw(RmwOp::Or) => cell.fetch_or(a, SC),
+                AtomicKind::Rmw(RmwOp::Xor) => cell.fetch_xor(a, SC),
+                AtomicKind::Rmw(RmwOp::Xchg) => cell.swap(a, SC),
+                AtomicKind::Cmpxchg => match cell.compare_exchange(a, b, SC, SC) {
+                    Ok(old) | Err(old) => old,
+                },
+                // Not memory accesses of their own: the runtime's
+                // parking lot runs them.
+                AtomicKind::Notify | AtomicKind::Wait => 0,
+            }) as u64
+        }};
+    }
+    match size {
+        1 => with_width!(AtomicU8, u8),
+        2 => with_width!(AtomicU16, u16),
+        4 => with_width!(AtomicU32, u32),
+        _ => with_width!(AtomicU64, u64),
     }
 }
 
@@ -364,6 +441,13 @@ pub struct InstanceParts {
     pub builtins: *const (),
 }
 
+/// Stands in for memory 0 of an instance without memories: empty, never
+/// written (its length stays 0, so every access is out of bounds).
+static NO_MEMORY: VMMemory = VMMemory {
+    base: std::ptr::null_mut(),
+    len: AtomicUsize::new(0),
+};
+
 /// Owns an instance's `VMContext` and the pointer arrays it points into.
 #[derive(Debug)]
 // The arrays are only read through `vmctx`; the fields keep them alive.
@@ -377,8 +461,6 @@ pub struct InstanceVm {
     funcs: Box<[u32]>,
     func_refs: Box<[*const VMFuncRef]>,
     type_ids: Box<[u32]>,
-    /// Stands in for memory 0 when the instance has no memory.
-    no_memory: VmBox<VMMemory>,
     vmctx: VmBox<VMContext>,
 }
 
@@ -403,11 +485,10 @@ impl InstanceVm {
         let funcs: Box<[_]> = parts.funcs.into();
         let func_refs: Box<[_]> = parts.func_refs.into();
         let type_ids: Box<[_]> = parts.type_ids.into();
-        let no_memory = VmBox::new(VMMemory {
-            base: std::ptr::null_mut(),
-            len: 0,
-        });
-        let memory0 = memories.first().copied().unwrap_or(no_memory.as_ptr());
+        let memory0 = memories
+            .first()
+            .copied()
+            .unwrap_or(&NO_MEMORY as *const VMMemory);
         let vmctx = VmBox::new(VMContext {
             limits,
             memory0,
@@ -427,7 +508,6 @@ impl InstanceVm {
             funcs,
             func_refs,
             type_ids,
-            no_memory,
             vmctx,
         }
     }
@@ -445,15 +525,36 @@ impl InstanceVm {
 
 #[cfg(test)]
 mod tests {
-    use super::VMMemory;
+    use super::{atomic, VMMemory};
+    use crate::isa::atomic::{AtomicKind, RmwOp};
+
+    #[test]
+    fn atomic_semantics() {
+        let mut cell = 0x1122_3344_5566_7788_u64;
+        let p = (&mut cell as *mut u64).cast::<u8>();
+        // SAFETY (all calls): `p` is an aligned, live u64 only this thread
+        // uses.
+        unsafe {
+            assert_eq!(atomic(AtomicKind::Load, 8, p, 0, 0), 0x1122_3344_5566_7788);
+            assert_eq!(atomic(AtomicKind::Load, 1, p, 0, 0), 0x88);
+            let old = atomic(AtomicKind::Rmw(RmwOp::Add), 1, p, 0x1_0000_0009, 0);
+            assert_eq!(old, 0x88);
+            assert_eq!(cell & 0xff, 0x91);
+            // Compare-exchange compares the wrapped expected value.
+            let old = atomic(AtomicKind::Cmpxchg, 2, p, 0xffff_7791, 0xabcd);
+            assert_eq!(old, 0x7791);
+            assert_eq!(cell & 0xffff, 0xabcd);
+            let old = atomic(AtomicKind::Cmpxchg, 2, p, 1, 2);
+            assert_eq!(old, 0xabcd);
+            atomic(AtomicKind::Store, 4, p, 7, 0);
+            assert_eq!(cell, 0x1122_3344_0000_0007);
+        }
+    }
 
     #[test]
     fn accesses_whose_end_wraps_around_are_out_of_bounds() {
         let mut bytes = [7_u8; 16];
-        let memory = VMMemory {
-            base: bytes.as_mut_ptr(),
-            len: bytes.len(),
-        };
+        let memory = VMMemory::new(bytes.as_mut_ptr(), bytes.len());
         // SAFETY (all calls): `memory` describes `bytes`, which nothing
         // else borrows meanwhile.
         unsafe {

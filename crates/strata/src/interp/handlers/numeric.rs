@@ -119,7 +119,7 @@ macro_rules! lowering {
                     unsafe fn h<const A: Src>(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
                         // SAFETY: as for unary instructions; `mem` is the
                         // current instance's live memory 0.
-                        let (i, m) = unsafe { (&*ip, mem.read()) };
+                        let (i, m) = unsafe { (&*ip, &*mem) };
                         let base: u32 = unsafe { operand::<u32, A>(u32::from(i.b), sp, acc, facc) };
                         let ea = u64::from(base) + u64::from(i.c);
                         // SAFETY: `m` describes a live memory.
@@ -132,7 +132,7 @@ macro_rules! lowering {
                     unsafe fn hx<const A: Src>(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
                         // SAFETY: as for unary instructions; the extension
                         // word names a memory of the current instance.
-                        let (i, m) = unsafe { (&*ip, indexed_memory(ip, vmctx).read()) };
+                        let (i, m) = unsafe { (&*ip, &*indexed_memory(ip, vmctx)) };
                         let addr: u64 = unsafe { operand::<u64, A>(u32::from(i.b), sp, acc, facc) };
                         // SAFETY: `m` describes a live memory.
                         let v = match unsafe { m.load_at(addr, u64::from(i.c)) } {
@@ -156,7 +156,7 @@ macro_rules! lowering {
                 $( Op::$S { addr, value, offset, access } => {
                     unsafe fn h<const A: Src, const V: Src>(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
                         // SAFETY: as for loads.
-                        let (i, m) = unsafe { (&*ip, mem.read()) };
+                        let (i, m) = unsafe { (&*ip, &*mem) };
                         let (base, v): (u32, $SI) = unsafe {
                             (operand::<u32, A>(u32::from(i.a), sp, acc, facc), operand::<$SI, V>(u32::from(i.b), sp, acc, facc))
                         };
@@ -170,7 +170,7 @@ macro_rules! lowering {
                     }
                     unsafe fn hx<const A: Src, const V: Src>(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
                         // SAFETY: as for indexed loads.
-                        let (i, m) = unsafe { (&*ip, indexed_memory(ip, vmctx).read()) };
+                        let (i, m) = unsafe { (&*ip, &*indexed_memory(ip, vmctx)) };
                         let (addr, v): (u64, $SI) = unsafe {
                             (operand::<u64, A>(u32::from(i.a), sp, acc, facc), operand::<$SI, V>(u32::from(i.b), sp, acc, facc))
                         };

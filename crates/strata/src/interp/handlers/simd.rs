@@ -211,7 +211,7 @@ macro_rules! lowering {
                         #[allow(unused_imports)]
                         use crate::isa::lanes::*;
                         let f: fn([u8; $VLN]) -> V128 = $vlf;
-                        let (i, m) = unsafe { (&*ip, mem.read()) };
+                        let (i, m) = unsafe { (&*ip, &*mem) };
                         let ea = u64::from(unsafe { scalar::<u32>(sp, i.b) }) + u64::from(i.c);
                         // SAFETY: `m` describes a live memory.
                         let Some(bytes) = (unsafe { m.load::<$VLN>(ea) }) else {
@@ -224,7 +224,7 @@ macro_rules! lowering {
                 } )*
                 $( Op::$VLL { dst, addr, offset } => {
                     unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
-                        let (i, e, m) = unsafe { (&*ip, &*ip.add(1), mem.read()) };
+                        let (i, e, m) = unsafe { (&*ip, &*ip.add(1), &*mem) };
                         let ea = u64::from(unsafe { scalar::<u32>(sp, i.b) }) + u64::from(i.c);
                         // SAFETY: `m` describes a live memory.
                         let Some(bytes) = (unsafe { m.load::<$VLLN>(ea) }) else {
@@ -238,7 +238,7 @@ macro_rules! lowering {
                 } )*
                 $( Op::$VSL { addr, vec, offset } => {
                     unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
-                        let (i, e, m) = unsafe { (&*ip, &*ip.add(1), mem.read()) };
+                        let (i, e, m) = unsafe { (&*ip, &*ip.add(1), &*mem) };
                         let ea = u64::from(unsafe { scalar::<u32>(sp, i.a) }) + u64::from(i.c);
                         let bytes = crate::isa::lanes::store_lane::<$VSLN>(unsafe { get(sp, i.b) }, e.c as usize);
                         // SAFETY: `m` describes a live memory whose bytes
@@ -252,7 +252,7 @@ macro_rules! lowering {
                 } )*
                 Op::V128Store { addr, value, offset } => {
                     unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
-                        let (i, m) = unsafe { (&*ip, mem.read()) };
+                        let (i, m) = unsafe { (&*ip, &*mem) };
                         let ea = u64::from(unsafe { scalar::<u32>(sp, i.a) }) + u64::from(i.c);
                         let bytes = unsafe { get(sp, i.b) };
                         // SAFETY: as for lane stores.

@@ -18,6 +18,7 @@
 //! - at every control-flow join (block, loop and if entry) all pending local
 //!   reads are materialised, because code on another path may write them.
 
+mod atomic;
 mod simd;
 mod stack;
 
@@ -551,7 +552,7 @@ impl Translator<'_> {
             }
             return Ok(());
         }
-        if self.simd(&op)? {
+        if self.simd(&op)? || self.atomic(&op)? {
             return Ok(());
         }
         match op {
