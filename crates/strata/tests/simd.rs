@@ -261,6 +261,7 @@ fn shapes(padding: usize) -> String {
         r#"
 (module
   (memory 1)
+  (memory $b 1)
   (func (export "run") (param $x v128) (param $y v128) (param $n i32) (result i64 v128 i32 i64)
     (local {locals}) (local $v v128) (local $lo i64)
     (v128.store (i32.const 32) (local.get $y))
@@ -274,6 +275,11 @@ fn shapes(padding: usize) -> String {
     (local.set $v (v128.load32_lane 3 (i32.const 36) (local.get $v)))
     (v128.store16_lane 2 (i32.const 8) (local.get $v))
     (local.set $v (v128.xor (local.get $v) (v128.load (i32.const 0))))
+    ;; The same on another memory (the access's extension word first).
+    (v128.store $b (i32.const 48) (local.get $x))
+    (v128.store8_lane $b 9 (i32.const 50) (local.get $v))
+    (local.set $v (v128.load16_lane $b 1 (i32.const 49) (local.get $v)))
+    (local.set $v (i32x4.add (local.get $v) (v128.load32_splat $b (i32.const 52))))
     (local.set $v (i16x8.neg (local.get $v)))
     (i64.add128 (i64x2.extract_lane 0 (local.get $v)) (i64x2.extract_lane 1 (local.get $v))
       (i64.const -1) (i64x2.extract_lane 1 (local.get $x)))
@@ -365,6 +371,179 @@ fn a_rust_program_built_with_simd_runs_in_every_tier() -> Result<()> {
                 expected,
                 "{tier:?}, {rounds} rounds"
             );
+        }
+    }
+    Ok(())
+}
+
+/// The vector loads and stores of `MEMORY` on memory `$m`, which
+/// `memories` declares (and exports as "mem"); every export takes a 64-bit
+/// address, wrapped for a 32-bit memory. With `wide`, two more accesses
+/// have an offset of 4 GiB (a memory64 only): no address reaches them.
+fn vector_accesses(memories: &str, is_64: bool) -> String {
+    let addr = if is_64 {
+        "(local.get 0)"
+    } else {
+        "(i32.wrap_i64 (local.get 0))"
+    };
+    let wide = if is_64 {
+        r#"(func (export "load_wide") (param i64) (result v128)
+             (v128.load $m offset=0x100000000 (local.get 0)))
+           (func (export "store_lane_wide") (param i64 v128)
+             (v128.store8_lane $m offset=0x100000000 3 (local.get 0) (local.get 1)))"#
+    } else {
+        ""
+    };
+    format!(
+        r#"
+(module
+  {memories}
+  (func (export "load") (param i64) (result v128) (v128.load $m {addr}))
+  (func (export "load_offset") (param i64) (result v128)
+    (v128.load $m offset=65520 align=1 {addr}))
+  (func (export "store") (param i64 v128) (v128.store $m {addr} (local.get 1)))
+  (func (export "load8x8") (param i64) (result v128) (v128.load8x8_s $m {addr}))
+  (func (export "splat64") (param i64) (result v128) (v128.load64_splat $m {addr}))
+  (func (export "zero32") (param i64) (result v128) (v128.load32_zero $m {addr}))
+  (func (export "load_lane") (param i64 v128) (result v128)
+    (v128.load16_lane $m 7 {addr} (local.get 1)))
+  (func (export "store_lane") (param i64 v128)
+    (v128.store64_lane $m 1 {addr} (local.get 1)))
+  {wide}
+)
+"#
+    )
+}
+
+/// Runs every access of `vector_accesses(memories, is_64)` in `tier` at
+/// the bounds of its one-page memory, checking what `memory_in` checks of
+/// memory 0; returns what each call gave (a value or a trap).
+fn other_memory_in(tier: Tier, memories: &str, is_64: bool) -> Result<Vec<String>> {
+    let mut config = Config::new();
+    config
+        .tier(tier)
+        .wasm_multi_memory(true)
+        .wasm_memory64(true);
+    let engine = Engine::new(&config)?;
+    let (mut store, instance) = instance(&engine, &vector_accesses(memories, is_64))?;
+    let mem = instance.get_memory(&mut store, "mem").expect("exported");
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(65536).collect();
+    mem.write(&mut store, 0, &bytes)?;
+    let at = |o: usize| u128::from_le_bytes(bytes[o..o + 16].try_into().unwrap());
+    let mut seen = Vec::new();
+    let mut record = |r: Result<u128>| -> Option<u128> {
+        seen.push(match &r {
+            Ok(v) => format!("{v:#x}"),
+            Err(e) => format!("{:?}", e.downcast_ref::<Trap>()),
+        });
+        r.ok()
+    };
+    let oob = |r: Result<u128>| {
+        let err = r.expect_err("out of bounds");
+        assert_eq!(
+            err.downcast_ref::<Trap>(),
+            Some(&Trap::MemoryOutOfBounds),
+            "{tier:?} {memories}"
+        );
+    };
+
+    let load = instance.get_typed_func::<i64, u128>(&mut store, "load")?;
+    assert_eq!(record(load.call(&mut store, 3)), Some(at(3)));
+    assert_eq!(record(load.call(&mut store, 65520)), Some(at(65520)));
+    // Past the end, past 4 GiB (a 32-bit address wraps to 0) and at the
+    // top of the 64-bit space, where `address + 16` overflows.
+    for addr in [65521, 65535, -1] {
+        oob(load.call(&mut store, addr));
+    }
+    let far = load.call(&mut store, 1 << 32);
+    if is_64 {
+        oob(far);
+    } else {
+        assert_eq!(record(far), Some(at(0)), "{tier:?}: the address wraps");
+    }
+    let load_offset = instance.get_typed_func::<i64, u128>(&mut store, "load_offset")?;
+    assert_eq!(record(load_offset.call(&mut store, 0)), Some(at(65520)));
+    oob(load_offset.call(&mut store, 1));
+
+    let store_v = instance.get_typed_func::<(i64, u128), ()>(&mut store, "store")?;
+    store_v.call(&mut store, (5, u128::MAX))?;
+    assert_eq!(record(load.call(&mut store, 5)), Some(u128::MAX));
+    let err = store_v.call(&mut store, (65530, 7)).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds));
+    assert_eq!(record(load.call(&mut store, 65520)), Some(at(65520)));
+
+    let load8x8 = instance.get_typed_func::<i64, u128>(&mut store, "load8x8")?;
+    let v = record(load8x8.call(&mut store, 0x80)).expect("in bounds");
+    assert_eq!(v as u16, 0xff80, "0x80 sign-extends");
+    oob(load8x8.call(&mut store, 65529));
+    let splat64 = instance.get_typed_func::<i64, u128>(&mut store, "splat64")?;
+    let lane = u64::from_le_bytes(bytes[48..56].try_into().unwrap());
+    assert_eq!(
+        record(splat64.call(&mut store, 48)),
+        Some(u128::from(lane) << 64 | u128::from(lane))
+    );
+    oob(splat64.call(&mut store, 65529));
+    let zero32 = instance.get_typed_func::<i64, u128>(&mut store, "zero32")?;
+    assert_eq!(
+        record(zero32.call(&mut store, 65532)),
+        Some(u128::from(u32::from_le_bytes([252, 253, 254, 255])))
+    );
+    oob(zero32.call(&mut store, 65533));
+
+    let load_lane = instance.get_typed_func::<(i64, u128), u128>(&mut store, "load_lane")?;
+    let v = record(load_lane.call(&mut store, (65534, 1))).expect("in bounds");
+    assert_eq!(v >> 112, 0xfffe, "lane 7 holds the two bytes read");
+    assert_eq!(v & 0xffff, 1, "the other lanes are the vector's");
+    oob(load_lane.call(&mut store, (65535, 0)));
+    let store_lane = instance.get_typed_func::<(i64, u128), ()>(&mut store, "store_lane")?;
+    store_lane.call(&mut store, (100, 0x1122_3344_5566_7788_0000_0000_0000_0000))?;
+    assert_eq!(
+        record(load.call(&mut store, 100)).map(|v| v as u64),
+        Some(0x1122_3344_5566_7788)
+    );
+    assert!(store_lane.call(&mut store, (65529, 0)).is_err());
+    assert!(store_lane.call(&mut store, (-1, 0)).is_err());
+
+    if is_64 {
+        let load_wide = instance.get_typed_func::<i64, u128>(&mut store, "load_wide")?;
+        // `address + offset` overflows for the last one: no wrap-around to
+        // a small address.
+        for addr in [0, 65536, -(1 << 32) + 16] {
+            oob(load_wide.call(&mut store, addr));
+        }
+        let store_lane_wide =
+            instance.get_typed_func::<(i64, u128), ()>(&mut store, "store_lane_wide")?;
+        for addr in [0, -(1 << 32) + 16] {
+            let err = store_lane_wide.call(&mut store, (addr, 0)).unwrap_err();
+            assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds));
+        }
+    }
+    // Nothing out of bounds was written, to this memory or another.
+    let mut after = vec![0; 65536];
+    mem.read(&store, 0, &mut after)?;
+    let mut expected = bytes.clone();
+    expected[5..21].fill(0xff);
+    expected[100..108].copy_from_slice(&0x1122_3344_5566_7788u64.to_le_bytes());
+    assert!(after == expected, "{tier:?} {memories}: memory contents");
+    Ok(seen)
+}
+
+#[test]
+fn vector_accesses_address_any_memory_and_memory64_in_every_tier() -> Result<()> {
+    // Memory 0 is larger than memory 1, so an access that took the wrong
+    // memory would not trap where it must.
+    let cases = [
+        ("(memory 2) (memory $m (export \"mem\") 1)", false),
+        ("(memory $m (export \"mem\") i64 1)", true),
+        ("(memory 2) (memory $m (export \"mem\") i64 1)", true),
+    ];
+    for (memories, is_64) in cases {
+        let mut results = Vec::new();
+        for tier in tiers() {
+            results.push((tier, other_memory_in(tier, memories, is_64)?));
+        }
+        for (tier, seen) in &results {
+            assert_eq!(seen, &results[0].1, "{tier:?} against {:?}", results[0].0);
         }
     }
     Ok(())

@@ -233,7 +233,7 @@ pub(crate) unsafe fn enter(sp: *mut u64, code: &CompiledFunc) {
 /// instruction table, then the hand-written arms given in braces.
 macro_rules! exec_match {
     (
-        ($op:expr, $r:ident, $w:ident, $mem:ident, $access:ident, $trap:ident, $jump:ident, $ext:ident) { $($arms:tt)* }
+        ($op:expr, $r:ident, $w:ident, $access:ident, $trap:ident, $jump:ident, $ext:ident) { $($arms:tt)* }
         unary { $($U:ident($UI:ty) -> $UO:ty = $uf:expr => $UJ:tt;)* }
         unary_trap { $($UT:ident($UTI:ty) -> $UTO:ty = $utf:expr => $UTJ:tt;)* }
         binary { $($B:ident($BI:ty) -> $BO:ty = $bf:expr => $BJ:tt;)* }
@@ -354,38 +354,41 @@ macro_rules! exec_match {
                 let f: fn(V128, usize, $VRT) -> V128 = $vrf;
                 wv!(dst, f(rv!(vec), lane as usize, <$VRT>::from_raw($r!(val))));
             } )*
-            $( Op::$VL { dst, addr, offset } => {
+            // Vector loads and stores find their memory as scalar ones do
+            // (`$access`, which consumes the access's extension word
+            // before those of the other operands).
+            $( Op::$VL { dst, addr, offset, access } => {
                 let f: fn([u8; $VLN]) -> V128 = $vlf;
-                let ea = u64::from($r!(addr) as u32) + u64::from(offset);
-                // SAFETY: `$mem` is the current instance's live memory 0.
-                match unsafe { (*$mem).load::<$VLN>(ea) } {
+                let (m, addr, offset) = $access!(access, addr, offset);
+                // SAFETY: `m` is a live memory of the current instance.
+                match unsafe { (*m).load_at::<$VLN>(addr, offset) } {
                     Some(bytes) => wv!(dst, f(bytes)),
                     None => $trap!(Trap::MemoryOutOfBounds),
                 }
             } )*
-            $( Op::$VLL { dst, addr, offset } => {
+            $( Op::$VLL { dst, addr, offset, access } => {
+                let (m, addr, offset) = $access!(access, addr, offset);
                 let (vec, lane, _) = $ext!();
-                let ea = u64::from($r!(addr) as u32) + u64::from(offset);
                 // SAFETY: as for loads.
-                match unsafe { (*$mem).load::<$VLLN>(ea) } {
+                match unsafe { (*m).load_at::<$VLLN>(addr, offset) } {
                     Some(bytes) => wv!(dst, load_lane(rv!(vec), lane as usize, bytes)),
                     None => $trap!(Trap::MemoryOutOfBounds),
                 }
             } )*
-            $( Op::$VSL { addr, vec, offset } => {
+            $( Op::$VSL { addr, vec, offset, access } => {
+                let (m, addr, offset) = $access!(access, addr, offset);
                 let (lane, _, _) = $ext!();
-                let ea = u64::from($r!(addr) as u32) + u64::from(offset);
                 let bytes = store_lane::<$VSLN>(rv!(vec), lane as usize);
                 // SAFETY: as for stores.
-                if unsafe { (*$mem).store(ea, bytes) }.is_none() {
+                if unsafe { (*m).store_at(addr, offset, bytes) }.is_none() {
                     $trap!(Trap::MemoryOutOfBounds);
                 }
             } )*
-            Op::V128Store { addr, value, offset } => {
-                let ea = u64::from($r!(addr) as u32) + u64::from(offset);
+            Op::V128Store { addr, value, offset, access } => {
+                let (m, addr, offset) = $access!(access, addr, offset);
                 let bytes = rv!(value);
                 // SAFETY: as for stores.
-                if unsafe { (*$mem).store(ea, bytes) }.is_none() {
+                if unsafe { (*m).store_at(addr, offset, bytes) }.is_none() {
                     $trap!(Trap::MemoryOutOfBounds);
                 }
             }
@@ -794,7 +797,7 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
         // the trap is returned with `?`.
         *trap_pc = pc;
         pc += 1;
-        numeric_ops!(simd_ops exec_match (op, r, w, mem, access, trap, jump, ext) {
+        numeric_ops!(simd_ops exec_match (op, r, w, access, trap, jump, ext) {
             Op::Ext { .. } => unreachable!("extension word executed"),
             Op::Unreachable => trap!(Trap::UnreachableCodeReached),
             Op::ConsumeFuel { amount } => {

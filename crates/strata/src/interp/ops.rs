@@ -79,12 +79,16 @@ macro_rules! define_op {
             $( $VE { dst: Slot, src: Slot, lane: u32 }, )*
             /// Followed by `Ext { a: lane }`.
             $( $VR { dst: Slot, vec: Slot, val: Slot }, )*
-            $( $VL { dst: Slot, addr: Slot, offset: u32 }, )*
-            /// Followed by `Ext { a: vec, b: lane }`.
-            $( $VLL { dst: Slot, addr: Slot, offset: u32 }, )*
-            /// Followed by `Ext { a: lane }`.
-            $( $VSL { addr: Slot, vec: Slot, offset: u32 }, )*
-            V128Store { addr: Slot, value: Slot, offset: u32 },
+            // Vector loads and stores address memory as scalar ones do
+            // (`Access`): unless `Access::Mem0`, the access's `Ext { a:
+            // memory, b: offset >> 32 }` follows the instruction, before
+            // any extension word of its other operands.
+            $( $VL { dst: Slot, addr: Slot, offset: u32, access: Access }, )*
+            /// Followed by `Ext { a: vec, b: lane }` (after the access's).
+            $( $VLL { dst: Slot, addr: Slot, offset: u32, access: Access }, )*
+            /// Followed by `Ext { a: lane }` (after the access's).
+            $( $VSL { addr: Slot, vec: Slot, offset: u32, access: Access }, )*
+            V128Store { addr: Slot, value: Slot, offset: u32, access: Access },
             /// Followed by `Ext { a: mask }`, the slot of the lane indices
             /// (a `v128` constant).
             I8x16Shuffle { dst: Slot, a: Slot, b: Slot },
@@ -269,9 +273,9 @@ macro_rules! define_op {
                     $( W::$VT => Simd::Ternary(|dst, a, b| Op::$VT { dst, a, b }), )*
                     $( W::$VE { lane } => Simd::Extract(|dst, src, lane| Op::$VE { dst, src, lane }, <$VET as Wasm>::TYPE, *lane), )*
                     $( W::$VR { lane } => Simd::Replace(|dst, vec, val| Op::$VR { dst, vec, val }, *lane), )*
-                    $( W::$VL { memarg } => Simd::Load(|dst, addr, offset| Op::$VL { dst, addr, offset }, *memarg), )*
-                    $( W::$VLL { memarg, lane } => Simd::LoadLane(|dst, addr, offset| Op::$VLL { dst, addr, offset }, *memarg, *lane), )*
-                    $( W::$VSL { memarg, lane } => Simd::StoreLane(|addr, vec, offset| Op::$VSL { addr, vec, offset }, *memarg, *lane), )*
+                    $( W::$VL { memarg } => Simd::Load(|dst, addr, offset, access| Op::$VL { dst, addr, offset, access }, *memarg), )*
+                    $( W::$VLL { memarg, lane } => Simd::LoadLane(|dst, addr, offset, access| Op::$VLL { dst, addr, offset, access }, *memarg, *lane), )*
+                    $( W::$VSL { memarg, lane } => Simd::StoreLane(|addr, vec, offset, access| Op::$VSL { addr, vec, offset, access }, *memarg, *lane), )*
                     _ => return None,
                 })
             }
@@ -342,11 +346,11 @@ pub(crate) enum Simd {
     /// A `v128` with a lane replaced; the lane goes in an `Ext` word.
     Replace(fn(Slot, Slot, Slot) -> Op, u8),
     /// A load producing a `v128`.
-    Load(fn(Slot, Slot, u32) -> Op, wasmparser::MemArg),
+    Load(fn(Slot, Slot, u32, Access) -> Op, wasmparser::MemArg),
     /// A lane load; the vector and the lane go in an `Ext` word.
-    LoadLane(fn(Slot, Slot, u32) -> Op, wasmparser::MemArg, u8),
+    LoadLane(fn(Slot, Slot, u32, Access) -> Op, wasmparser::MemArg, u8),
     /// A lane store; the lane goes in an `Ext` word.
-    StoreLane(fn(Slot, Slot, u32) -> Op, wasmparser::MemArg, u8),
+    StoreLane(fn(Slot, Slot, u32, Access) -> Op, wasmparser::MemArg, u8),
 }
 
 numeric_ops!(simd_ops define_op);

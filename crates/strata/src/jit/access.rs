@@ -1,7 +1,7 @@
 //! Translation of what reaches outside the function: linear memory,
 //! globals, tables, runtime helpers and calls.
 
-use super::abi::{cell_flags, clif_type, native_signature, to_raw, vm_flags};
+use super::abi::{cell_flags, clif_type, native_signature, to_raw};
 use super::helpers::Builtins;
 use super::translate::{block_args, Translator};
 use super::TrapCodes;
@@ -20,17 +20,18 @@ use std::mem::offset_of;
 impl Translator<'_, '_> {
     /// The `VMMemory` and base address of memory `index`. Memory 0's are
     /// loaded once at function entry (the fast path); any other memory's
-    /// are read through `VMContext::memories` where used, with read-only
-    /// loads (the base never moves) that Cranelift shares between uses.
+    /// are read through `VMContext::memories` where used, with movable
+    /// read-only loads (the base never moves) that Cranelift shares
+    /// between uses and hoists out of loops.
     pub(super) fn memory(&mut self, index: u32) -> (Value, Value) {
         if index == 0 {
             return self
                 .memory
                 .unwrap_or_else(|| unreachable!("validated: memory access without a memory"));
         }
-        let memories = self.load_ro(I64, self.vmctx, offset_of!(VMContext, memories));
-        let vmmem = self.load_ro(I64, memories, index as usize * 8);
-        let base = self.load_ro(I64, vmmem, offset_of!(VMMemory, base));
+        let memories = self.load_static(I64, self.vmctx, offset_of!(VMContext, memories));
+        let vmmem = self.load_static(I64, memories, index as usize * 8);
+        let base = self.load_static(I64, vmmem, offset_of!(VMMemory, base));
         (vmmem, base)
     }
 
@@ -134,16 +135,22 @@ impl Translator<'_, '_> {
         Ok(())
     }
 
-    /// `*mut VMGlobal` of global `index`.
+    /// `*mut VMGlobal` of global `index`. The context's arrays and the
+    /// definitions' addresses in them never change while the instance
+    /// lives (only a global's value does), so both loads are read-only:
+    /// Cranelift shares them between uses and hoists them out of loops,
+    /// and a `global.get`/`global.set` pair (a shadow stack pointer's, in
+    /// every non-leaf function of a Rust or C program) reads them once.
     pub(super) fn global(&mut self, index: u32) -> Value {
-        let globals = self.load_vm(I64, self.vmctx, offset_of!(VMContext, globals));
-        self.load_vm(I64, globals, index as usize * 8)
+        let globals = self.load_static(I64, self.vmctx, offset_of!(VMContext, globals));
+        self.load_static(I64, globals, index as usize * 8)
     }
 
-    /// `*const VMTable` of table `index`.
+    /// `*const VMTable` of table `index` (read-only loads, as for
+    /// globals: a table's length and base may change, not its address).
     pub(super) fn table(&mut self, index: u32) -> Value {
-        let tables = self.load_vm(I64, self.vmctx, offset_of!(VMContext, tables));
-        self.load_vm(I64, tables, index as usize * 8)
+        let tables = self.load_static(I64, self.vmctx, offset_of!(VMContext, tables));
+        self.load_static(I64, tables, index as usize * 8)
     }
 
     /// The address of element `index` of table `table`, trapping when out
@@ -165,10 +172,8 @@ impl Translator<'_, '_> {
 
     /// The store index of function `index` of this instance (an i32).
     pub(super) fn store_func_index(&mut self, index: u32) -> Value {
-        let funcs = self.load_vm(I64, self.vmctx, offset_of!(VMContext, funcs));
-        self.b
-            .ins()
-            .load(I32, vm_flags(), funcs, (index as usize * 4) as i32)
+        let funcs = self.load_static(I64, self.vmctx, offset_of!(VMContext, funcs));
+        self.load_static(I32, funcs, index as usize * 4)
     }
 
     pub(super) fn raw(&mut self, v: Value) -> Value {
@@ -188,8 +193,10 @@ impl Translator<'_, '_> {
         }
         sig.returns.push(AbiParam::new(ret));
         let sig = self.b.import_signature(sig);
-        let builtins = self.load_vm(I64, self.vmctx, offset_of!(VMContext, builtins));
-        let callee = self.load_vm(I64, builtins, offset);
+        // The table is a static and the context's pointer to it is set
+        // once: read-only loads.
+        let builtins = self.load_static(I64, self.vmctx, offset_of!(VMContext, builtins));
+        let callee = self.load_static(I64, builtins, offset);
         let mut all = vec![self.vmctx];
         all.extend_from_slice(args);
         let call = self.b.ins().call_indirect(sig, callee, &all);
@@ -254,8 +261,8 @@ impl Translator<'_, '_> {
             }
             return Ok(());
         }
-        let refs = self.load_ro(I64, self.vmctx, offset_of!(VMContext, func_refs));
-        let entry = self.load_ro(I64, refs, index as usize * 8);
+        let refs = self.load_static(I64, self.vmctx, offset_of!(VMContext, func_refs));
+        let entry = self.load_static(I64, refs, index as usize * 8);
         let compiled = defined.is_some_and(|i| self.env.compiled[i as usize]);
         if !compiled {
             self.call_entry(entry, type_index, false, tail);
@@ -319,8 +326,8 @@ impl Translator<'_, '_> {
 
         if check {
             let id = self.load_vm(I32, entry, offset_of!(VMFuncRef, type_id));
-            let type_ids = self.load_vm(I64, self.vmctx, offset_of!(VMContext, type_ids));
-            let expected = self.load_vm(I32, type_ids, type_index as usize * 4);
+            let type_ids = self.load_static(I64, self.vmctx, offset_of!(VMContext, type_ids));
+            let expected = self.load_static(I32, type_ids, type_index as usize * 4);
             let same = self.b.ins().icmp(IntCC::Equal, id, expected);
             let checked = self.b.create_block();
             let subtype = self.b.create_block();

@@ -109,6 +109,12 @@ pub(super) struct Translator<'a, 'b> {
     osr: Option<(&'a LoopState, Block, Value)>,
 }
 
+/// Flags of a load of the context's fixed data (`Translator::load_static`):
+/// trusted, read-only and free to move.
+fn static_flags() -> cranelift_codegen::ir::MemFlags {
+    vm_flags().with_readonly().with_can_move()
+}
+
 pub(super) fn block_args(values: &[Value]) -> Vec<BlockArg> {
     values.iter().map(|v| BlockArg::Value(*v)).collect()
 }
@@ -165,9 +171,12 @@ pub(crate) fn translate(
     b.switch_to_block(entry);
     b.seal_block(entry);
     let vmctx = b.block_params(entry)[0];
+    // Loaded here, where they dominate every use; `static_flags` lets
+    // Cranelift drop the ones a function does not use (memory 0's base
+    // never moves: memories grow within their reservation).
     let limits = b.ins().load(
         I64,
-        vm_flags().with_readonly(),
+        static_flags(),
         vmctx,
         offset_of!(VMContext, limits) as i32,
     );
@@ -176,13 +185,13 @@ pub(crate) fn translate(
     } else {
         let vmmem = b.ins().load(
             I64,
-            vm_flags().with_readonly(),
+            static_flags(),
             vmctx,
             offset_of!(VMContext, memory0) as i32,
         );
         let base = b.ins().load(
             I64,
-            vm_flags().with_readonly(),
+            static_flags(),
             vmmem,
             offset_of!(VMMemory, base) as i32,
         );
@@ -388,12 +397,21 @@ impl Translator<'_, '_> {
         self.b.ins().load(ty, vm_flags(), base, offset as i32)
     }
 
-    /// A load of runtime data that never changes while the code runs, which
-    /// Cranelift may therefore share between uses.
+    /// A load of runtime data that never changes while the code runs.
+    /// Cranelift keeps it where it is: see [`Translator::load_static`].
     pub(super) fn load_ro(&mut self, ty: Type, base: Value, offset: usize) -> Value {
         self.b
             .ins()
             .load(ty, vm_flags().with_readonly(), base, offset as i32)
+    }
+
+    /// A read-only load (as [`Translator::load_ro`]) that is valid
+    /// anywhere in the function, because `base` is the context or a
+    /// pointer read from it at a constant offset (never an address that a
+    /// check guards): it may move, so Cranelift shares it between uses,
+    /// hoists it out of loops and drops it when unused.
+    pub(super) fn load_static(&mut self, ty: Type, base: Value, offset: usize) -> Value {
+        self.b.ins().load(ty, static_flags(), base, offset as i32)
     }
 
     fn check_epoch(&mut self) {

@@ -371,10 +371,17 @@ pub(crate) fn lower(ops: &[Op], l: &Lowering<'_>) -> Box<[Instr]> {
     // An extension word whose second or third operand does not fit its
     // 16-bit field leaves its instruction to the driver, which reads the
     // operands from the `Op`s.
-    for (pc, op) in ops.iter().enumerate().skip(1) {
+    // An instruction may have two (a memory access's, then its other
+    // operands'): the owner is the instruction before them.
+    for (pc, op) in ops.iter().enumerate() {
         if let Op::Ext { b, c, .. } = *op {
             if u16::try_from(b).is_err() || u16::try_from(c).is_err() {
-                instrs[pc - 1].handler = control::slow;
+                let owner = ops[..pc]
+                    .iter()
+                    .rposition(|op| !matches!(op, Op::Ext { .. }));
+                if let Some(owner) = owner {
+                    instrs[owner].handler = control::slow;
+                }
             }
         }
     }
@@ -473,6 +480,76 @@ unsafe fn indexed_memory(ip: *const Instr, vmctx: *const VMContext) -> *const VM
     // SAFETY: the extension word follows its instruction, and the
     // validated memory index is one of the instance's.
     unsafe { VMContext::memory(vmctx, (*ip.add(1)).c) }
+}
+
+// The handlers' memory accesses, scalar and vector alike: `*_mem0` is the
+// fast path (memory 0, a 32-bit address plus the instruction's 32-bit
+// offset, which cannot overflow 64 bits), `*_indexed` the path of any
+// other memory or a 64-bit one (`Access::Indexed`: the memory from the
+// extension word, the whole address slot, the effective address
+// overflow-checked by `VMMemory::load_at`/`store_at`). `None` means out of
+// bounds: the handler returns to the driver, which traps.
+
+/// Reads `N` bytes at `addr + offset` of memory 0.
+///
+/// # Safety
+/// `mem` must be the current instance's live memory 0.
+#[inline(always)]
+unsafe fn load_mem0<const N: usize>(
+    mem: *const VMMemory,
+    addr: u32,
+    offset: u32,
+) -> Option<[u8; N]> {
+    // SAFETY: `mem` describes a live memory.
+    unsafe { (*mem).load(u64::from(addr) + u64::from(offset)) }
+}
+
+/// Writes `bytes` at `addr + offset` of memory 0.
+///
+/// # Safety
+/// As for [`load_mem0`], and nothing may borrow the memory's bytes (none
+/// does while wasm runs).
+#[inline(always)]
+unsafe fn store_mem0<const N: usize>(
+    mem: *const VMMemory,
+    addr: u32,
+    offset: u32,
+    bytes: [u8; N],
+) -> Option<()> {
+    // SAFETY: see the function documentation.
+    unsafe { (*mem).store(u64::from(addr) + u64::from(offset), bytes) }
+}
+
+/// Reads `N` bytes at `addr` plus the offset (in `c`) of the
+/// `Access::Indexed` instruction at `ip`, in the memory its extension word
+/// names.
+///
+/// # Safety
+/// As for [`indexed_memory`].
+#[inline(always)]
+unsafe fn load_indexed<const N: usize>(
+    ip: *const Instr,
+    vmctx: *const VMContext,
+    addr: u64,
+) -> Option<[u8; N]> {
+    // SAFETY: see the function documentation; the memory is live.
+    unsafe { (*indexed_memory(ip, vmctx)).load_at(addr, u64::from((*ip).c)) }
+}
+
+/// Writes `bytes` at `addr` plus the offset of the `Access::Indexed`
+/// instruction at `ip`; see [`load_indexed`].
+///
+/// # Safety
+/// As for [`load_indexed`] and [`store_mem0`].
+#[inline(always)]
+unsafe fn store_indexed<const N: usize>(
+    ip: *const Instr,
+    vmctx: *const VMContext,
+    addr: u64,
+    bytes: [u8; N],
+) -> Option<()> {
+    // SAFETY: see the function documentation.
+    unsafe { (*indexed_memory(ip, vmctx)).store_at(addr, u64::from((*ip).c), bytes) }
 }
 
 /// The byte offset from instruction `pc` to `target`, and whether the jump

@@ -3,8 +3,8 @@
 //! operand source.
 
 use super::{
-    indexed_memory, jump, next, operand, pick, produce, rel, set_slot, Flow, Handler, Instr,
-    Lowered, Lowering, Prev, ACC, IMM, SLOT,
+    jump, load_indexed, load_mem0, next, operand, pick, produce, rel, set_slot, store_indexed,
+    store_mem0, Flow, Handler, Instr, Lowered, Lowering, Prev, ACC, IMM, SLOT,
 };
 use super::{CallCx, Src};
 use crate::interp::ops::{Access, Op};
@@ -119,11 +119,9 @@ macro_rules! lowering {
                     unsafe fn h<const A: Src>(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
                         // SAFETY: as for unary instructions; `mem` is the
                         // current instance's live memory 0.
-                        let (i, m) = unsafe { (&*ip, &*mem) };
+                        let i = unsafe { &*ip };
                         let base: u32 = unsafe { operand::<u32, A>(u32::from(i.b), sp, acc, facc) };
-                        let ea = u64::from(base) + u64::from(i.c);
-                        // SAFETY: `m` describes a live memory.
-                        let v = match unsafe { m.load(ea) } {
+                        let v = match unsafe { load_mem0(mem, base, i.c) } {
                             Some(bytes) => <$LM>::from_le_bytes(bytes) as $LO,
                             None => return Flow::Slow(ip),
                         };
@@ -132,10 +130,9 @@ macro_rules! lowering {
                     unsafe fn hx<const A: Src>(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
                         // SAFETY: as for unary instructions; the extension
                         // word names a memory of the current instance.
-                        let (i, m) = unsafe { (&*ip, &*indexed_memory(ip, vmctx)) };
+                        let i = unsafe { &*ip };
                         let addr: u64 = unsafe { operand::<u64, A>(u32::from(i.b), sp, acc, facc) };
-                        // SAFETY: `m` describes a live memory.
-                        let v = match unsafe { m.load_at(addr, u64::from(i.c)) } {
+                        let v = match unsafe { load_indexed(ip, vmctx, addr) } {
                             Some(bytes) => <$LM>::from_le_bytes(bytes) as $LO,
                             None => return Flow::Slow(ip),
                         };
@@ -156,27 +153,22 @@ macro_rules! lowering {
                 $( Op::$S { addr, value, offset, access } => {
                     unsafe fn h<const A: Src, const V: Src>(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
                         // SAFETY: as for loads.
-                        let (i, m) = unsafe { (&*ip, &*mem) };
+                        let i = unsafe { &*ip };
                         let (base, v): (u32, $SI) = unsafe {
                             (operand::<u32, A>(u32::from(i.a), sp, acc, facc), operand::<$SI, V>(u32::from(i.b), sp, acc, facc))
                         };
-                        let ea = u64::from(base) + u64::from(i.c);
-                        // SAFETY: `m` describes a live memory whose bytes
-                        // nothing borrows while wasm runs.
-                        if unsafe { m.store(ea, (v as $SM).to_le_bytes()) }.is_none() {
+                        if unsafe { store_mem0(mem, base, i.c, (v as $SM).to_le_bytes()) }.is_none() {
                             return Flow::Slow(ip);
                         }
                         next!(unsafe { ip.add(1) }, sp, mem, vmctx, acc, cx, facc)
                     }
                     unsafe fn hx<const A: Src, const V: Src>(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
                         // SAFETY: as for indexed loads.
-                        let (i, m) = unsafe { (&*ip, &*indexed_memory(ip, vmctx)) };
+                        let i = unsafe { &*ip };
                         let (addr, v): (u64, $SI) = unsafe {
                             (operand::<u64, A>(u32::from(i.a), sp, acc, facc), operand::<$SI, V>(u32::from(i.b), sp, acc, facc))
                         };
-                        // SAFETY: `m` describes a live memory whose bytes
-                        // nothing borrows while wasm runs.
-                        if unsafe { m.store_at(addr, u64::from(i.c), (v as $SM).to_le_bytes()) }.is_none() {
+                        if unsafe { store_indexed(ip, vmctx, addr, (v as $SM).to_le_bytes()) }.is_none() {
                             return Flow::Slow(ip);
                         }
                         // The extension word follows.

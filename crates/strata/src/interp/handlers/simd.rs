@@ -5,10 +5,14 @@
 //! slots, too wide for the accumulators, so they neither read nor set them
 //! (lowering records no accumulator result for them) and pass them on
 //! untouched. Operands beyond three are in the `Ext` word that follows
-//! (lowered with its first operand in `c`, its second in `a`).
+//! (lowered with its first operand in `c`, its second in `a`). Vector loads
+//! and stores take the scalar ones' memory access paths (`load` and
+//! `store` below): memory 0's fast path, or another or 64-bit memory whose
+//! extension word comes first.
 
-use super::{next, Flow, Handler, Instr, Lowered};
-use super::{CallCx, Op};
+use super::{load_indexed, load_mem0, next, store_indexed, store_mem0};
+use super::{CallCx, Flow, Handler, Instr, Lowered, Op};
+use crate::interp::ops::Access;
 use crate::isa::lanes::V128;
 use crate::isa::simd_ops;
 use crate::runtime::vm::{VMContext, VMMemory};
@@ -93,6 +97,70 @@ macro_rules! handler {
     };
 }
 
+/// Reads the `N` bytes a vector load at `ip` addresses, its address in
+/// slot `addr`: memory 0's fast path, or with `X` (`Access::Indexed`) the
+/// memory its extension word names and the whole 64-bit address slot
+/// (the scalar loads' access paths, `super::load_mem0` and
+/// `super::load_indexed`).
+///
+/// # Safety
+/// `ip` must be a vector load of the current instance's code whose slots
+/// are in the frame at `sp`; `mem` must be its live memory 0.
+#[inline(always)]
+unsafe fn load<const X: bool, const N: usize>(
+    ip: *const Instr,
+    sp: *mut u64,
+    mem: *const VMMemory,
+    vmctx: *const VMContext,
+    addr: impl Into<usize> + Copy,
+) -> Option<[u8; N]> {
+    // SAFETY: see the function documentation.
+    unsafe {
+        if X {
+            load_indexed(ip, vmctx, scalar::<u64>(sp, addr))
+        } else {
+            load_mem0(mem, scalar::<u32>(sp, addr), (*ip).c)
+        }
+    }
+}
+
+/// Writes `bytes` where the vector store at `ip` addresses, its address in
+/// slot `addr`; see [`load`].
+///
+/// # Safety
+/// As for [`load`].
+#[inline(always)]
+unsafe fn store<const X: bool, const N: usize>(
+    ip: *const Instr,
+    sp: *mut u64,
+    mem: *const VMMemory,
+    vmctx: *const VMContext,
+    addr: impl Into<usize> + Copy,
+    bytes: [u8; N],
+) -> Option<()> {
+    // SAFETY: see the function documentation.
+    unsafe {
+        if X {
+            store_indexed(ip, vmctx, scalar::<u64>(sp, addr), bytes)
+        } else {
+            store_mem0(mem, scalar::<u32>(sp, addr), (*ip).c, bytes)
+        }
+    }
+}
+
+/// The instance of handler `$h` for a memory access `$access`: memory 0's
+/// fast path, or the indexed one; an access with an offset of 4 GiB or
+/// more is left to the driver (`lower` returns `None`).
+macro_rules! pick_access {
+    ($h:ident, $access:expr) => {
+        match $access {
+            Access::Mem0 => $h::<false> as Handler,
+            Access::Indexed => $h::<true> as Handler,
+            Access::Wide => return None,
+        }
+    };
+}
+
 macro_rules! lowering {
     (
         v_unary { $($VU:ident = $vuf:expr => $VUJ:tt;)* }
@@ -113,7 +181,8 @@ macro_rules! lowering {
             // SAFETY (for every handler below): `ip` points at the
             // handler's own instruction, whose operands are slots of the
             // frame at `sp` (and, for memory accesses, `mem` is the current
-            // instance's live memory 0).
+            // instance's live memory 0, and an indexed access's extension
+            // word names one of its memories).
             Some(match *op {
                 $( Op::$VU { dst, src } => {
                     handler!(h, |ip, sp, mem| {
@@ -206,62 +275,54 @@ macro_rules! lowering {
                     });
                     (h as Handler, dst, vec, val, None)
                 } )*
-                $( Op::$VL { dst, addr, offset } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
+                $( Op::$VL { dst, addr, offset, access } => {
+                    unsafe fn h<const X: bool>(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
                         #[allow(unused_imports)]
                         use crate::isa::lanes::*;
                         let f: fn([u8; $VLN]) -> V128 = $vlf;
-                        let (i, m) = unsafe { (&*ip, &*mem) };
-                        let ea = u64::from(unsafe { scalar::<u32>(sp, i.b) }) + u64::from(i.c);
-                        // SAFETY: `m` describes a live memory.
-                        let Some(bytes) = (unsafe { m.load::<$VLN>(ea) }) else {
+                        let i = unsafe { &*ip };
+                        let Some(bytes) = (unsafe { load::<X, $VLN>(ip, sp, mem, vmctx, i.b) }) else {
                             return Flow::Slow(ip);
                         };
                         unsafe { put(sp, i.a, f(bytes)) };
-                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, acc, cx, facc)
+                        next!(unsafe { ip.add(1 + usize::from(X)) }, sp, mem, vmctx, acc, cx, facc)
                     }
-                    (h as Handler, dst, addr, offset, None)
+                    (pick_access!(h, access), dst, addr, offset, None)
                 } )*
-                $( Op::$VLL { dst, addr, offset } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
-                        let (i, e, m) = unsafe { (&*ip, &*ip.add(1), &*mem) };
-                        let ea = u64::from(unsafe { scalar::<u32>(sp, i.b) }) + u64::from(i.c);
-                        // SAFETY: `m` describes a live memory.
-                        let Some(bytes) = (unsafe { m.load::<$VLLN>(ea) }) else {
+                $( Op::$VLL { dst, addr, offset, access } => {
+                    unsafe fn h<const X: bool>(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
+                        // The operands' extension word follows the access's.
+                        let (i, e) = unsafe { (&*ip, &*ip.add(1 + usize::from(X))) };
+                        let Some(bytes) = (unsafe { load::<X, $VLLN>(ip, sp, mem, vmctx, i.b) }) else {
                             return Flow::Slow(ip);
                         };
                         let v = crate::isa::lanes::load_lane(unsafe { get(sp, e.c as usize) }, usize::from(e.a), bytes);
                         unsafe { put(sp, i.a, v) };
-                        next!(unsafe { ip.add(2) }, sp, mem, vmctx, acc, cx, facc)
+                        next!(unsafe { ip.add(2 + usize::from(X)) }, sp, mem, vmctx, acc, cx, facc)
                     }
-                    (h as Handler, dst, addr, offset, None)
+                    (pick_access!(h, access), dst, addr, offset, None)
                 } )*
-                $( Op::$VSL { addr, vec, offset } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
-                        let (i, e, m) = unsafe { (&*ip, &*ip.add(1), &*mem) };
-                        let ea = u64::from(unsafe { scalar::<u32>(sp, i.a) }) + u64::from(i.c);
+                $( Op::$VSL { addr, vec, offset, access } => {
+                    unsafe fn h<const X: bool>(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
+                        let (i, e) = unsafe { (&*ip, &*ip.add(1 + usize::from(X))) };
                         let bytes = crate::isa::lanes::store_lane::<$VSLN>(unsafe { get(sp, i.b) }, e.c as usize);
-                        // SAFETY: `m` describes a live memory whose bytes
-                        // nothing borrows while wasm runs.
-                        if unsafe { m.store(ea, bytes) }.is_none() {
+                        if unsafe { store::<X, $VSLN>(ip, sp, mem, vmctx, i.a, bytes) }.is_none() {
                             return Flow::Slow(ip);
                         }
-                        next!(unsafe { ip.add(2) }, sp, mem, vmctx, acc, cx, facc)
+                        next!(unsafe { ip.add(2 + usize::from(X)) }, sp, mem, vmctx, acc, cx, facc)
                     }
-                    (h as Handler, addr, vec, offset, None)
+                    (pick_access!(h, access), addr, vec, offset, None)
                 } )*
-                Op::V128Store { addr, value, offset } => {
-                    unsafe fn h(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
-                        let (i, m) = unsafe { (&*ip, &*mem) };
-                        let ea = u64::from(unsafe { scalar::<u32>(sp, i.a) }) + u64::from(i.c);
+                Op::V128Store { addr, value, offset, access } => {
+                    unsafe fn h<const X: bool>(ip: *const Instr, sp: *mut u64, mem: *const VMMemory, vmctx: *const VMContext, acc: u64, cx: *mut CallCx, facc: f64) -> Flow {
+                        let i = unsafe { &*ip };
                         let bytes = unsafe { get(sp, i.b) };
-                        // SAFETY: as for lane stores.
-                        if unsafe { m.store(ea, bytes) }.is_none() {
+                        if unsafe { store::<X, 16>(ip, sp, mem, vmctx, i.a, bytes) }.is_none() {
                             return Flow::Slow(ip);
                         }
-                        next!(unsafe { ip.add(1) }, sp, mem, vmctx, acc, cx, facc)
+                        next!(unsafe { ip.add(1 + usize::from(X)) }, sp, mem, vmctx, acc, cx, facc)
                     }
-                    (h as Handler, addr, value, offset, None)
+                    (pick_access!(h, access), addr, value, offset, None)
                 }
                 Op::I8x16Shuffle { dst, a, b } => {
                     handler!(h, |ip, sp, mem| {

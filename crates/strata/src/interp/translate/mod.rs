@@ -537,9 +537,7 @@ impl Translator<'_> {
             let (access, offset, ext) = self.access(&memarg)?;
             let addr = self.pop();
             self.produce(result_type(&op), |dst| make(dst, addr, offset, access));
-            if let Some(ext) = ext {
-                self.emit(ext);
-            }
+            self.emit_access_ext(ext);
             return Ok(());
         }
         if let Some((make, memarg)) = Op::store(&op) {
@@ -547,9 +545,7 @@ impl Translator<'_> {
             let value = self.pop();
             let addr = self.pop();
             self.emit(make(addr, value, offset, access));
-            if let Some(ext) = ext {
-                self.emit(ext);
-            }
+            self.emit_access_ext(ext);
             return Ok(());
         }
         if self.simd(&op)? || self.atomic(&op)? {
@@ -1064,6 +1060,16 @@ impl Translator<'_> {
             c: 0,
         };
         Ok((access, low, Some(ext)))
+    }
+
+    /// Emits the extension word `access` returned, if any, right after
+    /// the load or store: before the extension word of any other operand
+    /// (vector and lane of the SIMD lane accesses), where handlers and the
+    /// driver look for the memory.
+    fn emit_access_ext(&mut self, ext: Option<Op>) {
+        if let Some(ext) = ext {
+            self.emit(ext);
+        }
     }
 
     /// The type of memory `memory`'s addresses and sizes.

@@ -6,7 +6,6 @@
 //! `Ext` word after the instruction.
 
 use super::Translator;
-use crate::interp::ops::Access;
 use crate::interp::ops::{Op, Simd};
 use crate::types::ValType;
 use anyhow::Result;
@@ -19,14 +18,16 @@ impl Translator<'_> {
         let Some(shape) = Op::simd(op) else {
             match *op {
                 Operator::V128Store { memarg } => {
-                    let offset = self.simd_offset(&memarg)?;
+                    let (access, offset, ext) = self.access(&memarg)?;
                     let value = self.pop();
                     let addr = self.pop();
                     self.emit(Op::V128Store {
                         addr,
                         value,
                         offset,
+                        access,
                     });
+                    self.emit_access_ext(ext);
                 }
                 Operator::I8x16Shuffle { lanes } => {
                     // The first pass put the lane indices in the pool.
@@ -99,39 +100,33 @@ impl Translator<'_> {
                 self.last_producer = Some(at);
             }
             Simd::Load(make, memarg) => {
-                let offset = self.simd_offset(&memarg)?;
+                let (access, offset, ext) = self.access(&memarg)?;
                 let addr = self.pop();
-                self.produce(ValType::V128, |dst| make(dst, addr, offset));
+                let dst = self.push_temp(ValType::V128);
+                let at = self.emit(make(dst, addr, offset, access));
+                self.emit_access_ext(ext);
+                self.last_producer = Some(at);
             }
             Simd::LoadLane(make, memarg, lane) => {
-                let offset = self.simd_offset(&memarg)?;
+                let (access, offset, ext) = self.access(&memarg)?;
                 let vec = self.pop();
                 let addr = self.pop();
                 let dst = self.push_temp(ValType::V128);
-                let at = self.emit(make(dst, addr, offset));
+                let at = self.emit(make(dst, addr, offset, access));
+                self.emit_access_ext(ext);
                 self.emit_ext(vec, u32::from(lane));
                 self.last_producer = Some(at);
             }
             Simd::StoreLane(make, memarg, lane) => {
-                let offset = self.simd_offset(&memarg)?;
+                let (access, offset, ext) = self.access(&memarg)?;
                 let vec = self.pop();
                 let addr = self.pop();
-                self.emit(make(addr, vec, offset));
+                self.emit(make(addr, vec, offset, access));
+                self.emit_access_ext(ext);
                 self.emit_ext(u32::from(lane), 0);
             }
         }
         Ok(true)
-    }
-
-    /// The offset of a SIMD load or store, which only addresses a 32-bit
-    /// memory 0 yet (its fast path).
-    fn simd_offset(&self, memarg: &wasmparser::MemArg) -> Result<u32> {
-        match self.access(memarg)? {
-            (Access::Mem0, offset, None) => Ok(offset),
-            _ => anyhow::bail!(
-                "SIMD accesses to memories other than a 32-bit memory 0 are not supported yet"
-            ),
-        }
     }
 
     /// Emits the extension word of the instruction just emitted (which
