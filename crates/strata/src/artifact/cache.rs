@@ -57,9 +57,13 @@ fn entry_path(engine: &Engine, cache: &CacheDir, module_hash: &[u8; 32]) -> Resu
 }
 
 /// Compiles `m` for the JIT, or loads its code from the engine's cache
-/// (and fills the cache on a miss).
-pub(crate) fn compile(engine: &Engine, m: &ModuleInfo) -> Result<CompiledModule> {
-    if let Some(image) = lookup(engine, m) {
+/// (and fills the cache on a miss). With `searched`, the caller already
+/// looked for an entry ([`find`]) and found none it could use: the miss
+/// is counted without reading and hashing everything a second time.
+pub(crate) fn compile(engine: &Engine, m: &ModuleInfo, searched: bool) -> Result<CompiledModule> {
+    if searched {
+        count_miss(engine);
+    } else if let Some(image) = lookup(engine, m) {
         if let Ok(code) = jit::load(m, &image) {
             return Ok(code);
         }
@@ -83,6 +87,13 @@ pub(crate) fn lookup(engine: &Engine, m: &ModuleInfo) -> Option<CodeImage> {
     };
     counter.fetch_add(1, Ordering::Relaxed);
     image
+}
+
+/// Counts a miss of a lookup the caller made with [`find`].
+pub(crate) fn count_miss(engine: &Engine) {
+    if let Some(cache) = engine.cache() {
+        cache.misses.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// A cache entry whose header, checksum, fingerprint and module hash were
