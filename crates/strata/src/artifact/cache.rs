@@ -100,7 +100,9 @@ pub(crate) fn count_miss(engine: &Engine) {
 /// checked; its image is read once the module is parsed.
 pub(crate) struct Found {
     path: PathBuf,
-    bytes: Vec<u8>,
+    /// The entry, mapped rather than read (no copy of a multi-megabyte
+    /// file before its checksum is checked).
+    bytes: jit::code_memory::MappedFile,
     /// Where the code image lies in `bytes`.
     image: std::ops::Range<usize>,
 }
@@ -161,7 +163,7 @@ pub(crate) fn store(engine: &Engine, m: &ModuleInfo, image: &CodeImage) {
 /// is one. A damaged or foreign entry is removed.
 fn find_entry(engine: &Engine, cache: &CacheDir, module_hash: &[u8; 32]) -> Option<Found> {
     let path = entry_path(engine, cache, module_hash).ok()?;
-    let bytes = std::fs::read(&path).ok()?;
+    let bytes = jit::code_memory::MappedFile::open(&path).ok()?;
     let image = super::parse(engine, &bytes).and_then(|entry| {
         if entry.module_hash != *module_hash {
             anyhow::bail!("the cache entry belongs to another module");
