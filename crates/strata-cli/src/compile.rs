@@ -145,6 +145,10 @@ pub fn run(args: CompileArgs) -> Result<()> {
     let path = &args.module;
     if args.fill_cache {
         // The run that started this goes on meanwhile: leave it the CPU.
+        // Wait until it exits (its end of our standard input closes) or
+        // has run for a while; compiling a 1 MB module takes about a
+        // second of CPU that a short run should not share.
+        wait_for_parent(std::time::Duration::from_secs(2));
         let _ = rustix::process::setpriority_process(None, 19);
         // Loading a module with the JIT tier stores its code in the cache.
         strata::Module::from_file(&engine, path)?;
@@ -159,4 +163,21 @@ pub fn run(args: CompileArgs) -> Result<()> {
     std::fs::write(&output, artifact)
         .with_context(|| format!("failed to write `{}`", output.display()))?;
     Ok(())
+}
+
+/// Returns when standard input reaches end-of-file (the `strata run` that
+/// started a cache fill holds the pipe's other end until it exits; a
+/// terminal or `/dev/null` ends at once or never matters) or after
+/// `limit`, whichever comes first.
+fn wait_for_parent(limit: std::time::Duration) {
+    use std::io::Read;
+    let (done, waiting) = std::sync::mpsc::channel();
+    let reader = std::thread::Builder::new().spawn(move || {
+        let mut sink = [0u8; 64];
+        while matches!(std::io::stdin().read(&mut sink), Ok(n) if n > 0) {}
+        let _ = done.send(());
+    });
+    if reader.is_ok() {
+        let _ = waiting.recv_timeout(limit);
+    }
 }

@@ -318,18 +318,26 @@ fn fill_cache_in_background(wasm: &[String], codegen: &[String], module: &std::p
     for c in codegen {
         cmd.arg("-C").arg(c);
     }
+    // The child's standard input is a pipe this process never writes:
+    // it reads end-of-file when this process exits, which is when it
+    // starts compiling (`compile.rs`), so a short run never shares the
+    // CPU with it.
     cmd.arg(module)
-        .stdin(std::process::Stdio::null())
+        .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
-    let _ = cmd.spawn();
+    if let Ok(mut child) = cmd.spawn() {
+        // Kept open until exit (the descriptor closes with the process).
+        std::mem::forget(child.stdin.take());
+    }
 }
 
 fn load_module(engine: &Engine, path: &std::path::Path, allow_precompiled: bool) -> Result<Module> {
     let bytes =
         std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
     if !Module::is_precompiled(&bytes) {
-        return Module::from_file(engine, path);
+        // The bytes already read (a 1 MB module is not read twice).
+        return Module::from_file_contents(engine, path, &bytes);
     }
     if !allow_precompiled {
         bail!(

@@ -1,7 +1,10 @@
 //! Instantiation benchmark: microseconds per instance of a module with
 //! 1 MiB of data in active segments (and a few functions, globals and a
 //! table), through `InstancePre::instantiate` into a fresh store, in each
-//! tier. Run with `cargo bench -p strata --bench instantiate`.
+//! tier, with the memory mapped copy-on-write from the module's image
+//! (`Config::memory_init_cow`, the default) and with the segments copied
+//! (the only way before images). Run with
+//! `cargo bench -p strata --bench instantiate`.
 //!
 //! Every measurement is the best of `STRATA_BENCH_RUNS` runs (default 3)
 //! of 200 instantiations.
@@ -35,12 +38,15 @@ fn main() {
     println!(
         "instantiating a module with 1 MiB of data, {INSTANCES} instances per run, best of {runs}"
     );
-    for tier in [Tier::Interp, Tier::Jit, Tier::Tiered] {
+    for (tier, cow) in [Tier::Interp, Tier::Jit, Tier::Tiered]
+        .into_iter()
+        .flat_map(|t| [(t, true), (t, false)])
+    {
         if !tier.is_available() {
             continue;
         }
         let mut config = Config::new();
-        config.tier(tier);
+        config.tier(tier).memory_init_cow(cow);
         let engine = Engine::new(&config).expect("valid config");
         let module = Module::new(&engine, module_text(16)).expect("module");
         let pre = Linker::<()>::new(&engine)
@@ -57,6 +63,10 @@ fn main() {
             best = best.min(start.elapsed());
         }
         let per = best.as_secs_f64() * 1e6 / f64::from(INSTANCES);
-        println!("{:<8} {per:>10.1} us per instance", format!("{tier:?}"));
+        let how = if cow { "cow" } else { "copy" };
+        println!(
+            "{:<8} {how:<5} {per:>10.1} us per instance",
+            format!("{tier:?}")
+        );
     }
 }

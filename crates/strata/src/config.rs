@@ -96,6 +96,7 @@ pub struct Config {
     pub(crate) epoch_interruption: bool,
     pub(crate) lazy_translation: bool,
     pub(crate) memory_guard_pages: bool,
+    pub(crate) memory_init_cow: bool,
     pub(crate) jit_max_function_size: usize,
     pub(crate) tier_up_calls: u32,
     pub(crate) tier_up_loop_iterations: u32,
@@ -190,6 +191,7 @@ impl Default for Config {
             epoch_interruption: false,
             lazy_translation: true,
             memory_guard_pages: cfg!(target_pointer_width = "64"),
+            memory_init_cow: true,
             jit_max_function_size: 1 << 20,
             tier_up_calls: 1000,
             tier_up_loop_iterations: 10_000,
@@ -393,6 +395,17 @@ impl Config {
     /// explicitly. Explicit checks cost speed but no fault handling.
     pub fn memory_guard_pages(&mut self, enable: bool) -> &mut Self {
         self.memory_guard_pages = enable && cfg!(target_pointer_width = "64");
+        self
+    }
+
+    /// Whether instantiation maps a module's initial memory contents
+    /// copy-on-write from an image prepared once per module (the default,
+    /// as wasmtime's option of the same name; Linux only, elsewhere it has
+    /// no effect) instead of copying its data segments into every new
+    /// memory. Either way the memory holds the same bytes; the image makes
+    /// instantiating a module with much data cost one `mmap`.
+    pub fn memory_init_cow(&mut self, enable: bool) -> &mut Self {
+        self.memory_init_cow = enable;
         self
     }
 

@@ -13,11 +13,22 @@ use std::sync::Arc;
 /// with the JIT tier every function compiled to native code, or loaded
 /// from the compile cache, and with tiered execution a compiler for the
 /// functions that become hot, and the cached code when there is some (then
-/// the module runs compiled from its first call).
-pub(crate) fn compile(engine: &Engine, module: &Arc<ModuleInfo>) -> Result<TierCode> {
+/// the module runs compiled from its first call). `searched`: the caller
+/// already looked in the cache and found nothing usable, so it is not
+/// read (nor the module hashed) again; the miss is still counted.
+pub(crate) fn compile(
+    engine: &Engine,
+    module: &Arc<ModuleInfo>,
+    searched: bool,
+) -> Result<TierCode> {
     let jit = match engine.config().tier {
         #[cfg(strata_jit)]
-        Tier::Jit => Some(crate::artifact::cache::compile(engine, module)?),
+        Tier::Jit => Some(crate::artifact::cache::compile(engine, module, searched)?),
+        #[cfg(strata_jit)]
+        Tier::Tiered if searched => {
+            crate::artifact::cache::count_miss(engine);
+            None
+        }
         #[cfg(strata_jit)]
         Tier::Tiered => crate::artifact::cache::lookup(engine, module)
             .and_then(|image| crate::jit::load(module, &image).ok()),

@@ -183,7 +183,7 @@ impl Memory {
             log2 => bail!("a page size of 2^{log2} bytes is not supported (only 1 and 65536)"),
         }
         store.check_counts(0, 1, 0)?;
-        let index = store.new_memory(ty)?;
+        let index = store.new_memory(ty, None)?;
         Ok(Memory {
             store_id: store.inner.id,
             index,

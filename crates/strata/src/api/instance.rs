@@ -280,8 +280,11 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
     for ty in defined_tables {
         tables.push(store.new_table(*ty, 0)?);
     }
-    for ty in defined_memories {
-        memories.push(store.new_memory(*ty)?);
+    // Defined memories start as their copy-on-write image where the
+    // module has one; the segments it covers are skipped below.
+    let images = m.memory_images();
+    for (i, ty) in defined_memories.iter().enumerate() {
+        memories.push(store.new_memory(*ty, images.memory(i))?);
     }
     let inner = &mut store.inner;
     for &type_index in &m.tags[m.num_imported_tags as usize..] {
@@ -463,6 +466,10 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
         }
     }
     for (i, data) in m.datas.iter().enumerate() {
+        if images.covers(i) {
+            inner.instances[instance_index as usize].data_dropped[i] = true;
+            continue;
+        }
         if let Some((memory, offset)) = &data.active {
             let inst = &inner.instances[instance_index as usize];
             let offset = offset.eval(

@@ -66,7 +66,19 @@ impl Module {
         let path = path.as_ref();
         let bytes =
             std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
-        let bytes = wat::parse_bytes(&bytes)
+        Module::from_file_contents(engine, path, &bytes)
+    }
+
+    /// Loads a module from `bytes`, the contents of the `.wasm` or `.wat`
+    /// file at `path` that the caller already read (errors name `path`,
+    /// as [`Module::from_file`]'s do).
+    pub fn from_file_contents(
+        engine: &Engine,
+        path: impl AsRef<Path>,
+        bytes: &[u8],
+    ) -> Result<Module> {
+        let path = path.as_ref();
+        let bytes = wat::parse_bytes(bytes)
             .map_err(|e| {
                 let mut e = e;
                 e.set_path(path);
@@ -92,7 +104,8 @@ impl Module {
         }
         validate(engine, bytes)?;
         let info = Arc::new(ModuleInfo::parse(engine, bytes).context("failed to decode module")?);
-        let code = crate::tier::compile(engine, &info)?;
+        // The cache was searched above (a JIT build): no second look.
+        let code = crate::tier::compile(engine, &info, cfg!(strata_jit))?;
         Ok(Module { inner: info, code })
     }
 

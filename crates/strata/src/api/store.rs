@@ -156,9 +156,14 @@ impl<T> Store<T> {
         ))
     }
 
-    /// Creates a memory of type `ty` if the limiter allows its minimum size;
-    /// returns its store index.
-    pub(crate) fn new_memory(&mut self, ty: MemoryType) -> anyhow::Result<u32> {
+    /// Creates a memory of type `ty` if the limiter allows its minimum size,
+    /// starting with `image` mapped copy-on-write if given; returns its
+    /// store index.
+    pub(crate) fn new_memory(
+        &mut self,
+        ty: MemoryType,
+        image: Option<&crate::runtime::memory_image::MemoryImage>,
+    ) -> anyhow::Result<u32> {
         let page = ty.page_size();
         let bytes = |pages: u64| usize::try_from(pages.saturating_mul(page)).unwrap_or(usize::MAX);
         let maximum = ty.maximum().map(bytes);
@@ -174,7 +179,7 @@ impl<T> Store<T> {
             let shared = SharedMemoryInner::new(ty).map_err(anyhow::Error::msg)?;
             MemoryStorage::Shared(Arc::new(shared))
         } else {
-            MemoryStorage::Owned(LinearMemory::new(&ty).map_err(anyhow::Error::msg)?)
+            MemoryStorage::Owned(LinearMemory::new(&ty, image).map_err(anyhow::Error::msg)?)
         };
         self.inner.memories.push(MemoryEntity { ty, mem });
         Ok(self.inner.memories.len() as u32 - 1)

@@ -57,9 +57,13 @@ fn entry_path(engine: &Engine, cache: &CacheDir, module_hash: &[u8; 32]) -> Resu
 }
 
 /// Compiles `m` for the JIT, or loads its code from the engine's cache
-/// (and fills the cache on a miss).
-pub(crate) fn compile(engine: &Engine, m: &ModuleInfo) -> Result<CompiledModule> {
-    if let Some(image) = lookup(engine, m) {
+/// (and fills the cache on a miss). With `searched`, the caller already
+/// looked for an entry ([`find`]) and found none it could use: the miss
+/// is counted without reading and hashing everything a second time.
+pub(crate) fn compile(engine: &Engine, m: &ModuleInfo, searched: bool) -> Result<CompiledModule> {
+    if searched {
+        count_miss(engine);
+    } else if let Some(image) = lookup(engine, m) {
         if let Ok(code) = jit::load(m, &image) {
             return Ok(code);
         }
@@ -85,11 +89,20 @@ pub(crate) fn lookup(engine: &Engine, m: &ModuleInfo) -> Option<CodeImage> {
     image
 }
 
+/// Counts a miss of a lookup the caller made with [`find`].
+pub(crate) fn count_miss(engine: &Engine) {
+    if let Some(cache) = engine.cache() {
+        cache.misses.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// A cache entry whose header, checksum, fingerprint and module hash were
 /// checked; its image is read once the module is parsed.
 pub(crate) struct Found {
     path: PathBuf,
-    bytes: Vec<u8>,
+    /// The entry, mapped rather than read (no copy of a multi-megabyte
+    /// file before its checksum is checked).
+    bytes: jit::code_memory::MappedFile,
     /// Where the code image lies in `bytes`.
     image: std::ops::Range<usize>,
 }
@@ -150,7 +163,7 @@ pub(crate) fn store(engine: &Engine, m: &ModuleInfo, image: &CodeImage) {
 /// is one. A damaged or foreign entry is removed.
 fn find_entry(engine: &Engine, cache: &CacheDir, module_hash: &[u8; 32]) -> Option<Found> {
     let path = entry_path(engine, cache, module_hash).ok()?;
-    let bytes = std::fs::read(&path).ok()?;
+    let bytes = jit::code_memory::MappedFile::open(&path).ok()?;
     let image = super::parse(engine, &bytes).and_then(|entry| {
         if entry.module_hash != *module_hash {
             anyhow::bail!("the cache entry belongs to another module");

@@ -96,11 +96,16 @@ pub(super) fn hot_loop(
     let hops = u32::try_from(hops).unwrap_or(u32::MAX);
     let iterations = lazy.iterations.load(Ordering::Relaxed).saturating_add(hops);
     lazy.iterations.store(iterations, Ordering::Relaxed);
-    if iterations < store.engine.config().tier_up_loop_iterations {
+    let defined = code.func_index - inst.module.num_imported_funcs;
+    let size = inst
+        .module
+        .bodies
+        .get(defined as usize)
+        .map_or(0, |b| b.len());
+    if iterations < scaled(store.engine.config().tier_up_loop_iterations, size) {
         return None;
     }
     let header = code.loop_at(target)?;
-    let defined = code.func_index - inst.module.num_imported_funcs;
     match tier_up.request(defined, Some((header.pc, &header.state))) {
         TierStatus::Compiled => {
             let entry = tier_up.osr_entry(defined, header.pc);
@@ -111,4 +116,27 @@ pub(super) fn hot_loop(
         }
         TierStatus::Pending | TierStatus::Refused => None,
     }
+}
+
+/// Body bytes per step of [`scaled`].
+const SIZE_STEP: usize = 512;
+
+/// The most [`scaled`] multiplies a threshold by.
+const MAX_FACTOR: u32 = 16;
+
+/// `threshold` (of calls or loop iterations) for a function whose body is
+/// `size` bytes: one more time the threshold per 512 bytes, at most 16
+/// times. Compiling costs about in proportion to size, so a large function
+/// must show more work before it pays back; in a short run (a 1 MB program
+/// that runs for 0.1 s) compiling its large hot functions took more CPU
+/// than interpreting them, competing with the interpreter for the cores.
+/// The cap keeps a hot loop in a large `main` from waiting long.
+/// Thresholds of 0 and 1 ("at once", what the tests use to force tier-up)
+/// are left as they are.
+pub(crate) fn scaled(threshold: u32, size: usize) -> u32 {
+    if threshold <= 1 {
+        return threshold;
+    }
+    let steps = u32::try_from(size / SIZE_STEP).unwrap_or(u32::MAX);
+    threshold.saturating_mul(steps.saturating_add(1).min(MAX_FACTOR))
 }

@@ -47,7 +47,13 @@ impl ModuleCode {
             _ => u32::MAX,
         };
         let funcs: Box<[LazyFunc]> = (0..module.bodies.len())
-            .map(|i| LazyFunc::new(module.num_imported_funcs + i as u32, calls))
+            .map(|i| {
+                let calls = match config.tier {
+                    crate::Tier::Tiered => hot::scaled(calls, module.bodies[i].len()),
+                    _ => calls,
+                };
+                LazyFunc::new(module.num_imported_funcs + i as u32, calls)
+            })
             .collect();
         let code = ModuleCode {
             module: Arc::clone(module),

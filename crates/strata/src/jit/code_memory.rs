@@ -4,7 +4,8 @@
 //! relocations for the address it landed at, and makes it read-execute,
 //! never writable again (W^X). The mapping lives until the
 //! [`CodeMemory`] is dropped. This module holds all the `unsafe` of
-//! mapping and patching code.
+//! mapping and patching code, and of mapping compile-cache entries to read
+//! them ([`MappedFile`]).
 
 use super::image::{CodeImage, RelocKind, RelocTarget, LIBCALLS};
 use anyhow::{bail, Result};
@@ -250,6 +251,79 @@ fn flush_icache(start: usize, len: usize) {
 /// x86-64 keeps instruction fetch coherent with data writes.
 #[cfg(not(target_arch = "aarch64"))]
 fn flush_icache(_start: usize, _len: usize) {}
+
+/// A file mapped read-only, whole: a compile-cache entry read without
+/// copying it into a buffer first (its pages come from the page cache,
+/// populated in one go since the checksum reads all of them).
+///
+/// A mapping shows later changes made to the file in place, and a file
+/// truncated in place would make reading past its new end fault (SIGBUS).
+/// Strata never changes an entry in place: it writes a temporary file and
+/// renames it over the entry, which leaves an open mapping on the old
+/// file, and removes entries by unlinking them, which keeps the file
+/// alive while mapped.
+pub(crate) struct MappedFile {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: the mapping is read-only and owned by this value alone; it is
+// only unmapped on drop.
+unsafe impl Send for MappedFile {}
+// SAFETY: as for `Send`: shared access only reads.
+unsafe impl Sync for MappedFile {}
+
+impl MappedFile {
+    /// Maps the file at `path`; an empty or unreadable file is an error.
+    pub(crate) fn open(path: &std::path::Path) -> std::io::Result<MappedFile> {
+        use std::os::fd::AsRawFd;
+        let file = std::fs::File::open(path)?;
+        let len = usize::try_from(file.metadata()?.len())
+            .map_err(|_| std::io::Error::other("file too large to map"))?;
+        if len == 0 {
+            return Err(std::io::Error::other("empty file"));
+        }
+        // SAFETY: a new private read-only mapping of a file we opened, at
+        // an address of the kernel's choosing; it aliases nothing. The
+        // descriptor may close afterwards, the mapping keeps the file.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE | libc::MAP_POPULATE,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        let ptr = NonNull::new(ptr.cast::<u8>())
+            .ok_or_else(|| std::io::Error::other("mmap returned null"))?;
+        Ok(MappedFile { ptr, len })
+    }
+}
+
+impl std::ops::Deref for MappedFile {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        // SAFETY: `[ptr, ptr + len)` is the readable mapping made in
+        // `open`, alive until drop and never written through.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for MappedFile {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping made in `open`; no slice of
+        // it outlives `self` (they borrow it).
+        unsafe {
+            libc::munmap(self.ptr.as_ptr().cast(), self.len);
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

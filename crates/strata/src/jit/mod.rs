@@ -22,7 +22,7 @@
 mod abi;
 mod access;
 mod atomic;
-mod code_memory;
+pub(crate) mod code_memory;
 mod compile;
 pub(crate) use compile::{compile_image, compile_parts, target_description};
 mod helpers;

@@ -6,7 +6,7 @@
 mod const_expr;
 mod types;
 
-pub(crate) use const_expr::ConstExpr;
+pub(crate) use const_expr::{ConstExpr, ConstOp};
 pub(crate) use types::BlockSignature;
 
 use crate::types::registry::RegisteredType;
@@ -90,6 +90,9 @@ pub(crate) struct ModuleInfo {
     /// The module binary, which the function bodies point into.
     pub bytes: Arc<[u8]>,
     pub func_names: HashMap<u32, String>,
+    /// The copy-on-write images of the defined memories, computed at the
+    /// first instantiation (`runtime::memory_image`).
+    pub memory_images: std::sync::OnceLock<crate::runtime::memory_image::MemoryImages>,
 }
 
 impl ModuleInfo {
@@ -159,6 +162,12 @@ pub(crate) fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
 }
 
 impl ModuleInfo {
+    /// The copy-on-write images of the defined memories, computed once.
+    pub(crate) fn memory_images(&self) -> &crate::runtime::memory_image::MemoryImages {
+        self.memory_images
+            .get_or_init(|| crate::runtime::memory_image::MemoryImages::new(self))
+    }
+
     /// Reads a module that [`validate`] accepted.
     pub(crate) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInfo> {
         parse(engine, bytes)
@@ -198,6 +207,7 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInfo> {
         bodies: Vec::new(),
         bytes: bytes.into(),
         func_names: HashMap::new(),
+        memory_images: std::sync::OnceLock::new(),
     };
     let mut bodies = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {

@@ -7,6 +7,7 @@
 //! index space plus a guard region, which lets compiled code rely on the
 //! guard to catch out-of-bounds accesses.
 
+use super::memory_image::MemoryImage;
 use super::vm::VMMemory;
 use crate::types::MemoryType;
 use std::ptr::NonNull;
@@ -57,9 +58,14 @@ unsafe impl Sync for LinearMemory {}
 impl LinearMemory {
     /// Reserves a memory of type `ty`: its minimum size accessible, room to
     /// grow to its maximum (within the limits below), addresses of its
-    /// index width and pages of its page size. Fails when the host cannot
-    /// provide the address space or pages.
-    pub fn new(ty: &MemoryType) -> Result<LinearMemory, String> {
+    /// index width and pages of its page size; with `image`, its first
+    /// bytes are that image, mapped copy-on-write (the image must fit the
+    /// minimum size, which `MemoryImages` ensures). Fails when the host
+    /// cannot provide the address space or pages.
+    pub(crate) fn new(
+        ty: &MemoryType,
+        image: Option<&MemoryImage>,
+    ) -> Result<LinearMemory, String> {
         let (min, log2) = (ty.minimum(), u32::from(ty.page_size_log2()));
         let max_pages = if ty.is_64() {
             // A 64-bit memory can grow as far as its reservation, which
@@ -109,7 +115,22 @@ impl LinearMemory {
             max_pages,
             page_size_log2: log2,
         };
-        mem.set_len((min << log2) as usize)?;
+        let initial = (min << log2) as usize;
+        if let Some(image) = image {
+            if image.len() > initial {
+                return Err("a memory image larger than its memory".into());
+            }
+            // SAFETY: `[base, base + image.len())` lies in the reservation
+            // just made (the image fits the initial size, which fits the
+            // reservation), starts at its page-aligned base, and holds
+            // nothing yet. `set_len` below then makes the rest of the
+            // initial size accessible; its `mprotect` over the image's
+            // pages keeps them read-write and copy-on-write. Growing later
+            // commits pages past the image, as without one, and `drop`
+            // unmaps the image's pages with the rest of the reservation.
+            unsafe { image.map_at(base.as_ptr())? };
+        }
+        mem.set_len(initial)?;
         Ok(mem)
     }
 
@@ -287,7 +308,7 @@ impl LinearMemory {
 
 /// `bytes` rounded up to a whole number of host pages (the unit `mprotect`
 /// works in).
-fn round_up_to_host_page(bytes: u64) -> u64 {
+pub(crate) fn round_up_to_host_page(bytes: u64) -> u64 {
     // SAFETY: `sysconf` only reads a configuration value.
     let host = u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
     bytes.div_ceil(host) * host

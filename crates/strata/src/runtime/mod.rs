@@ -1,4 +1,4 @@
-//! The runtime representation every tier shares: linear memories, tables,
+//! The runtime representation every tier shares: linear memories (and their copy-on-write images, `memory_image.rs`), tables,
 //! the `VMContext` layout (`vm.rs`), the store's internals (`store.rs`),
 //! what tiered execution shares between the tiers (`tiering.rs`),
 //! the bulk memory and table operations (`ops.rs`) and the fuel cost model
@@ -7,6 +7,7 @@
 
 pub(crate) mod fuel;
 pub mod memory;
+pub(crate) mod memory_image;
 pub(crate) mod ops;
 pub mod parking;
 pub mod shared;

@@ -40,7 +40,7 @@ impl SharedMemoryInner {
             return Err("shared memory must have maximum".into());
         }
         Ok(SharedMemoryInner {
-            mem: LinearMemory::new(&ty)?,
+            mem: LinearMemory::new(&ty, None)?,
             ty,
             grow_lock: Mutex::new(()),
             lot: ParkingLot::default(),
