@@ -362,7 +362,9 @@ impl Config {
 
     /// With [`Tier::Tiered`], how many calls make a function hot enough to
     /// compile (default 1000; 0 compiles each function before its first
-    /// call).
+    /// call). A larger function needs more: the threshold once more per
+    /// 512 bytes of its body, at most 16 times (thresholds 0 and 1 are
+    /// taken as they are), since compiling it costs more.
     pub fn tier_up_calls(&mut self, calls: u32) -> &mut Self {
         self.tier_up_calls = calls;
         self
@@ -370,7 +372,8 @@ impl Config {
 
     /// With [`Tier::Tiered`], how many iterations of its loops make a
     /// function hot enough to compile (default 10,000; 0 compiles at the
-    /// first iteration). A loop that becomes hot while it runs continues in
+    /// first iteration), scaled by the function's size as
+    /// [`Config::tier_up_calls`] is. A loop that becomes hot while it runs continues in
     /// compiled code at its next iteration (on-stack replacement), so a
     /// program whose work is one long loop in `main` does not stay
     /// interpreted.
