@@ -573,3 +573,59 @@ fn legacy_exception_handling_needs_its_switch() -> Result<()> {
     assert_eq!(call(&mut store, "catch-delegate-out", None)?, 3001);
     Ok(())
 }
+
+/// Tiered execution: functions that use exceptions stay interpreted (the
+/// JIT does not compile them yet) and exceptions pass through the compiled
+/// functions between a thrower and its handler.
+#[test]
+fn tiered_execution_keeps_exception_code_interpreted() -> Result<()> {
+    if !Tier::Tiered.is_available() {
+        return Ok(());
+    }
+    for (calls, loops) in [(0, 0), (1, 1), (2, 10)] {
+        let engine = engine(|c| {
+            c.tier(Tier::Tiered)
+                .tier_up_calls(calls)
+                .tier_up_loop_iterations(loops)
+                .tier_up_in_background(false);
+        });
+        let (mut store, i) = instance(
+            &engine,
+            r#"(module (tag $e (param i32))
+                (func $thrower (param i32) (result i32)
+                    (if (i32.and (local.get 0) (i32.const 1))
+                        (then (throw $e (local.get 0))))
+                    (local.get 0))
+                ;; No exception instruction: compiled once hot.
+                (func $middle (param i32) (result i32)
+                    (i32.add (call $thrower (local.get 0)) (i32.const 0)))
+                (func (export "sum") (param $n i32) (result i32)
+                    (local $i i32) (local $sum i32) (local $v i32)
+                    (loop $l
+                        (block $next
+                            (local.set $v
+                                (block $caught (result i32)
+                                    ;; even: added
+                                    (local.set $sum (i32.add (local.get $sum)
+                                        (try_table (result i32) (catch $e $caught)
+                                            (call $middle (local.get $i)))))
+                                    (br $next)))
+                            ;; odd: caught, subtracted
+                            (local.set $sum (i32.sub (local.get $sum) (local.get $v))))
+                        (br_if $l (i32.lt_u
+                            (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                            (local.get $n))))
+                    (local.get $sum)))"#,
+        )?;
+        let sum = i.get_typed_func::<i32, i32>(&store, "sum")?;
+        // 0 + 2 + ... + 98 minus 1 + 3 + ... + 99: 2450 - 2500.
+        for _ in 0..3 {
+            assert_eq!(
+                sum.call(&mut store, 100)?,
+                -50,
+                "thresholds {calls}/{loops}"
+            );
+        }
+    }
+    Ok(())
+}
