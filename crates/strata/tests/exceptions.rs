@@ -539,6 +539,57 @@ const LEGACY: &str = r#"(module
             i32.const 3000
             i32.add
         end)
+    ;; An exception raised in a catch body is not caught by the catches
+    ;; of the same try, and a delegate from there to that try skips it.
+    (func (export "throw-in-catch") (result i32)
+      try (result i32)
+        try (result i32)
+          i32.const 1
+          call $throw-e
+          i32.const 0
+        catch $e
+          drop
+          i32.const 2
+          call $throw-f
+          i32.const 0
+        catch $f
+          drop
+          i32.const 99
+        end
+      catch $f
+        i32.const 300
+        i32.add
+      end)
+    (func (export "delegate-from-catch") (result i32)
+      try (result i32)
+        try (result i32)
+          i32.const 1
+          call $throw-e
+          i32.const 0
+        catch $e
+          drop
+          try
+            i32.const 2
+            call $throw-f
+          delegate 0
+          i32.const 0
+        catch $f
+          i32.const 700
+          i32.add
+        end
+      catch $f
+        i32.const 400
+        i32.add
+      end)
+    (func (export "catch-values") (param i32) (result i32 i32)
+      try (result i32 i32)
+        local.get 0
+        call $throw-e
+        i32.const 0
+        i32.const 0
+      catch $e
+        i32.const 7
+      end)
 )"#;
 
 #[test]
@@ -571,6 +622,10 @@ fn legacy_exception_handling_needs_its_switch() -> Result<()> {
         "{err}"
     );
     assert_eq!(call(&mut store, "catch-delegate-out", None)?, 3001);
+    assert_eq!(call(&mut store, "throw-in-catch", None)?, 302);
+    assert_eq!(call(&mut store, "delegate-from-catch", None)?, 402);
+    let values = i.get_typed_func::<i32, (i32, i32)>(&store, "catch-values")?;
+    assert_eq!(values.call(&mut store, 5)?, (5, 7));
     Ok(())
 }
 

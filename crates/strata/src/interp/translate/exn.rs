@@ -147,7 +147,12 @@ impl Translator<'_> {
             None => CatchKind::LegacyAll,
         };
         let dst = self.temps + self.cells_below(height);
+        // The landing is a jump to the catch's code, which makes that code
+        // a branch target: its first instruction then reads its operands
+        // from their slots, never from an accumulator the unwinding left
+        // stale.
         let target = self.pc();
+        self.emit(Op::Br { target: target + 1 });
         if let Some(h) = h {
             let mut clauses = std::mem::take(&mut self.handlers[h].clauses).into_vec();
             clauses.push(CatchClause { kind, dst, target });
