@@ -651,9 +651,14 @@ fn tiered_execution_keeps_exception_code_interpreted() -> Result<()> {
                     (if (i32.and (local.get 0) (i32.const 1))
                         (then (throw $e (local.get 0))))
                     (local.get 0))
-                ;; No exception instruction: compiled once hot.
-                (func $middle (param i32) (result i32)
-                    (i32.add (call $thrower (local.get 0)) (i32.const 0)))
+                ;; No exception instruction: compiled once hot, or from
+                ;; its loop on (on-stack replacement) in its first call.
+                (func $middle (param i32) (result i32) (local $k i32)
+                    (loop $spin
+                        (br_if $spin (i32.lt_u
+                            (local.tee $k (i32.add (local.get $k) (i32.const 1)))
+                            (i32.const 50))))
+                    (i32.add (call $thrower (local.get 0)) (local.get $k)))
                 (func (export "sum") (param $n i32) (result i32)
                     (local $i i32) (local $sum i32) (local $v i32)
                     (loop $l
@@ -673,11 +678,12 @@ fn tiered_execution_keeps_exception_code_interpreted() -> Result<()> {
                     (local.get $sum)))"#,
         )?;
         let sum = i.get_typed_func::<i32, i32>(&store, "sum")?;
-        // 0 + 2 + ... + 98 minus 1 + 3 + ... + 99: 2450 - 2500.
+        // 0 + 2 + ... + 98, each plus 50 from $middle's loop, minus
+        // 1 + 3 + ... + 99: 4950 - 2500.
         for _ in 0..3 {
             assert_eq!(
                 sum.call(&mut store, 100)?,
-                -50,
+                2450,
                 "thresholds {calls}/{loops}"
             );
         }
