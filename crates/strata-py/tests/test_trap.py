@@ -145,7 +145,9 @@ def test_uncaught_exception_raises_a_clear_error(tier):
     store = Store(engine)
     e = instantiate(
         store,
-        """(module (tag $e (export "e") (param i32))
+        # No tag export: the package has no tag objects (wasmtime-py
+        # neither); the message names the tag by its index.
+        """(module (tag $e (param i32))
              (func (export "throw") (param i32) (throw $e (local.get 0)))
              (func (export "catch") (param i32) (result i32)
                (block $h (result i32)
@@ -158,6 +160,6 @@ def test_uncaught_exception_raises_a_clear_error(tier):
     assert not isinstance(info.value, Trap)
     message = str(info.value)
     assert "uncaught WebAssembly exception" in message, message
-    assert "tag `e` with payload (i32 7)" in message, message
+    assert "tag 0 with payload (i32 7)" in message, message
     # The store stays usable.
     assert e["catch"](store, 5) == 5
