@@ -378,6 +378,37 @@ fn exceptions_consume_the_fuel_the_model_says() -> Result<()> {
     store.set_fuel(6)?;
     let err = g.call(&mut store, ()).unwrap_err();
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::OutOfFuel));
+
+    // Legacy: `try` and `rethrow` cost 1, `catch` nothing; translated
+    // eagerly, as the metered spec configuration does.
+    let legacy = crate::engine(|c| {
+        c.consume_fuel(true)
+            .wasm_legacy_exceptions(true)
+            .lazy_translation(false);
+    });
+    let (mut store, i) = instance(
+        &legacy,
+        r#"(module (tag $e (param i32))
+            (func $throw (param i32) (throw $e (local.get 0)))
+            (func (export "f") (result i32)
+                try (result i32)
+                    try (result i32)
+                        i32.const 1
+                        call $throw
+                        i32.const 0
+                    catch $e
+                        rethrow 0
+                    end
+                catch $e
+                    i32.const 100
+                    i32.add
+                end))"#,
+    )?;
+    let f = i.get_typed_func::<(), i32>(&store, "f")?;
+    store.set_fuel(100)?;
+    assert_eq!(f.call(&mut store, ())?, 101);
+    // try; try; i32.const, call; local.get, throw; rethrow; i32.const, add.
+    assert_eq!(store.get_fuel()?, 100 - 9);
     Ok(())
 }
 
