@@ -721,3 +721,48 @@ fn tiered_execution_keeps_exception_code_interpreted() -> Result<()> {
     }
     Ok(())
 }
+
+/// Exnrefs cross the API as `Val::ExnRef`: wasm hands a caught exception
+/// to the host, which reads it and passes it back to be rethrown; one the
+/// host makes is thrown by `throw_ref`.
+#[test]
+fn exnrefs_are_values_of_the_api() -> Result<()> {
+    let engine = engine(|_| {});
+    let (mut store, i) = instance(
+        &engine,
+        r#"(module (tag $e (export "e") (param i32 i64))
+            (func (export "catch") (param i32) (result exnref)
+                (block $h (result i32 i64 exnref)
+                    (try_table (catch_ref $e $h)
+                        (throw $e (local.get 0) (i64.const -9)))
+                    (unreachable))
+                (return))
+            (func (export "rethrow") (param exnref) (result i32)
+                (block $h (result i32 i64)
+                    (try_table (catch $e $h) (throw_ref (local.get 0)))
+                    (unreachable))
+                (drop)))"#,
+    )?;
+    let tag = i.get_tag(&store, "e").expect("e");
+    let catch = i.get_func(&store, "catch").expect("catch");
+    let mut out = [Val::ExnRef(None)];
+    catch.call(&mut store, &[Val::I32(3)], &mut out)?;
+    let Val::ExnRef(Some(exn)) = out[0] else {
+        panic!("expected an exnref, got {:?}", out[0]);
+    };
+    assert!(Tag::eq(&exn.tag(&store)?, &tag, &store));
+    assert_eq!(exn.fields(&store)?, [Val::I32(3), Val::I64(-9)]);
+    let rethrow = i.get_func(&store, "rethrow").expect("rethrow");
+    let mut out = [Val::I32(0)];
+    rethrow.call(&mut store, &[Val::ExnRef(Some(exn))], &mut out)?;
+    assert_eq!(out, [Val::I32(3)]);
+    let made = ExnRef::new(&mut store, &tag, &[Val::I32(12), Val::I64(0)])?;
+    rethrow.call(&mut store, &[Val::ExnRef(Some(made))], &mut out)?;
+    assert_eq!(out, [Val::I32(12)]);
+    // A null exnref traps in `throw_ref`.
+    let err = rethrow
+        .call(&mut store, &[Val::ExnRef(None)], &mut out)
+        .unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::NullReference));
+    Ok(())
+}
