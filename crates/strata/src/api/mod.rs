@@ -7,6 +7,7 @@ pub(crate) mod coredump;
 pub(crate) mod epoch;
 pub(crate) mod externals;
 pub(crate) mod func;
+pub(crate) mod gc;
 #[cfg(feature = "profiling")]
 pub(crate) mod guest_profiler;
 pub(crate) mod instance;

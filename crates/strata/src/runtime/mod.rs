@@ -3,9 +3,10 @@
 //! what tiered execution shares between the tiers (`tiering.rs`),
 //! the bulk memory and table operations (`ops.rs`) and the fuel cost model
 //! (`fuel.rs`), shared memories (`shared.rs`) and their waiters
-//! (`parking.rs`).
+//! (`parking.rs`), and the GC heap (`gc/`).
 
 pub(crate) mod fuel;
+pub(crate) mod gc;
 pub mod memory;
 pub(crate) mod memory_image;
 pub(crate) mod ops;

@@ -86,6 +86,8 @@ pub struct StoreInner {
     pub(crate) tags: Vec<TagEntity>,
     pub(crate) instances: Vec<InstanceEntity>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    /// Structs, arrays and internalized externrefs (GC proposal).
+    pub(crate) gc: super::gc::GcHeap,
     /// Interpreter stacks not in use (`interp::Stack`s, which only the
     /// interpreter looks into); one is taken per host-to-wasm entry.
     pub(crate) stacks: Vec<Box<dyn Any + Send>>,
@@ -295,6 +297,7 @@ impl StoreInner {
             tags: Vec::new(),
             instances: Vec::new(),
             externrefs: Vec::new(),
+            gc: super::gc::GcHeap::new(engine.config().max_gc_heap_size),
             stacks: Vec::new(),
             entry_depth: 0,
             entry_stack: 0,

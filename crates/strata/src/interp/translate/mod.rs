@@ -19,6 +19,7 @@
 //!   reads are materialised, because code on another path may write them.
 
 mod atomic;
+mod gc;
 mod simd;
 mod stack;
 
@@ -548,7 +549,7 @@ impl Translator<'_> {
             self.emit_access_ext(ext);
             return Ok(());
         }
-        if self.simd(&op)? || self.atomic(&op)? {
+        if self.simd(&op)? || self.atomic(&op)? || self.gc(&op)? {
             return Ok(());
         }
         match op {
