@@ -131,6 +131,7 @@ fn run_help_documents_every_option_with_an_example() {
         "max-tables=N",
         "max-memories=N",
         "max-wasm-stack=BYTES",
+        "max-gc-heap-size=BYTES",
         "unknown-imports-trap=y|n",
         "unknown-imports-default=y|n",
     ] {
