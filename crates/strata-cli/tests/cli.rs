@@ -626,3 +626,28 @@ fn invoke_prints_vectors_as_wasmtime_does() {
         assert_eq!(stdout(&o), format!("{v}\n-600\n"), "stderr: {}", stderr(&o));
     }
 }
+
+#[test]
+fn the_gc_heap_limit_traps() {
+    // GC code runs in the interpreter (and stays there in tiered mode).
+    for tier in ["interp", "tiered"] {
+        let run = |limit: &str| {
+            let w = format!("gc=y,max-gc-heap-size={limit}");
+            run_in(
+                tier,
+                &["-W", &w, "--invoke", "alloc", "gc_alloc.wat", "100"],
+            )
+        };
+        // 100 arrays of 1016 bytes fit in 1 MiB...
+        let o = run("1048576");
+        assert_eq!(stdout(&o), "100\n", "{tier}: {}", stderr(&o));
+        // ... but not in 64 KiB.
+        let o = run("65536");
+        assert_eq!(o.status.code(), Some(134), "{tier}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.starts_with("error: wasm trap: GC heap out of memory"),
+            "{tier}: {err}"
+        );
+    }
+}
