@@ -66,6 +66,47 @@ pub(crate) enum GcOp {
     ExternConvertAny,
 }
 
+/// Whether `op` is an instruction of the GC proposal (which the JIT does
+/// not compile yet).
+pub(crate) fn is_gc(op: &wasmparser::Operator<'_>) -> bool {
+    use wasmparser::Operator as O;
+    matches!(
+        op,
+        O::StructNew { .. }
+            | O::StructNewDefault { .. }
+            | O::StructGet { .. }
+            | O::StructGetS { .. }
+            | O::StructGetU { .. }
+            | O::StructSet { .. }
+            | O::ArrayNew { .. }
+            | O::ArrayNewDefault { .. }
+            | O::ArrayNewFixed { .. }
+            | O::ArrayNewData { .. }
+            | O::ArrayNewElem { .. }
+            | O::ArrayGet { .. }
+            | O::ArrayGetS { .. }
+            | O::ArrayGetU { .. }
+            | O::ArraySet { .. }
+            | O::ArrayLen
+            | O::ArrayFill { .. }
+            | O::ArrayCopy { .. }
+            | O::ArrayInitData { .. }
+            | O::ArrayInitElem { .. }
+            | O::RefI31
+            | O::I31GetS
+            | O::I31GetU
+            | O::RefTestNonNull { .. }
+            | O::RefTestNullable { .. }
+            | O::RefCastNonNull { .. }
+            | O::RefCastNullable { .. }
+            | O::BrOnCast { .. }
+            | O::BrOnCastFail { .. }
+            | O::RefEq
+            | O::AnyConvertExtern
+            | O::ExternConvertAny
+    )
+}
+
 /// A heap type as two `u32`s (kind, shared index of a concrete type), for
 /// an instruction's operands.
 pub(crate) fn encode_heap(h: HeapType) -> (u32, u32) {
