@@ -264,6 +264,12 @@ fn describe(want: &WastRetCore<'_>) -> String {
         WastRetCore::RefExtern(None) => "ref.extern".to_string(),
         WastRetCore::RefExtern(Some(n)) => format!("ref.extern {n}"),
         WastRetCore::RefFunc(_) => "ref.func".to_string(),
+        WastRetCore::RefAny => "ref.any".to_string(),
+        WastRetCore::RefEq => "ref.eq".to_string(),
+        WastRetCore::RefStruct => "ref.struct".to_string(),
+        WastRetCore::RefArray => "ref.array".to_string(),
+        WastRetCore::RefI31 => "ref.i31".to_string(),
+        WastRetCore::RefHost(n) => format!("ref.host {n}"),
         WastRetCore::Either(cases) => {
             let cases: Vec<String> = cases.iter().map(describe).collect();
             format!("either ({})", cases.join(") ("))
