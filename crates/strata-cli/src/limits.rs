@@ -17,6 +17,8 @@ pub struct WasmOptions {
     max_tables: Option<usize>,
     max_memories: Option<usize>,
     max_wasm_stack: Option<usize>,
+    /// `-W max-gc-heap-size=BYTES`: the most each store's GC heap takes.
+    max_gc_heap_size: Option<u64>,
     /// `-W max-threads=N`: the most wasi-threads threads running at once.
     max_threads: Option<usize>,
     /// Proposals switched with `-W NAME=y|n`, in order.
@@ -31,7 +33,7 @@ pub struct WasmOptions {
 
 /// Every `-W` key besides the proposals: the key, its value, and what it
 /// does. `-W help` and `strata run --help` print this table.
-pub const OPTIONS: [(&str, &str, &str); 11] = [
+pub const OPTIONS: [(&str, &str, &str); 12] = [
     (
         "fuel",
         "N",
@@ -55,6 +57,11 @@ pub const OPTIONS: [(&str, &str, &str); 11] = [
     ("max-instances", "N", "allow at most N instances"),
     ("max-tables", "N", "allow at most N tables"),
     ("max-memories", "N", "allow at most N linear memories"),
+    (
+        "max-gc-heap-size",
+        "BYTES",
+        "let the GC heap (structs, arrays) grow to BYTES at most; allocating more traps",
+    ),
     (
         "max-wasm-stack",
         "BYTES",
@@ -143,6 +150,9 @@ impl WasmOptions {
                 "max-tables" => options.max_tables = Some(value.parse().with_context(bad)?),
                 "max-memories" => options.max_memories = Some(value.parse().with_context(bad)?),
                 "max-wasm-stack" => options.max_wasm_stack = Some(value.parse().with_context(bad)?),
+                "max-gc-heap-size" => {
+                    options.max_gc_heap_size = Some(value.parse().with_context(bad)?)
+                }
                 "max-threads" => options.max_threads = Some(value.parse().with_context(bad)?),
                 "unknown-imports-trap" => options.unknown_imports_trap = parse_switch(key, value)?,
                 "unknown-imports-default" => {
@@ -177,6 +187,9 @@ impl WasmOptions {
         config.epoch_interruption(self.timeout.is_some());
         if let Some(bytes) = self.max_wasm_stack {
             config.max_wasm_stack(bytes);
+        }
+        if let Some(bytes) = self.max_gc_heap_size {
+            config.max_gc_heap_size(bytes);
         }
     }
 

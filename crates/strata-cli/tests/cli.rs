@@ -131,6 +131,7 @@ fn run_help_documents_every_option_with_an_example() {
         "max-tables=N",
         "max-memories=N",
         "max-wasm-stack=BYTES",
+        "max-gc-heap-size=BYTES",
         "unknown-imports-trap=y|n",
         "unknown-imports-default=y|n",
     ] {
@@ -690,4 +691,29 @@ fn legacy_exceptions_run_with_their_switch() {
     let o = run_in("interp", &["--invoke", "rethrow", "legacy_exceptions.wat"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("legacy"), "{}", stderr(&o));
+}
+
+#[test]
+fn the_gc_heap_limit_traps() {
+    // GC code runs in the interpreter (and stays there in tiered mode).
+    for tier in ["interp", "tiered"] {
+        let run = |limit: &str| {
+            let w = format!("gc=y,max-gc-heap-size={limit}");
+            run_in(
+                tier,
+                &["-W", &w, "--invoke", "alloc", "gc_alloc.wat", "100"],
+            )
+        };
+        // 100 arrays of 1016 bytes fit in 1 MiB...
+        let o = run("1048576");
+        assert_eq!(stdout(&o), "100\n", "{tier}: {}", stderr(&o));
+        // ... but not in 64 KiB.
+        let o = run("65536");
+        assert_eq!(o.status.code(), Some(134), "{tier}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.starts_with("error: wasm trap: GC heap out of memory"),
+            "{tier}: {err}"
+        );
+    }
 }

@@ -5,21 +5,20 @@
 //! [`heap_type_gap`] and [`pattern_gap`]: a directive that needs such a value
 //! fails with their message. Nulls of every hierarchy are values
 //! (`Val::FuncRef(None)`, `ExternRef(None)`, `AnyRef(None)`,
-//! `ExnRef(None)`); non-null GC references wait for the GC heap. A
-//! non-null exnref is a value too (`ExnRef`), though the pinned `wast`
-//! has no result pattern for one. Nothing else in the runner looks inside
-//! a value.
+//! `ExnRef(None)`); non-null GC references are checked through the API's
+//! `AnyRef` (`ref.host N` is an internalized `ref.extern N`, as in
+//! wasmtime's runner). A non-null exnref is a value too (`ExnRef`), though
+//! the pinned `wast` has no result pattern for one. Nothing else in the
+//! runner looks inside a value.
 
 use anyhow::{bail, Result};
 use std::fmt::Write as _;
-use strata::{ExternRef, Store, Val, ValType};
+use strata::{AnyRef, ExternRef, Store, Val, ValType};
 use wast::core::{AbstractHeapType as Heap, HeapType, NanPattern, V128Pattern};
 use wast::core::{WastArgCore, WastRetCore};
 use wast::token::{F32, F64};
 use wast::{WastArg, WastRet};
 
-const GC: &str = "non-null GC references (anyref, eqref, i31ref, structref, arrayref, \
-                  ref.host) are not supported by the embedding API yet";
 const SHARED: &str = "shared references (shared-everything threads) are not supported by the \
                       embedding API yet";
 const CONT: &str = "continuation references (stack switching) are not supported by the \
@@ -62,12 +61,6 @@ fn null_of(top: strata::HeapType) -> Val {
 fn pattern_gap(want: &WastRetCore<'_>) -> Option<&'static str> {
     match want {
         WastRetCore::RefNull(Some(ty)) => heap_type_gap(ty),
-        WastRetCore::RefHost(_)
-        | WastRetCore::RefAny
-        | WastRetCore::RefEq
-        | WastRetCore::RefArray
-        | WastRetCore::RefStruct
-        | WastRetCore::RefI31 => Some(GC),
         WastRetCore::RefI31Shared => Some(SHARED),
         _ => None,
     }
@@ -95,7 +88,10 @@ pub(crate) fn arg(store: &mut Store<()>, arg: &WastArg<'_>, param: Option<ValTyp
             (None, None, None) => bail!("a null of a concrete type for no parameter"),
         },
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(ExternRef::new(store, *n))),
-        WastArgCore::RefHost(_) => bail!("{GC}"),
+        WastArgCore::RefHost(n) => {
+            let host = ExternRef::new(&mut *store, *n);
+            Val::AnyRef(Some(AnyRef::convert_extern(store, host)?))
+        }
     })
 }
 
@@ -187,6 +183,14 @@ fn matches(store: &Store<()>, got: &Val, want: &WastRetCore<'_>) -> Match {
         (Val::ExternRef(Some(r)), WastRetCore::RefExtern(Some(n))) => {
             extern_payload(store, r) == Some(*n)
         }
+        (Val::AnyRef(r), WastRetCore::RefAny) => r.is_some(),
+        (Val::AnyRef(Some(r)), WastRetCore::RefEq) => r.is_eqref(store).unwrap_or(false),
+        (Val::AnyRef(Some(r)), WastRetCore::RefI31) => r.is_i31(store).unwrap_or(false),
+        (Val::AnyRef(Some(r)), WastRetCore::RefStruct) => r.is_struct(store).unwrap_or(false),
+        (Val::AnyRef(Some(r)), WastRetCore::RefArray) => r.is_array(store).unwrap_or(false),
+        (Val::AnyRef(Some(r)), WastRetCore::RefHost(n)) => {
+            ExternRef::convert_any(store, *r).is_ok_and(|e| extern_payload(store, &e) == Some(*n))
+        }
         _ => false,
     };
     if yes {
@@ -262,6 +266,12 @@ fn describe(want: &WastRetCore<'_>) -> String {
         WastRetCore::RefExtern(None) => "ref.extern".to_string(),
         WastRetCore::RefExtern(Some(n)) => format!("ref.extern {n}"),
         WastRetCore::RefFunc(_) => "ref.func".to_string(),
+        WastRetCore::RefAny => "ref.any".to_string(),
+        WastRetCore::RefEq => "ref.eq".to_string(),
+        WastRetCore::RefStruct => "ref.struct".to_string(),
+        WastRetCore::RefArray => "ref.array".to_string(),
+        WastRetCore::RefI31 => "ref.i31".to_string(),
+        WastRetCore::RefHost(n) => format!("ref.host {n}"),
         WastRetCore::Either(cases) => {
             let cases: Vec<String> = cases.iter().map(describe).collect();
             format!("either ({})", cases.join(") ("))

@@ -72,6 +72,12 @@ impl std::str::FromStr for Tier {
     }
 }
 
+/// The default of [`Config::max_gc_heap_size`]: 1 GiB.
+pub(crate) const DEFAULT_MAX_GC_HEAP_SIZE: u64 = 1 << 30;
+
+/// The largest GC heap: references are 32-bit offsets into it.
+pub(crate) const MAX_GC_HEAP_SIZE: u64 = 1 << 32;
+
 /// The largest `max_wasm_stack` a host can honour: the user address space
 /// of the supported 64-bit hosts (128 TiB with x86_64's four-level page
 /// tables; aarch64 has at least as much), or all of a 32-bit one.
@@ -92,6 +98,7 @@ pub struct Config {
     pub(crate) relaxed_simd_deterministic: bool,
     pub(crate) max_wasm_stack: usize,
     pub(crate) max_call_depth: usize,
+    pub(crate) max_gc_heap_size: u64,
     pub(crate) consume_fuel: bool,
     pub(crate) epoch_interruption: bool,
     pub(crate) lazy_translation: bool,
@@ -187,6 +194,7 @@ impl Default for Config {
             relaxed_simd_deterministic: true,
             max_wasm_stack: 8 << 20,
             max_call_depth: 100_000,
+            max_gc_heap_size: DEFAULT_MAX_GC_HEAP_SIZE,
             consume_fuel: false,
             epoch_interruption: false,
             lazy_translation: true,
@@ -303,6 +311,19 @@ impl Config {
     /// Chooses the execution tier.
     pub fn tier(&mut self, tier: Tier) -> &mut Self {
         self.tier = tier;
+        self
+    }
+
+    /// The most bytes each store's GC heap (structs, arrays and
+    /// internalized `externref`s of the GC proposal) may take. An
+    /// allocation that would take the heap beyond it traps with
+    /// [`Trap::GcHeapOutOfMemory`](crate::Trap::GcHeapOutOfMemory); there
+    /// is no collector yet, so nothing is freed before the store is
+    /// dropped. The default is 1 GiB; at most 4 GiB (references are 32-bit
+    /// offsets), larger values are clamped. The CLI's `-W
+    /// max-gc-heap-size=BYTES`.
+    pub fn max_gc_heap_size(&mut self, bytes: u64) -> &mut Self {
+        self.max_gc_heap_size = bytes.min(MAX_GC_HEAP_SIZE);
         self
     }
 

@@ -185,6 +185,7 @@ pub use api::coredump::WasmCoreDump;
 pub use api::epoch::UpdateDeadline;
 pub use api::externals::{Extern, Global, Memory, StoreMut, StoreRef, Table, WASM_PAGE_SIZE};
 pub use api::func::{Caller, Func};
+pub use api::gc::{ArrayRef, StructRef, I31};
 #[cfg(feature = "profiling")]
 pub use api::guest_profiler::GuestProfiler;
 pub use api::instance::Instance;

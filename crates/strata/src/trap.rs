@@ -40,11 +40,27 @@ pub enum Trap {
     HeapMisaligned,
     /// `memory.atomic.wait32/64` on a memory that is not shared.
     AtomicWaitNonSharedMemory,
+    /// A struct access through a null reference.
+    NullStructReference,
+    /// An array access through a null reference.
+    NullArrayReference,
+    /// `i31.get_s/u` of a null reference.
+    NullI31Reference,
+    /// An array access outside the array's bounds.
+    ArrayOutOfBounds,
+    /// `ref.cast` of a value that is not of the target type.
+    CastFailure,
+    /// A GC allocation whose size does not fit the heap's address range
+    /// (e.g. an array of 2^32 elements).
+    AllocationTooLarge,
+    /// A GC allocation beyond the store's heap limit
+    /// (`Config::max_gc_heap_size`).
+    GcHeapOutOfMemory,
 }
 
 impl Trap {
     /// Every trap kind, in declaration order (its index is its `code`).
-    const ALL: [Trap; 15] = [
+    const ALL: [Trap; 22] = [
         Trap::UnreachableCodeReached,
         Trap::MemoryOutOfBounds,
         Trap::TableOutOfBounds,
@@ -60,6 +76,13 @@ impl Trap {
         Trap::Interrupt,
         Trap::HeapMisaligned,
         Trap::AtomicWaitNonSharedMemory,
+        Trap::NullStructReference,
+        Trap::NullArrayReference,
+        Trap::NullI31Reference,
+        Trap::ArrayOutOfBounds,
+        Trap::CastFailure,
+        Trap::AllocationTooLarge,
+        Trap::GcHeapOutOfMemory,
     ];
 
     /// A small integer identifying the trap kind.
@@ -95,6 +118,15 @@ impl Trap {
             // access").
             Trap::HeapMisaligned => "unaligned atomic",
             Trap::AtomicWaitNonSharedMemory => "expected shared memory",
+            // The spec test suite's wording for the GC traps (wasmtime says
+            // "null reference" for all three nulls).
+            Trap::NullStructReference => "null structure reference",
+            Trap::NullArrayReference => "null array reference",
+            Trap::NullI31Reference => "null i31 reference",
+            Trap::ArrayOutOfBounds => "out of bounds array access",
+            Trap::CastFailure => "cast failure",
+            Trap::AllocationTooLarge => "allocation size too large",
+            Trap::GcHeapOutOfMemory => "GC heap out of memory",
         }
     }
 }

@@ -323,6 +323,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
         let value = init.eval(
             &|g| inner.globals[globals[g as usize] as usize].get(),
             &|f| func_ref(&funcs, f),
+            &mut |op, stack| crate::runtime::gc::eval_const(&mut inner.gc, &m.types, op, stack),
         )?;
         inner.globals.push(GlobalEntity::new(ty, value));
         globals.push(inner.globals.len() as u32 - 1);
@@ -334,6 +335,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
         let value = init.eval(
             &|g| inner.globals[globals[g as usize] as usize].get(),
             &|f| func_ref(&funcs, f),
+            &mut |op, stack| crate::runtime::gc::eval_const(&mut inner.gc, &m.types, op, stack),
         )? as u64;
         let table = &mut inner.tables[tables[m.num_imported_tables as usize + i] as usize];
         table.elements.fill(value);
@@ -424,6 +426,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
             items.push(item.eval(
                 &|g| inner.globals[inst.globals[g as usize] as usize].get(),
                 &|f| func_ref(inst.vm.funcs(), f),
+                &mut |op, stack| crate::runtime::gc::eval_const(&mut inner.gc, &m.types, op, stack),
             )? as u64);
         }
         inst.elems.push(items.into());
@@ -444,6 +447,9 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
                 let offset = offset.eval(
                     &|g| inner.globals[inst.globals[g as usize] as usize].get(),
                     &|f| func_ref(inst.vm.funcs(), f),
+                    &mut |op, stack| {
+                        crate::runtime::gc::eval_const(&mut inner.gc, &m.types, op, stack)
+                    },
                 )? as u64;
                 // The offset is a cell: an i32 zero-extended, or a table64's
                 // i64, never truncated.
@@ -475,6 +481,7 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
             let offset = offset.eval(
                 &|g| inner.globals[inst.globals[g as usize] as usize].get(),
                 &|f| func_ref(inst.vm.funcs(), f),
+                &mut |op, stack| crate::runtime::gc::eval_const(&mut inner.gc, &m.types, op, stack),
             )? as u64;
             // An i32 offset is zero-extended in its cell; a memory64 offset
             // is 64-bit and must not be truncated.

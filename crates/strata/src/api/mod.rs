@@ -8,6 +8,7 @@ pub(crate) mod epoch;
 pub(crate) mod exn;
 pub(crate) mod externals;
 pub(crate) mod func;
+pub(crate) mod gc;
 #[cfg(feature = "profiling")]
 pub(crate) mod guest_profiler;
 pub(crate) mod instance;

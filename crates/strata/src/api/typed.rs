@@ -4,7 +4,7 @@
 //! Values move in the cell encoding of `crate::types::raw`.
 
 use super::func::{Caller, Func, HostFunc};
-use super::values::{ExternRef, Val};
+use super::values::{AnyRef, ExternRef, Val};
 use crate::runtime::store::StoreInner;
 use crate::types::raw::{v128_from_cells, v128_to_cells, Raw};
 use crate::types::{FuncType, ValType};
@@ -144,6 +144,21 @@ impl WasmTy for Option<ExternRef> {
     fn load_cells(cells: &[u64], store: &StoreInner) -> Self {
         match Val::read_cells(cells, ValType::EXTERNREF, store) {
             Val::ExternRef(r) => r,
+            _ => None,
+        }
+    }
+}
+
+impl WasmTy for Option<AnyRef> {
+    fn valtype() -> ValType {
+        ValType::ANYREF
+    }
+    fn store_cells(self, cells: &mut [u64], store: &StoreInner) -> Result<()> {
+        Val::AnyRef(self).write_cells(cells, store)
+    }
+    fn load_cells(cells: &[u64], store: &StoreInner) -> Self {
+        match Val::read_cells(cells, ValType::ANYREF, store) {
+            Val::AnyRef(r) => r,
             _ => None,
         }
     }

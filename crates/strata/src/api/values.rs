@@ -140,9 +140,11 @@ impl Val {
                 _ => false,
             },
             Val::ExternRef(Some(_)) => heap == HeapType::Extern,
-            // Without the GC heap the host cannot look inside these; only
-            // the hierarchy's top type accepts them.
-            Val::AnyRef(Some(_)) => heap == HeapType::Any,
+            Val::AnyRef(Some(r)) => {
+                heap.top() == HeapType::Any
+                    && store.id == r.store_id
+                    && crate::runtime::gc::ref_test(store, u64::from(r.raw), *expected)
+            }
             Val::ExnRef(Some(_)) => heap == HeapType::Exn,
             _ => false,
         }
@@ -167,7 +169,7 @@ impl Val {
             }
             Val::ExternRef(Some(r)) => {
                 store.check_owner(r.store_id)?;
-                u64::from(r.index) + 1
+                r.raw
             }
             Val::AnyRef(Some(r)) => {
                 store.check_owner(r.store_id)?;
@@ -217,10 +219,7 @@ impl Val {
                 raw.checked_sub(1)
                     .map(|i| Func::from_index(store_id, i as u32)),
             ),
-            HeapType::Extern => Val::ExternRef(raw.checked_sub(1).map(|i| ExternRef {
-                store_id,
-                index: i as u32,
-            })),
+            HeapType::Extern => Val::ExternRef((raw != 0).then_some(ExternRef { store_id, raw })),
             HeapType::Exn => Val::ExnRef((raw != 0).then_some(ExnRef {
                 store_id,
                 raw: raw as u32,
@@ -278,7 +277,9 @@ impl From<u128> for Val {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ExternRef {
     pub(crate) store_id: u64,
-    pub(crate) index: u32,
+    /// The reference's cell: the host value's index + 1, or an
+    /// externalized `anyref` (`runtime::gc::EXTERNALIZED`).
+    pub(crate) raw: u64,
 }
 
 impl ExternRef {
@@ -292,11 +293,12 @@ impl ExternRef {
         inner.externrefs.push(Box::new(value));
         ExternRef {
             store_id: inner.id,
-            index: (inner.externrefs.len() - 1) as u32,
+            raw: inner.externrefs.len() as u64,
         }
     }
 
-    /// The host value behind the reference.
+    /// The host value behind the reference (`None` for an `anyref` that
+    /// wasm externalized with `extern.convert_any`).
     ///
     /// # Panics
     /// When the reference belongs to another store.
@@ -305,18 +307,18 @@ impl ExternRef {
         store: &'a crate::Store<T>,
     ) -> Option<&'a (dyn Any + Send + Sync)> {
         store.inner.assert_owner(self.store_id);
-        store
-            .inner
-            .externrefs
-            .get(self.index as usize)
-            .map(|b| &**b)
+        if self.raw & crate::runtime::gc::EXTERNALIZED != 0 {
+            return None;
+        }
+        let index = usize::try_from(self.raw - 1).ok()?;
+        store.inner.externrefs.get(index).map(|b| &**b)
     }
 }
 
-/// A reference of the `any` hierarchy (a struct, an array or an `i31`)
-/// that wasm handed to the host. The host can pass it back to wasm; reading
-/// what it refers to needs the garbage-collected heap, which Strata does not
-/// have yet, so wasm cannot create one today and the host only sees nulls.
+/// A reference of the `any` hierarchy: a struct, an array, an `i31` or an
+/// internalized `externref` (see `api/gc.rs` for what the host can do
+/// with one). It is a handle into its store's GC heap; nothing is
+/// collected yet, so it stays valid as long as the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AnyRef {
     pub(crate) store_id: u64,

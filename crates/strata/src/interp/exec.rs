@@ -993,6 +993,11 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                 }
             }
             Op::AtomicFence => std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst),
+            Op::Gc { op, a, b, c } => {
+                let ext = ext!();
+                let frame = &mut slots[base..base + code.frame_size as usize];
+                super::gc::run(store.inner(), instance, op, (a, b, c), ext, frame)?;
+            }
             Op::TableGet { dst, table, index } => {
                 let t = store.inner().instances[instance as usize].tables[table as usize];
                 // An i32 index is zero-extended in its slot; a table64

@@ -13,6 +13,7 @@
 mod atomic;
 pub(crate) mod exec;
 mod frames;
+mod gc;
 mod handlers;
 mod hot;
 mod offsets;

@@ -8,6 +8,7 @@
 //! stack. Every slot is an untyped `u64` cell (`crate::types::raw`).
 
 use crate::isa::atomic::AtomicOp;
+use crate::isa::gc::GcOp;
 use crate::isa::{numeric_ops, simd_ops};
 use crate::types::ValType;
 
@@ -170,6 +171,9 @@ macro_rules! define_op {
             Atomic { op: AtomicOp, dst: Slot, addr: Slot, offset: u32 },
             /// `atomic.fence`.
             AtomicFence,
+            /// A GC instruction (`isa/gc.rs` lists its operands), run by
+            /// the driver (`interp/gc.rs`); always followed by one `Ext`.
+            Gc { op: GcOp, a: u32, b: u32, c: u32 },
             TableGet { dst: Slot, table: u32, index: Slot },
             TableSet { table: u32, index: Slot, value: Slot },
             TableSize { dst: Slot, table: u32 },

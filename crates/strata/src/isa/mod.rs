@@ -11,9 +11,11 @@
 //! Tables are split by proposal: `numeric.rs` for WebAssembly 1.0/2.0,
 //! `simd.rs` for fixed-width and relaxed SIMD (lane semantics in
 //! `lanes.rs`), `atomic.rs` for the threads proposal's atomics (with their
-//! semantics).
+//! semantics), `gc.rs` for the GC proposal's instruction kinds (whose
+//! semantics need the store's heap, `runtime/gc`).
 
 pub(crate) mod atomic;
+pub(crate) mod gc;
 pub(crate) mod lanes;
 mod numeric;
 pub(crate) mod semantics;

@@ -922,6 +922,12 @@ impl Translator<'_, '_> {
                     && !self.wide(&op)?
                     && !self.atomic(&op)?
                 {
+                    if crate::isa::gc::is_gc(&op) {
+                        bail!(
+                            "the JIT tier does not compile GC instructions yet ({op:?}); \
+                             the interpreter and tiered execution run them"
+                        );
+                    }
                     bail!("the JIT tier does not support {op:?} yet");
                 }
             }

@@ -18,6 +18,24 @@ pub(crate) enum ConstOp {
     RefNull,
     /// A binary arithmetic instruction on one-cell values.
     Binary(fn(u64, u64) -> Result<u64, crate::Trap>),
+    /// An allocating (or converting) instruction of the GC proposal, which
+    /// the instantiating store's heap evaluates (`runtime::gc::eval_const`).
+    Gc(GcConst),
+}
+
+/// The GC proposal's constant instructions (type operands are module type
+/// indices).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GcConst {
+    StructNew(u32),
+    StructNewDefault(u32),
+    ArrayNew(u32),
+    ArrayNewDefault(u32),
+    /// The type and the number of elements.
+    ArrayNewFixed(u32, u32),
+    RefI31,
+    AnyConvertExtern,
+    ExternConvertAny,
 }
 
 /// A constant expression, ready to evaluate at instantiation.
@@ -42,6 +60,25 @@ impl ConstExpr {
                 Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
                 Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
                 Operator::RefNull { .. } => ConstOp::RefNull,
+                Operator::StructNew { struct_type_index } => {
+                    ConstOp::Gc(GcConst::StructNew(struct_type_index))
+                }
+                Operator::StructNewDefault { struct_type_index } => {
+                    ConstOp::Gc(GcConst::StructNewDefault(struct_type_index))
+                }
+                Operator::ArrayNew { array_type_index } => {
+                    ConstOp::Gc(GcConst::ArrayNew(array_type_index))
+                }
+                Operator::ArrayNewDefault { array_type_index } => {
+                    ConstOp::Gc(GcConst::ArrayNewDefault(array_type_index))
+                }
+                Operator::ArrayNewFixed {
+                    array_type_index,
+                    array_size,
+                } => ConstOp::Gc(GcConst::ArrayNewFixed(array_type_index, array_size)),
+                Operator::RefI31 => ConstOp::Gc(GcConst::RefI31),
+                Operator::AnyConvertExtern => ConstOp::Gc(GcConst::AnyConvertExtern),
+                Operator::ExternConvertAny => ConstOp::Gc(GcConst::ExternConvertAny),
                 Operator::End => break,
                 other => match crate::isa::const_binary(&other) {
                     Some(f) => ConstOp::Binary(f),
@@ -56,11 +93,14 @@ impl ConstExpr {
 
     /// Evaluates with `global` reading a global's value and `func` turning
     /// a module function index into a function reference, both in their
-    /// cell encoding (a `v128` in both halves).
+    /// cell encoding (a `v128` in both halves), and `gc` running a GC
+    /// instruction on the stack (it pops its operands and returns its
+    /// result).
     pub(crate) fn eval(
         &self,
         global: &dyn Fn(u32) -> u128,
         func: &dyn Fn(u32) -> u64,
+        gc: &mut dyn FnMut(GcConst, &mut Vec<u128>) -> anyhow::Result<u128>,
     ) -> anyhow::Result<u128> {
         let mut stack: Vec<u128> = Vec::with_capacity(2);
         let underflow = || anyhow::anyhow!("constant expression pops from an empty stack");
@@ -75,6 +115,7 @@ impl ConstExpr {
                     let a = stack.pop().ok_or_else(underflow)?;
                     u128::from(f(a as u64, b as u64)?)
                 }
+                ConstOp::Gc(op) => gc(*op, &mut stack)?,
             };
             stack.push(v);
         }

@@ -6,7 +6,7 @@
 mod const_expr;
 mod types;
 
-pub(crate) use const_expr::{ConstExpr, ConstOp};
+pub(crate) use const_expr::{ConstExpr, ConstOp, GcConst};
 pub(crate) use types::BlockSignature;
 
 use crate::types::registry::RegisteredType;

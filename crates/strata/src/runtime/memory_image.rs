@@ -139,7 +139,12 @@ fn constant_offset(offset: &ConstExpr) -> Option<u64> {
     {
         return None;
     }
-    offset.eval(&|_| 0, &|_| 0).ok().map(|v| v as u64)
+    offset
+        .eval(&|_| 0, &|_| 0, &mut |_, _| {
+            anyhow::bail!("not a constant offset")
+        })
+        .ok()
+        .map(|v| v as u64)
 }
 
 pub(crate) use imp::MemoryImage;

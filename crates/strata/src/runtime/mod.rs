@@ -4,10 +4,11 @@
 //! the bulk memory and table operations (`ops.rs`) and the fuel cost model
 //! (`fuel.rs`), exception objects and how exceptions cross tiers
 //! (`exn.rs`), shared memories (`shared.rs`) and their waiters
-//! (`parking.rs`).
+//! (`parking.rs`), and the GC heap (`gc/`).
 
 pub(crate) mod exn;
 pub(crate) mod fuel;
+pub(crate) mod gc;
 pub mod memory;
 pub(crate) mod memory_image;
 pub(crate) mod ops;

@@ -92,6 +92,8 @@ pub struct StoreInner {
     /// boundary (`exn::raise`, `exn::thrown`), or of an uncaught one the
     /// embedder has not taken yet.
     pub(crate) pending_exn: Option<u32>,
+    /// Structs, arrays and internalized externrefs (GC proposal).
+    pub(crate) gc: super::gc::GcHeap,
     /// Interpreter stacks not in use (`interp::Stack`s, which only the
     /// interpreter looks into); one is taken per host-to-wasm entry.
     pub(crate) stacks: Vec<Box<dyn Any + Send>>,
@@ -303,6 +305,7 @@ impl StoreInner {
             externrefs: Vec::new(),
             exns: Default::default(),
             pending_exn: None,
+            gc: super::gc::GcHeap::new(engine.config().max_gc_heap_size),
             stacks: Vec::new(),
             entry_depth: 0,
             entry_stack: 0,

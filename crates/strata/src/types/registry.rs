@@ -36,6 +36,9 @@ pub(crate) struct RegisteredType {
     /// The supertype chain from the root down to this type itself:
     /// `a <: b` exactly when `a.supers[b.depth] == b`.
     pub supers: Box<[SharedTypeIndex]>,
+    /// Where a struct's fields or an array's elements live, computed once
+    /// for both tiers (`None` for a function type).
+    pub layout: Option<crate::runtime::gc::layout::GcLayout>,
 }
 
 impl RegisteredType {
@@ -112,6 +115,7 @@ impl TypeRegistry {
             supers.push(index);
             let ty = Arc::new(RegisteredType {
                 index,
+                layout: crate::runtime::gc::layout::GcLayout::of(&composite),
                 func: composite.as_func().map(|f| Arc::new(f.clone())),
                 sub: SubType {
                     is_final: sub.is_final,
@@ -142,6 +146,12 @@ impl TypeRegistry {
             composite: CompositeType::Func(ty.clone()),
         }];
         self.register_group(key).remove(0)
+    }
+
+    /// The registered type with shared index `i`.
+    pub(crate) fn get(&self, i: SharedTypeIndex) -> Option<Arc<RegisteredType>> {
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        inner.types.get(i.0 as usize).cloned()
     }
 
     /// Whether type `a` is `b` or one of its declared subtypes.

@@ -20,6 +20,7 @@
 
 mod atomic;
 mod exn;
+mod gc;
 mod simd;
 mod stack;
 
@@ -571,7 +572,7 @@ impl Translator<'_> {
             self.emit_access_ext(ext);
             return Ok(());
         }
-        if self.simd(&op)? || self.atomic(&op)? {
+        if self.simd(&op)? || self.atomic(&op)? || self.gc(&op)? {
             return Ok(());
         }
         match op {

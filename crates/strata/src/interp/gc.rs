@@ -1,0 +1,296 @@
+//! The driver's GC instructions (`Op::Gc`, operands as `isa/gc.rs` lists
+//! them): allocation, field and element access, casts and conversions on
+//! the store's heap (`runtime/gc`), with the spec's traps. They work on
+//! the current frame's slots as a slice, so nothing here is `unsafe`.
+
+use crate::isa::gc::{decode_heap, GcOp};
+use crate::runtime::gc::layout::{FieldLayout, ARRAY_DATA};
+use crate::runtime::gc::{i31_get, i31_new, ref_test, GcHeap};
+use crate::runtime::store::StoreInner;
+use crate::types::raw::{v128_from_cells, v128_to_cells};
+use crate::types::registry::RegisteredType;
+use crate::types::RefType;
+use crate::Trap;
+use std::sync::Arc;
+
+/// The registered type of module type `t` of `instance`.
+fn module_type(store: &StoreInner, instance: u32, t: u32) -> Arc<RegisteredType> {
+    Arc::clone(&store.instances[instance as usize].module.types[t as usize])
+}
+
+/// The struct layout of `ty` (validation guarantees the type is one).
+fn struct_layout(ty: &RegisteredType) -> (u32, &[FieldLayout]) {
+    ty.layout
+        .as_ref()
+        .and_then(|l| l.as_struct())
+        .unwrap_or_else(|| unreachable!("validated: a struct type"))
+}
+
+/// The element size of array type `ty`.
+fn elem_size(ty: &RegisteredType) -> u8 {
+    ty.layout
+        .as_ref()
+        .and_then(|l| l.as_array())
+        .unwrap_or_else(|| unreachable!("validated: an array type"))
+}
+
+/// The value of `size` bytes in the cells from `slot` on (two for a
+/// `v128`).
+fn from_cells(frame: &[u64], slot: u32, size: u8) -> u128 {
+    let s = slot as usize;
+    if size == 16 {
+        v128_from_cells(frame[s], frame[s + 1])
+    } else {
+        u128::from(frame[s])
+    }
+}
+
+/// Writes field value `v` of `size` bytes to the cells from `slot` on, a
+/// packed one sign-extended to 32 bits when `signed`.
+fn to_cells(frame: &mut [u64], slot: u32, size: u8, v: u128, signed: bool) {
+    let s = slot as usize;
+    match size {
+        16 => frame[s..s + 2].copy_from_slice(&v128_to_cells(v)),
+        1 if signed => frame[s] = u64::from(v as u8 as i8 as i32 as u32),
+        2 if signed => frame[s] = u64::from(v as u16 as i16 as i32 as u32),
+        _ => frame[s] = v as u64,
+    }
+}
+
+/// The object of a non-null reference in `slot`, or `null`'s trap.
+fn object(frame: &[u64], slot: u32, null: Trap) -> Result<u32, Trap> {
+    match frame[slot as usize] {
+        0 => Err(null),
+        r => Ok(r as u32),
+    }
+}
+
+/// Checks that `offset + len` elements lie within array `r`'s length.
+fn array_range(heap: &GcHeap, r: u32, offset: u32, len: u32) -> Result<(), Trap> {
+    if u64::from(offset) + u64::from(len) > u64::from(heap.array_len(r)) {
+        return Err(Trap::ArrayOutOfBounds);
+    }
+    Ok(())
+}
+
+/// The bytes of data segment `seg` from `offset` on for `len` elements of
+/// `elem` bytes (a dropped segment is empty).
+fn data_bytes(
+    store: &StoreInner,
+    instance: u32,
+    seg: u32,
+    (offset, len, elem): (u32, u32, u8),
+) -> Result<std::ops::Range<usize>, Trap> {
+    let inst = &store.instances[instance as usize];
+    let size = if inst.data_dropped[seg as usize] {
+        0
+    } else {
+        inst.module.datas[seg as usize].bytes.len()
+    };
+    let bytes = u64::from(len) * u64::from(elem);
+    crate::runtime::ops::range(u64::from(offset), bytes, size).ok_or(Trap::MemoryOutOfBounds)
+}
+
+/// Elements `offset..offset + len` of element segment `seg`.
+fn elem_items(
+    store: &StoreInner,
+    instance: u32,
+    seg: u32,
+    offset: u32,
+    len: u32,
+) -> Result<Arc<[u64]>, Trap> {
+    let items = Arc::clone(&store.instances[instance as usize].elems[seg as usize]);
+    crate::runtime::ops::range(u64::from(offset), u64::from(len), items.len())
+        .ok_or(Trap::TableOutOfBounds)?;
+    Ok(items)
+}
+
+/// Writes `items[offset..offset + len]` to the elements of array `r` from
+/// `at` on.
+fn write_items(heap: &mut GcHeap, r: u32, elem: u8, at: u32, items: &[u64]) {
+    for (i, &v) in items.iter().enumerate() {
+        heap.write(
+            GcHeap::array_elem(r, elem, at + i as u32),
+            elem,
+            u128::from(v),
+        );
+    }
+}
+
+/// Runs GC instruction `op` with operands `a, b, c` and its extension
+/// word's `d, e, f` on the current frame's slots (`frame`).
+pub(super) fn run(
+    store: &mut StoreInner,
+    instance: u32,
+    op: GcOp,
+    (a, b, c): (u32, u32, u32),
+    (d, e, f): (u32, u32, u32),
+    frame: &mut [u64],
+) -> Result<(), Trap> {
+    let r = |s: u32| frame[s as usize];
+    match op {
+        GcOp::StructNew | GcOp::StructNewDefault => {
+            let ty = module_type(store, instance, b);
+            let (size, fields) = struct_layout(&ty);
+            let obj = store.gc.alloc_struct(ty.index, size)?;
+            if op == GcOp::StructNew {
+                let mut cell = c;
+                for field in fields {
+                    let v = from_cells(frame, cell, field.size);
+                    store.gc.write(obj + field.offset, field.size, v);
+                    cell += if field.size == 16 { 2 } else { 1 };
+                }
+            }
+            frame[a as usize] = u64::from(obj);
+        }
+        GcOp::StructGet | GcOp::StructGetS | GcOp::StructGetU => {
+            let ty = module_type(store, instance, c);
+            let field = struct_layout(&ty).1[d as usize];
+            let obj = object(frame, b, Trap::NullStructReference)?;
+            let v = store.gc.read(obj + field.offset, field.size);
+            to_cells(frame, a, field.size, v, op == GcOp::StructGetS);
+        }
+        GcOp::StructSet => {
+            let ty = module_type(store, instance, c);
+            let field = struct_layout(&ty).1[d as usize];
+            let obj = object(frame, a, Trap::NullStructReference)?;
+            let v = from_cells(frame, b, field.size);
+            store.gc.write(obj + field.offset, field.size, v);
+        }
+        GcOp::ArrayNew | GcOp::ArrayNewDefault => {
+            let (t, len) = if op == GcOp::ArrayNew {
+                (d, r(c))
+            } else {
+                (c, r(b))
+            };
+            let ty = module_type(store, instance, t);
+            let elem = elem_size(&ty);
+            let len = len as u32;
+            let arr = store.gc.alloc_array(ty.index, elem, len)?;
+            if op == GcOp::ArrayNew {
+                let v = from_cells(frame, b, elem);
+                store.gc.fill(arr + ARRAY_DATA, elem, v, len);
+            }
+            frame[a as usize] = u64::from(arr);
+        }
+        GcOp::ArrayNewFixed => {
+            let ty = module_type(store, instance, c);
+            let elem = elem_size(&ty);
+            let arr = store.gc.alloc_array(ty.index, elem, d)?;
+            let step = if elem == 16 { 2 } else { 1 };
+            for i in 0..d {
+                let v = from_cells(frame, b + i * step, elem);
+                store.gc.write(GcHeap::array_elem(arr, elem, i), elem, v);
+            }
+            frame[a as usize] = u64::from(arr);
+        }
+        GcOp::ArrayNewData => {
+            let ty = module_type(store, instance, d);
+            let elem = elem_size(&ty);
+            let (offset, len) = (r(b) as u32, r(c) as u32);
+            let range = data_bytes(store, instance, e, (offset, len, elem))?;
+            let arr = store.gc.alloc_array(ty.index, elem, len)?;
+            let module = Arc::clone(&store.instances[instance as usize].module);
+            store
+                .gc
+                .write_bytes(arr + ARRAY_DATA, &module.datas[e as usize].bytes[range]);
+            frame[a as usize] = u64::from(arr);
+        }
+        GcOp::ArrayNewElem => {
+            let ty = module_type(store, instance, d);
+            let elem = elem_size(&ty);
+            let (offset, len) = (r(b) as u32, r(c) as u32);
+            let items = elem_items(store, instance, e, offset, len)?;
+            let arr = store.gc.alloc_array(ty.index, elem, len)?;
+            let items = &items[offset as usize..][..len as usize];
+            write_items(&mut store.gc, arr, elem, 0, items);
+            frame[a as usize] = u64::from(arr);
+        }
+        GcOp::ArrayGet | GcOp::ArrayGetS | GcOp::ArrayGetU => {
+            let elem = elem_size(&module_type(store, instance, d));
+            let arr = object(frame, b, Trap::NullArrayReference)?;
+            let i = r(c) as u32;
+            array_range(&store.gc, arr, i, 1)?;
+            let v = store.gc.read(GcHeap::array_elem(arr, elem, i), elem);
+            to_cells(frame, a, elem, v, op == GcOp::ArrayGetS);
+        }
+        GcOp::ArraySet => {
+            let elem = elem_size(&module_type(store, instance, d));
+            let arr = object(frame, a, Trap::NullArrayReference)?;
+            let i = r(b) as u32;
+            array_range(&store.gc, arr, i, 1)?;
+            let v = from_cells(frame, c, elem);
+            store.gc.write(GcHeap::array_elem(arr, elem, i), elem, v);
+        }
+        GcOp::ArrayLen => {
+            let arr = object(frame, b, Trap::NullArrayReference)?;
+            frame[a as usize] = u64::from(store.gc.array_len(arr));
+        }
+        GcOp::ArrayFill => {
+            let elem = elem_size(&module_type(store, instance, e));
+            let arr = object(frame, a, Trap::NullArrayReference)?;
+            let (offset, len) = (r(b) as u32, r(d) as u32);
+            array_range(&store.gc, arr, offset, len)?;
+            let v = from_cells(frame, c, elem);
+            store
+                .gc
+                .fill(GcHeap::array_elem(arr, elem, offset), elem, v, len);
+        }
+        GcOp::ArrayCopy => {
+            let elem = elem_size(&module_type(store, instance, f));
+            let dst = object(frame, a, Trap::NullArrayReference)?;
+            let src = object(frame, c, Trap::NullArrayReference)?;
+            let (dst_offset, src_offset, len) = (r(b) as u32, r(d) as u32, r(e) as u32);
+            array_range(&store.gc, dst, dst_offset, len)?;
+            array_range(&store.gc, src, src_offset, len)?;
+            store.gc.copy_within(
+                GcHeap::array_elem(dst, elem, dst_offset),
+                GcHeap::array_elem(src, elem, src_offset),
+                len as usize * usize::from(elem),
+            );
+        }
+        GcOp::ArrayInitData => {
+            let elem = elem_size(&module_type(store, instance, e));
+            let arr = object(frame, a, Trap::NullArrayReference)?;
+            let (dst, src, len) = (r(b) as u32, r(c) as u32, r(d) as u32);
+            array_range(&store.gc, arr, dst, len)?;
+            let range = data_bytes(store, instance, f, (src, len, elem))?;
+            let module = Arc::clone(&store.instances[instance as usize].module);
+            let at = GcHeap::array_elem(arr, elem, dst);
+            store
+                .gc
+                .write_bytes(at, &module.datas[f as usize].bytes[range]);
+        }
+        GcOp::ArrayInitElem => {
+            let elem = elem_size(&module_type(store, instance, e));
+            let arr = object(frame, a, Trap::NullArrayReference)?;
+            let (dst, src, len) = (r(b) as u32, r(c) as u32, r(d) as u32);
+            array_range(&store.gc, arr, dst, len)?;
+            let items = elem_items(store, instance, f, src, len)?;
+            let items = &items[src as usize..][..len as usize];
+            write_items(&mut store.gc, arr, elem, dst, items);
+        }
+        GcOp::RefI31 => frame[a as usize] = i31_new(r(b) as u32),
+        GcOp::I31GetS | GcOp::I31GetU => {
+            let v = r(b);
+            if v == 0 {
+                return Err(Trap::NullI31Reference);
+            }
+            frame[a as usize] = u64::from(i31_get(v, op == GcOp::I31GetS));
+        }
+        GcOp::RefTest | GcOp::RefCast => {
+            let ty = RefType::new(c != 0, decode_heap(d, e));
+            let v = r(b);
+            let ok = ref_test(store, v, ty);
+            frame[a as usize] = match op {
+                GcOp::RefTest => u64::from(ok),
+                _ if ok => v,
+                _ => return Err(Trap::CastFailure),
+            };
+        }
+        GcOp::RefEq => frame[a as usize] = u64::from(r(b) == r(c)),
+        GcOp::AnyConvertExtern => frame[a as usize] = store.gc.internalize(r(b))?,
+        GcOp::ExternConvertAny => frame[a as usize] = store.gc.externalize(r(b)),
+    }
+    Ok(())
+}

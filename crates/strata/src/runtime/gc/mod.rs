@@ -1,0 +1,502 @@
+//! The GC heap of a store: structs, arrays and internalized `externref`s
+//! of the GC proposal, and the reference encodings of the `any`
+//! hierarchy.
+//!
+//! **The heap** is one contiguous range: a [`LinearMemory`] of 64 KiB
+//! pages that reserves its address range up front and commits pages as it
+//! grows, so its base never moves and compiled code can later address an
+//! object as `base + offset`. It is created at the store's first
+//! allocation and limited to `Config::max_gc_heap_size` bytes.
+//!
+//! **References** of the `any` hierarchy are 32 bits in their cell: 0 is
+//! null, an odd value is an `i31ref` (`(v << 1) | 1`), any other value is
+//! the offset of an object in the heap (objects are 8-byte aligned and
+//! offset 0 is never used).
+//!
+//! **Objects** start with an 8-byte header: the engine's shared index of
+//! the object's type (u32), then the collector's word ([`Header`]: kind,
+//! mark bit, and what the size of the object is computed from, so the heap
+//! can be walked object by object without the type registry). Struct
+//! fields and array elements follow as `layout.rs` places them.
+//!
+//! **`externref` and `anyref`.** `externref` values stay what they were
+//! (a host value's store index + 1 in a 64-bit cell). `any.convert_extern`
+//! of a host reference allocates a small object of kind
+//! [`Kind::Extern`] holding the externref's cell; `extern.convert_any`
+//! of such an object gives that cell back, so a host reference survives
+//! the round trip unchanged. `extern.convert_any` of any other `anyref`
+//! (a struct, an array, an `i31`) gives the cell `EXTERNALIZED | raw`
+//! (bit 32 set over the 32-bit reference), which no host reference uses
+//! and which `any.convert_extern` turns back into the same `anyref`
+//! without allocating.
+//!
+//! **No collector yet.** Allocation bumps a pointer and nothing is freed
+//! until the store is dropped. The header's mark bit and [`GcHeap::objects`]
+//! are what a mark-sweep collector needs besides precise roots.
+
+pub(crate) mod layout;
+
+use super::memory::{LinearMemory, PAGE_SIZE};
+use crate::types::{HeapType, MemoryType, RefType, SharedTypeIndex};
+use crate::Trap;
+use layout::{ARRAY_DATA, ARRAY_LEN, HEADER};
+
+/// Set in an `externref` cell that holds an externalized `anyref` (the low
+/// 32 bits).
+pub(crate) const EXTERNALIZED: u64 = 1 << 32;
+
+/// The type index recorded in the header of an internalized `externref`,
+/// which has no type of its own.
+const EXTERN_TYPE: u32 = u32::MAX;
+
+/// What an object is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Struct,
+    Array,
+    /// An internalized `externref`: its cell (u64) follows the header.
+    Extern,
+}
+
+/// The collector's header word: bits 0-1 the kind, bit 2 the mark bit (for
+/// the mark-sweep collector to come), bits 3-7 the log2 of an array's
+/// element size, bits 8-31 a struct's size in 8-byte words (a struct has
+/// at most 10,000 fields of at most 16 bytes, well within 24 bits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Header(u32);
+
+impl Header {
+    fn new(kind: Kind, struct_size: u32, elem: u8) -> Header {
+        let k = match kind {
+            Kind::Struct => 0,
+            Kind::Array => 1,
+            Kind::Extern => 2,
+        };
+        Header(k | (elem.trailing_zeros() << 3) | ((struct_size / 8) << 8))
+    }
+
+    pub(crate) fn kind(self) -> Kind {
+        match self.0 & 3 {
+            0 => Kind::Struct,
+            1 => Kind::Array,
+            _ => Kind::Extern,
+        }
+    }
+
+    /// Whether the collector marked the object.
+    #[cfg(test)]
+    pub(crate) fn marked(self) -> bool {
+        self.0 & 4 != 0
+    }
+
+    /// An array's element size in bytes.
+    #[allow(dead_code)] // For the collector's heap walk (`GcHeap::objects`).
+    fn elem_size(self) -> u32 {
+        1 << ((self.0 >> 3) & 31)
+    }
+}
+
+/// Whether reference cell `r` of the `any` hierarchy is an `i31ref`.
+pub(crate) fn is_i31(r: u64) -> bool {
+    r & 1 != 0
+}
+
+/// The `i31ref` of the low 31 bits of `v`.
+pub(crate) fn i31_new(v: u32) -> u64 {
+    u64::from((v << 1) | 1)
+}
+
+/// The value of `i31ref` `r`, sign- or zero-extended to 32 bits.
+pub(crate) fn i31_get(r: u64, signed: bool) -> u32 {
+    let v = r as u32;
+    if signed {
+        ((v as i32) >> 1) as u32
+    } else {
+        v >> 1
+    }
+}
+
+/// A store's GC heap (see the module documentation).
+pub(crate) struct GcHeap {
+    /// The heap's pages, once anything was allocated.
+    mem: Option<LinearMemory>,
+    /// Where the next object goes (8-aligned, never 0).
+    next: u64,
+    /// The most bytes the heap may take (`Config::max_gc_heap_size`).
+    max: u64,
+}
+
+impl GcHeap {
+    /// An empty heap of at most `max` bytes.
+    pub(crate) fn new(max: u64) -> GcHeap {
+        GcHeap {
+            mem: None,
+            next: 8,
+            max: max.min(1 << 32),
+        }
+    }
+
+    /// Allocates a zeroed object of `size` bytes (a multiple of 8) with
+    /// its header; returns its offset.
+    fn alloc(&mut self, ty: u32, header: Header, size: u32) -> Result<u32, Trap> {
+        let start = self.next;
+        let end = start + u64::from(size);
+        if end > self.max {
+            return Err(Trap::GcHeapOutOfMemory);
+        }
+        let max_pages = self.max.div_ceil(PAGE_SIZE);
+        let mem = match &mut self.mem {
+            Some(mem) => mem,
+            None => {
+                let ty = MemoryType::new(0, Some(max_pages as u32));
+                let mem = LinearMemory::new(&ty, None).map_err(|_| Trap::GcHeapOutOfMemory)?;
+                self.mem.insert(mem)
+            }
+        };
+        let have = mem.len() as u64;
+        if end > have {
+            let pages = end.div_ceil(PAGE_SIZE) - have / PAGE_SIZE;
+            mem.grow(pages).ok_or(Trap::GcHeapOutOfMemory)?;
+        }
+        self.next = end;
+        let at = start as u32;
+        // Fresh pages are zero and nothing is ever freed, so the object's
+        // fields are zero (null, 0) already; only the header is written.
+        self.write(at, 4, u128::from(ty));
+        self.write(at + 4, 4, u128::from(header.0));
+        Ok(at)
+    }
+
+    /// Allocates a struct of type `ty` whose layout has `size` bytes.
+    pub(crate) fn alloc_struct(&mut self, ty: SharedTypeIndex, size: u32) -> Result<u32, Trap> {
+        self.alloc(ty.bits(), Header::new(Kind::Struct, size, 1), size)
+    }
+
+    /// Allocates an array of type `ty` with `len` zeroed elements of
+    /// `elem` bytes.
+    pub(crate) fn alloc_array(
+        &mut self,
+        ty: SharedTypeIndex,
+        elem: u8,
+        len: u32,
+    ) -> Result<u32, Trap> {
+        let size = layout::array_size(elem, len).ok_or(Trap::AllocationTooLarge)?;
+        let at = self.alloc(ty.bits(), Header::new(Kind::Array, 0, elem), size)?;
+        self.write(at + ARRAY_LEN, 4, u128::from(len));
+        Ok(at)
+    }
+
+    /// The bytes from `at` on.
+    fn bytes(&self, at: u32, len: usize) -> &[u8] {
+        let mem = self
+            .mem
+            .as_ref()
+            .expect("an object exists, so the heap does");
+        &mem.data()[at as usize..][..len]
+    }
+
+    /// The bytes from `at` on, writable.
+    fn bytes_mut(&mut self, at: u32, len: usize) -> &mut [u8] {
+        let mem = self
+            .mem
+            .as_mut()
+            .expect("an object exists, so the heap does");
+        let data = mem.data_mut();
+        &mut data[at as usize..][..len]
+    }
+
+    /// Reads `size` bytes (1, 2, 4, 8 or 16) at `at`, zero-extended.
+    pub(crate) fn read(&self, at: u32, size: u8) -> u128 {
+        let mut b = [0u8; 16];
+        b[..usize::from(size)].copy_from_slice(self.bytes(at, usize::from(size)));
+        u128::from_le_bytes(b)
+    }
+
+    /// Writes the low `size` bytes of `v` at `at`.
+    pub(crate) fn write(&mut self, at: u32, size: u8, v: u128) {
+        let size = usize::from(size);
+        self.bytes_mut(at, size)
+            .copy_from_slice(&v.to_le_bytes()[..size]);
+    }
+
+    /// Copies `len` bytes from `src` to `dst` (the ranges may overlap).
+    pub(crate) fn copy_within(&mut self, dst: u32, src: u32, len: usize) {
+        if len == 0 {
+            return;
+        }
+        let mem = self
+            .mem
+            .as_mut()
+            .expect("an object exists, so the heap does");
+        let src = src as usize;
+        mem.data_mut().copy_within(src..src + len, dst as usize);
+    }
+
+    /// Writes the low `elem` bytes of `v` to `n` consecutive elements from
+    /// `at` on.
+    pub(crate) fn fill(&mut self, at: u32, elem: u8, v: u128, n: u32) {
+        let elem = usize::from(elem);
+        let bytes = v.to_le_bytes();
+        let range = self.bytes_mut(at, elem * n as usize);
+        for chunk in range.chunks_exact_mut(elem) {
+            chunk.copy_from_slice(&bytes[..elem]);
+        }
+    }
+
+    /// Writes `bytes` at `at`.
+    pub(crate) fn write_bytes(&mut self, at: u32, bytes: &[u8]) {
+        if !bytes.is_empty() {
+            self.bytes_mut(at, bytes.len()).copy_from_slice(bytes);
+        }
+    }
+
+    /// The header of object `r`.
+    pub(crate) fn header(&self, r: u32) -> Header {
+        Header(self.read(r + 4, 4) as u32)
+    }
+
+    /// The engine's index of object `r`'s type.
+    pub(crate) fn type_of(&self, r: u32) -> SharedTypeIndex {
+        SharedTypeIndex(self.read(r, 4) as u32)
+    }
+
+    /// The length of array `r`.
+    pub(crate) fn array_len(&self, r: u32) -> u32 {
+        self.read(r + ARRAY_LEN, 4) as u32
+    }
+
+    /// Where element `i` of array `r` of `elem`-byte elements is.
+    pub(crate) fn array_elem(r: u32, elem: u8, i: u32) -> u32 {
+        r + ARRAY_DATA + u32::from(elem) * i
+    }
+
+    /// The `anyref` of `externref` cell `ext` (`any.convert_extern`).
+    pub(crate) fn internalize(&mut self, ext: u64) -> Result<u64, Trap> {
+        if ext == 0 {
+            return Ok(0);
+        }
+        if ext & EXTERNALIZED != 0 {
+            return Ok(ext & u64::from(u32::MAX));
+        }
+        let at = self.alloc(EXTERN_TYPE, Header::new(Kind::Extern, 16, 1), 16)?;
+        self.write(at + HEADER, 8, u128::from(ext));
+        Ok(u64::from(at))
+    }
+
+    /// The `externref` of `anyref` cell `any` (`extern.convert_any`).
+    pub(crate) fn externalize(&self, any: u64) -> u64 {
+        if any == 0 {
+            0
+        } else if !is_i31(any) && self.header(any as u32).kind() == Kind::Extern {
+            self.read(any as u32 + HEADER, 8) as u64
+        } else {
+            EXTERNALIZED | any
+        }
+    }
+
+    /// The size of object `r` (to walk the heap).
+    #[allow(dead_code)] // For the collector of the next step.
+    fn size_of(&self, r: u32) -> u32 {
+        let h = self.header(r);
+        match h.kind() {
+            Kind::Struct => (h.0 >> 8) * 8,
+            Kind::Extern => 16,
+            Kind::Array => {
+                let bytes =
+                    u64::from(ARRAY_DATA) + u64::from(h.elem_size()) * u64::from(self.array_len(r));
+                (bytes.div_ceil(8) * 8) as u32
+            }
+        }
+    }
+
+    /// Every object, in allocation order: what the sweep of a mark-sweep
+    /// collector walks.
+    #[allow(dead_code)] // For the collector of the next step.
+    pub(crate) fn objects(&self) -> impl Iterator<Item = u32> + '_ {
+        let mut at = 8u64;
+        std::iter::from_fn(move || {
+            if at >= self.next {
+                return None;
+            }
+            let r = at as u32;
+            at += u64::from(self.size_of(r));
+            Some(r)
+        })
+    }
+
+    /// Whether reference cell `v` of the `any` hierarchy is a value of
+    /// heap type `heap` (non-null), with `is_subtype` deciding between
+    /// concrete types.
+    pub(crate) fn any_is(
+        &self,
+        v: u64,
+        heap: HeapType,
+        is_subtype: impl Fn(SharedTypeIndex, SharedTypeIndex) -> bool,
+    ) -> bool {
+        if heap == HeapType::Any {
+            return true;
+        }
+        if is_i31(v) {
+            return matches!(heap, HeapType::Eq | HeapType::I31);
+        }
+        let r = v as u32;
+        let kind = self.header(r).kind();
+        match heap {
+            HeapType::Eq => kind != Kind::Extern,
+            HeapType::Struct => kind == Kind::Struct,
+            HeapType::Array => kind == Kind::Array,
+            HeapType::ConcreteStruct(t) => kind == Kind::Struct && is_subtype(self.type_of(r), t),
+            HeapType::ConcreteArray(t) => kind == Kind::Array && is_subtype(self.type_of(r), t),
+            _ => false,
+        }
+    }
+}
+
+/// Runs constant instruction `op` of a module whose types are `types` on
+/// the constant expression's `stack` (operands popped, in their cell
+/// encoding) and returns its result: how globals and element segments
+/// allocate.
+pub(crate) fn eval_const(
+    heap: &mut GcHeap,
+    types: &[std::sync::Arc<crate::types::registry::RegisteredType>],
+    op: crate::module::GcConst,
+    stack: &mut Vec<u128>,
+) -> anyhow::Result<u128> {
+    use crate::module::GcConst as C;
+    let mut pop = || {
+        stack
+            .pop()
+            .ok_or_else(|| anyhow::anyhow!("constant expression pops from an empty stack"))
+    };
+    let layout = |t: u32| {
+        types
+            .get(t as usize)
+            .and_then(|ty| Some((ty.index, ty.layout.as_ref()?)))
+            .ok_or_else(|| anyhow::anyhow!("type {t} is not a struct or array type"))
+    };
+    Ok(match op {
+        C::StructNew(t) | C::StructNewDefault(t) => {
+            let (index, l) = layout(t)?;
+            let (size, fields) = l
+                .as_struct()
+                .ok_or_else(|| anyhow::anyhow!("type {t} is not a struct type"))?;
+            let mut values = Vec::new();
+            if matches!(op, C::StructNew(_)) {
+                for _ in fields {
+                    values.push(pop()?);
+                }
+                values.reverse();
+            }
+            let obj = heap.alloc_struct(index, size)?;
+            for (field, v) in fields.iter().zip(values) {
+                heap.write(obj + field.offset, field.size, v);
+            }
+            u128::from(obj)
+        }
+        C::ArrayNew(t) | C::ArrayNewDefault(t) | C::ArrayNewFixed(t, _) => {
+            let (index, l) = layout(t)?;
+            let elem = l
+                .as_array()
+                .ok_or_else(|| anyhow::anyhow!("type {t} is not an array type"))?;
+            let mut values = Vec::new();
+            let len = match op {
+                C::ArrayNewFixed(_, n) => {
+                    for _ in 0..n {
+                        values.push(pop()?);
+                    }
+                    values.reverse();
+                    n
+                }
+                C::ArrayNew(_) => {
+                    let len = pop()? as u32;
+                    values.push(pop()?);
+                    len
+                }
+                _ => pop()? as u32,
+            };
+            let arr = heap.alloc_array(index, elem, len)?;
+            match op {
+                C::ArrayNew(_) => heap.fill(arr + ARRAY_DATA, elem, values[0], len),
+                _ => {
+                    for (i, v) in values.into_iter().enumerate() {
+                        heap.write(GcHeap::array_elem(arr, elem, i as u32), elem, v);
+                    }
+                }
+            }
+            u128::from(arr)
+        }
+        C::RefI31 => u128::from(i31_new(pop()? as u32)),
+        C::AnyConvertExtern => u128::from(heap.internalize(pop()? as u64)?),
+        C::ExternConvertAny => u128::from(heap.externalize(pop()? as u64)),
+    })
+}
+
+/// Whether reference cell `v` is a value of type `ty` (`ref.test`), given
+/// the store's function types (for function references) and its heap.
+pub(crate) fn ref_test(store: &super::store::StoreInner, v: u64, ty: RefType) -> bool {
+    if v == 0 {
+        return ty.is_nullable();
+    }
+    let types = store.engine.types();
+    match ty.heap_type() {
+        HeapType::Func | HeapType::Extern | HeapType::Exn => true,
+        HeapType::NoFunc | HeapType::NoExtern | HeapType::NoExn | HeapType::None => false,
+        HeapType::ConcreteFunc(t) => store
+            .funcs
+            .get((v - 1) as usize)
+            .is_some_and(|f| types.is_subtype(f.type_id, t)),
+        heap => store.gc.any_is(v, heap, |a, b| types.is_subtype(a, b)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn i31_round_trips_with_sign_and_zero_extension() {
+        let r = i31_new(-5i32 as u32);
+        assert!(is_i31(r));
+        assert_eq!(i31_get(r, true) as i32, -5);
+        assert_eq!(i31_get(r, false), 0x7fff_fffb);
+        // Bit 31 is dropped.
+        assert_eq!(i31_get(i31_new(0x8000_0001), true), 1);
+    }
+
+    #[test]
+    fn objects_are_bumped_zeroed_and_walkable() {
+        let mut heap = GcHeap::new(1 << 20);
+        let s = heap.alloc_struct(SharedTypeIndex(3), 24).unwrap();
+        let a = heap.alloc_array(SharedTypeIndex(4), 2, 5).unwrap();
+        let e = heap.internalize(7).unwrap() as u32;
+        assert_eq!(s, 8);
+        assert_eq!(heap.read(s + 8, 8), 0);
+        assert_eq!(heap.type_of(s), SharedTypeIndex(3));
+        assert_eq!(heap.header(a).kind(), Kind::Array);
+        assert_eq!(heap.array_len(a), 5);
+        assert!(!heap.header(a).marked());
+        assert_eq!(heap.objects().collect::<Vec<_>>(), [s, a, e]);
+        assert_eq!(heap.externalize(u64::from(e)), 7);
+        assert_eq!(
+            heap.internalize(heap.externalize(u64::from(s))).unwrap(),
+            u64::from(s)
+        );
+    }
+
+    #[test]
+    fn the_limit_and_huge_arrays_trap() {
+        let mut heap = GcHeap::new(64);
+        assert_eq!(
+            heap.alloc_array(SharedTypeIndex(0), 8, u32::MAX),
+            Err(Trap::AllocationTooLarge)
+        );
+        assert_eq!(
+            heap.alloc_struct(SharedTypeIndex(0), 56).map(|_| ()),
+            Ok(())
+        );
+        assert_eq!(
+            heap.alloc_struct(SharedTypeIndex(0), 8),
+            Err(Trap::GcHeapOutOfMemory)
+        );
+    }
+}
