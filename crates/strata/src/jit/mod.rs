@@ -28,10 +28,13 @@ pub(crate) use compile::{compile_image, compile_parts, target_description};
 mod helpers;
 pub(crate) mod image;
 pub(crate) use helpers::BUILTINS;
+mod exn;
+mod exn_store;
 mod numeric;
 mod profiling;
 mod signals;
 mod simd;
+mod throw;
 mod tier_up;
 mod translate;
 pub(crate) use tier_up::JitTierUp;
@@ -113,6 +116,7 @@ impl CompiledModule {
                     len: f.len as u32,
                     traps: f.traps.clone(),
                     srclocs: f.srclocs.clone(),
+                    call_sites: f.call_sites.clone(),
                 })
                 .collect(),
             relocs: self.relocs.clone(),
@@ -237,6 +241,7 @@ pub(crate) fn load(m: &ModuleInfo, image: &image::CodeImage) -> Result<CompiledM
                 traps: f.traps.clone(),
                 srclocs: f.srclocs.clone(),
                 body_start: m.bodies[f.defined as usize].start,
+                call_sites: f.call_sites.clone(),
             }
         })
         .collect();

@@ -46,6 +46,8 @@ pub(crate) struct FuncCode {
     pub srclocs: SrcLocs,
     /// Where the function's body starts in the module binary.
     pub body_start: usize,
+    /// Its calls covered by exception handlers, by return address.
+    pub call_sites: Vec<super::throw::CallSite>,
 }
 
 /// The wasm operator each range of a function's machine code was compiled
@@ -415,6 +417,62 @@ pub(crate) unsafe fn stack_at(
     stack
 }
 
+/// The handler that takes an exception thrown by the compiled code
+/// whose call returns to `pc` and whose frame pointer is `fp`, or by its
+/// compiled callers up to the first frame that is not compiled wasm code:
+/// `matches(vmctx, tag)` says whether a handler for the module's tag index
+/// `tag`, in a frame of context `vmctx`, takes it. Returns the handler's
+/// address and the stack and frame pointers to run it with. `vmctx` is
+/// the context of the innermost frame.
+///
+/// # Safety
+/// `pc` and `fp` must head a chain of live frames, compiled frames
+/// keeping frame pointers.
+pub(crate) unsafe fn find_handler(
+    mut pc: usize,
+    mut fp: usize,
+    vmctx: usize,
+    mut matches: impl FnMut(usize, u32) -> bool,
+) -> Option<(usize, usize, usize)> {
+    let reader = Reader::new();
+    let mut innermost = true;
+    while let Some(entry) = reader.lookup(pc) {
+        let f = &entry.code.funcs[entry.index];
+        if f.func_index.is_none() {
+            break;
+        }
+        let at = (pc - f.start) as u32;
+        if let Ok(i) = f.call_sites.binary_search_by_key(&at, |s| s.ret) {
+            let site = &f.call_sites[i];
+            let sp = fp - site.frame_offset as usize;
+            let ctx = match site.context {
+                // SAFETY: the exception table says the frame keeps its
+                // context there while the call runs.
+                Some(at) => unsafe { *((sp + at as usize) as *const usize) },
+                None if innermost => vmctx,
+                // Never made (see `CallSite::context`): stop searching.
+                None => return None,
+            };
+            for &(tag, handler) in &site.handlers[..] {
+                if tag.is_none_or(|t| matches(ctx, t)) {
+                    return Some((f.start + handler as usize, sp, fp));
+                }
+            }
+        }
+        if fp == 0 {
+            break;
+        }
+        innermost = false;
+        // SAFETY: compiled code keeps frame pointers: `fp` points at the
+        // saved caller frame pointer, followed by the return address.
+        unsafe {
+            pc = *((fp + 8) as *const usize);
+            fp = *(fp as *const usize);
+        }
+    }
+    None
+}
+
 /// The trap a compiled-code trap code stands for; `None` for a helper's
 /// pending error.
 fn trap_for(code: TrapCode) -> Option<Trap> {
@@ -631,6 +689,7 @@ mod tests {
                     traps: vec![(4, TrapCode::HEAP_OUT_OF_BOUNDS)],
                     srclocs: SrcLocs(Box::new([(0, 8, 0x30)])),
                     body_start: 0x2e,
+                    call_sites: Vec::new(),
                 },
                 FuncCode {
                     start: start + 0x100,
@@ -640,6 +699,7 @@ mod tests {
                     traps: Vec::new(),
                     srclocs: SrcLocs(Box::new([(0x70, 0x80, 0x50)])),
                     body_start: 0x40,
+                    call_sites: Vec::new(),
                 },
             ],
             module_name: Some("fake".to_string()),
