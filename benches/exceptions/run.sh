@@ -5,7 +5,7 @@
 # same 50 calls returning normally are shown as a baseline). Prints
 # microseconds per exception, best of STRATA_BENCH_RUNS (default 5) runs
 # of N exceptions (default 200000), each run's start-up subtracted (the
-# same invocation with n = 0).
+# same invocation with n = 0); -1 when the runtime failed to run it.
 #   benches/exceptions/run.sh [N]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,7 +22,7 @@ best_seconds() {
   for _ in $(seq "$RUNS"); do
     local start end t
     start=$(date +%s.%N)
-    "$@" > /dev/null
+    if ! "$@" > /dev/null 2>&1; then echo fail; return; fi
     end=$(date +%s.%N)
     t=$(echo "$end - $start" | bc -l)
     if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
@@ -36,6 +36,7 @@ per_op() {
   local full empty
   full=$(best_seconds "$@" --invoke "$name" "$WAT" "$N")
   empty=$(best_seconds "$@" --invoke "$name" "$WAT" 0)
+  if [ "$full" = fail ] || [ "$empty" = fail ]; then echo -1; return; fi
   echo "($full - $empty) * 1000000 / $N" | bc -l
 }
 
