@@ -4,7 +4,9 @@ use crate::{spectest, values};
 use anyhow::{anyhow, bail, Context as _, Result};
 use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use strata::{Config, Engine, Instance, Linker, Module, Store, Trap, Val, WasmBacktrace};
+use strata::{
+    Config, Engine, Instance, Linker, Module, Store, ThrownException, Trap, Val, WasmBacktrace,
+};
 use wast::{QuoteWat, WastDirective, WastExecute, WastInvoke, Wat};
 
 /// What one directive did.
@@ -154,7 +156,7 @@ impl Runner {
             }
             WastDirective::AssertException { exec, .. } => {
                 let result = self.execute(exec);
-                expect_exception(&self.store, result).into()
+                expect_exception(&mut self.store, result).into()
             }
             WastDirective::AssertInvalid {
                 mut module,
@@ -438,10 +440,11 @@ fn expect_trap(store: &Store<()>, result: Result<Vec<Val>>, expected: &str) -> R
     }
 }
 
-/// `assert_exception`: the call must end in an uncaught wasm exception.
-/// The embedding API has no error for one yet, so no outcome can pass; when
-/// it gains one, this is the function to change.
-fn expect_exception(store: &Store<()>, result: Result<Vec<Val>>) -> Result<()> {
+/// `assert_exception`: the call must end in an uncaught wasm exception,
+/// which the embedding API reports as a `ThrownException` error (the
+/// exception stays pending in the store; it is taken and dropped here).
+fn expect_exception(store: &mut Store<()>, result: Result<Vec<Val>>) -> Result<()> {
+    let pending = store.take_pending_exception();
     match result {
         Ok(values) => bail!(
             "expected an exception, got {}",
@@ -450,10 +453,7 @@ fn expect_exception(store: &Store<()>, result: Result<Vec<Val>>) -> Result<()> {
         Err(e) if e.downcast_ref::<Trap>().is_some() => {
             bail!("expected an exception, got trap: {}", error_text(&e))
         }
-        Err(e) => bail!(
-            "expected an exception: uncaught exceptions are not supported by the embedding \
-             API yet (got error: {})",
-            error_text(&e)
-        ),
+        Err(e) if e.is::<ThrownException>() && pending.is_some() => Ok(()),
+        Err(e) => bail!("expected an exception, got error: {}", error_text(&e)),
     }
 }

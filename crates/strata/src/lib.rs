@@ -199,6 +199,7 @@ pub use api::values::{AnyRef, ExnRef, ExternRef, Val};
 pub use config::{CacheConfig, Config, Tier};
 pub use engine::Engine;
 pub use profiling::ProfilingStrategy;
+pub use runtime::exn::ThrownException;
 pub use trap::{FrameInfo, Trap, WasmBacktrace};
 pub use types::{
     ArrayType, ExportType, ExternType, FieldType, FuncType, GlobalType, HeapType, ImportType,

@@ -1,6 +1,7 @@
 //! The one interface between the public API and the tiers: what a module
 //! is compiled to when it is loaded, and how a call into a store function
-//! reaches the tier that runs it.
+//! reaches the tier that runs it (and how such a call ends: see
+//! [`invoke`]; exceptions cross tiers as `runtime/exn.rs` describes).
 
 use crate::module::ModuleInfo;
 use crate::runtime::store::{FuncKind, StoreOps, TierCode};
@@ -75,6 +76,14 @@ fn with_code(engine: &Engine, module: &Arc<ModuleInfo>, _jit: Option<()>) -> Res
 /// results there (`raw` holds `max(params, results)` cells): a host
 /// function directly, a wasm function in the tier that has code for it.
 /// Every host-to-wasm call goes through here.
+///
+/// A call ends in one of four ways, the same for either tier and for host
+/// functions: `Ok` (results in `raw`); a trap (an error that is a
+/// [`crate::Trap`]); a thrown WebAssembly exception, an error that is a
+/// [`crate::ThrownException`] with the exception's exnref pending in the
+/// store (`runtime::exn::raise` leaves it so, `runtime::exn::thrown` takes
+/// it back out for a caller that unwinds further); or any other host error.
+/// A tier receiving an error from a call out asks `exn::thrown` first.
 pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> Result<()> {
     match store.inner().funcs[func as usize].kind {
         FuncKind::Host(host) => store.call_host(host, raw, None),

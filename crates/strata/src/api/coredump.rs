@@ -331,6 +331,14 @@ impl fmt::Debug for WasmCoreDump {
 pub(crate) fn invoke<T>(store: &mut Store<T>, func: u32, raw: &mut [u64]) -> anyhow::Result<()> {
     let result = crate::tier::invoke(store, func, raw);
     match result {
+        // The exception stays pending in the store; the error names it.
+        Err(e) if e.is::<crate::ThrownException>() => match store.inner.pending_exn {
+            Some(exn) => {
+                let description = crate::runtime::exn::describe(&store.inner, exn);
+                Err(crate::ThrownException::uncaught(description).into())
+            }
+            None => Err(e),
+        },
         Err(e) if store.inner.engine.config().coredump_on_trap && e.is::<Trap>() => {
             let dump = match e.downcast_ref::<WasmBacktrace>() {
                 Some(backtrace) => WasmCoreDump::capture(&store.inner, backtrace),

@@ -5,6 +5,7 @@
 
 pub(crate) mod coredump;
 pub(crate) mod epoch;
+pub(crate) mod exn;
 pub(crate) mod externals;
 pub(crate) mod func;
 #[cfg(feature = "profiling")]

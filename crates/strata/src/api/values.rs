@@ -324,8 +324,9 @@ pub struct AnyRef {
     pub(crate) raw: u32,
 }
 
-/// An exception reference that wasm handed to the host, to pass back to
-/// wasm. Exceptions are not supported yet, so the host only sees nulls.
+/// A reference to an exception object (`api/exn.rs`: create one with
+/// [`ExnRef::new`], read its tag and fields, throw it with
+/// `Store::throw`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ExnRef {
     pub(crate) store_id: u64,

@@ -97,6 +97,19 @@ enum ExecError {
     Trap(Trap),
     /// An error from a host function, passed through unchanged.
     Host(anyhow::Error),
+    /// A thrown exception (its exnref), which unwinds the frames
+    /// (`unwind.rs`); one that a call out ended with is taken out of the
+    /// store (`runtime::exn::thrown`).
+    Throw(u32),
+}
+
+/// What a call out (a host function, or code of the other tier) that
+/// failed with `e` means here: an exception it threw, or a host error.
+fn call_error(store: &mut dyn StoreOps, e: anyhow::Error) -> ExecError {
+    match crate::runtime::exn::thrown(store.inner(), &e) {
+        Some(exn) => ExecError::Throw(exn),
+        None => ExecError::Host(e),
+    }
 }
 
 impl From<Trap> for ExecError {
@@ -168,6 +181,8 @@ pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> an
                 super::frames::backtrace(inner, &stack.frames, &stack.slots, Some(stack.trap_pc));
             anyhow::Error::new(trap).context(backtrace)
         }
+        // No frame of this entry caught it: on to the caller.
+        ExecError::Throw(exn) => crate::runtime::exn::raise(inner, exn),
     });
     stack.frames.clear();
     // Keep a few stacks for the next entries; deep re-entry made the rest.
@@ -201,7 +216,22 @@ fn run(
         instance,
         vmctx,
     });
-    execute(store, stack)?;
+    // An exception that a frame catches resumes execution there.
+    loop {
+        match execute(store, stack) {
+            Err(ExecError::Throw(exn)) => {
+                let Stack {
+                    slots,
+                    frames,
+                    trap_pc,
+                } = stack;
+                if !super::unwind::unwind(store.inner(), frames, slots, *trap_pc, exn) {
+                    return Err(ExecError::Throw(exn));
+                }
+            }
+            other => break other?,
+        }
+    }
     let results = callee.num_results as usize;
     raw[..results].copy_from_slice(&stack.slots[..results]);
     Ok(())
@@ -585,7 +615,7 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                 FuncKind::Host(h) => store.call_host(h, buf, Some(instance)),
                 FuncKind::Wasm { .. } => store.call(f as u32, buf),
             }
-            .map_err(ExecError::Host)?;
+            .map_err(|e| call_error(store, e))?;
         }};
     }
     // The interpreted code of store function `$f`, translated now if it is
@@ -780,9 +810,19 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                     };
                     // SAFETY: the frame's slots lie within the stack.
                     let values = unsafe { slots.as_mut_ptr().add(base) };
-                    tier_up
-                        .enter(store, entry, vmctx, values, instance)
-                        .map_err(ExecError::Host)?;
+                    if let Err(e) = tier_up.enter(store, entry, vmctx, values, instance) {
+                        // The compiled rest of the frame is gone: an
+                        // exception unwinds from its caller's call.
+                        if let Some(caller) = frames.last() {
+                            // SAFETY: the store keeps the caller's code
+                            // alive, and its return address points into
+                            // it, just after the call.
+                            let ret =
+                                unsafe { caller.ret.offset_from((*caller.code).instrs.as_ptr()) };
+                            *trap_pc = (ret as usize).saturating_sub(1);
+                        }
+                        return Err(call_error(store, e));
+                    }
                     if frames.is_empty() {
                         return Ok(());
                     }
@@ -996,6 +1036,24 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                 ops::table_init_segment(store.inner(), instance, (table, segment), r!(dst), r!(src), r!(len))?;
             }
             Op::ElemDrop { segment } => ops::elem_drop(store.inner(), instance, segment),
+            Op::Throw { tag, base: args } => {
+                let inner = store.inner();
+                let t = inner.instances[instance as usize].tags[tag as usize];
+                let cells = inner.tags[t as usize].ty.ty().param_cells();
+                let args = base + args as usize;
+                let payload: Box<[u64]> = slots[args..args + cells].into();
+                let Some(exn) = inner.exns.alloc(t, payload) else {
+                    return Err(ExecError::Host(anyhow::anyhow!("the store holds too many exceptions")));
+                };
+                return Err(ExecError::Throw(exn));
+            }
+            Op::ThrowRef { src } => {
+                let exn = r!(src) as u32;
+                if exn == 0 {
+                    trap!(Trap::NullReference);
+                }
+                return Err(ExecError::Throw(exn));
+            }
         })
     }
 }

@@ -18,6 +18,7 @@ mod hot;
 mod offsets;
 mod ops;
 mod translate;
+mod unwind;
 
 use crate::module::ModuleInfo;
 use crate::runtime::tiering::LoopState;
@@ -144,6 +145,38 @@ pub(crate) struct CompiledFunc {
     /// The header of each loop, in the order the loops open, for
     /// on-stack replacement.
     pub loops: Box<[LoopHeader]>,
+    /// The exception handlers, in the order their blocks open: for an
+    /// instruction, the last entry whose range holds it is the innermost.
+    pub handlers: Box<[TryHandler]>,
+}
+
+/// The handler of one `try_table` (or legacy `try`): the instructions it
+/// covers, `start..end`, and its catch clauses in order.
+#[derive(Debug)]
+pub(crate) struct TryHandler {
+    pub start: u32,
+    pub end: u32,
+    pub clauses: Box<[CatchClause]>,
+}
+
+/// One catch clause: what it catches, the slot where the values it hands
+/// its label start (the payload, then the exnref for the `_ref` forms),
+/// and the landing pad where execution resumes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CatchClause {
+    pub kind: CatchKind,
+    pub dst: ops::Slot,
+    pub target: u32,
+}
+
+/// What a catch clause catches: exceptions of one tag (a module tag
+/// index) or all, with or without the exnref.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CatchKind {
+    Tag(u32),
+    TagRef(u32),
+    All,
+    AllRef,
 }
 
 /// Where a loop starts in the bytecode, and the state there that compiled

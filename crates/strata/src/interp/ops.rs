@@ -182,6 +182,11 @@ macro_rules! define_op {
             /// Followed by `Ext { a: dst, b: src, c: len }`.
             TableInit { table: u32, segment: u32 },
             ElemDrop { segment: u32 },
+            /// `throw` of module tag `tag` whose payload's cells start at
+            /// slot `base`.
+            Throw { tag: u32, base: Slot },
+            /// `throw_ref` of the exnref in `src`.
+            ThrowRef { src: Slot },
         }
 
         impl Op {

@@ -2,9 +2,11 @@
 //! the `VMContext` layout (`vm.rs`), the store's internals (`store.rs`),
 //! what tiered execution shares between the tiers (`tiering.rs`),
 //! the bulk memory and table operations (`ops.rs`) and the fuel cost model
-//! (`fuel.rs`), shared memories (`shared.rs`) and their waiters
+//! (`fuel.rs`), exception objects and how exceptions cross tiers
+//! (`exn.rs`), shared memories (`shared.rs`) and their waiters
 //! (`parking.rs`).
 
+pub(crate) mod exn;
 pub(crate) mod fuel;
 pub mod memory;
 pub(crate) mod memory_image;

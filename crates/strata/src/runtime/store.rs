@@ -86,6 +86,12 @@ pub struct StoreInner {
     pub(crate) tags: Vec<TagEntity>,
     pub(crate) instances: Vec<InstanceEntity>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    /// Exception objects (`exn.rs`), kept until the store drops.
+    pub(crate) exns: super::exn::ExnTable,
+    /// The exnref of an exception being thrown across a tier or host
+    /// boundary (`exn::raise`, `exn::thrown`), or of an uncaught one the
+    /// embedder has not taken yet.
+    pub(crate) pending_exn: Option<u32>,
     /// Interpreter stacks not in use (`interp::Stack`s, which only the
     /// interpreter looks into); one is taken per host-to-wasm entry.
     pub(crate) stacks: Vec<Box<dyn Any + Send>>,
@@ -295,6 +301,8 @@ impl StoreInner {
             tags: Vec::new(),
             instances: Vec::new(),
             externrefs: Vec::new(),
+            exns: Default::default(),
+            pending_exn: None,
             stacks: Vec::new(),
             entry_depth: 0,
             entry_stack: 0,

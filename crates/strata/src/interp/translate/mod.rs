@@ -19,6 +19,7 @@
 //!   reads are materialised, because code on another path may write them.
 
 mod atomic;
+mod exn;
 mod simd;
 mod stack;
 
@@ -55,6 +56,9 @@ struct Ctrl {
     else_patch: Option<usize>,
     /// The rest of the block is dead code.
     unreachable: bool,
+    /// For a `try_table`: its entry in `Translator::handlers`, whose range
+    /// ends where the block does.
+    handler: Option<usize>,
 }
 
 struct Translator<'m> {
@@ -89,6 +93,8 @@ struct Translator<'m> {
     offsets: Vec<(u32, u32)>,
     /// The loops' headers.
     loops: Vec<super::LoopHeader>,
+    /// The `try_table`s' handlers, in the order the blocks open.
+    handlers: Vec<super::TryHandler>,
 }
 
 pub(crate) fn translate(
@@ -156,6 +162,7 @@ pub(crate) fn translate(
         offset: body.get_operators_reader()?.original_position() as u32,
         offsets: Vec::new(),
         loops: Vec::new(),
+        handlers: Vec::new(),
     };
     if t.epoch {
         t.emit(Op::CheckEpoch);
@@ -169,6 +176,7 @@ pub(crate) fn translate(
         pending: Vec::new(),
         else_patch: None,
         unreachable: false,
+        handler: None,
     });
     let mut reader = body.get_operators_reader()?;
     while !reader.eof() {
@@ -211,6 +219,7 @@ pub(crate) fn translate(
         num_results: result_cells as u32,
         offsets: super::offsets::OffsetMap::new(t.offsets),
         loops: t.loops.into(),
+        handlers: t.handlers.into(),
     })
 }
 
@@ -305,6 +314,7 @@ impl Translator<'_> {
             pending: Vec::new(),
             else_patch: None,
             unreachable: false,
+            handler: None,
         });
         if is_loop && self.epoch {
             // At the loop header, so every iteration checks.
@@ -483,7 +493,11 @@ impl Translator<'_> {
     fn operator(&mut self, op: Operator<'_>) -> Result<()> {
         if self.ctrl.last().is_some_and(|c| c.unreachable) {
             match op {
-                Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+                Operator::Block { .. }
+                | Operator::Loop { .. }
+                | Operator::If { .. }
+                | Operator::TryTable { .. }
+                | Operator::Try { .. } => {
                     self.dead_depth += 1;
                     return Ok(());
                 }
@@ -606,6 +620,9 @@ impl Translator<'_> {
                     }
                     self.ctrl.pop();
                     return Ok(());
+                }
+                if let Some(h) = self.ctrl[label].handler {
+                    self.handlers[h].end = self.pc();
                 }
                 let fell_through = !self.ctrl[label].unreachable;
                 if fell_through {
@@ -978,6 +995,23 @@ impl Translator<'_> {
                 self.emit(Op::ElemDrop {
                     segment: elem_index,
                 });
+            }
+            Operator::TryTable { try_table } => self.try_table(try_table)?,
+            Operator::Throw { tag_index } => {
+                let ty = self
+                    .module
+                    .func_type_at(self.module.tags[tag_index as usize]);
+                let base = self.call_args(ty.params().len());
+                self.emit(Op::Throw {
+                    tag: tag_index,
+                    base,
+                });
+                self.set_unreachable();
+            }
+            Operator::ThrowRef => {
+                let src = self.pop();
+                self.emit(Op::ThrowRef { src });
+                self.set_unreachable();
             }
             other => bail!("the interpreter does not support {other:?} yet"),
         }
