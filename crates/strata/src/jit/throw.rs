@@ -179,22 +179,23 @@ unsafe extern "C" fn throw_impl(
 ) -> u32 {
     // SAFETY: the stub passes its own `Resume`.
     let resume = unsafe { &mut *resume };
-    // The helper's error, when throwing it on: it goes back as it was
-    // (with its backtrace) if nothing here catches it.
-    let mut original = None;
     let exn = if op == super::exn::op::PENDING {
         // A helper failed: only an exception is thrown on; any other
         // error stays pending for the trap that follows.
         let pending = PENDING.with(|p| p.borrow_mut().take());
         let exn = match &pending {
-            Some(Pending::Error(e)) => super::exn_store::thrown(e),
+            // SAFETY: the stub's caller is compiled code of `vmctx`'s
+            // instance, inside an entry.
+            Some(Pending::Error(e)) => unsafe {
+                helpers::with_store(vmctx, |store, _| {
+                    Ok(super::exn_store::thrown(store.inner(), e))
+                })
+            }
+            .flatten(),
             _ => None,
         };
         match exn {
-            Some(exn) => {
-                original = pending;
-                exn
-            }
+            Some(exn) => exn,
             None => {
                 PENDING.with(|p| *p.borrow_mut() = pending);
                 return 0;
@@ -232,25 +233,23 @@ unsafe extern "C" fn throw_impl(
         };
         // SAFETY: guaranteed by the caller of `throw_impl`: the frames
         // from `pc` and `fp` out are live.
-        Ok(unsafe { super::signals::find_handler(pc, fp, vmctx as usize, matches) })
+        match unsafe { super::signals::find_handler(pc, fp, vmctx as usize, matches) } {
+            Some(found) => Ok(found),
+            // Nothing in this activation takes it: it leaves the entry
+            // pending in the store, as the tier interface has it.
+            None => Err(super::exn_store::raise(inner, exn)),
+        }
     };
     // SAFETY: as for `made`.
-    let found = unsafe { helpers::with_store(vmctx, search) };
-    match found {
-        Some(Some((pc, sp, fp))) => {
+    match unsafe { helpers::with_store(vmctx, search) } {
+        Some((pc, sp, fp)) => {
             resume.pc = pc;
             resume.sp = sp;
             resume.fp = fp;
             resume.payload = exn as usize;
             1
         }
-        Some(None) => {
-            let error =
-                original.unwrap_or_else(|| Pending::Error(super::exn_store::thrown_error(exn)));
-            PENDING.with(|p| *p.borrow_mut() = Some(error));
-            0
-        }
-        // The search failed (its error is pending).
+        // The exception (or the search's failure) is pending.
         None => 0,
     }
 }
