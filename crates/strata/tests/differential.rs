@@ -686,6 +686,9 @@ fn generated_exception_modules_agree_across_tiers() {
          {thrown} calls ended with an uncaught exception"
     );
     assert!(compared > 500, "only {compared} modules were compared");
-    assert!(with_handlers > 100, "only {with_handlers} modules use try_table");
+    assert!(
+        with_handlers > 100,
+        "only {with_handlers} modules use try_table"
+    );
     assert!(thrown > 10, "only {thrown} calls threw out of wasm");
 }

@@ -108,8 +108,11 @@ fn throws_are_caught_in_the_function_and_through_compiled_frames() {
     assert_eq!(call::<i32, i32>(s, &instance, "all", 10).unwrap(), 99);
     assert_eq!(call::<i32, i32>(s, &instance, "ref", 10).unwrap(), 3);
     assert_eq!(call::<i32, i32>(s, &instance, "rethrow", 10).unwrap(), 11);
-    // Not caught: the call fails, and compiled code runs normally after.
-    assert!(call::<i32, i32>(s, &instance, "uncaught", 10).is_err());
+    // Not caught: the call fails with the exception, and compiled code
+    // runs normally after.
+    let e = call::<i32, i32>(s, &instance, "uncaught", 10).unwrap_err();
+    assert!(e.is::<strata::ThrownException>(), "{e:#}");
+    assert!(e.to_string().contains("i32 5"), "{e}");
     let e = call::<(), ()>(s, &instance, "null", ()).unwrap_err();
     assert_eq!(
         e.downcast_ref::<strata::Trap>(),
@@ -242,4 +245,91 @@ fn handlers_match_tag_identity() {
     let c = Instance::new(&mut store, &catcher, &imports).unwrap();
     assert!(call::<i32, i32>(&mut store, &c, "run", 4).is_err());
     let _ = Linker::<()>::new(&engine);
+}
+
+const HOST: &str = r#"
+(module
+  (import "host" "t" (tag $t (param i32)))
+  (import "host" "throw" (func $throw (param i32)))
+  (import "host" "reenter" (func $reenter (param i32)))
+  ;; No handler here: the host's exception passes through this frame.
+  (func $mid (param i32) (call $throw (local.get 0)) (unreachable))
+  (func (export "direct") (param i32) (result i32)
+    (block $h (result i32)
+      (try_table (catch $t $h) (call $throw (local.get 0)))
+      (i32.const -1)))
+  (func (export "through") (param i32) (result i32)
+    (block $h (result i32)
+      (try_table (catch $t $h) (call $mid (local.get 0)))
+      (i32.const -1)))
+  (func (export "inner") (param i32) (throw $t (local.get 0)))
+  (func (export "nested") (param i32) (result i32)
+    (block $h (result i32)
+      (try_table (catch $t $h) (call $reenter (local.get 0)))
+      (i32.const -1)))
+)"#;
+
+/// Counts the drops of values a host function holds while wasm it called
+/// throws.
+static DROPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+struct Guard;
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        DROPS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A host function's exception is thrown again at its call site in
+/// compiled code and caught there, or further out through compiled
+/// frames; an exception thrown by wasm that a host function called back
+/// into leaves that inner activation as an error the host function sees
+/// (its own values dropped normally: nothing jumps over its frame) and
+/// returns, and the outer compiled handler catches it.
+#[test]
+fn host_exceptions_are_thrown_again_at_the_call_site() {
+    use strata::{Caller, ExnRef, Extern, Func, FuncType, Tag, TagType, ValType};
+    let Some(engine) = jit_engine() else { return };
+    let module = Module::new(&engine, HOST).unwrap();
+    let mut store = Store::new(&engine, ());
+    let tag = Tag::new(&mut store, &TagType::new(FuncType::new([ValType::I32], []))).unwrap();
+    let throw = Func::wrap(
+        &mut store,
+        move |mut caller: Caller<'_, ()>, x: i32| -> anyhow::Result<()> {
+            let exn = ExnRef::new(&mut caller, &tag, &[Val::I32(x * 2)])?;
+            Ok(caller.throw(exn)?)
+        },
+    );
+    let reenter = Func::wrap(
+        &mut store,
+        |mut caller: Caller<'_, ()>, x: i32| -> anyhow::Result<()> {
+            let _guard = Guard;
+            let Some(Extern::Func(inner)) = caller.get_export("inner") else {
+                panic!("no export `inner`");
+            };
+            inner.call(&mut caller, &[Val::I32(x + 100)], &mut [])?;
+            unreachable!("`inner` always throws");
+        },
+    );
+    let mut linker = Linker::new(&engine);
+    linker.define("host", "t", tag).unwrap();
+    linker.define("host", "throw", throw).unwrap();
+    linker.define("host", "reenter", reenter).unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let s = &mut store;
+    for i in 0..1000 {
+        assert_eq!(call::<i32, i32>(s, &instance, "direct", i).unwrap(), 2 * i);
+        assert_eq!(call::<i32, i32>(s, &instance, "through", i).unwrap(), 2 * i);
+        let before = DROPS.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(
+            call::<i32, i32>(s, &instance, "nested", i).unwrap(),
+            i + 100
+        );
+        assert_eq!(DROPS.load(std::sync::atomic::Ordering::SeqCst), before + 1);
+    }
+    // Uncaught, it reaches the embedder as a typed error naming the tag.
+    let e = call::<i32, ()>(s, &instance, "inner", 7).unwrap_err();
+    assert!(e.is::<strata::ThrownException>(), "{e:#}");
+    assert!(s.take_pending_exception().is_some());
 }
