@@ -333,3 +333,61 @@ fn host_exceptions_are_thrown_again_at_the_call_site() {
     assert!(e.is::<strata::ThrownException>(), "{e:#}");
     assert!(s.take_pending_exception().is_some());
 }
+
+/// Tiered execution: as functions move from the interpreter to compiled
+/// code one by one, exceptions cross between the tiers in both
+/// directions (compiled thrower, interpreted handler, and the reverse)
+/// with the same results throughout.
+#[test]
+fn exceptions_cross_between_tiers() {
+    if !Tier::Jit.is_available() {
+        return;
+    }
+    let wat = r#"
+    (module
+      (tag $e (param i32 i64))
+      (func $throw (param i32) (throw $e (local.get 0) (i64.const 5)))
+      (func $down (param i32 i32) (result i32)
+        (if (i32.eqz (local.get 0)) (then (call $throw (local.get 1))))
+        (i32.add (i32.const 1)
+          (call $down (i32.sub (local.get 0) (i32.const 1)) (local.get 1))))
+      (func $catch (export "catch") (param i32 i32) (result i32)
+        (block $h (result i32 i64)
+          (try_table (catch $e $h)
+            (return (call $down (local.get 0) (local.get 1))))
+          (unreachable))
+        (i32.wrap_i64)
+        (i32.add))
+      ;; Rethrows whatever it catches, by reference.
+      (func (export "outer") (param i32 i32) (result i32)
+        (block $h (result exnref)
+          (try_table (catch_all_ref $h)
+            (drop (call $down (local.get 0) (local.get 1))))
+          (return (i32.const -1)))
+        (block $h2 (param exnref) (result i32 i64)
+          (try_table (param exnref) (catch $e $h2) (throw_ref))
+          (unreachable))
+        (drop)))"#;
+    for calls in [1, 2, 3, 7] {
+        let mut config = Config::new();
+        config
+            .tier(Tier::Tiered)
+            .wasm_exceptions(true)
+            .tier_up_calls(calls)
+            .tier_up_loop_iterations(calls)
+            .tier_up_in_background(false)
+            .cache(None);
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(&engine, wat).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        for i in 0..50 {
+            let depth = i % 9;
+            let got = call::<(i32, i32), i32>(&mut store, &instance, "catch", (depth, i)).unwrap();
+            assert_eq!(got, i + 5, "calls {calls}, round {i}");
+            let got = call::<(i32, i32), i32>(&mut store, &instance, "outer", (depth, i)).unwrap();
+            assert_eq!(got, i, "calls {calls}, round {i}");
+        }
+        assert!(module.tiered_up().0 > 0, "nothing was compiled");
+    }
+}
