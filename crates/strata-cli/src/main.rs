@@ -39,7 +39,8 @@ enum Command {
     Compile(compile::CompileArgs),
 }
 
-/// Exit status for a trap, as wasmtime uses (the status of `abort()`).
+/// Exit status for a trap (and an uncaught exception), as wasmtime uses
+/// (the status of `abort()`).
 const TRAP_EXIT: u8 = 134;
 
 fn main() -> ExitCode {
@@ -136,6 +137,12 @@ fn report_error(e: &anyhow::Error) -> ExitCode {
         if let Some(bt) = e.downcast_ref::<strata::WasmBacktrace>() {
             let _ = write!(err, "{bt}");
         }
+        return ExitCode::from(TRAP_EXIT);
+    }
+    // An exception no wasm frame caught ends the run as a trap does; the
+    // error names the tag (its export name, or its index) and the payload.
+    if let Some(exn) = e.downcast_ref::<strata::ThrownException>() {
+        let _ = writeln!(err, "error: {exn}");
         return ExitCode::from(TRAP_EXIT);
     }
     for (i, cause) in e.chain().enumerate() {

@@ -65,7 +65,8 @@ fn thread_failed(e: anyhow::Error) {
         std::process::exit(exit.0);
     }
     let _ = crate::report_error(&e);
-    let status = if e.downcast_ref::<strata::Trap>().is_some() {
+    let status = if e.downcast_ref::<strata::Trap>().is_some() || e.is::<strata::ThrownException>()
+    {
         crate::TRAP_EXIT
     } else {
         1

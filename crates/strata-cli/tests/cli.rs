@@ -625,3 +625,69 @@ fn invoke_prints_vectors_as_wasmtime_does() {
         assert_eq!(stdout(&o), format!("{v}\n-600\n"), "stderr: {}", stderr(&o));
     }
 }
+
+/// The tiers that run exception handling (the JIT does not throw yet; in
+/// tiered execution such functions stay interpreted).
+const EXCEPTION_TIERS: [&str; 2] = ["interp", "tiered"];
+
+#[test]
+fn uncaught_exception_exits_134_naming_the_tag() {
+    for tier in EXCEPTION_TIERS {
+        let w = ["-W", "exceptions=y"];
+        let o = run_in(
+            tier,
+            &[&w[..], &["--invoke", "catch", "exceptions.wat", "5"]].concat(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(stdout(&o), "5\n");
+
+        let o = run_in(
+            tier,
+            &[&w[..], &["--invoke", "uncaught", "exceptions.wat", "7"]].concat(),
+        );
+        assert_eq!(o.status.code(), Some(134));
+        let err = stderr(&o);
+        assert!(err.contains("uncaught WebAssembly exception"), "{err}");
+        assert!(err.contains("tag `e` with payload (i32 7)"), "{err}");
+
+        // A tag no instance exports is named by its index.
+        let args = [&w[..], &["--invoke", "uncaught-hidden", "exceptions.wat"]].concat();
+        let o = run_in(tier, &args);
+        assert_eq!(o.status.code(), Some(134));
+        let err = stderr(&o);
+        assert!(
+            err.contains("tag 1 with payload (i64 -2, f64 0.5)"),
+            "{err}"
+        );
+    }
+    // Exceptions are off by default: the error names the switch.
+    let o = run_in("interp", &["--invoke", "catch", "exceptions.wat", "5"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("exceptions"), "{}", stderr(&o));
+}
+
+/// Legacy exception handling in its flat text form, behind `-W
+/// legacy-exceptions=y`; expected results follow the legacy specification
+/// (V8, which runs it, agrees).
+#[test]
+fn legacy_exceptions_run_with_their_switch() {
+    for tier in EXCEPTION_TIERS {
+        let w = ["-W", "legacy-exceptions=y"];
+        let run = |args: &[&str]| {
+            let o = run_in(tier, &[&w[..], &["--invoke"], args].concat());
+            (o.status.code(), stdout(&o), stderr(&o))
+        };
+        let file = "legacy_exceptions.wat";
+        assert_eq!(run(&["try-catch", file, "0"]).1, "105\n");
+        assert_eq!(run(&["try-catch", file, "1"]).1, "200\n");
+        assert_eq!(run(&["rethrow", file]).1, "1011\n");
+        // `delegate 1` skips the middle `try`'s catch for the outer one's.
+        assert_eq!(run(&["delegate", file, "3"]).1, "2003\n");
+        let (code, _, err) = run(&["uncaught", file, "9"]);
+        assert_eq!(code, Some(134));
+        assert!(err.contains("tag `e` with payload (i32 9)"), "{err}");
+    }
+    let o = run_in("interp", &["--invoke", "rethrow", "legacy_exceptions.wat"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("legacy"), "{}", stderr(&o));
+}

@@ -5,8 +5,10 @@
 //! [`heap_type_gap`] and [`pattern_gap`]: a directive that needs such a value
 //! fails with their message. Nulls of every hierarchy are values
 //! (`Val::FuncRef(None)`, `ExternRef(None)`, `AnyRef(None)`,
-//! `ExnRef(None)`); non-null GC and exception references wait for the GC
-//! heap. Nothing else in the runner looks inside a value.
+//! `ExnRef(None)`); non-null GC references wait for the GC heap. A
+//! non-null exnref is a value too (`ExnRef`), though the pinned `wast`
+//! has no result pattern for one. Nothing else in the runner looks inside
+//! a value.
 
 use anyhow::{bail, Result};
 use std::fmt::Write as _;

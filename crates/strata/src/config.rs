@@ -226,8 +226,9 @@ macro_rules! proposals {
 }
 
 /// Proposals that need another one: (proposal, prerequisite).
-const PREREQUISITES: [(WasmFeatures, WasmFeatures); 3] = [
+const PREREQUISITES: [(WasmFeatures, WasmFeatures); 4] = [
     (WasmFeatures::RELAXED_SIMD, WasmFeatures::SIMD),
+    (WasmFeatures::LEGACY_EXCEPTIONS, WasmFeatures::EXCEPTIONS),
     (
         WasmFeatures::FUNCTION_REFERENCES,
         WasmFeatures::REFERENCE_TYPES,
@@ -268,6 +269,11 @@ proposals! {
     wasm_gc, "gc" => GC;
     /// Exception handling with `try_table` and `exnref` (WebAssembly 3.0).
     wasm_exceptions, "exceptions" => EXCEPTIONS;
+    /// The legacy exception handling instructions (`try`, `catch`,
+    /// `catch_all`, `delegate`, `rethrow`) that older toolchains emit; off
+    /// by default; needs `wasm_exceptions` (for tags). Only the interpreter
+    /// runs them so far.
+    wasm_legacy_exceptions, "legacy-exceptions" => LEGACY_EXCEPTIONS;
     /// Several memories per module (WebAssembly 3.0).
     wasm_multi_memory, "multi-memory" => MULTI_MEMORY;
     /// Memories and tables with 64-bit indices (WebAssembly 3.0).

@@ -177,6 +177,14 @@ pub(crate) enum CatchKind {
     TagRef(u32),
     All,
     AllRef,
+    /// A legacy `catch`: the exnref at `dst`, the payload after it.
+    LegacyTag(u32),
+    /// A legacy `catch_all`: the exnref at `dst`.
+    LegacyAll,
+    /// A legacy `delegate`: the search goes on with handler `to` (and
+    /// those around it) of the same frame, or, for `u32::MAX`, in the
+    /// caller.
+    Delegate(u32),
 }
 
 /// Where a loop starts in the bytecode, and the state there that compiled

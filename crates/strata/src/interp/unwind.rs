@@ -54,29 +54,47 @@ pub(super) fn unwind(
             let ret = unsafe { frame.ret.offset_from(code.instrs.as_ptr()) };
             (ret as usize).saturating_sub(1)
         };
-        let pc = pc as u32;
+        let mut point = pc as u32;
         let tags = &store.instances[frame.instance as usize].tags;
-        // Ranges nest, and entries are in opening order: the last entries
-        // holding `pc` are the innermost.
-        for handler in code.handlers.iter().rev() {
-            if !(handler.start <= pc && pc < handler.end) {
+        // Ranges nest, and entries are in opening order: going down from
+        // the last entry, those holding `point` come innermost first. A
+        // legacy `delegate` moves the search to the handler around its
+        // label: the search goes on down from that entry, at its start.
+        let mut next = code.handlers.len();
+        'handlers: while next > 0 {
+            next -= 1;
+            let handler = &code.handlers[next];
+            if !(handler.start <= point && point < handler.end) {
                 continue;
             }
             for clause in handler.clauses.iter() {
-                let catches = match clause.kind {
-                    CatchKind::Tag(t) | CatchKind::TagRef(t) => tags[t as usize] == tag,
-                    CatchKind::All | CatchKind::AllRef => true,
+                let (exn_first, with_payload, with_exn) = match clause.kind {
+                    CatchKind::Tag(t) if tags[t as usize] == tag => (false, true, false),
+                    CatchKind::TagRef(t) if tags[t as usize] == tag => (false, true, true),
+                    CatchKind::LegacyTag(t) if tags[t as usize] == tag => (true, true, true),
+                    CatchKind::All => (false, false, false),
+                    CatchKind::AllRef => (false, false, true),
+                    CatchKind::LegacyAll => (true, false, true),
+                    CatchKind::Delegate(to) => match code.handlers.get(to as usize) {
+                        Some(outer) => {
+                            point = outer.start;
+                            next = to as usize + 1;
+                            continue 'handlers;
+                        }
+                        None => break 'handlers,
+                    },
+                    CatchKind::Tag(_) | CatchKind::TagRef(_) | CatchKind::LegacyTag(_) => continue,
                 };
-                if !catches {
-                    continue;
+                let mut at = frame.base + clause.dst as usize;
+                if exn_first {
+                    slots[at] = u64::from(exn);
+                    at += 1;
                 }
-                let dst = frame.base + clause.dst as usize;
-                let mut at = dst;
-                if matches!(clause.kind, CatchKind::Tag(_) | CatchKind::TagRef(_)) {
+                if with_payload {
                     slots[at..at + payload.len()].copy_from_slice(payload);
                     at += payload.len();
                 }
-                if matches!(clause.kind, CatchKind::TagRef(_) | CatchKind::AllRef) {
+                if with_exn && !exn_first {
                     slots[at] = u64::from(exn);
                 }
                 frames.truncate(i + 1);

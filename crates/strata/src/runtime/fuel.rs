@@ -7,6 +7,16 @@
 //! after any instruction where control may leave or join, so a region is
 //! either run to its end or left by a trap inside it. Running out traps
 //! with "all fuel consumed" before the region runs, and charges nothing.
+//!
+//! Exceptions: `throw`, `throw_ref` and `try_table` cost 1 each (entering
+//! a `try_table` installs its handlers, unlike a plain `block`); of the
+//! legacy instructions, `try` and `rethrow` cost 1, and `catch`,
+//! `catch_all` and `delegate`, which only delimit code as `else` and `end`
+//! do, cost 0. Unwinding and catching cost nothing more: only calls and
+//! throws raise exceptions and both end their region, so a region is never
+//! left half-run by one, and the handler resumes at a label (after a
+//! block's `end`, at a loop's start, or the function's return), where a
+//! new region starts. Every tier charges exactly this.
 
 use wasmparser::Operator;
 
@@ -18,7 +28,10 @@ pub(crate) fn cost(op: &Operator<'_>) -> u32 {
         | Operator::Block { .. }
         | Operator::Loop { .. }
         | Operator::Else
-        | Operator::End => 0,
+        | Operator::End
+        | Operator::Catch { .. }
+        | Operator::CatchAll
+        | Operator::Delegate { .. } => 0,
         _ => 1,
     }
 }
@@ -223,6 +236,36 @@ mod tests {
         ];
         for op in &straight {
             assert!(!ends_region(op), "{op:?} is straight-line code");
+        }
+    }
+
+    #[test]
+    fn exception_instructions_cost_one_and_their_delimiters_nothing() {
+        let try_table = Operator::TryTable {
+            try_table: wasmparser::TryTable {
+                ty: wasmparser::BlockType::Empty,
+                catches: Vec::new(),
+            },
+        };
+        for op in [
+            Operator::Throw { tag_index: 0 },
+            Operator::ThrowRef,
+            try_table,
+            Operator::Try {
+                blockty: wasmparser::BlockType::Empty,
+            },
+            Operator::Rethrow { relative_depth: 0 },
+        ] {
+            assert_eq!(cost(&op), 1, "{op:?}");
+            assert!(ends_region(&op), "{op:?}");
+        }
+        for op in [
+            Operator::Catch { tag_index: 0 },
+            Operator::CatchAll,
+            Operator::Delegate { relative_depth: 0 },
+        ] {
+            assert_eq!(cost(&op), 0, "{op:?}");
+            assert!(ends_region(&op), "{op:?}");
         }
     }
 }

@@ -7,10 +7,18 @@
 //! label's canonical temporaries) and resumes at the clause's landing pad,
 //! which only jumps to the label (or returns, for the function's label).
 //! The pads sit before the covered range, skipped by one jump on entry.
+//!
+//! Legacy exception handling (`try`, `catch`, `catch_all`, `delegate`,
+//! `rethrow`) uses the same tables: a `try`'s range is its body, each
+//! `catch` adds a clause whose landing is the catch's own code, which
+//! finds the exnref at the block's height (where `rethrow` reads it) and
+//! the payload above it; `delegate` adds a clause that sends the search on
+//! to the handler around its label (or to the caller).
 
 use super::{CtrlKind, Translator};
 use crate::interp::ops::{Op, Slot};
 use crate::interp::{CatchClause, CatchKind, TryHandler};
+use crate::types::ValType;
 use anyhow::Result;
 use wasmparser::{Catch, TryTable};
 
@@ -69,8 +77,10 @@ impl Translator<'_> {
         match kind {
             CatchKind::Tag(tag) => payload(tag),
             CatchKind::TagRef(tag) => payload(tag) + 1,
-            CatchKind::All => 0,
+            CatchKind::All | CatchKind::Delegate(_) => 0,
             CatchKind::AllRef => 1,
+            CatchKind::LegacyTag(tag) => payload(tag) + 1,
+            CatchKind::LegacyAll => 1,
         }
     }
 
@@ -105,5 +115,67 @@ impl Translator<'_> {
             self.ctrl[label].pending.push(at);
         }
         (dst, pc)
+    }
+
+    /// A legacy `catch $tag` (or `catch_all`, `None`): ends the `try` body
+    /// (or the previous catch) and starts the clause's code, which the
+    /// handler of the `try` resumes at.
+    pub(super) fn legacy_catch(&mut self, tag: Option<u32>) {
+        let label = self.ctrl.len() - 1;
+        if let Some(h) = self.ctrl[label].handler.take() {
+            self.handlers[h].end = self.pc();
+            self.ctrl[label].catches = Some(h);
+        }
+        if !self.ctrl[label].unreachable {
+            self.end_of_branch(label);
+            self.emit_jump(label);
+        }
+        let c = &mut self.ctrl[label];
+        c.kind = CtrlKind::LegacyCatch;
+        c.unreachable = false;
+        let height = c.height;
+        let h = c.catches;
+        let mut types = vec![ValType::EXNREF];
+        if let Some(tag) = tag {
+            let ty = self.module.func_type_at(self.module.tags[tag as usize]);
+            types.extend_from_slice(ty.params());
+        }
+        self.reset_to(height, &types);
+        self.last_producer = None;
+        let kind = match tag {
+            Some(tag) => CatchKind::LegacyTag(tag),
+            None => CatchKind::LegacyAll,
+        };
+        let dst = self.temps + self.cells_below(height);
+        // The landing is a jump to the catch's code, which makes that code
+        // a branch target: its first instruction then reads its operands
+        // from their slots, never from an accumulator the unwinding left
+        // stale.
+        let target = self.pc();
+        self.emit(Op::Br { target: target + 1 });
+        if let Some(h) = h {
+            let mut clauses = std::mem::take(&mut self.handlers[h].clauses).into_vec();
+            clauses.push(CatchClause { kind, dst, target });
+            self.handlers[h].clauses = clauses.into();
+        }
+    }
+
+    /// `delegate`: ends the `try` body; what it does not catch goes on to
+    /// the handler of the innermost `try` body around label
+    /// `relative_depth` (counted from outside the `try`), or to the caller.
+    pub(super) fn delegate(&mut self, relative_depth: u32) {
+        let label = self.ctrl.len() - 1;
+        let Some(h) = self.ctrl[label].handler.take() else {
+            return;
+        };
+        self.handlers[h].end = self.pc();
+        let outer = label - 1 - relative_depth as usize;
+        let to = self.ctrl[..=outer].iter().rev().find_map(|c| c.handler);
+        let to = to.map_or(u32::MAX, |t| t as u32);
+        self.handlers[h].clauses = Box::new([CatchClause {
+            kind: CatchKind::Delegate(to),
+            dst: 0,
+            target: 0,
+        }]);
     }
 }

@@ -40,6 +40,9 @@ enum CtrlKind {
     Loop,
     If,
     Else,
+    /// A legacy `catch` or `catch_all` block: the caught exnref sits at
+    /// the block's height, below the payload, for `rethrow`.
+    LegacyCatch,
 }
 
 struct Ctrl {
@@ -59,6 +62,9 @@ struct Ctrl {
     /// For a `try_table`: its entry in `Translator::handlers`, whose range
     /// ends where the block does.
     handler: Option<usize>,
+    /// For a legacy `try` past its body: its handler, which each `catch`
+    /// adds a clause to.
+    catches: Option<usize>,
 }
 
 struct Translator<'m> {
@@ -177,6 +183,7 @@ pub(crate) fn translate(
         else_patch: None,
         unreachable: false,
         handler: None,
+        catches: None,
     });
     let mut reader = body.get_operators_reader()?;
     while !reader.eof() {
@@ -315,6 +322,7 @@ impl Translator<'_> {
             else_patch: None,
             unreachable: false,
             handler: None,
+            catches: None,
         });
         if is_loop && self.epoch {
             // At the loop header, so every iteration checks.
@@ -502,8 +510,9 @@ impl Translator<'_> {
                     return Ok(());
                 }
                 Operator::Else if self.dead_depth == 0 => {}
-                Operator::End if self.dead_depth == 0 => {}
-                Operator::End => {
+                Operator::Catch { .. } | Operator::CatchAll if self.dead_depth == 0 => {}
+                Operator::End | Operator::Delegate { .. } if self.dead_depth == 0 => {}
+                Operator::End | Operator::Delegate { .. } => {
                     self.dead_depth -= 1;
                     return Ok(());
                 }
@@ -1006,6 +1015,19 @@ impl Translator<'_> {
                     tag: tag_index,
                     base,
                 });
+                self.set_unreachable();
+            }
+            Operator::Try { blockty } => self.open_try(blockty, Vec::new())?,
+            Operator::Catch { tag_index } => self.legacy_catch(Some(tag_index)),
+            Operator::CatchAll => self.legacy_catch(None),
+            Operator::Delegate { relative_depth } => {
+                self.delegate(relative_depth);
+                self.translate_op(Operator::End)?;
+            }
+            Operator::Rethrow { relative_depth } => {
+                let label = self.label(relative_depth);
+                let src = self.temps + self.cells_below(self.ctrl[label].height);
+                self.emit(Op::ThrowRef { src });
                 self.set_unreachable();
             }
             Operator::ThrowRef => {
