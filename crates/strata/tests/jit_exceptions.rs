@@ -391,3 +391,138 @@ fn exceptions_cross_between_tiers() {
         assert!(module.tiered_up().0 > 0, "nothing was compiled");
     }
 }
+
+/// Legacy exception handling (`try`, `catch`, `catch_all`, `rethrow`,
+/// `delegate`) compiled: the CLI's fixture with the results the legacy
+/// specification gives (`strata-cli/tests/cli.rs` checks them in the
+/// interpreter), and a few more cases, each also run in the interpreter,
+/// which must agree.
+#[test]
+fn legacy_exceptions_compiled() {
+    let wat = [
+        include_str!("../../strata-cli/tests/fixtures/legacy_exceptions.wat").trim_end(),
+        r#"
+  ;; rethrow 1 from a nested catch rethrows the outer catch's exception.
+  (func (export "rethrow-outer") (result i32)
+    try (result i32)
+      try
+        i32.const 3
+        call $throw-e
+      catch $e
+        drop
+        try
+          i32.const 4
+          call $throw-f
+        catch $f
+          drop
+          rethrow 1
+        end
+      end
+      i32.const 0
+    catch $e
+    end)
+  ;; delegate 0 inside the middle try's body: its catch takes it;
+  ;; delegate 2 goes to the outer try's.
+  (func (export "delegate-skip") (param i32) (result i32)
+    try (result i32)
+      try (result i32)
+        local.get 0
+        if
+          try
+            i32.const 21
+            call $throw-e
+          delegate 0
+        else
+          try
+            i32.const 22
+            call $throw-e
+          delegate 2
+        end
+        i32.const 0
+      catch $e
+        i32.const 500
+        i32.add
+      end
+    catch $e
+      i32.const 2000
+      i32.add
+    end)
+  ;; A throw inside a catch body is not caught by its own try.
+  (func (export "throw-in-catch") (result i32)
+    try (result i32)
+      try (result i32)
+        i32.const 1
+        call $throw-e
+        i32.const 0
+      catch $e
+        i32.const 300
+        i32.add
+        call $throw-e
+        i32.const 0
+      end
+    catch $e
+    end)
+)"#,
+    ]
+    .concat();
+    // The fixture's last `)` closes the module: take it off.
+    let wat = wat.replacen("delegate 0))\n", "delegate 0)\n", 1);
+    let run = |tier: Tier| -> Vec<String> {
+        let mut config = Config::new();
+        config
+            .tier(tier)
+            .wasm_exceptions(true)
+            .wasm_legacy_exceptions(true)
+            .consume_fuel(true);
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(&engine, &wat).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let mut out = Vec::new();
+        let mut one = |name: &str, arg: Option<i32>| {
+            store.set_fuel(1_000_000).unwrap();
+            let r = match arg {
+                Some(a) => call::<i32, i32>(&mut store, &instance, name, a),
+                None => call::<(), i32>(&mut store, &instance, name, ()),
+            };
+            let fuel = 1_000_000 - store.get_fuel().unwrap();
+            out.push(format!(
+                "{name}({arg:?}) = {:?}, fuel {fuel}",
+                r.map_err(|e| e.to_string())
+            ));
+        };
+        one("try-catch", Some(0));
+        one("try-catch", Some(1));
+        one("rethrow", None);
+        one("delegate", Some(3));
+        one("rethrow-outer", None);
+        one("delegate-skip", Some(1));
+        one("delegate-skip", Some(0));
+        one("throw-in-catch", None);
+        store.set_fuel(1_000_000).unwrap();
+        let e = call::<i32, ()>(&mut store, &instance, "uncaught", 9).unwrap_err();
+        out.push(e.to_string());
+        out
+    };
+    let Some(_) = jit_engine() else { return };
+    let jit = run(Tier::Jit);
+    let results: Vec<&str> = jit
+        .iter()
+        .map(|r| r.split(", fuel").next().unwrap())
+        .collect();
+    assert_eq!(
+        results,
+        [
+            "try-catch(Some(0)) = Ok(105)",
+            "try-catch(Some(1)) = Ok(200)",
+            "rethrow(None) = Ok(1011)",
+            "delegate(Some(3)) = Ok(2003)",
+            "rethrow-outer(None) = Ok(3)",
+            "delegate-skip(Some(1)) = Ok(521)",
+            "delegate-skip(Some(0)) = Ok(2022)",
+            "throw-in-catch(None) = Ok(301)",
+            "uncaught WebAssembly exception: tag `e` with payload (i32 9)",
+        ]
+    );
+    assert_eq!(jit, run(Tier::Interp), "the tiers differ");
+}

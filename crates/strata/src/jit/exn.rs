@@ -47,9 +47,13 @@ pub(crate) mod op {
     pub const PENDING: u32 = 2;
 }
 
-/// The landing blocks of one `try_table`, in clause order: the module's
-/// tag index (`None` for `catch_all`), and the block.
-pub(super) type TryScope = Vec<(Option<u32>, Block)>;
+/// The handlers of one `try_table` (or legacy `try` body): the landing
+/// blocks in clause order, each with the module's tag index (`None` for a
+/// catch-all), and the index of the construct's control frame.
+pub(super) struct TryScope {
+    pub(super) ctrl: usize,
+    pub(super) handlers: Vec<(Option<u32>, Block)>,
+}
 
 impl Translator<'_, '_> {
     /// `try_table`: the landing blocks of its clauses, then its body as a
@@ -65,7 +69,10 @@ impl Translator<'_, '_> {
             .collect();
         let args = self.top(params.len());
         self.b.ins().jump(body, &block_args(&args));
-        let mut scope = TryScope::new();
+        let mut scope = TryScope {
+            ctrl: self.ctrl.len(),
+            handlers: Vec::new(),
+        };
         for catch in &table.catches {
             // Clause labels count from outside the `try_table`.
             let (tag, depth, with_ref) = match *catch {
@@ -92,7 +99,7 @@ impl Translator<'_, '_> {
             }
             let target = frame.target;
             self.b.ins().jump(target, &block_args(&values));
-            scope.push((tag, landing));
+            scope.handlers.push((tag, landing));
         }
         self.b.switch_to_block(body);
         self.stack.truncate(self.stack.len() - params.len());
@@ -117,7 +124,7 @@ impl Translator<'_, '_> {
 
     /// The payload of exception `exn` (an `exnref` known to be of tag
     /// `tag`), copied out of it by a helper.
-    fn payload(&mut self, tag: u32, exn: Value) -> Vec<Value> {
+    pub(super) fn payload(&mut self, tag: u32, exn: Value) -> Vec<Value> {
         let m = self.env.module;
         let ty = m.func_type_at(m.tags[tag as usize]).clone();
         if ty.params().is_empty() {
@@ -188,7 +195,7 @@ impl Translator<'_, '_> {
     /// the enclosing handlers; when it returns, nothing caught the
     /// exception in this activation (or the error is not one) and the
     /// code traps with the pending error.
-    fn throw_stub(&mut self, args: &[Value]) {
+    pub(super) fn throw_stub(&mut self, args: &[Value]) {
         let mut sig = Signature::new(self.env.host_call_conv);
         sig.params.push(AbiParam::new(I64));
         for a in args {
@@ -225,7 +232,7 @@ impl Translator<'_, '_> {
         let normal = self.b.func.dfg.block_call(cont, &rets);
         let mut items = vec![ExceptionTableItem::Context(self.vmctx)];
         for scope in self.try_scopes.iter().rev() {
-            for &(tag, landing) in scope {
+            for &(tag, landing) in &scope.handlers {
                 let call = self
                     .b
                     .func

@@ -30,6 +30,7 @@ pub(crate) mod image;
 pub(crate) use helpers::BUILTINS;
 mod exn;
 mod exn_store;
+mod legacy;
 mod numeric;
 mod profiling;
 mod signals;

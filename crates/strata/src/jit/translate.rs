@@ -59,6 +59,8 @@ pub(super) enum Kind {
     /// A `try_table`, whose handlers (`Translator::try_scopes`) end with
     /// it.
     TryTable,
+    /// A legacy `try` (`legacy.rs`).
+    Try(Box<super::legacy::LegacyTry>),
 }
 
 pub(super) struct Ctrl {
@@ -500,14 +502,25 @@ impl Translator<'_, '_> {
             Operator::Block { .. }
             | Operator::Loop { .. }
             | Operator::If { .. }
-            | Operator::TryTable { .. } => {
+            | Operator::TryTable { .. }
+            | Operator::Try { .. } => {
                 self.dead_depth += 1;
             }
             Operator::Else if self.dead_depth == 0 => {
                 self.end_fuel_region();
                 self.translate(op)?;
             }
-            Operator::End if self.dead_depth > 0 => self.dead_depth -= 1,
+            Operator::Catch { .. } | Operator::CatchAll if self.dead_depth == 0 => {
+                self.end_fuel_region();
+                self.translate(op)?;
+            }
+            Operator::End | Operator::Delegate { .. } if self.dead_depth > 0 => {
+                self.dead_depth -= 1
+            }
+            Operator::Delegate { .. } => {
+                self.end_fuel_region();
+                self.translate(op)?;
+            }
             Operator::End => {
                 self.end_fuel_region();
                 self.translate(op)?;
@@ -627,6 +640,9 @@ impl Translator<'_, '_> {
                     let args = self.top(frame.results.len());
                     self.b.ins().jump(frame.next, &block_args(&args));
                 }
+                if let Kind::Try(legacy) = &frame.kind {
+                    self.finish_legacy_try(legacy);
+                }
                 self.stack.truncate(frame.height);
                 if let Kind::If {
                     else_block: Some(else_block),
@@ -686,6 +702,20 @@ impl Translator<'_, '_> {
             O::TryTable { try_table } => self.try_table(try_table)?,
             O::Throw { tag_index } => self.throw(tag_index),
             O::ThrowRef => self.throw_ref(),
+            O::Try { blockty } => self.legacy_try(blockty)?,
+            O::Catch { tag_index } => self.legacy_catch(Some(tag_index)),
+            O::CatchAll => self.legacy_catch(None),
+            O::Delegate { relative_depth } => {
+                if let Some(Ctrl {
+                    kind: Kind::Try(legacy),
+                    ..
+                }) = self.ctrl.last_mut()
+                {
+                    legacy.delegate = Some(relative_depth);
+                }
+                self.translate(O::End)?;
+            }
+            O::Rethrow { relative_depth } => self.legacy_rethrow(relative_depth),
             O::ReturnCall { function_index } => {
                 self.call(function_index, true)?;
                 self.reachable = false;
