@@ -263,6 +263,16 @@ const HOST: &str = r#"
       (try_table (catch $t $h) (call $mid (local.get 0)))
       (i32.const -1)))
   (func (export "inner") (param i32) (throw $t (local.get 0)))
+  ;; A tail call leaves this function's handlers behind: the catch_all
+  ;; here must not see what the host function throws.
+  (func $tail (param i32)
+    (block $h
+      (try_table (catch_all $h) (return_call $throw (local.get 0))))
+    (unreachable))
+  (func (export "tail") (param i32) (result i32)
+    (block $h (result i32)
+      (try_table (catch $t $h) (call $tail (local.get 0)))
+      (i32.const -1)))
   (func (export "nested") (param i32) (result i32)
     (block $h (result i32)
       (try_table (catch $t $h) (call $reenter (local.get 0)))
@@ -321,6 +331,7 @@ fn host_exceptions_are_thrown_again_at_the_call_site() {
     for i in 0..1000 {
         assert_eq!(call::<i32, i32>(s, &instance, "direct", i).unwrap(), 2 * i);
         assert_eq!(call::<i32, i32>(s, &instance, "through", i).unwrap(), 2 * i);
+        assert_eq!(call::<i32, i32>(s, &instance, "tail", i).unwrap(), 2 * i);
         let before = DROPS.load(std::sync::atomic::Ordering::SeqCst);
         assert_eq!(
             call::<i32, i32>(s, &instance, "nested", i).unwrap(),

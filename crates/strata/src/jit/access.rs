@@ -384,7 +384,17 @@ impl Translator<'_, '_> {
         self.b.set_cold_block(failed);
         self.b.ins().brif(status, failed, &[], done, &[]);
         self.b.switch_to_block(failed);
+        // A tail call has left this function's handlers: they do not
+        // catch what its callee threw.
+        let scopes = if tail {
+            std::mem::take(&mut self.try_scopes)
+        } else {
+            Vec::new()
+        };
         self.fail_pending();
+        if tail {
+            self.try_scopes = scopes;
+        }
         self.b.switch_to_block(done);
         let mut results = Vec::new();
         for (i, t) in result_types.iter().enumerate() {

@@ -757,6 +757,81 @@ mod tests {
         unregister(&info);
     }
 
+    /// The handler search reads each frame's context where its call site
+    /// says, tries the handlers in order, and moves to the caller when
+    /// none takes the exception; it stops outside compiled code.
+    #[test]
+    fn handlers_are_found_through_frame_records() {
+        use crate::jit::throw::CallSite;
+        let start = 0xffff_a000_0000_0000_usize;
+        let site = |ret, frame_offset, context, handlers: Vec<(Option<u32>, u32)>| CallSite {
+            ret,
+            frame_offset,
+            context,
+            handlers: handlers.into(),
+        };
+        let func = |at: usize, defined, sites| FuncCode {
+            start: at,
+            len: 0x100,
+            defined,
+            func_index: Some(defined),
+            traps: Vec::new(),
+            srclocs: SrcLocs::default(),
+            body_start: 0,
+            call_sites: sites,
+        };
+        let info = Arc::new(CodeInfo {
+            funcs: vec![
+                func(
+                    start,
+                    0,
+                    vec![site(0x10, 16, Some(8), vec![(Some(3), 0x40), (None, 0x50)])],
+                ),
+                func(
+                    start + 0x100,
+                    1,
+                    vec![site(0x80, 8, Some(0), vec![(Some(1), 0x90)])],
+                ),
+            ],
+            module_name: None,
+            func_names: HashMap::new(),
+        });
+        register(Arc::clone(&info));
+        // Function 0's frame: [sp] = 0, [sp + 8] = its context; the frame
+        // record at sp + 16: the caller's frame pointer, and a return
+        // address in function 1 just after its call site. Function 1's
+        // frame: its context at sp = fp - 8, its record at fp; its caller
+        // is not compiled code.
+        let mut stack = [0_usize; 8];
+        let base = stack.as_ptr() as usize;
+        stack[1] = 0x1234;
+        stack[2] = base + 6 * 8;
+        stack[3] = start + 0x180;
+        stack[5] = 0x5678;
+        stack[6] = 0;
+        stack[7] = 0x10;
+        let fp = base + 16;
+        let found = |pc, matches: &dyn Fn(usize, u32) -> bool| {
+            // SAFETY: `stack` holds the frame records described above.
+            unsafe { find_handler(pc, fp, 0x9999, matches) }
+        };
+        // Tag 3 in a frame of context 0x1234 takes it.
+        let hit = found(start + 0x10, &|ctx, tag| ctx == 0x1234 && tag == 3);
+        assert_eq!(hit, Some((start + 0x40, base, fp)));
+        // Not tag 3: the catch-all after it.
+        assert_eq!(
+            found(start + 0x10, &|_, _| false),
+            Some((start + 0x50, base, fp))
+        );
+        // No call site at this return address: the caller's handler for
+        // tag 1, read with its own context.
+        let hit = found(start + 0x20, &|ctx, tag| ctx == 0x5678 && tag == 1);
+        assert_eq!(hit, Some((start + 0x190, base + 5 * 8, base + 6 * 8)));
+        // Nothing takes it: the search ends at the non-compiled caller.
+        assert_eq!(found(start + 0x20, &|_, _| false), None);
+        unregister(&info);
+    }
+
     #[test]
     fn lookups_do_not_wait_for_registration() {
         let start = 0xffff_9000_0000_0000;
