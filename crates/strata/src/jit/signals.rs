@@ -803,13 +803,21 @@ mod tests {
         // frame: its context at sp = fp - 8, its record at fp; its caller
         // is not compiled code.
         let mut stack = [0_usize; 8];
-        let base = stack.as_ptr() as usize;
-        stack[1] = 0x1234;
-        stack[2] = base + 6 * 8;
-        stack[3] = start + 0x180;
-        stack[5] = 0x5678;
-        stack[6] = 0;
-        stack[7] = 0x10;
+        let p = stack.as_mut_ptr();
+        let base = p as usize;
+        let words = [
+            (1, 0x1234),
+            (2, base + 6 * 8),
+            (3, start + 0x180),
+            (5, 0x5678),
+            (6, 0),
+            (7, 0x10),
+        ];
+        for (i, word) in words {
+            // SAFETY: `i` is within `stack`, written (and later read)
+            // through `p` only.
+            unsafe { p.add(i).write(word) };
+        }
         let fp = base + 16;
         let found = |pc, matches: &dyn Fn(usize, u32) -> bool| {
             // SAFETY: `stack` holds the frame records described above.
