@@ -369,7 +369,7 @@ pub(crate) fn enter(
 ) -> Result<()> {
     // SAFETY: `array_call` is a trampoline, which has this signature (see
     // `abi::trampoline`).
-    let trampoline: unsafe extern "C" fn(*const VMContext, *mut u64) =
+    let trampoline: unsafe extern "C" fn(*const VMContext, *mut u64) -> u32 =
         unsafe { std::mem::transmute(array_call) };
     let inner = store.inner();
     let limits = inner.limits.as_ptr();
