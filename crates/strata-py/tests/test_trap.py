@@ -138,3 +138,28 @@ def test_start_function_traps_raise_trap(store):
     assert info.value.trap_code == TrapCode.UNREACHABLE
     with pytest.raises(Trap):
         Linker(store.engine).instantiate(store, module)
+
+
+def test_uncaught_exception_raises_a_clear_error(tier):
+    engine = make_engine(tier, wasm_exceptions=True)
+    store = Store(engine)
+    e = instantiate(
+        store,
+        # No tag export: the package has no tag objects (wasmtime-py
+        # neither); the message names the tag by its index.
+        """(module (tag $e (param i32))
+             (func (export "throw") (param i32) (throw $e (local.get 0)))
+             (func (export "catch") (param i32) (result i32)
+               (block $h (result i32)
+                 (try_table (catch $e $h) (call 0 (local.get 0)))
+                 (i32.const -1))))""",
+    )
+    assert e["catch"](store, 4) == 4
+    with pytest.raises(WasmtimeError) as info:
+        e["throw"](store, 7)
+    assert not isinstance(info.value, Trap)
+    message = str(info.value)
+    assert "uncaught WebAssembly exception" in message, message
+    assert "tag 0 with payload (i32 7)" in message, message
+    # The store stays usable.
+    assert e["catch"](store, 5) == 5

@@ -378,6 +378,37 @@ fn exceptions_consume_the_fuel_the_model_says() -> Result<()> {
     store.set_fuel(6)?;
     let err = g.call(&mut store, ()).unwrap_err();
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::OutOfFuel));
+
+    // Legacy: `try` and `rethrow` cost 1, `catch` nothing; translated
+    // eagerly, as the metered spec configuration does.
+    let legacy = crate::engine(|c| {
+        c.consume_fuel(true)
+            .wasm_legacy_exceptions(true)
+            .lazy_translation(false);
+    });
+    let (mut store, i) = instance(
+        &legacy,
+        r#"(module (tag $e (param i32))
+            (func $throw (param i32) (throw $e (local.get 0)))
+            (func (export "f") (result i32)
+                try (result i32)
+                    try (result i32)
+                        i32.const 1
+                        call $throw
+                        i32.const 0
+                    catch $e
+                        rethrow 0
+                    end
+                catch $e
+                    i32.const 100
+                    i32.add
+                end))"#,
+    )?;
+    let f = i.get_typed_func::<(), i32>(&store, "f")?;
+    store.set_fuel(100)?;
+    assert_eq!(f.call(&mut store, ())?, 101);
+    // try; try; i32.const, call; local.get, throw; rethrow; i32.const, add.
+    assert_eq!(store.get_fuel()?, 100 - 9);
     Ok(())
 }
 
@@ -651,9 +682,14 @@ fn tiered_execution_keeps_exception_code_interpreted() -> Result<()> {
                     (if (i32.and (local.get 0) (i32.const 1))
                         (then (throw $e (local.get 0))))
                     (local.get 0))
-                ;; No exception instruction: compiled once hot.
-                (func $middle (param i32) (result i32)
-                    (i32.add (call $thrower (local.get 0)) (i32.const 0)))
+                ;; No exception instruction: compiled once hot, or from
+                ;; its loop on (on-stack replacement) in its first call.
+                (func $middle (param i32) (result i32) (local $k i32)
+                    (loop $spin
+                        (br_if $spin (i32.lt_u
+                            (local.tee $k (i32.add (local.get $k) (i32.const 1)))
+                            (i32.const 50))))
+                    (i32.add (call $thrower (local.get 0)) (local.get $k)))
                 (func (export "sum") (param $n i32) (result i32)
                     (local $i i32) (local $sum i32) (local $v i32)
                     (loop $l
@@ -673,14 +709,60 @@ fn tiered_execution_keeps_exception_code_interpreted() -> Result<()> {
                     (local.get $sum)))"#,
         )?;
         let sum = i.get_typed_func::<i32, i32>(&store, "sum")?;
-        // 0 + 2 + ... + 98 minus 1 + 3 + ... + 99: 2450 - 2500.
+        // 0 + 2 + ... + 98, each plus 50 from $middle's loop, minus
+        // 1 + 3 + ... + 99: 4950 - 2500.
         for _ in 0..3 {
             assert_eq!(
                 sum.call(&mut store, 100)?,
-                -50,
+                2450,
                 "thresholds {calls}/{loops}"
             );
         }
     }
+    Ok(())
+}
+
+/// Exnrefs cross the API as `Val::ExnRef`: wasm hands a caught exception
+/// to the host, which reads it and passes it back to be rethrown; one the
+/// host makes is thrown by `throw_ref`.
+#[test]
+fn exnrefs_are_values_of_the_api() -> Result<()> {
+    let engine = engine(|_| {});
+    let (mut store, i) = instance(
+        &engine,
+        r#"(module (tag $e (export "e") (param i32 i64))
+            (func (export "catch") (param i32) (result exnref)
+                (block $h (result i32 i64 exnref)
+                    (try_table (catch_ref $e $h)
+                        (throw $e (local.get 0) (i64.const -9)))
+                    (unreachable))
+                (return))
+            (func (export "rethrow") (param exnref) (result i32)
+                (block $h (result i32 i64)
+                    (try_table (catch $e $h) (throw_ref (local.get 0)))
+                    (unreachable))
+                (drop)))"#,
+    )?;
+    let tag = i.get_tag(&store, "e").expect("e");
+    let catch = i.get_func(&store, "catch").expect("catch");
+    let mut out = [Val::ExnRef(None)];
+    catch.call(&mut store, &[Val::I32(3)], &mut out)?;
+    let Val::ExnRef(Some(exn)) = out[0] else {
+        panic!("expected an exnref, got {:?}", out[0]);
+    };
+    assert!(Tag::eq(&exn.tag(&store)?, &tag, &store));
+    assert_eq!(exn.fields(&store)?, [Val::I32(3), Val::I64(-9)]);
+    let rethrow = i.get_func(&store, "rethrow").expect("rethrow");
+    let mut out = [Val::I32(0)];
+    rethrow.call(&mut store, &[Val::ExnRef(Some(exn))], &mut out)?;
+    assert_eq!(out, [Val::I32(3)]);
+    let made = ExnRef::new(&mut store, &tag, &[Val::I32(12), Val::I64(0)])?;
+    rethrow.call(&mut store, &[Val::ExnRef(Some(made))], &mut out)?;
+    assert_eq!(out, [Val::I32(12)]);
+    // A null exnref traps in `throw_ref`.
+    let err = rethrow
+        .call(&mut store, &[Val::ExnRef(None)], &mut out)
+        .unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::NullReference));
     Ok(())
 }

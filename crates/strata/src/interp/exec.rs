@@ -811,9 +811,10 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                     // SAFETY: the frame's slots lie within the stack.
                     let values = unsafe { slots.as_mut_ptr().add(base) };
                     if let Err(e) = tier_up.enter(store, entry, vmctx, values, instance) {
+                        let e = call_error(store, e);
                         // The compiled rest of the frame is gone: an
                         // exception unwinds from its caller's call.
-                        if let Some(caller) = frames.last() {
+                        if let (ExecError::Throw(_), Some(caller)) = (&e, frames.last()) {
                             // SAFETY: the store keeps the caller's code
                             // alive, and its return address points into
                             // it, just after the call.
@@ -821,7 +822,7 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                                 unsafe { caller.ret.offset_from((*caller.code).instrs.as_ptr()) };
                             *trap_pc = (ret as usize).saturating_sub(1);
                         }
-                        return Err(call_error(store, e));
+                        return Err(e);
                     }
                     if frames.is_empty() {
                         return Ok(());
