@@ -240,6 +240,51 @@ fn a_hot_loop_moves_to_compiled_code_with_its_operands() -> Result<()> {
     Ok(())
 }
 
+/// A hot loop inside another loop, with operands below both: the entry
+/// at the inner loop compiles (the outer loop's header, reached again by
+/// its back edge from compiled code, takes the operands below it as
+/// parameters) and computes what the interpreter does.
+#[test]
+fn a_hot_inner_loop_with_operands_below_its_outer_loop_compiles() -> Result<()> {
+    if !Tier::Tiered.is_available() {
+        return Ok(());
+    }
+    let wat = r#"
+    (module
+      (func (export "nest") (param $n i32) (result i32)
+        (local $i i32) (local $k i32) (local $sum i32)
+        (i32.const 100)
+        (loop $outer
+          (i32.const 5)
+          (local.set $i (i32.const 0))
+          (loop $inner
+            (local.set $sum (i32.add (local.get $sum) (local.get $i)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $inner (i32.lt_u (local.get $i) (local.get $n))))
+          (local.set $sum (i32.add (local.get $sum)))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br_if $outer (i32.lt_u (local.get $k) (i32.const 3))))
+        (local.get $sum)
+        (i32.add)))
+    "#;
+    let n = 1000;
+    for t in [(1000, 0), (1000, 1), (1000, 7)] {
+        let engine = make_engine(Tier::Tiered, t, |_| {});
+        let module = Module::new(&engine, wat)?;
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[])?;
+        let nest = instance.get_typed_func::<i32, i32>(&mut store, "nest")?;
+        assert_eq!(
+            nest.call(&mut store, n)?,
+            100 + 3 * (n * (n - 1) / 2 + 5),
+            "{t:?}"
+        );
+        let (_, loops) = module.tiered_up();
+        assert!(loops >= 1, "the inner loop was entered compiled with {t:?}");
+    }
+    Ok(())
+}
+
 /// A function too large for `Config::jit_max_function_size` stays in the
 /// interpreter however hot it is.
 #[test]

@@ -98,6 +98,7 @@ impl Translator<'_, '_> {
                 frame.next_reachable = true;
             }
             let target = frame.target;
+            let values = self.branch_args(i, values);
             self.b.ins().jump(target, &block_args(&values));
             scope.handlers.push((tag, landing));
         }
@@ -118,6 +119,7 @@ impl Translator<'_, '_> {
             results,
             height,
             next_reachable: false,
+            carried: 0,
         });
         Ok(())
     }

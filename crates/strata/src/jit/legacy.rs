@@ -69,6 +69,7 @@ impl Translator<'_, '_> {
             results,
             height,
             next_reachable: false,
+            carried: 0,
         });
         Ok(())
     }

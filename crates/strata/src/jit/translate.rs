@@ -75,6 +75,13 @@ pub(super) struct Ctrl {
     pub(super) height: usize,
     /// Whether anything jumps to `next`.
     pub(super) next_reachable: bool,
+    /// For a loop translated before the loop an on-stack-replacement entry
+    /// starts at: the operands below its parameters (all `height` of
+    /// them), which its header takes as parameters too, so that a branch
+    /// back to it from code after the entry passes them (the values the
+    /// code before the entry computed do not dominate that code; see
+    /// `Translator::enter_at_loop`). 0 otherwise.
+    pub(super) carried: usize,
 }
 
 impl Ctrl {
@@ -83,6 +90,20 @@ impl Ctrl {
             Kind::Loop => self.params.len(),
             _ => self.results.len(),
         }
+    }
+}
+
+impl Translator<'_, '_> {
+    /// The arguments of a branch to `frame`'s target that passes `values`:
+    /// for a loop that carries the operands below it, those first.
+    pub(super) fn branch_args(&self, frame: usize, values: Vec<Value>) -> Vec<Value> {
+        let carried = self.ctrl[frame].carried;
+        if carried == 0 {
+            return values;
+        }
+        let mut args: Vec<Value> = self.stack[..carried].iter().map(|(v, _)| *v).collect();
+        args.extend(values);
+        args
     }
 }
 
@@ -243,6 +264,7 @@ pub(crate) fn translate(
             results: ty.results().into(),
             height: 0,
             next_reachable: false,
+            carried: 0,
         }],
         locals,
         vmctx,
@@ -538,7 +560,7 @@ impl Translator<'_, '_> {
             frame.next_reachable = true;
         }
         let (target, n) = (frame.target, frame.branch_arity());
-        (target, self.top(n))
+        (target, self.branch_args(i, self.top(n)))
     }
 
     fn translate(&mut self, op: Operator<'_>) -> Result<()> {
@@ -560,17 +582,25 @@ impl Translator<'_, '_> {
                     params,
                     results,
                     next_reachable: false,
+                    carried: 0,
                 });
             }
             O::Loop { blockty } => {
                 let BlockSignature { params, results } = self.env.module.block_type(blockty)?;
-                let header = self.block_with(&params);
                 let next = self.block_with(&results);
-                let args = self.top(params.len());
+                let height = self.stack.len() - params.len();
+                // Before an on-stack-replacement entry, the header takes
+                // every operand (see `Ctrl::carried`).
+                let carried = if self.osr.is_some() { height } else { 0 };
+                let types: Vec<ValType> = self.stack[height - carried..]
+                    .iter()
+                    .map(|(_, t)| *t)
+                    .collect();
+                let header = self.block_with(&types);
+                let args = self.top(types.len());
                 self.b.ins().jump(header, &block_args(&args));
-                self.stack.truncate(self.stack.len() - params.len());
-                let height = self.stack.len();
-                self.start(header, &params);
+                self.stack.truncate(height - carried);
+                self.start(header, &types);
                 self.ctrl.push(Ctrl {
                     kind: Kind::Loop,
                     next,
@@ -579,6 +609,7 @@ impl Translator<'_, '_> {
                     results,
                     height,
                     next_reachable: false,
+                    carried,
                 });
                 if self.env.epoch {
                     self.check_epoch();
@@ -605,6 +636,7 @@ impl Translator<'_, '_> {
                     params,
                     results,
                     next_reachable: false,
+                    carried: 0,
                 });
             }
             O::Else => {
