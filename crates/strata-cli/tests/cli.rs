@@ -627,9 +627,8 @@ fn invoke_prints_vectors_as_wasmtime_does() {
     }
 }
 
-/// The tiers that run exception handling (the JIT does not throw yet; in
-/// tiered execution such functions stay interpreted).
-const EXCEPTION_TIERS: [&str; 2] = ["interp", "tiered"];
+/// Every tier runs exception handling, legacy exceptions included.
+const EXCEPTION_TIERS: [&str; 3] = ["interp", "jit", "tiered"];
 
 #[test]
 fn uncaught_exception_exits_134_naming_the_tag() {
