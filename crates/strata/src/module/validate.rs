@@ -148,7 +148,7 @@ mod tests {
             }
             text.push_str(")\n");
         }
-        text.push_str(")");
+        text.push(')');
         wat::parse_str(&text).expect("the test module is well-formed text")
     }
 
