@@ -5,6 +5,7 @@
 
 mod const_expr;
 mod types;
+mod validate;
 
 pub(crate) use const_expr::{ConstExpr, ConstOp, GcConst};
 pub(crate) use types::BlockSignature;
@@ -133,7 +134,7 @@ impl ModuleInfo {
 /// to switch it on.
 pub(crate) fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
     let features = engine.config().features;
-    let Err(error) = Validator::new_with_features(features).validate_all(bytes) else {
+    let Err(error) = validate::validate_all(features, bytes) else {
         return Ok(());
     };
     // Find the switch whose proposal makes the module valid, or at least
