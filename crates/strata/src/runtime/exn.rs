@@ -64,6 +64,15 @@ impl ExnTable {
         Some(self.get(exn)?.tag)
     }
 
+    /// Calls `f` with every payload cell of every exception (all of them
+    /// are roots of the GC heap: exceptions are kept until the store
+    /// drops).
+    pub(crate) fn for_each_cell(&self, mut f: impl FnMut(u64)) {
+        for o in &self.objects {
+            o.payload.iter().copied().for_each(&mut f);
+        }
+    }
+
     /// The payload cells of exception `exn`.
     pub(crate) fn payload_of(&self, exn: u32) -> Option<&[u64]> {
         Some(&self.get(exn)?.payload)
