@@ -28,6 +28,11 @@ pub struct GcHeapStats {
     pub heap_bytes: u64,
     /// How many collections ran.
     pub collections: u64,
+    /// Host values of `externref`s alive (after [`Store::gc`], the
+    /// reachable ones).
+    pub host_values: u64,
+    /// Slots of the host value table (live and free).
+    pub host_value_slots: u64,
 }
 
 impl<T> Store<T> {
@@ -57,6 +62,8 @@ impl<T> Store<T> {
             object_bytes,
             heap_bytes: heap.end() - 8,
             collections: heap.collections,
+            host_values: self.inner.externrefs.live() as u64,
+            host_value_slots: self.inner.externrefs.slots() as u64,
         }
     }
 }

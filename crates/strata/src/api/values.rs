@@ -300,37 +300,44 @@ impl std::hash::Hash for ExternRef {
 }
 
 impl ExternRef {
-    /// The handle of cell `raw`, rooted when it holds a GC object.
+    /// The handle of cell `raw` (not null), rooted: it holds a host value
+    /// or a GC object, which the collector frees when unreachable.
     pub(crate) fn rooted(store: &StoreInner, raw: u64) -> ExternRef {
-        let serial = if raw & crate::runtime::gc::EXTERNALIZED != 0 {
-            store.host_roots.root(raw as u32)
-        } else {
-            0
-        };
         ExternRef {
             store_id: store.id,
             raw,
-            serial,
+            serial: store.host_roots.root_cell(raw),
         }
     }
 
     /// Moves `value` into the store and returns a reference to it.
     ///
-    /// The value is freed only when the store is dropped, even once no
-    /// reference to it is left in wasm or on the host: create references
-    /// for long-lived host objects, not per call, in a long-lived store.
+    /// The value is dropped once a collection finds no reference to it
+    /// left, in wasm or on the host: the handle returned is a root while
+    /// its scope lasts (see [`RootScope`](crate::RootScope): the host
+    /// function call it is made in, a `RootScope`, else the store's life).
+    /// Making values collects when many were made since the last
+    /// collection.
+    ///
+    /// # Panics
+    /// When the store already holds 2^32 host values.
     pub fn new<T: Any + Send + Sync>(mut store: impl crate::AsContextMut, value: T) -> ExternRef {
         let inner = &mut store.as_context_mut().inner;
-        inner.externrefs.push(Box::new(value));
-        ExternRef {
-            store_id: inner.id,
-            raw: inner.externrefs.len() as u64,
-            serial: 0,
+        if inner.externrefs.pressure() || inner.gc.stress {
+            // Not possible from a callback interrupting wasm between
+            // safepoints: `collect` refuses then.
+            crate::runtime::gc::collect::collect(inner, &[]);
         }
+        let raw = inner
+            .externrefs
+            .insert(Box::new(value))
+            .expect("a store holds fewer than 2^32 host values");
+        ExternRef::rooted(inner, raw)
     }
 
     /// The host value behind the reference (`None` for an `anyref` that
-    /// wasm externalized with `extern.convert_any`).
+    /// wasm externalized with `extern.convert_any`, and for a handle
+    /// whose root scope ended).
     ///
     /// # Panics
     /// When the reference belongs to another store.
@@ -339,11 +346,12 @@ impl ExternRef {
         store: &'a crate::Store<T>,
     ) -> Option<&'a (dyn Any + Send + Sync)> {
         store.inner.assert_owner(self.store_id);
-        if self.raw & crate::runtime::gc::EXTERNALIZED != 0 {
+        if self.raw & crate::runtime::gc::EXTERNALIZED != 0
+            || !store.inner.host_roots.is_rooted(self.serial)
+        {
             return None;
         }
-        let index = usize::try_from(self.raw - 1).ok()?;
-        store.inner.externrefs.get(index).map(|b| &**b)
+        store.inner.externrefs.get(self.raw)
     }
 }
 

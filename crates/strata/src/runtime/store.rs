@@ -85,7 +85,8 @@ pub struct StoreInner {
     pub(crate) globals: Vec<GlobalEntity>,
     pub(crate) tags: Vec<TagEntity>,
     pub(crate) instances: Vec<InstanceEntity>,
-    pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    /// The host values of `externref`s, freed when unreachable.
+    pub(crate) externrefs: super::gc::host_values::HostValues,
     /// Exception objects (`exn.rs`), kept until the store drops.
     pub(crate) exns: super::exn::ExnTable,
     /// The exnref of an exception being thrown across a tier or host
@@ -321,7 +322,7 @@ impl StoreInner {
             globals: Vec::new(),
             tags: Vec::new(),
             instances: Vec::new(),
-            externrefs: Vec::new(),
+            externrefs: Default::default(),
             exns: Default::default(),
             pending_exn: None,
             gc: super::gc::GcHeap::with_stress(

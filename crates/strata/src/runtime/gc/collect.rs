@@ -15,7 +15,9 @@
 //!
 //! **Sweep.** One walk in address order clears the marks, merges every
 //! run of dead objects and free blocks into one free block, and gives the
-//! heap's tail back to the bump pointer when the run ends it.
+//! heap's tail back to the bump pointer when the run ends it. The host
+//! values of `externref`s no root or traced cell names are dropped
+//! (`host_values.rs`).
 
 use super::layout::ARRAY_DATA;
 use super::{GcHeap, Kind, EXTERNALIZED};
@@ -74,11 +76,12 @@ fn candidate(v: u64) -> Option<u32> {
     (r != 0 && r % 8 == 0).then_some(r)
 }
 
-/// The marking state: where objects start, and the objects marked but
-/// not traced yet.
+/// The marking state: where objects start, the objects marked but not
+/// traced yet, and the host values reached (a bit per slot).
 struct Marker {
     starts: Vec<u64>,
     grey: Vec<u32>,
+    hosts: Vec<u64>,
 }
 
 impl Marker {
@@ -89,8 +92,13 @@ impl Marker {
             .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 
-    /// Marks the object cell `v` refers to, if it refers to one.
+    /// Marks the object or host value cell `v` refers to, if it refers to
+    /// one (both, when a cell could be either: that only retains).
     fn root(&mut self, heap: &mut GcHeap, v: u64) {
+        let host = v.wrapping_sub(1);
+        if let Some(w) = self.hosts.get_mut((host / 64) as usize) {
+            *w |= 1 << (host % 64);
+        }
         let Some(r) = candidate(v) else { return };
         if !self.is_start(r) {
             return;
@@ -113,14 +121,16 @@ pub(crate) fn collect(store: &mut StoreInner, extra: &[u64]) -> bool {
     if !store.activations.can_collect() {
         return false;
     }
-    if store.gc.mem.is_none() {
-        return true;
-    }
     let mut m = Marker {
         starts: vec![0; (store.gc.next / 8 / 64 + 1) as usize],
         grey: Vec::new(),
+        hosts: vec![0; store.externrefs.slots() / 64 + 1],
     };
-    let objects: Vec<u32> = store.gc.objects().collect();
+    // No heap memory yet: no objects, but maybe host values.
+    let objects: Vec<u32> = match store.gc.mem {
+        Some(_) => store.gc.objects().collect(),
+        None => Vec::new(),
+    };
     for &r in &objects {
         if store.gc.header(r).kind() != Kind::Free {
             let i = (r / 8) as usize;
@@ -130,6 +140,7 @@ pub(crate) fn collect(store: &mut StoreInner, extra: &[u64]) -> bool {
     mark_roots(store, &mut m, extra);
     trace(store, &mut m);
     sweep(&mut store.gc, &objects);
+    store.externrefs.sweep(&m.hosts);
     true
 }
 
@@ -160,7 +171,7 @@ fn mark_roots(store: &mut StoreInner, m: &mut Marker, extra: &[u64]) {
         }
     }
     store.exns.for_each_cell(|v| m.root(heap, v));
-    store.host_roots.for_each(|v| m.root(heap, u64::from(v)));
+    store.host_roots.for_each(|v| m.root(heap, v));
 }
 
 /// Traces marked objects until none is left untraced.
@@ -168,7 +179,13 @@ fn trace(store: &mut StoreInner, m: &mut Marker) {
     let mut layouts: HashMap<u32, RefFields> = HashMap::new();
     while let Some(r) = m.grey.pop() {
         let h = store.gc.header(r);
-        if h.kind() == Kind::Extern || h.kind() == Kind::Free {
+        if h.kind() == Kind::Extern {
+            // An internalized `externref`: its cell reaches its host value.
+            let cell = store.gc.read(r + super::layout::HEADER, 8) as u64;
+            m.root(&mut store.gc, cell);
+            continue;
+        }
+        if h.kind() == Kind::Free {
             continue;
         }
         let ty = store.gc.type_of(r).bits();

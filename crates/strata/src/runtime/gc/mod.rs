@@ -37,6 +37,7 @@
 //! block that fits (best fit, splitting it) before bumping the end.
 
 pub(crate) mod collect;
+pub(crate) mod host_values;
 pub(crate) mod layout;
 pub(crate) mod roots;
 

@@ -129,7 +129,9 @@ impl Activations {
 /// using one whose scope ended is an error, never a dangling access.
 #[derive(Default)]
 pub(crate) struct HostRoots {
-    entries: std::cell::RefCell<Vec<(u64, u32)>>,
+    /// Serials and the cells they root (an `anyref`, or an `externref`
+    /// cell: a host value's, or an externalized `anyref`).
+    entries: std::cell::RefCell<Vec<(u64, u64)>>,
     next: std::cell::Cell<u64>,
 }
 
@@ -141,9 +143,14 @@ impl HostRoots {
         if raw == 0 || raw & 1 != 0 {
             return 0;
         }
+        self.root_cell(u64::from(raw))
+    }
+
+    /// Roots `cell` (not null); returns the handle's serial.
+    pub(crate) fn root_cell(&self, cell: u64) -> u64 {
         let serial = self.next.get() + 1;
         self.next.set(serial);
-        self.entries.borrow_mut().push((serial, raw));
+        self.entries.borrow_mut().push((serial, cell));
         serial
     }
 
@@ -168,7 +175,7 @@ impl HostRoots {
     }
 
     /// Calls `f` with every rooted reference.
-    pub(crate) fn for_each(&self, mut f: impl FnMut(u32)) {
+    pub(crate) fn for_each(&self, mut f: impl FnMut(u64)) {
         for &(_, raw) in self.entries.borrow().iter() {
             f(raw);
         }
