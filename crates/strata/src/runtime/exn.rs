@@ -22,7 +22,7 @@
 //! live in a store-side table ([`ExnTable`]): the tag's store index and the
 //! payload in the cell encoding (`types::raw`, a `v128` in two cells). An
 //! exnref is `table index + 1`, 0 is null. Objects are kept until the
-//! store drops, like externrefs. Only `alloc`, `tag_of` and `payload_of`
+//! store drops (their payloads are roots of the GC heap). Only `alloc`, `tag_of` and `payload_of`
 //! touch the representation, so moving the objects onto the GC heap
 //! changes this file alone.
 
