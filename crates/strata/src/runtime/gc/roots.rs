@@ -120,7 +120,7 @@ impl Activations {
 }
 
 /// The references host handles hold (`AnyRef`, `StructRef`, `ArrayRef`,
-/// an `ExternRef` of an externalized `anyref`): every handle the host
+/// `ExternRef`): every handle the host
 /// obtains to a heap object registers here and gets a serial number, and
 /// stays a root until the scope it was made in ends (`RootScope`, or the
 /// host function call it was made in; made outside any, until the store
