@@ -319,3 +319,33 @@ fn externref_churn_keeps_the_store_flat() -> Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn a_panicking_host_function_leaves_a_usable_store() -> Result<()> {
+    let wat = r#"
+    (module
+      (type $box (struct (field i32)))
+      (import "host" "boom" (func $boom))
+      (func (export "run") (result i32) (local $b (ref null $box))
+        (local.set $b (struct.new $box (i32.const 5)))
+        (call $boom)
+        (struct.get $box 0 (local.get $b)))
+      (func (export "make") (param i32) (result (ref $box))
+        (struct.new $box (local.get 0))))"#;
+    let mut store = Store::new(&engine(Tier::Interp, true), ());
+    let boom = Func::wrap(&mut store, || -> () { panic!("host function panics") });
+    let i = instance(&mut store, wat, &[boom.into()])?;
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        call(&mut store, &i, "run", &[])
+    }));
+    assert!(run.is_err(), "the panic reaches the embedder");
+    // The store goes on: collecting reads no freed stack, and new objects
+    // work.
+    store.gc();
+    let [Val::AnyRef(Some(r))] = call(&mut store, &i, "make", &[Val::I32(3)])?[..] else {
+        panic!("make returns a box")
+    };
+    let s = r.as_struct(&store)?.expect("a struct");
+    assert_eq!(s.field(&store, 0)?, Val::I32(3));
+    Ok(())
+}

@@ -153,13 +153,20 @@ pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> an
     } else if inner.entry_stack.saturating_sub(here) > MAX_REENTRY_STACK {
         return Err(Trap::StackOverflow.into());
     }
-    let mut stack = match inner.stacks.pop().map(|s| s.downcast::<Stack>()) {
+    let stack = match inner.stacks.pop().map(|s| s.downcast::<Stack>()) {
         Some(Ok(stack)) => stack,
         _ => Box::new(Stack::new()),
     };
     inner.entry_depth += 1;
     inner.activations.push_entry();
-    let result = run(store, &mut stack, instance, code, raw);
+    let mut guard = LeakOnUnwind(Some(stack));
+    let result = match guard.0.as_mut() {
+        Some(stack) => run(store, stack, instance, code, raw),
+        None => unreachable!("the guard holds the stack until the entry ends"),
+    };
+    let Some(mut stack) = guard.0.take() else {
+        unreachable!("the guard holds the stack until the entry ends")
+    };
     let inner = store.inner();
     inner.activations.pop_entry();
     inner.entry_depth -= 1;
@@ -192,6 +199,22 @@ pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> an
         inner.stacks.push(stack);
     }
     result
+}
+
+/// Holds an entry's stack, and leaks it if a panic (from a host function)
+/// unwinds through the entry: the activation registry may still name its
+/// slots (`runtime/gc/roots.rs`), and a leaked stack keeps that memory
+/// valid for a store the embedder goes on using after catching the panic.
+struct LeakOnUnwind(Option<Box<Stack>>);
+
+impl Drop for LeakOnUnwind {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            if let Some(stack) = self.0.take() {
+                std::mem::forget(stack);
+            }
+        }
+    }
 }
 
 fn run(

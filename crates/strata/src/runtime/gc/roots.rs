@@ -24,6 +24,11 @@
 //! limit trap comes only if growing fails. When the JIT declares stack
 //! maps, `collect::collect` reads them where it now checks `can_collect`.
 //!
+//! **Panics.** A panic in a host function that unwinds through an entry
+//! leaves its record here (and a compiled activation counted): the entry
+//! leaks its stack then (`interp::exec::LeakOnUnwind`), so the record never
+//! points at freed memory; at worst the store collects less afterwards.
+//!
 //! **No collection** also while a module instantiates (`inhibit`): its
 //! constant expressions hold the objects they made in Rust vectors (element
 //! segment items, globals being initialized) until the instance owns them.
