@@ -703,7 +703,7 @@ fn the_gc_heap_limit_traps() {
                 &["-W", &w, "--invoke", "alloc", "gc_alloc.wat", "100"],
             )
         };
-        // 100 arrays of 1016 bytes fit in 1 MiB...
+        // 100 live arrays of 1016 bytes fit in 1 MiB...
         let o = run("1048576");
         assert_eq!(stdout(&o), "100\n", "{tier}: {}", stderr(&o));
         // ... but not in 64 KiB.

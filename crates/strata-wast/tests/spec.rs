@@ -4,7 +4,9 @@
 //!
 //! - `interp`: the interpreter, functions translated on first call;
 //! - `interp-metered`: the interpreter with fuel and epoch checks, every
-//!   function translated when the module loads;
+//!   function translated when the module loads, and the GC heap collected
+//!   at every allocation (`Config::gc_stress`), so a reference the
+//!   collector's roots miss is freed and reused at once;
 //! - `jit`: the JIT, out-of-bounds accesses caught by guard pages;
 //! - `jit-metered`: the JIT with fuel, epochs and explicit bounds checks;
 //! - `tiered`: tiered execution with tier-up thresholds of 0 (every
@@ -116,7 +118,7 @@ fn config(tier: Tier, metered: bool, features: &[&str]) -> Config {
     if metered {
         config.consume_fuel(true).epoch_interruption(true);
         match tier {
-            Tier::Interp => config.lazy_translation(false),
+            Tier::Interp => config.lazy_translation(false).gc_stress(true),
             Tier::Jit | Tier::Tiered => config.memory_guard_pages(false),
         };
     }

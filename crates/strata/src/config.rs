@@ -99,6 +99,7 @@ pub struct Config {
     pub(crate) max_wasm_stack: usize,
     pub(crate) max_call_depth: usize,
     pub(crate) max_gc_heap_size: u64,
+    pub(crate) gc_stress: bool,
     pub(crate) consume_fuel: bool,
     pub(crate) epoch_interruption: bool,
     pub(crate) lazy_translation: bool,
@@ -195,6 +196,7 @@ impl Default for Config {
             max_wasm_stack: 8 << 20,
             max_call_depth: 100_000,
             max_gc_heap_size: DEFAULT_MAX_GC_HEAP_SIZE,
+            gc_stress: false,
             consume_fuel: false,
             epoch_interruption: false,
             lazy_translation: true,
@@ -316,13 +318,22 @@ impl Config {
     /// The most bytes each store's GC heap (structs, arrays and
     /// internalized `externref`s of the GC proposal) may take. An
     /// allocation that would take the heap beyond it traps with
-    /// [`Trap::GcHeapOutOfMemory`](crate::Trap::GcHeapOutOfMemory); there
-    /// is no collector yet, so nothing is freed before the store is
-    /// dropped. The default is 1 GiB; at most 4 GiB (references are 32-bit
+    /// [`Trap::GcHeapOutOfMemory`](crate::Trap::GcHeapOutOfMemory) when a
+    /// collection cannot make room (what is reachable exceeds the limit,
+    /// or compiled code is live, see `Store::gc`). The default is 1 GiB; at most 4 GiB (references are 32-bit
     /// offsets), larger values are clamped. The CLI's `-W
     /// max-gc-heap-size=BYTES`.
     pub fn max_gc_heap_size(&mut self, bytes: u64) -> &mut Self {
         self.max_gc_heap_size = bytes.min(MAX_GC_HEAP_SIZE);
+        self
+    }
+
+    /// For testing the collector: collect the GC heap before every
+    /// allocation (where collecting is allowed), so that a reference the
+    /// collector failed to see is freed and reused at once. Very slow;
+    /// off by default.
+    pub fn gc_stress(&mut self, on: bool) -> &mut Self {
+        self.gc_stress = on;
         self
     }
 

@@ -186,6 +186,7 @@ pub use api::epoch::UpdateDeadline;
 pub use api::externals::{Extern, Global, Memory, StoreMut, StoreRef, Table, WASM_PAGE_SIZE};
 pub use api::func::{Caller, Func};
 pub use api::gc::{ArrayRef, StructRef, I31};
+pub use api::gc_roots::{GcHeapStats, RootScope};
 #[cfg(feature = "profiling")]
 pub use api::guest_profiler::GuestProfiler;
 pub use api::instance::Instance;

@@ -101,7 +101,12 @@ pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> Re
                 .array_call
                 .is_null()
             {
-                return crate::jit::invoke(store, func, raw);
+                // While compiled code runs, the collector cannot see the
+                // references it holds (`runtime/gc/roots.rs`).
+                store.inner().activations.compiled(true);
+                let result = crate::jit::invoke(store, func, raw);
+                store.inner().activations.compiled(false);
+                return result;
             }
             crate::interp::invoke(store, func, raw)
         }

@@ -234,6 +234,16 @@ fn huge_arrays_and_the_heap_limit_trap() -> Result<()> {
         (loop $l
           (drop (array.new_default $bytes (i32.const 1000)))
           (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1))))))
+      (type $keep (array (mut (ref null $bytes))))
+      (global $kept (mut (ref null $keep)) (ref.null $keep))
+      ;; Keeps every array it makes reachable from a global.
+      (func (export "keep") (param i32)
+        (global.set $kept (array.new_default $keep (local.get 0)))
+        (loop $l
+          (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+          (array.set $keep (global.get $kept) (local.get 0)
+            (array.new_default $bytes (i32.const 1000)))
+          (br_if $l (local.get 0))))
     )"#;
     for tier in gc_tiers() {
         let mut store = Store::new(&engine(tier, Some(64 << 10)), ());
@@ -248,8 +258,10 @@ fn huge_arrays_and_the_heap_limit_trap() -> Result<()> {
             call(&mut store, &i, "bytes", &[Val::I32(10)])?,
             [Val::I32(10)]
         );
-        // 64 KiB hold 64 arrays of 1016 bytes at most: 100 do not fit.
-        let err = call(&mut store, &i, "fill", &[Val::I32(100)]).unwrap_err();
+        // 64 KiB hold 64 arrays of 1016 bytes at most: 100 live ones do
+        // not fit, but garbage is collected, however much of it is made.
+        call(&mut store, &i, "fill", &[Val::I32(10_000)])?;
+        let err = call(&mut store, &i, "keep", &[Val::I32(100)]).unwrap_err();
         assert_eq!(trap_of(err), Trap::GcHeapOutOfMemory, "{tier:?}");
         assert_eq!(Trap::GcHeapOutOfMemory.message(), "GC heap out of memory");
         // The store goes on: what needs no allocation still runs.

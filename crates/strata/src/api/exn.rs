@@ -16,8 +16,8 @@ impl ExnRef {
     /// parameter of the tag's type and of that type. (wasmtime takes an
     /// `ExnRefPre` allocator as well; Strata needs none.)
     ///
-    /// Exception objects are kept until the store is dropped (there is no
-    /// garbage collector yet), like externrefs.
+    /// Exception objects are kept until the store is dropped (the
+    /// collector does not free them yet; their payloads are its roots).
     pub fn new(mut store: impl AsContextMut, tag: &Tag, fields: &[Val]) -> Result<ExnRef> {
         let inner = &mut store.as_context_mut().inner;
         inner.check_owner(tag.store_id)?;

@@ -1,8 +1,9 @@
 //! The host's view of GC references, in wasmtime's vocabulary: [`I31`],
 //! [`AnyRef`] (with `from_i31`, `as_i31`, `is_struct`, ...), [`StructRef`]
 //! and [`ArrayRef`] readable and writable from Rust, and the `extern` /
-//! `any` conversions. Handles are plain copies: there is no collector yet
-//! (`runtime::gc`), so every object lives as long as its store.
+//! `any` conversions. Handles are roots (`runtime::gc::roots::HostRoots`):
+//! an object lives while a handle's scope does, and a handle used after its
+//! scope ended is an error (`api/gc_roots.rs`).
 
 use super::values::{AnyRef, ExternRef, Val};
 use crate::runtime::gc::{self, GcHeap, Kind};
@@ -57,6 +58,7 @@ impl AnyRef {
         AnyRef {
             store_id: store.as_context().inner.id,
             raw: gc::i31_new(value.0) as u32,
+            serial: 0,
         }
     }
 
@@ -64,17 +66,14 @@ impl AnyRef {
     /// [`ExternRef::convert_any`] gives the same host reference back.
     pub fn convert_extern(mut store: impl AsContextMut, r: ExternRef) -> Result<AnyRef> {
         let inner = &mut store.as_context_mut().inner;
-        inner.check_owner(r.store_id)?;
+        inner.check_ref(r.store_id, r.serial)?;
         let raw = inner.gc.internalize(r.raw)?;
-        Ok(AnyRef {
-            store_id: inner.id,
-            raw: raw as u32,
-        })
+        Ok(AnyRef::rooted(inner, raw as u32))
     }
 
     fn inner<'a>(&self, store: &'a impl AsContext) -> Result<&'a StoreInner> {
         let inner = &store.as_context().inner;
-        inner.check_owner(self.store_id)?;
+        inner.check_ref(self.store_id, self.serial)?;
         Ok(inner)
     }
 
@@ -127,11 +126,11 @@ impl ExternRef {
     /// The `externref` of an `anyref` (wasm's `extern.convert_any`).
     pub fn convert_any(store: impl AsContext, r: AnyRef) -> Result<ExternRef> {
         let inner = &store.as_context().inner;
-        inner.check_owner(r.store_id)?;
-        Ok(ExternRef {
-            store_id: inner.id,
-            raw: inner.gc.externalize(u64::from(r.raw)),
-        })
+        inner.check_ref(r.store_id, r.serial)?;
+        Ok(ExternRef::rooted(
+            inner,
+            inner.gc.externalize(u64::from(r.raw)),
+        ))
     }
 }
 
@@ -207,7 +206,7 @@ impl StructRef {
     /// field keeps the low bits).
     pub fn set_field(&self, mut store: impl AsContextMut, i: usize, val: Val) -> Result<()> {
         let inner = &mut store.as_context_mut().inner;
-        inner.check_owner(self.0.store_id)?;
+        inner.check_ref(self.0.store_id, self.0.serial)?;
         let (ty, offset, size) = StructRef::field_at(inner, self.0.raw, i)?;
         let bits = field_bits(inner, ty, val)?;
         inner.gc.write(self.0.raw + offset, size, bits);
@@ -256,7 +255,7 @@ impl ArrayRef {
     /// Sets element `i` of a mutable array to `val`.
     pub fn set(&self, mut store: impl AsContextMut, i: u32, val: Val) -> Result<()> {
         let inner = &mut store.as_context_mut().inner;
-        inner.check_owner(self.0.store_id)?;
+        inner.check_ref(self.0.store_id, self.0.serial)?;
         if i >= inner.gc.array_len(self.0.raw) {
             bail!("array index {i} is out of bounds");
         }

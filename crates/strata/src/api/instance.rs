@@ -33,7 +33,17 @@ impl Instance {
         module: &Module,
         imports: &[Extern],
     ) -> Result<Instance> {
-        instantiate(store.as_context_mut(), module, imports)
+        let store = store.as_context_mut();
+        // Constant expressions hold the objects they allocate in Rust
+        // vectors until the instance owns them: no collection until then.
+        store.inner.activations.inhibit(true);
+        let built = instantiate(store, module, imports);
+        store.inner.activations.inhibit(false);
+        let (instance, start) = built?;
+        if let Some(func) = start {
+            super::coredump::invoke(store, func, &mut [])?;
+        }
+        Ok(instance)
     }
 
     /// The export called `name`.
@@ -225,7 +235,13 @@ pub(crate) fn import_matches(
     }
 }
 
-fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Result<Instance> {
+/// Builds an instance of `module`; returns it and its start function (a
+/// store index), which the caller runs.
+fn instantiate<T>(
+    store: &mut Store<T>,
+    module: &Module,
+    imports: &[Extern],
+) -> Result<(Instance, Option<u32>)> {
     let m = &module.inner;
     if !crate::Engine::same(&m.engine, &store.inner.engine) {
         bail!("cannot instantiate a module in a store of another engine");
@@ -497,9 +513,8 @@ fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> 
             inner.instances[instance_index as usize].data_dropped[i] = true;
         }
     }
-    if let Some(start) = m.start {
-        let func = inner.instances[instance_index as usize].vm.funcs()[start as usize];
-        super::coredump::invoke(store, func, &mut [])?;
-    }
-    Ok(instance)
+    let start = m
+        .start
+        .map(|start| inner.instances[instance_index as usize].vm.funcs()[start as usize]);
+    Ok((instance, start))
 }

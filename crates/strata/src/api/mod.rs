@@ -9,6 +9,7 @@ pub(crate) mod exn;
 pub(crate) mod externals;
 pub(crate) mod func;
 pub(crate) mod gc;
+pub(crate) mod gc_roots;
 #[cfg(feature = "profiling")]
 pub(crate) mod guest_profiler;
 pub(crate) mod instance;

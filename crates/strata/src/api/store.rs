@@ -332,13 +332,18 @@ impl<T> StoreOps for Store<T> {
     }
     fn call_host(&mut self, host: u32, raw: &mut [u64], caller: Option<u32>) -> anyhow::Result<()> {
         let host = Arc::clone(&self.host_funcs[host as usize]);
-        host(
+        // The handles a host function gets or makes are rooted for the
+        // call (`api/gc_roots.rs`); its results are in `raw` by then.
+        let depth = self.inner.host_roots.depth();
+        let result = host(
             super::func::Caller {
                 store: self,
                 instance: caller,
             },
             raw,
-        )
+        );
+        self.inner.host_roots.release_to(depth);
+        result
     }
     fn call(&mut self, func: u32, raw: &mut [u64]) -> anyhow::Result<()> {
         crate::tier::invoke(self, func, raw)

@@ -168,11 +168,11 @@ impl Val {
                 u64::from(f.index) + 1
             }
             Val::ExternRef(Some(r)) => {
-                store.check_owner(r.store_id)?;
+                store.check_ref(r.store_id, r.serial)?;
                 r.raw
             }
             Val::AnyRef(Some(r)) => {
-                store.check_owner(r.store_id)?;
+                store.check_ref(r.store_id, r.serial)?;
                 u64::from(r.raw)
             }
             Val::ExnRef(Some(r)) => {
@@ -219,15 +219,12 @@ impl Val {
                 raw.checked_sub(1)
                     .map(|i| Func::from_index(store_id, i as u32)),
             ),
-            HeapType::Extern => Val::ExternRef((raw != 0).then_some(ExternRef { store_id, raw })),
+            HeapType::Extern => Val::ExternRef((raw != 0).then(|| ExternRef::rooted(store, raw))),
             HeapType::Exn => Val::ExnRef((raw != 0).then_some(ExnRef {
                 store_id,
                 raw: raw as u32,
             })),
-            _ => Val::AnyRef((raw != 0).then_some(AnyRef {
-                store_id,
-                raw: raw as u32,
-            })),
+            _ => Val::AnyRef((raw != 0).then(|| AnyRef::rooted(store, raw as u32))),
         }
     }
 
@@ -270,35 +267,77 @@ impl From<u128> for Val {
 /// A reference to a host value, passed to WebAssembly as `externref`.
 /// The value lives in the store; the reference is a handle.
 ///
-/// The store keeps every value it was given until the store is dropped:
-/// references are not collected yet (the garbage collector that will free
-/// unreachable ones is future work), so a program creating many short-lived
-/// references grows its store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The store keeps every host value it was given until the store is
+/// dropped (host values are not collected yet), so a program creating
+/// many short-lived references grows its store. An `externref` that wasm
+/// made from an `anyref` (`extern.convert_any`) holds a GC object, rooted
+/// as [`AnyRef`] handles are.
+#[derive(Debug, Clone, Copy)]
 pub struct ExternRef {
     pub(crate) store_id: u64,
     /// The reference's cell: the host value's index + 1, or an
     /// externalized `anyref` (`runtime::gc::EXTERNALIZED`).
     pub(crate) raw: u64,
+    /// The handle's host root (`runtime::gc::roots::HostRoots`), 0 for
+    /// none.
+    pub(crate) serial: u64,
+}
+
+/// Handles are equal when they name the same reference, whatever root
+/// keeps each alive.
+impl PartialEq for ExternRef {
+    fn eq(&self, other: &ExternRef) -> bool {
+        (self.store_id, self.raw) == (other.store_id, other.raw)
+    }
+}
+
+impl Eq for ExternRef {}
+
+impl std::hash::Hash for ExternRef {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        (self.store_id, self.raw).hash(h);
+    }
 }
 
 impl ExternRef {
-    /// Moves `value` into the store and returns a reference to it.
-    ///
-    /// The value is freed only when the store is dropped, even once no
-    /// reference to it is left in wasm or on the host: create references
-    /// for long-lived host objects, not per call, in a long-lived store.
-    pub fn new<T: Any + Send + Sync>(mut store: impl crate::AsContextMut, value: T) -> ExternRef {
-        let inner = &mut store.as_context_mut().inner;
-        inner.externrefs.push(Box::new(value));
+    /// The handle of cell `raw` (not null), rooted: it holds a host value
+    /// or a GC object, which the collector frees when unreachable.
+    pub(crate) fn rooted(store: &StoreInner, raw: u64) -> ExternRef {
         ExternRef {
-            store_id: inner.id,
-            raw: inner.externrefs.len() as u64,
+            store_id: store.id,
+            raw,
+            serial: store.host_roots.root_cell(raw),
         }
     }
 
+    /// Moves `value` into the store and returns a reference to it.
+    ///
+    /// The value is dropped once a collection finds no reference to it
+    /// left, in wasm or on the host: the handle returned is a root while
+    /// its scope lasts (see [`RootScope`](crate::RootScope): the host
+    /// function call it is made in, a `RootScope`, else the store's life).
+    /// Making values collects when many were made since the last
+    /// collection.
+    ///
+    /// # Panics
+    /// When the store already holds 2^32 host values.
+    pub fn new<T: Any + Send + Sync>(mut store: impl crate::AsContextMut, value: T) -> ExternRef {
+        let inner = &mut store.as_context_mut().inner;
+        if inner.externrefs.pressure() || inner.gc.stress {
+            // Not possible from a callback interrupting wasm between
+            // safepoints: `collect` refuses then.
+            crate::runtime::gc::collect::collect(inner, &[]);
+        }
+        let raw = inner
+            .externrefs
+            .insert(Box::new(value))
+            .expect("a store holds fewer than 2^32 host values");
+        ExternRef::rooted(inner, raw)
+    }
+
     /// The host value behind the reference (`None` for an `anyref` that
-    /// wasm externalized with `extern.convert_any`).
+    /// wasm externalized with `extern.convert_any`, and for a handle
+    /// whose root scope ended).
     ///
     /// # Panics
     /// When the reference belongs to another store.
@@ -307,23 +346,56 @@ impl ExternRef {
         store: &'a crate::Store<T>,
     ) -> Option<&'a (dyn Any + Send + Sync)> {
         store.inner.assert_owner(self.store_id);
-        if self.raw & crate::runtime::gc::EXTERNALIZED != 0 {
+        if self.raw & crate::runtime::gc::EXTERNALIZED != 0
+            || !store.inner.host_roots.is_rooted(self.serial)
+        {
             return None;
         }
-        let index = usize::try_from(self.raw - 1).ok()?;
-        store.inner.externrefs.get(index).map(|b| &**b)
+        store.inner.externrefs.get(self.raw)
     }
 }
 
 /// A reference of the `any` hierarchy: a struct, an array, an `i31` or an
 /// internalized `externref` (see `api/gc.rs` for what the host can do
-/// with one). It is a handle into its store's GC heap; nothing is
-/// collected yet, so it stays valid as long as the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// with one). It is a handle into its store's GC heap, and a root: the
+/// object stays alive while the scope the handle was made in lasts (a
+/// [`RootScope`](crate::RootScope), the host function call it was made
+/// in, else the store). Using a handle after its scope ended is an error.
+#[derive(Debug, Clone, Copy)]
 pub struct AnyRef {
     pub(crate) store_id: u64,
     /// The reference's cell encoding (never 0).
     pub(crate) raw: u32,
+    /// The handle's host root (`runtime::gc::roots::HostRoots`), 0 for an
+    /// `i31`.
+    pub(crate) serial: u64,
+}
+
+/// Handles are equal when they name the same object (or `i31`), whatever
+/// root keeps each alive.
+impl PartialEq for AnyRef {
+    fn eq(&self, other: &AnyRef) -> bool {
+        (self.store_id, self.raw) == (other.store_id, other.raw)
+    }
+}
+
+impl Eq for AnyRef {}
+
+impl std::hash::Hash for AnyRef {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        (self.store_id, self.raw).hash(h);
+    }
+}
+
+impl AnyRef {
+    /// The handle of reference `raw` (not null), rooted.
+    pub(crate) fn rooted(store: &StoreInner, raw: u32) -> AnyRef {
+        AnyRef {
+            store_id: store.id,
+            raw,
+            serial: store.host_roots.root(raw),
+        }
+    }
 }
 
 /// A reference to an exception object (`api/exn.rs`: create one with

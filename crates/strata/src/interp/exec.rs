@@ -153,13 +153,22 @@ pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> an
     } else if inner.entry_stack.saturating_sub(here) > MAX_REENTRY_STACK {
         return Err(Trap::StackOverflow.into());
     }
-    let mut stack = match inner.stacks.pop().map(|s| s.downcast::<Stack>()) {
+    let stack = match inner.stacks.pop().map(|s| s.downcast::<Stack>()) {
         Some(Ok(stack)) => stack,
         _ => Box::new(Stack::new()),
     };
     inner.entry_depth += 1;
-    let result = run(store, &mut stack, instance, code, raw);
+    inner.activations.push_entry();
+    let mut guard = LeakOnUnwind(Some(stack));
+    let result = match guard.0.as_mut() {
+        Some(stack) => run(store, stack, instance, code, raw),
+        None => unreachable!("the guard holds the stack until the entry ends"),
+    };
+    let Some(mut stack) = guard.0.take() else {
+        unreachable!("the guard holds the stack until the entry ends")
+    };
     let inner = store.inner();
+    inner.activations.pop_entry();
     inner.entry_depth -= 1;
     let result = result.map_err(|e| match e {
         // A trap in code the interpreter called (compiled code, or wasm a
@@ -190,6 +199,22 @@ pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> an
         inner.stacks.push(stack);
     }
     result
+}
+
+/// Holds an entry's stack, and leaks it if a panic (from a host function)
+/// unwinds through the entry: the activation registry may still name its
+/// slots (`runtime/gc/roots.rs`), and a leaked stack keeps that memory
+/// valid for a store the embedder goes on using after catching the panic.
+struct LeakOnUnwind(Option<Box<Stack>>);
+
+impl Drop for LeakOnUnwind {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            if let Some(stack) = self.0.take() {
+                std::mem::forget(stack);
+            }
+        }
+    }
 }
 
 fn run(
@@ -610,12 +635,19 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             if args + n > slots.len() && !grow(slots, args + n, max_slots) {
                 trap!(Trap::StackOverflow);
             }
-            let buf = &mut slots[args..args + n];
-            match kind {
+            // The frames below the call are the collector's roots while it
+            // runs (`runtime/gc/roots.rs`); the buffer is the callee's.
+            let p = slots.as_mut_ptr();
+            store.inner().activations.publish(p, args);
+            // SAFETY: `args + n` slots exist (grown above), and the
+            // published slots lie below `args`, apart from the buffer.
+            let buf = unsafe { std::slice::from_raw_parts_mut(p.add(args), n) };
+            let result = match kind {
                 FuncKind::Host(h) => store.call_host(h, buf, Some(instance)),
                 FuncKind::Wasm { .. } => store.call(f as u32, buf),
-            }
-            .map_err(|e| call_error(store, e))?;
+            };
+            store.inner().activations.unpublish();
+            result.map_err(|e| call_error(store, e))?;
         }};
     }
     // The interpreted code of store function `$f`, translated now if it is
@@ -810,7 +842,12 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                     };
                     // SAFETY: the frame's slots lie within the stack.
                     let values = unsafe { slots.as_mut_ptr().add(base) };
-                    if let Err(e) = tier_up.enter(store, entry, vmctx, values, instance) {
+                    // Compiled code's references are invisible to the
+                    // collector until it declares stack maps.
+                    store.inner().activations.compiled(true);
+                    let entered = tier_up.enter(store, entry, vmctx, values, instance);
+                    store.inner().activations.compiled(false);
+                    if let Err(e) = entered {
                         let e = call_error(store, e);
                         // The compiled rest of the frame is gone: an
                         // exception unwinds from its caller's call.
@@ -995,8 +1032,23 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             Op::AtomicFence => std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst),
             Op::Gc { op, a, b, c } => {
                 let ext = ext!();
-                let frame = &mut slots[base..base + code.frame_size as usize];
-                super::gc::run(store.inner(), instance, op, (a, b, c), ext, frame)?;
+                let end = base + code.frame_size as usize;
+                if op.allocates() {
+                    // A safepoint: the frames below this one and this
+                    // frame are the collector's roots.
+                    let p = slots.as_mut_ptr();
+                    // SAFETY: the frame lies within the stack; the
+                    // published slots lie below it.
+                    let frame = unsafe { std::slice::from_raw_parts_mut(p.add(base), end - base) };
+                    let inner = store.inner();
+                    inner.activations.publish(p, base);
+                    let result = super::gc::run_allocating(inner, instance, op, (a, b, c), ext, frame);
+                    inner.activations.unpublish();
+                    result?;
+                } else {
+                    let frame = &mut slots[base..end];
+                    super::gc::run(store.inner(), instance, op, (a, b, c), ext, frame)?;
+                }
             }
             Op::TableGet { dst, table, index } => {
                 let t = store.inner().instances[instance as usize].tables[table as usize];

@@ -117,6 +117,30 @@ fn write_items(heap: &mut GcHeap, r: u32, elem: u8, at: u32, items: &[u64]) {
     }
 }
 
+/// Runs allocating GC instruction `op` as [`run`] does, collecting first
+/// when the heap is under pressure, and collecting then trying again once
+/// when the heap is full: the limit traps only when a collection cannot
+/// make room. `frame` (the current frame) is a root besides the store's
+/// (the driver published the frames below it). Running the instruction
+/// again is sound: it fails before any effect when its allocation does.
+pub(super) fn run_allocating(
+    store: &mut StoreInner,
+    instance: u32,
+    op: GcOp,
+    ops: (u32, u32, u32),
+    ext: (u32, u32, u32),
+    frame: &mut [u64],
+) -> Result<(), Trap> {
+    use crate::runtime::gc::collect::collect;
+    let collected = store.gc.pressure() && collect(store, frame);
+    match run(store, instance, op, ops, ext, frame) {
+        Err(Trap::GcHeapOutOfMemory) if !collected && collect(store, frame) => {
+            run(store, instance, op, ops, ext, frame)
+        }
+        result => result,
+    }
+}
+
 /// Runs GC instruction `op` with operands `a, b, c` and its extension
 /// word's `d, e, f` on the current frame's slots (`frame`).
 pub(super) fn run(

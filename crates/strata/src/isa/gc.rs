@@ -66,6 +66,24 @@ pub(crate) enum GcOp {
     ExternConvertAny,
 }
 
+impl GcOp {
+    /// Whether the instruction allocates in the heap: a safepoint, where
+    /// the collector may run.
+    pub(crate) fn allocates(self) -> bool {
+        matches!(
+            self,
+            GcOp::StructNew
+                | GcOp::StructNewDefault
+                | GcOp::ArrayNew
+                | GcOp::ArrayNewDefault
+                | GcOp::ArrayNewFixed
+                | GcOp::ArrayNewData
+                | GcOp::ArrayNewElem
+                | GcOp::AnyConvertExtern
+        )
+    }
+}
+
 /// Whether `op` is an instruction of the GC proposal (which the JIT does
 /// not compile yet).
 pub(crate) fn is_gc(op: &wasmparser::Operator<'_>) -> bool {

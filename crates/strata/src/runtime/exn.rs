@@ -22,7 +22,7 @@
 //! live in a store-side table ([`ExnTable`]): the tag's store index and the
 //! payload in the cell encoding (`types::raw`, a `v128` in two cells). An
 //! exnref is `table index + 1`, 0 is null. Objects are kept until the
-//! store drops, like externrefs. Only `alloc`, `tag_of` and `payload_of`
+//! store drops (their payloads are roots of the GC heap). Only `alloc`, `tag_of` and `payload_of`
 //! touch the representation, so moving the objects onto the GC heap
 //! changes this file alone.
 
@@ -62,6 +62,15 @@ impl ExnTable {
     /// an exnref this store never made).
     pub(crate) fn tag_of(&self, exn: u32) -> Option<u32> {
         Some(self.get(exn)?.tag)
+    }
+
+    /// Calls `f` with every payload cell of every exception (all of them
+    /// are roots of the GC heap: exceptions are kept until the store
+    /// drops).
+    pub(crate) fn for_each_cell(&self, mut f: impl FnMut(u64)) {
+        for o in &self.objects {
+            o.payload.iter().copied().for_each(&mut f);
+        }
     }
 
     /// The payload cells of exception `exn`.

@@ -85,7 +85,8 @@ pub struct StoreInner {
     pub(crate) globals: Vec<GlobalEntity>,
     pub(crate) tags: Vec<TagEntity>,
     pub(crate) instances: Vec<InstanceEntity>,
-    pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    /// The host values of `externref`s, freed when unreachable.
+    pub(crate) externrefs: super::gc::host_values::HostValues,
     /// Exception objects (`exn.rs`), kept until the store drops.
     pub(crate) exns: super::exn::ExnTable,
     /// The exnref of an exception being thrown across a tier or host
@@ -94,6 +95,11 @@ pub struct StoreInner {
     pub(crate) pending_exn: Option<u32>,
     /// Structs, arrays and internalized externrefs (GC proposal).
     pub(crate) gc: super::gc::GcHeap,
+    /// The active activations, where the collector finds the references
+    /// executing code holds (`gc/roots.rs`).
+    pub(crate) activations: super::gc::roots::Activations,
+    /// References held by host handles (`gc/roots.rs`).
+    pub(crate) host_roots: super::gc::roots::HostRoots,
     /// Interpreter stacks not in use (`interp::Stack`s, which only the
     /// interpreter looks into); one is taken per host-to-wasm entry.
     pub(crate) stacks: Vec<Box<dyn Any + Send>>,
@@ -288,7 +294,21 @@ static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 /// error or a panic (wasmtime's wording).
 pub(crate) const WRONG_STORE: &str = "object used with the wrong store";
 
+/// What using a GC handle after its root scope ended says.
+pub(crate) const UNROOTED: &str =
+    "GC reference used after its root scope ended (the object may have been collected)";
+
 impl StoreInner {
+    /// Checks that a GC handle of store `store_id` with host root `serial`
+    /// belongs to this store and is still rooted.
+    pub(crate) fn check_ref(&self, store_id: u64, serial: u64) -> anyhow::Result<()> {
+        self.check_owner(store_id)?;
+        if !self.host_roots.is_rooted(serial) {
+            anyhow::bail!(UNROOTED);
+        }
+        Ok(())
+    }
+
     /// An empty store for modules of `engine`.
     pub(crate) fn new(engine: &Engine) -> StoreInner {
         StoreInner {
@@ -302,10 +322,15 @@ impl StoreInner {
             globals: Vec::new(),
             tags: Vec::new(),
             instances: Vec::new(),
-            externrefs: Vec::new(),
+            externrefs: Default::default(),
             exns: Default::default(),
             pending_exn: None,
-            gc: super::gc::GcHeap::new(engine.config().max_gc_heap_size),
+            gc: super::gc::GcHeap::with_stress(
+                engine.config().max_gc_heap_size,
+                engine.config().gc_stress,
+            ),
+            activations: Default::default(),
+            host_roots: Default::default(),
             stacks: Vec::new(),
             entry_depth: 0,
             entry_stack: 0,

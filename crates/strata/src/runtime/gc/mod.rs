@@ -30,11 +30,16 @@
 //! and which `any.convert_extern` turns back into the same `anyref`
 //! without allocating.
 //!
-//! **No collector yet.** Allocation bumps a pointer and nothing is freed
-//! until the store is dropped. The header's mark bit and [`GcHeap::objects`]
-//! are what a mark-sweep collector needs besides precise roots.
+//! **Collection** (`collect.rs`, with the roots in `roots.rs`): a
+//! non-moving mark-and-sweep collector. Dead objects become free blocks
+//! (kind [`Kind::Free`], their size in the type word, so the heap stays
+//! walkable), adjacent ones merge, and allocation takes the smallest free
+//! block that fits (best fit, splitting it) before bumping the end.
 
+pub(crate) mod collect;
+pub(crate) mod host_values;
 pub(crate) mod layout;
+pub(crate) mod roots;
 
 use super::memory::{LinearMemory, PAGE_SIZE};
 use crate::types::{HeapType, MemoryType, RefType, SharedTypeIndex};
@@ -56,10 +61,13 @@ pub(crate) enum Kind {
     Array,
     /// An internalized `externref`: its cell (u64) follows the header.
     Extern,
+    /// A free block (the collector's): its size in bytes is in the type
+    /// word.
+    Free,
 }
 
-/// The collector's header word: bits 0-1 the kind, bit 2 the mark bit (for
-/// the mark-sweep collector to come), bits 3-7 the log2 of an array's
+/// The collector's header word: bits 0-1 the kind, bit 2 the mark bit,
+/// bits 3-7 the log2 of an array's
 /// element size, bits 8-31 a struct's size in 8-byte words (a struct has
 /// at most 10,000 fields of at most 16 bytes, well within 24 bits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +79,7 @@ impl Header {
             Kind::Struct => 0,
             Kind::Array => 1,
             Kind::Extern => 2,
+            Kind::Free => 3,
         };
         Header(k | (elem.trailing_zeros() << 3) | ((struct_size / 8) << 8))
     }
@@ -79,19 +88,23 @@ impl Header {
         match self.0 & 3 {
             0 => Kind::Struct,
             1 => Kind::Array,
-            _ => Kind::Extern,
+            2 => Kind::Extern,
+            _ => Kind::Free,
         }
     }
 
     /// Whether the collector marked the object.
-    #[cfg(test)]
     pub(crate) fn marked(self) -> bool {
         self.0 & 4 != 0
     }
 
+    /// The header with the mark bit set or cleared.
+    pub(crate) fn with_mark(self, mark: bool) -> Header {
+        Header(if mark { self.0 | 4 } else { self.0 & !4 })
+    }
+
     /// An array's element size in bytes.
-    #[allow(dead_code)] // For the collector's heap walk (`GcHeap::objects`).
-    fn elem_size(self) -> u32 {
+    pub(crate) fn elem_size(self) -> u32 {
         1 << ((self.0 >> 3) & 31)
     }
 }
@@ -124,7 +137,23 @@ pub(crate) struct GcHeap {
     next: u64,
     /// The most bytes the heap may take (`Config::max_gc_heap_size`).
     max: u64,
+    /// Free blocks by size: offsets of the blocks of each size.
+    pub(crate) free: std::collections::BTreeMap<u32, Vec<u32>>,
+    /// Bytes allocated since the last collection.
+    pub(crate) allocated_since: u64,
+    /// Bytes of live objects the last collection kept.
+    pub(crate) live_after: u64,
+    /// Collect at every allocation (`Config::gc_stress`).
+    pub(crate) stress: bool,
+    /// How many collections ran.
+    pub(crate) collections: u64,
+    /// The highest `next` ever was: memory below it may hold old bytes.
+    high: u64,
 }
+
+/// The least allocation between two collections triggered by pressure:
+/// below it a young heap is not worth walking.
+const MIN_PRESSURE: u64 = 1 << 20;
 
 impl GcHeap {
     /// An empty heap of at most `max` bytes.
@@ -133,12 +162,70 @@ impl GcHeap {
             mem: None,
             next: 8,
             max: max.min(1 << 32),
+            free: Default::default(),
+            allocated_since: 0,
+            live_after: 0,
+            stress: false,
+            collections: 0,
+            high: 8,
         }
+    }
+
+    /// An empty heap of at most `max` bytes, collecting at every
+    /// allocation if `stress`.
+    pub(crate) fn with_stress(max: u64, stress: bool) -> GcHeap {
+        GcHeap {
+            stress,
+            ..GcHeap::new(max)
+        }
+    }
+
+    /// Whether an allocation should collect first: in stress mode always,
+    /// otherwise once the bytes allocated since the last collection exceed
+    /// what it left live (and at least [`MIN_PRESSURE`]), so collection
+    /// work stays proportional to allocation.
+    pub(crate) fn pressure(&self) -> bool {
+        self.stress || self.allocated_since >= self.live_after.max(MIN_PRESSURE)
+    }
+
+    /// The heap's end: bytes in use, live or free (what it committed).
+    pub(crate) fn end(&self) -> u64 {
+        self.next
+    }
+
+    /// Takes a free block of at least `size` bytes (the smallest that
+    /// fits), returning the rest of it to the free lists.
+    fn take_free(&mut self, size: u32) -> Option<u32> {
+        let (&have, _) = self.free.range(size..).find(|(_, v)| !v.is_empty())?;
+        let list = self.free.get_mut(&have)?;
+        let at = list.pop()?;
+        if list.is_empty() {
+            self.free.remove(&have);
+        }
+        if have > size {
+            self.make_free(at + size, have - size);
+        }
+        Some(at)
+    }
+
+    /// Records the `size` bytes at `at` as a free block.
+    pub(crate) fn make_free(&mut self, at: u32, size: u32) {
+        self.write(at, 4, u128::from(size));
+        self.write(at + 4, 4, u128::from(Header::new(Kind::Free, 0, 1).0));
+        self.free.entry(size).or_default().push(at);
     }
 
     /// Allocates a zeroed object of `size` bytes (a multiple of 8) with
     /// its header; returns its offset.
     fn alloc(&mut self, ty: u32, header: Header, size: u32) -> Result<u32, Trap> {
+        self.allocated_since += u64::from(size);
+        if let Some(at) = self.take_free(size) {
+            // A free block holds an old object's bytes: zero them.
+            self.bytes_mut(at, size as usize).fill(0);
+            self.write(at, 4, u128::from(ty));
+            self.write(at + 4, 4, u128::from(header.0));
+            return Ok(at);
+        }
         let start = self.next;
         let end = start + u64::from(size);
         if end > self.max {
@@ -160,8 +247,14 @@ impl GcHeap {
         }
         self.next = end;
         let at = start as u32;
-        // Fresh pages are zero and nothing is ever freed, so the object's
-        // fields are zero (null, 0) already; only the header is written.
+        // Fresh pages are zero, so above the high-water mark the object's
+        // fields are zero (null, 0) already; below it, a tail the sweep
+        // gave back holds old bytes.
+        if start < self.high {
+            let dirty = (self.high.min(end) - start) as usize;
+            self.bytes_mut(at, dirty).fill(0);
+        }
+        self.high = self.high.max(end);
         self.write(at, 4, u128::from(ty));
         self.write(at + 4, 4, u128::from(header.0));
         Ok(at)
@@ -210,6 +303,11 @@ impl GcHeap {
         let mut b = [0u8; 16];
         b[..usize::from(size)].copy_from_slice(self.bytes(at, usize::from(size)));
         u128::from_le_bytes(b)
+    }
+
+    /// Sets object `r`'s header word.
+    pub(crate) fn set_header(&mut self, r: u32, h: Header) {
+        self.write(r + 4, 4, u128::from(h.0));
     }
 
     /// Writes the low `size` bytes of `v` at `at`.
@@ -294,11 +392,11 @@ impl GcHeap {
         }
     }
 
-    /// The size of object `r` (to walk the heap).
-    #[allow(dead_code)] // For the collector of the next step.
-    fn size_of(&self, r: u32) -> u32 {
+    /// The size of object (or free block) `r` (to walk the heap).
+    pub(crate) fn size_of(&self, r: u32) -> u32 {
         let h = self.header(r);
         match h.kind() {
+            Kind::Free => self.read(r, 4) as u32,
             Kind::Struct => (h.0 >> 8) * 8,
             Kind::Extern => 16,
             Kind::Array => {
@@ -309,9 +407,8 @@ impl GcHeap {
         }
     }
 
-    /// Every object, in allocation order: what the sweep of a mark-sweep
-    /// collector walks.
-    #[allow(dead_code)] // For the collector of the next step.
+    /// Every object and free block, in address order: what the sweep
+    /// walks.
     pub(crate) fn objects(&self) -> impl Iterator<Item = u32> + '_ {
         let mut at = 8u64;
         std::iter::from_fn(move || {

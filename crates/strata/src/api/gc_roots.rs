@@ -1,0 +1,105 @@
+//! Collecting from the host ([`Store::gc`], [`Store::gc_stats`]) and the
+//! scopes that root host handles ([`RootScope`]).
+//!
+//! **The rooting model** (a simpler form of wasmtime's `Rooted<T>`):
+//! every handle to a GC object the host obtains ([`AnyRef`](crate::AnyRef),
+//! [`StructRef`](crate::StructRef), [`ArrayRef`](crate::ArrayRef),
+//! [`ExternRef`](crate::ExternRef), whose host value is collected too) is
+//! registered in the store's root table when it is made, and its object
+//! stays alive while that registration does. Registrations are released
+//! last-in first-out, when the innermost scope ends: a [`RootScope`]
+//! dropped, or a host function returning (its arguments and the handles it
+//! made). Handles made outside any scope stay rooted until the store
+//! drops, so a host that makes many handles in a loop should open a
+//! `RootScope` per iteration. A handle whose registration was released
+//! makes every method it is given to fail with an error; it can never
+//! reach a collected or reused object.
+
+use super::store::{AsContext, AsContextMut, Store};
+
+/// Figures on a store's GC heap ([`Store::gc_stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GcHeapStats {
+    /// Objects in the heap (after [`Store::gc`], the reachable ones).
+    pub objects: u64,
+    /// Bytes those objects take.
+    pub object_bytes: u64,
+    /// Bytes the heap spans (objects and free blocks).
+    pub heap_bytes: u64,
+    /// How many collections ran.
+    pub collections: u64,
+    /// Host values of `externref`s alive (after [`Store::gc`], the
+    /// reachable ones).
+    pub host_values: u64,
+    /// Slots of the host value table (live and free).
+    pub host_value_slots: u64,
+}
+
+impl<T> Store<T> {
+    /// Collects the store's GC heap now: frees every object no root
+    /// reaches (globals, tables, element segments, exceptions, the frames
+    /// of wasm running below this call, host handles). Returns false,
+    /// collecting nothing, when compiled code is live on the stack below
+    /// this call (the JIT does not describe its frames' references to the
+    /// collector yet) or the call comes from a callback that interrupted
+    /// wasm outside a call (an epoch deadline's, a resource limiter's).
+    pub fn gc(&mut self) -> bool {
+        crate::runtime::gc::collect::collect(&mut self.inner, &[])
+    }
+
+    /// Figures on the store's GC heap.
+    pub fn gc_stats(&self) -> GcHeapStats {
+        let heap = &self.inner.gc;
+        let (mut objects, mut object_bytes) = (0, 0);
+        for r in heap.objects() {
+            if heap.header(r).kind() != crate::runtime::gc::Kind::Free {
+                objects += 1;
+                object_bytes += u64::from(heap.size_of(r));
+            }
+        }
+        GcHeapStats {
+            objects,
+            object_bytes,
+            heap_bytes: heap.end() - 8,
+            collections: heap.collections,
+            host_values: self.inner.externrefs.live() as u64,
+            host_value_slots: self.inner.externrefs.slots() as u64,
+        }
+    }
+}
+
+/// A scope for GC handles (see the module documentation): handles made
+/// through it, or through its store while it lives, are unrooted when it
+/// is dropped. Use it as the store.
+pub struct RootScope<C: AsContextMut> {
+    store: C,
+    depth: usize,
+}
+
+impl<C: AsContextMut> RootScope<C> {
+    /// Opens a scope on `store`.
+    pub fn new(mut store: C) -> RootScope<C> {
+        let depth = store.as_context_mut().inner.host_roots.depth();
+        RootScope { store, depth }
+    }
+}
+
+impl<C: AsContextMut> Drop for RootScope<C> {
+    fn drop(&mut self) {
+        let roots = &self.store.as_context_mut().inner.host_roots;
+        roots.release_to(self.depth);
+    }
+}
+
+impl<C: AsContextMut> AsContext for RootScope<C> {
+    type Data = C::Data;
+    fn as_context(&self) -> &Store<C::Data> {
+        self.store.as_context()
+    }
+}
+
+impl<C: AsContextMut> AsContextMut for RootScope<C> {
+    fn as_context_mut(&mut self) -> &mut Store<C::Data> {
+        self.store.as_context_mut()
+    }
+}

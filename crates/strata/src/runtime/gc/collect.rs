@@ -1,0 +1,246 @@
+//! The mark-and-sweep collector (non-moving, so no barriers and no
+//! rewriting of roots).
+//!
+//! **Mark.** The heap is walked once to note where objects start; then
+//! every root cell that is an object's reference (0 and `i31`s are not,
+//! an externalized `anyref`'s low half is) marks that object, and marked
+//! objects are traced through their fields of the `any` and `extern`
+//! hierarchies, as the layouts of their types place them. Roots are
+//! precise for the store's own tables (globals, tables, element
+//! segments, exception payloads, host handles); the interpreter's value
+//! stacks are read conservatively for now: any slot whose value is an
+//! object's start keeps it (a number that happens to look like one only
+//! retains garbage, never frees a live object, and the start check keeps
+//! stray values from being traced as objects).
+//!
+//! **Sweep.** One walk in address order clears the marks, merges every
+//! run of dead objects and free blocks into one free block, and gives the
+//! heap's tail back to the bump pointer when the run ends it. The host
+//! values of `externref`s no root or traced cell names are dropped
+//! (`host_values.rs`).
+
+use super::layout::ARRAY_DATA;
+use super::{GcHeap, Kind, EXTERNALIZED};
+use crate::runtime::store::StoreInner;
+use crate::types::{CompositeType, HeapType, StorageType, ValType};
+use std::collections::HashMap;
+
+/// Where references lie in objects of one type: offsets (from the object,
+/// for a struct; from the element, for an array) and sizes (4: an `any`
+/// reference, 8: an `extern` cell).
+type RefFields = Vec<(u32, u8)>;
+
+/// The size of `storage` if it holds references the collector traces.
+fn traced(storage: StorageType) -> Option<u8> {
+    match storage {
+        StorageType::Val(ValType::Ref(r)) => match r.heap_type().top() {
+            HeapType::Extern => Some(8),
+            HeapType::Func | HeapType::Exn => None,
+            _ => Some(4),
+        },
+        _ => None,
+    }
+}
+
+/// The traced fields of type `ty` (a shared index), computed once per
+/// collection.
+fn ref_fields(store: &StoreInner, ty: u32) -> RefFields {
+    let Some(t) = store.engine.types().get(crate::types::SharedTypeIndex(ty)) else {
+        return Vec::new();
+    };
+    match (&t.sub.composite, &t.layout) {
+        (CompositeType::Struct(s), Some(l)) => match l.as_struct() {
+            Some((_, layout)) => s
+                .fields()
+                .iter()
+                .zip(layout.iter())
+                .filter_map(|(f, l)| Some((l.offset, traced(f.storage)?)))
+                .collect(),
+            None => Vec::new(),
+        },
+        (CompositeType::Array(a), _) => traced(a.element().storage)
+            .map(|size| vec![(0, size)])
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// The object reference a cell may hold: the cell itself (`any`), or its
+/// low half when it is an externalized `anyref`.
+fn candidate(v: u64) -> Option<u32> {
+    let r = match v >> 32 {
+        0 => v as u32,
+        1 if v & EXTERNALIZED != 0 => v as u32,
+        _ => return None,
+    };
+    (r != 0 && r % 8 == 0).then_some(r)
+}
+
+/// The marking state: where objects start, the objects marked but not
+/// traced yet, and the host values reached (a bit per slot).
+struct Marker {
+    starts: Vec<u64>,
+    grey: Vec<u32>,
+    hosts: Vec<u64>,
+}
+
+impl Marker {
+    fn is_start(&self, r: u32) -> bool {
+        let i = (r / 8) as usize;
+        self.starts
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    /// Marks the object or host value cell `v` refers to, if it refers to
+    /// one (both, when a cell could be either: that only retains).
+    fn root(&mut self, heap: &mut GcHeap, v: u64) {
+        let host = v.wrapping_sub(1);
+        if let Some(w) = self.hosts.get_mut((host / 64) as usize) {
+            *w |= 1 << (host % 64);
+        }
+        let Some(r) = candidate(v) else { return };
+        if !self.is_start(r) {
+            return;
+        }
+        let h = heap.header(r);
+        if !h.marked() {
+            heap.set_header(r, h.with_mark(true));
+            self.grey.push(r);
+        }
+    }
+}
+
+/// Collects the store's heap, with `extra` (the allocating instruction's
+/// frame) as roots besides the store's own. Returns false, doing nothing,
+/// when collecting is not allowed now (`roots::Activations::can_collect`).
+pub(crate) fn collect(store: &mut StoreInner, extra: &[u64]) -> bool {
+    // Compiled frames: when the JIT declares stack maps, their references
+    // are read here; until then a live compiled activation forbids
+    // collecting.
+    if !store.activations.can_collect() {
+        return false;
+    }
+    let mut m = Marker {
+        starts: vec![0; (store.gc.next / 8 / 64 + 1) as usize],
+        grey: Vec::new(),
+        hosts: vec![0; store.externrefs.slots() / 64 + 1],
+    };
+    // No heap memory yet: no objects, but maybe host values.
+    let objects: Vec<u32> = match store.gc.mem {
+        Some(_) => store.gc.objects().collect(),
+        None => Vec::new(),
+    };
+    for &r in &objects {
+        if store.gc.header(r).kind() != Kind::Free {
+            let i = (r / 8) as usize;
+            m.starts[i / 64] |= 1 << (i % 64);
+        }
+    }
+    mark_roots(store, &mut m, extra);
+    trace(store, &mut m);
+    sweep(&mut store.gc, &objects);
+    store.externrefs.sweep(&m.hosts);
+    true
+}
+
+/// Marks every root.
+fn mark_roots(store: &mut StoreInner, m: &mut Marker, extra: &[u64]) {
+    let heap = &mut store.gc;
+    for &v in extra {
+        m.root(heap, v);
+    }
+    store.activations.for_each_slot(|v| m.root(heap, v));
+    for g in &store.globals {
+        for v in g.cells() {
+            m.root(heap, v);
+        }
+    }
+    for t in &store.tables {
+        if t.ty.element().heap_type().top() != HeapType::Func {
+            for &v in &t.elements {
+                m.root(heap, v);
+            }
+        }
+    }
+    for inst in &store.instances {
+        for seg in &inst.elems {
+            for &v in seg.iter() {
+                m.root(heap, v);
+            }
+        }
+    }
+    store.exns.for_each_cell(|v| m.root(heap, v));
+    store.host_roots.for_each(|v| m.root(heap, v));
+}
+
+/// Traces marked objects until none is left untraced.
+fn trace(store: &mut StoreInner, m: &mut Marker) {
+    let mut layouts: HashMap<u32, RefFields> = HashMap::new();
+    while let Some(r) = m.grey.pop() {
+        let h = store.gc.header(r);
+        if h.kind() == Kind::Extern {
+            // An internalized `externref`: its cell reaches its host value.
+            let cell = store.gc.read(r + super::layout::HEADER, 8) as u64;
+            m.root(&mut store.gc, cell);
+            continue;
+        }
+        if h.kind() == Kind::Free {
+            continue;
+        }
+        let ty = store.gc.type_of(r).bits();
+        let fields = layouts
+            .entry(ty)
+            .or_insert_with(|| ref_fields(store, ty))
+            .clone();
+        let heap = &mut store.gc;
+        match h.kind() {
+            Kind::Struct => {
+                for (offset, size) in fields {
+                    let v = heap.read(r + offset, size) as u64;
+                    m.root(heap, v);
+                }
+            }
+            Kind::Array => {
+                let Some(&(_, size)) = fields.first() else {
+                    continue;
+                };
+                for i in 0..heap.array_len(r) {
+                    let at = r + ARRAY_DATA + u32::from(size) * i;
+                    let v = heap.read(at, size) as u64;
+                    m.root(heap, v);
+                }
+            }
+            Kind::Extern | Kind::Free => {}
+        }
+    }
+}
+
+/// Frees every unmarked object and clears the marks (see the module
+/// documentation).
+fn sweep(heap: &mut GcHeap, objects: &[u32]) {
+    heap.free.clear();
+    let mut live = 0u64;
+    // The dead run being built: its start.
+    let mut run: Option<u32> = None;
+    for &r in objects {
+        let h = heap.header(r);
+        if h.kind() != Kind::Free && h.marked() {
+            heap.set_header(r, h.with_mark(false));
+            live += u64::from(heap.size_of(r));
+            if let Some(start) = run.take() {
+                heap.make_free(start, r - start);
+            }
+        } else if run.is_none() {
+            run = Some(r);
+        }
+    }
+    if let Some(start) = run {
+        // The heap's tail is dead: bump from its start again. Reused
+        // memory is zeroed by `alloc`, so the old bytes may stay.
+        heap.next = u64::from(start);
+    }
+    heap.live_after = live;
+    heap.allocated_since = 0;
+    heap.collections += 1;
+}
