@@ -119,7 +119,7 @@ fn write_items(heap: &mut GcHeap, r: u32, elem: u8, at: u32, items: &[u64]) {
 
 /// Runs GC instruction `op` with operands `a, b, c` and its extension
 /// word's `d, e, f` on the current frame's slots (`frame`).
-pub(super) fn run(
+pub(crate) fn run(
     store: &mut StoreInner,
     instance: u32,
     op: GcOp,

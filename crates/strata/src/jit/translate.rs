@@ -509,7 +509,7 @@ impl Translator<'_, '_> {
     }
 
     /// Jumps to the branch target of the construct `depth` levels out.
-    fn branch_target(&mut self, depth: u32) -> (Block, Vec<Value>) {
+    pub(super) fn branch_target(&mut self, depth: u32) -> (Block, Vec<Value>) {
         let i = self.ctrl.len() - 1 - depth as usize;
         let frame = &mut self.ctrl[i];
         if !matches!(frame.kind, Kind::Loop) {
@@ -921,13 +921,8 @@ impl Translator<'_, '_> {
                     && !self.simd(&op)?
                     && !self.wide(&op)?
                     && !self.atomic(&op)?
+                    && !self.gc(&op)?
                 {
-                    if crate::isa::gc::is_gc(&op) {
-                        bail!(
-                            "the JIT tier does not compile GC instructions yet ({op:?}); \
-                             the interpreter and tiered execution run them"
-                        );
-                    }
                     bail!("the JIT tier does not support {op:?} yet");
                 }
             }

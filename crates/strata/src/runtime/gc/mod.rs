@@ -136,14 +136,9 @@ impl GcHeap {
         }
     }
 
-    /// Allocates a zeroed object of `size` bytes (a multiple of 8) with
-    /// its header; returns its offset.
-    fn alloc(&mut self, ty: u32, header: Header, size: u32) -> Result<u32, Trap> {
-        let start = self.next;
-        let end = start + u64::from(size);
-        if end > self.max {
-            return Err(Trap::GcHeapOutOfMemory);
-        }
+    /// Reserves the heap's address range if not done yet; returns its
+    /// base, which never changes after.
+    pub(crate) fn reserve(&mut self) -> Result<*mut u8, Trap> {
         let max_pages = self.max.div_ceil(PAGE_SIZE);
         let mem = match &mut self.mem {
             Some(mem) => mem,
@@ -152,6 +147,21 @@ impl GcHeap {
                 let mem = LinearMemory::new(&ty, None).map_err(|_| Trap::GcHeapOutOfMemory)?;
                 self.mem.insert(mem)
             }
+        };
+        Ok(mem.base())
+    }
+
+    /// Allocates a zeroed object of `size` bytes (a multiple of 8) with
+    /// its header; returns its offset.
+    fn alloc(&mut self, ty: u32, header: Header, size: u32) -> Result<u32, Trap> {
+        let start = self.next;
+        let end = start + u64::from(size);
+        if end > self.max {
+            return Err(Trap::GcHeapOutOfMemory);
+        }
+        self.reserve()?;
+        let Some(mem) = &mut self.mem else {
+            unreachable!("reserved above")
         };
         let have = mem.len() as u64;
         if end > have {
