@@ -343,6 +343,7 @@ mod tests {
             len: 16,
             traps: Vec::new(),
             srclocs: SrcLocs::default(),
+            stack_maps: Vec::new(),
         };
         CodeImage {
             text: vec![0x90; 32],

@@ -21,6 +21,7 @@ use anyhow::{bail, Result};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I32, I64};
 use cranelift_codegen::ir::{InstBuilder, MemFlags, StackSlotData, StackSlotKind, Type, Value};
+use cranelift_frontend::{FunctionBuilder, Variable};
 use std::mem::offset_of;
 use wasmparser::Operator;
 
@@ -47,7 +48,32 @@ fn cells(ty: ValType) -> u32 {
     }
 }
 
+/// Whether a value of `ty` may hold a GC heap reference, so that it must
+/// be in the stack maps of the calls it lives across: references of the
+/// `any` hierarchy, and of the `extern` hierarchy (an externalized
+/// `anyref` is its reference with `gc::EXTERNALIZED` set).
+pub(super) fn is_gc_ref(ty: ValType) -> bool {
+    matches!(ty, ValType::Ref(r) if matches!(r.heap_type().top(), HeapType::Any | HeapType::Extern))
+}
+
+/// Declares local `var` of type `ty` as a GC root when it is one (see
+/// [`is_gc_ref`]): Cranelift spills it at every call it lives across and
+/// lists its slot in that call's user stack map.
+pub(super) fn declare_gc_var(b: &mut FunctionBuilder<'_>, var: Variable, ty: ValType) {
+    if is_gc_ref(ty) {
+        b.declare_var_needs_stack_map(var);
+    }
+}
+
 impl Translator<'_, '_> {
+    /// Declares operand `v` of type `ty` as a GC root when it is one (as
+    /// [`declare_gc_var`]).
+    pub(super) fn declare_gc_ref(&mut self, v: Value, ty: ValType) {
+        if is_gc_ref(ty) {
+            self.b.declare_value_needs_stack_map(v);
+        }
+    }
+
     /// The storage of a field (or, for an array type, the element) of
     /// module type `t`, and its layout.
     fn field(&self, t: u32, field: u32) -> Result<(StorageType, FieldLayout)> {
@@ -501,5 +527,48 @@ impl Translator<'_, '_> {
     fn push_result(&mut self, r: Option<Value>, ty: ValType) {
         let r = r.unwrap_or_else(|| unreachable!("a result was asked for"));
         self.push(r, ty);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::module::ModuleInfo;
+    use crate::{Config, Engine, Tier};
+
+    #[test]
+    fn references_live_across_calls_get_stack_maps() {
+        if !Tier::Jit.is_available() {
+            return;
+        }
+        let mut config = Config::new();
+        config.tier(Tier::Jit).wasm_gc(true);
+        let engine = Engine::new(&config).expect("valid configuration");
+        // `keep` holds a struct reference across a call and reads it
+        // after; `plain` holds no reference.
+        let bytes = wat::parse_str(
+            r#"(module
+              (type $s (struct (field i32)))
+              (func $plain (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+              (func $keep (param i32) (result i32)
+                (local $r (ref null $s))
+                (local.set $r (struct.new $s (local.get 0)))
+                (drop (call $plain (i32.const 0)))
+                (struct.get $s 0 (local.get $r))))"#,
+        )
+        .expect("valid text");
+        let m = ModuleInfo::parse(&engine, &bytes).expect("valid module");
+        let image = super::super::compile_image(&m, &[0, 1]).expect("compiles");
+        let maps = |defined: u32| {
+            let f = image
+                .funcs
+                .iter()
+                .find(|f| f.defined == defined && !f.trampoline)
+                .expect("compiled");
+            f.stack_maps.clone()
+        };
+        assert!(maps(0).is_empty(), "{:?}", maps(0));
+        // The call of `$plain` has the reference in its map (the helper
+        // call that allocates it has nothing live yet).
+        assert!(maps(1).iter().any(|m| !m.slots.is_empty()), "{:?}", maps(1));
     }
 }

@@ -114,6 +114,7 @@ impl CompiledModule {
                     len: f.len as u32,
                     traps: f.traps.clone(),
                     srclocs: f.srclocs.clone(),
+                    stack_maps: f.stack_maps.clone(),
                 })
                 .collect(),
             relocs: self.relocs.clone(),
@@ -237,6 +238,7 @@ pub(crate) fn load(m: &ModuleInfo, image: &image::CodeImage) -> Result<CompiledM
                 func_index: (!f.trampoline).then_some(index),
                 traps: f.traps.clone(),
                 srclocs: f.srclocs.clone(),
+                stack_maps: f.stack_maps.clone(),
                 body_start: m.bodies[f.defined as usize].start,
             }
         })

@@ -201,6 +201,7 @@ pub(crate) fn translate(
     let mut locals = Vec::new();
     for (i, p) in ty.params().iter().enumerate() {
         let var = b.declare_var(clif_type(*p));
+        super::gc::declare_gc_var(&mut b, var, *p);
         let v = match osr {
             Some(_) => zero_of(&mut b, clif_type(*p)),
             None => b.block_params(entry)[i + 1],
@@ -214,6 +215,7 @@ pub(crate) fn translate(
         let t = m.val_type(vt)?;
         for _ in 0..count {
             let var = b.declare_var(clif_type(t));
+            super::gc::declare_gc_var(&mut b, var, t);
             let zero = zero_of(&mut b, clif_type(t));
             b.def_var(var, zero);
             locals.push((var, t));
@@ -354,10 +356,14 @@ impl Translator<'_, '_> {
         (x, y)
     }
     pub(super) fn push(&mut self, v: Value, ty: ValType) {
+        self.declare_gc_ref(v, ty);
         self.stack.push((v, ty));
     }
     /// Pushes `values`, of `types`.
     pub(super) fn push_all(&mut self, values: &[Value], types: &[ValType]) {
+        for (v, ty) in values.iter().zip(types) {
+            self.declare_gc_ref(*v, *ty);
+        }
         self.stack
             .extend(values.iter().copied().zip(types.iter().copied()));
     }
