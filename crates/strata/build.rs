@@ -1,7 +1,5 @@
 //! Decides whether the JIT tier is built (feature `jit` on a host it
-//! supports: Linux on x86_64 or aarch64) and, if so, compiles its unwinding
-//! shim (`src/jit/unwind.c`): the one piece that must be C, because Rust
-//! cannot call `setjmp` soundly.
+//! supports: Linux on x86_64 or aarch64).
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(strata_jit)");
@@ -13,14 +11,6 @@ fn main() {
         return;
     }
     println!("cargo::rustc-cfg=strata_jit");
-    #[cfg(feature = "jit")]
-    {
-        println!("cargo::rerun-if-changed=src/jit/unwind.c");
-        cc::Build::new()
-            .file("src/jit/unwind.c")
-            .warnings(true)
-            .compile("strata_unwind");
-    }
 }
 
 /// Sets `STRATA_BUILD_ID`, a hash of the crate's sources, which compiled

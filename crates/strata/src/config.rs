@@ -279,8 +279,7 @@ proposals! {
     wasm_exceptions, "exceptions" => EXCEPTIONS;
     /// The legacy exception handling instructions (`try`, `catch`,
     /// `catch_all`, `delegate`, `rethrow`) that older toolchains emit; off
-    /// by default; needs `wasm_exceptions` (for tags). Only the interpreter
-    /// runs them so far.
+    /// by default; needs `wasm_exceptions` (for tags). Both tiers run them.
     wasm_legacy_exceptions, "legacy-exceptions" => LEGACY_EXCEPTIONS;
     /// Several memories per module (WebAssembly 3.0).
     wasm_multi_memory, "multi-memory" => MULTI_MEMORY;

@@ -316,7 +316,8 @@ fn run_in_tier(bytes: &[u8], seed: u64, tier: strata::Tier) -> Option<(TierRun, 
         .wasm_gc(true)
         .wasm_multi_memory(true)
         .wasm_memory64(true)
-        .wasm_custom_page_sizes(true);
+        .wasm_custom_page_sizes(true)
+        .wasm_exceptions(true);
     let (calls, loops) = match seed % 3 {
         0 => (0, 0),
         1 => (1, 1),
@@ -383,6 +384,9 @@ fn run_in_tier(bytes: &[u8], seed: u64, tier: strata::Tier) -> Option<(TierRun, 
             Ok(()) => Ok(results.iter().map(strata_bits).collect()),
             Err(e) => Err(match e.downcast_ref::<strata::Trap>() {
                 Some(t) => t.to_string(),
+                // An uncaught exception: its description names the tag
+                // and payload, which must agree too.
+                None if e.is::<strata::ThrownException>() => e.to_string(),
                 None => panic!("seed {seed}: `{name}` failed without a trap: {e:#}"),
             }),
         };
@@ -667,4 +671,59 @@ fn memories_of(bytes: &[u8]) -> (usize, bool) {
         }
     }
     (count, is_64)
+}
+
+/// The tiers agree on generated modules that throw and catch (`throw`,
+/// `throw_ref`, `try_table` with every kind of catch clause, exnref
+/// values): same results, same uncaught exceptions (tag and payload), same
+/// fuel.
+#[test]
+fn generated_exception_modules_agree_across_tiers() {
+    if !strata::Tier::Jit.is_available() {
+        eprintln!("the JIT tier is not available here; nothing to compare");
+        return;
+    }
+    let (mut compared, mut thrown, mut with_handlers) = (0, 0, 0);
+    for seed in 1..=3000u64 {
+        let seed = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let config = wasm_smith::Config {
+            exceptions_enabled: true,
+            ..smith_config()
+        };
+        let Some(bytes) = generated_with(seed, config) else {
+            continue;
+        };
+        let Some((jit, _)) = run_in_every_tier(&bytes, seed) else {
+            continue;
+        };
+        compared += 1;
+        thrown += jit
+            .calls
+            .iter()
+            .filter(|c| matches!(&c.1, Err(e) if e.contains("exception")))
+            .count();
+        let uses_try_table = wasmparser::Parser::new(0)
+            .parse_all(&bytes)
+            .filter_map(|p| match p {
+                Ok(wasmparser::Payload::CodeSectionEntry(body)) => Some(body),
+                _ => None,
+            })
+            .any(|body| {
+                body.get_operators_reader().is_ok_and(|mut ops| {
+                    std::iter::from_fn(|| ops.read().ok())
+                        .any(|op| matches!(op, wasmparser::Operator::TryTable { .. }))
+                })
+            });
+        with_handlers += usize::from(uses_try_table);
+    }
+    println!(
+        "{compared} exception modules compared across tiers: {with_handlers} with try_table, \
+         {thrown} calls ended with an uncaught exception"
+    );
+    assert!(compared > 500, "only {compared} modules were compared");
+    assert!(
+        with_handlers > 100,
+        "only {with_handlers} modules use try_table"
+    );
+    assert!(thrown > 10, "only {thrown} calls threw out of wasm");
 }

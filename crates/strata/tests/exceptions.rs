@@ -660,11 +660,12 @@ fn legacy_exception_handling_needs_its_switch() -> Result<()> {
     Ok(())
 }
 
-/// Tiered execution: functions that use exceptions stay interpreted (the
-/// JIT does not compile them yet) and exceptions pass through the compiled
-/// functions between a thrower and its handler.
+/// Tiered execution: exceptions pass between interpreted and compiled
+/// functions, whichever of a thrower, the functions between it and its
+/// handler, and the handler's function have tiered up (thresholds of 0,
+/// 1 and 2 calls).
 #[test]
-fn tiered_execution_keeps_exception_code_interpreted() -> Result<()> {
+fn tiered_execution_throws_across_tiers() -> Result<()> {
     if !Tier::Tiered.is_available() {
         return Ok(());
     }

@@ -6,8 +6,9 @@
 use crate::types::{FuncType, ValType};
 use cranelift_codegen::ir::types::{F32, F64, I32, I64, I8X16};
 use cranelift_codegen::ir::{
-    AbiParam, ArgumentPurpose, ExtFuncData, ExternalName, FuncRef, Function, InstBuilder, MemFlags,
-    Signature, Type, UserExternalName, Value,
+    AbiParam, ArgumentPurpose, BlockArg, ExceptionTableData, ExceptionTableItem, ExtFuncData,
+    ExternalName, FuncRef, Function, InstBuilder, MemFlags, Signature, Type, UserExternalName,
+    Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -95,11 +96,13 @@ pub(crate) const TRAMPOLINE_NAMESPACE: u32 = 1;
 pub(crate) const LOOP_NAMESPACE: u32 = 2;
 pub(crate) const LOOP_TRAMPOLINE_NAMESPACE: u32 = 3;
 
-/// The signature of every array-call trampoline: `(vmctx, values)`.
+/// The signature of every array-call trampoline: `(vmctx, values) ->
+/// trapped`, 0 when the function returned, 1 when a trap unwound it.
 pub(crate) fn trampoline_signature(call_conv: CallConv) -> Signature {
     let mut sig = Signature::new(call_conv);
     sig.params.push(AbiParam::new(I64));
     sig.params.push(AbiParam::new(I64));
+    sig.returns.push(AbiParam::new(I32));
     sig
 }
 
@@ -117,9 +120,12 @@ pub(crate) fn osr_signature(ty: &FuncType) -> Signature {
 }
 
 /// Builds the array-call trampoline of function `id` of type `ty`:
-/// `extern "C" fn(vmctx, values: *mut u64)`, which loads the arguments from
-/// `values`, calls the function and stores its results back there. Host to
-/// wasm calls enter compiled code through it. With `osr`, `id` is an entry
+/// `extern "C" fn(vmctx, values: *mut u64) -> u32`, which loads the
+/// arguments from `values`, calls the function and stores its results
+/// back there, returning 0. Host to wasm calls enter compiled code through
+/// it. The call is a `try_call` with a catch-all handler that returns 1:
+/// the trap handler (`signals.rs`) resumes there, discarding the compiled
+/// frames of a trap. With `osr`, `id` is an entry
 /// at a loop (`osr_signature`), which gets `values` itself: the
 /// interpreter frame it continues.
 pub(crate) fn trampoline(
@@ -156,13 +162,37 @@ pub(crate) fn trampoline(
             args.push(b.ins().load(clif_type(*t), cell_flags(), values, at));
         }
     }
-    let call = b.ins().call(callee, &args);
-    let results = b.inst_results(call).to_vec();
+    let sig_ref = b.func.dfg.ext_funcs[callee].signature;
+    let returned = b.create_block();
+    let rets: Vec<BlockArg> = (0..ty.results().len())
+        .map(|i| {
+            b.append_block_param(returned, clif_type(ty.results()[i]));
+            BlockArg::TryCallRet(i as u32)
+        })
+        .collect();
+    let trapped = b.create_block();
+    b.append_block_param(trapped, I64);
+    b.set_cold_block(trapped);
+    let normal = b.func.dfg.block_call(returned, &rets);
+    let unwound = b.func.dfg.block_call(trapped, &[BlockArg::TryCallExn(0)]);
+    let table = b.func.dfg.exception_tables.push(ExceptionTableData::new(
+        sig_ref,
+        normal,
+        [ExceptionTableItem::Default(unwound)],
+    ));
+    b.ins().try_call(callee, &args, table);
+    b.switch_to_block(returned);
+    let results = b.block_params(returned).to_vec();
     for (i, r) in results.into_iter().enumerate() {
         let raw = to_raw(&mut b, r);
         let at = (ty.result_cell(i) * 8) as i32;
         b.ins().store(cell_flags(), raw, values, at);
     }
-    b.ins().return_(&[]);
+    let ok = b.ins().iconst(I32, 0);
+    b.ins().return_(&[ok]);
+    b.switch_to_block(trapped);
+    let failed = b.ins().iconst(I32, 1);
+    b.ins().return_(&[failed]);
+    b.seal_all_blocks();
     b.finalize();
 }

@@ -255,8 +255,7 @@ impl Translator<'_, '_> {
             if tail {
                 self.b.ins().return_call(callee, &args);
             } else {
-                let call = self.b.ins().call(callee, &args);
-                let results = self.b.inst_results(call).to_vec();
+                let results = self.call_covered(callee, &args);
                 self.push_all(&results, ty.results());
             }
             return Ok(());
@@ -282,8 +281,7 @@ impl Translator<'_, '_> {
         if tail {
             self.b.ins().return_call_indirect(sig, native, &args);
         } else {
-            let call = self.b.ins().call_indirect(sig, native, &args);
-            let results = self.b.inst_results(call).to_vec();
+            let results = self.call_indirect_covered(sig, native, &args);
             self.push_all(&results, ty.results());
         }
         Ok(())
@@ -358,8 +356,7 @@ impl Translator<'_, '_> {
         if tail {
             self.b.ins().return_call_indirect(sig, native, &all);
         } else {
-            let call = self.b.ins().call_indirect(sig, native, &all);
-            let results = self.b.inst_results(call).to_vec();
+            let results = self.call_indirect_covered(sig, native, &all);
             self.b.ins().jump(join, &block_args(&results));
         }
 
@@ -379,7 +376,26 @@ impl Translator<'_, '_> {
             self.b.ins().store(cell_flags(), raw, buf, at);
         }
         let f = self.load_vm(I32, entry, offset_of!(VMFuncRef, func));
-        self.builtin_status(offset_of!(Builtins, call), &[f, buf]);
+        // The callee (a host function, or interpreted code) may have
+        // thrown: its exception is thrown again here.
+        let status = self.builtin(offset_of!(Builtins, call), &[f, buf], I32);
+        let failed = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.set_cold_block(failed);
+        self.b.ins().brif(status, failed, &[], done, &[]);
+        self.b.switch_to_block(failed);
+        // A tail call has left this function's handlers: they do not
+        // catch what its callee threw.
+        let scopes = if tail {
+            std::mem::take(&mut self.try_scopes)
+        } else {
+            Vec::new()
+        };
+        self.fail_pending();
+        if tail {
+            self.try_scopes = scopes;
+        }
+        self.b.switch_to_block(done);
         let mut results = Vec::new();
         for (i, t) in result_types.iter().enumerate() {
             let at = (ty.result_cell(i) * 8) as i32;

@@ -343,6 +343,7 @@ mod tests {
             len: 16,
             traps: Vec::new(),
             srclocs: SrcLocs::default(),
+            call_sites: Vec::new(),
             stack_maps: Vec::new(),
         };
         CodeImage {

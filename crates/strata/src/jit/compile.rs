@@ -222,6 +222,8 @@ pub(crate) fn compile_parts(
                         .map(|t| (t.offset, t.code))
                         .collect(),
                     srclocs: signals::SrcLocs::new(code.buffer.get_srclocs_sorted()),
+                    call_sites: super::throw::call_sites(code.buffer.call_sites())
+                        .with_context(|| format!("failed to compile function {index}"))?,
                     stack_maps: code
                         .buffer
                         .user_stack_maps()

@@ -49,7 +49,7 @@ pub(crate) fn leave(previous: Option<NonNull<dyn StoreOps>>) {
 ///
 /// # Safety
 /// `vmctx` must be the context of the instance whose compiled code called.
-unsafe fn with_store<R>(
+pub(super) unsafe fn with_store<R>(
     vmctx: *const VMContext,
     f: impl FnOnce(&mut dyn StoreOps, u32) -> anyhow::Result<R>,
 ) -> Option<R> {
@@ -131,6 +131,10 @@ pub(crate) struct Builtins {
     pub atomic_notify: unsafe extern "C" fn(*const VMContext, u32, u64, u64, *mut u64) -> u32,
     pub atomic_wait:
         unsafe extern "C" fn(*const VMContext, u32, u32, u64, u64, u64, *mut u64) -> u32,
+    /// The throw stub (`throw.rs`); `(vmctx, op, a, b)`.
+    pub throw: unsafe extern "C" fn(*const VMContext, u32, u64, u64),
+    pub exn_payload: unsafe extern "C" fn(*const VMContext, u64, *mut u64) -> u32,
+    pub exn_is: unsafe extern "C" fn(*const VMContext, u64, u32) -> u32,
     pub gc: GcHelper,
 }
 
@@ -155,8 +159,41 @@ pub(crate) static BUILTINS: Builtins = Builtins {
     epoch_reached,
     atomic_notify,
     atomic_wait,
+    throw: super::throw::strata_jit_throw_stub,
+    exn_payload,
+    exn_is,
     gc,
 };
+
+/// Whether exception `exn` (not null) is of the tag with module index
+/// `tag` of the calling instance: 1 or 0 (a legacy `catch`'s test).
+pub(crate) unsafe extern "C" fn exn_is(vmctx: *const VMContext, exn: u64, tag: u32) -> u32 {
+    // SAFETY: called by compiled code of `vmctx`'s instance.
+    let is = unsafe {
+        with_store(vmctx, |s, i| {
+            let inner = s.inner();
+            let own = inner.instances[i as usize].tags[tag as usize];
+            Ok(super::exn_store::tag_of(inner, exn as u32)? == own)
+        })
+    };
+    u32::from(is == Some(true))
+}
+
+/// Copies the payload of exception `exn` (not null) to `out`, a buffer of
+/// its tag's parameter cells.
+pub(crate) unsafe extern "C" fn exn_payload(
+    vmctx: *const VMContext,
+    exn: u64,
+    out: *mut u64,
+) -> u32 {
+    // SAFETY: called by compiled code of `vmctx`'s instance, with a
+    // buffer as large as the tag's payload.
+    status(unsafe {
+        with_store(vmctx, |s, _| {
+            super::exn_store::payload(s.inner(), exn as u32, out)
+        })
+    })
+}
 
 /// Stores a helper's value in `*out` and returns its status (see `grown`).
 ///

@@ -19,6 +19,7 @@
 //! spilled, for the collector (`signals::frame_gc_slots`).
 
 use super::signals::SrcLocs;
+use super::throw::CallSite;
 use crate::codec::{Reader, Writer};
 use anyhow::{bail, Result};
 use cranelift_codegen::binemit::Reloc;
@@ -48,6 +49,8 @@ pub(crate) struct ImageFunc {
     pub traps: Vec<(u32, TrapCode)>,
     /// Which wasm operator each range of the code comes from.
     pub srclocs: SrcLocs,
+    /// Its calls covered by exception handlers, sorted by return address.
+    pub call_sites: Vec<CallSite>,
     /// The stack maps of its calls, sorted by return address.
     pub stack_maps: Vec<StackMap>,
 }
@@ -151,6 +154,7 @@ pub(crate) struct CompiledFunc {
     pub relocs: Vec<(u32, RelocKind, RelocTarget, i64)>,
     pub traps: Vec<(u32, TrapCode)>,
     pub srclocs: SrcLocs,
+    pub call_sites: Vec<CallSite>,
     pub stack_maps: Vec<StackMap>,
 }
 
@@ -201,6 +205,7 @@ impl CodeImage {
                 len: f.bytes.len() as u32,
                 traps: f.traps,
                 srclocs: f.srclocs,
+                call_sites: f.call_sites,
                 stack_maps: f.stack_maps,
             });
         }
@@ -239,6 +244,10 @@ impl CodeImage {
                     m.at > f.len || m.slots.iter().any(|&s| s.saturating_add(8) > m.frame_size)
                 })
                 || !f.stack_maps.windows(2).all(|w| w[0].at < w[1].at)
+                || f.call_sites
+                    .iter()
+                    .any(|c| c.ret > f.len || c.handlers.iter().any(|h| h.1 >= f.len))
+                || !f.call_sites.is_sorted_by(|a, b| a.ret < b.ret)
             {
                 bail!(
                     "the code tables of function {} lie outside its code",
@@ -303,6 +312,19 @@ impl CodeImage {
                 w.u32(end);
                 w.u32(loc);
             }
+            w.len(f.call_sites.len())?;
+            for c in &f.call_sites {
+                w.u32(c.ret);
+                w.u32(c.frame_offset);
+                // A context in a register is `u32::MAX`, no frame's size.
+                w.u32(c.context.unwrap_or(u32::MAX));
+                w.len(c.handlers.len())?;
+                for &(tag, at) in &c.handlers[..] {
+                    // A catch-all is tag `u32::MAX`, which no module has.
+                    w.u32(tag.unwrap_or(u32::MAX));
+                    w.u32(at);
+                }
+            }
             w.len(f.stack_maps.len())?;
             for m in &f.stack_maps {
                 w.u32(m.at);
@@ -363,6 +385,21 @@ impl CodeImage {
             for _ in 0..ranges.capacity() {
                 ranges.push((r.u32()?, r.u32()?, r.u32()?));
             }
+            let mut call_sites = Vec::with_capacity(r.count(16)?);
+            for _ in 0..call_sites.capacity() {
+                let (ret, frame_offset, context) = (r.u32()?, r.u32()?, r.u32()?);
+                let mut handlers = Vec::with_capacity(r.count(8)?);
+                for _ in 0..handlers.capacity() {
+                    let tag = r.u32()?;
+                    handlers.push(((tag != u32::MAX).then_some(tag), r.u32()?));
+                }
+                call_sites.push(CallSite {
+                    ret,
+                    frame_offset,
+                    context: (context != u32::MAX).then_some(context),
+                    handlers: handlers.into(),
+                });
+            }
             let mut stack_maps = Vec::with_capacity(r.count(12)?);
             for _ in 0..stack_maps.capacity() {
                 let (at, frame_size) = (r.u32()?, r.u32()?);
@@ -384,6 +421,7 @@ impl CodeImage {
                 len,
                 traps,
                 srclocs: SrcLocs::from_ranges(ranges),
+                call_sites,
                 stack_maps,
             });
         }
@@ -435,6 +473,12 @@ mod tests {
                 (4, TrapCode::unwrap_user(3)),
             ],
             srclocs: SrcLocs::from_ranges(vec![(0, 4, 0x30), (4, 8, 0x34)]),
+            call_sites: vec![CallSite {
+                ret: 4,
+                frame_offset: 32,
+                context: Some(8),
+                handlers: vec![(Some(1), 6), (None, 7)].into(),
+            }],
             stack_maps: vec![StackMap {
                 at: 4,
                 frame_size: 32,
@@ -475,6 +519,7 @@ mod tests {
             assert_eq!(a.traps, b.traps);
             assert_eq!(a.stack_maps, b.stack_maps);
             assert_eq!(a.srclocs.ranges(), b.srclocs.ranges());
+            assert_eq!(a.call_sites, b.call_sites);
         }
     }
 
@@ -485,6 +530,10 @@ mod tests {
         // Code outside the image.
         let mut image = sample();
         image.funcs[1].len = 9;
+        assert!(image.check(2).is_err());
+        // A handler outside the code.
+        let mut image = sample();
+        image.funcs[0].call_sites[0].handlers = vec![(None, 8)].into();
         assert!(image.check(2).is_err());
         // A function without its trampoline.
         let mut image = sample();

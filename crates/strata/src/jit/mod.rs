@@ -29,10 +29,14 @@ pub(crate) use compile::{compile_image, compile_parts, target_description};
 mod helpers;
 pub(crate) mod image;
 pub(crate) use helpers::BUILTINS;
+mod exn;
+mod exn_store;
+mod legacy;
 mod numeric;
 mod profiling;
 mod signals;
 mod simd;
+mod throw;
 mod tier_up;
 mod translate;
 pub(crate) use tier_up::JitTierUp;
@@ -114,6 +118,7 @@ impl CompiledModule {
                     len: f.len as u32,
                     traps: f.traps.clone(),
                     srclocs: f.srclocs.clone(),
+                    call_sites: f.call_sites.clone(),
                     stack_maps: f.stack_maps.clone(),
                 })
                 .collect(),
@@ -240,6 +245,7 @@ pub(crate) fn load(m: &ModuleInfo, image: &image::CodeImage) -> Result<CompiledM
                 srclocs: f.srclocs.clone(),
                 stack_maps: f.stack_maps.clone(),
                 body_start: m.bodies[f.defined as usize].start,
+                call_sites: f.call_sites.clone(),
             }
         })
         .collect();
@@ -366,7 +372,7 @@ pub(crate) fn enter(
 ) -> Result<()> {
     // SAFETY: `array_call` is a trampoline, which has this signature (see
     // `abi::trampoline`).
-    let trampoline: unsafe extern "C" fn(*const VMContext, *mut u64) =
+    let trampoline: unsafe extern "C" fn(*const VMContext, *mut u64) -> u32 =
         unsafe { std::mem::transmute(array_call) };
     let inner = store.inner();
     let limits = inner.limits.as_ptr();

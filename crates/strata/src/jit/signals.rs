@@ -1,16 +1,17 @@
 //! Traps in compiled code: the registry of code addresses, the signal
-//! handler that recognises a trapping instruction, and the catch/unwind
-//! pair that returns control to the host-to-wasm entry.
+//! handler that recognises a trapping instruction and resumes at the
+//! host-to-wasm entry, and the search for an exception's handler.
 //!
 //! Compiled code traps by executing a trapping instruction (`ud2` for the
 //! explicit checks), by touching a guard page (out-of-bounds memory access)
 //! or by a hardware division fault. The handler looks the faulting address
 //! up among the registered functions, records the trap and the program
 //! counter of each wasm frame (walking frame pointers, which compiled code
-//! keeps) in a buffer the thread owns already, and jumps to the innermost
-//! [`catch`] on the thread, which names the frames. The handler takes no
-//! lock and allocates nothing. A fault anywhere else goes to the handler
-//! that was installed before ours.
+//! keeps) in a buffer the thread owns already, and makes the interrupted
+//! context resume at the catch-all handler of the entry's trampoline (a
+//! `try_call`, see `abi::trampoline`), which returns 1 to [`catch`]; that
+//! names the frames. The handler takes no lock and allocates nothing. A
+//! fault anywhere else goes to the handler that was installed before ours.
 
 use super::TrapCodes;
 use crate::trap::{FrameInfo, WasmBacktrace};
@@ -21,15 +22,6 @@ use std::collections::HashMap;
 use std::ffi::{c_int, c_void};
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, Once};
-
-extern "C" {
-    fn strata_jit_catch(
-        slot: *mut *mut c_void,
-        body: extern "C" fn(*mut c_void),
-        data: *mut c_void,
-    ) -> c_int;
-    fn strata_jit_unwind(buf: *mut c_void) -> !;
-}
 
 /// One compiled function's code, for mapping a program counter back to it.
 pub(crate) struct FuncCode {
@@ -44,10 +36,12 @@ pub(crate) struct FuncCode {
     pub traps: Vec<(u32, TrapCode)>,
     /// Which wasm instruction each range of the code comes from.
     pub srclocs: SrcLocs,
-    /// The stack maps of its calls, sorted by return address.
-    pub stack_maps: Vec<super::image::StackMap>,
     /// Where the function's body starts in the module binary.
     pub body_start: usize,
+    /// Its calls covered by exception handlers, by return address.
+    pub call_sites: Vec<super::throw::CallSite>,
+    /// The stack maps of its calls, sorted by return address.
+    pub stack_maps: Vec<super::image::StackMap>,
 }
 
 /// The wasm operator each range of a function's machine code was compiled
@@ -268,8 +262,9 @@ struct Record {
 }
 
 thread_local! {
-    /// The jump buffer of the innermost active [`catch`], or null.
-    static JMP_BUF: Cell<*mut c_void> = const { Cell::new(std::ptr::null_mut()) };
+    /// How many [`catch`]es are active on the thread: compiled code runs
+    /// only inside one, so a fault outside is never a wasm trap.
+    static ENTRIES: Cell<usize> = const { Cell::new(0) };
     /// What the handler recorded before unwinding. Constant-initialised
     /// and without a destructor, so the handler's first access allocates
     /// nothing.
@@ -283,23 +278,15 @@ thread_local! {
     };
 }
 
-/// Runs `f`, which calls compiled code, and returns what stopped it if a
-/// trap unwound it.
-pub(crate) fn catch(mut f: impl FnMut()) -> Result<(), Unwound> {
-    extern "C" fn body(data: *mut c_void) {
-        // SAFETY: `data` is the `&mut dyn FnMut()` passed below, alive for
-        // the duration of `strata_jit_catch`.
-        let f = unsafe { &mut *data.cast::<&mut dyn FnMut()>() };
-        f();
-    }
-    let mut f: &mut dyn FnMut() = &mut f;
-    let slot = JMP_BUF.with(|b| b.as_ptr());
-    // SAFETY: `slot` is this thread's jump-buffer cell; `body` only calls
-    // `f`, whose frames (like the compiled code's) own nothing that must be
-    // dropped if the handler jumps over them: `f` calls a trampoline with
-    // raw pointers only.
-    let unwound = unsafe { strata_jit_catch(slot, body, (&mut f as *mut &mut dyn FnMut()).cast()) };
-    if unwound == 0 {
+/// Runs `f`, which calls compiled code through a trampoline and returns
+/// what the trampoline returned (1 when the trap handler resumed it at
+/// its handler, after a trap), and returns what stopped it if a trap
+/// unwound it.
+pub(crate) fn catch(f: impl FnOnce() -> u32) -> Result<(), Unwound> {
+    ENTRIES.with(|e| e.set(e.get() + 1));
+    let trapped = f();
+    ENTRIES.with(|e| e.set(e.get() - 1));
+    if trapped == 0 {
         return Ok(());
     }
     Err(take_record())
@@ -417,6 +404,62 @@ pub(crate) unsafe fn stack_at(
     stack
 }
 
+/// The handler that takes an exception thrown by the compiled code
+/// whose call returns to `pc` and whose frame pointer is `fp`, or by its
+/// compiled callers up to the first frame that is not compiled wasm code:
+/// `matches(vmctx, tag)` says whether a handler for the module's tag index
+/// `tag`, in a frame of context `vmctx`, takes it. Returns the handler's
+/// address and the stack and frame pointers to run it with. `vmctx` is
+/// the context of the innermost frame.
+///
+/// # Safety
+/// `pc` and `fp` must head a chain of live frames, compiled frames
+/// keeping frame pointers.
+pub(crate) unsafe fn find_handler(
+    mut pc: usize,
+    mut fp: usize,
+    vmctx: usize,
+    mut matches: impl FnMut(usize, u32) -> bool,
+) -> Option<(usize, usize, usize)> {
+    let reader = Reader::new();
+    let mut innermost = true;
+    while let Some(entry) = reader.lookup(pc) {
+        let f = &entry.code.funcs[entry.index];
+        if f.func_index.is_none() {
+            break;
+        }
+        let at = (pc - f.start) as u32;
+        if let Ok(i) = f.call_sites.binary_search_by_key(&at, |s| s.ret) {
+            let site = &f.call_sites[i];
+            let sp = fp - site.frame_offset as usize;
+            let ctx = match site.context {
+                // SAFETY: the exception table says the frame keeps its
+                // context there while the call runs.
+                Some(at) => unsafe { *((sp + at as usize) as *const usize) },
+                None if innermost => vmctx,
+                // Never made (see `CallSite::context`): stop searching.
+                None => return None,
+            };
+            for &(tag, handler) in &site.handlers[..] {
+                if tag.is_none_or(|t| matches(ctx, t)) {
+                    return Some((f.start + handler as usize, sp, fp));
+                }
+            }
+        }
+        if fp == 0 {
+            break;
+        }
+        innermost = false;
+        // SAFETY: compiled code keeps frame pointers: `fp` points at the
+        // saved caller frame pointer, followed by the return address.
+        unsafe {
+            pc = *((fp + 8) as *const usize);
+            fp = *(fp as *const usize);
+        }
+    }
+    None
+}
+
 /// The GC reference slots of one compiled frame, for the collector: the
 /// frame of the compiled wasm function that made the call returning to
 /// `pc`, whose frame pointer is `fp` (the pairs `stack_at` and the trap
@@ -494,16 +537,19 @@ unsafe fn registers(ctx: *mut c_void) -> (usize, usize) {
 /// The signal handler's work: when `pc` is a trapping instruction of
 /// compiled code (or any instruction of it, for `SIGFPE`), records the
 /// trap and the wasm frames from there outwards in this thread's
-/// [`RECORD`] and returns true. Takes no lock and allocates nothing.
+/// [`RECORD`] and returns where to resume: the handler of the trampoline
+/// that entered the code (its address, stack and frame pointers; `None`
+/// if no trampoline was found, which compiled code entered from the host
+/// always has). `None` when it is not a wasm trap. Takes no lock and
+/// allocates nothing.
 ///
 /// # Safety
 /// `fp` must be the frame pointer of the interrupted code when `pc` is in
 /// compiled code.
-unsafe fn record_trap(sig: c_int, pc: usize, fp: usize) -> bool {
+#[allow(clippy::option_option)]
+unsafe fn record_trap(sig: c_int, pc: usize, fp: usize) -> Option<Option<(usize, usize, usize)>> {
     let reader = Reader::new();
-    let Some(entry) = reader.lookup(pc) else {
-        return false;
-    };
+    let entry = reader.lookup(pc)?;
     let f = &entry.code.funcs[entry.index];
     let offset = (pc - f.start) as u32;
     let code = f
@@ -512,9 +558,7 @@ unsafe fn record_trap(sig: c_int, pc: usize, fp: usize) -> bool {
         .find(|(o, _)| *o == offset)
         .map(|&(_, c)| c)
         .or_else(|| (sig == libc::SIGFPE).then_some(TrapCode::INTEGER_DIVISION_BY_ZERO));
-    let Some(code) = code else {
-        return false;
-    };
+    let code = code?;
     // SAFETY: only this thread's handler writes the record, and the code
     // reading it (`take_record`) is not running: this thread was in
     // compiled code.
@@ -522,12 +566,28 @@ unsafe fn record_trap(sig: c_int, pc: usize, fp: usize) -> bool {
     record.code = code;
     record.len = 0;
     record.omitted = 0;
-    // The wasm frames, up to the first frame that is not compiled wasm code
-    // (the entry trampoline).
+    // The wasm frames, up to the first frame that is not compiled wasm code:
+    // the entry trampoline, whose call of the wasm function has the
+    // handler to resume at.
     let (mut pc, mut fp) = (pc, fp);
     while let Some(entry) = reader.lookup(pc) {
-        if entry.code.funcs[entry.index].func_index.is_none() {
-            break;
+        let f = &entry.code.funcs[entry.index];
+        if f.func_index.is_none() {
+            let at = (pc - f.start) as u32;
+            let site = f
+                .call_sites
+                .binary_search_by_key(&at, |s| s.ret)
+                .ok()
+                .map(|i| &f.call_sites[i]);
+            let resume = site.and_then(|site| {
+                let &(_, handler) = site.handlers.first()?;
+                Some((
+                    f.start + handler as usize,
+                    fp - site.frame_offset as usize,
+                    fp,
+                ))
+            });
+            return Some(resume);
         }
         match record.pcs.get_mut(record.len) {
             Some(slot) => {
@@ -546,7 +606,33 @@ unsafe fn record_trap(sig: c_int, pc: usize, fp: usize) -> bool {
             fp = *(fp as *const usize);
         }
     }
-    true
+    Some(None)
+}
+
+/// Makes the interrupted context resume at `pc` with stack pointer `sp`
+/// and frame pointer `fp` when the signal handler returns.
+///
+/// # Safety
+/// `ctx` must be the `ucontext_t` the kernel passed to the handler.
+unsafe fn resume_at(ctx: *mut c_void, (pc, sp, fp): (usize, usize, usize)) {
+    let uc = ctx.cast::<libc::ucontext_t>();
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let regs = &mut (*uc).uc_mcontext.gregs;
+            regs[libc::REG_RIP as usize] = pc as i64;
+            regs[libc::REG_RSP as usize] = sp as i64;
+            regs[libc::REG_RBP as usize] = fp as i64;
+        }
+        #[cfg(target_arch = "aarch64")]
+        {
+            let mc = &mut (*uc).uc_mcontext;
+            mc.pc = pc as u64;
+            mc.sp = sp as u64;
+            mc.regs[29] = fp as u64;
+        }
+    }
 }
 
 const SIGNALS: [c_int; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
@@ -579,20 +665,21 @@ fn install_handlers() {
 /// registry snapshot, writes the thread's preallocated record and follows
 /// frame pointers; names are resolved after the jump (`take_record`).
 extern "C" fn handler(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void) {
-    let buf = JMP_BUF.with(|b| b.get());
-    if !buf.is_null() {
+    if ENTRIES.with(|e| e.get()) > 0 {
         // SAFETY: the kernel passes the interrupted context, whose frame
         // pointer is `fp`.
-        let recorded = unsafe {
+        let resume = unsafe {
             let (pc, fp) = registers(ctx);
             record_trap(sig, pc, fp)
         };
-        if recorded {
-            // SAFETY: `buf` is the live jump buffer of the innermost
-            // catch; only compiled frames and `catch`'s trampoline are
-            // between here and there. The registry reader was dropped
-            // inside `record_trap`, before the jump skips any destructor.
-            unsafe { strata_jit_unwind(buf) };
+        if let Some(Some(resume)) = resume {
+            // SAFETY: `ctx` is the interrupted context. The handler
+            // returns; the kernel then resumes at the trampoline's
+            // handler, discarding the compiled frames in between (which
+            // own nothing). No Rust frame is skipped: the trampoline's
+            // caller is `catch`'s closure, which gets 1 back.
+            unsafe { resume_at(ctx, resume) };
+            return;
         }
     }
     // Not a wasm trap: hand it to whoever handled it before us.
@@ -668,8 +755,9 @@ mod tests {
                     func_index: Some(0),
                     traps: vec![(4, TrapCode::HEAP_OUT_OF_BOUNDS)],
                     srclocs: SrcLocs(Box::new([(0, 8, 0x30)])),
-                    stack_maps: Vec::new(),
                     body_start: 0x2e,
+                    call_sites: Vec::new(),
+                    stack_maps: Vec::new(),
                 },
                 FuncCode {
                     start: start + 0x100,
@@ -678,12 +766,13 @@ mod tests {
                     func_index: Some(1),
                     traps: Vec::new(),
                     srclocs: SrcLocs(Box::new([(0x70, 0x80, 0x50)])),
+                    body_start: 0x40,
+                    call_sites: Vec::new(),
                     stack_maps: vec![crate::jit::image::StackMap {
                         at: 0x78,
                         frame_size: 32,
                         slots: vec![8, 16],
                     }],
-                    body_start: 0x40,
                 },
             ],
             module_name: Some("fake".to_string()),
@@ -729,7 +818,7 @@ mod tests {
         // return address outside compiled code.
         let recorded = unsafe { record_trap(libc::SIGSEGV, start + 4, fp) };
         FORBIDDEN.with(|f| f.set(false));
-        assert!(recorded);
+        assert!(recorded.is_some());
         assert_eq!(VIOLATIONS.with(Cell::get), 0, "the handler allocated");
         let unwound = take_record();
         assert_eq!(unwound.trap, Some(Trap::MemoryOutOfBounds));
@@ -756,8 +845,92 @@ mod tests {
         // An instruction of compiled code that is not a trap site, and an
         // address outside compiled code, are not wasm traps.
         // SAFETY: as above.
-        assert!(!unsafe { record_trap(libc::SIGSEGV, start + 5, fp) });
-        assert!(!unsafe { record_trap(libc::SIGSEGV, 0x10, fp) });
+        assert!(unsafe { record_trap(libc::SIGSEGV, start + 5, fp) }.is_none());
+        assert!(unsafe { record_trap(libc::SIGSEGV, 0x10, fp) }.is_none());
+        unregister(&info);
+    }
+
+    /// The handler search reads each frame's context where its call site
+    /// says, tries the handlers in order, and moves to the caller when
+    /// none takes the exception; it stops outside compiled code.
+    #[test]
+    fn handlers_are_found_through_frame_records() {
+        use crate::jit::throw::CallSite;
+        let start = 0xffff_a000_0000_0000_usize;
+        let site = |ret, frame_offset, context, handlers: Vec<(Option<u32>, u32)>| CallSite {
+            ret,
+            frame_offset,
+            context,
+            handlers: handlers.into(),
+        };
+        let func = |at: usize, defined, sites| FuncCode {
+            start: at,
+            len: 0x100,
+            defined,
+            func_index: Some(defined),
+            traps: Vec::new(),
+            srclocs: SrcLocs::default(),
+            body_start: 0,
+            call_sites: sites,
+            stack_maps: Vec::new(),
+        };
+        let info = Arc::new(CodeInfo {
+            funcs: vec![
+                func(
+                    start,
+                    0,
+                    vec![site(0x10, 16, Some(8), vec![(Some(3), 0x40), (None, 0x50)])],
+                ),
+                func(
+                    start + 0x100,
+                    1,
+                    vec![site(0x80, 8, Some(0), vec![(Some(1), 0x90)])],
+                ),
+            ],
+            module_name: None,
+            func_names: HashMap::new(),
+        });
+        register(Arc::clone(&info));
+        // Function 0's frame: [sp] = 0, [sp + 8] = its context; the frame
+        // record at sp + 16: the caller's frame pointer, and a return
+        // address in function 1 just after its call site. Function 1's
+        // frame: its context at sp = fp - 8, its record at fp; its caller
+        // is not compiled code.
+        let mut stack = [0_usize; 8];
+        let p = stack.as_mut_ptr();
+        let base = p as usize;
+        let words = [
+            (1, 0x1234),
+            (2, base + 6 * 8),
+            (3, start + 0x180),
+            (5, 0x5678),
+            (6, 0),
+            (7, 0x10),
+        ];
+        for (i, word) in words {
+            // SAFETY: `i` is within `stack`, written (and later read)
+            // through `p` only.
+            unsafe { p.add(i).write(word) };
+        }
+        let fp = base + 16;
+        let found = |pc, matches: &dyn Fn(usize, u32) -> bool| {
+            // SAFETY: `stack` holds the frame records described above.
+            unsafe { find_handler(pc, fp, 0x9999, matches) }
+        };
+        // Tag 3 in a frame of context 0x1234 takes it.
+        let hit = found(start + 0x10, &|ctx, tag| ctx == 0x1234 && tag == 3);
+        assert_eq!(hit, Some((start + 0x40, base, fp)));
+        // Not tag 3: the catch-all after it.
+        assert_eq!(
+            found(start + 0x10, &|_, _| false),
+            Some((start + 0x50, base, fp))
+        );
+        // No call site at this return address: the caller's handler for
+        // tag 1, read with its own context.
+        let hit = found(start + 0x20, &|ctx, tag| ctx == 0x5678 && tag == 1);
+        assert_eq!(hit, Some((start + 0x190, base + 5 * 8, base + 6 * 8)));
+        // Nothing takes it: the search ends at the non-compiled caller.
+        assert_eq!(found(start + 0x20, &|_, _| false), None);
         unregister(&info);
     }
 

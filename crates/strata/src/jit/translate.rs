@@ -56,20 +56,25 @@ pub(super) enum Kind {
     If {
         else_block: Option<Block>,
     },
+    /// A `try_table`, whose handlers (`Translator::try_scopes`) end with
+    /// it.
+    TryTable,
+    /// A legacy `try` (`legacy.rs`).
+    Try(Box<super::legacy::LegacyTry>),
 }
 
 pub(super) struct Ctrl {
-    kind: Kind,
+    pub(super) kind: Kind,
     /// Where control continues after `end`; its parameters are the results.
-    next: Block,
+    pub(super) next: Block,
     /// Loop header (for `loop`), otherwise `next`.
-    target: Block,
-    params: Box<[ValType]>,
-    results: Box<[ValType]>,
+    pub(super) target: Block,
+    pub(super) params: Box<[ValType]>,
+    pub(super) results: Box<[ValType]>,
     /// Height of the value stack below the construct's parameters.
-    height: usize,
+    pub(super) height: usize,
     /// Whether anything jumps to `next`.
-    next_reachable: bool,
+    pub(super) next_reachable: bool,
 }
 
 impl Ctrl {
@@ -107,6 +112,8 @@ pub(super) struct Translator<'a, 'b> {
     /// interpreter frame, the entry's block and the frame's address; `None`
     /// once the loop is translated.
     osr: Option<(&'a LoopState, Block, Value)>,
+    /// The handlers of the enclosing `try_table`s, outermost first.
+    pub(super) try_scopes: Vec<super::exn::TryScope>,
 }
 
 /// Flags of a load of the context's fixed data (`Translator::load_static`):
@@ -249,6 +256,7 @@ pub(crate) fn translate(
         func_index: index,
         offset: ops.original_position() as u32,
         osr: None,
+        try_scopes: Vec::new(),
     };
     if let Some(state) = osr {
         // The entry goes to the loop; the function's own start is a block
@@ -497,14 +505,28 @@ impl Translator<'_, '_> {
     /// Skips dead code, tracking only the nesting that ends it.
     fn unreachable_operator(&mut self, op: Operator<'_>) -> Result<()> {
         match op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+            Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::TryTable { .. }
+            | Operator::Try { .. } => {
                 self.dead_depth += 1;
             }
             Operator::Else if self.dead_depth == 0 => {
                 self.end_fuel_region();
                 self.translate(op)?;
             }
-            Operator::End if self.dead_depth > 0 => self.dead_depth -= 1,
+            Operator::Catch { .. } | Operator::CatchAll if self.dead_depth == 0 => {
+                self.end_fuel_region();
+                self.translate(op)?;
+            }
+            Operator::End | Operator::Delegate { .. } if self.dead_depth > 0 => {
+                self.dead_depth -= 1
+            }
+            Operator::Delegate { .. } => {
+                self.end_fuel_region();
+                self.translate(op)?;
+            }
             Operator::End => {
                 self.end_fuel_region();
                 self.translate(op)?;
@@ -615,11 +637,17 @@ impl Translator<'_, '_> {
             }
             O::End => {
                 let frame = self.ctrl.pop().unwrap_or_else(|| unreachable!("validated"));
+                if matches!(frame.kind, Kind::TryTable) {
+                    self.try_scopes.pop();
+                }
                 let mut next_reachable = frame.next_reachable;
                 if self.reachable {
                     next_reachable = true;
                     let args = self.top(frame.results.len());
                     self.b.ins().jump(frame.next, &block_args(&args));
+                }
+                if let Kind::Try(legacy) = &frame.kind {
+                    self.finish_legacy_try(legacy);
                 }
                 self.stack.truncate(frame.height);
                 if let Kind::If {
@@ -677,6 +705,23 @@ impl Translator<'_, '_> {
                 self.reachable = false;
             }
             O::Call { function_index } => self.call(function_index, false)?,
+            O::TryTable { try_table } => self.try_table(try_table)?,
+            O::Throw { tag_index } => self.throw(tag_index),
+            O::ThrowRef => self.throw_ref(),
+            O::Try { blockty } => self.legacy_try(blockty)?,
+            O::Catch { tag_index } => self.legacy_catch(Some(tag_index)),
+            O::CatchAll => self.legacy_catch(None),
+            O::Delegate { relative_depth } => {
+                if let Some(Ctrl {
+                    kind: Kind::Try(legacy),
+                    ..
+                }) = self.ctrl.last_mut()
+                {
+                    legacy.delegate = Some(relative_depth);
+                }
+                self.translate(O::End)?;
+            }
+            O::Rethrow { relative_depth } => self.legacy_rethrow(relative_depth),
             O::ReturnCall { function_index } => {
                 self.call(function_index, true)?;
                 self.reachable = false;
