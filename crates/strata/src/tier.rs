@@ -50,12 +50,7 @@ pub(crate) fn with_code(
 ) -> Result<TierCode> {
     let interp = Arc::new(crate::interp::ModuleCode::new(module, engine)?);
     let jit = jit.map(|j| Arc::new(j) as Arc<dyn std::any::Any + Send + Sync>);
-    // A module using GC instructions, which the JIT does not compile yet,
-    // stays interpreted as a whole: were only its GC functions left to the
-    // interpreter, every call between them and compiled code would enter
-    // the other tier afresh, and a recursion through both would run out of
-    // host stack sooner than in either tier alone.
-    let tiered = engine.config().tier == Tier::Tiered && !crate::jit::uses_gc(module);
+    let tiered = engine.config().tier == Tier::Tiered;
     let tier_up = tiered.then(|| {
         Arc::new(crate::jit::JitTierUp::new(module)) as Arc<dyn crate::runtime::tiering::TierUp>
     });

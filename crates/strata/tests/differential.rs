@@ -232,8 +232,8 @@ fn generated_module(seed: u64) -> Option<Vec<u8>> {
 }
 
 /// Like [`generated_module`], with typed function references too
-/// (wasm-smith generates them with its GC switch; modules that use GC
-/// instructions, which no tier runs yet, are skipped by the caller).
+/// and the GC proposal's instructions (wasm-smith's GC switch), compared
+/// between the interpreter and the JIT like any other module.
 fn generated_typed_module(seed: u64) -> Option<Vec<u8>> {
     generated_with(
         seed,
@@ -301,8 +301,7 @@ struct TierRun {
 }
 
 /// Runs every export in `tier`; `None` when the module does not load
-/// (in the JIT tier, it uses GC instructions, which only the interpreter
-/// runs yet) or does not instantiate.
+/// (a feature the tier does not support) or does not instantiate.
 ///
 /// With tiered execution, the tier-up thresholds (calls, loop iterations)
 /// depend on the seed: 0, 1, or small pseudo-random ones; compilation
@@ -332,7 +331,6 @@ fn run_in_tier(bytes: &[u8], seed: u64, tier: strata::Tier) -> Option<(TierRun, 
     let engine = strata::Engine::new(&config).expect("valid config");
     let module = match strata::Module::new(&engine, bytes) {
         Ok(module) => module,
-        Err(e) if format!("{e:#}").contains("does not compile GC instructions") => return None,
         Err(e) if format!("{e:#}").contains("support") => return None,
         Err(e) => panic!("seed {seed}: {tier:?} rejected the module: {e:#}"),
     };
@@ -415,20 +413,6 @@ fn run_in_every_tier(bytes: &[u8], seed: u64) -> Option<(TierRun, (usize, usize)
     let interp = run_in_tier(bytes, seed, strata::Tier::Interp);
     let jit = run_in_tier(bytes, seed, strata::Tier::Jit);
     let tiered = run_in_tier(bytes, seed, strata::Tier::Tiered);
-    if jit.is_none() && interp.is_some() {
-        // The JIT refused GC instructions: tiered execution keeps those
-        // functions interpreted and must still agree with the interpreter
-        // (results, traps, fuel, final state). Not counted as compared.
-        let ((interp, _), (tiered, _)) = (interp?, tiered.expect("tiered runs GC code"));
-        for (a, c) in interp.calls.iter().zip(&tiered.calls) {
-            assert_eq!(a, c, "seed {seed}: interp vs tiered (GC)");
-        }
-        assert_eq!(
-            interp, tiered,
-            "seed {seed}: final state differs (tiered, GC)"
-        );
-        return None;
-    }
     assert_eq!(
         (interp.is_some(), tiered.is_some()),
         (jit.is_some(), jit.is_some()),
@@ -444,7 +428,8 @@ fn run_in_every_tier(bytes: &[u8], seed: u64) -> Option<(TierRun, (usize, usize)
     Some((jit, counts))
 }
 
-/// Which of the tail-call and typed-reference instructions a module uses.
+/// Which of the tail-call, typed-reference and GC instructions a module
+/// uses (GC instructions count as "gc", casts as "cast").
 fn calls_and_null_branches(bytes: &[u8]) -> std::collections::BTreeSet<&'static str> {
     use wasmparser::{Operator as O, Parser, Payload};
     let mut found = std::collections::BTreeSet::new();
@@ -464,6 +449,38 @@ fn calls_and_null_branches(bytes: &[u8]) -> std::collections::BTreeSet<&'static 
                 O::BrOnNull { .. } => "br_on_null",
                 O::BrOnNonNull { .. } => "br_on_non_null",
                 O::RefAsNonNull => "ref.as_non_null",
+                O::RefTestNonNull { .. }
+                | O::RefTestNullable { .. }
+                | O::RefCastNonNull { .. }
+                | O::RefCastNullable { .. }
+                | O::BrOnCast { .. }
+                | O::BrOnCastFail { .. } => "cast",
+                O::StructNew { .. }
+                | O::StructNewDefault { .. }
+                | O::StructGet { .. }
+                | O::StructGetS { .. }
+                | O::StructGetU { .. }
+                | O::StructSet { .. }
+                | O::ArrayNew { .. }
+                | O::ArrayNewDefault { .. }
+                | O::ArrayNewFixed { .. }
+                | O::ArrayNewData { .. }
+                | O::ArrayNewElem { .. }
+                | O::ArrayGet { .. }
+                | O::ArrayGetS { .. }
+                | O::ArrayGetU { .. }
+                | O::ArraySet { .. }
+                | O::ArrayLen
+                | O::ArrayFill { .. }
+                | O::ArrayCopy { .. }
+                | O::ArrayInitData { .. }
+                | O::ArrayInitElem { .. }
+                | O::RefI31
+                | O::I31GetS
+                | O::I31GetU
+                | O::RefEq
+                | O::AnyConvertExtern
+                | O::ExternConvertAny => "gc",
                 _ => continue,
             });
         }
@@ -516,6 +533,9 @@ fn generated_modules_agree_across_tiers() {
         ("call_ref", 3),
         ("return_call_indirect", 1),
         ("return_call_ref", 1),
+        // GC modules are compared too (interpreter against JIT, same fuel).
+        ("gc", 20),
+        ("cast", 5),
     ] {
         assert!(
             used.get(name).copied().unwrap_or(0) >= at_least,

@@ -1,7 +1,7 @@
 //! The GC proposal through the API: structs, arrays, `i31` and the
 //! `extern`/`any` conversions read and written from Rust and from wasm,
-//! the heap's limits, deep subtype chains, and how the JIT tiers treat
-//! functions that use GC instructions (not compiled yet).
+//! the heap's limits, deep subtype chains, in every tier (the JIT compiles
+//! GC instructions; tiered execution compiles GC functions like others).
 
 use anyhow::Result;
 use strata::*;
@@ -23,10 +23,10 @@ fn engine(tier: Tier, max_heap: Option<u64>) -> Engine {
     Engine::new(&config).expect("valid configuration")
 }
 
-/// The tiers that run GC code: the interpreter, and tiered execution
-/// (which keeps GC functions interpreted).
+/// The tiers that run GC code: the interpreter, the JIT, and tiered
+/// execution.
 fn gc_tiers() -> Vec<Tier> {
-    [Tier::Interp, Tier::Tiered]
+    [Tier::Interp, Tier::Jit, Tier::Tiered]
         .into_iter()
         .filter(|t| t.is_available())
         .collect()
@@ -393,28 +393,39 @@ fn constant_expressions_allocate() -> Result<()> {
 }
 
 #[test]
-fn the_jit_refuses_gc_functions_and_tiered_keeps_them_interpreted() -> Result<()> {
+fn gc_functions_compile_and_call_across_tiers() -> Result<()> {
+    // `rec` recurses through a GC function and a plain one; with tiered
+    // execution both are compiled before their first call.
     let wat = r#"
     (module
       (type $s (struct (field i32)))
-      (func (export "plain") (result i32) (i32.const 5))
-      (func (export "gc") (result i32) (struct.get $s 0 (struct.new $s (i32.const 6)))))"#;
-    if Tier::Jit.is_available() {
-        let err = Module::new(&engine(Tier::Jit, None), wat)
-            .map(|_| ())
-            .unwrap_err();
-        let text = format!("{err:#}");
-        assert!(text.contains("does not compile GC instructions"), "{text}");
-    }
-    if Tier::Tiered.is_available() {
-        // Thresholds of 0: both functions are offered to the JIT before
-        // their first call; the GC one stays in the interpreter.
-        let mut store = Store::new(&engine(Tier::Tiered, None), ());
+      (func $plain (export "plain") (param i32) (result i32)
+        (if (result i32) (i32.eqz (local.get 0))
+          (then (i32.const 0))
+          (else (call $gc (i32.sub (local.get 0) (i32.const 1))))))
+      (func $gc (export "gc") (param i32) (result i32)
+        (i32.add (struct.get $s 0 (struct.new $s (i32.const 1)))
+                 (call $plain (local.get 0)))))"#;
+    for tier in [Tier::Jit, Tier::Tiered] {
+        if !tier.is_available() {
+            continue;
+        }
+        let mut store = Store::new(&engine(tier, None), ());
         let i = instance(&mut store, wat)?;
         for _ in 0..3 {
-            assert_eq!(call(&mut store, &i, "gc", &[])?, [Val::I32(6)]);
-            assert_eq!(call(&mut store, &i, "plain", &[])?, [Val::I32(5)]);
+            // gc(n) = 1 + plain(n) = 1 + gc(n - 1) ... = n + 1.
+            assert_eq!(call(&mut store, &i, "gc", &[Val::I32(5)])?, [Val::I32(6)]);
+            assert_eq!(
+                call(&mut store, &i, "plain", &[Val::I32(5)])?,
+                [Val::I32(5)]
+            );
         }
+        // A deep recursion alternating between the two functions: GC code
+        // no longer makes every call enter the other tier afresh.
+        assert_eq!(
+            call(&mut store, &i, "gc", &[Val::I32(2_000)])?,
+            [Val::I32(2_001)]
+        );
     }
     Ok(())
 }

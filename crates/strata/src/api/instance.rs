@@ -303,6 +303,12 @@ fn instantiate<T>(
         memories.push(store.new_memory(*ty, images.memory(i))?);
     }
     let inner = &mut store.inner;
+    // Compiled code addresses objects from the heap's base, which it reads
+    // once per function: the heap must exist before the module's code
+    // runs, not only at the first allocation.
+    if m.types.iter().any(|t| t.layout.is_some()) {
+        inner.reserve_gc_heap()?;
+    }
     for &type_index in &m.tags[m.num_imported_tags as usize..] {
         let ty = &m.types[type_index as usize];
         let func = ty

@@ -37,7 +37,7 @@ pub(crate) const MAGIC: &[u8; 8] = b"\x7fSTRATA\0";
 
 /// The artifact format's version; bumped whenever the layout of the file
 /// or of the code image changes.
-pub(crate) const FORMAT_VERSION: u32 = 2;
+pub(crate) const FORMAT_VERSION: u32 = 3;
 
 /// The Strata build that wrote an artifact: its version and a hash of its
 /// sources (`build.rs`), since another build's code may assume another

@@ -143,7 +143,7 @@ pub(super) fn run_allocating(
 
 /// Runs GC instruction `op` with operands `a, b, c` and its extension
 /// word's `d, e, f` on the current frame's slots (`frame`).
-pub(super) fn run(
+pub(crate) fn run(
     store: &mut StoreInner,
     instance: u32,
     op: GcOp,

@@ -13,7 +13,7 @@
 mod atomic;
 pub(crate) mod exec;
 mod frames;
-mod gc;
+pub(crate) mod gc;
 mod handlers;
 mod hot;
 mod offsets;

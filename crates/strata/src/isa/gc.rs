@@ -2,9 +2,9 @@
 //! `extern`/`any` conversions). They all touch the store's heap, so they
 //! are not rows of pure semantics: the interpreter translates each to one
 //! `Op::Gc` of the kind below, followed by one `Ext` word, and runs it in
-//! the driver (`interp/gc.rs`, with the heap in `runtime/gc`). The JIT does
-//! not compile them yet: a function using one stays in the interpreter in
-//! tiered mode and fails to compile in the JIT tier.
+//! the driver (`interp/gc.rs`, with the heap in `runtime/gc`). The JIT
+//! inlines the simple ones and calls the driver's code for the others
+//! (`jit/gc.rs`).
 //!
 //! Operands, as `Op::Gc { op, a, b, c }` then `Ext { a: d, b: e, c: f }`
 //! (slots unless said otherwise; `t` is a module type index, `seg` a
@@ -82,47 +82,6 @@ impl GcOp {
                 | GcOp::AnyConvertExtern
         )
     }
-}
-
-/// Whether `op` is an instruction of the GC proposal (which the JIT does
-/// not compile yet).
-pub(crate) fn is_gc(op: &wasmparser::Operator<'_>) -> bool {
-    use wasmparser::Operator as O;
-    matches!(
-        op,
-        O::StructNew { .. }
-            | O::StructNewDefault { .. }
-            | O::StructGet { .. }
-            | O::StructGetS { .. }
-            | O::StructGetU { .. }
-            | O::StructSet { .. }
-            | O::ArrayNew { .. }
-            | O::ArrayNewDefault { .. }
-            | O::ArrayNewFixed { .. }
-            | O::ArrayNewData { .. }
-            | O::ArrayNewElem { .. }
-            | O::ArrayGet { .. }
-            | O::ArrayGetS { .. }
-            | O::ArrayGetU { .. }
-            | O::ArraySet { .. }
-            | O::ArrayLen
-            | O::ArrayFill { .. }
-            | O::ArrayCopy { .. }
-            | O::ArrayInitData { .. }
-            | O::ArrayInitElem { .. }
-            | O::RefI31
-            | O::I31GetS
-            | O::I31GetU
-            | O::RefTestNonNull { .. }
-            | O::RefTestNullable { .. }
-            | O::RefCastNonNull { .. }
-            | O::RefCastNullable { .. }
-            | O::BrOnCast { .. }
-            | O::BrOnCastFail { .. }
-            | O::RefEq
-            | O::AnyConvertExtern
-            | O::ExternConvertAny
-    )
 }
 
 /// A heap type as two `u32`s (kind, shared index of a concrete type), for

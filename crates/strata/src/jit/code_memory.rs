@@ -344,6 +344,7 @@ mod tests {
             traps: Vec::new(),
             srclocs: SrcLocs::default(),
             call_sites: Vec::new(),
+            stack_maps: Vec::new(),
         };
         CodeImage {
             text: vec![0x90; 32],

@@ -2,7 +2,7 @@
 //! code of any subset of a module's functions and their trampolines,
 //! compiled on several threads when there are enough of them.
 
-use super::image::{libcall_index, reloc_kind, CodeImage, CompiledFunc, RelocTarget};
+use super::image::{libcall_index, reloc_kind, CodeImage, CompiledFunc, RelocTarget, StackMap};
 use super::{abi, signals, translate};
 use crate::module::ModuleInfo;
 use crate::runtime::tiering::LoopState;
@@ -224,6 +224,16 @@ pub(crate) fn compile_parts(
                     srclocs: signals::SrcLocs::new(code.buffer.get_srclocs_sorted()),
                     call_sites: super::throw::call_sites(code.buffer.call_sites())
                         .with_context(|| format!("failed to compile function {index}"))?,
+                    stack_maps: code
+                        .buffer
+                        .user_stack_maps()
+                        .iter()
+                        .map(|(at, frame_size, map)| StackMap {
+                            at: *at,
+                            frame_size: *frame_size,
+                            slots: map.entries().map(|(_, offset)| offset).collect(),
+                        })
+                        .collect(),
                 },
             ));
         }

@@ -135,7 +135,12 @@ pub(crate) struct Builtins {
     pub throw: unsafe extern "C" fn(*const VMContext, u32, u64, u64),
     pub exn_payload: unsafe extern "C" fn(*const VMContext, u64, *mut u64) -> u32,
     pub exn_is: unsafe extern "C" fn(*const VMContext, u64, u32) -> u32,
+    pub gc: GcHelper,
 }
+
+/// The signature of [`gc`]: `vmctx, op, a, b, c, d, e, f, frame, cells`.
+pub(crate) type GcHelper =
+    unsafe extern "C" fn(*const VMContext, u32, u32, u32, u32, u32, u32, u32, *mut u64, u32) -> u32;
 
 /// The one table every instance's `VMContext::builtins` points to.
 pub(crate) static BUILTINS: Builtins = Builtins {
@@ -157,6 +162,7 @@ pub(crate) static BUILTINS: Builtins = Builtins {
     throw: super::throw::strata_jit_throw_stub,
     exn_payload,
     exn_is,
+    gc,
 };
 
 /// Whether exception `exn` (not null) is of the tag with module index
@@ -473,4 +479,96 @@ pub(crate) unsafe extern "C" fn epoch_reached(
                 })
         })
     })
+}
+
+/// The GC instructions compiled code does not inline (allocation, casts
+/// against the registry, bulk array operations, conversions): GC
+/// instruction `op` (a `GcOp` as its discriminant) with the operands
+/// `isa/gc.rs` lists, run by the interpreter's own implementation
+/// (`interp::gc::run`, one definition of the semantics) on `frame`, a
+/// buffer of `cells` cells the compiled code filled with the operands and
+/// reads the result from. A concrete heap type of `ref.test`/`ref.cast`
+/// comes as a module type index (the engine's shared index is not known
+/// when the code is compiled) and is mapped here.
+#[allow(clippy::too_many_arguments)] // The operands of `isa/gc.rs`, as registers.
+pub(crate) unsafe extern "C" fn gc(
+    vmctx: *const VMContext,
+    op: u32,
+    a: u32,
+    b: u32,
+    c: u32,
+    d: u32,
+    e: u32,
+    f: u32,
+    frame: *mut u64,
+    cells: u32,
+) -> u32 {
+    use crate::isa::gc::GcOp;
+    status(unsafe {
+        with_store(vmctx, |s, i| {
+            let op = GC_OPS
+                .get(op as usize)
+                .copied()
+                .ok_or_else(|| anyhow::anyhow!("bad GC helper operation {op}"))?;
+            let inner = s.inner();
+            let mut e = e;
+            if matches!(op, GcOp::RefTest | GcOp::RefCast) && (12..=14).contains(&d) {
+                e = inner.instances[i as usize].module.types[e as usize]
+                    .index
+                    .bits();
+            }
+            // SAFETY: compiled code passes a stack buffer of `cells` cells.
+            let frame = std::slice::from_raw_parts_mut(frame, cells as usize);
+            trap(crate::interp::gc::run(
+                inner,
+                i,
+                op,
+                (a, b, c),
+                (d, e, f),
+                frame,
+            ))
+        })
+    })
+}
+
+/// Every `GcOp`, indexed by its discriminant (what compiled code passes).
+pub(crate) const GC_OPS: [crate::isa::gc::GcOp; 28] = {
+    use crate::isa::gc::GcOp::*;
+    [
+        StructNew,
+        StructNewDefault,
+        StructGet,
+        StructGetS,
+        StructGetU,
+        StructSet,
+        ArrayNew,
+        ArrayNewDefault,
+        ArrayNewFixed,
+        ArrayNewData,
+        ArrayNewElem,
+        ArrayGet,
+        ArrayGetS,
+        ArrayGetU,
+        ArraySet,
+        ArrayLen,
+        ArrayFill,
+        ArrayCopy,
+        ArrayInitData,
+        ArrayInitElem,
+        RefI31,
+        I31GetS,
+        I31GetU,
+        RefTest,
+        RefCast,
+        RefEq,
+        AnyConvertExtern,
+        ExternConvertAny,
+    ]
+};
+
+#[test]
+fn gc_ops_are_indexed_by_discriminant() {
+    for (i, op) in GC_OPS.iter().enumerate() {
+        assert_eq!(*op as usize, i);
+    }
 }

@@ -13,6 +13,10 @@
 //! is position-independent otherwise, which is what lets it be written to
 //! an artifact or the compile cache and loaded in another process
 //! (`code_memory.rs` loads it; `write`/`read` are its byte format).
+//!
+//! Next to the trap sites, each function has the stack maps of its calls
+//! ([`StackMap`]): where the GC references live across each call are
+//! spilled, for the collector (`signals::frame_gc_slots`).
 
 use super::signals::SrcLocs;
 use super::throw::CallSite;
@@ -47,6 +51,24 @@ pub(crate) struct ImageFunc {
     pub srclocs: SrcLocs,
     /// Its calls covered by exception handlers, sorted by return address.
     pub call_sites: Vec<CallSite>,
+    /// The stack maps of its calls, sorted by return address.
+    pub stack_maps: Vec<StackMap>,
+}
+
+/// Where the GC references that live across one call are, while the
+/// callee runs (Cranelift's user stack maps, `translate.rs` declares which
+/// values are references): the slots at `fp - frame_size + slot` for each
+/// of `slots`, where `fp` is the frame pointer of the calling function's
+/// frame. Each slot holds a reference's 64-bit cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StackMap {
+    /// The call's return address, as an offset from the function's start.
+    pub at: u32,
+    /// The bytes from the stack pointer at the call up to the frame
+    /// pointer.
+    pub frame_size: u32,
+    /// Offsets of the reference slots from the stack pointer at the call.
+    pub slots: Vec<u32>,
 }
 
 /// How a relocation is patched.
@@ -133,6 +155,7 @@ pub(crate) struct CompiledFunc {
     pub traps: Vec<(u32, TrapCode)>,
     pub srclocs: SrcLocs,
     pub call_sites: Vec<CallSite>,
+    pub stack_maps: Vec<StackMap>,
 }
 
 /// The kind of a Cranelift relocation, or an error for one compiled code
@@ -183,6 +206,7 @@ impl CodeImage {
                 traps: f.traps,
                 srclocs: f.srclocs,
                 call_sites: f.call_sites,
+                stack_maps: f.stack_maps,
             });
         }
         if u32::try_from(image.text.len()).is_err() {
@@ -216,6 +240,10 @@ impl CodeImage {
             }
             if f.traps.iter().any(|t| t.0 >= f.len)
                 || f.srclocs.ranges().iter().any(|r| r.1 > f.len)
+                || f.stack_maps.iter().any(|m| {
+                    m.at > f.len || m.slots.iter().any(|&s| s.saturating_add(8) > m.frame_size)
+                })
+                || !f.stack_maps.windows(2).all(|w| w[0].at < w[1].at)
                 || f.call_sites
                     .iter()
                     .any(|c| c.ret > f.len || c.handlers.iter().any(|h| h.1 >= f.len))
@@ -297,6 +325,15 @@ impl CodeImage {
                     w.u32(at);
                 }
             }
+            w.len(f.stack_maps.len())?;
+            for m in &f.stack_maps {
+                w.u32(m.at);
+                w.u32(m.frame_size);
+                w.len(m.slots.len())?;
+                for &s in &m.slots {
+                    w.u32(s);
+                }
+            }
         }
         w.len(self.relocs.len())?;
         for r in &self.relocs {
@@ -363,6 +400,19 @@ impl CodeImage {
                     handlers: handlers.into(),
                 });
             }
+            let mut stack_maps = Vec::with_capacity(r.count(12)?);
+            for _ in 0..stack_maps.capacity() {
+                let (at, frame_size) = (r.u32()?, r.u32()?);
+                let mut slots = Vec::with_capacity(r.count(4)?);
+                for _ in 0..slots.capacity() {
+                    slots.push(r.u32()?);
+                }
+                stack_maps.push(StackMap {
+                    at,
+                    frame_size,
+                    slots,
+                });
+            }
             funcs.push(ImageFunc {
                 defined,
                 trampoline,
@@ -372,6 +422,7 @@ impl CodeImage {
                 traps,
                 srclocs: SrcLocs::from_ranges(ranges),
                 call_sites,
+                stack_maps,
             });
         }
         let mut relocs = Vec::with_capacity(r.count(18)?);
@@ -428,6 +479,11 @@ mod tests {
                 context: Some(8),
                 handlers: vec![(Some(1), 6), (None, 7)].into(),
             }],
+            stack_maps: vec![StackMap {
+                at: 4,
+                frame_size: 32,
+                slots: vec![0, 16],
+            }],
         };
         CodeImage {
             text: (0..16).collect(),
@@ -461,6 +517,7 @@ mod tests {
                 (b.defined, b.trampoline, b.offset, b.len)
             );
             assert_eq!(a.traps, b.traps);
+            assert_eq!(a.stack_maps, b.stack_maps);
             assert_eq!(a.srclocs.ranges(), b.srclocs.ranges());
             assert_eq!(a.call_sites, b.call_sites);
         }
@@ -488,6 +545,13 @@ mod tests {
         assert!(image.check(2).is_err());
         let mut image = sample();
         image.relocs[0].target = RelocTarget::Native(0);
+        assert!(image.check(2).is_err());
+        // A stack map past the code, or a slot outside its frame.
+        let mut image = sample();
+        image.funcs[0].stack_maps[0].at = 9;
+        assert!(image.check(2).is_err());
+        let mut image = sample();
+        image.funcs[0].stack_maps[0].slots.push(28);
         assert!(image.check(2).is_err());
         // Truncated bytes.
         let mut w = Writer::default();

@@ -24,6 +24,7 @@ mod access;
 mod atomic;
 pub(crate) mod code_memory;
 mod compile;
+mod gc;
 pub(crate) use compile::{compile_image, compile_parts, target_description};
 mod helpers;
 pub(crate) mod image;
@@ -118,6 +119,7 @@ impl CompiledModule {
                     traps: f.traps.clone(),
                     srclocs: f.srclocs.clone(),
                     call_sites: f.call_sites.clone(),
+                    stack_maps: f.stack_maps.clone(),
                 })
                 .collect(),
             relocs: self.relocs.clone(),
@@ -172,57 +174,6 @@ fn uses_simd(m: &ModuleInfo, i: usize) -> bool {
         }
     }
     false
-}
-
-/// Whether any function of `m` uses a GC instruction (`isa::gc::is_gc`),
-/// which the JIT does not compile yet; only scanned when the module may.
-pub(crate) fn uses_gc(m: &ModuleInfo) -> bool {
-    if !m
-        .engine
-        .config()
-        .features
-        .contains(wasmparser::WasmFeatures::GC)
-    {
-        return false;
-    }
-    (0..m.bodies.len()).any(|i| {
-        let Ok(mut reader) = m.body(i).get_operators_reader() else {
-            return false;
-        };
-        // Unreachable code is skipped, as the translators skip it: from an
-        // instruction that never falls through to the end (or `else`) of
-        // its block, counting the blocks opened in between.
-        let mut dead: Option<u32> = None;
-        while !reader.eof() {
-            let Ok(op) = reader.read() else {
-                // Validated already; a body that does not read is the
-                // translator's to report.
-                return false;
-            };
-            use wasmparser::Operator as O;
-            match (&mut dead, &op) {
-                (Some(d), O::Block { .. } | O::Loop { .. } | O::If { .. }) => *d += 1,
-                (Some(0), O::End | O::Else) => dead = None,
-                (Some(d), O::End) => *d -= 1,
-                (Some(_), _) => {}
-                (None, op) if crate::isa::gc::is_gc(op) => return true,
-                (
-                    None,
-                    O::Unreachable
-                    | O::Br { .. }
-                    | O::BrTable { .. }
-                    | O::Return
-                    | O::ReturnCall { .. }
-                    | O::ReturnCallIndirect { .. }
-                    | O::ReturnCallRef { .. }
-                    | O::Throw { .. }
-                    | O::ThrowRef,
-                ) => dead = Some(0),
-                (None, _) => {}
-            }
-        }
-        false
-    })
 }
 
 impl std::fmt::Debug for CompiledModule {
@@ -292,6 +243,7 @@ pub(crate) fn load(m: &ModuleInfo, image: &image::CodeImage) -> Result<CompiledM
                 func_index: (!f.trampoline).then_some(index),
                 traps: f.traps.clone(),
                 srclocs: f.srclocs.clone(),
+                stack_maps: f.stack_maps.clone(),
                 body_start: m.bodies[f.defined as usize].start,
                 call_sites: f.call_sites.clone(),
             }

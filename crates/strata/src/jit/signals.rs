@@ -40,6 +40,8 @@ pub(crate) struct FuncCode {
     pub body_start: usize,
     /// Its calls covered by exception handlers, by return address.
     pub call_sites: Vec<super::throw::CallSite>,
+    /// The stack maps of its calls, sorted by return address.
+    pub stack_maps: Vec<super::image::StackMap>,
 }
 
 /// The wasm operator each range of a function's machine code was compiled
@@ -458,6 +460,42 @@ pub(crate) unsafe fn find_handler(
     None
 }
 
+/// The GC reference slots of one compiled frame, for the collector: the
+/// frame of the compiled wasm function that made the call returning to
+/// `pc`, whose frame pointer is `fp` (the pairs `stack_at` and the trap
+/// handler walk: the return address and saved frame pointer found in the
+/// callee's frame record). Calls `slot` with the address of each slot
+/// holding a live reference cell (of the `any` or `extern` hierarchy) and
+/// returns true, or returns false when `pc` is not in compiled wasm code
+/// (the walk of compiled frames ends there). A call without references
+/// live across it has no stack map: nothing to visit.
+///
+/// # Safety
+/// The frame must be live and suspended in that call (its callee, or a
+/// helper the callee called, is running).
+#[allow(dead_code)] // For the collector (issue 14), which walks compiled frames with it.
+pub(crate) unsafe fn frame_gc_slots(pc: usize, fp: usize, mut slot: impl FnMut(*mut u64)) -> bool {
+    let reader = Reader::new();
+    let Some(entry) = reader.lookup(pc) else {
+        return false;
+    };
+    let f = &entry.code.funcs[entry.index];
+    if f.func_index.is_none() {
+        return false;
+    }
+    let at = (pc - f.start) as u32;
+    if let Ok(i) = f.stack_maps.binary_search_by_key(&at, |m| m.at) {
+        let map = &f.stack_maps[i];
+        // The stack pointer at the call: Cranelift keeps the frame's size
+        // fixed, from the frame pointer down.
+        let sp = fp - map.frame_size as usize;
+        for &offset in &map.slots {
+            slot((sp + offset as usize) as *mut u64);
+        }
+    }
+    true
+}
+
 /// The trap a compiled-code trap code stands for; `None` for a helper's
 /// pending error.
 fn trap_for(code: TrapCode) -> Option<Trap> {
@@ -719,6 +757,7 @@ mod tests {
                     srclocs: SrcLocs(Box::new([(0, 8, 0x30)])),
                     body_start: 0x2e,
                     call_sites: Vec::new(),
+                    stack_maps: Vec::new(),
                 },
                 FuncCode {
                     start: start + 0x100,
@@ -729,6 +768,11 @@ mod tests {
                     srclocs: SrcLocs(Box::new([(0x70, 0x80, 0x50)])),
                     body_start: 0x40,
                     call_sites: Vec::new(),
+                    stack_maps: vec![crate::jit::image::StackMap {
+                        at: 0x78,
+                        frame_size: 32,
+                        slots: vec![8, 16],
+                    }],
                 },
             ],
             module_name: Some("fake".to_string()),
@@ -736,6 +780,26 @@ mod tests {
         });
         register(Arc::clone(&info));
         info
+    }
+
+    #[test]
+    fn frames_yield_the_slots_of_their_stack_maps() {
+        let start = 0x7000_0000_0000usize;
+        let info = fake_module(start);
+        let fp = 0x1000usize;
+        let mut slots = Vec::new();
+        // SAFETY: nothing is read: the addresses are only computed.
+        let found = unsafe { frame_gc_slots(start + 0x178, fp, |s| slots.push(s as usize)) };
+        assert!(found);
+        // The stack pointer at the call is fp - 32.
+        assert_eq!(slots, [fp - 32 + 8, fp - 32 + 16]);
+        // A call without a stack map: a compiled frame with nothing live.
+        slots.clear();
+        assert!(unsafe { frame_gc_slots(start + 0x170, fp, |s| slots.push(s as usize)) });
+        assert!(slots.is_empty());
+        // Outside compiled code: the walk ends.
+        assert!(!unsafe { frame_gc_slots(0x10, fp, |_| {}) });
+        unregister(&info);
     }
 
     #[test]
@@ -808,6 +872,7 @@ mod tests {
             srclocs: SrcLocs::default(),
             body_start: 0,
             call_sites: sites,
+            stack_maps: Vec::new(),
         };
         let info = Arc::new(CodeInfo {
             funcs: vec![

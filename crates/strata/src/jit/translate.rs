@@ -229,6 +229,7 @@ pub(crate) fn translate(
     let mut locals = Vec::new();
     for (i, p) in ty.params().iter().enumerate() {
         let var = b.declare_var(clif_type(*p));
+        super::gc::declare_gc_var(&mut b, var, *p);
         let v = match osr {
             Some(_) => zero_of(&mut b, clif_type(*p)),
             None => b.block_params(entry)[i + 1],
@@ -242,6 +243,7 @@ pub(crate) fn translate(
         let t = m.val_type(vt)?;
         for _ in 0..count {
             let var = b.declare_var(clif_type(t));
+            super::gc::declare_gc_var(&mut b, var, t);
             let zero = zero_of(&mut b, clif_type(t));
             b.def_var(var, zero);
             locals.push((var, t));
@@ -384,10 +386,14 @@ impl Translator<'_, '_> {
         (x, y)
     }
     pub(super) fn push(&mut self, v: Value, ty: ValType) {
+        self.declare_gc_ref(v, ty);
         self.stack.push((v, ty));
     }
     /// Pushes `values`, of `types`.
     pub(super) fn push_all(&mut self, values: &[Value], types: &[ValType]) {
+        for (v, ty) in values.iter().zip(types) {
+            self.declare_gc_ref(*v, *ty);
+        }
         self.stack
             .extend(values.iter().copied().zip(types.iter().copied()));
     }
@@ -553,7 +559,7 @@ impl Translator<'_, '_> {
     }
 
     /// Jumps to the branch target of the construct `depth` levels out.
-    fn branch_target(&mut self, depth: u32) -> (Block, Vec<Value>) {
+    pub(super) fn branch_target(&mut self, depth: u32) -> (Block, Vec<Value>) {
         let i = self.ctrl.len() - 1 - depth as usize;
         let frame = &mut self.ctrl[i];
         if !matches!(frame.kind, Kind::Loop) {
@@ -998,13 +1004,8 @@ impl Translator<'_, '_> {
                     && !self.simd(&op)?
                     && !self.wide(&op)?
                     && !self.atomic(&op)?
+                    && !self.gc(&op)?
                 {
-                    if crate::isa::gc::is_gc(&op) {
-                        bail!(
-                            "the JIT tier does not compile GC instructions yet ({op:?}); \
-                             the interpreter and tiered execution run them"
-                        );
-                    }
                     bail!("the JIT tier does not support {op:?} yet");
                 }
             }

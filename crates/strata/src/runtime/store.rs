@@ -340,8 +340,19 @@ impl StoreInner {
                 epoch: engine.epoch_ptr(),
                 stack_limit: 0,
                 func_refs: std::ptr::null(),
+                gc_heap_base: std::ptr::null_mut(),
             }),
         }
+    }
+
+    /// Reserves the GC heap's address range (if not done yet) and
+    /// publishes its base to compiled code (`VMRuntimeLimits::gc_heap_base`).
+    pub(crate) fn reserve_gc_heap(&mut self) -> Result<(), crate::Trap> {
+        let base = self.gc.reserve()?;
+        let mut limits = self.limits.get();
+        limits.gc_heap_base = base;
+        self.limits.set(limits);
+        Ok(())
     }
 
     /// Adds a function and returns its store index.

@@ -233,6 +233,11 @@ pub struct VMRuntimeLimits {
     /// function reference in a table names); republished whenever the
     /// store's function list grows.
     pub func_refs: *const *const VMFuncRef,
+    /// The base of the store's GC heap (`runtime::gc`), null until the
+    /// heap is reserved, which instantiating a module with struct or array
+    /// types does before any of its code runs; it never moves after. How
+    /// compiled code addresses objects (`base + reference + offset`).
+    pub gc_heap_base: *mut u8,
 }
 
 /// A store function's entry: how any tier calls it. One record per store

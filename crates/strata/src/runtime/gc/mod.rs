@@ -215,6 +215,21 @@ impl GcHeap {
         self.free.entry(size).or_default().push(at);
     }
 
+    /// Reserves the heap's address range if not done yet; returns its
+    /// base, which never changes after.
+    pub(crate) fn reserve(&mut self) -> Result<*mut u8, Trap> {
+        let max_pages = self.max.div_ceil(PAGE_SIZE);
+        let mem = match &mut self.mem {
+            Some(mem) => mem,
+            None => {
+                let ty = MemoryType::new(0, Some(max_pages as u32));
+                let mem = LinearMemory::new(&ty, None).map_err(|_| Trap::GcHeapOutOfMemory)?;
+                self.mem.insert(mem)
+            }
+        };
+        Ok(mem.base())
+    }
+
     /// Allocates a zeroed object of `size` bytes (a multiple of 8) with
     /// its header; returns its offset.
     fn alloc(&mut self, ty: u32, header: Header, size: u32) -> Result<u32, Trap> {
@@ -231,14 +246,9 @@ impl GcHeap {
         if end > self.max {
             return Err(Trap::GcHeapOutOfMemory);
         }
-        let max_pages = self.max.div_ceil(PAGE_SIZE);
-        let mem = match &mut self.mem {
-            Some(mem) => mem,
-            None => {
-                let ty = MemoryType::new(0, Some(max_pages as u32));
-                let mem = LinearMemory::new(&ty, None).map_err(|_| Trap::GcHeapOutOfMemory)?;
-                self.mem.insert(mem)
-            }
+        self.reserve()?;
+        let Some(mem) = &mut self.mem else {
+            unreachable!("reserved above")
         };
         let have = mem.len() as u64;
         if end > have {
