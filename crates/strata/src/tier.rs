@@ -49,8 +49,17 @@ pub(crate) fn with_code(
     jit: Option<crate::jit::CompiledModule>,
 ) -> Result<TierCode> {
     let interp = Arc::new(crate::interp::ModuleCode::new(module, engine)?);
-    let jit = jit.map(|j| Arc::new(j) as Arc<dyn std::any::Any + Send + Sync>);
+    // A module whose code allocates GC objects stays interpreted as a whole
+    // in tiered execution (cached code unused, no tier-up) until the
+    // collector reads compiled frames' stack maps: it does not collect
+    // while compiled code is live (`runtime/gc/collect.rs`), so compiled
+    // allocating code would pile garbage up to the heap limit.
     let tiered = engine.config().tier == Tier::Tiered;
+    let allocates = tiered && crate::jit::allocates_gc(module);
+    let jit = jit
+        .filter(|_| !allocates)
+        .map(|j| Arc::new(j) as Arc<dyn std::any::Any + Send + Sync>);
+    let tiered = tiered && !allocates;
     let tier_up = tiered.then(|| {
         Arc::new(crate::jit::JitTierUp::new(module)) as Arc<dyn crate::runtime::tiering::TierUp>
     });

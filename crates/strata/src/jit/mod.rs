@@ -176,6 +176,68 @@ fn uses_simd(m: &ModuleInfo, i: usize) -> bool {
     false
 }
 
+/// Whether any function of `m` allocates GC objects (an allocating
+/// instruction in reachable code), which tiered execution keeps
+/// interpreted (`tier::with_code`); only scanned when GC is on.
+pub(crate) fn allocates_gc(m: &ModuleInfo) -> bool {
+    if !m
+        .engine
+        .config()
+        .features
+        .contains(wasmparser::WasmFeatures::GC)
+    {
+        return false;
+    }
+    (0..m.bodies.len()).any(|i| {
+        let Ok(mut reader) = m.body(i).get_operators_reader() else {
+            return false;
+        };
+        // Unreachable code is skipped, as the translators skip it: from an
+        // instruction that never falls through to the end (or `else`) of
+        // its block, counting the blocks opened in between.
+        let mut dead: Option<u32> = None;
+        while !reader.eof() {
+            let Ok(op) = reader.read() else {
+                // Validated already; a body that does not read is the
+                // translator's to report.
+                return false;
+            };
+            use wasmparser::Operator as O;
+            match (&mut dead, &op) {
+                (Some(d), O::Block { .. } | O::Loop { .. } | O::If { .. }) => *d += 1,
+                (Some(0), O::End | O::Else) => dead = None,
+                (Some(d), O::End) => *d -= 1,
+                (Some(_), _) => {}
+                (
+                    None,
+                    O::StructNew { .. }
+                    | O::StructNewDefault { .. }
+                    | O::ArrayNew { .. }
+                    | O::ArrayNewDefault { .. }
+                    | O::ArrayNewFixed { .. }
+                    | O::ArrayNewData { .. }
+                    | O::ArrayNewElem { .. }
+                    | O::AnyConvertExtern,
+                ) => return true,
+                (
+                    None,
+                    O::Unreachable
+                    | O::Br { .. }
+                    | O::BrTable { .. }
+                    | O::Return
+                    | O::ReturnCall { .. }
+                    | O::ReturnCallIndirect { .. }
+                    | O::ReturnCallRef { .. }
+                    | O::Throw { .. }
+                    | O::ThrowRef,
+                ) => dead = Some(0),
+                (None, _) => {}
+            }
+        }
+        false
+    })
+}
+
 impl std::fmt::Debug for CompiledModule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CompiledModule")
