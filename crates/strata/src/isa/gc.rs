@@ -67,6 +67,42 @@ pub(crate) enum GcOp {
 }
 
 impl GcOp {
+    /// Every `GcOp`, indexed by its discriminant (what compiled code passes
+    /// to `helpers::gc`).
+    pub(crate) const ALL: [GcOp; 28] = {
+        use GcOp::*;
+        [
+            StructNew,
+            StructNewDefault,
+            StructGet,
+            StructGetS,
+            StructGetU,
+            StructSet,
+            ArrayNew,
+            ArrayNewDefault,
+            ArrayNewFixed,
+            ArrayNewData,
+            ArrayNewElem,
+            ArrayGet,
+            ArrayGetS,
+            ArrayGetU,
+            ArraySet,
+            ArrayLen,
+            ArrayFill,
+            ArrayCopy,
+            ArrayInitData,
+            ArrayInitElem,
+            RefI31,
+            I31GetS,
+            I31GetU,
+            RefTest,
+            RefCast,
+            RefEq,
+            AnyConvertExtern,
+            ExternConvertAny,
+        ]
+    };
+
     /// Whether the instruction allocates in the heap: a safepoint, where
     /// the collector may run.
     pub(crate) fn allocates(self) -> bool {
@@ -150,5 +186,12 @@ fn heap_types_round_trip() {
     ] {
         let (k, x) = encode_heap(h);
         assert_eq!(decode_heap(k, x), h);
+    }
+}
+
+#[test]
+fn every_gc_op_is_indexed_by_its_discriminant() {
+    for (i, op) in GcOp::ALL.iter().enumerate() {
+        assert_eq!(*op as usize, i);
     }
 }

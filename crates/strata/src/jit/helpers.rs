@@ -506,7 +506,7 @@ pub(crate) unsafe extern "C" fn gc(
     use crate::isa::gc::GcOp;
     status(unsafe {
         with_store(vmctx, |s, i| {
-            let op = GC_OPS
+            let op = GcOp::ALL
                 .get(op as usize)
                 .copied()
                 .ok_or_else(|| anyhow::anyhow!("bad GC helper operation {op}"))?;
@@ -529,46 +529,4 @@ pub(crate) unsafe extern "C" fn gc(
             ))
         })
     })
-}
-
-/// Every `GcOp`, indexed by its discriminant (what compiled code passes).
-pub(crate) const GC_OPS: [crate::isa::gc::GcOp; 28] = {
-    use crate::isa::gc::GcOp::*;
-    [
-        StructNew,
-        StructNewDefault,
-        StructGet,
-        StructGetS,
-        StructGetU,
-        StructSet,
-        ArrayNew,
-        ArrayNewDefault,
-        ArrayNewFixed,
-        ArrayNewData,
-        ArrayNewElem,
-        ArrayGet,
-        ArrayGetS,
-        ArrayGetU,
-        ArraySet,
-        ArrayLen,
-        ArrayFill,
-        ArrayCopy,
-        ArrayInitData,
-        ArrayInitElem,
-        RefI31,
-        I31GetS,
-        I31GetU,
-        RefTest,
-        RefCast,
-        RefEq,
-        AnyConvertExtern,
-        ExternConvertAny,
-    ]
-};
-
-#[test]
-fn gc_ops_are_indexed_by_discriminant() {
-    for (i, op) in GC_OPS.iter().enumerate() {
-        assert_eq!(*op as usize, i);
-    }
 }
