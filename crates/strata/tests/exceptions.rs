@@ -3,7 +3,7 @@
 //! functions (a host function that throws, wasm called from a host function
 //! that throws to the outer wasm), uncaught exceptions as a typed error
 //! naming the tag, payloads of every type, the fuel the model charges, and
-//! the legacy instructions behind their own switch.
+//! the legacy instructions behind their own switch (in every tier).
 //!
 //! Expected values follow the exception-handling specification: a
 //! `catch $t L` branches to `L` with the payload, `catch_ref` adds the
@@ -623,40 +623,63 @@ const LEGACY: &str = r#"(module
       end)
 )"#;
 
+/// The legacy instructions are refused unless switched on; switched on,
+/// every tier gives the results the legacy specification gives and
+/// charges the same fuel (tiered with a tier-up threshold of 0 compiles
+/// each function at its first call).
 #[test]
 fn legacy_exception_handling_needs_its_switch() -> Result<()> {
     let off = engine(|_| {});
     let err = Module::new(&off, LEGACY).unwrap_err();
     assert!(format!("{err:#}").contains("legacy"), "{err:#}");
-    let engine = engine(|c| {
-        c.wasm_legacy_exceptions(true);
-    });
-    let (mut store, i) = instance(&engine, LEGACY)?;
-    let call = |store: &mut Store<()>, name: &str, arg: Option<i32>| -> Result<i32> {
-        match arg {
-            Some(a) => i.get_typed_func::<i32, i32>(&*store, name)?.call(store, a),
-            None => i.get_typed_func::<(), i32>(&*store, name)?.call(store, ()),
+    let mut fuels = Vec::new();
+    for tier in [Tier::Interp, Tier::Jit, Tier::Tiered] {
+        if !tier.is_available() {
+            continue;
         }
-    };
-    assert_eq!(call(&mut store, "try-catch", Some(0))?, 105);
-    assert_eq!(call(&mut store, "try-catch", Some(1))?, 200);
-    assert_eq!(call(&mut store, "no-throw", None)?, 7);
-    assert_eq!(call(&mut store, "rethrow", None)?, 1011);
-    assert_eq!(call(&mut store, "rethrow-outer", None)?, 3);
-    assert_eq!(call(&mut store, "delegate", None)?, 2021);
-    assert_eq!(call(&mut store, "delegate-skip", Some(1))?, 521);
-    assert_eq!(call(&mut store, "delegate-skip", Some(0))?, 2022);
-    let err = call(&mut store, "delegate-out", None).unwrap_err();
-    assert!(err.is::<ThrownException>(), "{err:?}");
-    assert!(
-        err.to_string().contains("tag `e` with payload (i32 1)"),
-        "{err}"
-    );
-    assert_eq!(call(&mut store, "catch-delegate-out", None)?, 3001);
-    assert_eq!(call(&mut store, "throw-in-catch", None)?, 302);
-    assert_eq!(call(&mut store, "delegate-from-catch", None)?, 402);
-    let values = i.get_typed_func::<i32, (i32, i32)>(&store, "catch-values")?;
-    assert_eq!(values.call(&mut store, 5)?, (5, 7));
+        let engine = engine(|c| {
+            c.tier(tier)
+                .wasm_legacy_exceptions(true)
+                .consume_fuel(true)
+                .tier_up_calls(0)
+                .tier_up_in_background(false);
+        });
+        let (mut store, i) = instance(&engine, LEGACY)?;
+        let mut fuel = Vec::new();
+        let mut call = |name: &str, arg: Option<i32>| -> Result<i32> {
+            store.set_fuel(1_000_000)?;
+            let r = match arg {
+                Some(a) => i.get_typed_func::<i32, i32>(&store, name)?.call(&mut store, a),
+                None => i.get_typed_func::<(), i32>(&store, name)?.call(&mut store, ()),
+            };
+            fuel.push(1_000_000 - store.get_fuel()?);
+            r
+        };
+        let context = format!("{tier:?}");
+        assert_eq!(call("try-catch", Some(0))?, 105, "{context}");
+        assert_eq!(call("try-catch", Some(1))?, 200, "{context}");
+        assert_eq!(call("no-throw", None)?, 7, "{context}");
+        assert_eq!(call("rethrow", None)?, 1011, "{context}");
+        assert_eq!(call("rethrow-outer", None)?, 3, "{context}");
+        assert_eq!(call("delegate", None)?, 2021, "{context}");
+        assert_eq!(call("delegate-skip", Some(1))?, 521, "{context}");
+        assert_eq!(call("delegate-skip", Some(0))?, 2022, "{context}");
+        let err = call("delegate-out", None).unwrap_err();
+        assert!(err.is::<ThrownException>(), "{context}: {err:?}");
+        assert!(
+            err.to_string().contains("tag `e` with payload (i32 1)"),
+            "{context}: {err}"
+        );
+        assert_eq!(call("catch-delegate-out", None)?, 3001, "{context}");
+        assert_eq!(call("throw-in-catch", None)?, 302, "{context}");
+        assert_eq!(call("delegate-from-catch", None)?, 402, "{context}");
+        let values = i.get_typed_func::<i32, (i32, i32)>(&store, "catch-values")?;
+        assert_eq!(values.call(&mut store, 5)?, (5, 7), "{context}");
+        fuels.push((tier, fuel));
+    }
+    for (tier, fuel) in &fuels[1..] {
+        assert_eq!(fuel, &fuels[0].1, "fuel of {tier:?} against the interpreter");
+    }
     Ok(())
 }
 
