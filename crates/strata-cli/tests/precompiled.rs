@@ -3,7 +3,7 @@
 //! binary. Every test names its own cache directory, so none writes to
 //! the user's.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn fixture(name: &str) -> String {
@@ -15,32 +15,11 @@ fn fixture(name: &str) -> String {
 }
 
 /// A fresh, empty directory for one test, removed when dropped.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-impl std::ops::Deref for TempDir {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl AsRef<Path> for TempDir {
-    fn as_ref(&self) -> &Path {
-        &self.0
-    }
-}
-
-fn temp_dir(name: &str) -> TempDir {
-    let dir = std::env::temp_dir().join(format!("strata-cli-cache-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    TempDir(dir)
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("strata-cache-{name}-"))
+        .tempdir()
+        .expect("create a temporary directory")
 }
 
 /// Runs `strata ARGS...` with `cache` as the default cache directory.
@@ -92,7 +71,8 @@ fn jit_available(dir: &Path) -> bool {
 
 #[test]
 fn compile_then_run_with_allow_precompiled() {
-    let dir = temp_dir("roundtrip");
+    let dir_tmp = temp_dir("roundtrip");
+    let dir = dir_tmp.path();
     if !jit_available(&dir) {
         return;
     }
@@ -133,7 +113,8 @@ fn compile_then_run_with_allow_precompiled() {
 
 #[test]
 fn a_precompiled_module_needs_the_flag() {
-    let dir = temp_dir("refused");
+    let dir_tmp = temp_dir("refused");
+    let dir = dir_tmp.path();
     if !jit_available(&dir) {
         return;
     }
@@ -153,7 +134,8 @@ fn a_precompiled_module_needs_the_flag() {
 
 #[test]
 fn damaged_truncated_and_mismatched_artifacts_are_errors() {
-    let dir = temp_dir("damaged");
+    let dir_tmp = temp_dir("damaged");
+    let dir = dir_tmp.path();
     if !jit_available(&dir) {
         return;
     }
@@ -216,7 +198,8 @@ fn damaged_truncated_and_mismatched_artifacts_are_errors() {
 
 #[test]
 fn the_cache_fills_once_and_can_be_moved_or_turned_off() {
-    let default_dir = temp_dir("default");
+    let default_dir_tmp = temp_dir("default");
+    let default_dir = default_dir_tmp.path();
     if !jit_available(&default_dir) {
         return;
     }
@@ -249,7 +232,8 @@ fn the_cache_fills_once_and_can_be_moved_or_turned_off() {
     assert_eq!(std::fs::read(&entry).unwrap(), good);
 
     // -C cache-dir moves it; -C cache=n turns it off.
-    let moved = temp_dir("moved");
+    let moved_tmp = temp_dir("moved");
+    let moved = moved_tmp.path();
     let _ = std::fs::remove_dir_all(&moved);
     let cache_dir = format!("cache-dir={}", moved.display());
     let mut with_dir = vec!["run", "-C", &cache_dir];
@@ -257,7 +241,8 @@ fn the_cache_fills_once_and_can_be_moved_or_turned_off() {
     let o = strata(&default_dir, &with_dir);
     assert_eq!(stdout(&o), "4\n", "{}", stderr(&o));
     assert_eq!(files(&moved).len(), 1);
-    let off = temp_dir("off");
+    let off_tmp = temp_dir("off");
+    let off = off_tmp.path();
     let _ = std::fs::remove_dir_all(&off);
     let mut without = vec!["run", "-C", "cache=n"];
     without.extend_from_slice(&args[1..]);
@@ -278,7 +263,8 @@ fn the_cache_fills_once_and_can_be_moved_or_turned_off() {
 
 #[test]
 fn processes_filling_the_cache_at_once_all_succeed() {
-    let dir = temp_dir("concurrent");
+    let dir_tmp = temp_dir("concurrent");
+    let dir = dir_tmp.path();
     if !jit_available(&dir) {
         return;
     }
@@ -326,7 +312,8 @@ fn processes_filling_the_cache_at_once_all_succeed() {
 /// hit refreshes its time) and writes nothing new.
 #[test]
 fn tiered_runs_fill_the_cache_in_the_background() {
-    let dir = temp_dir("tiered");
+    let dir_tmp = temp_dir("tiered");
+    let dir = dir_tmp.path();
     if !jit_available(&dir) {
         return;
     }

@@ -10,7 +10,7 @@ use std::process::Stdio;
 
 #[test]
 fn arguments_with_spaces_quotes_and_newlines_reach_the_guest() {
-    let dir = TempDir::new("args");
+    let dir = temp_dir("args");
     let io = program("io.wasm");
     let o = strata_in(
         dir.path(),
@@ -46,7 +46,7 @@ fn arguments_with_spaces_quotes_and_newlines_reach_the_guest() {
 
 #[test]
 fn only_the_given_environment_reaches_the_guest() {
-    let dir = TempDir::new("env");
+    let dir = temp_dir("env");
     let o = strata_in(
         dir.path(),
         &[
@@ -91,7 +91,7 @@ fn only_the_given_environment_reaches_the_guest() {
 
 #[test]
 fn standard_input_is_read() {
-    let dir = TempDir::new("stdin");
+    let dir = temp_dir("stdin");
     let input: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     let o = strata_in(dir.path(), &["run", &program("io.wasm"), "cat"], &input);
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
@@ -110,7 +110,7 @@ fn standard_input_is_read() {
 
 #[test]
 fn large_output_is_printed_whole() {
-    let dir = TempDir::new("big");
+    let dir = temp_dir("big");
     let n = 1 << 20;
     let o = strata_in(
         dir.path(),
@@ -125,7 +125,7 @@ fn large_output_is_printed_whole() {
 
 #[test]
 fn proc_exit_sets_the_exit_status() {
-    let dir = TempDir::new("exit");
+    let dir = temp_dir("exit");
     for code in [0, 1, 3, 42, 125] {
         let o = strata_in(
             dir.path(),
@@ -158,7 +158,7 @@ fn proc_exit_sets_the_exit_status() {
 
 #[test]
 fn a_trap_in_a_wasi_program_exits_134_with_a_named_backtrace() {
-    let dir = TempDir::new("trap");
+    let dir = temp_dir("trap");
     let o = strata_in(dir.path(), &[&program("io.wasm"), "trap"], b"");
     assert_eq!(o.status.code(), Some(134));
     let err = stderr(&o);
@@ -175,7 +175,7 @@ fn a_trap_in_a_wasi_program_exits_134_with_a_named_backtrace() {
 
 #[test]
 fn clocks_random_and_process_functions() {
-    let dir = TempDir::new("clocks");
+    let dir = temp_dir("clocks");
     let o = strata_in(dir.path(), &[&program("raw.wasm"), "clocks"], b"");
     let mut expected = Vec::new();
     for id in 0..4 {
@@ -225,7 +225,7 @@ fn clocks_random_and_process_functions() {
 
 #[test]
 fn poll_oneoff_clocks_and_readiness() {
-    let dir = TempDir::new("poll");
+    let dir = temp_dir("poll");
     let o = strata_in(
         dir.path(),
         &["run", "--dir", ".", &program("raw.wasm"), "poll"],
@@ -255,7 +255,7 @@ fn poll_oneoff_clocks_and_readiness() {
 
 #[test]
 fn the_guest_sees_no_directory_it_was_not_given() {
-    let dir = TempDir::new("nodir");
+    let dir = temp_dir("nodir");
     std::fs::write(dir.path().join("visible.txt"), "x").unwrap();
     // Without --dir, std's path lookup finds no pre-open at all.
     let o = strata_in(dir.path(), &[&program("fs.wasm"), "list", "."], b"");
@@ -269,7 +269,7 @@ fn the_guest_sees_no_directory_it_was_not_given() {
 
 #[test]
 fn wasi_unstable_programs_run_with_preview0_layouts() {
-    let dir = TempDir::new("preview0");
+    let dir = temp_dir("preview0");
     let o = strata_in(
         dir.path(),
         &["run", "--dir", ".", &program("preview0.wat")],
@@ -291,7 +291,7 @@ fn wasi_unstable_programs_run_with_preview0_layouts() {
 
 #[test]
 fn a_missing_dir_is_a_clear_error() {
-    let dir = TempDir::new("missingdir");
+    let dir = temp_dir("missingdir");
     let o = strata_in(
         dir.path(),
         &[
@@ -315,7 +315,7 @@ fn a_missing_dir_is_a_clear_error() {
 
 #[test]
 fn mistyped_and_unknown_wasi_imports_are_all_listed() {
-    let dir = TempDir::new("imports");
+    let dir = temp_dir("imports");
     std::fs::write(
         dir.path().join("bad.wat"),
         r#"(module
@@ -349,7 +349,7 @@ fn mistyped_and_unknown_wasi_imports_are_all_listed() {
 
 #[test]
 fn invoke_still_works_on_a_wasi_program() {
-    let dir = TempDir::new("invoke");
+    let dir = temp_dir("invoke");
     let o = strata_in(
         dir.path(),
         &["run", "--invoke", "nope", &program("io.wasm")],
@@ -423,7 +423,7 @@ fn tcplisten_hands_the_guest_a_listening_socket() {
 
 #[test]
 fn bad_wasi_options_are_clear_errors() {
-    let dir = TempDir::new("sopts");
+    let dir = temp_dir("sopts");
     let o = strata_in(
         dir.path(),
         &["run", "-S", "nope=1", &program("io.wasm")],
@@ -450,7 +450,7 @@ fn bad_wasi_options_are_clear_errors() {
 
 #[test]
 fn a_reactor_is_initialised_before_the_invoked_export() {
-    let dir = TempDir::new("reactor");
+    let dir = temp_dir("reactor");
     std::fs::write(
         dir.path().join("reactor.wat"),
         r#"(module
@@ -466,7 +466,7 @@ fn a_reactor_is_initialised_before_the_invoked_export() {
 
 #[test]
 fn a_failed_program_hints_at_options_after_the_module() {
-    let dir = TempDir::new("hint");
+    let dir = temp_dir("hint");
     let io = program("io.wasm");
     let hint = "hint: `--dir` and `-W` came after the module, so the module got them as \
                 arguments; to give them to strata, put them before the module: \
@@ -523,7 +523,7 @@ fn pseudo_terminal() -> (std::os::fd::OwnedFd, std::fs::File) {
 
 /// Runs `raw.wasm streams REPORT` with the three given standard streams
 /// and returns its report (which it writes to descriptor REPORT, piped).
-fn stream_report(dir: &TempDir, streams: [Stdio; 3], report: usize) -> Vec<String> {
+fn stream_report(dir: &tempfile::TempDir, streams: [Stdio; 3], report: usize) -> Vec<String> {
     let [stdin, stdout, stderr] = streams;
     let child = strata_command(
         dir.path(),
@@ -542,7 +542,7 @@ fn stream_report(dir: &TempDir, streams: [Stdio; 3], report: usize) -> Vec<Strin
 
 #[test]
 fn standard_streams_report_what_they_really_are() {
-    let dir = TempDir::new("streams");
+    let dir = temp_dir("streams");
     let file = |name: &str| {
         let f = std::fs::File::create(dir.path().join(name)).unwrap();
         Stdio::from(f)

@@ -8,7 +8,7 @@ use common::*;
 
 #[test]
 fn files_in_a_preopened_directory() {
-    let dir = TempDir::new("files");
+    let dir = temp_dir("files");
     let sandbox = dir.path().join("sandbox");
     std::fs::create_dir(&sandbox).unwrap();
     std::os::unix::fs::symlink("b.txt", sandbox.join("l.txt")).unwrap();
@@ -97,7 +97,7 @@ fn fnv(names: &[String]) -> String {
 
 #[test]
 fn a_large_directory_is_listed_whole() {
-    let dir = TempDir::new("list");
+    let dir = temp_dir("list");
     let big = dir.path().join("big");
     std::fs::create_dir(&big).unwrap();
     let o = strata_in(
@@ -131,7 +131,7 @@ fn a_large_directory_is_listed_whole() {
 
 #[test]
 fn readdir_cookies_survive_a_large_directory_and_a_small_buffer() {
-    let dir = TempDir::new("readdir");
+    let dir = temp_dir("readdir");
     let many = dir.path().join("many");
     std::fs::create_dir(&many).unwrap();
     for i in 0..1000 {
@@ -158,7 +158,7 @@ fn readdir_cookies_survive_a_large_directory_and_a_small_buffer() {
 
 #[test]
 fn fd_functions_and_rights() {
-    let dir = TempDir::new("fd");
+    let dir = temp_dir("fd");
     let o = strata_in(
         dir.path(),
         &["run", "--dir", ".::/work", &program("raw.wasm"), "fd"],
@@ -231,7 +231,7 @@ fn fd_functions_and_rights() {
 
 #[test]
 fn path_functions_with_every_oflag_and_fdflag() {
-    let dir = TempDir::new("path");
+    let dir = temp_dir("path");
     let o = strata_in(
         dir.path(),
         &["run", "--dir", ".", &program("raw.wasm"), "path"],
@@ -327,7 +327,7 @@ fn path_functions_with_every_oflag_and_fdflag() {
 
 #[test]
 fn every_escape_from_the_sandbox_is_refused() {
-    let dir = TempDir::new("escape");
+    let dir = temp_dir("escape");
     let sandbox = dir.path().join("sandbox");
     let outside = dir.path().join("outside");
     std::fs::create_dir_all(sandbox.join("sub")).unwrap();

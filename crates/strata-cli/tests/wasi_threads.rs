@@ -19,7 +19,7 @@ const TIERS: [Option<&str>; 3] = [Some("interp"), Some("jit"), None];
 
 /// `strata run` in `tier` with `args`.
 fn run(tier: Option<&'static str>, args: &[&str]) -> Output {
-    let dir = TempDir::new("threads");
+    let dir = temp_dir("threads");
     let mut out = None;
     match tier {
         Some(tier) => in_tier(tier, || out = Some(strata_in(dir.path(), args, b""))),

@@ -36,32 +36,11 @@ fn expected(n: i32) -> i32 {
 }
 
 /// A fresh, empty directory for one test, removed when dropped.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-impl std::ops::Deref for TempDir {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl AsRef<Path> for TempDir {
-    fn as_ref(&self) -> &Path {
-        &self.0
-    }
-}
-
-fn temp_dir(name: &str) -> TempDir {
-    let dir = std::env::temp_dir().join(format!("strata-cache-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    TempDir(dir)
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("strata-cache-{name}-"))
+        .tempdir()
+        .expect("create a temporary directory")
 }
 
 /// A JIT configuration caching in `dir`; `None` without the JIT tier.
@@ -104,7 +83,8 @@ fn check_runs(engine: &Engine, module: &Module) {
 
 #[test]
 fn a_second_engine_loads_the_code_from_the_cache() {
-    let dir = temp_dir("hit");
+    let dir_tmp = temp_dir("hit");
+    let dir = dir_tmp.path();
     let Some(config) = config(&dir) else { return };
     let first = Engine::new(&config).unwrap();
     let module = Module::new(&first, WAT).unwrap();
@@ -140,7 +120,8 @@ fn a_second_engine_loads_the_code_from_the_cache() {
 
 #[test]
 fn a_damaged_or_truncated_entry_is_compiled_again() {
-    let dir = temp_dir("damaged");
+    let dir_tmp = temp_dir("damaged");
+    let dir = dir_tmp.path();
     let Some(config) = config(&dir) else { return };
     Module::new(&Engine::new(&config).unwrap(), WAT).unwrap();
     let [entry] = entries(&dir).try_into().unwrap();
@@ -173,11 +154,13 @@ fn a_damaged_or_truncated_entry_is_compiled_again() {
 fn a_foreign_entry_is_not_used() {
     // Another module's valid entry under this module's name: its checksum
     // is fine, but it belongs to another module.
-    let dir = temp_dir("foreign");
+    let dir_tmp = temp_dir("foreign");
+    let dir = dir_tmp.path();
     let Some(config) = config(&dir) else { return };
     Module::new(&Engine::new(&config).unwrap(), WAT).unwrap();
     let [entry] = entries(&dir).try_into().unwrap();
-    let other = temp_dir("foreign-other");
+    let other_tmp = temp_dir("foreign-other");
+    let other = other_tmp.path();
     let other_config = self::config(&other).unwrap();
     let other_wat = WAT.replace("f32.const 3.0", "f32.const 4.0");
     Module::new(&Engine::new(&other_config).unwrap(), &other_wat).unwrap();
@@ -192,7 +175,8 @@ fn a_foreign_entry_is_not_used() {
 
 #[test]
 fn threads_filling_the_cache_at_once_all_succeed() {
-    let dir = temp_dir("threads");
+    let dir_tmp = temp_dir("threads");
+    let dir = dir_tmp.path();
     let Some(config) = config(&dir) else { return };
     std::thread::scope(|s| {
         for _ in 0..4 {
@@ -211,7 +195,8 @@ fn threads_filling_the_cache_at_once_all_succeed() {
 
 #[test]
 fn the_cache_keeps_to_its_size_by_removing_the_oldest_entries() {
-    let dir = temp_dir("evict");
+    let dir_tmp = temp_dir("evict");
+    let dir = dir_tmp.path();
     let Some(mut config) = config(&dir) else {
         return;
     };
@@ -246,7 +231,8 @@ fn the_cache_keeps_to_its_size_by_removing_the_oldest_entries() {
 
 #[test]
 fn without_the_cache_nothing_is_written() {
-    let dir = temp_dir("off");
+    let dir_tmp = temp_dir("off");
+    let dir = dir_tmp.path();
     let Some(mut config) = config(&dir) else {
         return;
     };
@@ -264,7 +250,8 @@ fn without_the_cache_nothing_is_written() {
 
 #[test]
 fn artifacts_round_trip() {
-    let dir = temp_dir("artifact");
+    let dir_tmp = temp_dir("artifact");
+    let dir = dir_tmp.path();
     let Some(mut config) = config(&dir) else {
         return;
     };
@@ -303,7 +290,8 @@ fn artifacts_round_trip() {
 
 #[test]
 fn damaged_truncated_and_mismatched_artifacts_are_refused() {
-    let dir = temp_dir("refused");
+    let dir_tmp = temp_dir("refused");
+    let dir = dir_tmp.path();
     let Some(mut config) = config(&dir) else {
         return;
     };

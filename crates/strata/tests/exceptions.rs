@@ -649,8 +649,12 @@ fn legacy_exception_handling_needs_its_switch() -> Result<()> {
         let mut call = |name: &str, arg: Option<i32>| -> Result<i32> {
             store.set_fuel(1_000_000)?;
             let r = match arg {
-                Some(a) => i.get_typed_func::<i32, i32>(&store, name)?.call(&mut store, a),
-                None => i.get_typed_func::<(), i32>(&store, name)?.call(&mut store, ()),
+                Some(a) => i
+                    .get_typed_func::<i32, i32>(&store, name)?
+                    .call(&mut store, a),
+                None => i
+                    .get_typed_func::<(), i32>(&store, name)?
+                    .call(&mut store, ()),
             };
             fuel.push(1_000_000 - store.get_fuel()?);
             r
@@ -678,7 +682,10 @@ fn legacy_exception_handling_needs_its_switch() -> Result<()> {
         fuels.push((tier, fuel));
     }
     for (tier, fuel) in &fuels[1..] {
-        assert_eq!(fuel, &fuels[0].1, "fuel of {tier:?} against the interpreter");
+        assert_eq!(
+            fuel, &fuels[0].1,
+            "fuel of {tier:?} against the interpreter"
+        );
     }
     Ok(())
 }
