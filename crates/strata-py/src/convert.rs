@@ -6,11 +6,11 @@
 //! so that a new or renamed variant needs no new match arm elsewhere.
 
 use crate::error::wasmtime_error;
-use crate::externals::{Global, Memory, Table};
+use crate::externals::{Global, Memory, Table, Tag};
 use crate::func::Func;
 use crate::store::{RStore, StoreRef};
 use crate::types::{
-    ExportType, FuncType, GlobalType, ImportType, MemoryType, TableType, Val, ValKind,
+    ExportType, FuncType, GlobalType, ImportType, MemoryType, TableType, TagType, Val, ValKind,
 };
 use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -134,10 +134,17 @@ pub(crate) fn memorytype_from(ty: &strata::MemoryType) -> MemoryType {
     }
 }
 
-/// What using an exception tag from Python raises: wasmtime-py has no tag
-/// type to mirror yet.
-fn no_tags() -> PyErr {
-    wasmtime_error("exception tags are not supported by the Python package")
+pub(crate) fn tagtype(ty: &TagType) -> strata::TagType {
+    strata::TagType::new(strata::FuncType::new(
+        ty.params.iter().map(|k| valtype(*k)),
+        [],
+    ))
+}
+
+pub(crate) fn tagtype_from(ty: &strata::TagType) -> PyResult<TagType> {
+    Ok(TagType {
+        params: valkinds(ty.ty().params())?,
+    })
 }
 
 /// The Python type object (`FuncType`, ...) of an import or export.
@@ -147,7 +154,7 @@ pub(crate) fn externtype(py: Python<'_>, ty: &ExternType) -> PyResult<Py<PyAny>>
         ExternType::Global(t) => Py::new(py, globaltype_from(t)?)?.into_any(),
         ExternType::Table(t) => Py::new(py, tabletype_from(t)?)?.into_any(),
         ExternType::Memory(t) => Py::new(py, memorytype_from(t))?.into_any(),
-        ExternType::Tag(_) => return Err(no_tags()),
+        ExternType::Tag(t) => Py::new(py, tagtype_from(t)?)?.into_any(),
     })
 }
 
@@ -364,7 +371,7 @@ pub(crate) fn extern_to_py(
             Py::new(py, Func::handle(store_id, f, &ty)?)?.into_any()
         }
         Extern::Memory(m) => Py::new(py, Memory { store_id, mem: m })?.into_any(),
-        Extern::Tag(_) => return Err(no_tags()),
+        Extern::Tag(tag) => Py::new(py, Tag { store_id, tag })?.into_any(),
         Extern::SharedMemory(_) => {
             return Err(PyTypeError::new_err(
                 "shared memories (the threads proposal) are not supported by the Python API",
@@ -408,9 +415,11 @@ pub(crate) fn extern_from_py(obj: &Bound<'_, PyAny>, store: &StoreRef) -> PyResu
         (g.get().store_id, Extern::Global(g.get().global))
     } else if let Ok(t) = obj.cast::<Table>() {
         (t.get().store_id, Extern::Table(t.get().table))
+    } else if let Ok(t) = obj.cast::<Tag>() {
+        (t.get().store_id, Extern::Tag(t.get().tag))
     } else {
         return Err(PyTypeError::new_err(format!(
-            "expected a Func, Global, Memory or Table, got {}",
+            "expected a Func, Global, Memory, Table or Tag, got {}",
             obj.get_type().name()?
         )));
     };

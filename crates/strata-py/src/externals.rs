@@ -1,9 +1,9 @@
-//! `Memory`, `Global` and `Table` handles.
+//! `Memory`, `Global`, `Table` and `Tag` handles.
 
 use crate::convert::{self, val_to_py, value_from_py, Int};
 use crate::error::{api_error, wasmtime_error};
 use crate::store::StoreRef;
-use crate::types::{GlobalType, MemoryType, TableType, ValKind};
+use crate::types::{GlobalType, MemoryType, TableType, TagType, ValKind};
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes};
@@ -358,5 +358,42 @@ impl Table {
         let mut lease = store.lease()?;
         let val = value.into_val(lease.store(), store.id())?;
         self.table.set(lease.store(), idx.0, val).map_err(api_error)
+    }
+}
+
+/// An exception tag: a module's export, or one made here to satisfy a
+/// tag import. Two tags are the same tag only if they are the same object
+/// of the store (equal types are not enough), as in WebAssembly.
+#[pyclass(frozen, eq, hash, module = "strata._strata")]
+#[derive(PartialEq, Eq, Hash)]
+pub struct Tag {
+    pub(crate) store_id: u64,
+    pub(crate) tag: strata::Tag,
+}
+
+#[pymethods]
+impl Tag {
+    /// Creates a new tag of type `ty` in `store`.
+    #[new]
+    fn new(store: &Bound<'_, PyAny>, ty: &Bound<'_, PyAny>) -> PyResult<Tag> {
+        let store = StoreRef::from_py(store)?;
+        let ty = ty
+            .cast::<TagType>()
+            .map_err(|_| PyTypeError::new_err("expected a TagType"))?;
+        let ty = convert::tagtype(ty.get());
+        let mut lease = store.lease()?;
+        let tag = strata::Tag::new(lease.store(), &ty).map_err(api_error)?;
+        Ok(Tag {
+            store_id: store.id(),
+            tag,
+        })
+    }
+
+    /// The tag's type.
+    fn r#type(&self, store: &Bound<'_, PyAny>) -> PyResult<TagType> {
+        let store = StoreRef::from_py(store)?;
+        store.check(self.store_id, "the tag")?;
+        let mut lease = store.lease()?;
+        convert::tagtype_from(&self.tag.ty(&*lease.store()))
     }
 }

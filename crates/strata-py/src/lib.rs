@@ -21,14 +21,15 @@ mod types;
 mod wasi;
 
 pub use config::{Config, Engine};
-pub use externals::{Global, Memory, Table};
+pub use externals::{Global, Memory, Table, Tag};
 pub use func::Func;
 pub use instance::{Instance, InstanceExports};
 pub use linker::{InstancePre, Linker};
 pub use module::Module;
 pub use store::{Caller, Store};
 pub use types::{
-    ExportType, FuncType, GlobalType, ImportType, Limits, MemoryType, TableType, Val, ValType,
+    ExportType, FuncType, GlobalType, ImportType, Limits, MemoryType, TableType, TagType, Val,
+    ValType,
 };
 pub use wasi::WasiConfig;
 
@@ -45,12 +46,14 @@ fn _strata(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Memory>()?;
     m.add_class::<Global>()?;
     m.add_class::<Table>()?;
+    m.add_class::<Tag>()?;
     m.add_class::<Linker>()?;
     m.add_class::<InstancePre>()?;
     m.add_class::<WasiConfig>()?;
     m.add_class::<ValType>()?;
     m.add_class::<FuncType>()?;
     m.add_class::<GlobalType>()?;
+    m.add_class::<TagType>()?;
     m.add_class::<Limits>()?;
     m.add_class::<TableType>()?;
     m.add_class::<MemoryType>()?;

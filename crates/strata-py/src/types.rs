@@ -1,4 +1,4 @@
-//! The type classes: `ValType`, `FuncType`, `GlobalType`, `Limits`,
+//! The type classes: `ValType`, `FuncType`, `TagType`, `GlobalType`, `Limits`,
 //! `TableType`, `MemoryType`, `ImportType`, `ExportType`, and `Val`.
 //!
 //! They are plain Python-side data; `convert.rs` maps them to and from
@@ -164,6 +164,36 @@ impl FuncType {
             list_str(&self.params),
             list_str(&self.results)
         )
+    }
+}
+
+/// The type of an exception tag: the types of the payload an exception
+/// of the tag carries. wasmtime-py has no tag classes; these follow the
+/// Rust API's `TagType`.
+#[pyclass(frozen, eq, hash, module = "strata._strata")]
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct TagType {
+    pub(crate) params: Vec<ValKind>,
+}
+
+#[pymethods]
+impl TagType {
+    /// A tag type whose exceptions carry values of the `ValType`s listed.
+    #[new]
+    fn new(params: &Bound<'_, PyAny>) -> PyResult<TagType> {
+        Ok(TagType {
+            params: kinds_from(params)?,
+        })
+    }
+
+    /// The payload's types.
+    #[getter]
+    fn params(&self, py: Python<'_>) -> PyResult<Vec<Py<ValType>>> {
+        valtypes(py, &self.params)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("TagType([{}])", list_str(&self.params))
     }
 }
 

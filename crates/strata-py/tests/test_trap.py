@@ -145,8 +145,7 @@ def test_uncaught_exception_raises_a_clear_error(tier):
     store = Store(engine)
     e = instantiate(
         store,
-        # No tag export: the package has no tag objects (wasmtime-py
-        # neither); the message names the tag by its index.
+        # No tag export: the message names the tag by its index.
         """(module (tag $e (param i32))
              (func (export "throw") (param i32) (throw $e (local.get 0)))
              (func (export "catch") (param i32) (result i32)
