@@ -123,7 +123,7 @@ fn write_items(heap: &mut GcHeap, r: u32, elem: u8, at: u32, items: &[u64]) {
 /// make room. `frame` (the current frame) is a root besides the store's
 /// (the driver published the frames below it). Running the instruction
 /// again is sound: it fails before any effect when its allocation does.
-pub(super) fn run_allocating(
+pub(crate) fn run_allocating(
     store: &mut StoreInner,
     instance: u32,
     op: GcOp,

@@ -7,7 +7,8 @@
 //! objects are traced through their fields of the `any` and `extern`
 //! hierarchies, as the layouts of their types place them. Roots are
 //! precise for the store's own tables (globals, tables, element
-//! segments, exception payloads, host handles); the interpreter's value
+//! segments, exception payloads, host handles) and for compiled frames
+//! (their calls' stack maps, `roots.rs`); the interpreter's value
 //! stacks are read conservatively for now: any slot whose value is an
 //! object's start keeps it (a number that happens to look like one only
 //! retains garbage, never frees a live object, and the start check keeps
@@ -115,12 +116,14 @@ impl Marker {
 /// frame) as roots besides the store's own. Returns false, doing nothing,
 /// when collecting is not allowed now (`roots::Activations::can_collect`).
 pub(crate) fn collect(store: &mut StoreInner, extra: &[u64]) -> bool {
-    // Compiled frames: when the JIT declares stack maps, their references
-    // are read here; until then a live compiled activation forbids
-    // collecting.
     if !store.activations.can_collect() {
         return false;
     }
+    // Compiled frames' references, read from their stack maps before
+    // anything is marked: a segment not at a safepoint forbids collecting.
+    let Some(compiled) = store.activations.compiled_roots(&store.limits) else {
+        return false;
+    };
     let mut m = Marker {
         starts: vec![0; (store.gc.next / 8 / 64 + 1) as usize],
         grey: Vec::new(),
@@ -138,6 +141,9 @@ pub(crate) fn collect(store: &mut StoreInner, extra: &[u64]) -> bool {
         }
     }
     mark_roots(store, &mut m, extra);
+    for v in compiled {
+        m.root(&mut store.gc, v);
+    }
     trace(store, &mut m);
     sweep(&mut store.gc, &objects);
     store.externrefs.sweep(&m.hosts);
