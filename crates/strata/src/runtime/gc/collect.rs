@@ -195,14 +195,11 @@ fn trace(store: &mut StoreInner, m: &mut Marker) {
             continue;
         }
         let ty = store.gc.type_of(r).bits();
-        let fields = layouts
-            .entry(ty)
-            .or_insert_with(|| ref_fields(store, ty))
-            .clone();
+        let fields = layouts.entry(ty).or_insert_with(|| ref_fields(store, ty));
         let heap = &mut store.gc;
         match h.kind() {
             Kind::Struct => {
-                for (offset, size) in fields {
+                for &(offset, size) in fields.iter() {
                     let v = heap.read(r + offset, size) as u64;
                     m.root(heap, v);
                 }
@@ -225,7 +222,7 @@ fn trace(store: &mut StoreInner, m: &mut Marker) {
 /// Frees every unmarked object and clears the marks (see the module
 /// documentation).
 fn sweep(heap: &mut GcHeap, objects: &[u32]) {
-    heap.free.clear();
+    heap.clear_free();
     let mut live = 0u64;
     // The dead run being built: its start.
     let mut run: Option<u32> = None;
