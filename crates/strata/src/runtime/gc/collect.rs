@@ -29,7 +29,7 @@ use std::collections::HashMap;
 /// Where references lie in objects of one type: offsets (from the object,
 /// for a struct; from the element, for an array) and sizes (4: an `any`
 /// reference, 8: an `extern` cell).
-type RefFields = Vec<(u32, u8)>;
+type RefFields = std::rc::Rc<[(u32, u8)]>;
 
 /// The size of `storage` if it holds references the collector traces.
 fn traced(storage: StorageType) -> Option<u8> {
@@ -46,6 +46,11 @@ fn traced(storage: StorageType) -> Option<u8> {
 /// The traced fields of type `ty` (a shared index), computed once per
 /// collection.
 fn ref_fields(store: &StoreInner, ty: u32) -> RefFields {
+    ref_field_list(store, ty).into()
+}
+
+/// The traced fields of type `ty`, as [`ref_fields`] shares them.
+fn ref_field_list(store: &StoreInner, ty: u32) -> Vec<(u32, u8)> {
     let Some(t) = store.engine.types().get(crate::types::SharedTypeIndex(ty)) else {
         return Vec::new();
     };
@@ -183,6 +188,9 @@ fn mark_roots(store: &mut StoreInner, m: &mut Marker, extra: &[u64]) {
 /// Traces marked objects until none is left untraced.
 fn trace(store: &mut StoreInner, m: &mut Marker) {
     let mut layouts: HashMap<u32, RefFields> = HashMap::new();
+    // The last type looked up and its fields: objects of one type tend to
+    // come together, and hashing per object showed in profiles.
+    let mut last: Option<(u32, RefFields)> = None;
     while let Some(r) = m.grey.pop() {
         let h = store.gc.header(r);
         if h.kind() == Kind::Extern {
@@ -195,7 +203,13 @@ fn trace(store: &mut StoreInner, m: &mut Marker) {
             continue;
         }
         let ty = store.gc.type_of(r).bits();
-        let fields = layouts.entry(ty).or_insert_with(|| ref_fields(store, ty));
+        if last.as_ref().is_none_or(|(t, _)| *t != ty) {
+            let fields = layouts.entry(ty).or_insert_with(|| ref_fields(store, ty));
+            last = Some((ty, std::rc::Rc::clone(fields)));
+        }
+        let Some((_, fields)) = &last else {
+            unreachable!("looked up above")
+        };
         let heap = &mut store.gc;
         match h.kind() {
             Kind::Struct => {
