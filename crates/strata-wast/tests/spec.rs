@@ -3,10 +3,8 @@
 //! six configurations:
 //!
 //! - `interp`: the interpreter, functions translated on first call;
-//! - `interp-metered`: the interpreter with fuel and epoch checks, every
-//!   function translated when the module loads, and the GC heap collected
-//!   at every allocation (`Config::gc_stress`), so a reference the
-//!   collector's roots miss is freed and reused at once;
+//! - `interp-metered`: the interpreter with fuel and epoch checks, and
+//!   every function translated when the module loads;
 //! - `jit`: the JIT, out-of-bounds accesses caught by guard pages;
 //! - `jit-metered`: the JIT with fuel, epochs and explicit bounds checks;
 //! - `tiered`: tiered execution with tier-up thresholds of 0 (every
@@ -15,6 +13,10 @@
 //! - `tiered-metered`: tiered execution with thresholds of 1 (the first
 //!   call and iteration interpreted, the rest compiled, mid-call through
 //!   the loop entries), fuel, epochs and explicit bounds checks.
+//!
+//! The metered configurations also collect the GC heap at every allocation
+//! (`Config::gc_stress`), so a reference the collector's roots miss, in an
+//! interpreted or a compiled frame, is freed and reused at once.
 //!
 //! Each suite is one test (`wasm_v3`, `proposals_gc`, ...) that runs its
 //! files in parallel with the proposals it needs switched on (every other
@@ -116,9 +118,12 @@ fn config(tier: Tier, metered: bool, features: &[&str]) -> Config {
             .tier_up_in_background(false);
     }
     if metered {
-        config.consume_fuel(true).epoch_interruption(true);
+        config
+            .consume_fuel(true)
+            .epoch_interruption(true)
+            .gc_stress(true);
         match tier {
-            Tier::Interp => config.lazy_translation(false).gc_stress(true),
+            Tier::Interp => config.lazy_translation(false),
             Tier::Jit | Tier::Tiered => config.memory_guard_pages(false),
         };
     }

@@ -320,7 +320,8 @@ impl Config {
     /// allocation that would take the heap beyond it traps with
     /// [`Trap::GcHeapOutOfMemory`](crate::Trap::GcHeapOutOfMemory) when a
     /// collection cannot make room (what is reachable exceeds the limit,
-    /// or compiled code is live, see `Store::gc`). The default is 1 GiB; at most 4 GiB (references are 32-bit
+    /// or collecting is not possible where the allocation happens, see
+    /// `Store::gc`). The default is 1 GiB; at most 4 GiB (references are 32-bit
     /// offsets), larger values are clamped. The CLI's `-W
     /// max-gc-heap-size=BYTES`.
     pub fn max_gc_heap_size(&mut self, bytes: u64) -> &mut Self {

@@ -49,17 +49,8 @@ pub(crate) fn with_code(
     jit: Option<crate::jit::CompiledModule>,
 ) -> Result<TierCode> {
     let interp = Arc::new(crate::interp::ModuleCode::new(module, engine)?);
-    // A module whose code allocates GC objects stays interpreted as a whole
-    // in tiered execution (cached code unused, no tier-up) until the
-    // collector reads compiled frames' stack maps: it does not collect
-    // while compiled code is live (`runtime/gc/collect.rs`), so compiled
-    // allocating code would pile garbage up to the heap limit.
     let tiered = engine.config().tier == Tier::Tiered;
-    let allocates = tiered && crate::jit::allocates_gc(module);
-    let jit = jit
-        .filter(|_| !allocates)
-        .map(|j| Arc::new(j) as Arc<dyn std::any::Any + Send + Sync>);
-    let tiered = tiered && !allocates;
+    let jit = jit.map(|j| Arc::new(j) as Arc<dyn std::any::Any + Send + Sync>);
     let tier_up = tiered.then(|| {
         Arc::new(crate::jit::JitTierUp::new(module)) as Arc<dyn crate::runtime::tiering::TierUp>
     });
@@ -105,12 +96,7 @@ pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> Re
                 .array_call
                 .is_null()
             {
-                // While compiled code runs, the collector cannot see the
-                // references it holds (`runtime/gc/roots.rs`).
-                store.inner().activations.compiled(true);
-                let result = crate::jit::invoke(store, func, raw);
-                store.inner().activations.compiled(false);
-                return result;
+                return crate::jit::invoke(store, func, raw);
             }
             crate::interp::invoke(store, func, raw)
         }

@@ -38,11 +38,11 @@ pub struct GcHeapStats {
 impl<T> Store<T> {
     /// Collects the store's GC heap now: frees every object no root
     /// reaches (globals, tables, element segments, exceptions, the frames
-    /// of wasm running below this call, host handles). Returns false,
-    /// collecting nothing, when compiled code is live on the stack below
-    /// this call (the JIT does not describe its frames' references to the
-    /// collector yet) or the call comes from a callback that interrupted
-    /// wasm outside a call (an epoch deadline's, a resource limiter's).
+    /// of wasm running below this call, interpreted or compiled, host
+    /// handles). Returns false, collecting nothing, when the call comes
+    /// from a callback that interrupted wasm outside a call (an epoch
+    /// deadline's in the interpreter, a resource limiter's), where the
+    /// collector cannot know which of its values are references.
     pub fn gc(&mut self) -> bool {
         crate::runtime::gc::collect::collect(&mut self.inner, &[])
     }

@@ -840,13 +840,15 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                     let Some(tier_up) = tier_up else {
                         unreachable!("a loop entry comes from the instance's tier-up")
                     };
+                    let p = slots.as_mut_ptr();
                     // SAFETY: the frame's slots lie within the stack.
-                    let values = unsafe { slots.as_mut_ptr().add(base) };
-                    // Compiled code's references are invisible to the
-                    // collector until it declares stack maps.
-                    store.inner().activations.compiled(true);
+                    let values = unsafe { p.add(base) };
+                    // The frames below are the collector's roots while the
+                    // compiled rest of this one runs (its own references
+                    // are in its stack maps).
+                    store.inner().activations.publish(p, base);
                     let entered = tier_up.enter(store, entry, vmctx, values, instance);
-                    store.inner().activations.compiled(false);
+                    store.inner().activations.unpublish();
                     if let Err(e) = entered {
                         let e = call_error(store, e);
                         // The compiled rest of the frame is gone: an

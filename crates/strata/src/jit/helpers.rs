@@ -142,28 +142,109 @@ pub(crate) struct Builtins {
 pub(crate) type GcHelper =
     unsafe extern "C" fn(*const VMContext, u32, u32, u32, u32, u32, u32, u32, *mut u64, u32) -> u32;
 
-/// The one table every instance's `VMContext::builtins` points to.
+/// The one table every instance's `VMContext::builtins` points to: each
+/// helper behind its exit stub (see [`exit_stubs`]); the throw stub
+/// records the exit itself (`throw::throw_impl`).
 pub(crate) static BUILTINS: Builtins = Builtins {
-    memory_grow,
-    memory_fill,
-    memory_copy,
-    memory_init,
-    data_drop,
-    table_grow,
-    table_fill,
-    table_copy,
-    table_init,
-    elem_drop,
-    call,
-    is_subtype,
-    epoch_reached,
-    atomic_notify,
-    atomic_wait,
+    memory_grow: exit_memory_grow,
+    memory_fill: exit_memory_fill,
+    memory_copy: exit_memory_copy,
+    memory_init: exit_memory_init,
+    data_drop: exit_data_drop,
+    table_grow: exit_table_grow,
+    table_fill: exit_table_fill,
+    table_copy: exit_table_copy,
+    table_init: exit_table_init,
+    elem_drop: exit_elem_drop,
+    call: exit_call,
+    is_subtype: exit_is_subtype,
+    epoch_reached: exit_epoch_reached,
+    atomic_notify: exit_atomic_notify,
+    atomic_wait: exit_atomic_wait,
     throw: super::throw::strata_jit_throw_stub,
-    exn_payload,
-    exn_is,
-    gc,
+    exn_payload: exit_exn_payload,
+    exn_is: exit_exn_is,
+    gc: exit_gc,
 };
+
+/// Defines, for each helper, an exit stub: an assembly function of the
+/// helper's signature that records where compiled code left (its caller's
+/// frame pointer, and the return address into it) in the calling store's
+/// `VMRuntimeLimits::last_exit_fp`/`last_exit_pc`, reached through the
+/// context (every helper's first argument), then jumps to the helper with
+/// every argument register and the stack as it found them, so the helper
+/// returns straight to compiled code. Compiled code keeps frame pointers,
+/// so at the stub's entry the frame pointer register is its caller's
+/// frame pointer, and the return address is on top of the stack (x86-64)
+/// or in the link register (aarch64). This is how the collector finds the
+/// innermost compiled frame of a segment that called out
+/// (`runtime/gc/roots.rs`) without a cost to wasm-to-wasm calls: four
+/// instructions per helper call.
+macro_rules! exit_stubs {
+    ($($helper:ident => $stub:ident ($($arg:ty),*) $(-> $ret:ty)?;)*) => {
+        extern "C" {
+            $(fn $stub($(_: $arg),*) $(-> $ret)?;)*
+        }
+        $(
+            #[cfg(target_arch = "x86_64")]
+            std::arch::global_asm!(
+                ".text",
+                concat!(".globl ", stringify!($stub)),
+                concat!(".hidden ", stringify!($stub)),
+                ".p2align 4",
+                concat!(stringify!($stub), ":"),
+                "mov rax, [rdi + {limits}]",
+                "mov [rax + {fp}], rbp",
+                "mov r11, [rsp]",
+                "mov [rax + {pc}], r11",
+                "jmp {helper}",
+                limits = const std::mem::offset_of!(VMContext, limits),
+                fp = const std::mem::offset_of!(VMRuntimeLimits, last_exit_fp),
+                pc = const std::mem::offset_of!(VMRuntimeLimits, last_exit_pc),
+                helper = sym $helper,
+            );
+            #[cfg(target_arch = "aarch64")]
+            std::arch::global_asm!(
+                ".text",
+                concat!(".globl ", stringify!($stub)),
+                concat!(".hidden ", stringify!($stub)),
+                ".p2align 4",
+                concat!(stringify!($stub), ":"),
+                "ldr x16, [x0, #{limits}]",
+                "str x29, [x16, #{fp}]",
+                "str x30, [x16, #{pc}]",
+                "b {helper}",
+                limits = const std::mem::offset_of!(VMContext, limits),
+                fp = const std::mem::offset_of!(VMRuntimeLimits, last_exit_fp),
+                pc = const std::mem::offset_of!(VMRuntimeLimits, last_exit_pc),
+                helper = sym $helper,
+            );
+        )*
+    };
+}
+
+type Ctx = *const VMContext;
+
+exit_stubs! {
+    memory_grow => exit_memory_grow(Ctx, u32, u64, *mut u64) -> u32;
+    memory_fill => exit_memory_fill(Ctx, u32, u64, u64, u64) -> u32;
+    memory_copy => exit_memory_copy(Ctx, u32, u32, u64, u64, u64) -> u32;
+    memory_init => exit_memory_init(Ctx, u32, u32, u64, u64, u64) -> u32;
+    data_drop => exit_data_drop(Ctx, u32) -> u32;
+    table_grow => exit_table_grow(Ctx, u32, u64, u64, *mut u64) -> u32;
+    table_fill => exit_table_fill(Ctx, u32, u64, u64, u64) -> u32;
+    table_copy => exit_table_copy(Ctx, u32, u32, u64, u64, u64) -> u32;
+    table_init => exit_table_init(Ctx, u32, u32, u64, u64, u64) -> u32;
+    elem_drop => exit_elem_drop(Ctx, u32) -> u32;
+    call => exit_call(Ctx, u32, *mut u64) -> u32;
+    is_subtype => exit_is_subtype(Ctx, u32, u32) -> u32;
+    epoch_reached => exit_epoch_reached(Ctx, usize, u32, u32) -> u32;
+    atomic_notify => exit_atomic_notify(Ctx, u32, u64, u64, *mut u64) -> u32;
+    atomic_wait => exit_atomic_wait(Ctx, u32, u32, u64, u64, u64, *mut u64) -> u32;
+    exn_payload => exit_exn_payload(Ctx, u64, *mut u64) -> u32;
+    exn_is => exit_exn_is(Ctx, u64, u32) -> u32;
+    gc => exit_gc(Ctx, u32, u32, u32, u32, u32, u32, u32, *mut u64, u32) -> u32;
+}
 
 /// Whether exception `exn` (not null) is of the tag with module index
 /// `tag` of the calling instance: 1 or 0 (a legacy `catch`'s test).
@@ -519,14 +600,15 @@ pub(crate) unsafe extern "C" fn gc(
             }
             // SAFETY: compiled code passes a stack buffer of `cells` cells.
             let frame = std::slice::from_raw_parts_mut(frame, cells as usize);
-            trap(crate::interp::gc::run(
-                inner,
-                i,
-                op,
-                (a, b, c),
-                (d, e, f),
-                frame,
-            ))
+            // An allocation may collect: the buffer (the operands) is a
+            // root besides the compiled frames' stack maps, which the
+            // collector walks from the exit the stub recorded.
+            let run = if op.allocates() {
+                crate::interp::gc::run_allocating
+            } else {
+                crate::interp::gc::run
+            };
+            trap(run(inner, i, op, (a, b, c), (d, e, f), frame))
         })
     })
 }

@@ -29,6 +29,7 @@ pub(crate) use compile::{compile_image, compile_parts, target_description};
 mod helpers;
 pub(crate) mod image;
 pub(crate) use helpers::BUILTINS;
+pub(crate) use signals::segment_gc_slots;
 mod exn;
 mod exn_store;
 mod legacy;
@@ -174,68 +175,6 @@ fn uses_simd(m: &ModuleInfo, i: usize) -> bool {
         }
     }
     false
-}
-
-/// Whether any function of `m` allocates GC objects (an allocating
-/// instruction in reachable code), which tiered execution keeps
-/// interpreted (`tier::with_code`); only scanned when GC is on.
-pub(crate) fn allocates_gc(m: &ModuleInfo) -> bool {
-    if !m
-        .engine
-        .config()
-        .features
-        .contains(wasmparser::WasmFeatures::GC)
-    {
-        return false;
-    }
-    (0..m.bodies.len()).any(|i| {
-        let Ok(mut reader) = m.body(i).get_operators_reader() else {
-            return false;
-        };
-        // Unreachable code is skipped, as the translators skip it: from an
-        // instruction that never falls through to the end (or `else`) of
-        // its block, counting the blocks opened in between.
-        let mut dead: Option<u32> = None;
-        while !reader.eof() {
-            let Ok(op) = reader.read() else {
-                // Validated already; a body that does not read is the
-                // translator's to report.
-                return false;
-            };
-            use wasmparser::Operator as O;
-            match (&mut dead, &op) {
-                (Some(d), O::Block { .. } | O::Loop { .. } | O::If { .. }) => *d += 1,
-                (Some(0), O::End | O::Else) => dead = None,
-                (Some(d), O::End) => *d -= 1,
-                (Some(_), _) => {}
-                (
-                    None,
-                    O::StructNew { .. }
-                    | O::StructNewDefault { .. }
-                    | O::ArrayNew { .. }
-                    | O::ArrayNewDefault { .. }
-                    | O::ArrayNewFixed { .. }
-                    | O::ArrayNewData { .. }
-                    | O::ArrayNewElem { .. }
-                    | O::AnyConvertExtern,
-                ) => return true,
-                (
-                    None,
-                    O::Unreachable
-                    | O::Br { .. }
-                    | O::BrTable { .. }
-                    | O::Return
-                    | O::ReturnCall { .. }
-                    | O::ReturnCallIndirect { .. }
-                    | O::ReturnCallRef { .. }
-                    | O::Throw { .. }
-                    | O::ThrowRef,
-                ) => dead = Some(0),
-                (None, _) => {}
-            }
-        }
-        false
-    })
 }
 
 impl std::fmt::Debug for CompiledModule {
@@ -459,9 +398,15 @@ pub(crate) fn enter(
     let store_ops: NonNull<dyn StoreOps> = unsafe { std::mem::transmute(store_ops) };
     // SAFETY: the store is not used until `leave`.
     let previous = unsafe { helpers::enter(store_ops) };
+    // A compiled segment begins: the collector walks its frames from the
+    // exit of its calls out (`runtime/gc/roots.rs`).
+    let inner = store.inner();
+    inner.activations.enter_compiled(&inner.limits);
     // SAFETY: `vmctx` is the code's instance context and `values` holds
     // the cells the trampoline reads and writes (the caller's contract).
     let result = signals::catch(|| unsafe { trampoline(vmctx, values) });
+    let inner = store.inner();
+    inner.activations.leave_compiled(&inner.limits);
     helpers::leave(previous);
     if outermost {
         // SAFETY: as above.

@@ -473,7 +473,6 @@ pub(crate) unsafe fn find_handler(
 /// # Safety
 /// The frame must be live and suspended in that call (its callee, or a
 /// helper the callee called, is running).
-#[allow(dead_code)] // For the collector (issue 14), which walks compiled frames with it.
 pub(crate) unsafe fn frame_gc_slots(pc: usize, fp: usize, mut slot: impl FnMut(*mut u64)) -> bool {
     let reader = Reader::new();
     let Some(entry) = reader.lookup(pc) else {
@@ -493,6 +492,50 @@ pub(crate) unsafe fn frame_gc_slots(pc: usize, fp: usize, mut slot: impl FnMut(*
             slot((sp + offset as usize) as *mut u64);
         }
     }
+    true
+}
+
+/// The GC reference slots of a compiled segment's frames (see
+/// [`frame_gc_slots`]): from the innermost, which made the call returning
+/// to `pc` and whose frame pointer is `fp` (the segment's exit, as the
+/// helpers' exit stubs record it), out to the first frame that is not
+/// compiled wasm code (the entry's trampoline, or Rust code that entered a
+/// loop entry directly). Returns false, having called `slot` for none,
+/// when the innermost frame is not compiled wasm code: the segment is not
+/// at a call whose stack map is known, so it is not at a safepoint.
+///
+/// # Safety
+/// `pc` and `fp` must be the exit of a live segment suspended in that
+/// call: its frames, keeping frame pointers, are live and unchanged.
+pub(crate) unsafe fn segment_gc_slots(
+    pc: usize,
+    fp: usize,
+    mut slot: impl FnMut(*mut u64),
+) -> bool {
+    let mut found: Vec<*mut u64> = Vec::new();
+    let (mut pc, mut fp) = (pc, fp);
+    let mut innermost = true;
+    loop {
+        // SAFETY: guaranteed by the caller for the innermost frame; each
+        // caller is followed only while it is a compiled wasm function.
+        if !unsafe { frame_gc_slots(pc, fp, |s| found.push(s)) } {
+            if innermost {
+                return false;
+            }
+            break;
+        }
+        innermost = false;
+        if fp == 0 {
+            break;
+        }
+        // SAFETY: compiled code keeps frame pointers: `fp` points at the
+        // saved caller frame pointer, followed by the return address.
+        unsafe {
+            pc = *((fp + 8) as *const usize);
+            fp = *(fp as *const usize);
+        }
+    }
+    found.into_iter().for_each(&mut slot);
     true
 }
 

@@ -179,6 +179,15 @@ unsafe extern "C" fn throw_impl(
 ) -> u32 {
     // SAFETY: the stub passes its own `Resume`.
     let resume = unsafe { &mut *resume };
+    // Making the exception may collect: the collector walks the compiled
+    // frames from the stub's caller, as the other helpers' exit stubs
+    // record it (`helpers::exit_stubs`).
+    // SAFETY: `vmctx` is a live context whose limits are the store's.
+    unsafe {
+        let limits = (*vmctx).limits;
+        (*limits).last_exit_fp = resume.fp;
+        (*limits).last_exit_pc = resume.pc;
+    }
     let exn = if op == super::exn::op::PENDING {
         // A helper failed: only an exception is thrown on; any other
         // error stays pending for the trap that follows.

@@ -341,6 +341,8 @@ impl StoreInner {
                 stack_limit: 0,
                 func_refs: std::ptr::null(),
                 gc_heap_base: std::ptr::null_mut(),
+                last_exit_fp: 0,
+                last_exit_pc: 0,
             }),
         }
     }

@@ -238,6 +238,15 @@ pub struct VMRuntimeLimits {
     /// types does before any of its code runs; it never moves after. How
     /// compiled code addresses objects (`base + reference + offset`).
     pub gc_heap_base: *mut u8,
+    /// The frame pointer of the innermost compiled wasm frame of the
+    /// running compiled segment when it last called a runtime helper (the
+    /// helpers' exit stubs, in `jit/helpers.rs`, write it), 0 when it has not
+    /// called one since it was entered: with `last_exit_pc`, where the
+    /// collector starts walking the segment's frames
+    /// (`runtime/gc/roots.rs`).
+    pub last_exit_fp: usize,
+    /// The return address of that helper call, into that frame's code.
+    pub last_exit_pc: usize,
 }
 
 /// A store function's entry: how any tier calls it. One record per store

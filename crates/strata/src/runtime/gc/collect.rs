@@ -7,7 +7,8 @@
 //! objects are traced through their fields of the `any` and `extern`
 //! hierarchies, as the layouts of their types place them. Roots are
 //! precise for the store's own tables (globals, tables, element
-//! segments, exception payloads, host handles); the interpreter's value
+//! segments, exception payloads, host handles) and for compiled frames
+//! (their calls' stack maps, `roots.rs`); the interpreter's value
 //! stacks are read conservatively for now: any slot whose value is an
 //! object's start keeps it (a number that happens to look like one only
 //! retains garbage, never frees a live object, and the start check keeps
@@ -28,7 +29,7 @@ use std::collections::HashMap;
 /// Where references lie in objects of one type: offsets (from the object,
 /// for a struct; from the element, for an array) and sizes (4: an `any`
 /// reference, 8: an `extern` cell).
-type RefFields = Vec<(u32, u8)>;
+type RefFields = std::rc::Rc<[(u32, u8)]>;
 
 /// The size of `storage` if it holds references the collector traces.
 fn traced(storage: StorageType) -> Option<u8> {
@@ -45,6 +46,11 @@ fn traced(storage: StorageType) -> Option<u8> {
 /// The traced fields of type `ty` (a shared index), computed once per
 /// collection.
 fn ref_fields(store: &StoreInner, ty: u32) -> RefFields {
+    ref_field_list(store, ty).into()
+}
+
+/// The traced fields of type `ty`, as [`ref_fields`] shares them.
+fn ref_field_list(store: &StoreInner, ty: u32) -> Vec<(u32, u8)> {
     let Some(t) = store.engine.types().get(crate::types::SharedTypeIndex(ty)) else {
         return Vec::new();
     };
@@ -115,12 +121,14 @@ impl Marker {
 /// frame) as roots besides the store's own. Returns false, doing nothing,
 /// when collecting is not allowed now (`roots::Activations::can_collect`).
 pub(crate) fn collect(store: &mut StoreInner, extra: &[u64]) -> bool {
-    // Compiled frames: when the JIT declares stack maps, their references
-    // are read here; until then a live compiled activation forbids
-    // collecting.
     if !store.activations.can_collect() {
         return false;
     }
+    // Compiled frames' references, read from their stack maps before
+    // anything is marked: a segment not at a safepoint forbids collecting.
+    let Some(compiled) = store.activations.compiled_roots(&store.limits) else {
+        return false;
+    };
     let mut m = Marker {
         starts: vec![0; (store.gc.next / 8 / 64 + 1) as usize],
         grey: Vec::new(),
@@ -138,6 +146,9 @@ pub(crate) fn collect(store: &mut StoreInner, extra: &[u64]) -> bool {
         }
     }
     mark_roots(store, &mut m, extra);
+    for v in compiled {
+        m.root(&mut store.gc, v);
+    }
     trace(store, &mut m);
     sweep(&mut store.gc, &objects);
     store.externrefs.sweep(&m.hosts);
@@ -177,6 +188,9 @@ fn mark_roots(store: &mut StoreInner, m: &mut Marker, extra: &[u64]) {
 /// Traces marked objects until none is left untraced.
 fn trace(store: &mut StoreInner, m: &mut Marker) {
     let mut layouts: HashMap<u32, RefFields> = HashMap::new();
+    // The last type looked up and its fields: objects of one type tend to
+    // come together, and hashing per object showed in profiles.
+    let mut last: Option<(u32, RefFields)> = None;
     while let Some(r) = m.grey.pop() {
         let h = store.gc.header(r);
         if h.kind() == Kind::Extern {
@@ -189,14 +203,17 @@ fn trace(store: &mut StoreInner, m: &mut Marker) {
             continue;
         }
         let ty = store.gc.type_of(r).bits();
-        let fields = layouts
-            .entry(ty)
-            .or_insert_with(|| ref_fields(store, ty))
-            .clone();
+        if last.as_ref().is_none_or(|(t, _)| *t != ty) {
+            let fields = layouts.entry(ty).or_insert_with(|| ref_fields(store, ty));
+            last = Some((ty, std::rc::Rc::clone(fields)));
+        }
+        let Some((_, fields)) = &last else {
+            unreachable!("looked up above")
+        };
         let heap = &mut store.gc;
         match h.kind() {
             Kind::Struct => {
-                for (offset, size) in fields {
+                for &(offset, size) in fields.iter() {
                     let v = heap.read(r + offset, size) as u64;
                     m.root(heap, v);
                 }
@@ -219,7 +236,7 @@ fn trace(store: &mut StoreInner, m: &mut Marker) {
 /// Frees every unmarked object and clears the marks (see the module
 /// documentation).
 fn sweep(heap: &mut GcHeap, objects: &[u32]) {
-    heap.free.clear();
+    heap.clear_free();
     let mut live = 0u64;
     // The dead run being built: its start.
     let mut run: Option<u32> = None;

@@ -33,8 +33,14 @@
 //! **Collection** (`collect.rs`, with the roots in `roots.rs`): a
 //! non-moving mark-and-sweep collector. Dead objects become free blocks
 //! (kind [`Kind::Free`], their size in the type word, so the heap stays
-//! walkable), adjacent ones merge, and allocation takes the smallest free
-//! block that fits (best fit, splitting it) before bumping the end.
+//! walkable), adjacent ones merge, and allocation bumps through the free
+//! blocks in address order (the sweep lists them so; the part of the
+//! current block not yet taken is kept a free block, so the heap stays
+//! walkable between collections) before bumping the heap's end: a cheap
+//! allocation with the locality of the order objects were made in. A
+//! block too small for a request is left for smaller ones (a few blocks
+//! are looked at ahead); only when the end has no room left are all the
+//! remaining blocks searched, so the limit traps only when no block fits.
 
 pub(crate) mod collect;
 pub(crate) mod host_values;
@@ -137,8 +143,14 @@ pub(crate) struct GcHeap {
     next: u64,
     /// The most bytes the heap may take (`Config::max_gc_heap_size`).
     max: u64,
-    /// Free blocks by size: offsets of the blocks of each size.
-    pub(crate) free: std::collections::BTreeMap<u32, Vec<u32>>,
+    /// Free blocks (offset, size) in address order, as the sweep found
+    /// them; those from `free_next` on are not taken yet.
+    free: Vec<(u32, u32)>,
+    free_next: usize,
+    /// The free block being bumped through: `cur..cur_end` is still free
+    /// (and marked so in the heap, when not empty).
+    cur: u32,
+    cur_end: u32,
     /// Bytes allocated since the last collection.
     pub(crate) allocated_since: u64,
     /// Bytes of live objects the last collection kept.
@@ -162,7 +174,10 @@ impl GcHeap {
             mem: None,
             next: 8,
             max: max.min(1 << 32),
-            free: Default::default(),
+            free: Vec::new(),
+            free_next: 0,
+            cur: 0,
+            cur_end: 0,
             allocated_since: 0,
             live_after: 0,
             stress: false,
@@ -193,26 +208,70 @@ impl GcHeap {
         self.next
     }
 
-    /// Takes a free block of at least `size` bytes (the smallest that
-    /// fits), returning the rest of it to the free lists.
+    /// Takes `size` bytes from the free blocks: from the current block,
+    /// else from one of the next few blocks that fits (see the module
+    /// documentation); `None` when none of those fits.
     fn take_free(&mut self, size: u32) -> Option<u32> {
-        let (&have, _) = self.free.range(size..).find(|(_, v)| !v.is_empty())?;
-        let list = self.free.get_mut(&have)?;
-        let at = list.pop()?;
-        if list.is_empty() {
-            self.free.remove(&have);
+        /// How many blocks ahead a request looks for one that fits.
+        const LOOK_AHEAD: usize = 8;
+        if self.cur_end - self.cur < size {
+            let ahead = self.free.len().min(self.free_next + LOOK_AHEAD);
+            let i = (self.free_next..ahead).find(|&i| self.free[i].1 >= size)?;
+            self.use_block(i);
         }
-        if have > size {
-            self.make_free(at + size, have - size);
-        }
-        Some(at)
+        Some(self.bump_block(size))
     }
 
-    /// Records the `size` bytes at `at` as a free block.
-    pub(crate) fn make_free(&mut self, at: u32, size: u32) {
+    /// Takes `size` bytes from any free block that fits (when the heap's
+    /// end has no room).
+    fn take_free_any(&mut self, size: u32) -> Option<u32> {
+        let i = (self.free_next..self.free.len()).find(|&i| self.free[i].1 >= size)?;
+        self.use_block(i);
+        Some(self.bump_block(size))
+    }
+
+    /// Makes free block `i` (not taken yet) the current one; the rest of
+    /// the current one stays a free block until the next sweep.
+    fn use_block(&mut self, i: usize) {
+        self.free.swap(i, self.free_next);
+        let (at, len) = self.free[self.free_next];
+        self.free_next += 1;
+        self.cur = at;
+        self.cur_end = at + len;
+    }
+
+    /// Takes `size` bytes (which fit) from the current block, zeroed, and
+    /// marks what is left of it free.
+    fn bump_block(&mut self, size: u32) -> u32 {
+        let at = self.cur;
+        self.cur += size;
+        if self.cur < self.cur_end {
+            self.write_free(self.cur, self.cur_end - self.cur);
+        }
+        // A free block holds an old object's bytes: zeroed for the new one.
+        self.bytes_mut(at, size as usize).fill(0);
+        at
+    }
+
+    /// Marks the `size` bytes at `at` as a free block in the heap.
+    fn write_free(&mut self, at: u32, size: u32) {
         self.write(at, 4, u128::from(size));
         self.write(at + 4, 4, u128::from(Header::new(Kind::Free, 0, 1).0));
-        self.free.entry(size).or_default().push(at);
+    }
+
+    /// Forgets the free blocks (the sweep lists them again).
+    pub(crate) fn clear_free(&mut self) {
+        self.free.clear();
+        self.free_next = 0;
+        self.cur = 0;
+        self.cur_end = 0;
+    }
+
+    /// Records the `size` bytes at `at` as a free block; the sweep calls
+    /// it in address order.
+    pub(crate) fn make_free(&mut self, at: u32, size: u32) {
+        self.write_free(at, size);
+        self.free.push((at, size));
     }
 
     /// Reserves the heap's address range if not done yet; returns its
@@ -234,13 +293,22 @@ impl GcHeap {
     /// its header; returns its offset.
     fn alloc(&mut self, ty: u32, header: Header, size: u32) -> Result<u32, Trap> {
         self.allocated_since += u64::from(size);
-        if let Some(at) = self.take_free(size) {
-            // A free block holds an old object's bytes: zero them.
-            self.bytes_mut(at, size as usize).fill(0);
-            self.write(at, 4, u128::from(ty));
-            self.write(at + 4, 4, u128::from(header.0));
-            return Ok(at);
-        }
+        let at = match self.take_free(size) {
+            Some(at) => at,
+            // No room at the end (the limit, or no memory): any free block
+            // that fits will do.
+            None => match self.bump_end(size) {
+                Ok(at) => at,
+                Err(trap) => self.take_free_any(size).ok_or(trap)?,
+            },
+        };
+        self.write(at, 4, u128::from(ty));
+        self.write(at + 4, 4, u128::from(header.0));
+        Ok(at)
+    }
+
+    /// Takes `size` bytes at the heap's end, zeroed.
+    fn bump_end(&mut self, size: u32) -> Result<u32, Trap> {
         let start = self.next;
         let end = start + u64::from(size);
         if end > self.max {
@@ -265,8 +333,6 @@ impl GcHeap {
             self.bytes_mut(at, dirty).fill(0);
         }
         self.high = self.high.max(end);
-        self.write(at, 4, u128::from(ty));
-        self.write(at + 4, 4, u128::from(header.0));
         Ok(at)
     }
 
@@ -310,9 +376,29 @@ impl GcHeap {
 
     /// Reads `size` bytes (1, 2, 4, 8 or 16) at `at`, zero-extended.
     pub(crate) fn read(&self, at: u32, size: u8) -> u128 {
-        let mut b = [0u8; 16];
-        b[..usize::from(size)].copy_from_slice(self.bytes(at, usize::from(size)));
-        u128::from_le_bytes(b)
+        // Fixed sizes for the common cases: a variable-length copy is a
+        // call to `memcpy`, and headers and references are read at every
+        // allocation and for every object a collection visits.
+        match size {
+            4 => u128::from(self.read_u32(at)),
+            8 => {
+                let b = self.bytes(at, 8);
+                u128::from(u64::from_le_bytes([
+                    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+                ]))
+            }
+            _ => {
+                let mut b = [0u8; 16];
+                b[..usize::from(size)].copy_from_slice(self.bytes(at, usize::from(size)));
+                u128::from_le_bytes(b)
+            }
+        }
+    }
+
+    /// Reads the 4 bytes at `at`.
+    fn read_u32(&self, at: u32) -> u32 {
+        let b = self.bytes(at, 4);
+        u32::from_le_bytes([b[0], b[1], b[2], b[3]])
     }
 
     /// Sets object `r`'s header word.
@@ -322,9 +408,20 @@ impl GcHeap {
 
     /// Writes the low `size` bytes of `v` at `at`.
     pub(crate) fn write(&mut self, at: u32, size: u8, v: u128) {
-        let size = usize::from(size);
-        self.bytes_mut(at, size)
-            .copy_from_slice(&v.to_le_bytes()[..size]);
+        // Fixed sizes for the common cases (see `read`).
+        match size {
+            4 => self
+                .bytes_mut(at, 4)
+                .copy_from_slice(&(v as u32).to_le_bytes()),
+            8 => self
+                .bytes_mut(at, 8)
+                .copy_from_slice(&(v as u64).to_le_bytes()),
+            _ => {
+                let size = usize::from(size);
+                self.bytes_mut(at, size)
+                    .copy_from_slice(&v.to_le_bytes()[..size]);
+            }
+        }
     }
 
     /// Copies `len` bytes from `src` to `dst` (the ranges may overlap).
@@ -360,17 +457,17 @@ impl GcHeap {
 
     /// The header of object `r`.
     pub(crate) fn header(&self, r: u32) -> Header {
-        Header(self.read(r + 4, 4) as u32)
+        Header(self.read_u32(r + 4))
     }
 
     /// The engine's index of object `r`'s type.
     pub(crate) fn type_of(&self, r: u32) -> SharedTypeIndex {
-        SharedTypeIndex(self.read(r, 4) as u32)
+        SharedTypeIndex(self.read_u32(r))
     }
 
     /// The length of array `r`.
     pub(crate) fn array_len(&self, r: u32) -> u32 {
-        self.read(r + ARRAY_LEN, 4) as u32
+        self.read_u32(r + ARRAY_LEN)
     }
 
     /// Where element `i` of array `r` of `elem`-byte elements is.
@@ -406,7 +503,7 @@ impl GcHeap {
     pub(crate) fn size_of(&self, r: u32) -> u32 {
         let h = self.header(r);
         match h.kind() {
-            Kind::Free => self.read(r, 4) as u32,
+            Kind::Free => self.read_u32(r),
             Kind::Struct => (h.0 >> 8) * 8,
             Kind::Extern => 16,
             Kind::Array => {
@@ -605,5 +702,60 @@ mod tests {
             heap.alloc_struct(SharedTypeIndex(0), 8),
             Err(Trap::GcHeapOutOfMemory)
         );
+    }
+
+    #[test]
+    fn free_blocks_are_bumped_through_and_stay_walkable() {
+        // Eight objects of 16 bytes from 8 on; the sweep freed the first
+        // two, then three from 56 on.
+        let mut heap = GcHeap::new(136);
+        for _ in 0..8 {
+            heap.alloc_struct(SharedTypeIndex(1), 16).unwrap();
+        }
+        heap.write(8 + 8, 8, 0xdead);
+        heap.make_free(8, 32);
+        heap.make_free(56, 48);
+        // 24 bytes from the first block, zeroed.
+        let a = heap.alloc_struct(SharedTypeIndex(2), 24).unwrap();
+        assert_eq!((a, heap.read(a + 8, 8)), (8, 0));
+        // 32 bytes do not fit what is left of it (8), the next block
+        // does; what is left of each stays a free block, so the heap
+        // stays walkable.
+        assert_eq!(heap.alloc_struct(SharedTypeIndex(2), 32), Ok(56));
+        assert_eq!((heap.header(32).kind(), heap.size_of(32)), (Kind::Free, 8));
+        assert_eq!((heap.header(88).kind(), heap.size_of(88)), (Kind::Free, 16));
+        assert_eq!(
+            heap.objects().collect::<Vec<_>>(),
+            [8, 32, 40, 56, 88, 104, 120]
+        );
+        assert_eq!(heap.alloc_struct(SharedTypeIndex(2), 16), Ok(88));
+        // The end is full (136) and no block is left.
+        assert_eq!(
+            heap.alloc_struct(SharedTypeIndex(2), 8),
+            Err(Trap::GcHeapOutOfMemory)
+        );
+    }
+
+    #[test]
+    fn a_block_beyond_the_look_ahead_is_found_when_the_end_is_full() {
+        let mut heap = GcHeap::new(8 + 20 * 16);
+        for _ in 0..20 {
+            heap.alloc_struct(SharedTypeIndex(1), 16).unwrap();
+        }
+        // Nine blocks of 16 bytes, then one of 32.
+        for i in (0..18).step_by(2) {
+            heap.make_free(8 + i * 16, 16);
+        }
+        heap.make_free(8 + 18 * 16, 32);
+        assert_eq!(heap.alloc_struct(SharedTypeIndex(2), 32), Ok(296));
+        // The small blocks passed over are all still there for small
+        // objects (in some order), then nothing is.
+        let mut got: Vec<u32> = (0..9)
+            .map(|_| heap.alloc_struct(SharedTypeIndex(2), 16).unwrap())
+            .collect();
+        got.sort_unstable();
+        let want: Vec<u32> = (0..18).step_by(2).map(|i| 8 + i * 16).collect();
+        assert_eq!(got, want);
+        assert!(heap.alloc_struct(SharedTypeIndex(2), 16).is_err());
     }
 }

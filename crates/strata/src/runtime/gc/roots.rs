@@ -15,23 +15,43 @@
 //! at a safepoint (it runs, or a callback such as an epoch deadline's
 //! interrupted it): nothing is collected then.
 //!
-//! **Compiled activations.** Compiled code does not declare stack maps
-//! yet, and it can hold references (parameters, `table.get` results) in
-//! registers and spill slots the collector cannot see. So while any
-//! compiled activation is live on this store's stack (`compiled > 0`,
-//! counted by `tier::invoke` and the interpreter's loop entries), the
-//! collector does not run: allocation grows the heap instead, and the
-//! limit trap comes only if growing fails. When the JIT declares stack
-//! maps, `collect::collect` reads them where it now checks `can_collect`.
+//! **Compiled activations.** Each entry into compiled code (`jit::enter`,
+//! which host calls through `tier::invoke`, the interpreter's calls of
+//! compiled functions and its loop entries all go through) begins a
+//! *segment*: compiled wasm frames, called by one another directly, up
+//! to the next call out of compiled code. Segments nest with interpreter
+//! entries in any order (interpreter, compiled, host, interpreter,
+//! compiled...). Compiled code leaves a segment only by calling a runtime
+//! helper (host and interpreted functions, allocation, table and memory
+//! operations: all go through `jit::helpers`), and every helper is called
+//! through an exit stub that records the caller's frame pointer and return
+//! address in the store's `VMRuntimeLimits::last_exit_fp`/`last_exit_pc`
+//! (the throw stub records them itself); wasm-to-wasm calls pay nothing.
+//! That exit is the innermost segment's. Entering a segment saves the
+//! enclosing segment's exit in the new segment's record here and clears
+//! the limits' (`enter_compiled`); leaving restores it
+//! (`leave_compiled`). So at a collection the innermost segment's exit is
+//! in the limits and each outer one's in the record of the segment it
+//! called. From an exit, the collector walks the segment's frames
+//! outwards by their frame pointers (`jit::segment_gc_slots`), reading the
+//! reference slots each call's stack map names (Cranelift's user stack
+//! maps: a reference live across a call is spilled for it), until a frame
+//! that is not compiled wasm code (the entry's trampoline). A segment
+//! without a recorded exit, or whose exit is not in compiled wasm code, is
+//! not at a safepoint (it was interrupted, or has not called out since
+//! it was entered): nothing is collected then. The collector is
+//! non-moving, so slots are only read.
 //!
-//! **Panics.** A panic in a host function that unwinds through an entry
-//! leaves its record here (and a compiled activation counted): the entry
+//! **Panics.** A panic in a host function that unwinds through an
+//! interpreter entry leaves its record here: the entry
 //! leaks its stack then (`interp::exec::LeakOnUnwind`), so the record never
 //! points at freed memory; at worst the store collects less afterwards.
 //!
 //! **No collection** also while a module instantiates (`inhibit`): its
 //! constant expressions hold the objects they made in Rust vectors (element
 //! segment items, globals being initialized) until the instance owns them.
+
+use crate::runtime::vm::{VMRuntimeLimits, VmBox};
 
 /// One entry's published slots: `len` cells from `ptr` on.
 #[derive(Clone, Copy)]
@@ -40,12 +60,41 @@ struct Published {
     len: usize,
 }
 
+/// Where compiled code called out last: the frame pointer of a compiled
+/// frame and the return address into its code (0, 0: nowhere recorded).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+struct Exit {
+    fp: usize,
+    pc: usize,
+}
+
+impl Exit {
+    /// The exit the limits hold: the innermost segment's.
+    fn of(limits: &VmBox<VMRuntimeLimits>) -> Exit {
+        let l = limits.get();
+        Exit {
+            fp: l.last_exit_fp,
+            pc: l.last_exit_pc,
+        }
+    }
+
+    /// Makes this the exit the limits hold.
+    fn publish(self, limits: &VmBox<VMRuntimeLimits>) {
+        let mut l = limits.get();
+        l.last_exit_fp = self.fp;
+        l.last_exit_pc = self.pc;
+        limits.set(l);
+    }
+}
+
 /// The store's activation registry (see the module documentation).
 #[derive(Default)]
 pub(crate) struct Activations {
     entries: Vec<Published>,
-    /// Compiled activations live on this store's stack.
-    compiled: u32,
+    /// The compiled segments live on this store's stack, innermost last:
+    /// each holds the exit of the segment that was innermost when it was
+    /// entered (none for the outermost).
+    compiled: Vec<Exit>,
     /// Operations (instantiation) during which nothing may be collected.
     inhibit: u32,
 }
@@ -84,12 +133,18 @@ impl Activations {
         }
     }
 
-    /// Compiled code is entered (`true`) or left (`false`).
-    pub(crate) fn compiled(&mut self, enter: bool) {
-        if enter {
-            self.compiled += 1;
-        } else {
-            self.compiled -= 1;
+    /// A compiled segment begins: the enclosing segment's exit (in
+    /// `limits`, the store's) is saved, and the new segment has none yet.
+    pub(crate) fn enter_compiled(&mut self, limits: &VmBox<VMRuntimeLimits>) {
+        self.compiled.push(Exit::of(limits));
+        Exit::default().publish(limits);
+    }
+
+    /// The innermost compiled segment ended: the enclosing segment's exit
+    /// is the innermost again.
+    pub(crate) fn leave_compiled(&mut self, limits: &VmBox<VMRuntimeLimits>) {
+        if let Some(outer) = self.compiled.pop() {
+            outer.publish(limits);
         }
     }
 
@@ -102,10 +157,28 @@ impl Activations {
         }
     }
 
-    /// Whether the collector may run now: no compiled activation (whose
-    /// references it cannot see) and no instantiation in progress.
+    /// Whether the collector may run now, as far as interpreter entries and
+    /// instantiation go: every entry has published, and no instantiation
+    /// is in progress. (Compiled segments are checked by
+    /// [`Self::compiled_roots`].)
     pub(crate) fn can_collect(&self) -> bool {
-        self.compiled == 0 && self.inhibit == 0 && self.entries.iter().all(|e| !e.ptr.is_null())
+        self.inhibit == 0 && self.entries.iter().all(|e| !e.ptr.is_null())
+    }
+
+    /// The reference cells every compiled segment's frames hold (read
+    /// before anything is marked), or `None` when a segment is not at a
+    /// safepoint (see the module documentation). `limits` holds the
+    /// innermost segment's exit.
+    pub(crate) fn compiled_roots(&self, limits: &VmBox<VMRuntimeLimits>) -> Option<Vec<u64>> {
+        let mut cells = Vec::new();
+        let mut exit = Exit::of(limits);
+        for outer in self.compiled.iter().rev() {
+            if exit.fp == 0 || !segment_slots(exit, &mut cells) {
+                return None;
+            }
+            exit = *outer;
+        }
+        Some(cells)
     }
 
     /// Calls `f` with every published slot of every active entry (all
@@ -122,6 +195,23 @@ impl Activations {
             slots.iter().copied().for_each(&mut f);
         }
     }
+}
+
+/// Appends the cells of the slots the frames of the segment whose exit
+/// is `exit` hold; false when the exit is not in compiled wasm code.
+#[cfg(strata_jit)]
+fn segment_slots(exit: Exit, cells: &mut Vec<u64>) -> bool {
+    // SAFETY: `exit` is the recorded exit of a live segment suspended in
+    // the call it recorded (the innermost segment's, in a helper now, or
+    // an outer one's, in the helper that led to the inner segments): its
+    // frames are live and unchanged. A slot holds a reference's cell.
+    unsafe { crate::jit::segment_gc_slots(exit.pc, exit.fp, |slot| cells.push(slot.read())) }
+}
+
+/// Without the JIT there are no compiled segments.
+#[cfg(not(strata_jit))]
+fn segment_slots(_: Exit, _: &mut Vec<u64>) -> bool {
+    false
 }
 
 /// The references host handles hold (`AnyRef`, `StructRef`, `ArrayRef`,
