@@ -635,10 +635,11 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             if args + n > slots.len() && !grow(slots, args + n, max_slots) {
                 trap!(Trap::StackOverflow);
             }
-            // The frames below the call are the collector's roots while it
-            // runs (`runtime/gc/roots.rs`); the buffer is the callee's.
+            // The frames are the collector's roots while it runs, each at
+            // the safepoint its `ret` names (`runtime/gc/roots.rs`); the
+            // buffer above `args` is the callee's.
             let p = slots.as_mut_ptr();
-            store.inner().activations.publish(p, args);
+            store.inner().activations.publish(frames, p, args);
             // SAFETY: `args + n` slots exist (grown above), and the
             // published slots lie below `args`, apart from the buffer.
             let buf = unsafe { std::slice::from_raw_parts_mut(p.add(args), n) };
@@ -725,7 +726,7 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
     // chain of tail calls runs. A host or compiled callee is called, then
     // the frame returns its results.
     macro_rules! tail_call {
-        ($f:expr, $args:expr) => {{
+        ($f:expr, $args:expr, $ext:expr) => {{
             let f = $f as usize;
             let args = base + $args as usize;
             match interpreted!(f) {
@@ -751,6 +752,13 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                     switch_to_top!();
                 }
                 None => {
+                    // The frame is suspended at the tail call, whose stack
+                    // map lists its locals only (`$ext` words follow it).
+                    if let Some(frame) = frames.last_mut() {
+                        // SAFETY: the instruction and its extension words
+                        // lie within the function, which ends in another.
+                        frame.ret = unsafe { code.instrs.as_ptr().add(pc + $ext) };
+                    }
                     call_out!(f, args);
                     let results = store.inner().funcs[f].ty.result_cells();
                     slots.copy_within(args..args + results, base);
@@ -841,12 +849,19 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                         unreachable!("a loop entry comes from the instance's tier-up")
                     };
                     // SAFETY: the frame's slots lie within the stack.
-                    let values = unsafe { slots.as_mut_ptr().add(base) };
+                    let p = slots.as_mut_ptr();
+                    let values = unsafe { p.add(base) };
+                    // The frames below are suspended at their calls; the
+                    // compiled rest of this one owns the slots from `base`.
                     // Compiled code's references are invisible to the
                     // collector until it declares stack maps.
-                    store.inner().activations.compiled(true);
+                    let inner = store.inner();
+                    inner.activations.publish(frames, p, base);
+                    inner.activations.compiled(true);
                     let entered = tier_up.enter(store, entry, vmctx, values, instance);
-                    store.inner().activations.compiled(false);
+                    let inner = store.inner();
+                    inner.activations.compiled(false);
+                    inner.activations.unpublish();
                     if let Err(e) = entered {
                         let e = call_error(store, e);
                         // The compiled rest of the frame is gone: an
@@ -942,7 +957,7 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             }
             Op::ReturnCall { func, base: args } => {
                 let f = store.inner().instances[instance as usize].vm.funcs()[func as usize];
-                tail_call!(f, args);
+                tail_call!(f, args, 0);
             }
             Op::ReturnCallIndirect { type_id, table, index } => {
                 // The extension word is read in place: the frame is
@@ -951,11 +966,11 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                     unreachable!("instruction without its extension word")
                 };
                 let f = table_callee!(type_id, table, index);
-                tail_call!(f, args);
+                tail_call!(f, args, 1);
             }
             Op::ReturnCallRef { callee, base: args } => {
                 let f = deref!(callee);
-                tail_call!(f, args);
+                tail_call!(f, args, 0);
             }
             Op::RefAsNonNull { dst, src } => {
                 let v = r!(src);
@@ -1034,14 +1049,22 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                 let ext = ext!();
                 let end = base + code.frame_size as usize;
                 if op.allocates() {
-                    // A safepoint: the frames below this one and this
-                    // frame are the collector's roots.
+                    // A safepoint: the frames, this one suspended here (its
+                    // stack map resumes after the extension word), are the
+                    // collector's roots.
+                    if let Some(frame) = frames.last_mut() {
+                        // SAFETY: `pc` is past the extension word, within
+                        // the function (which ends in a return or branch).
+                        frame.ret = unsafe { code.instrs.as_ptr().add(pc) };
+                    }
                     let p = slots.as_mut_ptr();
-                    // SAFETY: the frame lies within the stack; the
-                    // published slots lie below it.
-                    let frame = unsafe { std::slice::from_raw_parts_mut(p.add(base), end - base) };
                     let inner = store.inner();
-                    inner.activations.publish(p, base);
+                    inner.activations.publish(frames, p, end);
+                    // SAFETY: the frame lies within the stack; the slice
+                    // is made after each collection and dropped before the
+                    // next, so it never overlaps the collector's reads of
+                    // the published slots.
+                    let frame = || unsafe { std::slice::from_raw_parts_mut(p.add(base), end - base) };
                     let result = super::gc::run_allocating(inner, instance, op, (a, b, c), ext, frame);
                     inner.activations.unpublish();
                     result?;

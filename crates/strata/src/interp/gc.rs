@@ -120,22 +120,24 @@ fn write_items(heap: &mut GcHeap, r: u32, elem: u8, at: u32, items: &[u64]) {
 /// Runs allocating GC instruction `op` as [`run`] does, collecting first
 /// when the heap is under pressure, and collecting then trying again once
 /// when the heap is full: the limit traps only when a collection cannot
-/// make room. `frame` (the current frame) is a root besides the store's
-/// (the driver published the frames below it). Running the instruction
+/// make room. The driver published its frames, the current one suspended
+/// here, so the collector finds every reference they hold through their
+/// stack maps, this instruction's operands included; `frame` makes the
+/// current frame's slots, only after a collection. Running the instruction
 /// again is sound: it fails before any effect when its allocation does.
-pub(super) fn run_allocating(
+pub(super) fn run_allocating<'f>(
     store: &mut StoreInner,
     instance: u32,
     op: GcOp,
     ops: (u32, u32, u32),
     ext: (u32, u32, u32),
-    frame: &mut [u64],
+    frame: impl Fn() -> &'f mut [u64],
 ) -> Result<(), Trap> {
     use crate::runtime::gc::collect::collect;
-    let collected = store.gc.pressure() && collect(store, frame);
-    match run(store, instance, op, ops, ext, frame) {
-        Err(Trap::GcHeapOutOfMemory) if !collected && collect(store, frame) => {
-            run(store, instance, op, ops, ext, frame)
+    let collected = store.gc.pressure() && collect(store, &[]);
+    match run(store, instance, op, ops, ext, frame()) {
+        Err(Trap::GcHeapOutOfMemory) if !collected && collect(store, &[]) => {
+            run(store, instance, op, ops, ext, frame())
         }
         result => result,
     }

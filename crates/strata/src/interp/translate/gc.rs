@@ -19,6 +19,22 @@ fn unpacked(storage: StorageType) -> ValType {
     }
 }
 
+/// Whether `op` allocates in the GC heap (the operators whose `GcOp` is
+/// `GcOp::allocates`).
+fn allocates(op: &Operator<'_>) -> bool {
+    matches!(
+        op,
+        Operator::StructNew { .. }
+            | Operator::StructNewDefault { .. }
+            | Operator::ArrayNew { .. }
+            | Operator::ArrayNewDefault { .. }
+            | Operator::ArrayNewFixed { .. }
+            | Operator::ArrayNewData { .. }
+            | Operator::ArrayNewElem { .. }
+            | Operator::AnyConvertExtern
+    )
+}
+
 impl Translator<'_> {
     /// Emits a GC instruction and its extension word.
     fn gc_op(&mut self, op: GcOp, (a, b, c): (u32, u32, u32), (d, e, f): (u32, u32, u32)) {
@@ -47,6 +63,10 @@ impl Translator<'_> {
 
     /// Translates a GC instruction; false when `op` is not one.
     pub(super) fn gc(&mut self, op: &Operator<'_>) -> Result<bool> {
+        // An allocating instruction is a safepoint whose operands are
+        // still live while it allocates: its fields' values are written
+        // into the new object after the allocation (and a collection).
+        let live = allocates(op).then(|| self.ref_temps());
         match *op {
             Operator::StructNew {
                 struct_type_index: t,
@@ -300,6 +320,14 @@ impl Translator<'_> {
                 self.gc_op(kind, (dst, src, 0), (0, 0, 0));
             }
             _ => return Ok(false),
+        }
+        debug_assert_eq!(
+            live.is_some(),
+            matches!(self.ops.len().checked_sub(2).map(|i| self.ops[i]), Some(Op::Gc { op, .. }) if op.allocates()),
+            "`allocates` names the operators of the allocating `GcOp`s"
+        );
+        if let Some(live) = live {
+            self.safepoint(&live);
         }
         Ok(true)
     }
