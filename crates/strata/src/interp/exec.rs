@@ -1118,6 +1118,10 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             }
             Op::ElemDrop { segment } => ops::elem_drop(store.inner(), instance, segment),
             Op::Throw { tag, base: args } => {
+                // Not a safepoint yet (exceptions live in the store's
+                // table, not the GC heap). When it allocates, it sets the
+                // frame's `ret` to `pc` and publishes as `Op::Gc` does: the
+                // translator records its stack map, payload included.
                 let inner = store.inner();
                 let t = inner.instances[instance as usize].tags[tag as usize];
                 let cells = inner.tags[t as usize].ty.ty().param_cells();

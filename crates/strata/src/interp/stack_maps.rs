@@ -4,7 +4,8 @@
 //! A safepoint is an instruction during which the collector may run: a
 //! call (the callee may allocate, or be a host function that collects), a
 //! tail call that leaves through a call out, and an allocating GC
-//! instruction. The translator knows the type of every local and of every
+//! instruction (and `throw`, which will allocate once exceptions are heap
+//! objects). The translator knows the type of every local and of every
 //! operand on the wasm stack there, so it records the slots of those whose
 //! type the collector traces (`runtime::gc::collect::is_traced`). A
 //! safepoint is named by its *resume position*: the index of the

@@ -120,6 +120,23 @@ impl GcOp {
     }
 }
 
+/// Whether wasm operator `op` allocates in the GC heap: the operators of
+/// the `GcOp`s whose [`GcOp::allocates`] is true.
+pub(crate) fn operator_allocates(op: &wasmparser::Operator<'_>) -> bool {
+    use wasmparser::Operator as O;
+    matches!(
+        op,
+        O::StructNew { .. }
+            | O::StructNewDefault { .. }
+            | O::ArrayNew { .. }
+            | O::ArrayNewDefault { .. }
+            | O::ArrayNewFixed { .. }
+            | O::ArrayNewData { .. }
+            | O::ArrayNewElem { .. }
+            | O::AnyConvertExtern
+    )
+}
+
 /// A heap type as two `u32`s (kind, shared index of a concrete type), for
 /// an instruction's operands.
 pub(crate) fn encode_heap(h: HeapType) -> (u32, u32) {

@@ -6,7 +6,7 @@
 
 use super::Translator;
 use crate::interp::ops::Op;
-use crate::isa::gc::{encode_heap, GcOp};
+use crate::isa::gc::{encode_heap, operator_allocates, GcOp};
 use crate::types::{CompositeType, HeapType, RefType, StorageType, ValType};
 use anyhow::{bail, Result};
 use wasmparser::Operator;
@@ -17,22 +17,6 @@ fn unpacked(storage: StorageType) -> ValType {
         StorageType::I8 | StorageType::I16 => ValType::I32,
         StorageType::Val(v) => v,
     }
-}
-
-/// Whether `op` allocates in the GC heap (the operators whose `GcOp` is
-/// `GcOp::allocates`).
-fn allocates(op: &Operator<'_>) -> bool {
-    matches!(
-        op,
-        Operator::StructNew { .. }
-            | Operator::StructNewDefault { .. }
-            | Operator::ArrayNew { .. }
-            | Operator::ArrayNewDefault { .. }
-            | Operator::ArrayNewFixed { .. }
-            | Operator::ArrayNewData { .. }
-            | Operator::ArrayNewElem { .. }
-            | Operator::AnyConvertExtern
-    )
 }
 
 impl Translator<'_> {
@@ -66,7 +50,7 @@ impl Translator<'_> {
         // An allocating instruction is a safepoint whose operands are
         // still live while it allocates: its fields' values are written
         // into the new object after the allocation (and a collection).
-        let live = allocates(op).then(|| self.ref_temps());
+        let live = operator_allocates(op).then(|| self.ref_temps());
         match *op {
             Operator::StructNew {
                 struct_type_index: t,
@@ -324,7 +308,7 @@ impl Translator<'_> {
         debug_assert_eq!(
             live.is_some(),
             matches!(self.ops.len().checked_sub(2).map(|i| self.ops[i]), Some(Op::Gc { op, .. }) if op.allocates()),
-            "`allocates` names the operators of the allocating `GcOp`s"
+            "`operator_allocates` names the operators of the allocating `GcOp`s"
         );
         if let Some(live) = live {
             self.safepoint(&live);

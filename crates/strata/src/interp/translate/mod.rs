@@ -1049,11 +1049,15 @@ impl Translator<'_> {
                 let ty = self
                     .module
                     .func_type_at(self.module.tags[tag_index as usize]);
+                // The stack map keeps the payload too: once exceptions
+                // are heap objects, `throw` allocates before it copies it.
+                let live = self.ref_temps();
                 let base = self.call_args(ty.params().len());
                 self.emit(Op::Throw {
                     tag: tag_index,
                     base,
                 });
+                self.safepoint(&live);
                 self.set_unreachable();
             }
             Operator::Try { blockty } => self.open_try(blockty, Vec::new())?,
