@@ -635,10 +635,11 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             if args + n > slots.len() && !grow(slots, args + n, max_slots) {
                 trap!(Trap::StackOverflow);
             }
-            // The frames below the call are the collector's roots while it
-            // runs (`runtime/gc/roots.rs`); the buffer is the callee's.
+            // The frames are the collector's roots while it runs, each at
+            // the safepoint its `ret` names (`runtime/gc/roots.rs`); the
+            // buffer above `args` is the callee's.
             let p = slots.as_mut_ptr();
-            store.inner().activations.publish(p, args);
+            store.inner().activations.publish(frames, p, args);
             // SAFETY: `args + n` slots exist (grown above), and the
             // published slots lie below `args`, apart from the buffer.
             let buf = unsafe { std::slice::from_raw_parts_mut(p.add(args), n) };
@@ -725,7 +726,7 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
     // chain of tail calls runs. A host or compiled callee is called, then
     // the frame returns its results.
     macro_rules! tail_call {
-        ($f:expr, $args:expr) => {{
+        ($f:expr, $args:expr, $ext:expr) => {{
             let f = $f as usize;
             let args = base + $args as usize;
             match interpreted!(f) {
@@ -751,6 +752,13 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                     switch_to_top!();
                 }
                 None => {
+                    // The frame is suspended at the tail call, whose stack
+                    // map lists its locals only (`$ext` words follow it).
+                    if let Some(frame) = frames.last_mut() {
+                        // SAFETY: the instruction and its extension words
+                        // lie within the function, which ends in another.
+                        frame.ret = unsafe { code.instrs.as_ptr().add(pc + $ext) };
+                    }
                     call_out!(f, args);
                     let results = store.inner().funcs[f].ty.result_cells();
                     slots.copy_within(args..args + results, base);
@@ -843,10 +851,10 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                     let p = slots.as_mut_ptr();
                     // SAFETY: the frame's slots lie within the stack.
                     let values = unsafe { p.add(base) };
-                    // The frames below are the collector's roots while the
-                    // compiled rest of this one runs (its own references
-                    // are in its stack maps).
-                    store.inner().activations.publish(p, base);
+                    // The frames below are suspended at their calls; the
+                    // compiled rest of this one owns the slots from `base`
+                    // (its references are in its stack maps).
+                    store.inner().activations.publish(frames, p, base);
                     let entered = tier_up.enter(store, entry, vmctx, values, instance);
                     store.inner().activations.unpublish();
                     if let Err(e) = entered {
@@ -944,7 +952,7 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             }
             Op::ReturnCall { func, base: args } => {
                 let f = store.inner().instances[instance as usize].vm.funcs()[func as usize];
-                tail_call!(f, args);
+                tail_call!(f, args, 0);
             }
             Op::ReturnCallIndirect { type_id, table, index } => {
                 // The extension word is read in place: the frame is
@@ -953,11 +961,11 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                     unreachable!("instruction without its extension word")
                 };
                 let f = table_callee!(type_id, table, index);
-                tail_call!(f, args);
+                tail_call!(f, args, 1);
             }
             Op::ReturnCallRef { callee, base: args } => {
                 let f = deref!(callee);
-                tail_call!(f, args);
+                tail_call!(f, args, 0);
             }
             Op::RefAsNonNull { dst, src } => {
                 let v = r!(src);
@@ -1036,15 +1044,23 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                 let ext = ext!();
                 let end = base + code.frame_size as usize;
                 if op.allocates() {
-                    // A safepoint: the frames below this one and this
-                    // frame are the collector's roots.
+                    // A safepoint: the frames, this one suspended here (its
+                    // stack map resumes after the extension word), are the
+                    // collector's roots.
+                    if let Some(frame) = frames.last_mut() {
+                        // SAFETY: `pc` is past the extension word, within
+                        // the function (which ends in a return or branch).
+                        frame.ret = unsafe { code.instrs.as_ptr().add(pc) };
+                    }
                     let p = slots.as_mut_ptr();
-                    // SAFETY: the frame lies within the stack; the
-                    // published slots lie below it.
-                    let frame = unsafe { std::slice::from_raw_parts_mut(p.add(base), end - base) };
                     let inner = store.inner();
-                    inner.activations.publish(p, base);
-                    let result = super::gc::run_allocating(inner, instance, op, (a, b, c), ext, frame);
+                    inner.activations.publish(frames, p, end);
+                    // SAFETY: the frame lies within the stack; the slice
+                    // is made after each collection and dropped before the
+                    // next, so it never overlaps the collector's reads of
+                    // the published slots.
+                    let frame = || unsafe { std::slice::from_raw_parts_mut(p.add(base), end - base) };
+                    let result = super::gc::run_allocating(inner, instance, op, (a, b, c), ext, frame, false);
                     inner.activations.unpublish();
                     result?;
                 } else {
@@ -1097,6 +1113,10 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             }
             Op::ElemDrop { segment } => ops::elem_drop(store.inner(), instance, segment),
             Op::Throw { tag, base: args } => {
+                // Not a safepoint yet (exceptions live in the store's
+                // table, not the GC heap). When it allocates, it sets the
+                // frame's `ret` to `pc` and publishes as `Op::Gc` does: the
+                // translator records its stack map, payload included.
                 let inner = store.inner();
                 let t = inner.instances[instance as usize].tags[tag as usize];
                 let cells = inner.tags[t as usize].ty.ty().param_cells();

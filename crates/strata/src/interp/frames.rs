@@ -93,3 +93,44 @@ fn frame_locals(
     }
     Some(locals.into())
 }
+
+/// Calls `f` with every slot of `frames` (outermost first, of a stack
+/// whose value slots are `slots`) that holds a reference the collector
+/// traces: each frame is suspended at the safepoint its `ret` resumes
+/// after, whose stack map names those slots (`stack_maps.rs`).
+pub(crate) fn for_each_ref(frames: &[Frame], slots: &[u64], f: &mut impl FnMut(u64)) {
+    for (i, frame) in frames.iter().enumerate() {
+        // SAFETY: as in `backtrace`.
+        let code: &CompiledFunc = unsafe { &*frame.code };
+        let Some(maps) = &code.stack_maps else {
+            continue;
+        };
+        // SAFETY: `ret` points into the frame's own instructions.
+        let at = unsafe { frame.ret.offset_from(code.instrs.as_ptr()) };
+        match maps.at(at as u32) {
+            Some(refs) => {
+                for s in refs {
+                    if let Some(&v) = slots.get(frame.base + s as usize) {
+                        f(v);
+                    }
+                }
+            }
+            None => {
+                // Every frame is suspended at a safepoint: the driver sets
+                // `ret` before it publishes. Should that ever fail, reading
+                // the frame's slots conservatively only retains garbage,
+                // where skipping it could free a live object.
+                debug_assert!(false, "a frame suspended outside a safepoint");
+                let end = frames
+                    .get(i + 1)
+                    .map_or(frame.base + code.frame_size as usize, |next| next.base)
+                    .min(slots.len());
+                slots
+                    .get(frame.base..end)
+                    .into_iter()
+                    .flatten()
+                    .for_each(|&v| f(v));
+            }
+        }
+    }
+}

@@ -120,22 +120,29 @@ fn write_items(heap: &mut GcHeap, r: u32, elem: u8, at: u32, items: &[u64]) {
 /// Runs allocating GC instruction `op` as [`run`] does, collecting first
 /// when the heap is under pressure, and collecting then trying again once
 /// when the heap is full: the limit traps only when a collection cannot
-/// make room. `frame` (the current frame) is a root besides the store's
-/// (the driver published the frames below it). Running the instruction
-/// again is sound: it fails before any effect when its allocation does.
-pub(crate) fn run_allocating(
+/// make room. The driver published its frames, the current one suspended
+/// here, so the collector finds every reference they hold through their
+/// stack maps, this instruction's operands included; `frame` makes the
+/// current frame's slots, only after a collection; they are roots too
+/// when `frame_is_root` (compiled code's operand buffer, which no stack
+/// map covers). Running the instruction again is sound: it fails before any effect when its allocation does.
+pub(crate) fn run_allocating<'f>(
     store: &mut StoreInner,
     instance: u32,
     op: GcOp,
     ops: (u32, u32, u32),
     ext: (u32, u32, u32),
-    frame: &mut [u64],
+    frame: impl Fn() -> &'f mut [u64],
+    frame_is_root: bool,
 ) -> Result<(), Trap> {
-    use crate::runtime::gc::collect::collect;
-    let collected = store.gc.pressure() && collect(store, frame);
-    match run(store, instance, op, ops, ext, frame) {
-        Err(Trap::GcHeapOutOfMemory) if !collected && collect(store, frame) => {
-            run(store, instance, op, ops, ext, frame)
+    let collect = |store: &mut StoreInner| {
+        let extra: &[u64] = if frame_is_root { frame() } else { &[] };
+        crate::runtime::gc::collect::collect(store, extra)
+    };
+    let collected = store.gc.pressure() && collect(store);
+    match run(store, instance, op, ops, ext, frame()) {
+        Err(Trap::GcHeapOutOfMemory) if !collected && collect(store) => {
+            run(store, instance, op, ops, ext, frame())
         }
         result => result,
     }

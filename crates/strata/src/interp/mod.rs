@@ -12,12 +12,13 @@
 
 mod atomic;
 pub(crate) mod exec;
-mod frames;
+pub(crate) mod frames;
 pub(crate) mod gc;
 mod handlers;
 mod hot;
 mod offsets;
 mod ops;
+mod stack_maps;
 mod translate;
 mod unwind;
 
@@ -149,6 +150,9 @@ pub(crate) struct CompiledFunc {
     /// The exception handlers, in the order their blocks open: for an
     /// instruction, the last entry whose range holds it is the innermost.
     pub handlers: Box<[TryHandler]>,
+    /// Which slots hold references at each safepoint, for the collector;
+    /// `None` when none ever does.
+    pub stack_maps: Option<Box<stack_maps::StackMaps>>,
 }
 
 /// The handler of one `try_table` (or legacy `try`): the instructions it

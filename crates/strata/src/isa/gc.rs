@@ -4,7 +4,8 @@
 //! `Op::Gc` of the kind below, followed by one `Ext` word, and runs it in
 //! the driver (`interp/gc.rs`, with the heap in `runtime/gc`). The JIT
 //! inlines the simple ones and calls the driver's code for the others
-//! (`jit/gc.rs`).
+//! (`jit/gc.rs`). Both translators read a wasm operator's kind and
+//! immediates through [`decode`] (and [`decode_br_on_cast`]).
 //!
 //! Operands, as `Op::Gc { op, a, b, c }` then `Ext { a: d, b: e, c: f }`
 //! (slots unless said otherwise; `t` is a module type index, `seg` a
@@ -117,6 +118,126 @@ impl GcOp {
                 | GcOp::ArrayNewElem
                 | GcOp::AnyConvertExtern
         )
+    }
+}
+
+/// A GC operator decoded ([`decode`]): its kind and immediates, read the
+/// same way for both translators.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GcOperator {
+    pub op: GcOp,
+    /// The module type it names: a struct or array type (the
+    /// destination's, for `array.copy`); 0 when it names none.
+    pub ty: u32,
+    /// The field (`struct.get/set`), the element count
+    /// (`array.new_fixed`) or the segment (`array.new_data/elem`,
+    /// `array.init_data/elem`); 0 otherwise.
+    pub index: u32,
+    /// For `ref.test` and `ref.cast`: the target heap type, and whether it
+    /// admits null.
+    pub cast: Option<(wasmparser::HeapType, bool)>,
+}
+
+/// The GC instruction `op` is, or `None` (also for `br_on_cast` and
+/// `br_on_cast_fail`, which are branches the translators build from a
+/// `RefTest`).
+pub(crate) fn decode(op: &wasmparser::Operator<'_>) -> Option<GcOperator> {
+    use wasmparser::Operator as O;
+    let cast = |op, hty, nullable| GcOperator {
+        op,
+        ty: 0,
+        index: 0,
+        cast: Some((hty, nullable)),
+    };
+    let (op, ty, index) = match *op {
+        O::StructNew { struct_type_index } => (GcOp::StructNew, struct_type_index, 0),
+        O::StructNewDefault { struct_type_index } => (GcOp::StructNewDefault, struct_type_index, 0),
+        O::StructGet {
+            struct_type_index,
+            field_index,
+        } => (GcOp::StructGet, struct_type_index, field_index),
+        O::StructGetS {
+            struct_type_index,
+            field_index,
+        } => (GcOp::StructGetS, struct_type_index, field_index),
+        O::StructGetU {
+            struct_type_index,
+            field_index,
+        } => (GcOp::StructGetU, struct_type_index, field_index),
+        O::StructSet {
+            struct_type_index,
+            field_index,
+        } => (GcOp::StructSet, struct_type_index, field_index),
+        O::ArrayNew { array_type_index } => (GcOp::ArrayNew, array_type_index, 0),
+        O::ArrayNewDefault { array_type_index } => (GcOp::ArrayNewDefault, array_type_index, 0),
+        O::ArrayNewFixed {
+            array_type_index,
+            array_size,
+        } => (GcOp::ArrayNewFixed, array_type_index, array_size),
+        O::ArrayNewData {
+            array_type_index,
+            array_data_index,
+        } => (GcOp::ArrayNewData, array_type_index, array_data_index),
+        O::ArrayNewElem {
+            array_type_index,
+            array_elem_index,
+        } => (GcOp::ArrayNewElem, array_type_index, array_elem_index),
+        O::ArrayGet { array_type_index } => (GcOp::ArrayGet, array_type_index, 0),
+        O::ArrayGetS { array_type_index } => (GcOp::ArrayGetS, array_type_index, 0),
+        O::ArrayGetU { array_type_index } => (GcOp::ArrayGetU, array_type_index, 0),
+        O::ArraySet { array_type_index } => (GcOp::ArraySet, array_type_index, 0),
+        O::ArrayLen => (GcOp::ArrayLen, 0, 0),
+        O::ArrayFill { array_type_index } => (GcOp::ArrayFill, array_type_index, 0),
+        O::ArrayCopy {
+            array_type_index_dst,
+            ..
+        } => (GcOp::ArrayCopy, array_type_index_dst, 0),
+        O::ArrayInitData {
+            array_type_index,
+            array_data_index,
+        } => (GcOp::ArrayInitData, array_type_index, array_data_index),
+        O::ArrayInitElem {
+            array_type_index,
+            array_elem_index,
+        } => (GcOp::ArrayInitElem, array_type_index, array_elem_index),
+        O::RefI31 => (GcOp::RefI31, 0, 0),
+        O::I31GetS => (GcOp::I31GetS, 0, 0),
+        O::I31GetU => (GcOp::I31GetU, 0, 0),
+        O::RefEq => (GcOp::RefEq, 0, 0),
+        O::RefTestNonNull { hty } => return Some(cast(GcOp::RefTest, hty, false)),
+        O::RefTestNullable { hty } => return Some(cast(GcOp::RefTest, hty, true)),
+        O::RefCastNonNull { hty } => return Some(cast(GcOp::RefCast, hty, false)),
+        O::RefCastNullable { hty } => return Some(cast(GcOp::RefCast, hty, true)),
+        O::AnyConvertExtern => (GcOp::AnyConvertExtern, 0, 0),
+        O::ExternConvertAny => (GcOp::ExternConvertAny, 0, 0),
+        _ => return None,
+    };
+    Some(GcOperator {
+        op,
+        ty,
+        index,
+        cast: None,
+    })
+}
+
+/// The label depth, target type and kind (`true`: `br_on_cast_fail`) of
+/// a `br_on_cast` or `br_on_cast_fail`; `None` for any other operator.
+pub(crate) fn decode_br_on_cast(
+    op: &wasmparser::Operator<'_>,
+) -> Option<(u32, wasmparser::RefType, bool)> {
+    use wasmparser::Operator as O;
+    match *op {
+        O::BrOnCast {
+            relative_depth,
+            to_ref_type,
+            ..
+        } => Some((relative_depth, to_ref_type, false)),
+        O::BrOnCastFail {
+            relative_depth,
+            to_ref_type,
+            ..
+        } => Some((relative_depth, to_ref_type, true)),
+        _ => None,
     }
 }
 

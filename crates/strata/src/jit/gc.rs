@@ -12,7 +12,7 @@
 use super::abi::{cell_flags, clif_type};
 use super::helpers::Builtins;
 use super::translate::{block_args, Translator};
-use crate::isa::gc::{encode_heap, GcOp};
+use crate::isa::gc::{decode, decode_br_on_cast, encode_heap, GcOp, GcOperator};
 use crate::runtime::gc::layout::{FieldLayout, ARRAY_DATA, ARRAY_LEN};
 use crate::runtime::vm::VMRuntimeLimits;
 use crate::types::{CompositeType, HeapType, RefType, StorageType, ValType};
@@ -259,10 +259,17 @@ impl Translator<'_, '_> {
 
     /// Translates a GC instruction; false when `op` is not one.
     pub(super) fn gc(&mut self, op: &Operator<'_>) -> Result<bool> {
-        match *op {
-            Operator::StructNew {
-                struct_type_index: t,
-            } => {
+        let Some(GcOperator {
+            op: kind,
+            ty: t,
+            index,
+            cast,
+        }) = decode(op)
+        else {
+            return self.br_on_cast(op);
+        };
+        match kind {
+            GcOp::StructNew => {
                 let n = match &self.env.module.types[t as usize].sub.composite {
                     CompositeType::Struct(s) => s.fields().len(),
                     _ => bail!("struct.new of a non-struct type {t}"),
@@ -272,9 +279,7 @@ impl Translator<'_, '_> {
                     self.gc_helper(GcOp::StructNew, [0, t, 1, 0, 0, 0], end, &inputs, Some(I64));
                 self.push_result(r, self.concrete_ref(t));
             }
-            Operator::StructNewDefault {
-                struct_type_index: t,
-            } => {
+            GcOp::StructNewDefault => {
                 let r = self.gc_helper(
                     GcOp::StructNewDefault,
                     [0, t, 0, 0, 0, 0],
@@ -284,98 +289,58 @@ impl Translator<'_, '_> {
                 );
                 self.push_result(r, self.concrete_ref(t));
             }
-            Operator::StructGet {
-                struct_type_index: t,
-                field_index: f,
-            }
-            | Operator::StructGetS {
-                struct_type_index: t,
-                field_index: f,
-            }
-            | Operator::StructGetU {
-                struct_type_index: t,
-                field_index: f,
-            } => {
-                let (storage, layout) = self.field(t, f)?;
+            GcOp::StructGet | GcOp::StructGetS | GcOp::StructGetU => {
+                let (storage, layout) = self.field(t, index)?;
                 let r = self.pop();
                 self.null_check(r, Trap::NullStructReference);
                 let obj = self.object_addr(r);
-                let signed = matches!(op, Operator::StructGetS { .. });
+                let signed = kind == GcOp::StructGetS;
                 let v = self.load_field(storage, obj, layout.offset as i32, signed);
                 self.push(v, unpacked(storage));
             }
-            Operator::StructSet {
-                struct_type_index: t,
-                field_index: f,
-            } => {
-                let (storage, layout) = self.field(t, f)?;
+            GcOp::StructSet => {
+                let (storage, layout) = self.field(t, index)?;
                 let (r, v) = self.pop2();
                 self.null_check(r, Trap::NullStructReference);
                 let obj = self.object_addr(r);
                 self.store_field(storage, v, obj, layout.offset as i32);
             }
-            Operator::ArrayNew {
-                array_type_index: t,
-            } => {
+            GcOp::ArrayNew => {
                 let (value, len) = self.pop2();
                 let ops = [0, 2, 1, t, 0, 0];
                 let r = self.gc_helper(GcOp::ArrayNew, ops, 4, &[(1, len), (2, value)], Some(I64));
                 self.push_result(r, self.concrete_ref(t));
             }
-            Operator::ArrayNewDefault {
-                array_type_index: t,
-            } => {
+            GcOp::ArrayNewDefault => {
                 let len = self.pop();
                 let ops = [0, 1, t, 0, 0, 0];
                 let r = self.gc_helper(GcOp::ArrayNewDefault, ops, 2, &[(1, len)], Some(I64));
                 self.push_result(r, self.concrete_ref(t));
             }
-            Operator::ArrayNewFixed {
-                array_type_index: t,
-                array_size: n,
-            } => {
+            GcOp::ArrayNewFixed => {
+                let n = index;
                 let (inputs, end) = self.pop_cells(1, n as usize);
                 let ops = [0, 1, t, n, 0, 0];
                 let r = self.gc_helper(GcOp::ArrayNewFixed, ops, end, &inputs, Some(I64));
                 self.push_result(r, self.concrete_ref(t));
             }
-            Operator::ArrayNewData {
-                array_type_index: t,
-                array_data_index: seg,
-            }
-            | Operator::ArrayNewElem {
-                array_type_index: t,
-                array_elem_index: seg,
-            } => {
-                let kind = match op {
-                    Operator::ArrayNewData { .. } => GcOp::ArrayNewData,
-                    _ => GcOp::ArrayNewElem,
-                };
+            GcOp::ArrayNewData | GcOp::ArrayNewElem => {
+                let seg = index;
                 let (offset, len) = self.pop2();
                 let ops = [0, 1, 2, t, seg, 0];
                 let r = self.gc_helper(kind, ops, 3, &[(1, offset), (2, len)], Some(I64));
                 self.push_result(r, self.concrete_ref(t));
             }
-            Operator::ArrayGet {
-                array_type_index: t,
-            }
-            | Operator::ArrayGetS {
-                array_type_index: t,
-            }
-            | Operator::ArrayGetU {
-                array_type_index: t,
-            } => {
+            GcOp::ArrayGet | GcOp::ArrayGetS | GcOp::ArrayGetU => {
                 let (storage, layout) = self.field(t, 0)?;
                 let (r, index) = self.pop2();
                 self.null_check(r, Trap::NullArrayReference);
                 let at = self.element_addr(r, index, layout.size);
-                let signed = matches!(op, Operator::ArrayGetS { .. });
+                let signed = kind == GcOp::ArrayGetS;
                 let v = self.load_field(storage, at, ARRAY_DATA as i32, signed);
                 self.push(v, unpacked(storage));
             }
-            Operator::ArraySet {
-                array_type_index: t,
-            } => {
+            GcOp::ArraySet => {
                 let (storage, layout) = self.field(t, 0)?;
                 let v = self.pop();
                 let (r, index) = self.pop2();
@@ -383,26 +348,21 @@ impl Translator<'_, '_> {
                 let at = self.element_addr(r, index, layout.size);
                 self.store_field(storage, v, at, ARRAY_DATA as i32);
             }
-            Operator::ArrayLen => {
+            GcOp::ArrayLen => {
                 let r = self.pop();
                 self.null_check(r, Trap::NullArrayReference);
                 let obj = self.object_addr(r);
                 let len = self.b.ins().load(I32, heap_flags(), obj, ARRAY_LEN as i32);
                 self.push(len, ValType::I32);
             }
-            Operator::ArrayFill {
-                array_type_index: t,
-            } => {
+            GcOp::ArrayFill => {
                 let len = self.pop();
                 let value = self.pop();
                 let (r, offset) = self.pop2();
                 let inputs = [(0, r), (1, offset), (2, len), (3, value)];
                 self.gc_helper(GcOp::ArrayFill, [0, 1, 3, 2, t, 0], 5, &inputs, None);
             }
-            Operator::ArrayCopy {
-                array_type_index_dst: t,
-                ..
-            } => {
+            GcOp::ArrayCopy => {
                 let len = self.pop();
                 let (src, src_offset) = self.pop2();
                 let (dst, dst_offset) = self.pop2();
@@ -415,63 +375,46 @@ impl Translator<'_, '_> {
                 ];
                 self.gc_helper(GcOp::ArrayCopy, [0, 1, 2, 3, 4, t], 5, &inputs, None);
             }
-            Operator::ArrayInitData {
-                array_type_index: t,
-                array_data_index: seg,
-            }
-            | Operator::ArrayInitElem {
-                array_type_index: t,
-                array_elem_index: seg,
-            } => {
-                let kind = match op {
-                    Operator::ArrayInitData { .. } => GcOp::ArrayInitData,
-                    _ => GcOp::ArrayInitElem,
-                };
+            GcOp::ArrayInitData | GcOp::ArrayInitElem => {
+                let seg = index;
                 let (src, len) = self.pop2();
                 let (r, dst) = self.pop2();
                 let inputs = [(0, r), (1, dst), (2, src), (3, len)];
                 self.gc_helper(kind, [0, 1, 2, 3, t, seg], 4, &inputs, None);
             }
-            Operator::RefI31 => {
+            GcOp::RefI31 => {
                 let v = self.pop();
                 let shifted = self.b.ins().ishl_imm(v, 1);
                 let tagged = self.b.ins().bor_imm(shifted, 1);
                 let cell = self.b.ins().uextend(I64, tagged);
                 self.push(cell, ValType::Ref(RefType::new(false, HeapType::I31)));
             }
-            Operator::I31GetS | Operator::I31GetU => {
+            GcOp::I31GetS | GcOp::I31GetU => {
                 let r = self.pop();
                 self.null_check(r, Trap::NullI31Reference);
                 let v = self.b.ins().ireduce(I32, r);
-                let v = if matches!(op, Operator::I31GetS) {
+                let v = if kind == GcOp::I31GetS {
                     self.b.ins().sshr_imm(v, 1)
                 } else {
                     self.b.ins().ushr_imm(v, 1)
                 };
                 self.push(v, ValType::I32);
             }
-            Operator::RefEq => {
+            GcOp::RefEq => {
                 let (x, y) = self.pop2();
                 let eq = self.b.ins().icmp(IntCC::Equal, x, y);
                 let eq = self.b.ins().uextend(I32, eq);
                 self.push(eq, ValType::I32);
             }
-            Operator::RefTestNonNull { hty }
-            | Operator::RefTestNullable { hty }
-            | Operator::RefCastNonNull { hty }
-            | Operator::RefCastNullable { hty } => {
-                let nullable = matches!(
-                    op,
-                    Operator::RefTestNullable { .. } | Operator::RefCastNullable { .. }
-                );
+            GcOp::RefTest | GcOp::RefCast => {
+                let Some((hty, nullable)) = cast else {
+                    unreachable!("decoded with its target type")
+                };
                 let heap = self.env.module.heap_type(hty)?;
                 let to = RefType::new(nullable, heap);
                 let v = self.pop();
                 let ok = self.ref_test(v, to);
-                if matches!(
-                    op,
-                    Operator::RefTestNullable { .. } | Operator::RefTestNonNull { .. }
-                ) {
+                if kind == GcOp::RefTest {
                     self.push(ok, ValType::I32);
                 } else {
                     let bad = self.b.ins().icmp_imm(IntCC::Equal, ok, 0);
@@ -479,47 +422,43 @@ impl Translator<'_, '_> {
                     self.push(v, ValType::Ref(to));
                 }
             }
-            Operator::BrOnCast {
-                relative_depth,
-                to_ref_type,
-                ..
-            }
-            | Operator::BrOnCastFail {
-                relative_depth,
-                to_ref_type,
-                ..
-            } => {
-                let on_fail = matches!(op, Operator::BrOnCastFail { .. });
-                let to = self.env.module.ref_type(to_ref_type)?;
-                let (v, from) = self.pop_typed();
-                let ok = self.ref_test(v, to);
-                // The label sees the operand as the target type (on
-                // success) or as it was (on failure); the value is the same.
-                self.push(v, if on_fail { from } else { ValType::Ref(to) });
-                let (target, args) = self.branch_target(relative_depth);
-                let cont = self.b.create_block();
-                if on_fail {
-                    self.b.ins().brif(ok, cont, &[], target, &block_args(&args));
-                } else {
-                    self.b.ins().brif(ok, target, &block_args(&args), cont, &[]);
-                }
-                self.b.switch_to_block(cont);
-                self.pop();
-                self.push(v, if on_fail { ValType::Ref(to) } else { from });
-            }
-            Operator::AnyConvertExtern | Operator::ExternConvertAny => {
+            GcOp::AnyConvertExtern | GcOp::ExternConvertAny => {
                 let (v, ty) = self.pop_typed();
                 let nullable = ty.as_ref().is_none_or(|r| r.is_nullable());
-                let (kind, top) = if matches!(op, Operator::AnyConvertExtern) {
-                    (GcOp::AnyConvertExtern, HeapType::Any)
+                let top = if kind == GcOp::AnyConvertExtern {
+                    HeapType::Any
                 } else {
-                    (GcOp::ExternConvertAny, HeapType::Extern)
+                    HeapType::Extern
                 };
                 let r = self.gc_helper(kind, [0, 1, 0, 0, 0, 0], 2, &[(1, v)], Some(I64));
                 self.push_result(r, ValType::Ref(RefType::new(nullable, top)));
             }
-            _ => return Ok(false),
         }
+        Ok(true)
+    }
+
+    /// Translates `br_on_cast` or `br_on_cast_fail`; false when `op` is
+    /// neither.
+    fn br_on_cast(&mut self, op: &Operator<'_>) -> Result<bool> {
+        let Some((relative_depth, to_ref_type, on_fail)) = decode_br_on_cast(op) else {
+            return Ok(false);
+        };
+        let to = self.env.module.ref_type(to_ref_type)?;
+        let (v, from) = self.pop_typed();
+        let ok = self.ref_test(v, to);
+        // The label sees the operand as the target type (on
+        // success) or as it was (on failure); the value is the same.
+        self.push(v, if on_fail { from } else { ValType::Ref(to) });
+        let (target, args) = self.branch_target(relative_depth);
+        let cont = self.b.create_block();
+        if on_fail {
+            self.b.ins().brif(ok, cont, &[], target, &block_args(&args));
+        } else {
+            self.b.ins().brif(ok, target, &block_args(&args), cont, &[]);
+        }
+        self.b.switch_to_block(cont);
+        self.pop();
+        self.push(v, if on_fail { ValType::Ref(to) } else { from });
         Ok(true)
     }
 

@@ -598,17 +598,19 @@ pub(crate) unsafe extern "C" fn gc(
                     .index
                     .bits();
             }
-            // SAFETY: compiled code passes a stack buffer of `cells` cells.
-            let frame = std::slice::from_raw_parts_mut(frame, cells as usize);
+            // SAFETY: compiled code passes a stack buffer of `cells` cells,
+            // which nothing else uses while this helper runs; each use of
+            // the slice ends before the next one is made.
+            let frame = || std::slice::from_raw_parts_mut(frame, cells as usize);
             // An allocation may collect: the buffer (the operands) is a
             // root besides the compiled frames' stack maps, which the
             // collector walks from the exit the stub recorded.
-            let run = if op.allocates() {
-                crate::interp::gc::run_allocating
+            let (ops, ext) = ((a, b, c), (d, e, f));
+            trap(if op.allocates() {
+                crate::interp::gc::run_allocating(inner, i, op, ops, ext, frame, true)
             } else {
-                crate::interp::gc::run
-            };
-            trap(run(inner, i, op, (a, b, c), (d, e, f), frame))
+                crate::interp::gc::run(inner, i, op, ops, ext, frame())
+            })
         })
     })
 }

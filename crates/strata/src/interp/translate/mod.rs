@@ -28,6 +28,7 @@ use super::ops::{Access, Op, Slot};
 use super::CompiledFunc;
 use crate::module::{BlockSignature, ModuleInfo};
 use crate::runtime::fuel;
+use crate::runtime::gc::collect::is_traced;
 use crate::types::raw::v128_to_cells;
 use crate::types::{HeapType, RefType, ValType};
 use anyhow::{bail, Result};
@@ -102,6 +103,8 @@ struct Translator<'m> {
     loops: Vec<super::LoopHeader>,
     /// The `try_table`s' handlers, in the order the blocks open.
     handlers: Vec<super::TryHandler>,
+    /// The reference slots at each safepoint (`stack_maps.rs`).
+    maps: super::stack_maps::Builder,
 }
 
 pub(crate) fn translate(
@@ -170,6 +173,7 @@ pub(crate) fn translate(
         offsets: Vec::new(),
         loops: Vec::new(),
         handlers: Vec::new(),
+        maps: Default::default(),
     };
     if t.epoch {
         t.emit(Op::CheckEpoch);
@@ -200,6 +204,13 @@ pub(crate) fn translate(
         bail!("function frame is too large");
     }
     t.thread_jumps_to_returns();
+    let ref_locals = t
+        .locals
+        .iter()
+        .filter(|(_, ty)| is_traced(*ty))
+        .map(|&(slot, _)| slot)
+        .collect();
+    let stack_maps = std::mem::take(&mut t.maps).finish(ref_locals);
     if std::env::var_os("STRATA_DUMP").is_some() {
         eprintln!("func {func_index}: temps at {}", t.temps);
         for (i, op) in t.ops.iter().enumerate() {
@@ -228,6 +239,7 @@ pub(crate) fn translate(
         offsets: super::offsets::OffsetMap::new(t.offsets),
         loops: t.loops.into(),
         handlers: t.handlers.into(),
+        stack_maps,
     })
 }
 
@@ -276,6 +288,24 @@ impl Translator<'_> {
 
     fn pc(&self) -> u32 {
         self.ops.len() as u32
+    }
+
+    /// The slots of the operand temporaries that hold references the
+    /// collector traces. Operands read lazily from a local are covered by
+    /// the local's own entry, and constants are never references (a null
+    /// reference's constant is 0).
+    fn ref_temps(&self) -> Vec<Slot> {
+        (0..self.stack.len())
+            .filter(|&i| self.stack[i].place == Place::Temp && is_traced(self.stack[i].ty))
+            .map(|i| self.slot_at(i))
+            .collect()
+    }
+
+    /// Records a safepoint that resumes at the next instruction emitted,
+    /// with reference operands `operands` (`stack_maps.rs`).
+    fn safepoint(&mut self, operands: &[Slot]) {
+        let at = self.pc();
+        self.maps.record(at, operands);
     }
 
     /// Emits `op`, whose one-cell result of type `ty` goes to a new top
@@ -706,6 +736,7 @@ impl Translator<'_> {
                     func: function_index,
                     base,
                 });
+                self.safepoint(&self.ref_temps());
                 for r in ty.results() {
                     self.push_temp(*r);
                 }
@@ -742,6 +773,10 @@ impl Translator<'_> {
                     b: 0,
                     c: 0,
                 });
+                // A tail call's frame keeps nothing live past it but its
+                // locals (only a call out, of a host or compiled callee,
+                // suspends it).
+                self.safepoint(&if tail { Vec::new() } else { self.ref_temps() });
                 if tail {
                     self.set_unreachable();
                 } else {
@@ -756,11 +791,13 @@ impl Translator<'_> {
                 let base = self.call_args(ty.params().len());
                 if matches!(op, Operator::CallRef { .. }) {
                     self.emit(Op::CallRef { callee, base });
+                    self.safepoint(&self.ref_temps());
                     for r in ty.results() {
                         self.push_temp(*r);
                     }
                 } else {
                     self.emit(Op::ReturnCallRef { callee, base });
+                    self.safepoint(&[]);
                     self.set_unreachable();
                 }
             }
@@ -771,6 +808,7 @@ impl Translator<'_> {
                     func: function_index,
                     base,
                 });
+                self.safepoint(&[]);
                 self.set_unreachable();
             }
             Operator::RefAsNonNull => {
@@ -1011,11 +1049,15 @@ impl Translator<'_> {
                 let ty = self
                     .module
                     .func_type_at(self.module.tags[tag_index as usize]);
+                // The stack map keeps the payload too: once exceptions
+                // are heap objects, `throw` allocates before it copies it.
+                let live = self.ref_temps();
                 let base = self.call_args(ty.params().len());
                 self.emit(Op::Throw {
                     tag: tag_index,
                     base,
                 });
+                self.safepoint(&live);
                 self.set_unreachable();
             }
             Operator::Try { blockty } => self.open_try(blockty, Vec::new())?,

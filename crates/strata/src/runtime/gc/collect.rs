@@ -7,12 +7,11 @@
 //! objects are traced through their fields of the `any` and `extern`
 //! hierarchies, as the layouts of their types place them. Roots are
 //! precise for the store's own tables (globals, tables, element
-//! segments, exception payloads, host handles) and for compiled frames
-//! (their calls' stack maps, `roots.rs`); the interpreter's value
-//! stacks are read conservatively for now: any slot whose value is an
-//! object's start keeps it (a number that happens to look like one only
-//! retains garbage, never frees a live object, and the start check keeps
-//! stray values from being traced as objects).
+//! segments, exception payloads, host handles), for interpreted frames,
+//! whose stack maps name the slots that hold references, and for compiled
+//! frames (their calls' stack maps; both in `roots.rs`). A root still
+//! marks only an object's start, which keeps a stale or wrong value from
+//! being traced as an object.
 //!
 //! **Sweep.** One walk in address order clears the marks, merges every
 //! run of dead objects and free blocks into one free block, and gives the
@@ -41,6 +40,12 @@ fn traced(storage: StorageType) -> Option<u8> {
         },
         _ => None,
     }
+}
+
+/// Whether values of type `ty` are references the collector traces (in a
+/// field, a global, or an interpreter frame's slot).
+pub(crate) fn is_traced(ty: ValType) -> bool {
+    traced(StorageType::Val(ty)).is_some()
 }
 
 /// The traced fields of type `ty` (a shared index), computed once per
@@ -117,8 +122,9 @@ impl Marker {
     }
 }
 
-/// Collects the store's heap, with `extra` (the allocating instruction's
-/// frame) as roots besides the store's own. Returns false, doing nothing,
+/// Collects the store's heap, with `extra` (cells a caller holds outside
+/// the store's registries; the interpreter's frames are published instead)
+/// as roots besides the store's own. Returns false, doing nothing,
 /// when collecting is not allowed now (`roots::Activations::can_collect`).
 pub(crate) fn collect(store: &mut StoreInner, extra: &[u64]) -> bool {
     if !store.activations.can_collect() {

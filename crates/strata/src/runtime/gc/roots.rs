@@ -6,13 +6,16 @@
 //! record here and pops it when it returns, so the stacks of outer entries
 //! (suspended in a host function that called back into wasm) stay findable
 //! while an inner one runs. Before every call out of an entry (to a host
-//! function, to compiled code, into a nested entry) and before every
-//! allocating GC instruction, the driver publishes the part of its value
-//! stack below the call (`Activations::publish`): the frames of that
-//! activation; when the call returns it unpublishes. The collector reads
-//! those slots (`for_each_slot`); the allocating instruction's own frame
-//! is passed to it directly. An entry that has published nothing is not
-//! at a safepoint (it runs, or a callback such as an epoch deadline's
+//! function, to compiled code, into a nested entry), before every
+//! allocating GC instruction and before a loop entry into compiled code,
+//! the driver publishes its call stack and value stack
+//! (`Activations::publish`), each frame's `ret` naming the safepoint it is
+//! suspended at; when the call returns it unpublishes. The collector reads
+//! exactly the slots the frames' stack maps say hold references
+//! (`for_each_slot`, through `interp::frames::for_each_ref` and
+//! `interp/stack_maps.rs`): an integer that looks like an object's address
+//! keeps nothing alive. An entry that has published nothing is not at a
+//! safepoint (it runs, or a callback such as an epoch deadline's
 //! interrupted it): nothing is collected then.
 //!
 //! **Compiled activations.** Each entry into compiled code (`jit::enter`,
@@ -51,13 +54,17 @@
 //! constant expressions hold the objects they made in Rust vectors (element
 //! segment items, globals being initialized) until the instance owns them.
 
+use crate::interp::exec::Frame;
 use crate::runtime::vm::{VMRuntimeLimits, VmBox};
 
-/// One entry's published slots: `len` cells from `ptr` on.
+/// One entry's published frames: `frames` frames from `frame_ptr` on,
+/// over the value stack of `slots` cells from `slot_ptr` on.
 #[derive(Clone, Copy)]
 struct Published {
-    ptr: *const u64,
-    len: usize,
+    frame_ptr: *const Frame,
+    frames: usize,
+    slot_ptr: *const u64,
+    slots: usize,
 }
 
 /// Where compiled code called out last: the frame pointer of a compiled
@@ -90,7 +97,9 @@ impl Exit {
 /// The store's activation registry (see the module documentation).
 #[derive(Default)]
 pub(crate) struct Activations {
-    entries: Vec<Published>,
+    /// Each interpreter entry, outermost first: its frames while it is
+    /// suspended at a safepoint, `None` while it runs.
+    entries: Vec<Option<Published>>,
     /// The compiled segments live on this store's stack, innermost last:
     /// each holds the exit of the segment that was innermost when it was
     /// entered (none for the outermost).
@@ -99,24 +108,24 @@ pub(crate) struct Activations {
     inhibit: u32,
 }
 
-// SAFETY: the published pointers point into value stacks owned by frames
-// of this store's current execution, which runs on the thread that holds
-// the store exclusively; the store cannot move to another thread while
-// one of its entries is active, and entries unpublish before returning.
+// SAFETY: the published pointers point into value and call stacks owned
+// by frames of this store's current execution, which runs on the thread
+// that holds the store exclusively; the store cannot move to another
+// thread while one of its entries is active, and entries unpublish before
+// returning.
 unsafe impl Send for Activations {}
 
 impl Activations {
     /// An interpreter entry begins; it publishes nothing yet.
     pub(crate) fn push_entry(&mut self) {
-        self.entries.push(Published {
-            ptr: std::ptr::null(),
-            len: 0,
-        });
+        self.entries.push(None);
     }
 
     /// The innermost entry continues running: its slots are in use.
     pub(crate) fn unpublish(&mut self) {
-        self.publish(std::ptr::null(), 0);
+        if let Some(top) = self.entries.last_mut() {
+            *top = None;
+        }
     }
 
     /// The innermost interpreter entry returned.
@@ -124,12 +133,19 @@ impl Activations {
         self.entries.pop();
     }
 
-    /// The innermost entry's live slots are the `len` cells from `ptr`
-    /// (not null). They must stay valid and unwritten until the entry
-    /// unpublishes or pops: the driver publishes just before calling out.
-    pub(crate) fn publish(&mut self, ptr: *const u64, len: usize) {
+    /// The innermost entry is suspended at a safepoint with the call stack
+    /// `frames` over the value stack `slots` (each frame's `ret` naming
+    /// the safepoint it is suspended at). Both must stay valid and
+    /// unwritten until the entry unpublishes or pops: the driver publishes
+    /// just before calling out or allocating.
+    pub(crate) fn publish(&mut self, frames: &[Frame], slots: *const u64, len: usize) {
         if let Some(top) = self.entries.last_mut() {
-            *top = Published { ptr, len };
+            *top = Some(Published {
+                frame_ptr: frames.as_ptr(),
+                frames: frames.len(),
+                slot_ptr: slots,
+                slots: len,
+            });
         }
     }
 
@@ -162,7 +178,7 @@ impl Activations {
     /// is in progress. (Compiled segments are checked by
     /// [`Self::compiled_roots`].)
     pub(crate) fn can_collect(&self) -> bool {
-        self.inhibit == 0 && self.entries.iter().all(|e| !e.ptr.is_null())
+        self.inhibit == 0 && self.entries.iter().all(Option::is_some)
     }
 
     /// The reference cells every compiled segment's frames hold (read
@@ -181,18 +197,22 @@ impl Activations {
         Some(cells)
     }
 
-    /// Calls `f` with every published slot of every active entry (all
-    /// have published when `can_collect`).
+    /// Calls `f` with every slot that holds a reference in the frames of
+    /// every active entry (all have published when `can_collect`), as the
+    /// frames' stack maps name them.
     pub(crate) fn for_each_slot(&self, mut f: impl FnMut(u64)) {
-        for e in &self.entries {
-            if e.ptr.is_null() {
-                continue;
-            }
-            // SAFETY: a published range lies within its entry's value stack,
-            // which is neither freed, grown nor written while its entry is
-            // suspended in the call out it published for (`publish`).
-            let slots = unsafe { std::slice::from_raw_parts(e.ptr, e.len) };
-            slots.iter().copied().for_each(&mut f);
+        for e in self.entries.iter().flatten() {
+            // SAFETY: the published frames and slots are the entry's call
+            // and value stacks, which are neither freed, grown nor written
+            // while the entry is suspended at the safepoint it published
+            // for (`publish`).
+            let (frames, slots) = unsafe {
+                (
+                    std::slice::from_raw_parts(e.frame_ptr, e.frames),
+                    std::slice::from_raw_parts(e.slot_ptr, e.slots),
+                )
+            };
+            crate::interp::frames::for_each_ref(frames, slots, &mut f);
         }
     }
 }
