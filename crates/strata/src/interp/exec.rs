@@ -139,8 +139,7 @@ pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> an
                 return crate::tier::invoke(store, func, raw);
             }
             let inner = store.inner();
-            let module = &inner.instances[instance as usize].module;
-            let code: *const CompiledFunc = func_code(inner, instance, index).get(module)?;
+            let code: *const CompiledFunc = module_code(inner, instance).get(index)?;
             ((instance, vmctx.0), code)
         }
     };
@@ -670,10 +669,9 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                     // Translated already (the common case), or now.
                     let callee: &CompiledFunc = match lazy.translated() {
                         Some(code) => code,
-                        None => {
-                            let module = &inner.instances[callee_instance as usize].module;
-                            lazy.get(module).map_err(ExecError::Host)?
-                        }
+                        None => module_code(inner, callee_instance)
+                            .get(callee_index)
+                            .map_err(ExecError::Host)?,
                     };
                     Some((
                         callee as *const CompiledFunc,
