@@ -643,7 +643,9 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             let buf = unsafe { std::slice::from_raw_parts_mut(p.add(args), n) };
             let result = match kind {
                 FuncKind::Host(h) => store.call_host(h, buf, Some(instance)),
-                FuncKind::Wasm { .. } => store.call(f as u32, buf),
+                FuncKind::Wasm {
+                    instance: callee, ..
+                } => crate::tier::call_from_interp(store, f as u32, callee, buf),
             };
             store.inner().activations.unpublish();
             result.map_err(|e| call_error(store, e))?;
