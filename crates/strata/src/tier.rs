@@ -73,6 +73,41 @@ fn with_code(engine: &Engine, module: &Arc<ModuleInfo>, _jit: Option<()>) -> Res
     })
 }
 
+/// The interpreter's call of store function `func`, a wasm function of
+/// instance `instance`, with arguments and results in `raw`: `invoke`
+/// without the steps a call from the interpreter does not need. Such a
+/// call goes to compiled code (the interpreter runs interpreted callees
+/// itself), whose entry the driver synced when it found the callee hot,
+/// together with everything published before it (`sync_compiled` applies
+/// the log in order), so it neither syncs nor looks the function up again:
+/// it enters the code the entry holds. This is the interpreter-to-compiled
+/// crossing (253,000 of them in a cold run of the regex app); anything
+/// else goes through `invoke`.
+pub(crate) fn call_from_interp(
+    store: &mut dyn StoreOps,
+    func: u32,
+    instance: u32,
+    raw: &mut [u64],
+) -> Result<()> {
+    #[cfg(strata_jit)]
+    {
+        let entry = store.inner().func_refs[func as usize].get();
+        if !entry.array_call.is_null() {
+            // `jit::enter` records the compiled segment for the collector.
+            return crate::jit::enter(
+                store,
+                entry.array_call,
+                entry.vmctx,
+                raw.as_mut_ptr(),
+                instance,
+            );
+        }
+    }
+    #[cfg(not(strata_jit))]
+    let _ = instance;
+    invoke(store, func, raw)
+}
+
 /// Calls store function `func` with arguments in `raw` and leaves its
 /// results there (`raw` holds `max(params, results)` cells): a host
 /// function directly, a wasm function in the tier that has code for it.

@@ -422,3 +422,58 @@ fn background_compilation_takes_over() -> Result<()> {
     }
     Ok(())
 }
+
+/// A module of `n` functions in a binary call tree (function `i` calls
+/// `2i + 1` and `2i + 2`), each mixing its argument, so that every
+/// function runs once per call of the root and each result depends on all.
+fn call_tree(n: u32) -> String {
+    let mut wat = String::from("(module\n");
+    for i in 0..n {
+        let mut body = format!("(i32.add (i32.mul (local.get 0) (i32.const 31)) (i32.const {i}))");
+        for child in [2 * i + 1, 2 * i + 2] {
+            if child < n {
+                body = format!("(i32.xor (call $f{child} {body}) (i32.const {child}))");
+            }
+        }
+        wat.push_str(&format!("  (func $f{i} (param i32) (result i32) {body})\n"));
+    }
+    wat.push_str("  (export \"root\" (func $f0)))\n");
+    wat
+}
+
+/// With background work allowed, a tiered engine translates the callees of
+/// the functions the program uses on another thread, ahead of the program
+/// (`interp/prefetch.rs`); whichever thread translates a function, the
+/// program computes the same and uses the same fuel as the interpreter.
+#[test]
+fn translating_ahead_on_another_thread_changes_nothing() -> Result<()> {
+    if !Tier::Tiered.is_available() {
+        return Ok(());
+    }
+    let wat = call_tree(500);
+    let run = |tier: Tier| -> Result<(Vec<i32>, u64)> {
+        let mut config = Config::new();
+        config
+            .tier(tier)
+            .consume_fuel(true)
+            .tier_up_calls(u32::MAX)
+            .tier_up_loop_iterations(u32::MAX)
+            .cache(None);
+        let engine = Engine::new(&config)?;
+        let module = Module::new(&engine, &wat)?;
+        let mut store = Store::new(&engine, ());
+        store.set_fuel(u64::MAX / 2)?;
+        let instance = Instance::new(&mut store, &module, &[])?;
+        let root = instance.get_typed_func::<i32, i32>(&mut store, "root")?;
+        let mut results = Vec::new();
+        for arg in [1, 7, -3] {
+            results.push(root.call(&mut store, arg)?);
+        }
+        Ok((results, u64::MAX / 2 - store.get_fuel()?))
+    };
+    let expected = run(Tier::Interp)?;
+    for _ in 0..5 {
+        assert_eq!(run(Tier::Tiered)?, expected);
+    }
+    Ok(())
+}

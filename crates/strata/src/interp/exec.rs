@@ -139,8 +139,7 @@ pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> an
                 return crate::tier::invoke(store, func, raw);
             }
             let inner = store.inner();
-            let module = &inner.instances[instance as usize].module;
-            let code: *const CompiledFunc = func_code(inner, instance, index).get(module)?;
+            let code: *const CompiledFunc = module_code(inner, instance).get(index)?;
             ((instance, vmctx.0), code)
         }
     };
@@ -645,7 +644,9 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             let buf = unsafe { std::slice::from_raw_parts_mut(p.add(args), n) };
             let result = match kind {
                 FuncKind::Host(h) => store.call_host(h, buf, Some(instance)),
-                FuncKind::Wasm { .. } => store.call(f as u32, buf),
+                FuncKind::Wasm {
+                    instance: callee, ..
+                } => crate::tier::call_from_interp(store, f as u32, callee, buf),
             };
             store.inner().activations.unpublish();
             result.map_err(|e| call_error(store, e))?;
@@ -671,10 +672,9 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                     // Translated already (the common case), or now.
                     let callee: &CompiledFunc = match lazy.translated() {
                         Some(code) => code,
-                        None => {
-                            let module = &inner.instances[callee_instance as usize].module;
-                            lazy.get(module).map_err(ExecError::Host)?
-                        }
+                        None => module_code(inner, callee_instance)
+                            .get(callee_index)
+                            .map_err(ExecError::Host)?,
                     };
                     Some((
                         callee as *const CompiledFunc,

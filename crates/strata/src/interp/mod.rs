@@ -18,6 +18,7 @@ mod handlers;
 mod hot;
 mod offsets;
 mod ops;
+mod prefetch;
 mod stack_maps;
 mod translate;
 mod unwind;
@@ -27,7 +28,7 @@ use crate::runtime::tiering::LoopState;
 use crate::Engine;
 pub(crate) use exec::invoke;
 use ops::{Op, Slot};
-use std::sync::atomic::AtomicU32;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// The interpreter's code for one module: each defined function, translated
@@ -35,7 +36,11 @@ use std::sync::{Arc, OnceLock};
 pub(crate) struct ModuleCode {
     pub module: Arc<ModuleInfo>,
     /// The defined functions, in index order after the imported ones.
-    pub funcs: Box<[LazyFunc]>,
+    pub funcs: Arc<[LazyFunc]>,
+    /// Translates functions the program is likely to call next on another
+    /// thread (`prefetch.rs`), when the engine translates lazily under
+    /// tiered execution with background work allowed.
+    prefetch: Option<Arc<prefetch::Prefetch>>,
 }
 
 impl ModuleCode {
@@ -49,7 +54,7 @@ impl ModuleCode {
             crate::Tier::Tiered => config.tier_up_calls,
             _ => u32::MAX,
         };
-        let funcs: Box<[LazyFunc]> = (0..module.bodies.len())
+        let funcs: Arc<[LazyFunc]> = (0..module.bodies.len())
             .map(|i| {
                 let calls = match config.tier {
                     crate::Tier::Tiered => hot::scaled(calls, module.bodies[i].len()),
@@ -58,15 +63,38 @@ impl ModuleCode {
                 LazyFunc::new(module.num_imported_funcs + i as u32, calls)
             })
             .collect();
+        let prefetch = (config.tier == crate::Tier::Tiered
+            && config.lazy_translation
+            && config.tier_up_in_background
+            && prefetch::spare_core())
+        .then(|| Arc::new(prefetch::Prefetch::new(module, &funcs)));
         let code = ModuleCode {
             module: Arc::clone(module),
             funcs,
+            prefetch,
         };
         // The JIT tier interprets only what it leaves (large functions),
         // so it always translates lazily.
         if !config.lazy_translation && config.tier != crate::Tier::Jit {
             for f in code.funcs.iter() {
-                f.get(module)?;
+                f.translation(module)?;
+                f.used.store(true, Ordering::Release);
+            }
+        }
+        Ok(code)
+    }
+
+    /// The translated code of function `func_index` (a defined one),
+    /// translated now if needed (or once the prefetcher, which is
+    /// translating it, is done). Its first use hands it to the
+    /// prefetcher, which translates its callees ahead of the program.
+    pub(crate) fn get(&self, func_index: u32) -> anyhow::Result<&CompiledFunc> {
+        let defined = func_index - self.module.num_imported_funcs;
+        let lazy = &self.funcs[defined as usize];
+        let code = lazy.translation(&self.module)?;
+        if !lazy.used.swap(true, Ordering::Release) {
+            if let Some(prefetch) = &self.prefetch {
+                prefetch.used(defined);
             }
         }
         Ok(code)
@@ -81,7 +109,17 @@ impl ModuleCode {
 pub(crate) struct LazyFunc {
     /// Index in the module's function index space.
     func_index: u32,
-    compiled: OnceLock<CompiledFunc>,
+    /// The translation, by whichever thread got there first (the program's
+    /// or the prefetcher's; `OnceLock` makes the other wait for it). A
+    /// translation error (a limit the validator does not check) is kept
+    /// as its message.
+    compiled: OnceLock<Result<CompiledFunc, String>>,
+    /// Whether the program has used the translation (`ModuleCode::get`):
+    /// until then the call handlers leave calls of the function to the
+    /// driver, which tells the prefetcher about its first use.
+    used: AtomicBool,
+    /// Whether the prefetcher has it queued or has seen it already.
+    queued: AtomicBool,
     /// Calls left before the function counts as hot: the call handlers and
     /// the driver count it down (racy across threads, which only makes the
     /// count approximate), and at 0 the driver decides (`hot.rs`). Stays 0
@@ -97,31 +135,37 @@ impl LazyFunc {
         LazyFunc {
             func_index,
             compiled: OnceLock::new(),
+            used: AtomicBool::new(false),
+            queued: AtomicBool::new(false),
             calls: AtomicU32::new(calls),
             iterations: AtomicU32::new(0),
         }
     }
 
-    /// The translated function, if it was translated already.
+    /// The translated function, if it was translated and used already
+    /// (the call handlers' fast path: a function only the prefetcher has
+    /// translated goes through the driver once, `ModuleCode::get`).
     #[inline(always)]
     pub(crate) fn translated(&self) -> Option<&CompiledFunc> {
-        self.compiled.get()
+        if !self.used.load(Ordering::Acquire) {
+            return None;
+        }
+        self.compiled.get()?.as_ref().ok()
     }
 
-    /// The translated function, translating it now if needed.
-    pub(crate) fn get(&self, module: &ModuleInfo) -> anyhow::Result<&CompiledFunc> {
-        if let Some(code) = self.translated() {
-            return Ok(code);
-        }
-        let body = module.body((self.func_index - module.num_imported_funcs) as usize);
-        let code = translate::translate(module, self.func_index, &body)
-            .map_err(|e| e.context(format!("failed to translate function {}", self.func_index)))?;
-        // Another thread may have won the race; either result is the same.
-        let _ = self.compiled.set(code);
-        Ok(self
-            .compiled
-            .get()
-            .unwrap_or_else(|| unreachable!("set just above")))
+    /// The translated function, translating it now if needed, or waiting
+    /// for the thread that is translating it.
+    fn translation(&self, module: &ModuleInfo) -> anyhow::Result<&CompiledFunc> {
+        let result = self.compiled.get_or_init(|| {
+            let body = module.body((self.func_index - module.num_imported_funcs) as usize);
+            translate::translate(module, self.func_index, &body).map_err(|e| {
+                format!(
+                    "{:#}",
+                    e.context(format!("failed to translate function {}", self.func_index))
+                )
+            })
+        });
+        result.as_ref().map_err(|e| anyhow::anyhow!("{e}"))
     }
 }
 
