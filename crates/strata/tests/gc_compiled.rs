@@ -252,3 +252,51 @@ fn interpreted_compiled_and_host_frames_interleave() -> Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn a_loop_entered_compiled_keeps_the_frames_references() -> Result<()> {
+    if !Tier::Tiered.is_available() {
+        return Ok(());
+    }
+    // The function is called once (not hot), its loop is hot after one
+    // iteration: the rest of the call runs compiled from the loop's entry
+    // (on-stack replacement), holding a box made by the interpreter.
+    let wat = format!(
+        r#"(module
+      (import "host" "collect" (func $collect))
+      {COMMON}
+      (func (export "hold") (param $x i32) (result i32)
+        (local $b (ref null $box)) (local $n i32)
+        (local.set $b (struct.new $box (local.get $x)))
+        (local.set $n (i32.const 50))
+        (loop $l
+          (call $churn (i32.const 5))
+          (call $collect)
+          (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+        (struct.get $box 0 (ref.as_non_null (local.get $b)))))"#
+    );
+    let mut config = Config::new();
+    config
+        .tier(Tier::Tiered)
+        .wasm_gc(true)
+        .gc_stress(true)
+        .tier_up_calls(1000)
+        .tier_up_loop_iterations(1)
+        .tier_up_in_background(false);
+    let engine = Engine::new(&config)?;
+    let mut store = Store::new(&engine, ());
+    let collect = Func::wrap(&mut store, |mut caller: Caller<'_, ()>| {
+        assert!(
+            caller.as_context_mut().gc(),
+            "interpreted or compiled, at a call"
+        );
+    });
+    let module = Module::new(&engine, &wat)?;
+    let i = Instance::new(&mut store, &module, &[collect.into()])?;
+    assert_eq!(
+        call(&mut store, &i, "hold", &[Val::I32(31)])?,
+        [Val::I32(31)]
+    );
+    assert!(module.tiered_up().1 >= 1, "the loop was entered compiled");
+    Ok(())
+}
