@@ -4,7 +4,8 @@
 //! **The rooting model** (a simpler form of wasmtime's `Rooted<T>`):
 //! every handle to a GC object the host obtains ([`AnyRef`](crate::AnyRef),
 //! [`StructRef`](crate::StructRef), [`ArrayRef`](crate::ArrayRef),
-//! [`ExternRef`](crate::ExternRef), whose host value is collected too) is
+//! [`ExternRef`](crate::ExternRef), whose host value is collected too,
+//! [`ExnRef`](crate::ExnRef)) is
 //! registered in the store's root table when it is made, and its object
 //! stays alive while that registration does. Registrations are released
 //! last-in first-out, when the innermost scope ends: a [`RootScope`]

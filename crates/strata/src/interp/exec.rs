@@ -1099,11 +1099,15 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                 let t = inner.instances[instance as usize].tags[tag as usize];
                 let cells = inner.tags[t as usize].ty.ty().param_cells();
                 let args = base + args as usize;
-                let payload: Box<[u64]> = slots[args..args + cells].into();
-                let Some(exn) = inner.exns.alloc(t, payload) else {
-                    return Err(ExecError::Host(anyhow::anyhow!("the store holds too many exceptions")));
-                };
-                return Err(ExecError::Throw(exn));
+                let payload: Vec<u64> = slots[args..args + cells].to_vec();
+                // Allocating is a safepoint, as for `Op::Gc`: the frames
+                // below this one are published, this frame is a root.
+                let end = base + code.frame_size as usize;
+                let p = slots.as_mut_ptr();
+                inner.activations.publish(p, base);
+                let exn = crate::runtime::exn::alloc(inner, t, &payload, &slots[base..end]);
+                inner.activations.unpublish();
+                return Err(ExecError::Throw(exn?));
             }
             Op::ThrowRef { src } => {
                 let exn = r!(src) as u32;

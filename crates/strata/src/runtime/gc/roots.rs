@@ -125,7 +125,7 @@ impl Activations {
 }
 
 /// The references host handles hold (`AnyRef`, `StructRef`, `ArrayRef`,
-/// `ExternRef`): every handle the host
+/// `ExternRef`, `ExnRef`): every handle the host
 /// obtains to a heap object registers here and gets a serial number, and
 /// stays a root until the scope it was made in ends (`RootScope`, or the
 /// host function call it was made in; made outside any, until the store
@@ -134,8 +134,8 @@ impl Activations {
 /// using one whose scope ended is an error, never a dangling access.
 #[derive(Default)]
 pub(crate) struct HostRoots {
-    /// Serials and the cells they root (an `anyref`, or an `externref`
-    /// cell: a host value's, or an externalized `anyref`).
+    /// Serials and the cells they root (an `anyref`, an exnref, or an
+    /// `externref` cell: a host value's, or an externalized `anyref`).
     entries: std::cell::RefCell<Vec<(u64, u64)>>,
     next: std::cell::Cell<u64>,
 }
