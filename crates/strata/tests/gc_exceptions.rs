@@ -99,6 +99,14 @@ fn thrown_and_caught_exceptions_are_freed() -> Result<()> {
             assert_eq!(store.gc_stats().objects, 0);
         }
         assert!(store.gc_stats().heap_bytes <= limit);
+        // More live exceptions than the heap holds, in one compiled
+        // call: the limit traps, never aborts, and the store goes on.
+        let err = call(&mut store, &i, "throws", &[Val::I32(10_000)]).unwrap_err();
+        let trap = err.downcast_ref::<Trap>().copied();
+        assert_eq!(trap, Some(Trap::GcHeapOutOfMemory), "{err:#}");
+        assert!(store.gc());
+        let got = call(&mut store, &i, "throws", &[Val::I32(10)])?;
+        assert_eq!(got, [Val::I32(55)]);
     }
     Ok(())
 }
