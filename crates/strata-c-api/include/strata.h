@@ -2,7 +2,7 @@
  * strata.h: Strata extensions to the standard WebAssembly C API (wasm.h).
  *
  * Errors, `.wat` input, compile errors, fuel, epoch interruption, the
- * wasm stack limit, and 64-bit memories and page sizes. Functions that can fail return an owned
+ * wasm stack limit, 64-bit memories and page sizes, and GC references. Functions that can fail return an owned
  * `strata_error_t*` (null on success).
  *
  * There is no WASI configuration yet: Strata's WASI crate (strata-wasi) is
@@ -115,6 +115,58 @@ WASM_API_EXTERN uint64_t strata_memory_size(const wasm_memory_t*);
 /* Grows by `delta` pages; the old size in `prev` (may be NULL). */
 WASM_API_EXTERN strata_error_t* strata_memory_grow(wasm_memory_t*, uint64_t delta,
                                                    uint64_t* prev);
+
+/* GC references (the "gc" proposal; strata_config_wasm_feature(config,
+ * "gc", true)).
+ *
+ * A reference of the `any` hierarchy (anyref, eqref, structref, arrayref,
+ * i31ref and concrete struct and array types) is a wasm_ref_t, passed in a
+ * wasm_val_t of kind STRATA_ANYREF (`of.ref`, NULL for null); every type of
+ * that hierarchy has this kind (wasm_valtype_new(STRATA_ANYREF) is
+ * anyref). Each handle roots its object until it is deleted
+ * (wasm_ref_delete, or wasm_val_delete / a vector's delete for the value
+ * owning it); wasm_ref_copy and wasm_val_copy root it again. A handle is
+ * never left dangling: what C holds stays alive, and what it deleted may
+ * be collected. wasm_ref_same says whether two handles name the same
+ * reference (wasm's ref.eq for eqrefs). */
+enum strata_valkind_enum {
+  STRATA_ANYREF = 130,
+};
+
+/* The anyref of the low 31 bits of `value` (wasm's ref.i31). */
+/* Owned by the caller. */
+WASM_API_EXTERN wasm_ref_t* strata_i31_new(wasm_store_t*, int32_t value);
+/* What an anyref is; false for NULL and for other references. */
+WASM_API_EXTERN bool strata_anyref_is_i31(const wasm_ref_t*);
+WASM_API_EXTERN bool strata_anyref_is_struct(const wasm_ref_t*);
+WASM_API_EXTERN bool strata_anyref_is_array(const wasm_ref_t*);
+/* An i31, a struct or an array: not an internalized externref. */
+WASM_API_EXTERN bool strata_anyref_is_eq(const wasm_ref_t*);
+/* An i31's value, sign- or zero-extended; false when it is no i31. */
+WASM_API_EXTERN bool strata_i31_get_s(const wasm_ref_t*, int32_t* out);
+WASM_API_EXTERN bool strata_i31_get_u(const wasm_ref_t*, uint32_t* out);
+
+/* Struct fields and array elements, as wasm_val_t: a packed (i8, i16)
+ * one reads as a zero-extended WASM_I32 and is written from one (its low
+ * bits). `out` is owned by the caller. Errors: not a struct or array, an
+ * index out of bounds, an immutable field, a value of the wrong type. */
+WASM_API_EXTERN strata_error_t* strata_structref_field_get(const wasm_ref_t*, size_t index,
+                                                           wasm_val_t* out);
+WASM_API_EXTERN strata_error_t* strata_structref_field_set(wasm_ref_t*, size_t index,
+                                                           const wasm_val_t* value);
+WASM_API_EXTERN strata_error_t* strata_arrayref_len(const wasm_ref_t*, uint32_t* out);
+WASM_API_EXTERN strata_error_t* strata_arrayref_get(const wasm_ref_t*, uint32_t index,
+                                                    wasm_val_t* out);
+WASM_API_EXTERN strata_error_t* strata_arrayref_set(wasm_ref_t*, uint32_t index,
+                                                    const wasm_val_t* value);
+
+/* Collects the store's GC heap now: frees what neither wasm nor a handle
+ * reaches. False when it cannot (from a host function called by compiled
+ * code). */
+WASM_API_EXTERN bool strata_store_gc(wasm_store_t*);
+/* Objects in the store's GC heap (after strata_store_gc, the reachable
+ * ones). */
+WASM_API_EXTERN uint64_t strata_store_gc_objects(const wasm_store_t*);
 
 #ifdef __cplusplus
 } /* extern "C" */

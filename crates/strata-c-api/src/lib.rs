@@ -37,6 +37,7 @@
 pub mod engine;
 pub mod r#extern;
 pub mod func;
+pub mod gc;
 pub mod global;
 pub mod instance;
 pub mod memory;

@@ -18,6 +18,7 @@ const PROGRAMS: &[&str] = &[
     "threads",
     "v128",
     "tags",
+    "gc",
 ];
 
 fn crate_dir() -> PathBuf {
@@ -180,6 +181,11 @@ fn v128() {
 #[test]
 fn tags() {
     check_program("tags");
+}
+
+#[test]
+fn gc() {
+    check_program("gc");
 }
 
 /// The shared library works the same: `hello` linked dynamically.
