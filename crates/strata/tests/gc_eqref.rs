@@ -185,3 +185,31 @@ fn eqref_handles_are_rooted_like_anyrefs() -> Result<()> {
     assert!(same.call(&mut store, (Some(scoped), None)).is_err());
     Ok(())
 }
+
+#[test]
+fn manually_rooted_handles_outlive_scopes_until_unrooted() -> Result<()> {
+    let (mut store, i) = setup(Tier::Interp)?;
+    let mk_s = i.get_typed_func::<i32, Option<EqRef>>(&mut store, "mk_s")?;
+    let manual = {
+        let mut scope = RootScope::new(&mut store);
+        let s = mk_s.call(&mut scope, 31)?.expect("a struct").to_anyref();
+        s.to_manually_rooted(&scope)?
+    };
+    // The scope ended: only the manual root keeps the struct.
+    assert!(store.gc());
+    let churn = mk_s.call(&mut store, 99)?;
+    assert!(churn.is_some());
+    let st = manual.as_struct(&store)?.expect("a struct");
+    assert_eq!(st.field(&store, 0)?, Val::I32(31));
+    // A scoped copy dies with its scope; the manual root stays.
+    {
+        let scope = RootScope::new(&mut store);
+        let copy = manual.to_rooted(&scope)?;
+        assert_eq!(copy, manual);
+    }
+    manual.unroot(&store);
+    let err = manual.is_struct(&store).unwrap_err();
+    assert!(err.to_string().contains("root scope ended"), "{err:#}");
+    assert!(manual.to_manually_rooted(&store).is_err());
+    Ok(())
+}
