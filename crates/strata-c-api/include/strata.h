@@ -2,7 +2,8 @@
  * strata.h: Strata extensions to the standard WebAssembly C API (wasm.h).
  *
  * Errors, `.wat` input, compile errors, fuel, epoch interruption, the
- * wasm stack limit, 64-bit memories and page sizes, and GC references. Functions that can fail return an owned
+ * wasm stack limit, 64-bit memories and page sizes, GC references and
+ * exceptions. Functions that can fail return an owned
  * `strata_error_t*` (null on success).
  *
  * There is no WASI configuration yet: Strata's WASI crate (strata-wasi) is
@@ -131,6 +132,7 @@ WASM_API_EXTERN strata_error_t* strata_memory_grow(wasm_memory_t*, uint64_t delt
  * reference (wasm's ref.eq for eqrefs). */
 enum strata_valkind_enum {
   STRATA_ANYREF = 130,
+  STRATA_EXNREF = 131, /* see "Exceptions" below */
 };
 
 /* The anyref of the low 31 bits of `value` (wasm's ref.i31). */
@@ -167,6 +169,31 @@ WASM_API_EXTERN bool strata_store_gc(wasm_store_t*);
 /* Objects in the store's GC heap (after strata_store_gc, the reachable
  * ones). */
 WASM_API_EXTERN uint64_t strata_store_gc_objects(const wasm_store_t*);
+
+/* Exceptions (the "exceptions" proposal).
+ *
+ * An exception is a wasm_ref_t, passed in a wasm_val_t of kind
+ * STRATA_EXNREF (NULL for null); like an anyref handle it keeps its
+ * exception alive until deleted. A call that ends with an exception no
+ * wasm frame caught fails with a trap whose message names the tag and the
+ * payload ("uncaught WebAssembly exception: ..."), and leaves the
+ * exception pending in the store. */
+
+/* A new exception of `tag` carrying `fields` (borrowed; one per parameter
+ * of the tag's type, of its type); `*out` is owned by the caller. */
+WASM_API_EXTERN strata_error_t* strata_exn_new(wasm_store_t*, const wasm_tag_t* tag,
+                                               const wasm_val_vec_t* fields,
+                                               wasm_ref_t** out);
+/* The exception's tag (owned); NULL when the reference is no exception. */
+WASM_API_EXTERN wasm_tag_t* strata_exn_tag(const wasm_ref_t*);
+/* The exception's payload values in `out`, owned by the caller. */
+WASM_API_EXTERN strata_error_t* strata_exn_fields(const wasm_ref_t*, wasm_val_vec_t* out);
+/* The exception the last failed call left uncaught, taken out of the
+ * store (owned); NULL when none is pending. */
+WASM_API_EXTERN wasm_ref_t* strata_store_take_pending_exception(wasm_store_t*);
+/* A trap (owned) that a host function's callback returns to throw a copy
+ * of `exn` to the wasm that called it; NULL when `exn` is no exception. */
+WASM_API_EXTERN wasm_trap_t* strata_trap_throw(const wasm_ref_t* exn);
 
 #ifdef __cplusplus
 } /* extern "C" */

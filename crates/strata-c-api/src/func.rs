@@ -132,7 +132,18 @@ fn new_func(store: &wasm_store_t, ty: &wasm_functype_t, callback: Callback) -> B
             // by `wasm_trap_new` or another function of this library.
             let trap = unsafe { Box::from_raw(trap) };
             let message = match &trap.inner.kind {
-                RefKind::Trap(t) => t.message.clone(),
+                RefKind::Trap(t) => match t.exn.as_ref().map(|e| &e.kind) {
+                    // `strata_trap_throw`: the exception unwinds the wasm
+                    // frames that called this function. `raise` makes it
+                    // the store's pending exception (a root) before the
+                    // trap's handle drops its own root.
+                    Some(RefKind::Exn(_, exn)) => {
+                        let exn = *exn;
+                        let thrown = ctx_rc.with(|s| s.throw::<()>(exn));
+                        return thrown.map_err(anyhow::Error::new);
+                    }
+                    _ => t.message.clone(),
+                },
                 _ => "host function returned a non-trap object".to_string(),
             };
             return Err(anyhow::Error::new(HostTrap(message)));

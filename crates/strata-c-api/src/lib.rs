@@ -35,6 +35,7 @@
 #![warn(missing_docs)]
 
 pub mod engine;
+pub mod exn;
 pub mod r#extern;
 pub mod func;
 pub mod gc;

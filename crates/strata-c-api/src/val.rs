@@ -28,10 +28,13 @@ pub const WASM_FUNCREF: wasm_valkind_t = 129;
 /// `STRATA_ANYREF` (`strata.h`): a reference of the `any` hierarchy
 /// (GC proposal), `of.ref` an anyref handle (`gc.rs`) or null.
 pub const STRATA_ANYREF: wasm_valkind_t = 130;
+/// `STRATA_EXNREF` (`strata.h`): an exception reference, `of.ref` an
+/// exception handle (`exn.rs`) or null.
+pub const STRATA_EXNREF: wasm_valkind_t = 131;
 
 /// The kind of a value type; `None` for references the C API cannot
-/// express (those of the `exn` hierarchy). Every type of the `any`
-/// hierarchy is `STRATA_ANYREF`.
+/// express. Every type of the `any` hierarchy is `STRATA_ANYREF`, every
+/// one of the `exn` hierarchy `STRATA_EXNREF`.
 pub(crate) fn kind_of(ty: ValType) -> Option<wasm_valkind_t> {
     Some(match ty {
         ValType::I32 => WASM_I32,
@@ -42,6 +45,7 @@ pub(crate) fn kind_of(ty: ValType) -> Option<wasm_valkind_t> {
             HeapType::Extern => WASM_EXTERNREF,
             HeapType::Func => WASM_FUNCREF,
             HeapType::Any => STRATA_ANYREF,
+            HeapType::Exn => STRATA_EXNREF,
             _ => return None,
         },
         ValType::V128 => WASM_V128,
@@ -59,6 +63,7 @@ pub(crate) fn type_of(kind: wasm_valkind_t) -> Option<ValType> {
         WASM_EXTERNREF => ValType::EXTERNREF,
         WASM_FUNCREF => ValType::FUNCREF,
         STRATA_ANYREF => ValType::ANYREF,
+        STRATA_EXNREF => ValType::EXNREF,
         _ => return None,
     })
 }
@@ -125,7 +130,7 @@ impl wasm_val_t {
                 WASM_F32 => Val::F32(self.of.f32.to_bits()),
                 WASM_F64 => Val::F64(self.of.f64.to_bits()),
                 WASM_V128 => Val::V128(u128::from_le_bytes(self.of.v128)),
-                WASM_FUNCREF | WASM_EXTERNREF | STRATA_ANYREF => {
+                WASM_FUNCREF | WASM_EXTERNREF | STRATA_ANYREF | STRATA_EXNREF => {
                     return ref_to_val(self.ref_value(), type_of(self.kind))
                 }
                 k => bail!("invalid value kind {k}"),
@@ -167,12 +172,12 @@ impl wasm_val_t {
                     }),
                 },
             ),
-            // The C API has no kind for exception references: a null
-            // external reference stands in.
-            Val::ExnRef(_) => (
-                WASM_EXTERNREF,
+            Val::ExnRef(r) => (
+                STRATA_EXNREF,
                 wasm_val_union {
-                    r#ref: std::ptr::null_mut(),
+                    r#ref: r.map_or(std::ptr::null_mut(), |r| {
+                        boxed(RefKind::Exn(store.clone(), r))
+                    }),
                 },
             ),
             Val::FuncRef(f) => (
@@ -210,6 +215,9 @@ pub(crate) fn ref_to_val(r: Option<&wasm_ref_t>, ty: Option<ValType>) -> Result<
         (None, HeapType::Any) => Val::AnyRef(None),
         (Some(RefKind::Any(_, r)), HeapType::Any) => Val::AnyRef(Some(*r)),
         (Some(_), HeapType::Any) => bail!("an anyref value must reference an anyref"),
+        (None, HeapType::Exn) => Val::ExnRef(None),
+        (Some(RefKind::Exn(_, r)), HeapType::Exn) => Val::ExnRef(Some(*r)),
+        (Some(_), HeapType::Exn) => bail!("an exnref value must reference an exception"),
         (Some(RefKind::Func(_, f)), HeapType::Func) => Val::FuncRef(Some(*f)),
         (Some(RefKind::Foreign(_, e)), HeapType::Extern) => Val::ExternRef(Some(*e)),
         (Some(_), HeapType::Func) => bail!("a funcref value must reference a function"),
@@ -226,6 +234,7 @@ pub(crate) fn ref_to_val(r: Option<&wasm_ref_t>, ty: Option<ValType>) -> Result<
 pub(crate) fn escape(val: Val, store: &Store<()>) -> Val {
     match val {
         Val::AnyRef(Some(r)) => Val::AnyRef(r.to_manually_rooted(store).ok()),
+        Val::ExnRef(Some(r)) => Val::ExnRef(r.to_manually_rooted(store).ok()),
         v => v,
     }
 }
@@ -236,6 +245,7 @@ pub(crate) fn escape(val: Val, store: &Store<()>) -> Val {
 pub(crate) fn root_here(val: Val, store: &Store<()>) -> Val {
     match val {
         Val::AnyRef(Some(r)) => Val::AnyRef(r.to_rooted(store).ok()),
+        Val::ExnRef(Some(r)) => Val::ExnRef(r.to_rooted(store).ok()),
         v => v,
     }
 }

@@ -19,6 +19,7 @@ const PROGRAMS: &[&str] = &[
     "v128",
     "tags",
     "gc",
+    "exceptions",
 ];
 
 fn crate_dir() -> PathBuf {
@@ -186,6 +187,11 @@ fn tags() {
 #[test]
 fn gc() {
     check_program("gc");
+}
+
+#[test]
+fn exceptions() {
+    check_program("exceptions");
 }
 
 /// The shared library works the same: `hello` linked dynamically.
