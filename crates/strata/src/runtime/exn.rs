@@ -3,7 +3,7 @@
 //!
 //! **Raising.** A tier that throws (`throw`, `throw_ref`, or a callee's
 //! exception its own frames do not catch) allocates the object with
-//! [`ExnTable::alloc`] (for `throw`), parks its exnref in the store with
+//! [`alloc`] (for `throw`), parks its exnref in the store with
 //! [`raise`] and returns the error `raise` gives back, a
 //! [`ThrownException`], from its invocation (`tier::invoke`,
 //! `StoreOps::call`). A host function throws the same way

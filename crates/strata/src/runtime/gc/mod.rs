@@ -1,6 +1,6 @@
 //! The GC heap of a store: structs, arrays and internalized `externref`s
-//! of the GC proposal, and the reference encodings of the `any`
-//! hierarchy.
+//! of the GC proposal, exception objects (`runtime::exn`), and the
+//! reference encodings of the `any` hierarchy.
 //!
 //! **The heap** is one contiguous range: a [`LinearMemory`] of 64 KiB
 //! pages that reserves its address range up front and commits pages as it
@@ -17,7 +17,10 @@
 //! the object's type (u32), then the collector's word ([`Header`]: kind,
 //! mark bit, and what the size of the object is computed from, so the heap
 //! can be walked object by object without the type registry). Struct
-//! fields and array elements follow as `layout.rs` places them.
+//! fields and array elements follow as `layout.rs` places them. An
+//! exception ([`Kind::Exn`]) has its tag's store index in the type word
+//! and its payload cells (8 bytes each) after the header; an exnref is its
+//! offset, like any object's reference.
 //!
 //! **`externref` and `anyref`.** `externref` values stay what they were
 //! (a host value's store index + 1 in a 64-bit cell). `any.convert_extern`
