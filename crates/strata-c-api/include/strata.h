@@ -2,7 +2,8 @@
  * strata.h: Strata extensions to the standard WebAssembly C API (wasm.h).
  *
  * Errors, `.wat` input, compile errors, fuel, epoch interruption, the
- * wasm stack limit, and 64-bit memories and page sizes. Functions that can fail return an owned
+ * wasm stack limit, 64-bit memories and page sizes, GC references and
+ * exceptions. Functions that can fail return an owned
  * `strata_error_t*` (null on success).
  *
  * There is no WASI configuration yet: Strata's WASI crate (strata-wasi) is
@@ -115,6 +116,84 @@ WASM_API_EXTERN uint64_t strata_memory_size(const wasm_memory_t*);
 /* Grows by `delta` pages; the old size in `prev` (may be NULL). */
 WASM_API_EXTERN strata_error_t* strata_memory_grow(wasm_memory_t*, uint64_t delta,
                                                    uint64_t* prev);
+
+/* GC references (the "gc" proposal; strata_config_wasm_feature(config,
+ * "gc", true)).
+ *
+ * A reference of the `any` hierarchy (anyref, eqref, structref, arrayref,
+ * i31ref and concrete struct and array types) is a wasm_ref_t, passed in a
+ * wasm_val_t of kind STRATA_ANYREF (`of.ref`, NULL for null); every type of
+ * that hierarchy has this kind (wasm_valtype_new(STRATA_ANYREF) is
+ * anyref). Each handle roots its object until it is deleted
+ * (wasm_ref_delete, or wasm_val_delete / a vector's delete for the value
+ * owning it); wasm_ref_copy and wasm_val_copy root it again. A handle is
+ * never left dangling: what C holds stays alive, and what it deleted may
+ * be collected. wasm_ref_same says whether two handles name the same
+ * reference (wasm's ref.eq for eqrefs). */
+enum strata_valkind_enum {
+  STRATA_ANYREF = 130,
+  STRATA_EXNREF = 131, /* see "Exceptions" below */
+};
+
+/* The anyref of the low 31 bits of `value` (wasm's ref.i31). */
+/* Owned by the caller. */
+WASM_API_EXTERN wasm_ref_t* strata_i31_new(wasm_store_t*, int32_t value);
+/* What an anyref is; false for NULL and for other references. */
+WASM_API_EXTERN bool strata_anyref_is_i31(const wasm_ref_t*);
+WASM_API_EXTERN bool strata_anyref_is_struct(const wasm_ref_t*);
+WASM_API_EXTERN bool strata_anyref_is_array(const wasm_ref_t*);
+/* An i31, a struct or an array: not an internalized externref. */
+WASM_API_EXTERN bool strata_anyref_is_eq(const wasm_ref_t*);
+/* An i31's value, sign- or zero-extended; false when it is no i31. */
+WASM_API_EXTERN bool strata_i31_get_s(const wasm_ref_t*, int32_t* out);
+WASM_API_EXTERN bool strata_i31_get_u(const wasm_ref_t*, uint32_t* out);
+
+/* Struct fields and array elements, as wasm_val_t: a packed (i8, i16)
+ * one reads as a zero-extended WASM_I32 and is written from one (its low
+ * bits). `out` is owned by the caller. Errors: not a struct or array, an
+ * index out of bounds, an immutable field, a value of the wrong type. */
+WASM_API_EXTERN strata_error_t* strata_structref_field_get(const wasm_ref_t*, size_t index,
+                                                           wasm_val_t* out);
+WASM_API_EXTERN strata_error_t* strata_structref_field_set(wasm_ref_t*, size_t index,
+                                                           const wasm_val_t* value);
+WASM_API_EXTERN strata_error_t* strata_arrayref_len(const wasm_ref_t*, uint32_t* out);
+WASM_API_EXTERN strata_error_t* strata_arrayref_get(const wasm_ref_t*, uint32_t index,
+                                                    wasm_val_t* out);
+WASM_API_EXTERN strata_error_t* strata_arrayref_set(wasm_ref_t*, uint32_t index,
+                                                    const wasm_val_t* value);
+
+/* Collects the store's GC heap now: frees what neither wasm nor a handle
+ * reaches. False when it cannot (from a host function called by compiled
+ * code). */
+WASM_API_EXTERN bool strata_store_gc(wasm_store_t*);
+/* Objects in the store's GC heap (after strata_store_gc, the reachable
+ * ones). */
+WASM_API_EXTERN uint64_t strata_store_gc_objects(const wasm_store_t*);
+
+/* Exceptions (the "exceptions" proposal).
+ *
+ * An exception is a wasm_ref_t, passed in a wasm_val_t of kind
+ * STRATA_EXNREF (NULL for null); like an anyref handle it keeps its
+ * exception alive until deleted. A call that ends with an exception no
+ * wasm frame caught fails with a trap whose message names the tag and the
+ * payload ("uncaught WebAssembly exception: ..."), and leaves the
+ * exception pending in the store. */
+
+/* A new exception of `tag` carrying `fields` (borrowed; one per parameter
+ * of the tag's type, of its type); `*out` is owned by the caller. */
+WASM_API_EXTERN strata_error_t* strata_exn_new(wasm_store_t*, const wasm_tag_t* tag,
+                                               const wasm_val_vec_t* fields,
+                                               wasm_ref_t** out);
+/* The exception's tag (owned); NULL when the reference is no exception. */
+WASM_API_EXTERN wasm_tag_t* strata_exn_tag(const wasm_ref_t*);
+/* The exception's payload values in `out`, owned by the caller. */
+WASM_API_EXTERN strata_error_t* strata_exn_fields(const wasm_ref_t*, wasm_val_vec_t* out);
+/* The exception the last failed call left uncaught, taken out of the
+ * store (owned); NULL when none is pending. */
+WASM_API_EXTERN wasm_ref_t* strata_store_take_pending_exception(wasm_store_t*);
+/* A trap (owned) that a host function's callback returns to throw a copy
+ * of `exn` to the wasm that called it; NULL when `exn` is no exception. */
+WASM_API_EXTERN wasm_trap_t* strata_trap_throw(const wasm_ref_t* exn);
 
 #ifdef __cplusplus
 } /* extern "C" */

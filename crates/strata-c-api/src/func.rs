@@ -15,7 +15,7 @@ use crate::{guard, wasm_extern_t, wasm_functype_t, wasm_store_t, wasm_trap_t};
 use anyhow::{anyhow, bail};
 use std::ffi::c_void;
 use std::rc::Rc;
-use strata::{AsContextMut, Caller, ExternType, Func, Val};
+use strata::{AsContext, AsContextMut, Caller, ExternType, Func, Val};
 
 ref_type!(
     /// `wasm_func_t`: a wasm or host function of a store.
@@ -119,7 +119,10 @@ fn new_func(store: &wasm_store_t, ty: &wasm_functype_t, callback: Callback) -> B
         let _scope = HostCallScope::enter(&ctx_rc, caller.as_context_mut());
         let args: Vec<wasm_val_t> = params
             .iter()
-            .map(|v| wasm_val_t::from_val(*v, &ctx_rc))
+            .map(|v| {
+                let v = ctx_rc.with(|s| crate::val::escape(*v, s));
+                wasm_val_t::from_val(v, &ctx_rc)
+            })
             .collect();
         let args = WasmVec::from_vec(args);
         let mut out = WasmVec::from_vec(results.iter().map(|_| wasm_val_t::zero()).collect());
@@ -129,7 +132,18 @@ fn new_func(store: &wasm_store_t, ty: &wasm_functype_t, callback: Callback) -> B
             // by `wasm_trap_new` or another function of this library.
             let trap = unsafe { Box::from_raw(trap) };
             let message = match &trap.inner.kind {
-                RefKind::Trap(t) => t.message.clone(),
+                RefKind::Trap(t) => match t.exn.as_ref().map(|e| &e.kind) {
+                    // `strata_trap_throw`: the exception unwinds the wasm
+                    // frames that called this function. `raise` makes it
+                    // the store's pending exception (a root) before the
+                    // trap's handle drops its own root.
+                    Some(RefKind::Exn(_, exn)) => {
+                        let exn = *exn;
+                        let thrown = ctx_rc.with(|s| s.throw::<()>(exn));
+                        return thrown.map_err(anyhow::Error::new);
+                    }
+                    _ => t.message.clone(),
+                },
                 _ => "host function returned a non-trap object".to_string(),
             };
             return Err(anyhow::Error::new(HostTrap(message)));
@@ -145,7 +159,9 @@ fn new_func(store: &wasm_store_t, ty: &wasm_functype_t, callback: Callback) -> B
                     result_types[i]
                 );
             }
-            *slot = v;
+            // Rooted by this call (until the caller has the results), not
+            // by the C value `out` drops.
+            *slot = ctx_rc.with(|s| crate::val::root_here(v, s));
         }
         Ok(())
     };
@@ -234,8 +250,19 @@ pub extern "C" fn wasm_func_call(
     let mut empty = WasmVec::empty();
     let results = results.unwrap_or(&mut empty);
     let mut vals: Vec<Val> = vec![Val::I32(0); results.size];
-    let outcome = guard(|| store.with(|s| func.call(s, &params, &mut vals)))
-        .unwrap_or_else(|| Err(anyhow!("internal error: call panicked")));
+    // The results' references are rooted by a scope of this call, then
+    // manually for the C values that own them.
+    let outcome = guard(|| {
+        store.with(|s| {
+            let mut scope = strata::RootScope::new(s);
+            func.call(&mut scope, &params, &mut vals)?;
+            for v in vals.iter_mut() {
+                *v = crate::val::escape(*v, scope.as_context());
+            }
+            Ok(())
+        })
+    })
+    .unwrap_or_else(|| Err(anyhow!("internal error: call panicked")));
     if let Err(e) = outcome {
         return Some(wasm_trap_t::from_error(e, &store));
     }

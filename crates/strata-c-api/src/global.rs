@@ -59,7 +59,10 @@ pub extern "C" fn wasm_global_get(
         return;
     };
     let (store, global) = g.global();
-    let val = store.with(|s| global.get(&*s));
+    let val = store.with(|s| {
+        let scope = strata::RootScope::new(s);
+        crate::val::escape(global.get(&scope), strata::AsContext::as_context(&scope))
+    });
     out.write(wasm_val_t::from_val(val, store));
 }
 

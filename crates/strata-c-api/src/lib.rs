@@ -35,8 +35,10 @@
 #![warn(missing_docs)]
 
 pub mod engine;
+pub mod exn;
 pub mod r#extern;
 pub mod func;
+pub mod gc;
 pub mod global;
 pub mod instance;
 pub mod memory;

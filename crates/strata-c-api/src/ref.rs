@@ -15,7 +15,7 @@ use crate::trap::TrapData;
 use std::cell::RefCell;
 use std::ffi::c_void;
 use std::rc::Rc;
-use strata::{ExternRef, Func, Global, Instance, Memory, Table, Tag};
+use strata::{AnyRef, ExnRef, ExternRef, Func, Global, Instance, Memory, Table, Tag};
 
 /// A finalizer C attaches to host information.
 pub type Finalizer = Option<unsafe extern "C" fn(*mut c_void)>;
@@ -46,6 +46,12 @@ pub(crate) enum RefKind {
     Instance(StoreRc, Instance),
     /// A foreign object, which is also what an `externref` value is.
     Foreign(StoreRc, ExternRef),
+    /// A reference of the `any` hierarchy (`gc.rs`), manually rooted
+    /// (`AnyRef::to_manually_rooted`) for as long as this C handle lives:
+    /// each handle owns its root, and dropping the handle releases it.
+    Any(StoreRc, AnyRef),
+    /// An exception (`exn.rs`), manually rooted like `Any`.
+    Exn(StoreRc, ExnRef),
     Module(ModuleData),
     Trap(Rc<TrapData>),
 }
@@ -60,7 +66,9 @@ impl RefKind {
             RefKind::Tag(s, t) => (s, EntityKey::Tag(*t)),
             RefKind::Instance(s, i) => (s, EntityKey::Instance(*i)),
             RefKind::Foreign(s, e) => (s, EntityKey::Foreign(*e)),
-            RefKind::Module(_) | RefKind::Trap(_) => return None,
+            RefKind::Module(_) | RefKind::Trap(_) | RefKind::Any(..) | RefKind::Exn(..) => {
+                return None
+            }
         })
     }
 }
@@ -85,6 +93,8 @@ impl wasm_ref_t {
         match (&self.kind, &other.kind) {
             (RefKind::Module(a), RefKind::Module(b)) => a.same(b),
             (RefKind::Trap(a), RefKind::Trap(b)) => Rc::ptr_eq(a, b),
+            (RefKind::Any(sa, a), RefKind::Any(sb, b)) => Rc::ptr_eq(sa, sb) && a == b,
+            (RefKind::Exn(sa, a), RefKind::Exn(sb, b)) => Rc::ptr_eq(sa, sb) && a == b,
             (a, b) => match (a.entity(), b.entity()) {
                 (Some((sa, a)), Some((sb, b))) => Rc::ptr_eq(sa, sb) && a == b,
                 _ => false,
@@ -114,7 +124,33 @@ impl wasm_ref_t {
 
 impl Clone for wasm_ref_t {
     fn clone(&self) -> wasm_ref_t {
-        wasm_ref_t::new(self.kind.clone())
+        let kind = match &self.kind {
+            // The copy owns a root of its own.
+            RefKind::Any(store, r) => match store.with(|s| r.to_manually_rooted(&*s)) {
+                Ok(copy) => RefKind::Any(store.clone(), copy),
+                // Unreachable while this handle lives (it owns its root);
+                // a copy of a dead handle would be as dead.
+                Err(_) => RefKind::Any(store.clone(), *r),
+            },
+            RefKind::Exn(store, r) => match store.with(|s| r.to_manually_rooted(&*s)) {
+                Ok(copy) => RefKind::Exn(store.clone(), copy),
+                Err(_) => RefKind::Exn(store.clone(), *r),
+            },
+            kind => kind.clone(),
+        };
+        wasm_ref_t::new(kind)
+    }
+}
+
+impl Drop for wasm_ref_t {
+    fn drop(&mut self) {
+        // Never dropped inside `StoreCtx::with` (handles are made and
+        // deleted by C, and by host trampolines outside it).
+        match &self.kind {
+            RefKind::Any(store, r) => store.with(|s| r.unroot(&*s)),
+            RefKind::Exn(store, r) => store.with(|s| r.unroot(&*s)),
+            _ => {}
+        }
     }
 }
 

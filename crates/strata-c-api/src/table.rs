@@ -68,7 +68,11 @@ pub extern "C" fn wasm_table_get(
     index: wasm_table_size_t,
 ) -> Option<Box<wasm_ref_t>> {
     let (store, table) = t?.table();
-    let val = store.with(|s| table.get(&*s, index.into()))?;
+    let val = store.with(|s| {
+        let scope = strata::RootScope::new(s);
+        let v = table.get(&scope, index.into())?;
+        Some(crate::val::escape(v, strata::AsContext::as_context(&scope)))
+    })?;
     let v = wasm_val_t::from_val(val, store);
     let r = v.ref_value().map(|r| Box::new(r.clone()));
     drop(v);

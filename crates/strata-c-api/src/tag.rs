@@ -16,7 +16,7 @@ ref_type!(
 declare_ref!(tag, wasm_tag_t);
 
 impl wasm_tag_t {
-    fn tag(&self) -> (&StoreRc, Tag) {
+    pub(crate) fn tag(&self) -> (&StoreRc, Tag) {
         match &self.inner.inner.kind {
             RefKind::Tag(s, t) => (s, *t),
             // `RefType::accepts` admits only tags.

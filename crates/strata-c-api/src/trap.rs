@@ -36,6 +36,9 @@ impl std::error::Error for HostTrap {}
 pub(crate) struct TrapData {
     pub(crate) message: String,
     frames: Vec<wasm_frame_t>,
+    /// The exception a host function throws by returning this trap
+    /// (`strata_trap_throw`, `exn.rs`).
+    pub(crate) exn: Option<crate::r#ref::wasm_ref_t>,
 }
 
 /// `wasm_frame_t`: one wasm frame of a trap's trace.
@@ -90,7 +93,11 @@ impl wasm_trap_t {
                     .collect()
             })
             .unwrap_or_default();
-        wasm_trap_t::boxed(RefKind::Trap(Rc::new(TrapData { message, frames })))
+        wasm_trap_t::boxed(RefKind::Trap(Rc::new(TrapData {
+            message,
+            frames,
+            exn: None,
+        })))
     }
 
     /// The trap for a message, with no frames.
@@ -98,6 +105,16 @@ impl wasm_trap_t {
         wasm_trap_t::boxed(RefKind::Trap(Rc::new(TrapData {
             message,
             frames: Vec::new(),
+            exn: None,
+        })))
+    }
+
+    /// The trap a host function returns to throw exception `exn`.
+    pub(crate) fn throwing(exn: crate::r#ref::wasm_ref_t) -> Box<wasm_trap_t> {
+        wasm_trap_t::boxed(RefKind::Trap(Rc::new(TrapData {
+            message: "thrown WebAssembly exception".to_string(),
+            frames: Vec::new(),
+            exn: Some(exn),
         })))
     }
 }

@@ -6,7 +6,7 @@ use crate::store::StoreRc;
 use crate::vec::VecElem;
 use anyhow::{bail, Result};
 use std::mem::MaybeUninit;
-use strata::{HeapType, Val, ValType};
+use strata::{HeapType, Store, Val, ValType};
 
 /// `wasm_valkind_t`.
 pub type wasm_valkind_t = u8;
@@ -25,9 +25,16 @@ pub const WASM_V128: wasm_valkind_t = 4;
 pub const WASM_EXTERNREF: wasm_valkind_t = 128;
 /// `WASM_FUNCREF`.
 pub const WASM_FUNCREF: wasm_valkind_t = 129;
+/// `STRATA_ANYREF` (`strata.h`): a reference of the `any` hierarchy
+/// (GC proposal), `of.ref` an anyref handle (`gc.rs`) or null.
+pub const STRATA_ANYREF: wasm_valkind_t = 130;
+/// `STRATA_EXNREF` (`strata.h`): an exception reference, `of.ref` an
+/// exception handle (`exn.rs`) or null.
+pub const STRATA_EXNREF: wasm_valkind_t = 131;
 
 /// The kind of a value type; `None` for references the C API cannot
-/// express (those of the `any` and `exn` hierarchies).
+/// express. Every type of the `any` hierarchy is `STRATA_ANYREF`, every
+/// one of the `exn` hierarchy `STRATA_EXNREF`.
 pub(crate) fn kind_of(ty: ValType) -> Option<wasm_valkind_t> {
     Some(match ty {
         ValType::I32 => WASM_I32,
@@ -37,6 +44,8 @@ pub(crate) fn kind_of(ty: ValType) -> Option<wasm_valkind_t> {
         ValType::Ref(r) => match r.heap_type().top() {
             HeapType::Extern => WASM_EXTERNREF,
             HeapType::Func => WASM_FUNCREF,
+            HeapType::Any => STRATA_ANYREF,
+            HeapType::Exn => STRATA_EXNREF,
             _ => return None,
         },
         ValType::V128 => WASM_V128,
@@ -53,6 +62,8 @@ pub(crate) fn type_of(kind: wasm_valkind_t) -> Option<ValType> {
         WASM_V128 => ValType::V128,
         WASM_EXTERNREF => ValType::EXTERNREF,
         WASM_FUNCREF => ValType::FUNCREF,
+        STRATA_ANYREF => ValType::ANYREF,
+        STRATA_EXNREF => ValType::EXNREF,
         _ => return None,
     })
 }
@@ -119,7 +130,7 @@ impl wasm_val_t {
                 WASM_F32 => Val::F32(self.of.f32.to_bits()),
                 WASM_F64 => Val::F64(self.of.f64.to_bits()),
                 WASM_V128 => Val::V128(u128::from_le_bytes(self.of.v128)),
-                WASM_FUNCREF | WASM_EXTERNREF => {
+                WASM_FUNCREF | WASM_EXTERNREF | STRATA_ANYREF | STRATA_EXNREF => {
                     return ref_to_val(self.ref_value(), type_of(self.kind))
                 }
                 k => bail!("invalid value kind {k}"),
@@ -128,7 +139,8 @@ impl wasm_val_t {
         Ok(v)
     }
 
-    /// Converts a [`Val`] of `store`.
+    /// Converts a [`Val`] of `store`. An `anyref` in it must be manually
+    /// rooted ([`escape`]): the value's handle owns that root.
     pub(crate) fn from_val(val: Val, store: &StoreRc) -> wasm_val_t {
         let boxed = |kind: RefKind| Box::into_raw(Box::new(wasm_ref_t::new(kind)));
         let (kind, of) = match val {
@@ -152,12 +164,20 @@ impl wasm_val_t {
                     v128: v.to_le_bytes(),
                 },
             ),
-            // The C API has no kinds for these; a null external reference
-            // stands in (only nulls exist before garbage collection lands).
-            Val::AnyRef(_) | Val::ExnRef(_) => (
-                WASM_EXTERNREF,
+            Val::AnyRef(r) => (
+                STRATA_ANYREF,
                 wasm_val_union {
-                    r#ref: std::ptr::null_mut(),
+                    r#ref: r.map_or(std::ptr::null_mut(), |r| {
+                        boxed(RefKind::Any(store.clone(), r))
+                    }),
+                },
+            ),
+            Val::ExnRef(r) => (
+                STRATA_EXNREF,
+                wasm_val_union {
+                    r#ref: r.map_or(std::ptr::null_mut(), |r| {
+                        boxed(RefKind::Exn(store.clone(), r))
+                    }),
                 },
             ),
             Val::FuncRef(f) => (
@@ -192,6 +212,12 @@ pub(crate) fn ref_to_val(r: Option<&wasm_ref_t>, ty: Option<ValType>) -> Result<
     Ok(match (r.map(|r| &r.kind), top) {
         (None, HeapType::Func) => Val::FuncRef(None),
         (None, HeapType::Extern) => Val::ExternRef(None),
+        (None, HeapType::Any) => Val::AnyRef(None),
+        (Some(RefKind::Any(_, r)), HeapType::Any) => Val::AnyRef(Some(*r)),
+        (Some(_), HeapType::Any) => bail!("an anyref value must reference an anyref"),
+        (None, HeapType::Exn) => Val::ExnRef(None),
+        (Some(RefKind::Exn(_, r)), HeapType::Exn) => Val::ExnRef(Some(*r)),
+        (Some(_), HeapType::Exn) => bail!("an exnref value must reference an exception"),
         (Some(RefKind::Func(_, f)), HeapType::Func) => Val::FuncRef(Some(*f)),
         (Some(RefKind::Foreign(_, e)), HeapType::Extern) => Val::ExternRef(Some(*e)),
         (Some(_), HeapType::Func) => bail!("a funcref value must reference a function"),
@@ -200,6 +226,28 @@ pub(crate) fn ref_to_val(r: Option<&wasm_ref_t>, ty: Option<ValType>) -> Result<
         }
         _ => bail!("{ty} values are not supported by the C API"),
     })
+}
+
+/// `val` with its `anyref` (if any) manually rooted, for a C handle to own
+/// (`from_val`): call it while the reference's own root still holds (in
+/// the scope the value was made in).
+pub(crate) fn escape(val: Val, store: &Store<()>) -> Val {
+    match val {
+        Val::AnyRef(Some(r)) => Val::AnyRef(r.to_manually_rooted(store).ok()),
+        Val::ExnRef(Some(r)) => Val::ExnRef(r.to_manually_rooted(store).ok()),
+        v => v,
+    }
+}
+
+/// `val` with its `anyref` (if any) rooted in the current scope instead
+/// of by the C handle it came from (a host function's results outlive
+/// the C values they were read from).
+pub(crate) fn root_here(val: Val, store: &Store<()>) -> Val {
+    match val {
+        Val::AnyRef(Some(r)) => Val::AnyRef(r.to_rooted(store).ok()),
+        Val::ExnRef(Some(r)) => Val::ExnRef(r.to_rooted(store).ok()),
+        v => v,
+    }
 }
 
 impl Clone for wasm_val_t {

@@ -18,6 +18,8 @@ const PROGRAMS: &[&str] = &[
     "threads",
     "v128",
     "tags",
+    "gc",
+    "exceptions",
 ];
 
 fn crate_dir() -> PathBuf {
@@ -180,6 +182,16 @@ fn v128() {
 #[test]
 fn tags() {
     check_program("tags");
+}
+
+#[test]
+fn gc() {
+    check_program("gc");
+}
+
+#[test]
+fn exceptions() {
+    check_program("exceptions");
 }
 
 /// The shared library works the same: `hello` linked dynamically.

@@ -185,7 +185,7 @@ pub use api::coredump::WasmCoreDump;
 pub use api::epoch::UpdateDeadline;
 pub use api::externals::{Extern, Global, Memory, StoreMut, StoreRef, Table, WASM_PAGE_SIZE};
 pub use api::func::{Caller, Func};
-pub use api::gc::{ArrayRef, StructRef, I31};
+pub use api::gc::{ArrayRef, EqRef, StructRef, I31};
 pub use api::gc_roots::{GcHeapStats, RootScope};
 #[cfg(feature = "profiling")]
 pub use api::guest_profiler::GuestProfiler;

@@ -16,8 +16,10 @@ impl ExnRef {
     /// parameter of the tag's type and of that type. (wasmtime takes an
     /// `ExnRefPre` allocator as well; Strata needs none.)
     ///
-    /// Exception objects are kept until the store is dropped (the
-    /// collector does not free them yet; their payloads are its roots).
+    /// The exception is an object of the store's GC heap, freed once
+    /// nothing reaches it; the handle returned is a root while its scope
+    /// lasts (see [`RootScope`](crate::RootScope)). Allocating may
+    /// collect, and fails when the heap's limit leaves no room.
     pub fn new(mut store: impl AsContextMut, tag: &Tag, fields: &[Val]) -> Result<ExnRef> {
         let inner = &mut store.as_context_mut().inner;
         inner.check_owner(tag.store_id)?;
@@ -34,20 +36,15 @@ impl ExnRef {
             field.check_ty(inner, want, &format!("field {i}"))?;
             field.write_cells(&mut payload[ty.param_cell(i)..], inner)?;
         }
-        let Some(raw) = inner.exns.alloc(tag.index, payload.into()) else {
-            bail!("the store holds too many exceptions");
-        };
-        Ok(ExnRef {
-            store_id: inner.id,
-            raw,
-        })
+        let raw = exn::alloc(inner, tag.index, &payload, &[])?;
+        Ok(ExnRef::rooted(inner, raw))
     }
 
     /// The exception's tag.
     pub fn tag(&self, store: impl AsContext) -> Result<Tag> {
         let inner = &store.as_context().inner;
-        inner.check_owner(self.store_id)?;
-        let Some(index) = inner.exns.tag_of(self.raw) else {
+        inner.check_ref(self.store_id, self.serial)?;
+        let Some(index) = exn::tag_of(inner, self.raw) else {
             bail!("not an exception of this store");
         };
         Ok(Tag {
@@ -72,10 +69,11 @@ impl ExnRef {
     /// All the exception's fields, in order.
     pub fn fields(&self, store: impl AsContext) -> Result<Vec<Val>> {
         let inner = &store.as_context().inner;
-        inner.check_owner(self.store_id)?;
-        let (Some(tag), Some(payload)) =
-            (inner.exns.tag_of(self.raw), inner.exns.payload_of(self.raw))
-        else {
+        inner.check_ref(self.store_id, self.serial)?;
+        let (Some(tag), Some(payload)) = (
+            exn::tag_of(inner, self.raw),
+            exn::payload_of(inner, self.raw),
+        ) else {
             bail!("not an exception of this store");
         };
         let ty = inner.tags[tag as usize].ty.ty();
@@ -96,9 +94,14 @@ impl<T> Store<T> {
     /// exception is pending here again.
     ///
     /// # Panics
-    /// When the exception belongs to another store.
+    /// When the exception belongs to another store, or its handle's root
+    /// scope ended.
     pub fn throw<R>(&mut self, exception: ExnRef) -> Result<R, ThrownException> {
         self.inner.assert_owner(exception.store_id);
+        assert!(
+            self.inner.host_roots.is_rooted(exception.serial),
+            "the exception's handle outlived its root scope"
+        );
         let error = exn::raise(&mut self.inner, exception.raw);
         Err(error
             .downcast::<ThrownException>()
@@ -109,10 +112,7 @@ impl<T> Store<T> {
     /// [`ThrownException`] left uncaught.
     pub fn take_pending_exception(&mut self) -> Option<ExnRef> {
         let raw = self.inner.pending_exn.take()?;
-        Some(ExnRef {
-            store_id: self.inner.id,
-            raw,
-        })
+        Some(ExnRef::rooted(&self.inner, raw))
     }
 
     /// Whether an exception is pending (see

@@ -1,4 +1,5 @@
 //! The host's view of GC references, in wasmtime's vocabulary: [`I31`],
+//! [`EqRef`] (`from_i31`, `as_struct`, `ref_eq`, ...),
 //! [`AnyRef`] (with `from_i31`, `as_i31`, `is_struct`, ...), [`StructRef`]
 //! and [`ArrayRef`] readable and writable from Rust, and the `extern` /
 //! `any` conversions. Handles are roots (`runtime::gc::roots::HostRoots`):
@@ -265,5 +266,175 @@ impl ArrayRef {
             .gc
             .write(GcHeap::array_elem(self.0.raw, size, i), size, bits);
         Ok(())
+    }
+}
+
+/// A reference of the `eq` hierarchy: an `i31`, a struct or an array, the
+/// references wasm's `ref.eq` compares (wasmtime's `EqRef`). An `EqRef`
+/// is an [`AnyRef`] known to be one of those (not an internalized host
+/// reference); it is rooted as the `AnyRef` it was made from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EqRef(AnyRef);
+
+impl EqRef {
+    /// The `eqref` of an `i31`.
+    pub fn from_i31(store: impl AsContext, value: I31) -> EqRef {
+        EqRef(AnyRef::from_i31(store, value))
+    }
+
+    /// The reference as an `anyref`.
+    pub fn to_anyref(self) -> AnyRef {
+        self.0
+    }
+
+    /// Whether this is an `i31ref`.
+    pub fn is_i31(&self, store: impl AsContext) -> Result<bool> {
+        self.0.is_i31(store)
+    }
+
+    /// The `i31`, if this is one.
+    pub fn as_i31(&self, store: impl AsContext) -> Result<Option<I31>> {
+        self.0.as_i31(store)
+    }
+
+    /// The `i31`, or an error if this is not one.
+    pub fn unwrap_i31(&self, store: impl AsContext) -> Result<I31> {
+        match self.as_i31(store)? {
+            Some(v) => Ok(v),
+            None => bail!("the eqref is not an i31"),
+        }
+    }
+
+    /// Whether this is a struct.
+    pub fn is_struct(&self, store: impl AsContext) -> Result<bool> {
+        self.0.is_struct(store)
+    }
+
+    /// The struct, if this is one.
+    pub fn as_struct(&self, store: impl AsContext) -> Result<Option<StructRef>> {
+        self.0.as_struct(store)
+    }
+
+    /// The struct, or an error if this is not one.
+    pub fn unwrap_struct(&self, store: impl AsContext) -> Result<StructRef> {
+        match self.as_struct(store)? {
+            Some(s) => Ok(s),
+            None => bail!("the eqref is not a struct"),
+        }
+    }
+
+    /// Whether this is an array.
+    pub fn is_array(&self, store: impl AsContext) -> Result<bool> {
+        self.0.is_array(store)
+    }
+
+    /// The array, if this is one.
+    pub fn as_array(&self, store: impl AsContext) -> Result<Option<ArrayRef>> {
+        self.0.as_array(store)
+    }
+
+    /// The array, or an error if this is not one.
+    pub fn unwrap_array(&self, store: impl AsContext) -> Result<ArrayRef> {
+        match self.as_array(store)? {
+            Some(a) => Ok(a),
+            None => bail!("the eqref is not an array"),
+        }
+    }
+
+    /// Whether `a` and `b` are the same reference, as wasm's `ref.eq`
+    /// decides: the same object, or `i31`s of the same value. Both
+    /// handles must still be rooted (an error otherwise), as wasmtime's
+    /// `Rooted::ref_eq` requires.
+    pub fn ref_eq(store: impl AsContext, a: &EqRef, b: &EqRef) -> Result<bool> {
+        let inner = &store.as_context().inner;
+        inner.check_ref(a.0.store_id, a.0.serial)?;
+        inner.check_ref(b.0.store_id, b.0.serial)?;
+        Ok(a.0.raw == b.0.raw)
+    }
+
+    /// Whether the two handles name the same reference (what `==` says):
+    /// needs no store, and does not check that either is still rooted.
+    pub fn ptr_eq(&self, other: &EqRef) -> bool {
+        self == other
+    }
+}
+
+impl AnyRef {
+    /// The reference as an `eqref`, if it is one (an `i31`, a struct or an
+    /// array; not an internalized host reference).
+    pub fn as_eqref(&self, store: impl AsContext) -> Result<Option<EqRef>> {
+        Ok(self.is_eqref(store)?.then_some(EqRef(*self)))
+    }
+
+    /// The reference as an `eqref`, or an error if it is not one.
+    pub fn unwrap_eqref(&self, store: impl AsContext) -> Result<EqRef> {
+        match self.as_eqref(store)? {
+            Some(e) => Ok(e),
+            None => bail!("the anyref is not an eqref"),
+        }
+    }
+}
+
+impl StructRef {
+    /// The struct as an `eqref`.
+    pub fn to_eqref(&self) -> EqRef {
+        EqRef(self.0)
+    }
+}
+
+impl ArrayRef {
+    /// The array as an `eqref`.
+    pub fn to_eqref(&self) -> EqRef {
+        EqRef(self.0)
+    }
+}
+
+impl From<EqRef> for AnyRef {
+    fn from(r: EqRef) -> AnyRef {
+        r.0
+    }
+}
+
+impl From<StructRef> for EqRef {
+    fn from(r: StructRef) -> EqRef {
+        r.to_eqref()
+    }
+}
+
+impl From<ArrayRef> for EqRef {
+    fn from(r: ArrayRef) -> EqRef {
+        r.to_eqref()
+    }
+}
+
+impl From<EqRef> for Val {
+    fn from(r: EqRef) -> Val {
+        Val::AnyRef(Some(r.0))
+    }
+}
+
+impl From<Option<EqRef>> for Val {
+    fn from(r: Option<EqRef>) -> Val {
+        Val::AnyRef(r.map(EqRef::to_anyref))
+    }
+}
+
+impl Val {
+    /// The `eqref` this value holds: `Some(None)` for a null of the `any`
+    /// hierarchy, `None` when it is no reference of the `eq` hierarchy.
+    pub fn eqref(&self, store: impl AsContext) -> Result<Option<Option<EqRef>>> {
+        match self {
+            Val::AnyRef(None) => Ok(Some(None)),
+            Val::AnyRef(Some(r)) => Ok(r.as_eqref(store)?.map(Some)),
+            _ => Ok(None),
+        }
+    }
+}
+
+impl EqRef {
+    /// The `eqref` of an `anyref` cell of the `eq` hierarchy (typed calls:
+    /// the function's type guarantees it), rooted.
+    pub(crate) fn from_cell(store: &StoreInner, raw: u64) -> Option<EqRef> {
+        (raw != 0).then(|| EqRef(AnyRef::rooted(store, raw as u32)))
     }
 }

@@ -4,7 +4,8 @@
 //! **The rooting model** (a simpler form of wasmtime's `Rooted<T>`):
 //! every handle to a GC object the host obtains ([`AnyRef`](crate::AnyRef),
 //! [`StructRef`](crate::StructRef), [`ArrayRef`](crate::ArrayRef),
-//! [`ExternRef`](crate::ExternRef), whose host value is collected too) is
+//! [`ExternRef`](crate::ExternRef), whose host value is collected too,
+//! [`ExnRef`](crate::ExnRef)) is
 //! registered in the store's root table when it is made, and its object
 //! stays alive while that registration does. Registrations are released
 //! last-in first-out, when the innermost scope ends: a [`RootScope`]
@@ -103,3 +104,56 @@ impl<C: AsContextMut> AsContextMut for RootScope<C> {
         self.store.as_context_mut()
     }
 }
+
+/// Manual rooting (a simpler form of wasmtime's `ManuallyRooted<T>`): a
+/// handle whose root outlives every scope, until [`unroot`]ed. What a
+/// host that keeps handles in its own data structures (the C API, which
+/// roots each handle it gives C until C deletes it) uses; forgetting to
+/// unroot one keeps its object alive until the store drops.
+///
+/// [`unroot`]: crate::AnyRef::unroot
+macro_rules! manual_roots {
+    ($ty:ident, $cell:expr) => {
+        impl crate::$ty {
+            /// A handle to the same reference that stays rooted, whatever
+            /// scope ends, until [`unroot`](Self::unroot) (an error if
+            /// this handle is no longer rooted).
+            pub fn to_manually_rooted(&self, store: impl AsContext) -> anyhow::Result<crate::$ty> {
+                let inner = &store.as_context().inner;
+                inner.check_ref(self.store_id, self.serial)?;
+                let cell: fn(&crate::$ty) -> u64 = $cell;
+                Ok(crate::$ty {
+                    serial: inner.host_roots.root_manually(cell(self)),
+                    ..*self
+                })
+            }
+
+            /// A handle to the same reference rooted in the current scope
+            /// (a [`RootScope`], the host function call, else the store),
+            /// as handles are made (an error if this one is not rooted).
+            pub fn to_rooted(&self, store: impl AsContext) -> anyhow::Result<crate::$ty> {
+                let inner = &store.as_context().inner;
+                inner.check_ref(self.store_id, self.serial)?;
+                let cell: fn(&crate::$ty) -> u64 = $cell;
+                Ok(crate::$ty {
+                    serial: inner.host_roots.root_cell(cell(self)),
+                    ..*self
+                })
+            }
+
+            /// Releases this handle's manual root (from
+            /// [`to_manually_rooted`](Self::to_manually_rooted)); using
+            /// it afterwards is an error. Does nothing for a handle rooted
+            /// by a scope, or of another store.
+            pub fn unroot(self, store: impl AsContext) {
+                let inner = &store.as_context().inner;
+                if inner.id == self.store_id {
+                    inner.host_roots.unroot(self.serial);
+                }
+            }
+        }
+    };
+}
+
+manual_roots!(AnyRef, |r| u64::from(r.raw));
+manual_roots!(ExnRef, |r| u64::from(r.raw));

@@ -4,6 +4,7 @@
 //! Values move in the cell encoding of `crate::types::raw`.
 
 use super::func::{Caller, Func, HostFunc};
+use super::gc::EqRef;
 use super::values::{AnyRef, ExternRef, Val};
 use crate::runtime::store::StoreInner;
 use crate::types::raw::{v128_from_cells, v128_to_cells, Raw};
@@ -161,6 +162,19 @@ impl WasmTy for Option<AnyRef> {
             Val::AnyRef(r) => r,
             _ => None,
         }
+    }
+}
+
+impl WasmTy for Option<EqRef> {
+    fn valtype() -> ValType {
+        ValType::EQREF
+    }
+    fn store_cells(self, cells: &mut [u64], store: &StoreInner) -> Result<()> {
+        Val::from(self).write_cells(cells, store)
+    }
+    fn load_cells(cells: &[u64], store: &StoreInner) -> Self {
+        // A typed function's signature says the cell is an `eqref`.
+        EqRef::from_cell(store, cells[0])
     }
 }
 

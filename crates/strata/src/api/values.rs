@@ -176,7 +176,7 @@ impl Val {
                 u64::from(r.raw)
             }
             Val::ExnRef(Some(r)) => {
-                store.check_owner(r.store_id)?;
+                store.check_ref(r.store_id, r.serial)?;
                 u64::from(r.raw)
             }
         };
@@ -220,10 +220,7 @@ impl Val {
                     .map(|i| Func::from_index(store_id, i as u32)),
             ),
             HeapType::Extern => Val::ExternRef((raw != 0).then(|| ExternRef::rooted(store, raw))),
-            HeapType::Exn => Val::ExnRef((raw != 0).then_some(ExnRef {
-                store_id,
-                raw: raw as u32,
-            })),
+            HeapType::Exn => Val::ExnRef((raw != 0).then(|| ExnRef::rooted(store, raw as u32))),
             _ => Val::AnyRef((raw != 0).then(|| AnyRef::rooted(store, raw as u32))),
         }
     }
@@ -400,10 +397,41 @@ impl AnyRef {
 
 /// A reference to an exception object (`api/exn.rs`: create one with
 /// [`ExnRef::new`], read its tag and fields, throw it with
-/// `Store::throw`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// `Store::throw`). Like [`AnyRef`], it is a handle into its store's GC
+/// heap and a root while the scope it was made in lasts; using it after
+/// its scope ended is an error.
+#[derive(Debug, Clone, Copy)]
 pub struct ExnRef {
     pub(crate) store_id: u64,
-    /// The reference's cell encoding (never 0).
+    /// The exception's heap reference (never 0).
     pub(crate) raw: u32,
+    /// The handle's host root (`runtime::gc::roots::HostRoots`).
+    pub(crate) serial: u64,
+}
+
+/// Handles are equal when they name the same exception, whatever root
+/// keeps each alive.
+impl PartialEq for ExnRef {
+    fn eq(&self, other: &ExnRef) -> bool {
+        (self.store_id, self.raw) == (other.store_id, other.raw)
+    }
+}
+
+impl Eq for ExnRef {}
+
+impl std::hash::Hash for ExnRef {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        (self.store_id, self.raw).hash(h);
+    }
+}
+
+impl ExnRef {
+    /// The handle of exception `raw` (not null), rooted.
+    pub(crate) fn rooted(store: &StoreInner, raw: u32) -> ExnRef {
+        ExnRef {
+            store_id: store.id,
+            raw,
+            serial: store.host_roots.root_cell(u64::from(raw)),
+        }
+    }
 }

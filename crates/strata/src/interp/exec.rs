@@ -1113,19 +1113,24 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
             }
             Op::ElemDrop { segment } => ops::elem_drop(store.inner(), instance, segment),
             Op::Throw { tag, base: args } => {
-                // Not a safepoint yet (exceptions live in the store's
-                // table, not the GC heap). When it allocates, it sets the
-                // frame's `ret` to `pc` and publishes as `Op::Gc` does: the
-                // translator records its stack map, payload included.
                 let inner = store.inner();
                 let t = inner.instances[instance as usize].tags[tag as usize];
                 let cells = inner.tags[t as usize].ty.ty().param_cells();
                 let args = base + args as usize;
-                let payload: Box<[u64]> = slots[args..args + cells].into();
-                let Some(exn) = inner.exns.alloc(t, payload) else {
-                    return Err(ExecError::Host(anyhow::anyhow!("the store holds too many exceptions")));
-                };
-                return Err(ExecError::Throw(exn));
+                let payload: Vec<u64> = slots[args..args + cells].to_vec();
+                // Allocating the exception is a safepoint, as for `Op::Gc`:
+                // the frames, this one suspended here (its stack map, which
+                // the translator recorded with the payload), are published.
+                if let Some(frame) = frames.last_mut() {
+                    // SAFETY: `pc` is past the instruction, within the
+                    // function (which ends in a return or branch).
+                    frame.ret = unsafe { code.instrs.as_ptr().add(pc) };
+                }
+                let end = base + code.frame_size as usize;
+                inner.activations.publish(frames, slots.as_ptr(), end);
+                let exn = crate::runtime::exn::alloc(inner, t, &payload, &[]);
+                inner.activations.unpublish();
+                return Err(ExecError::Throw(exn?));
             }
             Op::ThrowRef { src } => {
                 let exn = r!(src) as u32;

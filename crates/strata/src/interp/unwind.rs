@@ -26,7 +26,10 @@ pub(super) fn unwind(
     top_pc: usize,
     exn: u32,
 ) -> bool {
-    let (Some(tag), Some(payload)) = (store.exns.tag_of(exn), store.exns.payload_of(exn)) else {
+    let (Some(tag), Some(payload)) = (
+        crate::runtime::exn::tag_of(store, exn),
+        crate::runtime::exn::payload_of(store, exn),
+    ) else {
         return false;
     };
     for i in (0..frames.len()).rev() {
@@ -91,7 +94,7 @@ pub(super) fn unwind(
                     at += 1;
                 }
                 if with_payload {
-                    slots[at..at + payload.len()].copy_from_slice(payload);
+                    slots[at..at + payload.len()].copy_from_slice(&payload);
                     at += payload.len();
                 }
                 if with_exn && !exn_first {

@@ -22,19 +22,15 @@ pub(crate) unsafe fn throw_new(
     let tag = inner.instances[instance as usize].tags[tag as usize];
     let n = inner.tags[tag as usize].ty.ty().param_cells();
     // SAFETY: guaranteed by the caller.
-    let payload: Box<[u64]> = unsafe { std::slice::from_raw_parts(cells, n) }.into();
-    match inner.exns.alloc(tag, payload) {
-        Some(exn) => Ok(exn),
-        None => bail!("the store holds too many exceptions"),
-    }
+    let payload: Vec<u64> = unsafe { std::slice::from_raw_parts(cells, n) }.into();
+    // Compiled frames are not published: the collector runs here only
+    // once it reads them (`runtime::gc::roots`).
+    Ok(exn::alloc(inner, tag, &payload, &[])?)
 }
 
 /// The store tag of exception `exn`.
 pub(crate) fn tag_of(store: &StoreInner, exn: u32) -> Result<u32> {
-    store
-        .exns
-        .tag_of(exn)
-        .ok_or_else(|| anyhow!("an exception this store does not hold"))
+    exn::tag_of(store, exn).ok_or_else(|| anyhow!("an exception this store does not hold"))
 }
 
 /// Copies the payload of `exn` to `out`.
@@ -42,7 +38,7 @@ pub(crate) fn tag_of(store: &StoreInner, exn: u32) -> Result<u32> {
 /// # Safety
 /// `out` must have room for the payload of `exn`'s tag.
 pub(crate) unsafe fn payload(store: &StoreInner, exn: u32, out: *mut u64) -> Result<()> {
-    let Some(p) = store.exns.payload_of(exn) else {
+    let Some(p) = exn::payload_of(store, exn) else {
         bail!("an exception this store does not hold");
     };
     // SAFETY: guaranteed by the caller.

@@ -51,9 +51,10 @@ fn cells(ty: ValType) -> u32 {
 /// Whether a value of `ty` may hold a GC heap reference, so that it must
 /// be in the stack maps of the calls it lives across: references of the
 /// `any` hierarchy, and of the `extern` hierarchy (an externalized
-/// `anyref` is its reference with `gc::EXTERNALIZED` set).
+/// `anyref` is its reference with `gc::EXTERNALIZED` set), and exnrefs
+/// (exceptions are heap objects).
 pub(super) fn is_gc_ref(ty: ValType) -> bool {
-    matches!(ty, ValType::Ref(r) if matches!(r.heap_type().top(), HeapType::Any | HeapType::Extern))
+    matches!(ty, ValType::Ref(r) if matches!(r.heap_type().top(), HeapType::Any | HeapType::Extern | HeapType::Exn))
 }
 
 /// Declares local `var` of type `ty` as a GC root when it is one (see

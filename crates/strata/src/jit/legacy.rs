@@ -49,6 +49,9 @@ impl Translator<'_, '_> {
         self.b.append_block_param(dispatch, I64);
         self.b.set_cold_block(dispatch);
         let exn = self.b.declare_var(I64);
+        // The caught exception (kept for `rethrow`) is a heap object: a
+        // root at every call the clause bodies make.
+        super::gc::declare_gc_var(&mut self.b, exn, crate::types::ValType::EXNREF);
         let zero = self.b.ins().iconst(I64, 0);
         self.b.def_var(exn, zero);
         let height = self.stack.len() - params.len();

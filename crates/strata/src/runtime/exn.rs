@@ -3,7 +3,7 @@
 //!
 //! **Raising.** A tier that throws (`throw`, `throw_ref`, or a callee's
 //! exception its own frames do not catch) allocates the object with
-//! [`ExnTable::alloc`] (for `throw`), parks its exnref in the store with
+//! [`alloc`] (for `throw`), parks its exnref in the store with
 //! [`raise`] and returns the error `raise` gives back, a
 //! [`ThrownException`], from its invocation (`tier::invoke`,
 //! `StoreOps::call`). A host function throws the same way
@@ -18,65 +18,58 @@
 //! embedder finally sees a `ThrownException` error with the exception
 //! still pending in the store (the API describes it, `describe`).
 //!
-//! **Objects.** Until the GC heap (issue 14) exists, exception objects
-//! live in a store-side table ([`ExnTable`]): the tag's store index and the
-//! payload in the cell encoding (`types::raw`, a `v128` in two cells). An
-//! exnref is `table index + 1`, 0 is null. Objects are kept until the
-//! store drops (their payloads are roots of the GC heap). Only `alloc`, `tag_of` and `payload_of`
-//! touch the representation, so moving the objects onto the GC heap
-//! changes this file alone.
+//! **Objects.** An exception object lives in the store's GC heap
+//! (`runtime::gc`, kind `Kind::Exn`): the tag's store index in the
+//! header's type word, then the payload in the cell encoding
+//! (`types::raw`, a `v128` in two cells), in the tag type's parameter
+//! layout. An exnref is the object's 32-bit heap reference, 0 is null.
+//! The collector traces the payload cells the tag's type says are
+//! references, and frees an exception once nothing reaches it: the
+//! pending exception is a root, a caught exnref lives in frame slots (the
+//! collector's frame walks), a host `ExnRef` handle is a host root. Only
+//! [`alloc`], [`tag_of`] and [`payload_of`] touch the representation.
 
+use super::gc::collect::collect;
 use super::store::StoreInner;
 use crate::types::ValType;
+use crate::Trap;
 
-/// One exception object: its tag and the values it carries.
-struct ExnObject {
-    /// The tag's store index (`StoreInner::tags`).
+/// Allocates an exception of tag `tag` (a store index) carrying `payload`
+/// (cells): its exnref. Like every allocation it may collect first (under
+/// pressure, or at every allocation in stress mode) and collects then
+/// tries again once when the heap is full, so the heap's limit traps only
+/// when a collection cannot make room. `roots` (the throwing frame's
+/// slots, which hold the payload) are roots besides the store's; the
+/// collector refuses to run when the caller is not at a safepoint
+/// (compiled code, or an interpreter entry that did not publish).
+pub(crate) fn alloc(
+    store: &mut StoreInner,
     tag: u32,
-    /// The payload in the cell encoding, in the tag type's parameter
-    /// layout (`FuncType::param_cell`).
-    payload: Box<[u64]>,
-}
-
-/// The store's exception objects (see the module documentation).
-#[derive(Default)]
-pub(crate) struct ExnTable {
-    objects: Vec<ExnObject>,
-}
-
-impl ExnTable {
-    /// Allocates an exception of tag `tag` (a store index) carrying
-    /// `payload` (cells): its exnref, or `None` when the store holds as
-    /// many exceptions as an exnref can name.
-    pub(crate) fn alloc(&mut self, tag: u32, payload: Box<[u64]>) -> Option<u32> {
-        let exn = u32::try_from(self.objects.len() + 1).ok()?;
-        self.objects.push(ExnObject { tag, payload });
-        Some(exn)
-    }
-
-    fn get(&self, exn: u32) -> Option<&ExnObject> {
-        self.objects.get(exn.checked_sub(1)? as usize)
-    }
-
-    /// The store index of the tag of exception `exn` (`None` for null or
-    /// an exnref this store never made).
-    pub(crate) fn tag_of(&self, exn: u32) -> Option<u32> {
-        Some(self.get(exn)?.tag)
-    }
-
-    /// Calls `f` with every payload cell of every exception (all of them
-    /// are roots of the GC heap: exceptions are kept until the store
-    /// drops).
-    pub(crate) fn for_each_cell(&self, mut f: impl FnMut(u64)) {
-        for o in &self.objects {
-            o.payload.iter().copied().for_each(&mut f);
+    payload: &[u64],
+    roots: &[u64],
+) -> Result<u32, Trap> {
+    let collect_with = |store: &mut StoreInner| {
+        let extra: Vec<u64> = payload.iter().chain(roots).copied().collect();
+        collect(store, &extra)
+    };
+    let collected = store.gc.pressure() && collect_with(store);
+    match store.gc.alloc_exn(tag, payload) {
+        Err(Trap::GcHeapOutOfMemory) if !collected && collect_with(store) => {
+            store.gc.alloc_exn(tag, payload)
         }
+        result => result,
     }
+}
 
-    /// The payload cells of exception `exn`.
-    pub(crate) fn payload_of(&self, exn: u32) -> Option<&[u64]> {
-        Some(&self.get(exn)?.payload)
-    }
+/// The store index of the tag of exception `exn` (`None` for null or
+/// anything that is not an exception of this store).
+pub(crate) fn tag_of(store: &StoreInner, exn: u32) -> Option<u32> {
+    store.gc.exn_tag(exn)
+}
+
+/// The payload cells of exception `exn`.
+pub(crate) fn payload_of(store: &StoreInner, exn: u32) -> Option<Vec<u64>> {
+    store.gc.exn_payload(exn)
 }
 
 /// Parks exception `exn` as the store's pending exception and returns the
@@ -102,7 +95,7 @@ pub(crate) fn thrown(store: &mut StoreInner, error: &anyhow::Error) -> Option<u3
 /// its payload values.
 pub(crate) fn describe(store: &StoreInner, exn: u32) -> String {
     use std::fmt::Write;
-    let (Some(tag), Some(payload)) = (store.exns.tag_of(exn), store.exns.payload_of(exn)) else {
+    let (Some(tag), Some(payload)) = (tag_of(store, exn), payload_of(store, exn)) else {
         return "an exception this store does not hold".to_string();
     };
     let item = super::store::ExportItem::Tag(tag);
@@ -191,18 +184,30 @@ impl std::error::Error for ThrownException {}
 
 #[cfg(test)]
 mod tests {
-    use super::ExnTable;
+    use crate::runtime::gc::{GcHeap, Kind};
 
     #[test]
-    fn exnrefs_are_indices_plus_one_and_null_names_nothing() {
-        let mut t = ExnTable::default();
-        let a = t.alloc(3, Box::new([1, 2, 3])).unwrap();
-        let b = t.alloc(0, Box::new([])).unwrap();
-        assert_eq!((a, b), (1, 2));
-        assert_eq!(t.tag_of(a), Some(3));
-        assert_eq!(t.payload_of(a), Some(&[1u64, 2, 3][..]));
-        assert_eq!(t.payload_of(b), Some(&[][..]));
-        assert_eq!(t.tag_of(0), None);
-        assert_eq!(t.tag_of(3), None);
+    fn exceptions_are_heap_objects_with_their_tag_and_payload() {
+        let mut heap = GcHeap::new(1 << 20);
+        let a = heap.alloc_exn(3, &[1, 2, u64::MAX]).unwrap();
+        let b = heap.alloc_exn(0, &[]).unwrap();
+        // Objects are 8-aligned and never at 0; `a` takes its header
+        // and three cells.
+        assert_eq!((a, b), (8, 8 + 8 + 24));
+        assert_eq!(heap.header(a).kind(), Kind::Exn);
+        assert_eq!(heap.size_of(a), 32);
+        assert_eq!(heap.exn_tag(a), Some(3));
+        assert_eq!(heap.exn_payload(a), Some(vec![1, 2, u64::MAX]));
+        assert_eq!(heap.exn_payload(b), Some(vec![]));
+        assert_eq!(heap.objects().collect::<Vec<_>>(), [a, b]);
+        // Null, a misaligned or out-of-heap reference, and a struct are
+        // not exceptions.
+        assert_eq!(heap.exn_tag(0), None);
+        assert_eq!(heap.exn_tag(a + 4), None);
+        assert_eq!(heap.exn_tag(4096), None);
+        let s = heap
+            .alloc_struct(crate::types::SharedTypeIndex(0), 16)
+            .unwrap();
+        assert_eq!(heap.exn_tag(s), None);
     }
 }

@@ -87,13 +87,11 @@ pub struct StoreInner {
     pub(crate) instances: Vec<InstanceEntity>,
     /// The host values of `externref`s, freed when unreachable.
     pub(crate) externrefs: super::gc::host_values::HostValues,
-    /// Exception objects (`exn.rs`), kept until the store drops.
-    pub(crate) exns: super::exn::ExnTable,
     /// The exnref of an exception being thrown across a tier or host
     /// boundary (`exn::raise`, `exn::thrown`), or of an uncaught one the
-    /// embedder has not taken yet.
+    /// embedder has not taken yet: a root of the GC heap.
     pub(crate) pending_exn: Option<u32>,
-    /// Structs, arrays and internalized externrefs (GC proposal).
+    /// Structs, arrays, internalized externrefs and exceptions.
     pub(crate) gc: super::gc::GcHeap,
     /// The active activations, where the collector finds the references
     /// executing code holds (`gc/roots.rs`).
@@ -323,7 +321,6 @@ impl StoreInner {
             tags: Vec::new(),
             instances: Vec::new(),
             externrefs: Default::default(),
-            exns: Default::default(),
             pending_exn: None,
             gc: super::gc::GcHeap::with_stress(
                 engine.config().max_gc_heap_size,

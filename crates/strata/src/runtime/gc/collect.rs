@@ -4,14 +4,15 @@
 //! **Mark.** The heap is walked once to note where objects start; then
 //! every root cell that is an object's reference (0 and `i31`s are not,
 //! an externalized `anyref`'s low half is) marks that object, and marked
-//! objects are traced through their fields of the `any` and `extern`
-//! hierarchies, as the layouts of their types place them. Roots are
-//! precise for the store's own tables (globals, tables, element
-//! segments, exception payloads, host handles), for interpreted frames,
-//! whose stack maps name the slots that hold references, and for compiled
-//! frames (their calls' stack maps; both in `roots.rs`). A root still
-//! marks only an object's start, which keeps a stale or wrong value from
-//! being traced as an object.
+//! objects are traced through their fields of the `any`, `extern` and
+//! `exn` hierarchies, as the layouts of their types place them (an
+//! exception through the payload cells its tag's type says are
+//! references). Roots are precise for the store's own tables (globals,
+//! tables, element segments, the pending exception, host handles), for
+//! interpreted frames, whose stack maps name the slots that hold
+//! references, and for compiled frames (their calls' stack maps; both in
+//! `roots.rs`). A root still marks only an object's start, which keeps a
+//! stale or wrong value from being traced as an object.
 //!
 //! **Sweep.** One walk in address order clears the marks, merges every
 //! run of dead objects and free blocks into one free block, and gives the
@@ -35,7 +36,7 @@ fn traced(storage: StorageType) -> Option<u8> {
     match storage {
         StorageType::Val(ValType::Ref(r)) => match r.heap_type().top() {
             HeapType::Extern => Some(8),
-            HeapType::Func | HeapType::Exn => None,
+            HeapType::Func => None,
             _ => Some(4),
         },
         _ => None,
@@ -187,7 +188,11 @@ fn mark_roots(store: &mut StoreInner, m: &mut Marker, extra: &[u64]) {
             }
         }
     }
-    store.exns.for_each_cell(|v| m.root(heap, v));
+    // The exception being thrown, between the tier that raised it and the
+    // one that catches it (or the embedder, until it takes it).
+    if let Some(exn) = store.pending_exn {
+        m.root(heap, u64::from(exn));
+    }
     store.host_roots.for_each(|v| m.root(heap, v));
 }
 
@@ -197,12 +202,17 @@ fn trace(store: &mut StoreInner, m: &mut Marker) {
     // The last type looked up and its fields: objects of one type tend to
     // come together, and hashing per object showed in profiles.
     let mut last: Option<(u32, RefFields)> = None;
+    let mut tags: HashMap<u32, Vec<u32>> = HashMap::new();
     while let Some(r) = m.grey.pop() {
         let h = store.gc.header(r);
         if h.kind() == Kind::Extern {
             // An internalized `externref`: its cell reaches its host value.
             let cell = store.gc.read(r + super::layout::HEADER, 8) as u64;
             m.root(&mut store.gc, cell);
+            continue;
+        }
+        if h.kind() == Kind::Exn {
+            trace_exn(store, m, &mut tags, r);
             continue;
         }
         if h.kind() == Kind::Free {
@@ -234,8 +244,31 @@ fn trace(store: &mut StoreInner, m: &mut Marker) {
                     m.root(heap, v);
                 }
             }
-            Kind::Extern | Kind::Free => {}
+            Kind::Extern | Kind::Exn | Kind::Free => {}
         }
+    }
+}
+
+/// Traces exception `r`: the payload cells its tag's type says hold
+/// references of the `any`, `extern` or `exn` hierarchies (`tags` caches
+/// those cell indices per tag during one collection).
+fn trace_exn(store: &mut StoreInner, m: &mut Marker, tags: &mut HashMap<u32, Vec<u32>>, r: u32) {
+    let tag = store.gc.read(r, 4) as u32;
+    let cells = tags.entry(tag).or_insert_with(|| {
+        let Some(entity) = store.tags.get(tag as usize) else {
+            return Vec::new();
+        };
+        let ty = entity.ty.ty();
+        ty.params()
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| matches!(t, ValType::Ref(r) if r.heap_type().top() != HeapType::Func))
+            .map(|(i, _)| ty.param_cell(i) as u32)
+            .collect()
+    });
+    for &i in cells.iter() {
+        let v = store.gc.read(r + super::layout::HEADER + 8 * i, 8) as u64;
+        m.root(&mut store.gc, v);
     }
 }
 

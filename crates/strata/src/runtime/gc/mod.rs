@@ -1,6 +1,6 @@
 //! The GC heap of a store: structs, arrays and internalized `externref`s
-//! of the GC proposal, and the reference encodings of the `any`
-//! hierarchy.
+//! of the GC proposal, exception objects (`runtime::exn`), and the
+//! reference encodings of the `any` hierarchy.
 //!
 //! **The heap** is one contiguous range: a [`LinearMemory`] of 64 KiB
 //! pages that reserves its address range up front and commits pages as it
@@ -17,7 +17,10 @@
 //! the object's type (u32), then the collector's word ([`Header`]: kind,
 //! mark bit, and what the size of the object is computed from, so the heap
 //! can be walked object by object without the type registry). Struct
-//! fields and array elements follow as `layout.rs` places them.
+//! fields and array elements follow as `layout.rs` places them. An
+//! exception ([`Kind::Exn`]) has its tag's store index in the type word
+//! and its payload cells (8 bytes each) after the header; an exnref is its
+//! offset, like any object's reference.
 //!
 //! **`externref` and `anyref`.** `externref` values stay what they were
 //! (a host value's store index + 1 in a 64-bit cell). `any.convert_extern`
@@ -67,15 +70,19 @@ pub(crate) enum Kind {
     Array,
     /// An internalized `externref`: its cell (u64) follows the header.
     Extern,
+    /// An exception: its tag's store index in the type word, its payload
+    /// cells (u64 each) after the header (`runtime::exn`).
+    Exn,
     /// A free block (the collector's): its size in bytes is in the type
     /// word.
     Free,
 }
 
-/// The collector's header word: bits 0-1 the kind, bit 2 the mark bit,
-/// bits 3-7 the log2 of an array's
-/// element size, bits 8-31 a struct's size in 8-byte words (a struct has
-/// at most 10,000 fields of at most 16 bytes, well within 24 bits).
+/// The collector's header word: bits 0-2 the kind, bit 3 the mark bit,
+/// bits 4-7 the log2 of an array's element size (at most 4), bits 8-31 a
+/// struct's or an exception's size in 8-byte words (a struct has at most
+/// 10,000 fields of at most 16 bytes, a tag at most 1,000 parameters,
+/// well within 24 bits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Header(u32);
 
@@ -86,32 +93,39 @@ impl Header {
             Kind::Array => 1,
             Kind::Extern => 2,
             Kind::Free => 3,
+            Kind::Exn => 4,
         };
-        Header(k | (elem.trailing_zeros() << 3) | ((struct_size / 8) << 8))
+        Header(k | (elem.trailing_zeros() << 4) | ((struct_size / 8) << 8))
     }
 
     pub(crate) fn kind(self) -> Kind {
-        match self.0 & 3 {
+        match self.0 & 7 {
             0 => Kind::Struct,
             1 => Kind::Array,
             2 => Kind::Extern,
+            4 => Kind::Exn,
             _ => Kind::Free,
         }
     }
 
     /// Whether the collector marked the object.
     pub(crate) fn marked(self) -> bool {
-        self.0 & 4 != 0
+        self.0 & 8 != 0
     }
 
     /// The header with the mark bit set or cleared.
     pub(crate) fn with_mark(self, mark: bool) -> Header {
-        Header(if mark { self.0 | 4 } else { self.0 & !4 })
+        Header(if mark { self.0 | 8 } else { self.0 & !8 })
     }
 
     /// An array's element size in bytes.
     pub(crate) fn elem_size(self) -> u32 {
-        1 << ((self.0 >> 3) & 31)
+        1 << ((self.0 >> 4) & 15)
+    }
+
+    /// A struct's or an exception's size in bytes.
+    fn sized(self) -> u32 {
+        (self.0 >> 8) * 8
     }
 }
 
@@ -355,6 +369,52 @@ impl GcHeap {
         Ok(at)
     }
 
+    /// Allocates an exception of the tag with store index `tag` carrying
+    /// `payload` (cells, in the tag type's parameter layout).
+    pub(crate) fn alloc_exn(&mut self, tag: u32, payload: &[u64]) -> Result<u32, Trap> {
+        let size = payload
+            .len()
+            .checked_mul(8)
+            .and_then(|b| u32::try_from(b + HEADER as usize).ok())
+            .filter(|&s| s < 1 << 27)
+            .ok_or(Trap::AllocationTooLarge)?;
+        let at = self.alloc(tag, Header::new(Kind::Exn, size, 1), size)?;
+        for (i, &cell) in payload.iter().enumerate() {
+            self.write(at + HEADER + 8 * i as u32, 8, u128::from(cell));
+        }
+        Ok(at)
+    }
+
+    /// Whether `r` is the reference of an object of kind `kind` in this
+    /// heap: a reference a host or a tier hands back is checked before its
+    /// bytes are read (an exnref from an `ExnRef` handle, say).
+    pub(crate) fn is_object(&self, r: u32, kind: Kind) -> bool {
+        r != 0
+            && r.is_multiple_of(8)
+            && u64::from(r) + u64::from(HEADER) <= self.next
+            && self.mem.is_some()
+            && self.header(r).kind() == kind
+    }
+
+    /// The store index of exception `r`'s tag (`None` if `r` is not an
+    /// exception).
+    pub(crate) fn exn_tag(&self, r: u32) -> Option<u32> {
+        self.is_object(r, Kind::Exn).then(|| self.read(r, 4) as u32)
+    }
+
+    /// The payload cells of exception `r` (`None` if `r` is not one).
+    pub(crate) fn exn_payload(&self, r: u32) -> Option<Vec<u64>> {
+        if !self.is_object(r, Kind::Exn) {
+            return None;
+        }
+        let n = (self.header(r).sized() - HEADER) / 8;
+        Some(
+            (0..n)
+                .map(|i| self.read(r + HEADER + 8 * i, 8) as u64)
+                .collect(),
+        )
+    }
+
     /// The bytes from `at` on.
     fn bytes(&self, at: u32, len: usize) -> &[u8] {
         let mem = self
@@ -504,7 +564,7 @@ impl GcHeap {
         let h = self.header(r);
         match h.kind() {
             Kind::Free => self.read_u32(r),
-            Kind::Struct => (h.0 >> 8) * 8,
+            Kind::Struct | Kind::Exn => h.sized(),
             Kind::Extern => 16,
             Kind::Array => {
                 let bytes =
@@ -546,7 +606,7 @@ impl GcHeap {
         let r = v as u32;
         let kind = self.header(r).kind();
         match heap {
-            HeapType::Eq => kind != Kind::Extern,
+            HeapType::Eq => matches!(kind, Kind::Struct | Kind::Array),
             HeapType::Struct => kind == Kind::Struct,
             HeapType::Array => kind == Kind::Array,
             HeapType::ConcreteStruct(t) => kind == Kind::Struct && is_subtype(self.type_of(r), t),

@@ -235,20 +235,31 @@ fn segment_slots(_: Exit, _: &mut Vec<u64>) -> bool {
 }
 
 /// The references host handles hold (`AnyRef`, `StructRef`, `ArrayRef`,
-/// `ExternRef`): every handle the host
+/// `ExternRef`, `ExnRef`): every handle the host
 /// obtains to a heap object registers here and gets a serial number, and
 /// stays a root until the scope it was made in ends (`RootScope`, or the
 /// host function call it was made in; made outside any, until the store
 /// drops). Registrations are released last-in first-out, so the serials
 /// stay sorted and a handle checks it is still rooted by a binary search:
 /// using one whose scope ended is an error, never a dangling access.
+///
+/// **Manual roots** (wasmtime's `ManuallyRooted`) are kept apart: a
+/// handle converted with `AnyRef::to_manually_rooted` stays rooted, whatever
+/// scope ends, until it is unrooted (`AnyRef::unroot`); its serial has
+/// [`MANUAL`] set and is looked up among them. The C API roots every GC
+/// handle it gives to C this way, released when C deletes the handle.
 #[derive(Default)]
 pub(crate) struct HostRoots {
-    /// Serials and the cells they root (an `anyref`, or an `externref`
-    /// cell: a host value's, or an externalized `anyref`).
+    /// Serials and the cells they root (an `anyref`, an exnref, or an
+    /// `externref` cell: a host value's, or an externalized `anyref`).
     entries: std::cell::RefCell<Vec<(u64, u64)>>,
     next: std::cell::Cell<u64>,
+    /// Manual roots: serial (with [`MANUAL`] set) to cell.
+    manual: std::cell::RefCell<std::collections::HashMap<u64, u64>>,
 }
+
+/// Set in the serial of a manual root.
+pub(crate) const MANUAL: u64 = 1 << 63;
 
 impl HostRoots {
     /// Roots reference cell `raw` of the `any` hierarchy; returns the
@@ -269,8 +280,27 @@ impl HostRoots {
         serial
     }
 
+    /// Roots `cell` (not null) until [`HostRoots::unroot`]; returns the
+    /// manual root's serial.
+    pub(crate) fn root_manually(&self, cell: u64) -> u64 {
+        let serial = (self.next.get() + 1) | MANUAL;
+        self.next.set(self.next.get() + 1);
+        self.manual.borrow_mut().insert(serial, cell);
+        serial
+    }
+
+    /// Releases manual root `serial` (nothing for any other serial).
+    pub(crate) fn unroot(&self, serial: u64) {
+        if serial & MANUAL != 0 {
+            self.manual.borrow_mut().remove(&serial);
+        }
+    }
+
     /// Whether the handle of serial `serial` is still rooted.
     pub(crate) fn is_rooted(&self, serial: u64) -> bool {
+        if serial & MANUAL != 0 {
+            return self.manual.borrow().contains_key(&serial);
+        }
         serial == 0
             || self
                 .entries
@@ -292,6 +322,9 @@ impl HostRoots {
     /// Calls `f` with every rooted reference.
     pub(crate) fn for_each(&self, mut f: impl FnMut(u64)) {
         for &(_, raw) in self.entries.borrow().iter() {
+            f(raw);
+        }
+        for &raw in self.manual.borrow().values() {
             f(raw);
         }
     }
