@@ -73,16 +73,16 @@ fn jit_available(dir: &Path) -> bool {
 fn compile_then_run_with_allow_precompiled() {
     let dir_tmp = temp_dir("roundtrip");
     let dir = dir_tmp.path();
-    if !jit_available(&dir) {
+    if !jit_available(dir) {
         return;
     }
     let out = dir.join("trap.cwasm");
     let out = out.to_str().unwrap();
-    let o = strata(&dir, &["compile", &fixture("trap.wat"), "-o", out]);
+    let o = strata(dir, &["compile", &fixture("trap.wat"), "-o", out]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 
     let o = strata(
-        &dir,
+        dir,
         &[
             "run",
             "--allow-precompiled",
@@ -96,7 +96,7 @@ fn compile_then_run_with_allow_precompiled() {
     assert_eq!(stdout(&o), "3\n", "{}", stderr(&o));
     // Traps and backtraces work in loaded code.
     let o = strata(
-        &dir,
+        dir,
         &["run", "--allow-precompiled", "--invoke", "outer", out],
     );
     assert_eq!(o.status.code(), Some(134));
@@ -105,7 +105,7 @@ fn compile_then_run_with_allow_precompiled() {
     assert!(err.contains("inner") && err.contains("outer"), "{err}");
     // The shorthand too.
     let o = strata(
-        &dir,
+        dir,
         &["--allow-precompiled", "--invoke", "div", out, "9", "3"],
     );
     assert_eq!(stdout(&o), "3\n", "{}", stderr(&o));
@@ -115,14 +115,14 @@ fn compile_then_run_with_allow_precompiled() {
 fn a_precompiled_module_needs_the_flag() {
     let dir_tmp = temp_dir("refused");
     let dir = dir_tmp.path();
-    if !jit_available(&dir) {
+    if !jit_available(dir) {
         return;
     }
     let out = dir.join("trap.cwasm");
     let out = out.to_str().unwrap();
-    let o = strata(&dir, &["compile", &fixture("trap.wat"), "-o", out]);
+    let o = strata(dir, &["compile", &fixture("trap.wat"), "-o", out]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let o = strata(&dir, &["run", "--invoke", "div", out, "7", "2"]);
+    let o = strata(dir, &["run", "--invoke", "div", out, "7", "2"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).is_empty());
     let err = stderr(&o);
@@ -136,12 +136,12 @@ fn a_precompiled_module_needs_the_flag() {
 fn damaged_truncated_and_mismatched_artifacts_are_errors() {
     let dir_tmp = temp_dir("damaged");
     let dir = dir_tmp.path();
-    if !jit_available(&dir) {
+    if !jit_available(dir) {
         return;
     }
     let good = dir.join("good.cwasm");
     let o = strata(
-        &dir,
+        dir,
         &[
             "compile",
             &fixture("trap.wat"),
@@ -155,7 +155,7 @@ fn damaged_truncated_and_mismatched_artifacts_are_errors() {
         let mut args = vec!["run", "--allow-precompiled"];
         args.extend_from_slice(extra);
         args.extend(["--invoke", "div", path.to_str().unwrap(), "7", "2"]);
-        strata(&dir, &args)
+        strata(dir, &args)
     };
 
     let mut damaged = bytes.clone();
@@ -181,7 +181,7 @@ fn damaged_truncated_and_mismatched_artifacts_are_errors() {
     // Compiled with the same settings: accepted.
     let fueled = dir.join("fuel.cwasm");
     let o = strata(
-        &dir,
+        dir,
         &[
             "compile",
             "-W",
@@ -200,15 +200,15 @@ fn damaged_truncated_and_mismatched_artifacts_are_errors() {
 fn the_cache_fills_once_and_can_be_moved_or_turned_off() {
     let default_dir_tmp = temp_dir("default");
     let default_dir = default_dir_tmp.path();
-    if !jit_available(&default_dir) {
+    if !jit_available(default_dir) {
         return;
     }
-    let _ = std::fs::remove_dir_all(&default_dir);
+    let _ = std::fs::remove_dir_all(default_dir);
     let trap = fixture("trap.wat");
     let args = ["run", "--tier", "jit", "--invoke", "div", &trap, "8", "2"];
-    let o = strata(&default_dir, &args);
+    let o = strata(default_dir, &args);
     assert_eq!(stdout(&o), "4\n", "{}", stderr(&o));
-    let entries = files(&default_dir);
+    let entries = files(default_dir);
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert!(entries[0].ends_with(".cwasm"));
     let entry = default_dir.join(&entries[0]);
@@ -216,9 +216,9 @@ fn the_cache_fills_once_and_can_be_moved_or_turned_off() {
     // A second run reads the entry (a hit refreshes its time) and writes
     // nothing new.
     std::thread::sleep(std::time::Duration::from_millis(20));
-    let o = strata(&default_dir, &args);
+    let o = strata(default_dir, &args);
     assert_eq!(stdout(&o), "4\n", "{}", stderr(&o));
-    assert_eq!(files(&default_dir), entries);
+    assert_eq!(files(default_dir), entries);
     assert!(std::fs::metadata(&entry).unwrap().modified().unwrap() > written);
 
     // A damaged entry is compiled again and replaced.
@@ -227,33 +227,33 @@ fn the_cache_fills_once_and_can_be_moved_or_turned_off() {
     let at = bad.len() / 2;
     bad[at] ^= 0xff;
     std::fs::write(&entry, &bad).unwrap();
-    let o = strata(&default_dir, &args);
+    let o = strata(default_dir, &args);
     assert_eq!(stdout(&o), "4\n", "{}", stderr(&o));
     assert_eq!(std::fs::read(&entry).unwrap(), good);
 
     // -C cache-dir moves it; -C cache=n turns it off.
     let moved_tmp = temp_dir("moved");
     let moved = moved_tmp.path();
-    let _ = std::fs::remove_dir_all(&moved);
+    let _ = std::fs::remove_dir_all(moved);
     let cache_dir = format!("cache-dir={}", moved.display());
     let mut with_dir = vec!["run", "-C", &cache_dir];
     with_dir.extend_from_slice(&args[1..]);
-    let o = strata(&default_dir, &with_dir);
+    let o = strata(default_dir, &with_dir);
     assert_eq!(stdout(&o), "4\n", "{}", stderr(&o));
-    assert_eq!(files(&moved).len(), 1);
+    assert_eq!(files(moved).len(), 1);
     let off_tmp = temp_dir("off");
     let off = off_tmp.path();
-    let _ = std::fs::remove_dir_all(&off);
+    let _ = std::fs::remove_dir_all(off);
     let mut without = vec!["run", "-C", "cache=n"];
     without.extend_from_slice(&args[1..]);
-    let o = strata(&off, &without);
+    let o = strata(off, &without);
     assert_eq!(stdout(&o), "4\n", "{}", stderr(&o));
     assert!(!off.exists(), "nothing was written");
 
-    let o = strata(&off, &["run", "-C", "cache=maybe", &trap]);
+    let o = strata(off, &["run", "-C", "cache=maybe", &trap]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("-C cache"), "{}", stderr(&o));
-    let o = strata(&off, &["run", "-C", "nonsense=1", &trap]);
+    let o = strata(off, &["run", "-C", "nonsense=1", &trap]);
     assert!(
         stderr(&o).contains("unknown -C option `nonsense`"),
         "{}",
@@ -265,10 +265,10 @@ fn the_cache_fills_once_and_can_be_moved_or_turned_off() {
 fn processes_filling_the_cache_at_once_all_succeed() {
     let dir_tmp = temp_dir("concurrent");
     let dir = dir_tmp.path();
-    if !jit_available(&dir) {
+    if !jit_available(dir) {
         return;
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(dir);
     // A bigger module, so that compiling takes a while and the processes
     // overlap.
     let mut wat = String::from("(module\n");
@@ -297,7 +297,7 @@ fn processes_filling_the_cache_at_once_all_succeed() {
         let o = h.join().unwrap();
         assert_eq!(stdout(&o), "19\n", "{}", stderr(&o));
     }
-    let entries = files(&dir);
+    let entries = files(dir);
     assert_eq!(
         entries.len(),
         1,
@@ -314,24 +314,24 @@ fn processes_filling_the_cache_at_once_all_succeed() {
 fn tiered_runs_fill_the_cache_in_the_background() {
     let dir_tmp = temp_dir("tiered");
     let dir = dir_tmp.path();
-    if !jit_available(&dir) {
+    if !jit_available(dir) {
         return;
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(dir);
     let trap = fixture("trap.wat");
     let args = ["run", "--invoke", "div", &trap, "8", "2"];
-    let o = strata(&dir, &args);
+    let o = strata(dir, &args);
     assert_eq!(stdout(&o), "4\n", "{}", stderr(&o));
     let started = std::time::Instant::now();
-    while files(&dir).iter().filter(|f| f.ends_with(".cwasm")).count() == 0 {
+    while files(dir).iter().filter(|f| f.ends_with(".cwasm")).count() == 0 {
         assert!(
             started.elapsed().as_secs() < 120,
             "the background compile wrote nothing: {:?}",
-            files(&dir)
+            files(dir)
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let entries: Vec<String> = files(&dir)
+    let entries: Vec<String> = files(dir)
         .into_iter()
         .filter(|f| f.ends_with(".cwasm"))
         .collect();
@@ -339,8 +339,8 @@ fn tiered_runs_fill_the_cache_in_the_background() {
     let entry = dir.join(&entries[0]);
     let written = std::fs::metadata(&entry).unwrap().modified().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
-    let o = strata(&dir, &args);
+    let o = strata(dir, &args);
     assert_eq!(stdout(&o), "4\n", "{}", stderr(&o));
     assert!(std::fs::metadata(&entry).unwrap().modified().unwrap() > written);
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -85,12 +85,12 @@ fn check_runs(engine: &Engine, module: &Module) {
 fn a_second_engine_loads_the_code_from_the_cache() {
     let dir_tmp = temp_dir("hit");
     let dir = dir_tmp.path();
-    let Some(config) = config(&dir) else { return };
+    let Some(config) = config(dir) else { return };
     let first = Engine::new(&config).unwrap();
     let module = Module::new(&first, WAT).unwrap();
     assert_eq!(first.cache_statistics(), (0, 1));
     check_runs(&first, &module);
-    assert_eq!(entries(&dir).len(), 1, "one entry, no temporary files");
+    assert_eq!(entries(dir).len(), 1, "one entry, no temporary files");
 
     let second = Engine::new(&config).unwrap();
     let module = Module::new(&second, WAT).unwrap();
@@ -109,7 +109,7 @@ fn a_second_engine_loads_the_code_from_the_cache() {
     let fueled = Engine::new(&fuel).unwrap();
     Module::new(&fueled, WAT).unwrap();
     assert_eq!(fueled.cache_statistics(), (0, 1));
-    assert_eq!(entries(&dir).len(), 3);
+    assert_eq!(entries(dir).len(), 3);
     // Settings that do not change code share entries.
     let mut stack = config.clone();
     stack.max_wasm_stack(1 << 20);
@@ -122,9 +122,9 @@ fn a_second_engine_loads_the_code_from_the_cache() {
 fn a_damaged_or_truncated_entry_is_compiled_again() {
     let dir_tmp = temp_dir("damaged");
     let dir = dir_tmp.path();
-    let Some(config) = config(&dir) else { return };
+    let Some(config) = config(dir) else { return };
     Module::new(&Engine::new(&config).unwrap(), WAT).unwrap();
-    let [entry] = entries(&dir).try_into().unwrap();
+    let [entry] = entries(dir).try_into().unwrap();
     let good = std::fs::read(&entry).unwrap();
 
     // Every single-byte change anywhere (header, code, tables, checksum)
@@ -156,15 +156,15 @@ fn a_foreign_entry_is_not_used() {
     // is fine, but it belongs to another module.
     let dir_tmp = temp_dir("foreign");
     let dir = dir_tmp.path();
-    let Some(config) = config(&dir) else { return };
+    let Some(config) = config(dir) else { return };
     Module::new(&Engine::new(&config).unwrap(), WAT).unwrap();
-    let [entry] = entries(&dir).try_into().unwrap();
+    let [entry] = entries(dir).try_into().unwrap();
     let other_tmp = temp_dir("foreign-other");
     let other = other_tmp.path();
-    let other_config = self::config(&other).unwrap();
+    let other_config = self::config(other).unwrap();
     let other_wat = WAT.replace("f32.const 3.0", "f32.const 4.0");
     Module::new(&Engine::new(&other_config).unwrap(), &other_wat).unwrap();
-    let [other_entry] = entries(&other).try_into().unwrap();
+    let [other_entry] = entries(other).try_into().unwrap();
     std::fs::copy(&other_entry, &entry).unwrap();
 
     let engine = Engine::new(&config).unwrap();
@@ -177,7 +177,7 @@ fn a_foreign_entry_is_not_used() {
 fn threads_filling_the_cache_at_once_all_succeed() {
     let dir_tmp = temp_dir("threads");
     let dir = dir_tmp.path();
-    let Some(config) = config(&dir) else { return };
+    let Some(config) = config(dir) else { return };
     std::thread::scope(|s| {
         for _ in 0..4 {
             s.spawn(|| {
@@ -187,7 +187,7 @@ fn threads_filling_the_cache_at_once_all_succeed() {
             });
         }
     });
-    assert_eq!(entries(&dir).len(), 1, "one entry, no temporary files left");
+    assert_eq!(entries(dir).len(), 1, "one entry, no temporary files left");
     let engine = Engine::new(&config).unwrap();
     Module::new(&engine, WAT).unwrap();
     assert_eq!(engine.cache_statistics(), (1, 0));
@@ -197,14 +197,14 @@ fn threads_filling_the_cache_at_once_all_succeed() {
 fn the_cache_keeps_to_its_size_by_removing_the_oldest_entries() {
     let dir_tmp = temp_dir("evict");
     let dir = dir_tmp.path();
-    let Some(mut config) = config(&dir) else {
+    let Some(mut config) = config(dir) else {
         return;
     };
     let modules: Vec<String> = (0..3)
         .map(|i| WAT.replace("f32.const 3.0", &format!("f32.const {}.0", 5 + i)))
         .collect();
     Module::new(&Engine::new(&config).unwrap(), &modules[0]).unwrap();
-    let [first] = entries(&dir).try_into().unwrap();
+    let [first] = entries(dir).try_into().unwrap();
     let size = std::fs::metadata(&first).unwrap().len();
     // Make the first entry the oldest.
     let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
@@ -215,16 +215,16 @@ fn the_cache_keeps_to_its_size_by_removing_the_oldest_entries() {
         .set_modified(old)
         .unwrap();
     Module::new(&Engine::new(&config).unwrap(), &modules[1]).unwrap();
-    assert_eq!(entries(&dir).len(), 2);
+    assert_eq!(entries(dir).len(), 2);
 
     // Room for two and a half entries: the third write evicts the oldest.
     let mut cache = CacheConfig::new();
     cache
-        .with_directory(&*dir)
+        .with_directory(dir)
         .with_files_total_size_soft_limit(size * 5 / 2);
     config.cache(Some(cache));
     Module::new(&Engine::new(&config).unwrap(), &modules[2]).unwrap();
-    let left = entries(&dir);
+    let left = entries(dir);
     assert!(!left.contains(&first), "the oldest entry was evicted");
     assert!(left.len() <= 2, "{left:?}");
 }
@@ -233,26 +233,26 @@ fn the_cache_keeps_to_its_size_by_removing_the_oldest_entries() {
 fn without_the_cache_nothing_is_written() {
     let dir_tmp = temp_dir("off");
     let dir = dir_tmp.path();
-    let Some(mut config) = config(&dir) else {
+    let Some(mut config) = config(dir) else {
         return;
     };
     config.cache(None);
     let engine = Engine::new(&config).unwrap();
     Module::new(&engine, WAT).unwrap();
     assert_eq!(engine.cache_statistics(), (0, 0));
-    assert!(entries(&dir).is_empty());
+    assert!(entries(dir).is_empty());
     // The interpreter compiles nothing, so it caches nothing.
-    let mut interp = self::config(&dir).unwrap();
+    let mut interp = self::config(dir).unwrap();
     interp.tier(Tier::Interp);
     Module::new(&Engine::new(&interp).unwrap(), WAT).unwrap();
-    assert!(entries(&dir).is_empty());
+    assert!(entries(dir).is_empty());
 }
 
 #[test]
 fn artifacts_round_trip() {
     let dir_tmp = temp_dir("artifact");
     let dir = dir_tmp.path();
-    let Some(mut config) = config(&dir) else {
+    let Some(mut config) = config(dir) else {
         return;
     };
     config.cache(None);
@@ -292,7 +292,7 @@ fn artifacts_round_trip() {
 fn damaged_truncated_and_mismatched_artifacts_are_refused() {
     let dir_tmp = temp_dir("refused");
     let dir = dir_tmp.path();
-    let Some(mut config) = config(&dir) else {
+    let Some(mut config) = config(dir) else {
         return;
     };
     config.cache(None);
