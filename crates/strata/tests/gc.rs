@@ -3,7 +3,10 @@
 //! the heap's limits, deep subtype chains, in every tier (the JIT compiles
 //! GC instructions; tiered execution compiles GC functions like others).
 
+mod common;
+
 use anyhow::Result;
+use common::call;
 use strata::*;
 
 /// An engine with the GC proposal in `tier` (tiered: every function
@@ -35,15 +38,6 @@ fn gc_tiers() -> Vec<Tier> {
 fn instance(store: &mut Store<()>, wat: &str) -> Result<Instance> {
     let module = Module::new(store.engine(), wat)?;
     Instance::new(store, &module, &[])
-}
-
-fn call(store: &mut Store<()>, i: &Instance, name: &str, args: &[Val]) -> Result<Vec<Val>> {
-    let f = i
-        .get_func(&mut *store, name)
-        .ok_or_else(|| anyhow::anyhow!("no export {name}"))?;
-    let mut results = vec![Val::I32(0); f.ty(&*store).results().len()];
-    f.call(&mut *store, args, &mut results)?;
-    Ok(results)
 }
 
 fn trap_of(e: anyhow::Error) -> Trap {

@@ -6,7 +6,10 @@
 //! a root failed to keep would be freed and its memory reused by that
 //! garbage, so the read would see the garbage's value.
 
+mod common;
+
 use anyhow::Result;
+use common::call;
 use strata::*;
 
 /// An engine with the GC proposal in `tier`, the collector in stress
@@ -30,15 +33,6 @@ fn engine(tier: Tier, stress: bool) -> Engine {
 fn instance(store: &mut Store<()>, wat: &str, imports: &[Extern]) -> Result<Instance> {
     let module = Module::new(store.engine(), wat)?;
     Instance::new(store, &module, imports)
-}
-
-fn call(store: &mut Store<()>, i: &Instance, name: &str, args: &[Val]) -> Result<Vec<Val>> {
-    let f = i
-        .get_func(&mut *store, name)
-        .ok_or_else(|| anyhow::anyhow!("no export {name}"))?;
-    let mut results = vec![Val::I32(0); f.ty(&*store).results().len()];
-    f.call(&mut *store, args, &mut results)?;
-    Ok(results)
 }
 
 /// The module of the root tests. `$box` holds an i32; `churn` makes `n`

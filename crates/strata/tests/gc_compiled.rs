@@ -7,7 +7,10 @@
 //! by garbage of the same type holding 99, so reading it back would give
 //! 99 instead of the value it was made with.
 
+mod common;
+
 use anyhow::Result;
+use common::call;
 use strata::*;
 
 /// An engine with the GC proposal in `tier` (tiered: everything compiled
@@ -37,15 +40,6 @@ fn compiled_tiers() -> Vec<Tier> {
         .into_iter()
         .filter(|t| t.is_available())
         .collect()
-}
-
-fn call(store: &mut Store<()>, i: &Instance, name: &str, args: &[Val]) -> Result<Vec<Val>> {
-    let f = i
-        .get_func(&mut *store, name)
-        .ok_or_else(|| anyhow::anyhow!("no export {name}"))?;
-    let mut results = vec![Val::I32(0); f.ty(&*store).results().len()];
-    f.call(&mut *store, args, &mut results)?;
-    Ok(results)
 }
 
 /// The types and the garbage maker the modules share: `$box` holds an

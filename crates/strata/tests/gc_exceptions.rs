@@ -7,7 +7,10 @@
 //! garbage boxes holding 99 between making an object and reading it back:
 //! an object freed too early would be overwritten by that garbage.
 
+mod common;
+
 use anyhow::Result;
+use common::call;
 use strata::*;
 
 /// An engine with exceptions and GC in `tier`: the heap limited to
@@ -27,15 +30,6 @@ fn tiers() -> impl Iterator<Item = Tier> {
     [Tier::Interp, Tier::Jit]
         .into_iter()
         .filter(|t| t.is_available())
-}
-
-fn call(store: &mut Store<()>, i: &Instance, name: &str, args: &[Val]) -> Result<Vec<Val>> {
-    let f = i
-        .get_func(&mut *store, name)
-        .ok_or_else(|| anyhow::anyhow!("no export {name}"))?;
-    let mut results = vec![Val::I32(0); f.ty(&*store).results().len()];
-    f.call(&mut *store, args, &mut results)?;
-    Ok(results)
 }
 
 /// `throws` throws and catches `n` exceptions carrying an i32 and an

@@ -6,7 +6,10 @@
 //! with the collector in stress mode (a collection before every
 //! allocation).
 
+mod common;
+
 use anyhow::Result;
+use common::call;
 use strata::*;
 
 fn engine(stress: bool) -> Engine {
@@ -18,15 +21,6 @@ fn engine(stress: bool) -> Engine {
         .wasm_function_references(true)
         .gc_stress(stress);
     Engine::new(&config).expect("valid configuration")
-}
-
-fn call(store: &mut Store<()>, i: &Instance, name: &str, args: &[Val]) -> Result<Vec<Val>> {
-    let f = i
-        .get_func(&mut *store, name)
-        .ok_or_else(|| anyhow::anyhow!("no export {name}"))?;
-    let mut results = vec![Val::I32(0); f.ty(&*store).results().len()];
-    f.call(&mut *store, args, &mut results)?;
-    Ok(results)
 }
 
 /// A host function that collects and returns how many objects the heap

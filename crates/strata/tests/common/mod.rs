@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests that run in every tier.
 #![allow(dead_code)]
 
-use strata::{Config, Engine, Tier};
+use strata::{Config, Engine, Instance, Store, Tier, Val};
 
 /// The tiers this build can run here (tiered execution with its default
 /// thresholds, so mostly interpreted; `tests/tiering.rs` moves code
@@ -18,4 +18,19 @@ pub fn tier_engine(tier: Tier) -> Engine {
     let mut config = Config::new();
     config.tier(tier);
     Engine::new(&config).expect("the default configuration is valid")
+}
+
+/// Calls export `name` of `i` with `args`; returns its results.
+pub fn call(
+    store: &mut Store<()>,
+    i: &Instance,
+    name: &str,
+    args: &[Val],
+) -> anyhow::Result<Vec<Val>> {
+    let f = i
+        .get_func(&mut *store, name)
+        .ok_or_else(|| anyhow::anyhow!("no export {name}"))?;
+    let mut results = vec![Val::I32(0); f.ty(&*store).results().len()];
+    f.call(&mut *store, args, &mut results)?;
+    Ok(results)
 }
