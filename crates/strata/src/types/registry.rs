@@ -178,9 +178,17 @@ impl TypeRegistry {
         }
     }
 
-    /// Whether reference type `a` is a subtype of `b`.
+    /// Whether reference type `a` is a subtype of `b`. An exact type
+    /// `exact $t` is below `$t` (and so below what `$t` is below); above
+    /// it are only the bottom of its hierarchy and `exact $t` itself.
     pub(crate) fn ref_subtype(&self, a: RefType, b: RefType) -> bool {
-        (!a.is_nullable() || b.is_nullable()) && self.heap_subtype(a.heap_type(), b.heap_type())
+        let (ah, bh) = (a.heap_type(), b.heap_type());
+        let heap = if b.is_exact() {
+            (a.is_exact() && ah == bh) || (ah == ah.bottom() && ah.top() == bh.top())
+        } else {
+            self.heap_subtype(ah, bh)
+        };
+        (!a.is_nullable() || b.is_nullable()) && heap
     }
 
     /// Whether value type `a` is a subtype of `b`.
@@ -216,5 +224,9 @@ fn resolve_val(t: ValType, resolve: &impl Fn(SharedTypeIndex) -> SharedTypeIndex
         HeapType::ConcreteArray(i) => HeapType::ConcreteArray(resolve(i)),
         other => other,
     };
-    ValType::Ref(RefType::new(r.is_nullable(), heap))
+    let resolved = match r.is_exact() {
+        true => RefType::new_exact(r.is_nullable(), heap),
+        false => None,
+    };
+    ValType::Ref(resolved.unwrap_or(RefType::new(r.is_nullable(), heap)))
 }
