@@ -173,3 +173,44 @@ fn descriptor_types_are_refused() {
     let e = Module::new(&engine, wat).expect_err("descriptors are not supported");
     assert!(format!("{e:#}").contains("not supported"), "{e:#}");
 }
+
+/// Import matching of globals goes through reference subtyping: an
+/// immutable global of type `(ref null exact $s)` satisfies an import of
+/// `(ref null $s)` (exact `$s` is below `$s`), not the other way round,
+/// and a mutable global's type must be the same both ways.
+#[test]
+fn exact_global_imports_follow_subtyping() -> Result<()> {
+    let engine = engine(Tier::Interp);
+    let mut store = Store::new(&engine, ());
+    let exporter = Module::new(
+        &engine,
+        r#"(module
+          (type $s (struct))
+          (global (export "exact") (ref null (exact $s)) (ref.null none))
+          (global (export "inexact") (ref null $s) (ref.null none))
+          (global (export "mut_exact") (mut (ref null (exact $s))) (ref.null none)))"#,
+    )?;
+    let exporter = Instance::new(&mut store, &exporter, &[])?;
+    let importer = |ty: &str| {
+        let wat = format!(r#"(module (type $s (struct)) (import "m" "g" (global {ty})))"#);
+        Module::new(&engine, wat)
+    };
+    let want_inexact = importer("(ref null $s)")?;
+    let want_exact = importer("(ref null (exact $s))")?;
+    let want_mut_inexact = importer("(mut (ref null $s))")?;
+    let want_mut_exact = importer("(mut (ref null (exact $s)))")?;
+    let mut global = |name: &str| {
+        let g = exporter.get_global(&mut store, name).expect("exported");
+        [Extern::Global(g)]
+    };
+    let (exact, inexact, mut_exact) = (global("exact"), global("inexact"), global("mut_exact"));
+    Instance::new(&mut store, &want_inexact, &exact)?;
+    Instance::new(&mut store, &want_exact, &exact)?;
+    Instance::new(&mut store, &want_inexact, &inexact)?;
+    Instance::new(&mut store, &want_exact, &inexact)
+        .expect_err("an inexact global does not satisfy an exact import");
+    Instance::new(&mut store, &want_mut_exact, &mut_exact)?;
+    Instance::new(&mut store, &want_mut_inexact, &mut_exact)
+        .expect_err("a mutable global's type must match both ways");
+    Ok(())
+}

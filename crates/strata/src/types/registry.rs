@@ -230,3 +230,44 @@ fn resolve_val(t: ValType, resolve: &impl Fn(SharedTypeIndex) -> SharedTypeIndex
     };
     ValType::Ref(resolved.unwrap_or(RefType::new(r.is_nullable(), heap)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::StructType;
+
+    #[test]
+    fn exact_references_sit_between_their_type_and_the_bottom() {
+        let registry = TypeRegistry::default();
+        // `$sub <: $sup`, both empty structs.
+        let group = |supertype| SubType {
+            is_final: false,
+            supertype,
+            composite: CompositeType::Struct(StructType::new([])),
+        };
+        let sup = registry.register_group(vec![group(None)]).remove(0).index;
+        let sub = registry
+            .register_group(vec![group(Some(sup))])
+            .remove(0)
+            .index;
+        let r = |h| RefType::new(false, HeapType::ConcreteStruct(h));
+        let exact =
+            |h| RefType::new_exact(false, HeapType::ConcreteStruct(h)).expect("a concrete type");
+        let none = RefType::new(false, HeapType::None);
+        assert!(registry.ref_subtype(exact(sup), r(sup)));
+        assert!(registry.ref_subtype(exact(sub), r(sup)));
+        assert!(registry.ref_subtype(exact(sup), exact(sup)));
+        assert!(registry.ref_subtype(none, exact(sup)));
+        assert!(!registry.ref_subtype(r(sup), exact(sup)));
+        assert!(!registry.ref_subtype(exact(sub), exact(sup)));
+        assert!(!registry.ref_subtype(r(sub), exact(sup)));
+        // The bottom of another hierarchy is not below it.
+        let nofunc = RefType::new(false, HeapType::NoFunc);
+        assert!(!registry.ref_subtype(nofunc, exact(sup)));
+        // Nullability still counts.
+        let null_exact = exact(sup).with_nullable(true);
+        assert!(!registry.ref_subtype(null_exact, exact(sup)));
+        assert!(registry.ref_subtype(exact(sup), null_exact));
+        assert!(RefType::new_exact(true, HeapType::Any).is_none());
+    }
+}
