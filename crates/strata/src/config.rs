@@ -236,7 +236,7 @@ macro_rules! proposals {
 }
 
 /// Proposals that need another one: (proposal, prerequisite).
-const PREREQUISITES: [(WasmFeatures, WasmFeatures); 4] = [
+const PREREQUISITES: [(WasmFeatures, WasmFeatures); 5] = [
     (WasmFeatures::RELAXED_SIMD, WasmFeatures::SIMD),
     (WasmFeatures::LEGACY_EXCEPTIONS, WasmFeatures::EXCEPTIONS),
     (
@@ -244,6 +244,7 @@ const PREREQUISITES: [(WasmFeatures, WasmFeatures); 4] = [
         WasmFeatures::REFERENCE_TYPES,
     ),
     (WasmFeatures::GC, WasmFeatures::FUNCTION_REFERENCES),
+    (WasmFeatures::CUSTOM_DESCRIPTORS, WasmFeatures::GC),
 ];
 
 proposals! {
@@ -296,6 +297,11 @@ proposals! {
     wasm_wide_arithmetic, "wide-arithmetic" => WIDE_ARITHMETIC;
     /// Memories whose page size is 1 byte (the custom-page-sizes proposal).
     wasm_custom_page_sizes, "custom-page-sizes" => CUSTOM_PAGE_SIZES;
+    /// Exact reference types `(ref exact $t)` and exact function imports
+    /// (the custom-descriptors proposal); needs `wasm_gc`. Descriptor
+    /// types (`descriptor`/`describes` and their instructions) are not
+    /// supported: modules using them fail to load.
+    wasm_custom_descriptors, "custom-descriptors" => CUSTOM_DESCRIPTORS;
 }
 
 impl Config {

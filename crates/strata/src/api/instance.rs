@@ -181,7 +181,11 @@ pub(crate) fn import_matches(
     match (import.kind, item.clone()) {
         (EntityIndex::Func(f), Extern::Func(func)) => {
             let expected = m.type_id(m.funcs[f as usize]);
-            types.is_subtype(store.funcs[func.index as usize].type_id, expected)
+            let actual = store.funcs[func.index as usize].type_id;
+            match import.exact {
+                true => actual == expected,
+                false => types.is_subtype(actual, expected),
+            }
         }
         (EntityIndex::Global(g), Extern::Global(global)) => {
             let (a, e) = (

@@ -133,10 +133,11 @@ impl Val {
             }
             Val::FuncRef(Some(f)) => match heap {
                 HeapType::Func => true,
-                HeapType::ConcreteFunc(t) => store
-                    .funcs
-                    .get(f.index as usize)
-                    .is_some_and(|e| store.engine.types().is_subtype(e.type_id, t)),
+                HeapType::ConcreteFunc(t) => store.funcs.get(f.index as usize).is_some_and(|e| {
+                    // An exact type admits its own type only.
+                    e.type_id == t
+                        || (!expected.is_exact() && store.engine.types().is_subtype(e.type_id, t))
+                }),
                 _ => false,
             },
             Val::ExternRef(Some(_)) => heap == HeapType::Extern,

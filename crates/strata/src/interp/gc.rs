@@ -3,13 +3,12 @@
 //! the store's heap (`runtime/gc`), with the spec's traps. They work on
 //! the current frame's slots as a slice, so nothing here is `unsafe`.
 
-use crate::isa::gc::{decode_heap, GcOp};
+use crate::isa::gc::{decode_cast, GcOp};
 use crate::runtime::gc::layout::{FieldLayout, ARRAY_DATA};
 use crate::runtime::gc::{i31_get, i31_new, ref_test, GcHeap};
 use crate::runtime::store::StoreInner;
 use crate::types::raw::{v128_from_cells, v128_to_cells};
 use crate::types::registry::RegisteredType;
-use crate::types::RefType;
 use crate::Trap;
 use std::sync::Arc;
 
@@ -313,7 +312,7 @@ pub(crate) fn run(
             frame[a as usize] = u64::from(i31_get(v, op == GcOp::I31GetS));
         }
         GcOp::RefTest | GcOp::RefCast => {
-            let ty = RefType::new(c != 0, decode_heap(d, e));
+            let ty = decode_cast(c, d, e);
             let v = r(b);
             let ok = ref_test(store, v, ty);
             frame[a as usize] = match op {

@@ -28,11 +28,11 @@
 //! | `ArrayCopy` | dst array | dst offset | src array | src offset | len | t |
 //! | `ArrayInitData/Elem` | array | dst offset | src offset | len | t | seg |
 //! | `RefI31`, `I31GetS/U` | dst | src | | | | |
-//! | `RefTest`, `RefCast` | dst | src | nullable | ht kind | ht index | |
+//! | `RefTest`, `RefCast` | dst | src | [`cast_flags`] | ht kind | ht index | |
 //! | `RefEq` | dst | lhs | rhs | | | |
 //! | `AnyConvertExtern`, `ExternConvertAny` | dst | src | | | | |
 
-use crate::types::{HeapType, SharedTypeIndex};
+use crate::types::{HeapType, RefType, SharedTypeIndex};
 
 /// One GC instruction kind (see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,6 +239,23 @@ pub(crate) fn decode_br_on_cast(
         } => Some((relative_depth, to_ref_type, true)),
         _ => None,
     }
+}
+
+/// The flags operand of a cast to `to`: bit 0 whether null passes, bit 1
+/// whether the target is exact (only its own type passes, not a subtype).
+pub(crate) fn cast_flags(to: RefType) -> u32 {
+    u32::from(to.is_nullable()) | u32::from(to.is_exact()) << 1
+}
+
+/// The target type of a cast whose operands are [`cast_flags`] and the
+/// heap type [`encode_heap`] encoded.
+pub(crate) fn decode_cast(flags: u32, kind: u32, index: u32) -> RefType {
+    let (nullable, heap) = (flags & 1 != 0, decode_heap(kind, index));
+    let exact = match flags & 2 != 0 {
+        true => RefType::new_exact(nullable, heap),
+        false => None,
+    };
+    exact.unwrap_or(RefType::new(nullable, heap))
 }
 
 /// A heap type as two `u32`s (kind, shared index of a concrete type), for

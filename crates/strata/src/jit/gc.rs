@@ -12,7 +12,7 @@
 use super::abi::{cell_flags, clif_type};
 use super::helpers::Builtins;
 use super::translate::{block_args, Translator};
-use crate::isa::gc::{decode, decode_br_on_cast, encode_heap, GcOp, GcOperator};
+use crate::isa::gc::{cast_flags, decode, decode_br_on_cast, encode_heap, GcOp, GcOperator};
 use crate::runtime::gc::layout::{FieldLayout, ARRAY_DATA, ARRAY_LEN};
 use crate::runtime::vm::VMRuntimeLimits;
 use crate::types::{CompositeType, HeapType, RefType, StorageType, ValType};
@@ -101,10 +101,11 @@ impl Translator<'_, '_> {
         Ok((storage, layout))
     }
 
-    /// `(ref $t)` of module type `t`.
+    /// `(ref exact $t)` of module type `t`: what `struct.new*` and
+    /// `array.new*` produce.
     fn concrete_ref(&self, t: u32) -> ValType {
-        let ty = &self.env.module.types[t as usize];
-        ValType::Ref(RefType::new(false, ty.heap_type()))
+        let heap = self.env.module.types[t as usize].heap_type();
+        ValType::Ref(RefType::new_exact(false, heap).unwrap_or(RefType::new(false, heap)))
     }
 
     /// The address of object `r` (a reference cell, known non-null).
@@ -253,7 +254,7 @@ impl Translator<'_, '_> {
     /// Whether reference `v` is a value of `to` (an i32 0 or 1).
     fn ref_test(&mut self, v: Value, to: RefType) -> Value {
         let (hk, hi) = self.heap_operands(to.heap_type());
-        let ops = [0, 1, u32::from(to.is_nullable()), hk, hi, 0];
+        let ops = [0, 1, cast_flags(to), hk, hi, 0];
         self.gc_helper(GcOp::RefTest, ops, 2, &[(1, v)], Some(I32))
             .unwrap_or_else(|| unreachable!("a result was asked for"))
     }
@@ -411,8 +412,7 @@ impl Translator<'_, '_> {
                 let Some((hty, nullable)) = cast else {
                     unreachable!("decoded with its target type")
                 };
-                let heap = self.env.module.heap_type(hty)?;
-                let to = RefType::new(nullable, heap);
+                let to = self.env.module.cast_type(hty, nullable)?;
                 let v = self.pop();
                 let ok = self.ref_test(v, to);
                 if kind == GcOp::RefTest {

@@ -37,6 +37,9 @@ pub(crate) struct Import {
     pub module: String,
     pub name: String,
     pub kind: EntityIndex,
+    /// A function import that only a function of exactly its type (not of
+    /// a subtype) satisfies: `(func exact ...)` of custom descriptors.
+    pub exact: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -252,6 +255,7 @@ fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInfo> {
                         module: import.module.to_string(),
                         name: import.name.to_string(),
                         kind,
+                        exact: matches!(import.ty, wasmparser::TypeRef::FuncExact(_)),
                     });
                 }
             }

@@ -65,6 +65,11 @@ impl Reader<'_> {
     }
 
     fn reference(&self, r: wasmparser::RefType) -> Result<RefType> {
+        if let wasmparser::HeapType::Exact(i) = r.heap_type() {
+            let heap = (self.resolve)(i)?;
+            return RefType::new_exact(r.is_nullable(), heap)
+                .ok_or_else(|| anyhow::anyhow!("exact reference to abstract type {heap}"));
+        }
         let heap = match r.heap_type() {
             wasmparser::HeapType::Abstract { shared: true, .. } => {
                 bail!("shared references (shared-everything threads) are not supported")
@@ -87,9 +92,7 @@ impl Reader<'_> {
                 }
             },
             wasmparser::HeapType::Concrete(i) => (self.resolve)(i)?,
-            wasmparser::HeapType::Exact(_) => {
-                bail!("exact references (custom descriptors) are not supported")
-            }
+            wasmparser::HeapType::Exact(_) => unreachable!("handled above"),
         };
         Ok(RefType::new(r.is_nullable(), heap))
     }
@@ -111,7 +114,10 @@ impl Reader<'_> {
 
     fn composite(&self, c: &wasmparser::CompositeType) -> Result<CompositeType> {
         if c.shared || c.descriptor_idx.is_some() || c.describes_idx.is_some() {
-            bail!("shared types and custom descriptors are not supported");
+            bail!(
+                "shared types and custom descriptors (`descriptor`/`describes` clauses) \
+                 are not supported"
+            );
         }
         Ok(match &c.inner {
             wasmparser::CompositeInnerType::Func(f) => {
@@ -163,6 +169,14 @@ impl ModuleInfo {
     /// A reference type of the module's code or sections.
     pub(crate) fn ref_type(&self, t: wasmparser::RefType) -> Result<RefType> {
         self.reader(|r| r.reference(t))
+    }
+
+    /// The target type of a `ref.test` or `ref.cast` to heap type `t`
+    /// (which may be exact).
+    pub(crate) fn cast_type(&self, t: wasmparser::HeapType, nullable: bool) -> Result<RefType> {
+        let r = wasmparser::RefType::new(nullable, t)
+            .ok_or_else(|| anyhow::anyhow!("heap type {t:?} cannot be encoded"))?;
+        self.ref_type(r)
     }
 
     /// A heap type of the module's code (`ref.null`, `ref.test`, ...).

@@ -178,9 +178,17 @@ impl TypeRegistry {
         }
     }
 
-    /// Whether reference type `a` is a subtype of `b`.
+    /// Whether reference type `a` is a subtype of `b`. An exact type
+    /// `exact $t` is below `$t` (and so below what `$t` is below); above
+    /// it are only the bottom of its hierarchy and `exact $t` itself.
     pub(crate) fn ref_subtype(&self, a: RefType, b: RefType) -> bool {
-        (!a.is_nullable() || b.is_nullable()) && self.heap_subtype(a.heap_type(), b.heap_type())
+        let (ah, bh) = (a.heap_type(), b.heap_type());
+        let heap = if b.is_exact() {
+            (a.is_exact() && ah == bh) || (ah == ah.bottom() && ah.top() == bh.top())
+        } else {
+            self.heap_subtype(ah, bh)
+        };
+        (!a.is_nullable() || b.is_nullable()) && heap
     }
 
     /// Whether value type `a` is a subtype of `b`.
@@ -216,5 +224,50 @@ fn resolve_val(t: ValType, resolve: &impl Fn(SharedTypeIndex) -> SharedTypeIndex
         HeapType::ConcreteArray(i) => HeapType::ConcreteArray(resolve(i)),
         other => other,
     };
-    ValType::Ref(RefType::new(r.is_nullable(), heap))
+    let resolved = match r.is_exact() {
+        true => RefType::new_exact(r.is_nullable(), heap),
+        false => None,
+    };
+    ValType::Ref(resolved.unwrap_or(RefType::new(r.is_nullable(), heap)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::StructType;
+
+    #[test]
+    fn exact_references_sit_between_their_type_and_the_bottom() {
+        let registry = TypeRegistry::default();
+        // `$sub <: $sup`, both empty structs.
+        let group = |supertype| SubType {
+            is_final: false,
+            supertype,
+            composite: CompositeType::Struct(StructType::new([])),
+        };
+        let sup = registry.register_group(vec![group(None)]).remove(0).index;
+        let sub = registry
+            .register_group(vec![group(Some(sup))])
+            .remove(0)
+            .index;
+        let r = |h| RefType::new(false, HeapType::ConcreteStruct(h));
+        let exact =
+            |h| RefType::new_exact(false, HeapType::ConcreteStruct(h)).expect("a concrete type");
+        let none = RefType::new(false, HeapType::None);
+        assert!(registry.ref_subtype(exact(sup), r(sup)));
+        assert!(registry.ref_subtype(exact(sub), r(sup)));
+        assert!(registry.ref_subtype(exact(sup), exact(sup)));
+        assert!(registry.ref_subtype(none, exact(sup)));
+        assert!(!registry.ref_subtype(r(sup), exact(sup)));
+        assert!(!registry.ref_subtype(exact(sub), exact(sup)));
+        assert!(!registry.ref_subtype(r(sub), exact(sup)));
+        // The bottom of another hierarchy is not below it.
+        let nofunc = RefType::new(false, HeapType::NoFunc);
+        assert!(!registry.ref_subtype(nofunc, exact(sup)));
+        // Nullability still counts.
+        let null_exact = exact(sup).with_nullable(true);
+        assert!(!registry.ref_subtype(null_exact, exact(sup)));
+        assert!(registry.ref_subtype(exact(sup), null_exact));
+        assert!(RefType::new_exact(true, HeapType::Any).is_none());
+    }
 }

@@ -66,7 +66,7 @@ impl ValType {
     /// `br_on_null` leave); non-references are unchanged.
     pub(crate) fn non_null(self) -> ValType {
         match self {
-            ValType::Ref(r) => ValType::Ref(RefType::new(false, r.heap_type())),
+            ValType::Ref(r) => ValType::Ref(r.with_nullable(false)),
             other => other,
         }
     }
@@ -96,9 +96,16 @@ impl fmt::Display for ValType {
 }
 
 /// A reference type: a heap type and whether null is a value of it.
+///
+/// A reference to a concrete type may be *exact* (the custom-descriptors
+/// proposal's `(ref exact $t)`): its values are of type `$t` itself, not
+/// of a declared subtype. Exactness is kept here rather than in
+/// [`HeapType`] so that code which only asks what kind of value a
+/// reference points to sees the same concrete heap type either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RefType {
     nullable: bool,
+    exact: bool,
     heap: HeapType,
 }
 
@@ -112,7 +119,33 @@ impl RefType {
 
     /// A reference to `heap`, nullable or not.
     pub const fn new(nullable: bool, heap: HeapType) -> RefType {
-        RefType { nullable, heap }
+        RefType {
+            nullable,
+            exact: false,
+            heap,
+        }
+    }
+
+    /// An exact reference to concrete type `heap` (`(ref null? exact $t)`),
+    /// or `None` when `heap` is abstract: only defined types have an exact
+    /// form.
+    pub fn new_exact(nullable: bool, heap: HeapType) -> Option<RefType> {
+        heap.concrete().map(|_| RefType {
+            nullable,
+            exact: true,
+            heap,
+        })
+    }
+
+    /// Whether the values of this type are of its concrete heap type
+    /// itself, not of a subtype of it.
+    pub fn is_exact(&self) -> bool {
+        self.exact
+    }
+
+    /// The same type, with null a value of it or not.
+    pub(crate) fn with_nullable(self, nullable: bool) -> RefType {
+        RefType { nullable, ..self }
     }
 
     /// Whether null is a value of this type.
@@ -144,6 +177,10 @@ impl fmt::Display for RefType {
             HeapType::NoExn => Some("nullexnref"),
             _ => None,
         };
+        if self.exact {
+            let null = if self.nullable { "null " } else { "" };
+            return write!(f, "(ref {null}exact {})", self.heap);
+        }
         match (self.nullable, short) {
             (true, Some(short)) => f.write_str(short),
             (true, None) => write!(f, "(ref null {})", self.heap),

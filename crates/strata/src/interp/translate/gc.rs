@@ -6,7 +6,7 @@
 
 use super::Translator;
 use crate::interp::ops::Op;
-use crate::isa::gc::{decode, decode_br_on_cast, encode_heap, GcOp, GcOperator};
+use crate::isa::gc::{cast_flags, decode, decode_br_on_cast, encode_heap, GcOp, GcOperator};
 use crate::types::{CompositeType, HeapType, RefType, StorageType, ValType};
 use anyhow::{bail, Result};
 use wasmparser::Operator;
@@ -26,10 +26,11 @@ impl Translator<'_> {
         self.emit(Op::Ext { a: d, b: e, c: f });
     }
 
-    /// `(ref $t)` of module type `t`.
+    /// `(ref exact $t)` of module type `t`: what `struct.new*` and
+    /// `array.new*` produce.
     fn concrete_ref(&self, t: u32) -> ValType {
-        let ty = &self.module.types[t as usize];
-        ValType::Ref(RefType::new(false, ty.heap_type()))
+        let heap = self.module.types[t as usize].heap_type();
+        ValType::Ref(RefType::new_exact(false, heap).unwrap_or(RefType::new(false, heap)))
     }
 
     /// The type a field (or, for an array type, the element) of module
@@ -168,16 +169,16 @@ impl Translator<'_> {
                 let Some((hty, nullable)) = cast else {
                     unreachable!("decoded with its target type")
                 };
-                let heap = self.module.heap_type(hty)?;
+                let to = self.module.cast_type(hty, nullable)?;
                 let src = self.pop();
                 let ty = if kind == GcOp::RefTest {
                     ValType::I32
                 } else {
-                    ValType::Ref(RefType::new(nullable, heap))
+                    ValType::Ref(to)
                 };
                 let dst = self.push_temp(ty);
-                let (hk, hi) = encode_heap(heap);
-                self.gc_op(kind, (dst, src, u32::from(nullable)), (hk, hi, 0));
+                let (hk, hi) = encode_heap(to.heap_type());
+                self.gc_op(kind, (dst, src, cast_flags(to)), (hk, hi, 0));
             }
             GcOp::AnyConvertExtern | GcOp::ExternConvertAny => {
                 let (src, ty) = self.pop_typed();
@@ -214,7 +215,7 @@ impl Translator<'_> {
         let (hk, hi) = encode_heap(to.heap_type());
         self.gc_op(
             GcOp::RefTest,
-            (cond, reference, u32::from(to.is_nullable())),
+            (cond, reference, cast_flags(to)),
             (hk, hi, 0),
         );
         // The label sees the operand as the target type (on

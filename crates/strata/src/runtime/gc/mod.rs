@@ -702,14 +702,16 @@ pub(crate) fn ref_test(store: &super::store::StoreInner, v: u64, ty: RefType) ->
         return ty.is_nullable();
     }
     let types = store.engine.types();
+    // An exact type admits its own type only, not its subtypes.
+    let is = |a, b| a == b || (!ty.is_exact() && types.is_subtype(a, b));
     match ty.heap_type() {
         HeapType::Func | HeapType::Extern | HeapType::Exn => true,
         HeapType::NoFunc | HeapType::NoExtern | HeapType::NoExn | HeapType::None => false,
         HeapType::ConcreteFunc(t) => store
             .funcs
             .get((v - 1) as usize)
-            .is_some_and(|f| types.is_subtype(f.type_id, t)),
-        heap => store.gc.any_is(v, heap, |a, b| types.is_subtype(a, b)),
+            .is_some_and(|f| is(f.type_id, t)),
+        heap => store.gc.any_is(v, heap, is),
     }
 }
 
