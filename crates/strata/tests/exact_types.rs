@@ -3,7 +3,10 @@
 //! declared subtype (where a cast to `(ref $t)` admits both), in every
 //! tier; an exact function import takes a function of exactly its type.
 
+mod common;
+
 use anyhow::Result;
+use common::tiers;
 use strata::*;
 
 /// An engine with exact references in `tier` (tiered: every function
@@ -14,20 +17,8 @@ fn engine(tier: Tier) -> Engine {
         .tier(tier)
         .wasm_gc(true)
         .wasm_custom_descriptors(true);
-    if tier == Tier::Tiered {
-        config
-            .tier_up_calls(0)
-            .tier_up_loop_iterations(0)
-            .tier_up_in_background(false);
-    }
+    common::compile_at_once(&mut config, tier);
     Engine::new(&config).expect("valid configuration")
-}
-
-fn tiers() -> Vec<Tier> {
-    [Tier::Interp, Tier::Jit, Tier::Tiered]
-        .into_iter()
-        .filter(|t| t.is_available())
-        .collect()
 }
 
 fn call(store: &mut Store<()>, i: &Instance, name: &str, args: &[Val]) -> Result<Vec<Val>> {

@@ -14,12 +14,7 @@ use strata::*;
 fn engine(tier: Tier, max_heap: Option<u64>) -> Engine {
     let mut config = Config::new();
     config.tier(tier).wasm_gc(true);
-    if tier == Tier::Tiered {
-        config
-            .tier_up_calls(0)
-            .tier_up_loop_iterations(0)
-            .tier_up_in_background(false);
-    }
+    common::compile_at_once(&mut config, tier);
     if let Some(bytes) = max_heap {
         config.max_gc_heap_size(bytes);
     }

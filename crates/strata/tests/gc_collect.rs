@@ -21,12 +21,7 @@ fn engine(tier: Tier, stress: bool) -> Engine {
         .wasm_gc(true)
         .wasm_exceptions(true)
         .gc_stress(stress);
-    if tier == Tier::Tiered {
-        config
-            .tier_up_calls(0)
-            .tier_up_loop_iterations(0)
-            .tier_up_in_background(false);
-    }
+    common::compile_at_once(&mut config, tier);
     Engine::new(&config).expect("valid configuration")
 }
 

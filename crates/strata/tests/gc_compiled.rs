@@ -25,12 +25,7 @@ fn engine(tier: Tier, stress: bool, max_heap: u64) -> Engine {
         .gc_stress(stress)
         .max_gc_heap_size(max_heap)
         .jit_max_function_size(256);
-    if tier == Tier::Tiered {
-        config
-            .tier_up_calls(0)
-            .tier_up_loop_iterations(0)
-            .tier_up_in_background(false);
-    }
+    common::compile_at_once(&mut config, tier);
     Engine::new(&config).expect("valid configuration")
 }
 

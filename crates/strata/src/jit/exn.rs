@@ -111,16 +111,8 @@ impl Translator<'_, '_> {
             self.b.append_block_param(next, clif_type(*t));
         }
         self.try_scopes.push(scope);
-        self.ctrl.push(Ctrl {
-            kind: Kind::TryTable,
-            next,
-            target: next,
-            params,
-            results,
-            height,
-            next_reachable: false,
-            carried: 0,
-        });
+        self.ctrl
+            .push(Ctrl::forward(Kind::TryTable, next, params, results, height));
         Ok(())
     }
 

@@ -59,21 +59,14 @@ impl Translator<'_, '_> {
             ctrl: self.ctrl.len(),
             handlers: vec![(None, dispatch)],
         });
-        self.ctrl.push(Ctrl {
-            kind: Kind::Try(Box::new(LegacyTry {
-                dispatch,
-                clauses: Vec::new(),
-                exn,
-                delegate: None,
-            })),
-            next,
-            target: next,
-            params,
-            results,
-            height,
-            next_reachable: false,
-            carried: 0,
-        });
+        let kind = Kind::Try(Box::new(LegacyTry {
+            dispatch,
+            clauses: Vec::new(),
+            exn,
+            delegate: None,
+        }));
+        self.ctrl
+            .push(Ctrl::forward(kind, next, params, results, height));
         Ok(())
     }
 

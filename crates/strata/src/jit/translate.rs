@@ -85,6 +85,27 @@ pub(super) struct Ctrl {
 }
 
 impl Ctrl {
+    /// A construct whose branches go forward, to `next` (every kind but
+    /// `loop`), with its value stack starting at `height`.
+    pub(super) fn forward(
+        kind: Kind,
+        next: Block,
+        params: Box<[ValType]>,
+        results: Box<[ValType]>,
+        height: usize,
+    ) -> Ctrl {
+        Ctrl {
+            kind,
+            next,
+            target: next,
+            params,
+            results,
+            height,
+            next_reachable: false,
+            carried: 0,
+        }
+    }
+
     fn branch_arity(&self) -> usize {
         match self.kind {
             Kind::Loop => self.params.len(),
@@ -258,16 +279,13 @@ pub(crate) fn translate(
         env,
         b,
         stack: Vec::new(),
-        ctrl: vec![Ctrl {
-            kind: Kind::Block,
-            next: ret,
-            target: ret,
-            params: Box::new([]),
-            results: ty.results().into(),
-            height: 0,
-            next_reachable: false,
-            carried: 0,
-        }],
+        ctrl: vec![Ctrl::forward(
+            Kind::Block,
+            ret,
+            Box::new([]),
+            ty.results().into(),
+            0,
+        )],
         locals,
         vmctx,
         limits,
@@ -580,16 +598,9 @@ impl Translator<'_, '_> {
             O::Block { blockty } => {
                 let BlockSignature { params, results } = self.env.module.block_type(blockty)?;
                 let next = self.block_with(&results);
-                self.ctrl.push(Ctrl {
-                    kind: Kind::Block,
-                    next,
-                    target: next,
-                    height: self.stack.len() - params.len(),
-                    params,
-                    results,
-                    next_reachable: false,
-                    carried: 0,
-                });
+                let height = self.stack.len() - params.len();
+                self.ctrl
+                    .push(Ctrl::forward(Kind::Block, next, params, results, height));
             }
             O::Loop { blockty } => {
                 let BlockSignature { params, results } = self.env.module.block_type(blockty)?;
@@ -632,18 +643,12 @@ impl Translator<'_, '_> {
                     .ins()
                     .brif(cond, then_block, &[], else_block, &block_args(&args));
                 self.b.switch_to_block(then_block);
-                self.ctrl.push(Ctrl {
-                    kind: Kind::If {
-                        else_block: Some(else_block),
-                    },
-                    next,
-                    target: next,
-                    height: self.stack.len() - params.len(),
-                    params,
-                    results,
-                    next_reachable: false,
-                    carried: 0,
-                });
+                let height = self.stack.len() - params.len();
+                let kind = Kind::If {
+                    else_block: Some(else_block),
+                };
+                self.ctrl
+                    .push(Ctrl::forward(kind, next, params, results, height));
             }
             O::Else => {
                 let frame = self

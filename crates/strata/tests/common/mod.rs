@@ -13,6 +13,18 @@ pub fn tiers() -> Vec<Tier> {
         .collect()
 }
 
+/// Under tiered execution, makes `config` compile every function before
+/// its first call and every loop at its first iteration, on the calling
+/// thread, so a test's code runs compiled in that tier too.
+pub fn compile_at_once(config: &mut Config, tier: Tier) {
+    if tier == Tier::Tiered {
+        config
+            .tier_up_calls(0)
+            .tier_up_loop_iterations(0)
+            .tier_up_in_background(false);
+    }
+}
+
 /// An engine with the default configuration in `tier`.
 pub fn tier_engine(tier: Tier) -> Engine {
     let mut config = Config::new();
