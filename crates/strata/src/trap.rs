@@ -56,11 +56,17 @@ pub enum Trap {
     /// A GC allocation beyond the store's heap limit
     /// (`Config::max_gc_heap_size`).
     GcHeapOutOfMemory,
+    /// A null descriptor given to `struct.new_desc`, `ref.cast_desc_eq`
+    /// or `br_on_cast_desc_eq(_fail)` (custom descriptors).
+    NullDescriptorReference,
+    /// `ref.cast_desc_eq` of a value whose descriptor is not the one
+    /// given.
+    DescriptorCastFailure,
 }
 
 impl Trap {
     /// Every trap kind, in declaration order (its index is its `code`).
-    const ALL: [Trap; 22] = [
+    const ALL: [Trap; 24] = [
         Trap::UnreachableCodeReached,
         Trap::MemoryOutOfBounds,
         Trap::TableOutOfBounds,
@@ -83,6 +89,8 @@ impl Trap {
         Trap::CastFailure,
         Trap::AllocationTooLarge,
         Trap::GcHeapOutOfMemory,
+        Trap::NullDescriptorReference,
+        Trap::DescriptorCastFailure,
     ];
 
     /// A small integer identifying the trap kind.
@@ -127,6 +135,8 @@ impl Trap {
             Trap::CastFailure => "cast failure",
             Trap::AllocationTooLarge => "allocation size too large",
             Trap::GcHeapOutOfMemory => "GC heap out of memory",
+            Trap::NullDescriptorReference => "null descriptor reference",
+            Trap::DescriptorCastFailure => "descriptor cast failure",
         }
     }
 }

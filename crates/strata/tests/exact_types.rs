@@ -156,15 +156,6 @@ fn exact_references_need_the_switch() {
     Module::new(&engine, wat).expect("exact references with the switch on");
 }
 
-#[test]
-fn descriptor_types_are_refused() {
-    let engine = engine(Tier::Interp);
-    let wat = r#"(module
-      (rec (type $s (descriptor $d) (struct)) (type $d (describes $s) (struct))))"#;
-    let e = Module::new(&engine, wat).expect_err("descriptors are not supported");
-    assert!(format!("{e:#}").contains("not supported"), "{e:#}");
-}
-
 /// Import matching of globals goes through reference subtyping: an
 /// immutable global of type `(ref null exact $s)` satisfies an import of
 /// `(ref null $s)` (exact `$s` is below `$s`), not the other way round,

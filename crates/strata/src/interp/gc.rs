@@ -4,7 +4,7 @@
 //! the current frame's slots as a slice, so nothing here is `unsafe`.
 
 use crate::isa::gc::{decode_cast, GcOp};
-use crate::runtime::gc::layout::{FieldLayout, ARRAY_DATA};
+use crate::runtime::gc::layout::{FieldLayout, ARRAY_DATA, DESCRIPTOR};
 use crate::runtime::gc::{i31_get, i31_new, ref_test, GcHeap};
 use crate::runtime::store::StoreInner;
 use crate::types::raw::{v128_from_cells, v128_to_cells};
@@ -324,6 +324,86 @@ pub(crate) fn run(
         GcOp::RefEq => frame[a as usize] = u64::from(r(b) == r(c)),
         GcOp::AnyConvertExtern => frame[a as usize] = store.gc.internalize(r(b))?,
         GcOp::ExternConvertAny => frame[a as usize] = store.gc.externalize(r(b)),
+        GcOp::StructNewDesc | GcOp::StructNewDefaultDesc => {
+            frame[a as usize] = u64::from(struct_new_desc(store, instance, op, (b, c), frame)?);
+        }
+        GcOp::RefGetDesc => {
+            // Validation makes the object's type one with a descriptor.
+            let obj = object(frame, b, Trap::NullReference)?;
+            frame[a as usize] = store.gc.read(obj + DESCRIPTOR, 4) as u64;
+        }
+        GcOp::RefTestDesc | GcOp::RefCastDesc => {
+            let v = r(b);
+            let ok = desc_test(store, instance, v, c, (r(d), e))?;
+            frame[a as usize] = match op {
+                GcOp::RefTestDesc => u64::from(ok),
+                _ if ok => v,
+                _ => return Err(Trap::DescriptorCastFailure),
+            };
+        }
     }
     Ok(())
+}
+
+/// `struct.new_desc` (`StructNewDesc`: the fields from cell `cells` on,
+/// then the descriptor) or `struct.new_default_desc` (the descriptor in
+/// cell `cells`) of module type `t`: the new object.
+fn struct_new_desc(
+    store: &mut StoreInner,
+    instance: u32,
+    op: GcOp,
+    (t, cells): (u32, u32),
+    frame: &[u64],
+) -> Result<u32, Trap> {
+    let ty = &store.instances[instance as usize].module.types[t as usize];
+    let (size, fields) = struct_layout(ty);
+    let mut cell = cells;
+    if op == GcOp::StructNewDesc {
+        for field in fields {
+            cell += if field.size == 16 { 2 } else { 1 };
+        }
+    }
+    // A null descriptor traps before anything is allocated.
+    let desc = match frame[cell as usize] {
+        0 => return Err(Trap::NullDescriptorReference),
+        d => d as u32,
+    };
+    let obj = store.gc.alloc_struct(ty.index, size)?;
+    store.gc.write(obj + DESCRIPTOR, 4, u128::from(desc));
+    if op == GcOp::StructNewDesc {
+        let mut cell = cells;
+        for field in fields {
+            let v = from_cells(frame, cell, field.size);
+            store.gc.write(obj + field.offset, field.size, v);
+            cell += if field.size == 16 { 2 } else { 1 };
+        }
+    }
+    Ok(obj)
+}
+
+/// Whether reference `v` passes `ref.cast_desc_eq` to module type `t`
+/// with cast flags `flags` (`isa::gc::cast_flags`) and descriptor `desc`:
+/// null when the target admits it, or an object of the target type whose
+/// descriptor is `desc`. A null descriptor traps, whatever `v` is.
+fn desc_test(
+    store: &StoreInner,
+    instance: u32,
+    v: u64,
+    flags: u32,
+    (desc, t): (u64, u32),
+) -> Result<bool, Trap> {
+    if desc == 0 {
+        return Err(Trap::NullDescriptorReference);
+    }
+    if v == 0 {
+        return Ok(flags & 1 != 0);
+    }
+    let heap = store.instances[instance as usize].module.types[t as usize].heap_type();
+    let (kind, index) = crate::isa::gc::encode_heap(heap);
+    // The descriptor alone decides (it describes exactly one type), but
+    // the type test first makes sure `v` is a struct with a descriptor
+    // field before it is read.
+    let ok = ref_test(store, v, decode_cast(flags, kind, index))
+        && store.gc.read(v as u32 + DESCRIPTOR, 4) as u64 == desc;
+    Ok(ok)
 }

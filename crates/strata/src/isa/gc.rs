@@ -31,6 +31,18 @@
 //! | `RefTest`, `RefCast` | dst | src | [`cast_flags`] | ht kind | ht index | |
 //! | `RefEq` | dst | lhs | rhs | | | |
 //! | `AnyConvertExtern`, `ExternConvertAny` | dst | src | | | | |
+//! | `StructNewDesc` | dst | t | fields, then descriptor (consecutive) | | | |
+//! | `StructNewDefaultDesc` | dst | t | descriptor | | | |
+//! | `RefGetDesc` | dst | object | | | | |
+//! | `RefTestDesc`, `RefCastDesc` | dst | src | [`cast_flags`] | descriptor | t | |
+//!
+//! The last rows are the custom-descriptors proposal's: a struct whose
+//! type has a descriptor holds it in a hidden field
+//! (`runtime::gc::layout::DESCRIPTOR`). `RefCastDesc` is
+//! `ref.cast_desc_eq`; `RefTestDesc` is its test for `br_on_cast_desc_eq`
+//! and `br_on_cast_desc_eq_fail` (a 0 or 1 result; a null descriptor
+//! traps, as in the cast). Their `t` is a module type index, in both
+//! tiers.
 
 use crate::types::{HeapType, RefType, SharedTypeIndex};
 
@@ -65,12 +77,17 @@ pub(crate) enum GcOp {
     RefEq,
     AnyConvertExtern,
     ExternConvertAny,
+    StructNewDesc,
+    StructNewDefaultDesc,
+    RefGetDesc,
+    RefTestDesc,
+    RefCastDesc,
 }
 
 impl GcOp {
     /// Every `GcOp`, indexed by its discriminant (what compiled code passes
     /// to `helpers::gc`).
-    pub(crate) const ALL: [GcOp; 28] = {
+    pub(crate) const ALL: [GcOp; 33] = {
         use GcOp::*;
         [
             StructNew,
@@ -101,6 +118,11 @@ impl GcOp {
             RefEq,
             AnyConvertExtern,
             ExternConvertAny,
+            StructNewDesc,
+            StructNewDefaultDesc,
+            RefGetDesc,
+            RefTestDesc,
+            RefCastDesc,
         ]
     };
 
@@ -117,6 +139,8 @@ impl GcOp {
                 | GcOp::ArrayNewData
                 | GcOp::ArrayNewElem
                 | GcOp::AnyConvertExtern
+                | GcOp::StructNewDesc
+                | GcOp::StructNewDefaultDesc
         )
     }
 }
@@ -133,8 +157,8 @@ pub(crate) struct GcOperator {
     /// (`array.new_fixed`) or the segment (`array.new_data/elem`,
     /// `array.init_data/elem`); 0 otherwise.
     pub index: u32,
-    /// For `ref.test` and `ref.cast`: the target heap type, and whether it
-    /// admits null.
+    /// For `ref.test`, `ref.cast` and `ref.cast_desc_eq`: the target heap
+    /// type, and whether it admits null.
     pub cast: Option<(wasmparser::HeapType, bool)>,
 }
 
@@ -210,6 +234,13 @@ pub(crate) fn decode(op: &wasmparser::Operator<'_>) -> Option<GcOperator> {
         O::RefCastNullable { hty } => return Some(cast(GcOp::RefCast, hty, true)),
         O::AnyConvertExtern => (GcOp::AnyConvertExtern, 0, 0),
         O::ExternConvertAny => (GcOp::ExternConvertAny, 0, 0),
+        O::StructNewDesc { struct_type_index } => (GcOp::StructNewDesc, struct_type_index, 0),
+        O::StructNewDefaultDesc { struct_type_index } => {
+            (GcOp::StructNewDefaultDesc, struct_type_index, 0)
+        }
+        O::RefGetDesc { type_index } => (GcOp::RefGetDesc, type_index, 0),
+        O::RefCastDescEqNonNull { hty } => return Some(desc_cast(hty, false)),
+        O::RefCastDescEqNullable { hty } => return Some(desc_cast(hty, true)),
         _ => return None,
     };
     Some(GcOperator {
@@ -220,25 +251,75 @@ pub(crate) fn decode(op: &wasmparser::Operator<'_>) -> Option<GcOperator> {
     })
 }
 
-/// The label depth, target type and kind (`true`: `br_on_cast_fail`) of
-/// a `br_on_cast` or `br_on_cast_fail`; `None` for any other operator.
-pub(crate) fn decode_br_on_cast(
-    op: &wasmparser::Operator<'_>,
-) -> Option<(u32, wasmparser::RefType, bool)> {
+/// A `ref.cast_desc_eq` to `hty` (a concrete type: validated).
+fn desc_cast(hty: wasmparser::HeapType, nullable: bool) -> GcOperator {
+    GcOperator {
+        op: GcOp::RefCastDesc,
+        ty: desc_cast_target(hty),
+        index: 0,
+        cast: Some((hty, nullable)),
+    }
+}
+
+/// The module type index of a descriptor cast's target heap type (which
+/// validation makes a concrete type with a descriptor); 0 otherwise.
+fn desc_cast_target(hty: wasmparser::HeapType) -> u32 {
+    match hty {
+        wasmparser::HeapType::Concrete(i) | wasmparser::HeapType::Exact(i) => {
+            i.as_module_index().unwrap_or(0)
+        }
+        wasmparser::HeapType::Abstract { .. } => 0,
+    }
+}
+
+/// A branching cast decoded ([`decode_br_on_cast`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BrOnCast {
+    /// The label depth.
+    pub depth: u32,
+    /// The target type.
+    pub to: wasmparser::RefType,
+    /// Whether it branches when the cast fails (`br_on_cast_fail`,
+    /// `br_on_cast_desc_eq_fail`).
+    pub on_fail: bool,
+    /// For `br_on_cast_desc_eq(_fail)`, which take a descriptor operand
+    /// above the reference: the target's module type index.
+    pub desc: Option<u32>,
+}
+
+/// A `br_on_cast`, `br_on_cast_fail`, `br_on_cast_desc_eq` or
+/// `br_on_cast_desc_eq_fail`; `None` for any other operator.
+pub(crate) fn decode_br_on_cast(op: &wasmparser::Operator<'_>) -> Option<BrOnCast> {
     use wasmparser::Operator as O;
-    match *op {
+    let (depth, to, on_fail, desc) = match *op {
         O::BrOnCast {
             relative_depth,
             to_ref_type,
             ..
-        } => Some((relative_depth, to_ref_type, false)),
+        } => (relative_depth, to_ref_type, false, false),
         O::BrOnCastFail {
             relative_depth,
             to_ref_type,
             ..
-        } => Some((relative_depth, to_ref_type, true)),
-        _ => None,
-    }
+        } => (relative_depth, to_ref_type, true, false),
+        O::BrOnCastDescEq {
+            relative_depth,
+            to_ref_type,
+            ..
+        } => (relative_depth, to_ref_type, false, true),
+        O::BrOnCastDescEqFail {
+            relative_depth,
+            to_ref_type,
+            ..
+        } => (relative_depth, to_ref_type, true, true),
+        _ => return None,
+    };
+    Some(BrOnCast {
+        depth,
+        to,
+        on_fail,
+        desc: desc.then(|| desc_cast_target(to.heap_type())),
+    })
 }
 
 /// The flags operand of a cast to `to`: bit 0 whether null passes, bit 1

@@ -25,6 +25,8 @@ use cranelift_frontend::{FunctionBuilder, Variable};
 use std::mem::offset_of;
 use wasmparser::Operator;
 
+mod desc;
+
 /// The value type a field of `storage` reads as (packed ones as `i32`).
 fn unpacked(storage: StorageType) -> ValType {
     match storage {
@@ -423,6 +425,11 @@ impl Translator<'_, '_> {
                     self.push(v, ValType::Ref(to));
                 }
             }
+            GcOp::StructNewDesc
+            | GcOp::StructNewDefaultDesc
+            | GcOp::RefGetDesc
+            | GcOp::RefTestDesc
+            | GcOp::RefCastDesc => self.gc_desc(kind, t, cast)?,
             GcOp::AnyConvertExtern | GcOp::ExternConvertAny => {
                 let (v, ty) = self.pop_typed();
                 let nullable = ty.as_ref().is_none_or(|r| r.is_nullable());
@@ -441,9 +448,14 @@ impl Translator<'_, '_> {
     /// Translates `br_on_cast` or `br_on_cast_fail`; false when `op` is
     /// neither.
     fn br_on_cast(&mut self, op: &Operator<'_>) -> Result<bool> {
-        let Some((relative_depth, to_ref_type, on_fail)) = decode_br_on_cast(op) else {
+        let Some(br) = decode_br_on_cast(op) else {
             return Ok(false);
         };
+        if let Some(t) = br.desc {
+            self.br_on_cast_desc(br, t)?;
+            return Ok(true);
+        }
+        let (relative_depth, to_ref_type, on_fail) = (br.depth, br.to, br.on_fail);
         let to = self.env.module.ref_type(to_ref_type)?;
         let (v, from) = self.pop_typed();
         let ok = self.ref_test(v, to);

@@ -29,6 +29,11 @@ pub(crate) enum ConstOp {
 pub(crate) enum GcConst {
     StructNew(u32),
     StructNewDefault(u32),
+    /// `struct.new_desc` (custom descriptors): the fields, then the
+    /// descriptor.
+    StructNewDesc(u32),
+    /// `struct.new_default_desc`: the descriptor.
+    StructNewDefaultDesc(u32),
     ArrayNew(u32),
     ArrayNewDefault(u32),
     /// The type and the number of elements.
@@ -65,6 +70,12 @@ impl ConstExpr {
                 }
                 Operator::StructNewDefault { struct_type_index } => {
                     ConstOp::Gc(GcConst::StructNewDefault(struct_type_index))
+                }
+                Operator::StructNewDesc { struct_type_index } => {
+                    ConstOp::Gc(GcConst::StructNewDesc(struct_type_index))
+                }
+                Operator::StructNewDefaultDesc { struct_type_index } => {
+                    ConstOp::Gc(GcConst::StructNewDefaultDesc(struct_type_index))
                 }
                 Operator::ArrayNew { array_type_index } => {
                     ConstOp::Gc(GcConst::ArrayNew(array_type_index))

@@ -113,11 +113,8 @@ impl Reader<'_> {
     }
 
     fn composite(&self, c: &wasmparser::CompositeType) -> Result<CompositeType> {
-        if c.shared || c.descriptor_idx.is_some() || c.describes_idx.is_some() {
-            bail!(
-                "shared types and custom descriptors (`descriptor`/`describes` clauses) \
-                 are not supported"
-            );
+        if c.shared {
+            bail!("shared types (shared-everything threads) are not supported");
         }
         Ok(match &c.inner {
             wasmparser::CompositeInnerType::Func(f) => {
@@ -177,6 +174,23 @@ impl ModuleInfo {
         let r = wasmparser::RefType::new(nullable, t)
             .ok_or_else(|| anyhow::anyhow!("heap type {t:?} cannot be encoded"))?;
         self.ref_type(r)
+    }
+
+    /// The type `ref.get_desc` of module type `t` produces from an operand
+    /// of type `operand`: a non-null reference to `t`'s descriptor type,
+    /// exact when the operand is exactly `t` (or null's bottom type).
+    pub(crate) fn desc_type(&self, t: u32, operand: ValType) -> Result<ValType> {
+        let ty = self.types.get(t as usize);
+        let Some(desc) = ty.and_then(|ty| ty.sub.descriptor) else {
+            bail!("ref.get_desc of type {t}, which has no descriptor");
+        };
+        let heap = HeapType::ConcreteStruct(desc);
+        let exact = match operand {
+            ValType::Ref(r) => r.is_exact() || r.heap_type() == r.heap_type().bottom(),
+            _ => false,
+        };
+        let exact = exact.then(|| RefType::new_exact(false, heap)).flatten();
+        Ok(ValType::Ref(exact.unwrap_or(RefType::new(false, heap))))
     }
 
     /// A heap type of the module's code (`ref.null`, `ref.test`, ...).
@@ -267,10 +281,19 @@ impl ModuleInfo {
                 Some(p) => resolve(p.unpack())?.concrete(),
                 None => None,
             };
+            // Custom descriptors: validation checked that the clauses
+            // pair struct types of the same group (or earlier ones).
+            let clause = |i: Option<wasmparser::PackedIndex>| match i {
+                Some(p) => Ok(resolve(p.unpack())?.concrete()),
+                None => Ok::<_, anyhow::Error>(None),
+            };
+            let c = &sub.composite_type;
             key.push(SubType {
                 is_final: sub.is_final,
                 supertype,
-                composite: reader.composite(&sub.composite_type)?,
+                composite: reader.composite(c)?,
+                descriptor: clause(c.descriptor_idx)?,
+                describes: clause(c.describes_idx)?,
             });
         }
         let types: Vec<Arc<RegisteredType>> = self.engine.types().register_group(key);

@@ -18,12 +18,17 @@ use std::sync::{Arc, RwLock};
 /// Marks a reference to a type of the same recursion group in a key.
 pub(crate) const REC: u32 = 1 << 31;
 
-/// One type definition: composite type, finality and declared supertype.
+/// One type definition: composite type, finality, declared supertype
+/// and, for a struct type of the custom-descriptors proposal, the type of
+/// its descriptor (`descriptor` clause) or the type it describes
+/// (`describes` clause). Both clauses are part of the type's identity.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct SubType {
     pub is_final: bool,
     pub supertype: Option<SharedTypeIndex>,
     pub composite: CompositeType,
+    pub descriptor: Option<SharedTypeIndex>,
+    pub describes: Option<SharedTypeIndex>,
 }
 
 /// A registered type, with every reference resolved to a shared index.
@@ -99,6 +104,7 @@ impl TypeRegistry {
         for (i, sub) in key.iter().enumerate() {
             let index = SharedTypeIndex(base + i as u32);
             let supertype = sub.supertype.map(resolve);
+            let descriptor = sub.descriptor.map(resolve);
             let composite = sub
                 .composite
                 .map_val_types(&mut |t| resolve_val(t, &resolve));
@@ -115,12 +121,14 @@ impl TypeRegistry {
             supers.push(index);
             let ty = Arc::new(RegisteredType {
                 index,
-                layout: crate::runtime::gc::layout::GcLayout::of(&composite),
+                layout: crate::runtime::gc::layout::GcLayout::of(&composite, descriptor.is_some()),
                 func: composite.as_func().map(|f| Arc::new(f.clone())),
                 sub: SubType {
                     is_final: sub.is_final,
                     supertype,
                     composite,
+                    descriptor,
+                    describes: sub.describes.map(resolve),
                 },
                 supers: supers.into(),
             });
@@ -144,6 +152,8 @@ impl TypeRegistry {
             is_final: true,
             supertype: None,
             composite: CompositeType::Func(ty.clone()),
+            descriptor: None,
+            describes: None,
         }];
         self.register_group(key).remove(0)
     }
@@ -244,6 +254,8 @@ mod tests {
             is_final: false,
             supertype,
             composite: CompositeType::Struct(StructType::new([])),
+            descriptor: None,
+            describes: None,
         };
         let sup = registry.register_group(vec![group(None)]).remove(0).index;
         let sub = registry

@@ -2,7 +2,7 @@
 //! `Op::Gc` followed by one `Ext` word (operands as `isa/gc.rs` lists
 //! them), which the driver runs (`interp/gc.rs`). `br_on_cast` and
 //! `br_on_cast_fail` are a `ref.test` into a temporary and a conditional
-//! branch on it.
+//! branch on it (`br_on_cast_desc_eq(_fail)` the same with `RefTestDesc`).
 
 use super::Translator;
 use crate::interp::ops::Op;
@@ -180,6 +180,36 @@ impl Translator<'_> {
                 let (hk, hi) = encode_heap(to.heap_type());
                 self.gc_op(kind, (dst, src, cast_flags(to)), (hk, hi, 0));
             }
+            GcOp::StructNewDesc => {
+                let n = match &self.module.types[t as usize].sub.composite {
+                    CompositeType::Struct(s) => s.fields().len(),
+                    _ => bail!("struct.new_desc of a non-struct type {t}"),
+                };
+                // The fields and the descriptor, consecutive.
+                let base = self.call_args(n + 1);
+                let dst = self.push_temp(self.concrete_ref(t));
+                self.gc_op(kind, (dst, t, base), (0, 0, 0));
+            }
+            GcOp::StructNewDefaultDesc => {
+                let desc = self.pop();
+                let dst = self.push_temp(self.concrete_ref(t));
+                self.gc_op(kind, (dst, t, desc), (0, 0, 0));
+            }
+            GcOp::RefGetDesc => {
+                let (src, ty) = self.pop_typed();
+                let dst = self.push_temp(self.module.desc_type(t, ty)?);
+                self.gc_op(kind, (dst, src, 0), (0, 0, 0));
+            }
+            GcOp::RefTestDesc | GcOp::RefCastDesc => {
+                let Some((hty, nullable)) = cast else {
+                    unreachable!("decoded with its target type")
+                };
+                let to = self.module.cast_type(hty, nullable)?;
+                let desc = self.pop();
+                let src = self.pop();
+                let dst = self.push_temp(ValType::Ref(to));
+                self.gc_op(kind, (dst, src, cast_flags(to)), (desc, t, 0));
+            }
             GcOp::AnyConvertExtern | GcOp::ExternConvertAny => {
                 let (src, ty) = self.pop_typed();
                 let nullable = ty.as_ref().is_none_or(|r| r.is_nullable());
@@ -198,26 +228,33 @@ impl Translator<'_> {
         Ok(true)
     }
 
-    /// Translates `br_on_cast` or `br_on_cast_fail`; false when `op` is
-    /// neither.
+    /// Translates `br_on_cast`, `br_on_cast_fail` or their descriptor
+    /// forms; false when `op` is none of them.
     fn br_on_cast(&mut self, op: &Operator<'_>) -> Result<bool> {
-        let Some((relative_depth, to_ref_type, on_fail)) = decode_br_on_cast(op) else {
+        let Some(br) = decode_br_on_cast(op) else {
             return Ok(false);
         };
-        let to = self.module.ref_type(to_ref_type)?;
-        let top = self.stack.len() - 1;
+        let to = self.module.ref_type(br.to)?;
+        // A descriptor operand lies above the reference.
+        let top = self.stack.len() - 1 - usize::from(br.desc.is_some());
         let reference = self.slot_at(top);
-        // The test's result goes to a temporary above the operand,
+        // The test's result goes to a temporary above the operands,
         // which the branch's copies (to slots at or below the
-        // operand) never overwrite before the test is read.
+        // reference) never overwrite before the test is read.
         let cond = self.push_temp(ValType::I32);
         self.pop();
-        let (hk, hi) = encode_heap(to.heap_type());
-        self.gc_op(
-            GcOp::RefTest,
-            (cond, reference, cast_flags(to)),
-            (hk, hi, 0),
-        );
+        let flags = cast_flags(to);
+        match br.desc {
+            Some(t) => {
+                let desc = self.pop();
+                self.gc_op(GcOp::RefTestDesc, (cond, reference, flags), (desc, t, 0));
+            }
+            None => {
+                let (hk, hi) = encode_heap(to.heap_type());
+                self.gc_op(GcOp::RefTest, (cond, reference, flags), (hk, hi, 0));
+            }
+        }
+        let (relative_depth, on_fail) = (br.depth, br.on_fail);
         // The label sees the operand as the target type (on
         // success) or as it was (on failure); slots do not change.
         let label = self.label(relative_depth);

@@ -62,11 +62,18 @@ fn ref_field_list(store: &StoreInner, ty: u32) -> Vec<(u32, u8)> {
     };
     match (&t.sub.composite, &t.layout) {
         (CompositeType::Struct(s), Some(l)) => match l.as_struct() {
-            Some((_, layout)) => s
-                .fields()
-                .iter()
-                .zip(layout.iter())
-                .filter_map(|(f, l)| Some((l.offset, traced(f.storage)?)))
+            // A descriptor (custom descriptors) is a hidden reference
+            // field: tracing it keeps an object's descriptor alive.
+            Some((_, layout)) => l
+                .has_descriptor()
+                .then_some((super::layout::DESCRIPTOR, 4))
+                .into_iter()
+                .chain(
+                    s.fields()
+                        .iter()
+                        .zip(layout.iter())
+                        .filter_map(|(f, l)| Some((l.offset, traced(f.storage)?))),
+                )
                 .collect(),
             None => Vec::new(),
         },

@@ -10,12 +10,21 @@
 //! layout of the type it names whatever subtype the object really is. An
 //! array has its length (u32) after the header and its elements from
 //! [`ARRAY_DATA`] on.
+//!
+//! A struct whose type has a descriptor (custom descriptors'
+//! `descriptor` clause) keeps its descriptor, a 4-byte reference, in a
+//! hidden first field at [`DESCRIPTOR`], before the declared fields.
+//! Validation makes every type of a subtyping chain have a descriptor or
+//! none, so the hidden field never shifts a supertype's fields.
 
 use crate::types::{CompositeType, HeapType, StorageType, ValType};
 
 /// Bytes of the header every object starts with (type index, then the
 /// collector's word; see `runtime::gc`).
 pub(crate) const HEADER: u32 = 8;
+
+/// Where the descriptor reference (4 bytes) of a struct with one is.
+pub(crate) const DESCRIPTOR: u32 = HEADER;
 
 /// Where an array's length (u32) is.
 pub(crate) const ARRAY_LEN: u32 = 8;
@@ -54,22 +63,25 @@ pub(crate) struct FieldLayout {
 /// The layout of a struct or array type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum GcLayout {
-    /// A struct: its fields and its whole size (a multiple of 8).
+    /// A struct: its fields, its whole size (a multiple of 8) and
+    /// whether it has a descriptor at [`DESCRIPTOR`].
     Struct {
         size: u32,
         fields: Box<[FieldLayout]>,
+        descriptor: bool,
     },
     /// An array: the size of one element.
     Array { elem: u8 },
 }
 
 impl GcLayout {
-    /// The layout of `ty`, `None` for a function type.
-    pub(crate) fn of(ty: &CompositeType) -> Option<GcLayout> {
+    /// The layout of `ty`, `None` for a function type; `descriptor` when
+    /// the type has a descriptor (only a struct type can).
+    pub(crate) fn of(ty: &CompositeType, descriptor: bool) -> Option<GcLayout> {
         match ty {
             CompositeType::Func(_) => None,
             CompositeType::Struct(s) => {
-                let mut at = HEADER;
+                let mut at = if descriptor { DESCRIPTOR + 4 } else { HEADER };
                 let fields = s
                     .fields()
                     .iter()
@@ -85,6 +97,7 @@ impl GcLayout {
                 Some(GcLayout::Struct {
                     size: at.div_ceil(8) * 8,
                     fields,
+                    descriptor,
                 })
             }
             CompositeType::Array(a) => Some(GcLayout::Array {
@@ -96,9 +109,21 @@ impl GcLayout {
     /// The struct layout's size and fields.
     pub(crate) fn as_struct(&self) -> Option<(u32, &[FieldLayout])> {
         match self {
-            GcLayout::Struct { size, fields } => Some((*size, fields)),
+            GcLayout::Struct { size, fields, .. } => Some((*size, fields)),
             GcLayout::Array { .. } => None,
         }
+    }
+
+    /// Whether this is the layout of a struct with a descriptor (at
+    /// [`DESCRIPTOR`]).
+    pub(crate) fn has_descriptor(&self) -> bool {
+        matches!(
+            self,
+            GcLayout::Struct {
+                descriptor: true,
+                ..
+            }
+        )
     }
 
     /// The array layout's element size.
@@ -138,7 +163,7 @@ mod tests {
         let v = field(StorageType::Val(ValType::V128));
         let sup = CompositeType::Struct(StructType::new([i8f, i64f, any]));
         let sub = CompositeType::Struct(StructType::new([i8f, i64f, any, ext, v]));
-        let (size, fields) = GcLayout::of(&sup)
+        let (size, fields) = GcLayout::of(&sup, false)
             .unwrap()
             .as_struct()
             .map(|(s, f)| (s, f.to_vec()))
@@ -147,11 +172,32 @@ mod tests {
         let offsets: Vec<(u32, u8)> = fields.iter().map(|f| (f.offset, f.size)).collect();
         assert_eq!(offsets, [(8, 1), (16, 8), (24, 4)]);
         assert_eq!(size, 32);
-        let sub = GcLayout::of(&sub).unwrap();
+        let sub = GcLayout::of(&sub, false).unwrap();
         let (size, fields) = sub.as_struct().unwrap();
         let offsets: Vec<(u32, u8)> = fields.iter().map(|f| (f.offset, f.size)).collect();
         assert_eq!(offsets, [(8, 1), (16, 8), (24, 4), (32, 8), (48, 16)]);
         assert_eq!(size, 64);
+    }
+
+    #[test]
+    fn a_descriptor_comes_first_and_moves_every_field() {
+        let i8f = field(StorageType::I8);
+        let i64f = field(StorageType::Val(ValType::I64));
+        let ty = CompositeType::Struct(StructType::new([i8f, i64f]));
+        let l = GcLayout::of(&ty, true).unwrap();
+        assert!(l.has_descriptor());
+        let (size, fields) = l.as_struct().unwrap();
+        // header 0..8, descriptor 8..12, i8 at 12, i64 aligned to 16.
+        let offsets: Vec<(u32, u8)> = fields.iter().map(|f| (f.offset, f.size)).collect();
+        assert_eq!(offsets, [(12, 1), (16, 8)]);
+        assert_eq!(size, 24);
+        // Without fields the object still holds the descriptor.
+        let empty = CompositeType::Struct(StructType::new([]));
+        assert_eq!(
+            GcLayout::of(&empty, true).unwrap().as_struct().unwrap().0,
+            16
+        );
+        assert!(!GcLayout::of(&empty, false).unwrap().has_descriptor());
     }
 
     #[test]

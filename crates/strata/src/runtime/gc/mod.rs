@@ -639,19 +639,33 @@ pub(crate) fn eval_const(
             .ok_or_else(|| anyhow::anyhow!("type {t} is not a struct or array type"))
     };
     Ok(match op {
-        C::StructNew(t) | C::StructNewDefault(t) => {
+        C::StructNew(t)
+        | C::StructNewDefault(t)
+        | C::StructNewDesc(t)
+        | C::StructNewDefaultDesc(t) => {
             let (index, l) = layout(t)?;
             let (size, fields) = l
                 .as_struct()
                 .ok_or_else(|| anyhow::anyhow!("type {t} is not a struct type"))?;
+            // Custom descriptors: the descriptor is the last operand.
+            let desc = match op {
+                C::StructNewDesc(_) | C::StructNewDefaultDesc(_) => match pop()? {
+                    0 => return Err(Trap::NullDescriptorReference.into()),
+                    d => Some(d),
+                },
+                _ => None,
+            };
             let mut values = Vec::new();
-            if matches!(op, C::StructNew(_)) {
+            if matches!(op, C::StructNew(_) | C::StructNewDesc(_)) {
                 for _ in fields {
                     values.push(pop()?);
                 }
                 values.reverse();
             }
             let obj = heap.alloc_struct(index, size)?;
+            if let Some(d) = desc {
+                heap.write(obj + layout::DESCRIPTOR, 4, d);
+            }
             for (field, v) in fields.iter().zip(values) {
                 heap.write(obj + field.offset, field.size, v);
             }
