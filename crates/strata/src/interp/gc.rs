@@ -4,7 +4,7 @@
 //! the current frame's slots as a slice, so nothing here is `unsafe`.
 
 use crate::isa::gc::{decode_cast, GcOp};
-use crate::runtime::gc::layout::{FieldLayout, ARRAY_DATA, DESCRIPTOR};
+use crate::runtime::gc::layout::{FieldLayout, ARRAY_DATA};
 use crate::runtime::gc::{i31_get, i31_new, ref_test, GcHeap};
 use crate::runtime::store::StoreInner;
 use crate::types::raw::{v128_from_cells, v128_to_cells};
@@ -23,6 +23,15 @@ fn struct_layout(ty: &RegisteredType) -> (u32, &[FieldLayout]) {
         .as_ref()
         .and_then(|l| l.as_struct())
         .unwrap_or_else(|| unreachable!("validated: a struct type"))
+}
+
+/// Where the descriptor of a struct of type `ty` lies (validation makes
+/// `ty` a struct type with a descriptor; its subtypes keep it there).
+pub(crate) fn descriptor_offset(ty: &RegisteredType) -> u32 {
+    ty.layout
+        .as_ref()
+        .and_then(|l| l.descriptor())
+        .unwrap_or_else(|| unreachable!("validated: a type with a descriptor"))
 }
 
 /// The element size of array type `ty`.
@@ -328,9 +337,10 @@ pub(crate) fn run(
             frame[a as usize] = u64::from(struct_new_desc(store, instance, op, (b, c), frame)?);
         }
         GcOp::RefGetDesc => {
-            // Validation makes the object's type one with a descriptor.
+            let at =
+                descriptor_offset(&store.instances[instance as usize].module.types[c as usize]);
             let obj = object(frame, b, Trap::NullReference)?;
-            frame[a as usize] = store.gc.read(obj + DESCRIPTOR, 4) as u64;
+            frame[a as usize] = store.gc.read(obj + at, 4) as u64;
         }
         GcOp::RefTestDesc | GcOp::RefCastDesc => {
             let v = r(b);
@@ -368,8 +378,9 @@ fn struct_new_desc(
         0 => return Err(Trap::NullDescriptorReference),
         d => d as u32,
     };
+    let at = descriptor_offset(ty);
     let obj = store.gc.alloc_struct(ty.index, size)?;
-    store.gc.write(obj + DESCRIPTOR, 4, u128::from(desc));
+    store.gc.write(obj + at, 4, u128::from(desc));
     if op == GcOp::StructNewDesc {
         let mut cell = cells;
         for field in fields {
@@ -398,12 +409,12 @@ fn desc_test(
     if v == 0 {
         return Ok(flags & 1 != 0);
     }
-    let heap = store.instances[instance as usize].module.types[t as usize].heap_type();
-    let (kind, index) = crate::isa::gc::encode_heap(heap);
+    let ty = &store.instances[instance as usize].module.types[t as usize];
+    let (kind, index) = crate::isa::gc::encode_heap(ty.heap_type());
     // The descriptor alone decides (it describes exactly one type), but
-    // the type test first makes sure `v` is a struct with a descriptor
-    // field before it is read.
+    // the type test first makes sure `v` is a struct whose descriptor
+    // field is where the target type's is, before it is read.
     let ok = ref_test(store, v, decode_cast(flags, kind, index))
-        && store.gc.read(v as u32 + DESCRIPTOR, 4) as u64 == desc;
+        && store.gc.read(v as u32 + descriptor_offset(ty), 4) as u64 == desc;
     Ok(ok)
 }

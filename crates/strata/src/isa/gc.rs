@@ -33,12 +33,12 @@
 //! | `AnyConvertExtern`, `ExternConvertAny` | dst | src | | | | |
 //! | `StructNewDesc` | dst | t | fields, then descriptor (consecutive) | | | |
 //! | `StructNewDefaultDesc` | dst | t | descriptor | | | |
-//! | `RefGetDesc` | dst | object | | | | |
+//! | `RefGetDesc` | dst | object | t | | | |
 //! | `RefTestDesc`, `RefCastDesc` | dst | src | [`cast_flags`] | descriptor | t | |
 //!
 //! The last rows are the custom-descriptors proposal's: a struct whose
-//! type has a descriptor holds it in a hidden field
-//! (`runtime::gc::layout::DESCRIPTOR`). `RefCastDesc` is
+//! type has a descriptor holds it in a hidden field where the type's
+//! layout says (`runtime::gc::layout::DescriptorSlot`). `RefCastDesc` is
 //! `ref.cast_desc_eq`; `RefTestDesc` is its test for `br_on_cast_desc_eq`
 //! and `br_on_cast_desc_eq_fail` (a 0 or 1 result; a null descriptor
 //! traps, as in the cast). Their `t` is a module type index, in both

@@ -12,6 +12,7 @@
 //! grows with the number of distinct types an engine sees.
 
 use super::{CompositeType, FuncType, HeapType, RefType, SharedTypeIndex, ValType};
+use crate::runtime::gc::layout::GcLayout;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -43,7 +44,7 @@ pub(crate) struct RegisteredType {
     pub supers: Box<[SharedTypeIndex]>,
     /// Where a struct's fields or an array's elements live, computed once
     /// for both tiers (`None` for a function type).
-    pub layout: Option<crate::runtime::gc::layout::GcLayout>,
+    pub layout: Option<GcLayout>,
 }
 
 impl RegisteredType {
@@ -110,18 +111,17 @@ impl TypeRegistry {
                 .map_val_types(&mut |t| resolve_val(t, &resolve));
             // Validation puts supertypes before their subtypes, so the
             // supertype's chain is known (it may be earlier in this group).
-            let mut supers: Vec<SharedTypeIndex> = match supertype {
-                Some(s) => inner
-                    .types
-                    .get(s.0 as usize)
-                    .map(|t| t.supers.to_vec())
-                    .unwrap_or_default(),
-                None => Vec::new(),
-            };
+            let sup = supertype.and_then(|s| inner.types.get(s.0 as usize));
+            let mut supers: Vec<SharedTypeIndex> =
+                sup.map(|t| t.supers.to_vec()).unwrap_or_default();
             supers.push(index);
+            // A descriptor's hidden field goes where the supertype's
+            // layout says, so the supertype's fields keep their offsets.
+            let desc_before = descriptor
+                .map(|_| GcLayout::descriptor_before(sup.and_then(|t| t.layout.as_ref())));
             let ty = Arc::new(RegisteredType {
                 index,
-                layout: crate::runtime::gc::layout::GcLayout::of(&composite, descriptor.is_some()),
+                layout: GcLayout::of(&composite, desc_before),
                 func: composite.as_func().map(|f| Arc::new(f.clone())),
                 sub: SubType {
                     is_final: sub.is_final,

@@ -198,7 +198,7 @@ impl Translator<'_> {
             GcOp::RefGetDesc => {
                 let (src, ty) = self.pop_typed();
                 let dst = self.push_temp(self.module.desc_type(t, ty)?);
-                self.gc_op(kind, (dst, src, 0), (0, 0, 0));
+                self.gc_op(kind, (dst, src, t), (0, 0, 0));
             }
             GcOp::RefTestDesc | GcOp::RefCastDesc => {
                 let Some((hty, nullable)) = cast else {

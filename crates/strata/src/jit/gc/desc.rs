@@ -1,13 +1,12 @@
 //! The custom-descriptors proposal's instructions in compiled code:
 //! `ref.get_desc` is one inlined load of the hidden descriptor field
-//! (`runtime::gc::layout::DESCRIPTOR`); allocation with a descriptor and
+//! (where the type's layout puts it); allocation with a descriptor and
 //! the descriptor casts call the `gc` helper, which runs the interpreter's
 //! implementation (`interp::gc`), so both tiers share the semantics and
 //! the traps.
 
 use super::super::translate::{block_args, Translator};
 use crate::isa::gc::{cast_flags, BrOnCast, GcOp};
-use crate::runtime::gc::layout::DESCRIPTOR;
 use crate::types::{CompositeType, ValType};
 use crate::Trap;
 use anyhow::{bail, Result};
@@ -47,7 +46,8 @@ impl Translator<'_, '_> {
                 self.null_check(r, Trap::NullReference);
                 let obj = self.object_addr(r);
                 let flags = super::heap_flags();
-                let desc = self.b.ins().uload32(flags, obj, DESCRIPTOR as i32);
+                let at = crate::interp::gc::descriptor_offset(&self.env.module.types[t as usize]);
+                let desc = self.b.ins().uload32(flags, obj, at as i32);
                 self.push(desc, result);
             }
             GcOp::RefTestDesc | GcOp::RefCastDesc => {

@@ -65,8 +65,8 @@ fn ref_field_list(store: &StoreInner, ty: u32) -> Vec<(u32, u8)> {
             // A descriptor (custom descriptors) is a hidden reference
             // field: tracing it keeps an object's descriptor alive.
             Some((_, layout)) => l
-                .has_descriptor()
-                .then_some((super::layout::DESCRIPTOR, 4))
+                .descriptor()
+                .map(|offset| (offset, 4))
                 .into_iter()
                 .chain(
                     s.fields()

@@ -13,18 +13,17 @@
 //!
 //! A struct whose type has a descriptor (custom descriptors'
 //! `descriptor` clause) keeps its descriptor, a 4-byte reference, in a
-//! hidden first field at [`DESCRIPTOR`], before the declared fields.
-//! Validation makes every type of a subtyping chain have a descriptor or
-//! none, so the hidden field never shifts a supertype's fields.
+//! hidden field ([`DescriptorSlot`]). A type's subtypes have a descriptor
+//! too, but its supertypes need not, so the hidden field goes where the
+//! first type of the chain with a descriptor begins its own fields: after
+//! its supertype's fields (first of all for a type without supertype),
+//! and every subtype keeps it there. The supertypes' fields never move.
 
 use crate::types::{CompositeType, HeapType, StorageType, ValType};
 
 /// Bytes of the header every object starts with (type index, then the
 /// collector's word; see `runtime::gc`).
 pub(crate) const HEADER: u32 = 8;
-
-/// Where the descriptor reference (4 bytes) of a struct with one is.
-pub(crate) const DESCRIPTOR: u32 = HEADER;
 
 /// Where an array's length (u32) is.
 pub(crate) const ARRAY_LEN: u32 = 8;
@@ -60,49 +59,87 @@ pub(crate) struct FieldLayout {
     pub size: u8,
 }
 
+/// Where a struct's descriptor lies: before declared field `before`
+/// (after all of them when it equals their count), at `offset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DescriptorSlot {
+    pub before: u32,
+    pub offset: u32,
+}
+
 /// The layout of a struct or array type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum GcLayout {
-    /// A struct: its fields, its whole size (a multiple of 8) and
-    /// whether it has a descriptor at [`DESCRIPTOR`].
+    /// A struct: its fields, its whole size (a multiple of 8) and where
+    /// its descriptor is, if it has one.
     Struct {
         size: u32,
         fields: Box<[FieldLayout]>,
-        descriptor: bool,
+        descriptor: Option<DescriptorSlot>,
     },
     /// An array: the size of one element.
     Array { elem: u8 },
 }
 
 impl GcLayout {
-    /// The layout of `ty`, `None` for a function type; `descriptor` when
-    /// the type has a descriptor (only a struct type can).
-    pub(crate) fn of(ty: &CompositeType, descriptor: bool) -> Option<GcLayout> {
+    /// The layout of `ty`, `None` for a function type; `descriptor`: for
+    /// a struct type with a descriptor, the declared field its descriptor
+    /// goes before (see [`GcLayout::descriptor_before`]).
+    pub(crate) fn of(ty: &CompositeType, descriptor: Option<u32>) -> Option<GcLayout> {
+        /// The offset of a `size`-byte field placed at or after `at`
+        /// (aligned to its size); moves `at` past it.
+        fn place(at: &mut u32, size: u8) -> u32 {
+            let align = u32::from(size);
+            let offset = at.div_ceil(align) * align;
+            *at = offset + align;
+            offset
+        }
         match ty {
             CompositeType::Func(_) => None,
             CompositeType::Struct(s) => {
-                let mut at = if descriptor { DESCRIPTOR + 4 } else { HEADER };
-                let fields = s
-                    .fields()
-                    .iter()
-                    .map(|f| {
-                        let size = storage_size(f.storage);
-                        let align = u32::from(size);
-                        at = at.div_ceil(align) * align;
-                        let field = FieldLayout { offset: at, size };
-                        at += align;
-                        field
-                    })
-                    .collect();
+                let mut at = HEADER;
+                let mut slot = None;
+                let mut fields = Vec::with_capacity(s.fields().len());
+                for (i, f) in s.fields().iter().enumerate() {
+                    if descriptor == Some(i as u32) {
+                        let offset = place(&mut at, 4);
+                        slot = Some(DescriptorSlot {
+                            before: i as u32,
+                            offset,
+                        });
+                    }
+                    let size = storage_size(f.storage);
+                    let offset = place(&mut at, size);
+                    fields.push(FieldLayout { offset, size });
+                }
+                if let Some(before) = descriptor.filter(|_| slot.is_none()) {
+                    let offset = place(&mut at, 4);
+                    slot = Some(DescriptorSlot { before, offset });
+                }
                 Some(GcLayout::Struct {
                     size: at.div_ceil(8) * 8,
-                    fields,
-                    descriptor,
+                    fields: fields.into(),
+                    descriptor: slot,
                 })
             }
             CompositeType::Array(a) => Some(GcLayout::Array {
                 elem: storage_size(a.element().storage),
             }),
+        }
+    }
+
+    /// The `descriptor` argument of [`GcLayout::of`] for a struct type
+    /// with a descriptor whose supertype's layout is `sup`: where the
+    /// supertype keeps its descriptor, or, when it has none, after its
+    /// fields (first for a type without supertype).
+    pub(crate) fn descriptor_before(sup: Option<&GcLayout>) -> u32 {
+        match sup {
+            Some(GcLayout::Struct {
+                descriptor: Some(d),
+                ..
+            }) => d.before,
+            Some(GcLayout::Struct { fields, .. }) => fields.len() as u32,
+            _ => 0,
         }
     }
 
@@ -114,16 +151,16 @@ impl GcLayout {
         }
     }
 
-    /// Whether this is the layout of a struct with a descriptor (at
-    /// [`DESCRIPTOR`]).
-    pub(crate) fn has_descriptor(&self) -> bool {
-        matches!(
-            self,
+    /// Where a struct with a descriptor keeps it (from the object's
+    /// start); `None` for any other type.
+    pub(crate) fn descriptor(&self) -> Option<u32> {
+        match self {
             GcLayout::Struct {
-                descriptor: true,
+                descriptor: Some(d),
                 ..
-            }
-        )
+            } => Some(d.offset),
+            _ => None,
+        }
     }
 
     /// The array layout's element size.
@@ -163,7 +200,7 @@ mod tests {
         let v = field(StorageType::Val(ValType::V128));
         let sup = CompositeType::Struct(StructType::new([i8f, i64f, any]));
         let sub = CompositeType::Struct(StructType::new([i8f, i64f, any, ext, v]));
-        let (size, fields) = GcLayout::of(&sup, false)
+        let (size, fields) = GcLayout::of(&sup, None)
             .unwrap()
             .as_struct()
             .map(|(s, f)| (s, f.to_vec()))
@@ -172,7 +209,7 @@ mod tests {
         let offsets: Vec<(u32, u8)> = fields.iter().map(|f| (f.offset, f.size)).collect();
         assert_eq!(offsets, [(8, 1), (16, 8), (24, 4)]);
         assert_eq!(size, 32);
-        let sub = GcLayout::of(&sub, false).unwrap();
+        let sub = GcLayout::of(&sub, None).unwrap();
         let (size, fields) = sub.as_struct().unwrap();
         let offsets: Vec<(u32, u8)> = fields.iter().map(|f| (f.offset, f.size)).collect();
         assert_eq!(offsets, [(8, 1), (16, 8), (24, 4), (32, 8), (48, 16)]);
@@ -180,24 +217,39 @@ mod tests {
     }
 
     #[test]
-    fn a_descriptor_comes_first_and_moves_every_field() {
+    fn a_descriptor_goes_after_the_supertypes_fields() {
         let i8f = field(StorageType::I8);
         let i64f = field(StorageType::Val(ValType::I64));
+        let offsets = |l: &GcLayout| -> Vec<(u32, u8)> {
+            let (_, fields) = l.as_struct().unwrap();
+            fields.iter().map(|f| (f.offset, f.size)).collect()
+        };
+        // A root type with a descriptor: header 0..8, descriptor 8..12,
+        // i8 at 12, i64 aligned to 16.
         let ty = CompositeType::Struct(StructType::new([i8f, i64f]));
-        let l = GcLayout::of(&ty, true).unwrap();
-        assert!(l.has_descriptor());
-        let (size, fields) = l.as_struct().unwrap();
-        // header 0..8, descriptor 8..12, i8 at 12, i64 aligned to 16.
-        let offsets: Vec<(u32, u8)> = fields.iter().map(|f| (f.offset, f.size)).collect();
-        assert_eq!(offsets, [(12, 1), (16, 8)]);
-        assert_eq!(size, 24);
+        let root = GcLayout::of(&ty, Some(GcLayout::descriptor_before(None))).unwrap();
+        assert_eq!(root.descriptor(), Some(8));
+        assert_eq!(offsets(&root), [(12, 1), (16, 8)]);
+        assert_eq!(root.as_struct().unwrap().0, 24);
+        // A subtype keeps it there.
+        let sub_ty = CompositeType::Struct(StructType::new([i8f, i64f, i8f]));
+        let sub = GcLayout::of(&sub_ty, Some(GcLayout::descriptor_before(Some(&root)))).unwrap();
+        assert_eq!(sub.descriptor(), Some(8));
+        assert_eq!(offsets(&sub), [(12, 1), (16, 8), (24, 1)]);
+        // Below a supertype without one, it follows the supertype's
+        // fields, which keep their offsets.
+        let plain = GcLayout::of(&ty, None).unwrap();
+        assert_eq!(plain.descriptor(), None);
+        let sub = GcLayout::of(&sub_ty, Some(GcLayout::descriptor_before(Some(&plain)))).unwrap();
+        assert_eq!(offsets(&plain), [(8, 1), (16, 8)]);
+        assert_eq!(offsets(&sub), [(8, 1), (16, 8), (28, 1)]);
+        assert_eq!(sub.descriptor(), Some(24));
         // Without fields the object still holds the descriptor.
         let empty = CompositeType::Struct(StructType::new([]));
-        assert_eq!(
-            GcLayout::of(&empty, true).unwrap().as_struct().unwrap().0,
-            16
-        );
-        assert!(!GcLayout::of(&empty, false).unwrap().has_descriptor());
+        let l = GcLayout::of(&empty, Some(0)).unwrap();
+        assert_eq!((l.as_struct().unwrap().0, l.descriptor()), (16, Some(8)));
+        let sub = GcLayout::of(&ty, Some(GcLayout::descriptor_before(Some(&l)))).unwrap();
+        assert_eq!(sub.descriptor(), Some(8));
     }
 
     #[test]

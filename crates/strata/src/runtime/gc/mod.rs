@@ -663,8 +663,8 @@ pub(crate) fn eval_const(
                 values.reverse();
             }
             let obj = heap.alloc_struct(index, size)?;
-            if let Some(d) = desc {
-                heap.write(obj + layout::DESCRIPTOR, 4, d);
+            if let (Some(d), Some(offset)) = (desc, l.descriptor()) {
+                heap.write(obj + offset, 4, d);
             }
             for (field, v) in fields.iter().zip(values) {
                 heap.write(obj + field.offset, field.size, v);
