@@ -297,10 +297,11 @@ proposals! {
     wasm_wide_arithmetic, "wide-arithmetic" => WIDE_ARITHMETIC;
     /// Memories whose page size is 1 byte (the custom-page-sizes proposal).
     wasm_custom_page_sizes, "custom-page-sizes" => CUSTOM_PAGE_SIZES;
-    /// Exact reference types `(ref exact $t)` and exact function imports
-    /// (the custom-descriptors proposal); needs `wasm_gc`. Descriptor
-    /// types (`descriptor`/`describes` and their instructions) are not
-    /// supported: modules using them fail to load.
+    /// The custom-descriptors proposal: exact reference types
+    /// `(ref exact $t)`, exact function imports, and descriptor types
+    /// (`descriptor`/`describes` clauses, `struct.new_desc`,
+    /// `ref.get_desc`, `ref.cast_desc_eq`, `br_on_cast_desc_eq`); needs
+    /// `wasm_gc`.
     wasm_custom_descriptors, "custom-descriptors" => CUSTOM_DESCRIPTORS;
 }
 
