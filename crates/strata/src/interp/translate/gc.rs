@@ -207,7 +207,11 @@ impl Translator<'_> {
                 let to = self.module.cast_type(hty, nullable)?;
                 let desc = self.pop();
                 let src = self.pop();
-                let dst = self.push_temp(ValType::Ref(to));
+                let dst = self.push_temp(if kind == GcOp::RefTestDesc {
+                    ValType::I32
+                } else {
+                    ValType::Ref(to)
+                });
                 self.gc_op(kind, (dst, src, cast_flags(to)), (desc, t, 0));
             }
             GcOp::AnyConvertExtern | GcOp::ExternConvertAny => {
