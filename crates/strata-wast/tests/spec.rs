@@ -188,8 +188,9 @@ suites! {
     proposals_annotations: "proposals/annotations", 4 files, 617 directives, [WASM2];
     // The folders of proposals merged into 2.0 hold tests of later ones.
     proposals_bulk_memory: "proposals/bulk-memory", 8 files, 7485 directives, [WASM2] + "gc";
-    // The failures listed are modules wasmparser's validation refuses
-    // (a type with a descriptor below a supertype without one).
+    // The failures listed are modules wasmparser's validation refuses: a
+    // type with a descriptor below a supertype without one, which these
+    // tests allow and the proposal has since disallowed.
     proposals_custom_descriptors: "proposals/custom-descriptors", 14 files, 876 directives,
         [WASM2, WASM3] + "custom-descriptors";
     proposals_custom_page_sizes: "proposals/custom-page-sizes", 5 files, 207 directives,
