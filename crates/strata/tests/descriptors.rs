@@ -275,3 +275,27 @@ fn an_object_keeps_its_descriptor_alive() -> Result<()> {
     }
     Ok(())
 }
+
+/// A `v128` field takes two cells of the operands: the descriptor after
+/// it is still found, and the fields keep their values.
+#[test]
+fn wide_fields_come_before_the_descriptor_operand() -> Result<()> {
+    let wat = r#"(module
+      (rec (type $a (descriptor $b) (struct (field v128) (field i32)))
+           (type $b (describes $a) (struct (field i32))))
+      (func (export "run") (result i32 i32 i32)
+        (local $o (ref null $a))
+        (local.set $o (struct.new_desc $a (v128.const i32x4 1 2 3 4) (i32.const 5)
+          (struct.new $b (i32.const 6))))
+        (i32x4.extract_lane 3 (struct.get $a 0 (local.get $o)))
+        (struct.get $a 1 (local.get $o))
+        (struct.get $b 0 (ref.get_desc $a (local.get $o)))))"#;
+    for tier in tiers() {
+        let mut store = Store::new(&engine(tier, false), ());
+        let module = Module::new(store.engine(), wat)?;
+        let i = Instance::new(&mut store, &module, &[])?;
+        let r = call(&mut store, &i, "run", &[])?;
+        assert_eq!(i32s(&r), [4, 5, 6], "{tier:?}");
+    }
+    Ok(())
+}
