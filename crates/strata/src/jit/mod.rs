@@ -25,6 +25,7 @@ mod atomic;
 pub(crate) mod code_memory;
 mod compile;
 mod gc;
+mod gc_alloc;
 pub(crate) use compile::{compile_image, compile_parts, target_description};
 mod helpers;
 pub(crate) mod image;

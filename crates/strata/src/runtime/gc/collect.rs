@@ -21,7 +21,7 @@
 //! (`host_values.rs`).
 
 use super::layout::ARRAY_DATA;
-use super::{GcHeap, Kind, EXTERNALIZED};
+use super::{GcHeap, Header, Kind, EXTERNALIZED};
 use crate::runtime::store::StoreInner;
 use crate::types::{CompositeType, HeapType, StorageType, ValType};
 use std::collections::HashMap;
@@ -136,28 +136,25 @@ pub(crate) fn collect(store: &mut StoreInner, extra: &[u64]) -> bool {
     let Some(compiled) = store.activations.compiled_roots(&store.limits) else {
         return false;
     };
+    store.gc.seal();
     let mut m = Marker {
         starts: vec![0; (store.gc.next / 8 / 64 + 1) as usize],
         grey: Vec::new(),
         hosts: vec![0; store.externrefs.slots() / 64 + 1],
     };
-    // No heap memory yet: no objects, but maybe host values.
-    let objects: Vec<u32> = match store.gc.mem {
-        Some(_) => store.gc.objects().collect(),
-        None => Vec::new(),
-    };
-    for &r in &objects {
-        if store.gc.header(r).kind() != Kind::Free {
+    let starts = &mut m.starts;
+    store.gc.for_each_object(|r, h, _| {
+        if h.kind() != Kind::Free {
             let i = (r / 8) as usize;
-            m.starts[i / 64] |= 1 << (i % 64);
+            starts[i / 64] |= 1 << (i % 64);
         }
-    }
+    });
     mark_roots(store, &mut m, extra);
     for v in compiled {
         m.root(&mut store.gc, v);
     }
     trace(store, &mut m);
-    sweep(&mut store.gc, &objects);
+    sweep(&mut store.gc);
     store.externrefs.sweep(&m.hosts);
     true
 }
@@ -273,30 +270,58 @@ fn trace_exn(store: &mut StoreInner, m: &mut Marker, tags: &mut HashMap<u32, Vec
 }
 
 /// Frees every unmarked object and clears the marks (see the module
-/// documentation).
-fn sweep(heap: &mut GcHeap, objects: &[u32]) {
+/// documentation), in one walk over the heap's bytes.
+fn sweep(heap: &mut GcHeap) {
     heap.clear_free();
     let mut live = 0u64;
+    let mut free = Vec::new();
     // The dead run being built: its start.
-    let mut run: Option<u32> = None;
-    for &r in objects {
-        let h = heap.header(r);
-        if h.kind() != Kind::Free && h.marked() {
-            heap.set_header(r, h.with_mark(false));
-            live += u64::from(heap.size_of(r));
-            if let Some(start) = run.take() {
-                heap.make_free(start, r - start);
+    let mut run: Option<usize> = None;
+    let next = heap.next as usize;
+    if let Some(mem) = &mut heap.mem {
+        let data = mem.data_mut();
+        let mut at = 8;
+        while at < next {
+            let Some(h) = super::word(data, at + 4).map(Header) else {
+                break;
+            };
+            let Some(size) = super::object_size(data, at, h) else {
+                break;
+            };
+            if h.kind() != Kind::Free && h.marked() {
+                put_word(data, at + 4, h.with_mark(false).0);
+                live += u64::from(size);
+                if let Some(start) = run.take() {
+                    free_block(data, start, at - start);
+                    free.push((start as u32, (at - start) as u32));
+                }
+            } else if run.is_none() {
+                run = Some(at);
             }
-        } else if run.is_none() {
-            run = Some(r);
+            at += size as usize;
         }
     }
+    heap.free = free;
     if let Some(start) = run {
         // The heap's tail is dead: bump from its start again. Reused
         // memory is zeroed by `alloc`, so the old bytes may stay.
-        heap.next = u64::from(start);
+        heap.next = start as u64;
     }
     heap.live_after = live;
     heap.allocated_since = 0;
     heap.collections += 1;
+}
+
+/// Writes `v` as the 4 bytes at `at` of the heap's bytes `data`.
+fn put_word(data: &mut [u8], at: usize, v: u32) {
+    if let Some(b) = data.get_mut(at..at + 4) {
+        b.copy_from_slice(&v.to_le_bytes());
+    }
+}
+
+/// Marks the `size` bytes at `at` of the heap's bytes `data` as a free
+/// block (as `GcHeap::make_free` does).
+fn free_block(data: &mut [u8], at: usize, size: usize) {
+    put_word(data, at, size as u32);
+    put_word(data, at + 4, super::Header::new(Kind::Free, 0, 1).0);
 }
