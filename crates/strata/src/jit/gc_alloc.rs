@@ -3,8 +3,8 @@
 //!
 //! The heap shares an allocation window with compiled code
 //! (`VMRuntimeLimits::gc_window`, see `runtime::gc`): `cur..end` is free
-//! (its bytes not zeroed). An allocation that fits bumps `cur`, writes
-//! the header (the engine's type index, read from the instance's
+//! (its bytes not zeroed). An allocation that fits bumps `cur`, sets the
+//! object's bit in the heap's start bitmap, writes the header (the engine's type index, read from the instance's
 //! `type_ids`, and the collector's word) and every field, zero for a
 //! default one (padding between fields is never read); one
 //! that does not (the window is empty in stress mode, and ends where a
@@ -64,6 +64,22 @@ impl Translator<'_, '_> {
         self.b
             .ins()
             .istore32(f, next, window, offset_of!(VMGcWindow, cur) as i32);
+        // starts[cur / 512] |= 1 << (cur / 8 % 64): the collector's record
+        // that an object starts here.
+        let starts = self
+            .b
+            .ins()
+            .load(I64, f, window, offset_of!(VMGcWindow, starts) as i32);
+        let word = self.b.ins().ushr_imm(cur, 9);
+        let word = self.b.ins().ishl_imm(word, 3);
+        let word = self.b.ins().iadd(starts, word);
+        let slot = self.b.ins().ushr_imm(cur, 3);
+        let one = self.b.ins().iconst(I64, 1);
+        // `ishl` takes its amount modulo 64.
+        let bit = self.b.ins().ishl(one, slot);
+        let bits = self.b.ins().load(I64, f, word, 0);
+        let bits = self.b.ins().bor(bits, bit);
+        self.b.ins().store(f, bits, word, 0);
         let addr = self.object_addr(cur);
         let type_ids = self.load_static(I64, self.vmctx, offset_of!(VMContext, type_ids));
         let type_id = self.load_static(I32, type_ids, t as usize * 4);

@@ -255,17 +255,38 @@ pub struct VMRuntimeLimits {
 
 /// Where compiled code may allocate GC objects without calling the
 /// runtime: the bytes from `cur` to `end` (heap offsets) are free, not
-/// zeroed (compiled code writes every field of an object it allocates). The heap keeps `end` where its
+/// zeroed (compiled code writes every field of an object it allocates).
+/// An allocation also sets its object's bit in `starts`, the bitmap of
+/// where objects start (bit `i` for offset `8 * i`), which covers the
+/// window. The heap keeps `end` where its
 /// collection trigger or its current free block says (see
 /// `runtime::gc::GcHeap::publish`), so `end == cur` sends every allocation
 /// to the runtime (stress mode, a collection due).
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct VMGcWindow {
     /// The next object's offset.
     pub cur: u32,
     /// The window's end.
     pub end: u32,
+    /// The heap's object-start bitmap (moves when the heap grows).
+    pub starts: *mut u64,
+}
+
+// SAFETY: `starts` points at the start bitmap of the `GcHeap` that owns
+// this window, in the same store; both move between threads together,
+// and only code running with the store exclusively borrowed reads or
+// writes through it.
+unsafe impl Send for VMGcWindow {}
+
+impl Default for VMGcWindow {
+    fn default() -> VMGcWindow {
+        VMGcWindow {
+            cur: 0,
+            end: 0,
+            starts: std::ptr::null_mut(),
+        }
+    }
 }
 
 /// A store function's entry: how any tier calls it. One record per store

@@ -14,9 +14,11 @@
 //! offset 0 is never used).
 //!
 //! **Objects** start with an 8-byte header: the engine's shared index of
-//! the object's type (u32), then the collector's word ([`Header`]: kind,
-//! mark bit, and what the size of the object is computed from, so the heap
-//! can be walked object by object without the type registry). Struct
+//! the object's type (u32), then the collector's word ([`Header`]: the
+//! kind and what the size of the object is computed from, so the heap
+//! can be walked object by object without the type registry). A bitmap
+//! beside the heap (`GcHeap::starts`) records where objects start, so
+//! the collector can tell an object's reference from any other number. Struct
 //! fields and array elements follow as `layout.rs` places them. An
 //! exception ([`Kind::Exn`]) has its tag's store index in the type word
 //! and its payload cells (8 bytes each) after the header; an exnref is its
@@ -48,12 +50,14 @@
 //! shared with compiled code as a window ([`VMGcWindow`], through
 //! `VMRuntimeLimits::gc_window`): an allocation that fits below the
 //! window's end bumps its `cur` and writes the object in place
-//! (`jit/gc.rs`), without a call. The heap zeroes the window's bytes
-//! before it publishes them and keeps its end at the collection trigger,
-//! so the first allocation past the trigger calls the runtime, which
-//! collects. The rest of the current block is not marked free in the
+//! (`jit/gc_alloc.rs`), every field included, and sets its start bit,
+//! without a call. The heap keeps the window's end at the collection
+//! trigger, so the first allocation past the trigger calls the runtime,
+//! which collects. The rest of the current block is not marked free in the
 //! heap while objects are bumped through it: walking the heap skips it,
-//! and a collection marks it free ([`GcHeap::seal`]) before its sweep.
+//! the sweep (which works from the marks) frees it with the dead objects
+//! around it, and leaving the block for another marks it free
+//! ([`GcHeap::seal`]).
 
 pub(crate) mod collect;
 pub(crate) mod host_values;
@@ -89,8 +93,9 @@ pub(crate) enum Kind {
     Free,
 }
 
-/// The collector's header word: bits 0-2 the kind, bit 3 the mark bit,
-/// bits 4-7 the log2 of an array's element size (at most 4), bits 8-31 a
+/// The collector's header word: bits 0-2 the kind (bit 3 is unused: the
+/// collector's marks are a bitmap, `collect.rs`), bits 4-7 the log2 of
+/// an array's element size (at most 4), bits 8-31 a
 /// struct's or an exception's size in 8-byte words (a struct has at most
 /// 10,000 fields of at most 16 bytes, a tag at most 1,000 parameters,
 /// well within 24 bits).
@@ -117,16 +122,6 @@ impl Header {
             4 => Kind::Exn,
             _ => Kind::Free,
         }
-    }
-
-    /// Whether the collector marked the object.
-    pub(crate) fn marked(self) -> bool {
-        self.0 & 8 != 0
-    }
-
-    /// The header with the mark bit set or cleared.
-    pub(crate) fn with_mark(self, mark: bool) -> Header {
-        Header(if mark { self.0 | 8 } else { self.0 & !8 })
     }
 
     /// An array's element size in bytes.
@@ -220,6 +215,10 @@ pub(crate) struct GcHeap {
     /// Where `window.cur` was when `allocated_since` last counted it: the
     /// bytes bumped since, by either tier, are allocated too.
     counted: u32,
+    /// Where objects start: bit `i` for offset `8 * i`, covering the
+    /// heap up to its end. Set by every allocation (compiled code's too,
+    /// through the window); the sweep keeps the live objects' bits.
+    pub(crate) starts: Vec<u64>,
     /// Bytes allocated since the last collection (up to `counted`).
     pub(crate) allocated_since: u64,
     /// Bytes of live objects the last collection kept.
@@ -233,7 +232,9 @@ pub(crate) struct GcHeap {
 }
 
 /// The least allocation between two collections triggered by pressure:
-/// below it a young heap is not worth walking.
+/// a collection's cost is marking what is live (the sweep visits live
+/// objects only), so collecting a small heap more often than this costs
+/// more time than the memory it saves is worth.
 const MIN_PRESSURE: u64 = 4 << 20;
 
 /// How many bytes the heap grows by at once (unless an object needs
@@ -254,6 +255,7 @@ impl GcHeap {
             cur_end: 0,
             clean: 0,
             counted: 0,
+            starts: Vec::new(),
             allocated_since: 0,
             live_after: 0,
             stress: false,
@@ -275,6 +277,30 @@ impl GcHeap {
     /// changes.
     pub(crate) fn window_ptr(&self) -> *mut VMGcWindow {
         self.window.as_ptr()
+    }
+
+    /// Sets the window to `cur..end` (with the start bitmap's address,
+    /// which growing the heap may change).
+    fn set_window(&mut self, cur: u32, end: u32) {
+        let starts = self.starts.as_mut_ptr();
+        self.window.set(VMGcWindow { cur, end, starts });
+    }
+
+    /// Whether an object starts at `r` (a reference a root or a field
+    /// holds is checked so before the collector reads its header).
+    pub(crate) fn is_start(&self, r: u32) -> bool {
+        let i = (r / 8) as usize;
+        self.starts
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    /// Records that an object starts at `r`.
+    fn set_start(&mut self, r: u32) {
+        let i = (r / 8) as usize;
+        if let Some(w) = self.starts.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
     }
 
     /// Bytes allocated since the last collection, by the runtime and by
@@ -313,20 +339,20 @@ impl GcHeap {
             let room = self.budget().saturating_sub(self.allocated());
             end = (u64::from(cur) + room).min(u64::from(self.cur_end)) as u32 & !7;
         }
-        self.window.set(VMGcWindow { cur, end });
+        self.set_window(cur, end);
     }
 
     /// Marks what is left of the current block free in the heap, so that
-    /// the heap can be walked object by object (a collection does it
-    /// before it walks), and leaves the block: the sweep lists it again.
-    pub(crate) fn seal(&mut self) {
+    /// the heap can be walked object by object, and leaves the block: the
+    /// sweep lists it again.
+    fn seal(&mut self) {
         let cur = self.window.get().cur;
         if cur < self.cur_end {
             self.write_free(cur, self.cur_end - cur);
         }
         self.cur_end = cur;
         self.clean = cur;
-        self.window.set(VMGcWindow { cur, end: cur });
+        self.set_window(cur, cur);
     }
 
     /// Makes `at..end` the block to bump through, the bytes from `at` to
@@ -338,7 +364,7 @@ impl GcHeap {
         self.counted = at;
         self.cur_end = end;
         self.clean = clean;
-        self.window.set(VMGcWindow { cur: at, end: at });
+        self.set_window(at, at);
     }
 
     /// Takes `size` bytes from the free blocks: from the current block,
@@ -382,7 +408,7 @@ impl GcHeap {
             self.bytes_mut(from, (end - from) as usize).fill(0);
             self.clean = end;
         }
-        self.window.set(VMGcWindow { cur: end, end });
+        self.set_window(end, end);
         at
     }
 
@@ -399,7 +425,7 @@ impl GcHeap {
         self.cur_end = 0;
         self.clean = 0;
         self.counted = 0;
-        self.window.set(VMGcWindow::default());
+        self.set_window(0, 0);
     }
 
     /// Records the `size` bytes at `at` as a free block (as the sweep
@@ -439,6 +465,7 @@ impl GcHeap {
         };
         self.write(at, 4, u128::from(ty));
         self.write(at + 4, 4, u128::from(header.0));
+        self.set_start(at);
         self.publish();
         Ok(at)
     }
@@ -461,6 +488,8 @@ impl GcHeap {
             mem.grow(pages).ok_or(Trap::GcHeapOutOfMemory)?;
         }
         self.next = end;
+        // The start bitmap covers the new block (and may move).
+        self.starts.resize((end / 8 / 64 + 1) as usize, 0);
         // Fresh pages are zero, so above the high-water mark the block is
         // zero already; below it, a tail the sweep gave back holds old
         // bytes, zeroed as objects take them.
@@ -509,9 +538,9 @@ impl GcHeap {
     /// heap: a reference a host or a tier hands back is checked before its
     /// bytes are read (an exnref from an `ExnRef` handle, say).
     pub(crate) fn is_object(&self, r: u32, kind: Kind) -> bool {
-        r != 0
-            && r.is_multiple_of(8)
+        r.is_multiple_of(8)
             && u64::from(r) + u64::from(HEADER) <= self.next
+            && self.is_start(r)
             && self.mem.is_some()
             && self.header(r).kind() == kind
     }
@@ -579,11 +608,6 @@ impl GcHeap {
     fn read_u32(&self, at: u32) -> u32 {
         let b = self.bytes(at, 4);
         u32::from_le_bytes([b[0], b[1], b[2], b[3]])
-    }
-
-    /// Sets object `r`'s header word.
-    pub(crate) fn set_header(&mut self, r: u32, h: Header) {
-        self.write(r + 4, 4, u128::from(h.0));
     }
 
     /// Writes the low `size` bytes of `v` at `at`.
@@ -875,7 +899,6 @@ mod tests {
         assert_eq!(heap.type_of(s), SharedTypeIndex(3));
         assert_eq!(heap.header(a).kind(), Kind::Array);
         assert_eq!(heap.array_len(a), 5);
-        assert!(!heap.header(a).marked());
         assert_eq!(heap.objects().collect::<Vec<_>>(), [s, a, e]);
         assert_eq!(heap.externalize(u64::from(e)), 7);
         assert_eq!(
@@ -943,9 +966,9 @@ mod tests {
             let w = heap.window.get();
             heap.write(w.cur, 4, 1);
             heap.write(w.cur + 4, 4, u128::from(struct_header(w.end - w.cur)));
-            heap.window.set(VMGcWindow { cur: w.end, end: w.end });
+            heap.set_window(w.end, w.end);
         }
-        let mut heap = GcHeap::new(4 << 20);
+        let mut heap = GcHeap::new(4 * MIN_PRESSURE);
         let a = heap.alloc_struct(SharedTypeIndex(1), 16).unwrap();
         // Compiled code may bump up to the window's end: the heap grew by
         // a block of BLOCK bytes.
