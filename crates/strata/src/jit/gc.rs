@@ -25,6 +25,7 @@ use cranelift_frontend::{FunctionBuilder, Variable};
 use std::mem::offset_of;
 use wasmparser::Operator;
 
+mod alloc;
 mod desc;
 
 /// The value type a field of `storage` reads as (packed ones as `i32`).
@@ -103,6 +104,19 @@ impl Translator<'_, '_> {
         Ok((storage, layout))
     }
 
+    /// The size of struct type `t`, its fields' layouts and storages.
+    fn struct_fields(&self, t: u32) -> Result<(u32, Vec<FieldLayout>, Vec<StorageType>)> {
+        let ty = &self.env.module.types[t as usize];
+        let (CompositeType::Struct(s), Some((size, layouts))) = (
+            &ty.sub.composite,
+            ty.layout.as_ref().and_then(|l| l.as_struct()),
+        ) else {
+            bail!("type {t} is not a struct type");
+        };
+        let storages = s.fields().iter().map(|f| f.storage).collect();
+        Ok((size, layouts.to_vec(), storages))
+    }
+
     /// `(ref exact $t)` of module type `t`: what `struct.new*` and
     /// `array.new*` produce.
     fn concrete_ref(&self, t: u32) -> ValType {
@@ -111,7 +125,7 @@ impl Translator<'_, '_> {
     }
 
     /// The address of object `r` (a reference cell, known non-null).
-    fn object_addr(&mut self, r: Value) -> Value {
+    pub(super) fn object_addr(&mut self, r: Value) -> Value {
         let base = self.load_static(I64, self.limits, offset_of!(VMRuntimeLimits, gc_heap_base));
         // The cell holds a 32-bit offset, zero-extended.
         self.b.ins().iadd(base, r)
@@ -151,7 +165,7 @@ impl Translator<'_, '_> {
     }
 
     /// Stores `v` into a field of `storage` at `addr + offset`.
-    fn store_field(&mut self, storage: StorageType, v: Value, addr: Value, offset: i32) {
+    pub(super) fn store_field(&mut self, storage: StorageType, v: Value, addr: Value, offset: i32) {
         let f = heap_flags();
         let ins = self.b.ins();
         match storage {
@@ -273,25 +287,22 @@ impl Translator<'_, '_> {
             return self.br_on_cast(op);
         };
         match kind {
-            GcOp::StructNew => {
-                let n = match &self.env.module.types[t as usize].sub.composite {
-                    CompositeType::Struct(s) => s.fields().len(),
-                    _ => bail!("struct.new of a non-struct type {t}"),
-                };
+            GcOp::StructNew | GcOp::StructNewDefault => {
+                let (size, layouts, storages) = self.struct_fields(t)?;
+                let n = if kind == GcOp::StructNew { storages.len() } else { 0 };
                 let (inputs, end) = self.pop_cells(1, n);
-                let r =
-                    self.gc_helper(GcOp::StructNew, [0, t, 1, 0, 0, 0], end, &inputs, Some(I64));
-                self.push_result(r, self.concrete_ref(t));
-            }
-            GcOp::StructNewDefault => {
-                let r = self.gc_helper(
-                    GcOp::StructNewDefault,
-                    [0, t, 0, 0, 0, 0],
-                    1,
-                    &[],
-                    Some(I64),
-                );
-                self.push_result(r, self.concrete_ref(t));
+                let fields = storages
+                    .into_iter()
+                    .zip(layouts)
+                    .zip(inputs.iter().map(|&(_, v)| v))
+                    .map(|((s, l), v)| (s, l, v))
+                    .collect();
+                let ops = [0, t, u32::from(n > 0), 0, 0, 0];
+                let r = self.struct_new_inline(t, size, fields, |this| {
+                    let r = this.gc_helper(kind, ops, end, &inputs, Some(I64));
+                    r.unwrap_or_else(|| unreachable!("a result was asked for"))
+                });
+                self.push(r, self.concrete_ref(t));
             }
             GcOp::StructGet | GcOp::StructGetS | GcOp::StructGetU => {
                 let (storage, layout) = self.field(t, index)?;
@@ -310,23 +321,44 @@ impl Translator<'_, '_> {
                 self.store_field(storage, v, obj, layout.offset as i32);
             }
             GcOp::ArrayNew => {
+                let (storage, layout) = self.field(t, 0)?;
                 let (value, len) = self.pop2();
                 let ops = [0, 2, 1, t, 0, 0];
-                let r = self.gc_helper(GcOp::ArrayNew, ops, 4, &[(1, len), (2, value)], Some(I64));
-                self.push_result(r, self.concrete_ref(t));
+                let inputs = [(1, len), (2, value)];
+                let elem = (storage, layout.size);
+                let r = self.array_new_inline(t, elem, len, Some(value), |this| {
+                    let r = this.gc_helper(GcOp::ArrayNew, ops, 4, &inputs, Some(I64));
+                    r.unwrap_or_else(|| unreachable!("a result was asked for"))
+                });
+                self.push(r, self.concrete_ref(t));
             }
             GcOp::ArrayNewDefault => {
+                let (storage, layout) = self.field(t, 0)?;
                 let len = self.pop();
                 let ops = [0, 1, t, 0, 0, 0];
-                let r = self.gc_helper(GcOp::ArrayNewDefault, ops, 2, &[(1, len)], Some(I64));
-                self.push_result(r, self.concrete_ref(t));
+                let elem = (storage, layout.size);
+                let r = self.array_new_inline(t, elem, len, None, |this| {
+                    let r = this.gc_helper(GcOp::ArrayNewDefault, ops, 2, &[(1, len)], Some(I64));
+                    r.unwrap_or_else(|| unreachable!("a result was asked for"))
+                });
+                self.push(r, self.concrete_ref(t));
             }
             GcOp::ArrayNewFixed => {
+                let (storage, layout) = self.field(t, 0)?;
                 let n = index;
                 let (inputs, end) = self.pop_cells(1, n as usize);
                 let ops = [0, 1, t, n, 0, 0];
-                let r = self.gc_helper(GcOp::ArrayNewFixed, ops, end, &inputs, Some(I64));
-                self.push_result(r, self.concrete_ref(t));
+                let slow = |this: &mut Self| {
+                    let r = this.gc_helper(GcOp::ArrayNewFixed, ops, end, &inputs, Some(I64));
+                    r.unwrap_or_else(|| unreachable!("a result was asked for"))
+                };
+                let values = inputs.iter().map(|&(_, v)| v).collect();
+                let elem = (storage, layout.size);
+                let r = match self.array_new_fixed_inline(t, elem, values, slow) {
+                    Some(r) => r,
+                    None => slow(self),
+                };
+                self.push(r, self.concrete_ref(t));
             }
             GcOp::ArrayNewData | GcOp::ArrayNewElem => {
                 let seg = index;

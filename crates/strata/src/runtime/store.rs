@@ -309,6 +309,12 @@ impl StoreInner {
 
     /// An empty store for modules of `engine`.
     pub(crate) fn new(engine: &Engine) -> StoreInner {
+        let gc = super::gc::GcHeap::with_stress(
+            engine.config().max_gc_heap_size,
+            engine.config().gc_stress,
+        );
+        // The window's box never moves, whatever the store does with `gc`.
+        let gc_window = gc.window_ptr();
         StoreInner {
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             engine: engine.clone(),
@@ -322,10 +328,7 @@ impl StoreInner {
             instances: Vec::new(),
             externrefs: Default::default(),
             pending_exn: None,
-            gc: super::gc::GcHeap::with_stress(
-                engine.config().max_gc_heap_size,
-                engine.config().gc_stress,
-            ),
+            gc,
             activations: Default::default(),
             host_roots: Default::default(),
             stacks: Vec::new(),
@@ -338,6 +341,7 @@ impl StoreInner {
                 stack_limit: 0,
                 func_refs: std::ptr::null(),
                 gc_heap_base: std::ptr::null_mut(),
+                gc_window,
                 last_exit_fp: 0,
                 last_exit_pc: 0,
             }),

@@ -238,6 +238,10 @@ pub struct VMRuntimeLimits {
     /// types does before any of its code runs; it never moves after. How
     /// compiled code addresses objects (`base + reference + offset`).
     pub gc_heap_base: *mut u8,
+    /// The GC heap's allocation window (`runtime::gc::GcHeap`): compiled
+    /// code allocates an object by bumping its `cur` when the object fits
+    /// below its `end`, and calls the runtime otherwise.
+    pub gc_window: *mut VMGcWindow,
     /// The frame pointer of the innermost compiled wasm frame of the
     /// running compiled segment when it last called a runtime helper (the
     /// helpers' exit stubs, in `jit/helpers.rs`, write it), 0 when it has not
@@ -247,6 +251,42 @@ pub struct VMRuntimeLimits {
     pub last_exit_fp: usize,
     /// The return address of that helper call, into that frame's code.
     pub last_exit_pc: usize,
+}
+
+/// Where compiled code may allocate GC objects without calling the
+/// runtime: the bytes from `cur` to `end` (heap offsets) are free, not
+/// zeroed (compiled code writes every field of an object it allocates).
+/// An allocation also sets its object's bit in `starts`, the bitmap of
+/// where objects start (bit `i` for offset `8 * i`), which covers the
+/// window. The heap keeps `end` where its
+/// collection trigger or its current free block says (see
+/// `runtime::gc::GcHeap::publish`), so `end == cur` sends every allocation
+/// to the runtime (stress mode, a collection due).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct VMGcWindow {
+    /// The next object's offset.
+    pub cur: u32,
+    /// The window's end.
+    pub end: u32,
+    /// The heap's object-start bitmap (moves when the heap grows).
+    pub starts: *mut u64,
+}
+
+// SAFETY: `starts` points at the start bitmap of the `GcHeap` that owns
+// this window, in the same store; both move between threads together,
+// and only code running with the store exclusively borrowed reads or
+// writes through it.
+unsafe impl Send for VMGcWindow {}
+
+impl Default for VMGcWindow {
+    fn default() -> VMGcWindow {
+        VMGcWindow {
+            cur: 0,
+            end: 0,
+            starts: std::ptr::null_mut(),
+        }
+    }
 }
 
 /// A store function's entry: how any tier calls it. One record per store

@@ -1,8 +1,7 @@
 //! The mark-and-sweep collector (non-moving, so no barriers and no
 //! rewriting of roots).
 //!
-//! **Mark.** The heap is walked once to note where objects start; then
-//! every root cell that is an object's reference (0 and `i31`s are not,
+//! **Mark.** Every root cell that is an object's reference (0 and `i31`s are not,
 //! an externalized `anyref`'s low half is) marks that object, and marked
 //! objects are traced through their fields of the `any`, `extern` and
 //! `exn` hierarchies, as the layouts of their types place them (an
@@ -11,17 +10,21 @@
 //! tables, element segments, the pending exception, host handles), for
 //! interpreted frames, whose stack maps name the slots that hold
 //! references, and for compiled frames (their calls' stack maps; both in
-//! `roots.rs`). A root still marks only an object's start, which keeps a
-//! stale or wrong value from being traced as an object.
+//! `roots.rs`). A root still marks only an object's start (the heap's
+//! start bitmap says where objects start), which keeps a stale or wrong
+//! value, or a host reference's cell, from being traced as an object.
 //!
-//! **Sweep.** One walk in address order clears the marks, merges every
-//! run of dead objects and free blocks into one free block, and gives the
-//! heap's tail back to the bump pointer when the run ends it. The host
+//! **Sweep.** Marks are a bitmap beside the heap, a bit per 8 bytes.
+//! The sweep visits the marked objects only, in address order: every gap
+//! between two of them (dead objects and free blocks) becomes one free
+//! block, and a gap at the heap's end goes back to the bump pointer. The
+//! marks then become the heap's start bitmap, so a dead object costs the
+//! collector nothing. The host
 //! values of `externref`s no root or traced cell names are dropped
 //! (`host_values.rs`).
 
 use super::layout::ARRAY_DATA;
-use super::{GcHeap, Kind, EXTERNALIZED};
+use super::{GcHeap, Header, Kind, EXTERNALIZED};
 use crate::runtime::store::StoreInner;
 use crate::types::{CompositeType, HeapType, StorageType, ValType};
 use std::collections::HashMap;
@@ -95,37 +98,34 @@ fn candidate(v: u64) -> Option<u32> {
     (r != 0 && r % 8 == 0).then_some(r)
 }
 
-/// The marking state: where objects start, the objects marked but not
-/// traced yet, and the host values reached (a bit per slot).
+/// The marking state: the objects marked (a bit per 8 bytes, as the
+/// heap's start bitmap), those marked but not traced yet, and the host
+/// values reached (a bit per slot).
 struct Marker {
-    starts: Vec<u64>,
+    marks: Vec<u64>,
     grey: Vec<u32>,
     hosts: Vec<u64>,
 }
 
 impl Marker {
-    fn is_start(&self, r: u32) -> bool {
-        let i = (r / 8) as usize;
-        self.starts
-            .get(i / 64)
-            .is_some_and(|w| w & (1 << (i % 64)) != 0)
-    }
-
     /// Marks the object or host value cell `v` refers to, if it refers to
     /// one (both, when a cell could be either: that only retains).
-    fn root(&mut self, heap: &mut GcHeap, v: u64) {
+    fn root(&mut self, heap: &GcHeap, v: u64) {
         let host = v.wrapping_sub(1);
         if let Some(w) = self.hosts.get_mut((host / 64) as usize) {
             *w |= 1 << (host % 64);
         }
         let Some(r) = candidate(v) else { return };
-        if !self.is_start(r) {
+        if !heap.is_start(r) {
             return;
         }
-        let h = heap.header(r);
-        if !h.marked() {
-            heap.set_header(r, h.with_mark(true));
-            self.grey.push(r);
+        let i = (r / 8) as usize;
+        if let Some(w) = self.marks.get_mut(i / 64) {
+            let bit = 1 << (i % 64);
+            if *w & bit == 0 {
+                *w |= bit;
+                self.grey.push(r);
+            }
         }
     }
 }
@@ -144,34 +144,23 @@ pub(crate) fn collect(store: &mut StoreInner, extra: &[u64]) -> bool {
         return false;
     };
     let mut m = Marker {
-        starts: vec![0; (store.gc.next / 8 / 64 + 1) as usize],
+        marks: vec![0; store.gc.starts.len()],
         grey: Vec::new(),
         hosts: vec![0; store.externrefs.slots() / 64 + 1],
     };
-    // No heap memory yet: no objects, but maybe host values.
-    let objects: Vec<u32> = match store.gc.mem {
-        Some(_) => store.gc.objects().collect(),
-        None => Vec::new(),
-    };
-    for &r in &objects {
-        if store.gc.header(r).kind() != Kind::Free {
-            let i = (r / 8) as usize;
-            m.starts[i / 64] |= 1 << (i % 64);
-        }
-    }
     mark_roots(store, &mut m, extra);
     for v in compiled {
-        m.root(&mut store.gc, v);
+        m.root(&store.gc, v);
     }
     trace(store, &mut m);
-    sweep(&mut store.gc, &objects);
+    sweep(&mut store.gc, m.marks);
     store.externrefs.sweep(&m.hosts);
     true
 }
 
 /// Marks every root.
 fn mark_roots(store: &mut StoreInner, m: &mut Marker, extra: &[u64]) {
-    let heap = &mut store.gc;
+    let heap = &store.gc;
     for &v in extra {
         m.root(heap, v);
     }
@@ -215,7 +204,7 @@ fn trace(store: &mut StoreInner, m: &mut Marker) {
         if h.kind() == Kind::Extern {
             // An internalized `externref`: its cell reaches its host value.
             let cell = store.gc.read(r + super::layout::HEADER, 8) as u64;
-            m.root(&mut store.gc, cell);
+            m.root(&store.gc, cell);
             continue;
         }
         if h.kind() == Kind::Exn {
@@ -233,7 +222,7 @@ fn trace(store: &mut StoreInner, m: &mut Marker) {
         let Some((_, fields)) = &last else {
             unreachable!("looked up above")
         };
-        let heap = &mut store.gc;
+        let heap = &store.gc;
         match h.kind() {
             Kind::Struct => {
                 for &(offset, size) in fields.iter() {
@@ -275,35 +264,66 @@ fn trace_exn(store: &mut StoreInner, m: &mut Marker, tags: &mut HashMap<u32, Vec
     });
     for &i in cells.iter() {
         let v = store.gc.read(r + super::layout::HEADER + 8 * i, 8) as u64;
-        m.root(&mut store.gc, v);
+        m.root(&store.gc, v);
     }
 }
 
-/// Frees every unmarked object and clears the marks (see the module
-/// documentation).
-fn sweep(heap: &mut GcHeap, objects: &[u32]) {
-    heap.clear_free();
+/// Frees every unmarked object (see the module documentation): visits
+/// the marked objects only, in address order, through the mark bitmap,
+/// and makes each gap between two of them one free block. The marks
+/// become the heap's start bitmap: only live objects start anywhere now.
+fn sweep(heap: &mut GcHeap, marks: Vec<u64>) {
     let mut live = 0u64;
-    // The dead run being built: its start.
-    let mut run: Option<u32> = None;
-    for &r in objects {
-        let h = heap.header(r);
-        if h.kind() != Kind::Free && h.marked() {
-            heap.set_header(r, h.with_mark(false));
-            live += u64::from(heap.size_of(r));
-            if let Some(start) = run.take() {
-                heap.make_free(start, r - start);
+    let mut free = Vec::new();
+    // Where the last live object ended.
+    let mut end = 8usize;
+    let next = heap.next as usize;
+    if let Some(mem) = &mut heap.mem {
+        let data = mem.data_mut();
+        for (w, &word) in marks.iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                let r = (w * 64 + bits.trailing_zeros() as usize) * 8;
+                bits &= bits - 1;
+                let Some(size) =
+                    super::word(data, r + 4).and_then(|h| super::object_size(data, r, Header(h)))
+                else {
+                    continue;
+                };
+                if r > end {
+                    free_block(data, end, r - end);
+                    free.push((end as u32, (r - end) as u32));
+                }
+                live += u64::from(size);
+                end = r + size as usize;
             }
-        } else if run.is_none() {
-            run = Some(r);
         }
     }
-    if let Some(start) = run {
+    // Only live objects start anywhere now (and the window, emptied by
+    // `clear_free`, learns where the bitmap is).
+    heap.starts = marks;
+    heap.clear_free();
+    heap.free = free;
+    if end < next {
         // The heap's tail is dead: bump from its start again. Reused
         // memory is zeroed by `alloc`, so the old bytes may stay.
-        heap.next = u64::from(start);
+        heap.next = end as u64;
     }
     heap.live_after = live;
     heap.allocated_since = 0;
     heap.collections += 1;
+}
+
+/// Writes `v` as the 4 bytes at `at` of the heap's bytes `data`.
+fn put_word(data: &mut [u8], at: usize, v: u32) {
+    if let Some(b) = data.get_mut(at..at + 4) {
+        b.copy_from_slice(&v.to_le_bytes());
+    }
+}
+
+/// Marks the `size` bytes at `at` of the heap's bytes `data` as a free
+/// block (as `GcHeap::make_free` does).
+fn free_block(data: &mut [u8], at: usize, size: usize) {
+    put_word(data, at, size as u32);
+    put_word(data, at + 4, super::Header::new(Kind::Free, 0, 1).0);
 }

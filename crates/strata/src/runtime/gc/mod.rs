@@ -14,9 +14,11 @@
 //! offset 0 is never used).
 //!
 //! **Objects** start with an 8-byte header: the engine's shared index of
-//! the object's type (u32), then the collector's word ([`Header`]: kind,
-//! mark bit, and what the size of the object is computed from, so the heap
-//! can be walked object by object without the type registry). Struct
+//! the object's type (u32), then the collector's word ([`Header`]: the
+//! kind and what the size of the object is computed from, so the heap
+//! can be walked object by object without the type registry). A bitmap
+//! beside the heap (`GcHeap::starts`) records where objects start, so
+//! the collector can tell an object's reference from any other number. Struct
 //! fields and array elements follow as `layout.rs` places them. An
 //! exception ([`Kind::Exn`]) has its tag's store index in the type word
 //! and its payload cells (8 bytes each) after the header; an exnref is its
@@ -37,13 +39,25 @@
 //! non-moving mark-and-sweep collector. Dead objects become free blocks
 //! (kind [`Kind::Free`], their size in the type word, so the heap stays
 //! walkable), adjacent ones merge, and allocation bumps through the free
-//! blocks in address order (the sweep lists them so; the part of the
-//! current block not yet taken is kept a free block, so the heap stays
-//! walkable between collections) before bumping the heap's end: a cheap
-//! allocation with the locality of the order objects were made in. A
-//! block too small for a request is left for smaller ones (a few blocks
-//! are looked at ahead); only when the end has no room left are all the
-//! remaining blocks searched, so the limit traps only when no block fits.
+//! blocks in address order (the sweep lists them so) before growing the
+//! heap's end by a block: a cheap allocation with the locality of the
+//! order objects were made in. A block too small for a request is left
+//! for smaller ones (a few blocks are looked at ahead); only when the end
+//! has no room left are all the remaining blocks searched, so the limit
+//! traps only when no block fits.
+//!
+//! **Allocating in compiled code.** The block being bumped through is
+//! shared with compiled code as a window ([`VMGcWindow`], through
+//! `VMRuntimeLimits::gc_window`): an allocation that fits below the
+//! window's end bumps its `cur` and writes the object in place
+//! (`jit/gc/alloc.rs`), every field included, and sets its start bit,
+//! without a call. The heap keeps the window's end at the collection
+//! trigger, so the first allocation past the trigger calls the runtime,
+//! which collects. The rest of the current block is not marked free in the
+//! heap while objects are bumped through it: walking the heap skips it,
+//! the sweep (which works from the marks) frees it with the dead objects
+//! around it, and leaving the block for another marks it free
+//! ([`GcHeap::seal`]).
 
 pub(crate) mod collect;
 pub(crate) mod host_values;
@@ -51,6 +65,7 @@ pub(crate) mod layout;
 pub(crate) mod roots;
 
 use super::memory::{LinearMemory, PAGE_SIZE};
+use super::vm::{VMGcWindow, VmBox};
 use crate::types::{HeapType, MemoryType, RefType, SharedTypeIndex};
 use crate::Trap;
 use layout::{ARRAY_DATA, ARRAY_LEN, HEADER};
@@ -78,8 +93,9 @@ pub(crate) enum Kind {
     Free,
 }
 
-/// The collector's header word: bits 0-2 the kind, bit 3 the mark bit,
-/// bits 4-7 the log2 of an array's element size (at most 4), bits 8-31 a
+/// The collector's header word: bits 0-2 the kind (bit 3 is unused: the
+/// collector's marks are a bitmap, `collect.rs`), bits 4-7 the log2 of
+/// an array's element size (at most 4), bits 8-31 a
 /// struct's or an exception's size in 8-byte words (a struct has at most
 /// 10,000 fields of at most 16 bytes, a tag at most 1,000 parameters,
 /// well within 24 bits).
@@ -108,16 +124,6 @@ impl Header {
         }
     }
 
-    /// Whether the collector marked the object.
-    pub(crate) fn marked(self) -> bool {
-        self.0 & 8 != 0
-    }
-
-    /// The header with the mark bit set or cleared.
-    pub(crate) fn with_mark(self, mark: bool) -> Header {
-        Header(if mark { self.0 | 8 } else { self.0 & !8 })
-    }
-
     /// An array's element size in bytes.
     pub(crate) fn elem_size(self) -> u32 {
         1 << ((self.0 >> 4) & 15)
@@ -127,6 +133,41 @@ impl Header {
     fn sized(self) -> u32 {
         (self.0 >> 8) * 8
     }
+}
+
+/// The header word of a struct of `size` bytes (for compiled code, which
+/// writes the headers of the objects it allocates).
+pub(crate) fn struct_header(size: u32) -> u32 {
+    Header::new(Kind::Struct, size, 1).0
+}
+
+/// The header word of an array of `elem`-byte elements.
+pub(crate) fn array_header(elem: u8) -> u32 {
+    Header::new(Kind::Array, 0, elem).0
+}
+
+/// The 4 bytes at `at` of the heap's bytes `data`, if there.
+pub(crate) fn word(data: &[u8], at: usize) -> Option<u32> {
+    let b = data.get(at..at + 4)?;
+    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// The size of the object (or free block) at `at` of the heap's bytes
+/// `data`, whose header word is `h`; `None` when the header cannot be an
+/// object's.
+#[inline]
+fn object_size(data: &[u8], at: usize, h: Header) -> Option<u32> {
+    let size = match h.kind() {
+        Kind::Struct | Kind::Exn => h.sized(),
+        Kind::Free => word(data, at)?,
+        Kind::Extern => 16,
+        Kind::Array => {
+            let len = word(data, at + ARRAY_LEN as usize)?;
+            let bytes = u64::from(ARRAY_DATA) + u64::from(h.elem_size()) * u64::from(len);
+            u32::try_from(bytes.div_ceil(8) * 8).ok()?
+        }
+    };
+    (size >= 8 && size.is_multiple_of(8)).then_some(size)
 }
 
 /// Whether reference cell `r` of the `any` hierarchy is an `i31ref`.
@@ -161,11 +202,24 @@ pub(crate) struct GcHeap {
     /// them; those from `free_next` on are not taken yet.
     free: Vec<(u32, u32)>,
     free_next: usize,
-    /// The free block being bumped through: `cur..cur_end` is still free
-    /// (and marked so in the heap, when not empty).
-    cur: u32,
+    /// The allocation window, shared with compiled code
+    /// (`VMRuntimeLimits::gc_window`): its `cur` is where the block being
+    /// bumped through is free from.
+    window: VmBox<VMGcWindow>,
+    /// The end of the block being bumped through: `window.cur..cur_end`
+    /// is free, but not marked so in the heap until [`GcHeap::seal`].
     cur_end: u32,
-    /// Bytes allocated since the last collection.
+    /// Bytes of the current block from `window.cur` up to `clean` are
+    /// zero (beyond the 8 bytes a seal may have written).
+    clean: u32,
+    /// Where `window.cur` was when `allocated_since` last counted it: the
+    /// bytes bumped since, by either tier, are allocated too.
+    counted: u32,
+    /// Where objects start: bit `i` for offset `8 * i`, covering the
+    /// heap up to its end. Set by every allocation (compiled code's too,
+    /// through the window); the sweep keeps the live objects' bits.
+    pub(crate) starts: Vec<u64>,
+    /// Bytes allocated since the last collection (up to `counted`).
     pub(crate) allocated_since: u64,
     /// Bytes of live objects the last collection kept.
     pub(crate) live_after: u64,
@@ -178,8 +232,15 @@ pub(crate) struct GcHeap {
 }
 
 /// The least allocation between two collections triggered by pressure:
-/// below it a young heap is not worth walking.
-const MIN_PRESSURE: u64 = 1 << 20;
+/// a collection's cost is marking what is live (the sweep visits live
+/// objects only), so collecting a small heap more often than this costs
+/// more time than the memory it saves is worth.
+const MIN_PRESSURE: u64 = 4 << 20;
+
+/// How many bytes the heap grows by at once (unless an object needs
+/// more): enough that compiled code rarely calls the runtime to bump the
+/// heap's end, little enough that a small program's heap stays small.
+const BLOCK: u64 = 256 << 10;
 
 impl GcHeap {
     /// An empty heap of at most `max` bytes.
@@ -190,8 +251,11 @@ impl GcHeap {
             max: max.min(1 << 32),
             free: Vec::new(),
             free_next: 0,
-            cur: 0,
+            window: VmBox::new(VMGcWindow::default()),
             cur_end: 0,
+            clean: 0,
+            counted: 0,
+            starts: Vec::new(),
             allocated_since: 0,
             live_after: 0,
             stress: false,
@@ -209,17 +273,98 @@ impl GcHeap {
         }
     }
 
+    /// Where compiled code finds the allocation window; its address never
+    /// changes.
+    pub(crate) fn window_ptr(&self) -> *mut VMGcWindow {
+        self.window.as_ptr()
+    }
+
+    /// Sets the window to `cur..end` (with the start bitmap's address,
+    /// which growing the heap may change).
+    fn set_window(&mut self, cur: u32, end: u32) {
+        let starts = self.starts.as_mut_ptr();
+        self.window.set(VMGcWindow { cur, end, starts });
+    }
+
+    /// Whether an object starts at `r` (a reference a root or a field
+    /// holds is checked so before the collector reads its header).
+    pub(crate) fn is_start(&self, r: u32) -> bool {
+        let i = (r / 8) as usize;
+        self.starts
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    /// Records that an object starts at `r`.
+    fn set_start(&mut self, r: u32) {
+        let i = (r / 8) as usize;
+        if let Some(w) = self.starts.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+
+    /// Bytes allocated since the last collection, by the runtime and by
+    /// compiled code.
+    fn allocated(&self) -> u64 {
+        self.allocated_since + u64::from(self.window.get().cur - self.counted)
+    }
+
+    /// How many bytes may be allocated between two collections.
+    fn budget(&self) -> u64 {
+        self.live_after.max(MIN_PRESSURE)
+    }
+
     /// Whether an allocation should collect first: in stress mode always,
     /// otherwise once the bytes allocated since the last collection exceed
     /// what it left live (and at least [`MIN_PRESSURE`]), so collection
     /// work stays proportional to allocation.
     pub(crate) fn pressure(&self) -> bool {
-        self.stress || self.allocated_since >= self.live_after.max(MIN_PRESSURE)
+        self.stress || self.allocated() >= self.budget()
     }
 
     /// The heap's end: bytes in use, live or free (what it committed).
     pub(crate) fn end(&self) -> u64 {
         self.next
+    }
+
+    /// Publishes how far compiled code may bump: to the current block's
+    /// end, but not past the collection trigger (so that the allocation
+    /// after it reaches the runtime, which collects). Nothing in stress
+    /// mode, where every allocation collects. The window's bytes are not
+    /// zeroed: compiled code writes every field of what it allocates.
+    fn publish(&mut self) {
+        let cur = self.window.get().cur;
+        let mut end = cur;
+        if !self.stress {
+            let room = self.budget().saturating_sub(self.allocated());
+            end = (u64::from(cur) + room).min(u64::from(self.cur_end)) as u32 & !7;
+        }
+        self.set_window(cur, end);
+    }
+
+    /// Marks what is left of the current block free in the heap, so that
+    /// the heap can be walked object by object, and leaves the block: the
+    /// sweep lists it again.
+    fn seal(&mut self) {
+        let cur = self.window.get().cur;
+        if cur < self.cur_end {
+            self.write_free(cur, self.cur_end - cur);
+        }
+        self.cur_end = cur;
+        self.clean = cur;
+        self.set_window(cur, cur);
+    }
+
+    /// Makes `at..end` the block to bump through, the bytes from `at` to
+    /// `clean` known to be zero; what was left of the previous block
+    /// becomes a free block in the heap.
+    fn start_block(&mut self, at: u32, end: u32, clean: u32) {
+        self.seal();
+        self.allocated_since = self.allocated();
+        self.counted = at;
+        self.cur_end = end;
+        self.clean = clean;
+        self.set_window(at, at);
     }
 
     /// Takes `size` bytes from the free blocks: from the current block,
@@ -228,7 +373,7 @@ impl GcHeap {
     fn take_free(&mut self, size: u32) -> Option<u32> {
         /// How many blocks ahead a request looks for one that fits.
         const LOOK_AHEAD: usize = 8;
-        if self.cur_end - self.cur < size {
+        if self.cur_end - self.window.get().cur < size {
             let ahead = self.free.len().min(self.free_next + LOOK_AHEAD);
             let i = (self.free_next..ahead).find(|&i| self.free[i].1 >= size)?;
             self.use_block(i);
@@ -244,26 +389,26 @@ impl GcHeap {
         Some(self.bump_block(size))
     }
 
-    /// Makes free block `i` (not taken yet) the current one; the rest of
-    /// the current one stays a free block until the next sweep.
+    /// Makes free block `i` (not taken yet) the current one.
     fn use_block(&mut self, i: usize) {
         self.free.swap(i, self.free_next);
         let (at, len) = self.free[self.free_next];
         self.free_next += 1;
-        self.cur = at;
-        self.cur_end = at + len;
+        // A free block holds old objects' bytes.
+        self.start_block(at, at + len, at);
     }
 
-    /// Takes `size` bytes (which fit) from the current block, zeroed, and
-    /// marks what is left of it free.
+    /// Takes `size` bytes (which fit) from the current block, zeroed
+    /// beyond the header the caller writes.
     fn bump_block(&mut self, size: u32) -> u32 {
-        let at = self.cur;
-        self.cur += size;
-        if self.cur < self.cur_end {
-            self.write_free(self.cur, self.cur_end - self.cur);
+        let at = self.window.get().cur;
+        let end = at + size;
+        if end > self.clean {
+            let from = self.clean.max(at);
+            self.bytes_mut(from, (end - from) as usize).fill(0);
+            self.clean = end;
         }
-        // A free block holds an old object's bytes: zeroed for the new one.
-        self.bytes_mut(at, size as usize).fill(0);
+        self.set_window(end, end);
         at
     }
 
@@ -277,13 +422,16 @@ impl GcHeap {
     pub(crate) fn clear_free(&mut self) {
         self.free.clear();
         self.free_next = 0;
-        self.cur = 0;
         self.cur_end = 0;
+        self.clean = 0;
+        self.counted = 0;
+        self.set_window(0, 0);
     }
 
-    /// Records the `size` bytes at `at` as a free block; the sweep calls
-    /// it in address order.
-    pub(crate) fn make_free(&mut self, at: u32, size: u32) {
+    /// Records the `size` bytes at `at` as a free block (as the sweep
+    /// does, in address order).
+    #[cfg(test)]
+    fn make_free(&mut self, at: u32, size: u32) {
         self.write_free(at, size);
         self.free.push((at, size));
     }
@@ -303,31 +451,33 @@ impl GcHeap {
         Ok(mem.base())
     }
 
-    /// Allocates a zeroed object of `size` bytes (a multiple of 8) with
-    /// its header; returns its offset.
+    /// Allocates an object of `size` bytes (a multiple of 8) with its
+    /// header, zeroed after it; returns its offset.
     fn alloc(&mut self, ty: u32, header: Header, size: u32) -> Result<u32, Trap> {
-        self.allocated_since += u64::from(size);
         let at = match self.take_free(size) {
             Some(at) => at,
             // No room at the end (the limit, or no memory): any free block
             // that fits will do.
-            None => match self.bump_end(size) {
-                Ok(at) => at,
+            None => match self.grow_block(size) {
+                Ok(()) => self.bump_block(size),
                 Err(trap) => self.take_free_any(size).ok_or(trap)?,
             },
         };
         self.write(at, 4, u128::from(ty));
         self.write(at + 4, 4, u128::from(header.0));
+        self.set_start(at);
+        self.publish();
         Ok(at)
     }
 
-    /// Takes `size` bytes at the heap's end, zeroed.
-    fn bump_end(&mut self, size: u32) -> Result<u32, Trap> {
+    /// Makes a new block of at least `size` bytes at the heap's end (up
+    /// to [`BLOCK`] bytes, within the limit) the current one.
+    fn grow_block(&mut self, size: u32) -> Result<(), Trap> {
         let start = self.next;
-        let end = start + u64::from(size);
-        if end > self.max {
+        if start + u64::from(size) > self.max {
             return Err(Trap::GcHeapOutOfMemory);
         }
+        let end = (start + u64::from(size).max(BLOCK)).min(self.max) & !7;
         self.reserve()?;
         let Some(mem) = &mut self.mem else {
             unreachable!("reserved above")
@@ -338,21 +488,20 @@ impl GcHeap {
             mem.grow(pages).ok_or(Trap::GcHeapOutOfMemory)?;
         }
         self.next = end;
-        let at = start as u32;
-        // Fresh pages are zero, so above the high-water mark the object's
-        // fields are zero (null, 0) already; below it, a tail the sweep
-        // gave back holds old bytes.
-        if start < self.high {
-            let dirty = (self.high.min(end) - start) as usize;
-            self.bytes_mut(at, dirty).fill(0);
-        }
+        // The start bitmap covers the new block (and may move).
+        self.starts.resize((end / 8 / 64 + 1) as usize, 0);
+        // Fresh pages are zero, so above the high-water mark the block is
+        // zero already; below it, a tail the sweep gave back holds old
+        // bytes, zeroed as objects take them.
+        let clean = if start < self.high { start } else { end };
         self.high = self.high.max(end);
-        Ok(at)
+        self.start_block(start as u32, end as u32, clean as u32);
+        Ok(())
     }
 
     /// Allocates a struct of type `ty` whose layout has `size` bytes.
     pub(crate) fn alloc_struct(&mut self, ty: SharedTypeIndex, size: u32) -> Result<u32, Trap> {
-        self.alloc(ty.bits(), Header::new(Kind::Struct, size, 1), size)
+        self.alloc(ty.bits(), Header(struct_header(size)), size)
     }
 
     /// Allocates an array of type `ty` with `len` zeroed elements of
@@ -364,7 +513,7 @@ impl GcHeap {
         len: u32,
     ) -> Result<u32, Trap> {
         let size = layout::array_size(elem, len).ok_or(Trap::AllocationTooLarge)?;
-        let at = self.alloc(ty.bits(), Header::new(Kind::Array, 0, elem), size)?;
+        let at = self.alloc(ty.bits(), Header(array_header(elem)), size)?;
         self.write(at + ARRAY_LEN, 4, u128::from(len));
         Ok(at)
     }
@@ -389,9 +538,9 @@ impl GcHeap {
     /// heap: a reference a host or a tier hands back is checked before its
     /// bytes are read (an exnref from an `ExnRef` handle, say).
     pub(crate) fn is_object(&self, r: u32, kind: Kind) -> bool {
-        r != 0
-            && r.is_multiple_of(8)
+        r.is_multiple_of(8)
             && u64::from(r) + u64::from(HEADER) <= self.next
+            && self.is_start(r)
             && self.mem.is_some()
             && self.header(r).kind() == kind
     }
@@ -459,11 +608,6 @@ impl GcHeap {
     fn read_u32(&self, at: u32) -> u32 {
         let b = self.bytes(at, 4);
         u32::from_le_bytes([b[0], b[1], b[2], b[3]])
-    }
-
-    /// Sets object `r`'s header word.
-    pub(crate) fn set_header(&mut self, r: u32, h: Header) {
-        self.write(r + 4, 4, u128::from(h.0));
     }
 
     /// Writes the low `size` bytes of `v` at `at`.
@@ -561,31 +705,46 @@ impl GcHeap {
 
     /// The size of object (or free block) `r` (to walk the heap).
     pub(crate) fn size_of(&self, r: u32) -> u32 {
-        let h = self.header(r);
-        match h.kind() {
-            Kind::Free => self.read_u32(r),
-            Kind::Struct | Kind::Exn => h.sized(),
-            Kind::Extern => 16,
-            Kind::Array => {
-                let bytes =
-                    u64::from(ARRAY_DATA) + u64::from(h.elem_size()) * u64::from(self.array_len(r));
-                (bytes.div_ceil(8) * 8) as u32
-            }
+        match &self.mem {
+            Some(mem) => object_size(mem.data(), r as usize, self.header(r)).unwrap_or(0),
+            None => 0,
         }
     }
 
-    /// Every object and free block, in address order: what the sweep
-    /// walks.
-    pub(crate) fn objects(&self) -> impl Iterator<Item = u32> + '_ {
-        let mut at = 8u64;
-        std::iter::from_fn(move || {
-            if at >= self.next {
-                return None;
+    /// Calls `f` with every object and free block, its header and its
+    /// size, in address order: what the collector walks. The bytes are
+    /// read straight from the heap's memory, as many walks of every
+    /// object make reads the collector's main cost.
+    pub(crate) fn for_each_object(&self, mut f: impl FnMut(u32, Header, u32)) {
+        let Some(mem) = &self.mem else { return };
+        let data = mem.data();
+        let (cur, cur_end) = (self.window.get().cur as usize, self.cur_end as usize);
+        let mut at = 8;
+        while at < self.next as usize {
+            if at == cur && cur < cur_end {
+                // The current block's free rest, not marked yet (`seal`).
+                at = cur_end;
+                continue;
             }
-            let r = at as u32;
-            at += u64::from(self.size_of(r));
-            Some(r)
-        })
+            // A walk stops at bytes that are not an object rather than
+            // loop or read out of bounds (which a sound heap never has).
+            let Some(h) = word(data, at + 4).map(Header) else {
+                break;
+            };
+            let Some(size) = object_size(data, at, h) else {
+                break;
+            };
+            f(at as u32, h, size);
+            at += size as usize;
+        }
+    }
+
+    /// Every object and free block, in address order (see
+    /// [`GcHeap::for_each_object`]).
+    pub(crate) fn objects(&self) -> impl Iterator<Item = u32> {
+        let mut all = Vec::new();
+        self.for_each_object(|r, _, _| all.push(r));
+        all.into_iter()
     }
 
     /// Whether reference cell `v` of the `any` hierarchy is a value of
@@ -754,7 +913,6 @@ mod tests {
         assert_eq!(heap.type_of(s), SharedTypeIndex(3));
         assert_eq!(heap.header(a).kind(), Kind::Array);
         assert_eq!(heap.array_len(a), 5);
-        assert!(!heap.header(a).marked());
         assert_eq!(heap.objects().collect::<Vec<_>>(), [s, a, e]);
         assert_eq!(heap.externalize(u64::from(e)), 7);
         assert_eq!(
@@ -795,21 +953,67 @@ mod tests {
         let a = heap.alloc_struct(SharedTypeIndex(2), 24).unwrap();
         assert_eq!((a, heap.read(a + 8, 8)), (8, 0));
         // 32 bytes do not fit what is left of it (8), the next block
-        // does; what is left of each stays a free block, so the heap
-        // stays walkable.
+        // does; what is left of the first is a free block, so the heap
+        // stays walkable; walking skips the rest of the current one.
         assert_eq!(heap.alloc_struct(SharedTypeIndex(2), 32), Ok(56));
         assert_eq!((heap.header(32).kind(), heap.size_of(32)), (Kind::Free, 8));
-        assert_eq!((heap.header(88).kind(), heap.size_of(88)), (Kind::Free, 16));
+        assert_eq!(
+            heap.objects().collect::<Vec<_>>(),
+            [8, 32, 40, 56, 104, 120]
+        );
+        assert_eq!(heap.alloc_struct(SharedTypeIndex(2), 16), Ok(88));
         assert_eq!(
             heap.objects().collect::<Vec<_>>(),
             [8, 32, 40, 56, 88, 104, 120]
         );
-        assert_eq!(heap.alloc_struct(SharedTypeIndex(2), 16), Ok(88));
         // The end is full (136) and no block is left.
         assert_eq!(
             heap.alloc_struct(SharedTypeIndex(2), 8),
             Err(Trap::GcHeapOutOfMemory)
         );
+    }
+
+    #[test]
+    fn the_window_stops_at_the_collection_trigger_and_seals_to_a_free_block() {
+        // Takes the whole window as compiled code would: one struct.
+        fn bump_all(heap: &mut GcHeap) {
+            let w = heap.window.get();
+            heap.write(w.cur, 4, 1);
+            heap.write(w.cur + 4, 4, u128::from(struct_header(w.end - w.cur)));
+            heap.set_window(w.end, w.end);
+        }
+        let mut heap = GcHeap::new(4 * MIN_PRESSURE);
+        let a = heap.alloc_struct(SharedTypeIndex(1), 16).unwrap();
+        // Compiled code may bump up to the window's end: the heap grew by
+        // a block of BLOCK bytes.
+        let w = heap.window.get();
+        assert_eq!((w.cur, w.end), (a + 16, 8 + BLOCK as u32));
+        // What compiled code bumps counts towards the trigger.
+        bump_all(&mut heap);
+        assert_eq!(heap.allocated(), BLOCK);
+        assert!(!heap.pressure());
+        // A window never reaches past the trigger (MIN_PRESSURE bytes).
+        while !heap.pressure() {
+            heap.alloc_struct(SharedTypeIndex(1), 16).unwrap();
+            bump_all(&mut heap);
+        }
+        assert_eq!(heap.allocated(), MIN_PRESSURE);
+        // Sealing marks the rest of the block free, so a walk sees it.
+        let b = heap.alloc_struct(SharedTypeIndex(1), 16).unwrap();
+        assert_eq!(heap.window.get().cur, heap.window.get().end);
+        heap.seal();
+        let rest = b + 16;
+        assert_eq!(heap.header(rest).kind(), Kind::Free);
+        assert_eq!(heap.objects().last(), Some(rest));
+        assert_eq!(u64::from(rest + heap.size_of(rest)), heap.end());
+    }
+
+    #[test]
+    fn stress_mode_publishes_no_window() {
+        let mut heap = GcHeap::with_stress(1 << 20, true);
+        heap.alloc_struct(SharedTypeIndex(1), 16).unwrap();
+        let w = heap.window.get();
+        assert_eq!(w.cur, w.end);
     }
 
     #[test]
