@@ -12,7 +12,9 @@
 use super::abi::{cell_flags, clif_type};
 use super::helpers::Builtins;
 use super::translate::{block_args, Translator};
-use crate::isa::gc::{cast_flags, decode, decode_br_on_cast, encode_heap, GcOp, GcOperator};
+use crate::isa::gc::{
+    cast_flags, decode, decode_br_on_cast, encode_heap, BrOnCast, GcOp, GcOperator,
+};
 use crate::runtime::gc::layout::{FieldLayout, ARRAY_DATA, ARRAY_LEN};
 use crate::runtime::vm::VMRuntimeLimits;
 use crate::types::{CompositeType, HeapType, RefType, StorageType, ValType};
@@ -289,7 +291,11 @@ impl Translator<'_, '_> {
         match kind {
             GcOp::StructNew | GcOp::StructNewDefault => {
                 let (size, layouts, storages) = self.struct_fields(t)?;
-                let n = if kind == GcOp::StructNew { storages.len() } else { 0 };
+                let n = if kind == GcOp::StructNew {
+                    storages.len()
+                } else {
+                    0
+                };
                 let (inputs, end) = self.pop_cells(1, n);
                 let fields = storages
                     .into_iter()
@@ -487,14 +493,26 @@ impl Translator<'_, '_> {
             self.br_on_cast_desc(br, t)?;
             return Ok(true);
         }
-        let (relative_depth, to_ref_type, on_fail) = (br.depth, br.to, br.on_fail);
-        let to = self.env.module.ref_type(to_ref_type)?;
+        let to = self.env.module.ref_type(br.to)?;
         let (v, from) = self.pop_typed();
         let ok = self.ref_test(v, to);
-        // The label sees the operand as the target type (on
-        // success) or as it was (on failure); the value is the same.
+        self.branch_on_cast(ok, (v, from), to, br);
+        Ok(true)
+    }
+
+    /// The branch of `br_on_cast*` (`br`) once the test gave `ok`: the
+    /// label sees operand `v` as the target type `to` (on success) or as
+    /// it was, `from` (on failure); the value is the same.
+    pub(super) fn branch_on_cast(
+        &mut self,
+        ok: Value,
+        (v, from): (Value, ValType),
+        to: RefType,
+        br: BrOnCast,
+    ) {
+        let on_fail = br.on_fail;
         self.push(v, if on_fail { from } else { ValType::Ref(to) });
-        let (target, args) = self.branch_target(relative_depth);
+        let (target, args) = self.branch_target(br.depth);
         let cont = self.b.create_block();
         if on_fail {
             self.b.ins().brif(ok, cont, &[], target, &block_args(&args));
@@ -504,7 +522,6 @@ impl Translator<'_, '_> {
         self.b.switch_to_block(cont);
         self.pop();
         self.push(v, if on_fail { ValType::Ref(to) } else { from });
-        Ok(true)
     }
 
     /// Pushes a helper's result.

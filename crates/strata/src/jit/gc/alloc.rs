@@ -52,10 +52,7 @@ impl Translator<'_, '_> {
             .ins()
             .uload32(f, window, offset_of!(VMGcWindow, end) as i32);
         let next = self.b.ins().iadd(cur, size);
-        let fits = self
-            .b
-            .ins()
-            .icmp(IntCC::UnsignedLessThanOrEqual, next, end);
+        let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, next, end);
         self.b.ins().brif(fits, fast, &[], call, &[]);
         self.b.seal_block(fast);
         self.b.seal_block(call);
@@ -200,7 +197,10 @@ impl Translator<'_, '_> {
         let body = self.b.create_block();
         let done = self.b.create_block();
         self.b.append_block_param(body, I64);
-        let empty = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, start, stop);
+        let empty = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, start, stop);
         self.b.ins().brif(empty, done, &[], body, &[start.into()]);
         self.b.switch_to_block(body);
         let at = self.b.block_params(body)[0];

@@ -5,7 +5,7 @@
 //! implementation (`interp::gc`), so both tiers share the semantics and
 //! the traps.
 
-use super::super::translate::{block_args, Translator};
+use super::super::translate::Translator;
 use crate::isa::gc::{cast_flags, BrOnCast, GcOp};
 use crate::types::{CompositeType, ValType};
 use crate::Trap;
@@ -81,20 +81,7 @@ impl Translator<'_, '_> {
         let ops = [0, 1, cast_flags(to), 2, t, 0];
         let ok = self.gc_helper(GcOp::RefTestDesc, ops, 3, &[(1, v), (2, desc)], Some(I32));
         let ok = ok.unwrap_or_else(|| unreachable!("a result was asked for"));
-        let on_fail = br.on_fail;
-        // As `br_on_cast`: the label sees the reference as the target type
-        // (on success) or as it was (on failure).
-        self.push(v, if on_fail { from } else { ValType::Ref(to) });
-        let (target, args) = self.branch_target(br.depth);
-        let cont = self.b.create_block();
-        if on_fail {
-            self.b.ins().brif(ok, cont, &[], target, &block_args(&args));
-        } else {
-            self.b.ins().brif(ok, target, &block_args(&args), cont, &[]);
-        }
-        self.b.switch_to_block(cont);
-        self.pop();
-        self.push(v, if on_fail { ValType::Ref(to) } else { from });
+        self.branch_on_cast(ok, (v, from), to, br);
         Ok(())
     }
 }
