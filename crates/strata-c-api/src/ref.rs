@@ -358,6 +358,7 @@ pub extern "C" fn wasm_foreign_new(
     store: Option<&crate::wasm_store_t>,
 ) -> Option<Box<wasm_foreign_t>> {
     let ctx = &store?.ctx;
-    let r = ctx.with(|s| ExternRef::new(s, Foreign));
+    // No room in the GC heap for it: no reference, as for a missing store.
+    let r = ctx.with(|s| ExternRef::new(s, Foreign)).ok()?;
     Some(wasm_foreign_t::boxed(RefKind::Foreign(ctx.clone(), r)))
 }

@@ -309,7 +309,9 @@ impl Value {
                 let objects = &mut store.data_mut().objects;
                 objects.push(obj);
                 let slot = ExternSlot(objects.len() - 1);
-                strata::Val::ExternRef(Some(strata::ExternRef::new(store.as_context_mut(), slot)))
+                let r = strata::ExternRef::new(store.as_context_mut(), slot)
+                    .map_err(|e| wasmtime_error(e.to_string()))?;
+                strata::Val::ExternRef(Some(r))
             }
         })
     }

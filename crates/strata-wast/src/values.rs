@@ -87,9 +87,9 @@ pub(crate) fn arg(store: &mut Store<()>, arg: &WastArg<'_>, param: Option<ValTyp
             (None, None, Some(param)) => Val::default_for(param),
             (None, None, None) => bail!("a null of a concrete type for no parameter"),
         },
-        WastArgCore::RefExtern(n) => Val::ExternRef(Some(ExternRef::new(store, *n))),
+        WastArgCore::RefExtern(n) => Val::ExternRef(Some(ExternRef::new(store, *n)?)),
         WastArgCore::RefHost(n) => {
-            let host = ExternRef::new(&mut *store, *n);
+            let host = ExternRef::new(&mut *store, *n)?;
             Val::AnyRef(Some(AnyRef::convert_extern(store, host)?))
         }
     })

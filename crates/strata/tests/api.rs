@@ -375,7 +375,7 @@ fn externrefs_round_trip_in(tier: Tier) -> Result<()> {
     )?;
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[])?;
-    let r = ExternRef::new(&mut store, String::from("payload"));
+    let r = ExternRef::new(&mut store, String::from("payload")).expect("room for a host reference");
     let id = instance.get_typed_func::<Option<ExternRef>, Option<ExternRef>>(&mut store, "id")?;
     let back = id.call(&mut store, Some(r))?.expect("non-null");
     let data = back.data(&store).and_then(|d| d.downcast_ref::<String>());

@@ -196,7 +196,7 @@ fn payloads_of_every_type_survive() -> Result<()> {
                          (local.get 4) (local.get 5) (local.get 6))))"#;
     let (mut store, i) = instance(&engine, wat)?;
     let g = i.get_func(&store, "g").expect("g");
-    let host = ExternRef::new(&mut store, 17u32);
+    let host = ExternRef::new(&mut store, 17u32).expect("room for a host reference");
     let v128 = 0x0011_2233_4455_6677_8899_aabb_ccdd_eeff_u128;
     let args = [
         Val::I32(-3),

@@ -181,7 +181,7 @@ fn i31_and_extern_conversions() -> Result<()> {
         assert_eq!(call(&mut store, &i, "eq", &[m3, m3b])?, [Val::I32(1)]);
 
         // A host reference survives internalizing and externalizing.
-        let host = ExternRef::new(&mut store, 5u32);
+        let host = ExternRef::new(&mut store, 5u32).expect("room for a host reference");
         let any = call(&mut store, &i, "internalize", &[Val::ExternRef(Some(host))])?;
         let Val::AnyRef(Some(inside)) = any[0] else {
             panic!("expected an anyref, got {any:?}")

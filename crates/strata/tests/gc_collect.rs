@@ -291,12 +291,15 @@ fn externref_churn_keeps_the_store_flat() -> Result<()> {
         let dropped = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counter = dropped.clone();
         let make = Func::wrap(&mut store, move |mut caller: Caller<'_, ()>, _: i32| {
-            Some(ExternRef::new(&mut caller, Counted(counter.clone())))
+            Some(
+                ExternRef::new(&mut caller, Counted(counter.clone()))
+                    .expect("room for a host reference"),
+            )
         });
         let i = instance(&mut store, wat, &[make.into()])?;
         {
             let mut scope = RootScope::new(&mut store);
-            let kept = ExternRef::new(&mut scope, 42u64);
+            let kept = ExternRef::new(&mut scope, 42u64).expect("room for a host reference");
             let keep = i.get_func(&mut scope, "keep").expect("keep");
             keep.call(&mut scope, &[Val::ExternRef(Some(kept))], &mut [])?;
         }
@@ -321,6 +324,31 @@ fn externref_churn_keeps_the_store_flat() -> Result<()> {
         };
         let data = r.data(&store).and_then(|d| d.downcast_ref::<u64>());
         assert_eq!(data, Some(&42), "{tier:?}");
+    }
+    Ok(())
+}
+
+#[test]
+fn host_references_are_heap_objects_and_a_full_heap_is_an_error() -> Result<()> {
+    let mut config = Config::new();
+    config.max_gc_heap_size(64 << 10);
+    let mut store = Store::new(&Engine::new(&config)?, ());
+    // Each host reference is a 16-byte object: a 64 KiB heap holds at
+    // most 4095 of them (offset 0 is never used), all kept by handles.
+    let mut kept = Vec::new();
+    let err = loop {
+        match ExternRef::new(&mut store, kept.len()) {
+            Ok(r) => kept.push(r),
+            Err(e) => break e,
+        }
+        assert!(kept.len() < 4096, "more objects than the heap holds");
+    };
+    assert_eq!(kept.len(), 4095);
+    assert_eq!(err.to_string(), "GC heap out of memory");
+    assert_eq!(store.gc_stats().objects, 4095);
+    for (i, r) in kept.iter().enumerate() {
+        let data = r.data(&store).and_then(|d| d.downcast_ref::<usize>());
+        assert_eq!(data, Some(&i));
     }
     Ok(())
 }

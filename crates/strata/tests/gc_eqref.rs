@@ -153,7 +153,7 @@ fn eqrefs_convert_to_and_from_anyrefs() -> Result<()> {
     assert_eq!(Val::AnyRef(None).eqref(&store)?, Some(None));
     assert_eq!(Val::I32(1).eqref(&store)?, None);
     // An internalized host reference is an `anyref` but no `eqref`.
-    let ext = ExternRef::new(&mut store, 1u8);
+    let ext = ExternRef::new(&mut store, 1u8).expect("room for a host reference");
     let internalize =
         i.get_typed_func::<Option<ExternRef>, Option<AnyRef>>(&mut store, "internalize")?;
     let host = internalize.call(&mut store, Some(ext))?.expect("an anyref");

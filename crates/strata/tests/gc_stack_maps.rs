@@ -174,7 +174,7 @@ fn references_in_suspended_frames_survive_every_collection() -> Result<()> {
             },
         );
         let make = Func::wrap(&mut store, |mut caller: Caller<'_, ()>| {
-            Some(ExternRef::new(&mut caller, 77u64))
+            Some(ExternRef::new(&mut caller, 77u64).expect("room for a host reference"))
         });
         let module = Module::new(store.engine(), LIST)?;
         let imports = [collect.into(), same.into(), make.into()];

@@ -66,9 +66,9 @@ fn handles_from_another_store_in(tier: Tier) -> Result<()> {
     let memory = instance.get_memory(&a, "memory").expect("exported");
     let table = instance.get_table(&a, "table").expect("exported");
     let global = instance.get_global(&a, "global").expect("exported");
-    let externref = ExternRef::new(&mut a, 5_u32);
+    let externref = ExternRef::new(&mut a, 5_u32).expect("room for a host reference");
     let _ = Func::wrap(&mut b, || {});
-    let _ = ExternRef::new(&mut b, 6_u32);
+    let _ = ExternRef::new(&mut b, 6_u32).expect("room for a host reference");
 
     // Functions.
     panics_with_wrong_store("Func::ty", || g.ty(&b));

@@ -68,8 +68,8 @@ impl AnyRef {
     pub fn convert_extern(mut store: impl AsContextMut, r: ExternRef) -> Result<AnyRef> {
         let inner = &mut store.as_context_mut().inner;
         inner.check_ref(r.store_id, r.serial)?;
-        let raw = inner.gc.internalize(r.raw)?;
-        Ok(AnyRef::rooted(inner, raw as u32))
+        // One encoding for both hierarchies: the same object.
+        Ok(AnyRef::rooted(inner, r.raw as u32))
     }
 
     fn inner<'a>(&self, store: &'a impl AsContext) -> Result<&'a StoreInner> {
@@ -128,10 +128,7 @@ impl ExternRef {
     pub fn convert_any(store: impl AsContext, r: AnyRef) -> Result<ExternRef> {
         let inner = &store.as_context().inner;
         inner.check_ref(r.store_id, r.serial)?;
-        Ok(ExternRef::rooted(
-            inner,
-            inner.gc.externalize(u64::from(r.raw)),
-        ))
+        Ok(ExternRef::rooted(inner, u64::from(r.raw)))
     }
 }
 

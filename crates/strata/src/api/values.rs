@@ -263,18 +263,17 @@ impl From<u128> for Val {
 }
 
 /// A reference to a host value, passed to WebAssembly as `externref`.
-/// The value lives in the store; the reference is a handle.
-///
-/// The store keeps every host value it was given until the store is
-/// dropped (host values are not collected yet), so a program creating
-/// many short-lived references grows its store. An `externref` that wasm
-/// made from an `anyref` (`extern.convert_any`) holds a GC object, rooted
-/// as [`AnyRef`] handles are.
+/// The value lives in the store, held by a small object in the store's
+/// GC heap; the reference is a handle to that object, rooted as
+/// [`AnyRef`] handles are. The collector drops the value once neither
+/// wasm nor a live handle reaches the object. An `externref` that wasm
+/// made from an `anyref` (`extern.convert_any`) is a handle to that
+/// `anyref`'s object (or `i31`), and has no host value.
 #[derive(Debug, Clone, Copy)]
 pub struct ExternRef {
     pub(crate) store_id: u64,
-    /// The reference's cell: the host value's index + 1, or an
-    /// externalized `anyref` (`runtime::gc::EXTERNALIZED`).
+    /// The reference's cell: a GC heap reference (the host value's
+    /// object, or an externalized `anyref`).
     pub(crate) raw: u64,
     /// The handle's host root (`runtime::gc::roots::HostRoots`), 0 for
     /// none.
@@ -317,20 +316,37 @@ impl ExternRef {
     /// Making values collects when many were made since the last
     /// collection.
     ///
-    /// # Panics
-    /// When the store already holds 2^32 host values.
-    pub fn new<T: Any + Send + Sync>(mut store: impl crate::AsContextMut, value: T) -> ExternRef {
+    /// # Errors
+    /// When the GC heap has no room for the reference's object even
+    /// after a collection (`Config::max_gc_heap_size`), or the store
+    /// already holds 2^32 host values.
+    pub fn new<T: Any + Send + Sync>(
+        mut store: impl crate::AsContextMut,
+        value: T,
+    ) -> anyhow::Result<ExternRef> {
         let inner = &mut store.as_context_mut().inner;
-        if inner.externrefs.pressure() || inner.gc.stress {
+        if inner.externrefs.pressure() || inner.gc.pressure() {
             // Not possible from a callback interrupting wasm between
             // safepoints: `collect` refuses then.
             crate::runtime::gc::collect::collect(inner, &[]);
         }
-        let raw = inner
-            .externrefs
-            .insert(Box::new(value))
-            .expect("a store holds fewer than 2^32 host values");
-        ExternRef::rooted(inner, raw)
+        // The object first (a collection may make room for it), then the
+        // value it holds: nothing collects between that and the handle's
+        // root.
+        inner.reserve_gc_heap()?;
+        let raw = match inner.gc.alloc_host_ref(0) {
+            Err(crate::Trap::GcHeapOutOfMemory)
+                if crate::runtime::gc::collect::collect(inner, &[]) =>
+            {
+                inner.gc.alloc_host_ref(0)?
+            }
+            r => r?,
+        };
+        let Some(host) = inner.externrefs.insert(Box::new(value)) else {
+            anyhow::bail!("a store holds at most 2^32 host values");
+        };
+        inner.gc.set_host(raw, host);
+        Ok(ExternRef::rooted(inner, u64::from(raw)))
     }
 
     /// The host value behind the reference (`None` for an `anyref` that
@@ -344,12 +360,11 @@ impl ExternRef {
         store: &'a crate::Store<T>,
     ) -> Option<&'a (dyn Any + Send + Sync)> {
         store.inner.assert_owner(self.store_id);
-        if self.raw & crate::runtime::gc::EXTERNALIZED != 0
-            || !store.inner.host_roots.is_rooted(self.serial)
-        {
+        if !store.inner.host_roots.is_rooted(self.serial) {
             return None;
         }
-        store.inner.externrefs.get(self.raw)
+        let host = store.inner.gc.host_of(self.raw)?;
+        store.inner.externrefs.get(host)
     }
 }
 

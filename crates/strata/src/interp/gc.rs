@@ -331,8 +331,9 @@ pub(crate) fn run(
             };
         }
         GcOp::RefEq => frame[a as usize] = u64::from(r(b) == r(c)),
-        GcOp::AnyConvertExtern => frame[a as usize] = store.gc.internalize(r(b))?,
-        GcOp::ExternConvertAny => frame[a as usize] = store.gc.externalize(r(b)),
+        // One encoding for both hierarchies (`runtime::gc`): the type
+        // changes, not the bits.
+        GcOp::AnyConvertExtern | GcOp::ExternConvertAny => frame[a as usize] = r(b),
         GcOp::StructNewDesc | GcOp::StructNewDefaultDesc => {
             frame[a as usize] = u64::from(struct_new_desc(store, instance, op, (b, c), frame)?);
         }

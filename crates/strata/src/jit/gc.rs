@@ -55,9 +55,8 @@ fn cells(ty: ValType) -> u32 {
 
 /// Whether a value of `ty` may hold a GC heap reference, so that it must
 /// be in the stack maps of the calls it lives across: references of the
-/// `any` hierarchy, and of the `extern` hierarchy (an externalized
-/// `anyref` is its reference with `gc::EXTERNALIZED` set), and exnrefs
-/// (exceptions are heap objects).
+/// `any`, `extern` (host references are heap objects, and an
+/// externalized `anyref` is its reference) and `exn` hierarchies.
 pub(super) fn is_gc_ref(ty: ValType) -> bool {
     matches!(ty, ValType::Ref(r) if matches!(r.heap_type().top(), HeapType::Any | HeapType::Extern | HeapType::Exn))
 }
@@ -476,8 +475,8 @@ impl Translator<'_, '_> {
                 } else {
                     HeapType::Extern
                 };
-                let r = self.gc_helper(kind, [0, 1, 0, 0, 0, 0], 2, &[(1, v)], Some(I64));
-                self.push_result(r, ValType::Ref(RefType::new(nullable, top)));
+                // One encoding for both hierarchies (`runtime::gc`).
+                self.push(v, ValType::Ref(RefType::new(nullable, top)));
             }
         }
         Ok(true)

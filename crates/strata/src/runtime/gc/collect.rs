@@ -1,44 +1,42 @@
 //! The mark-and-sweep collector (non-moving, so no barriers and no
 //! rewriting of roots).
 //!
-//! **Mark.** Every root cell that is an object's reference (0 and `i31`s are not,
-//! an externalized `anyref`'s low half is) marks that object, and marked
-//! objects are traced through their fields of the `any`, `extern` and
-//! `exn` hierarchies, as the layouts of their types place them (an
-//! exception through the payload cells its tag's type says are
-//! references). Roots are precise for the store's own tables (globals,
-//! tables, element segments, the pending exception, host handles), for
-//! interpreted frames, whose stack maps name the slots that hold
-//! references, and for compiled frames (their calls' stack maps; both in
-//! `roots.rs`). A root still marks only an object's start (the heap's
-//! start bitmap says where objects start), which keeps a stale or wrong
-//! value, or a host reference's cell, from being traced as an object.
+//! **Mark.** Every root cell that is an object's reference (0 and `i31`s
+//! are not) marks that object, and marked objects are traced through
+//! their fields of the `any`, `extern` and `exn` hierarchies, as the
+//! layouts of their types place them (an exception through the payload
+//! cells its tag's type says are references; a host reference, kind
+//! `Extern`, reaches its host value). Roots are precise for the store's
+//! own tables (globals, tables, element segments, the pending exception,
+//! host handles), for interpreted frames, whose stack maps name the
+//! slots that hold references, and for compiled frames (their calls'
+//! stack maps; both in `roots.rs`). A root still marks only an object's
+//! start (the heap's start bitmap says where objects start), which keeps
+//! a stale or wrong value (the JIT's helper buffers are read whole) from
+//! being traced as an object.
 //!
 //! **Sweep.** Marks are a bitmap beside the heap, a bit per 8 bytes.
 //! The sweep visits the marked objects only, in address order: every gap
 //! between two of them (dead objects and free blocks) becomes one free
 //! block, and a gap at the heap's end goes back to the bump pointer. The
 //! marks then become the heap's start bitmap, so a dead object costs the
-//! collector nothing. The host
-//! values of `externref`s no root or traced cell names are dropped
-//! (`host_values.rs`).
+//! collector nothing. The host values no live `Extern` object holds are
+//! dropped (`host_values.rs`).
 
 use super::layout::ARRAY_DATA;
-use super::{GcHeap, Header, Kind, EXTERNALIZED};
+use super::{GcHeap, Header, Kind};
 use crate::runtime::store::StoreInner;
 use crate::types::{CompositeType, HeapType, StorageType, ValType};
 use std::collections::HashMap;
 
 /// Where references lie in objects of one type: offsets (from the object,
-/// for a struct; from the element, for an array) and sizes (4: an `any`
-/// reference, 8: an `extern` cell).
+/// for a struct; from the element, for an array) and sizes (4).
 type RefFields = std::rc::Rc<[(u32, u8)]>;
 
 /// The size of `storage` if it holds references the collector traces.
 fn traced(storage: StorageType) -> Option<u8> {
     match storage {
         StorageType::Val(ValType::Ref(r)) => match r.heap_type().top() {
-            HeapType::Extern => Some(8),
             HeapType::Func => None,
             _ => Some(4),
         },
@@ -87,15 +85,10 @@ fn ref_field_list(store: &StoreInner, ty: u32) -> Vec<(u32, u8)> {
     }
 }
 
-/// The object reference a cell may hold: the cell itself (`any`), or its
-/// low half when it is an externalized `anyref`.
+/// The object reference a cell may hold (of the `any`, `extern` or `exn`
+/// hierarchies alike: 0 is null, an odd value an `i31`).
 fn candidate(v: u64) -> Option<u32> {
-    let r = match v >> 32 {
-        0 => v as u32,
-        1 if v & EXTERNALIZED != 0 => v as u32,
-        _ => return None,
-    };
-    (r != 0 && r % 8 == 0).then_some(r)
+    (v != 0 && v >> 32 == 0 && v % 8 == 0).then_some(v as u32)
 }
 
 /// The marking state: the objects marked (a bit per 8 bytes, as the
@@ -108,13 +101,8 @@ struct Marker {
 }
 
 impl Marker {
-    /// Marks the object or host value cell `v` refers to, if it refers to
-    /// one (both, when a cell could be either: that only retains).
+    /// Marks the object cell `v` refers to, if it refers to one.
     fn root(&mut self, heap: &GcHeap, v: u64) {
-        let host = v.wrapping_sub(1);
-        if let Some(w) = self.hosts.get_mut((host / 64) as usize) {
-            *w |= 1 << (host % 64);
-        }
         let Some(r) = candidate(v) else { return };
         if !heap.is_start(r) {
             return;
@@ -202,9 +190,11 @@ fn trace(store: &mut StoreInner, m: &mut Marker) {
     while let Some(r) = m.grey.pop() {
         let h = store.gc.header(r);
         if h.kind() == Kind::Extern {
-            // An internalized `externref`: its cell reaches its host value.
-            let cell = store.gc.read(r + super::layout::HEADER, 8) as u64;
-            m.root(&store.gc, cell);
+            // A host reference: its host value's cell (index + 1).
+            let host = (store.gc.read(r + super::layout::HEADER, 8) as u64).wrapping_sub(1);
+            if let Some(w) = m.hosts.get_mut((host / 64) as usize) {
+                *w |= 1 << (host % 64);
+            }
             continue;
         }
         if h.kind() == Kind::Exn {

@@ -1,9 +1,9 @@
 //! The host values behind `externref`s (`ExternRef::new`): boxed in the
-//! store, named by a cell that is their index + 1, and freed by the
-//! collector once nothing reaches them (a root cell or a traced field
-//! holding the cell, or an internalized `externref` object). Freed indices
-//! are reused; a host handle to a freed value cannot exist, because host
-//! handles are roots (`roots::HostRoots`) and an unrooted one is refused.
+//! store and named by a cell that is their index + 1, which the host
+//! reference's object in the GC heap (kind `Extern`) holds. The collector
+//! frees a value once its object is dead. Freed indices are reused; a
+//! host handle to a freed value cannot exist, because host handles root
+//! their object (`roots::HostRoots`) and an unrooted one is refused.
 
 use std::any::Any;
 

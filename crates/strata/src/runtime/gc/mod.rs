@@ -1,6 +1,6 @@
-//! The GC heap of a store: structs, arrays and internalized `externref`s
-//! of the GC proposal, exception objects (`runtime::exn`), and the
-//! reference encodings of the `any` hierarchy.
+//! The GC heap of a store: structs and arrays of the GC proposal, host
+//! references (`externref`s), exception objects (`runtime::exn`), and the
+//! reference encoding they share.
 //!
 //! **The heap** is one contiguous range: a [`LinearMemory`] of 64 KiB
 //! pages that reserves its address range up front and commits pages as it
@@ -8,7 +8,7 @@
 //! object as `base + offset`. It is created at the store's first
 //! allocation and limited to `Config::max_gc_heap_size` bytes.
 //!
-//! **References** of the `any` hierarchy are 32 bits in their cell: 0 is
+//! **References** of the `any`, `extern` and `exn` hierarchies are 32 bits in their cell: 0 is
 //! null, an odd value is an `i31ref` (`(v << 1) | 1`), any other value is
 //! the offset of an object in the heap (objects are 8-byte aligned and
 //! offset 0 is never used).
@@ -24,16 +24,14 @@
 //! and its payload cells (8 bytes each) after the header; an exnref is its
 //! offset, like any object's reference.
 //!
-//! **`externref` and `anyref`.** `externref` values stay what they were
-//! (a host value's store index + 1 in a 64-bit cell). `any.convert_extern`
-//! of a host reference allocates a small object of kind
-//! [`Kind::Extern`] holding the externref's cell; `extern.convert_any`
-//! of such an object gives that cell back, so a host reference survives
-//! the round trip unchanged. `extern.convert_any` of any other `anyref`
-//! (a struct, an array, an `i31`) gives the cell `EXTERNALIZED | raw`
-//! (bit 32 set over the 32-bit reference), which no host reference uses
-//! and which `any.convert_extern` turns back into the same `anyref`
-//! without allocating.
+//! **`externref` and `anyref`** share that encoding. A host reference
+//! (`ExternRef::new`) is a small object of kind [`Kind::Extern`] holding
+//! the cell (index + 1) of its host value in the store's `HostValues`;
+//! an `externref` is a reference to such an object or, after
+//! `extern.convert_any`, to any other `anyref` (a struct, an array, an
+//! `i31`), so `any.convert_extern` and `extern.convert_any` change the
+//! type and not the bits. Host values live as long as an `Extern` object
+//! holds them.
 //!
 //! **Collection** (`collect.rs`, with the roots in `roots.rs`): a
 //! non-moving mark-and-sweep collector. Dead objects become free blocks
@@ -70,12 +68,8 @@ use crate::types::{HeapType, MemoryType, RefType, SharedTypeIndex};
 use crate::Trap;
 use layout::{ARRAY_DATA, ARRAY_LEN, HEADER};
 
-/// Set in an `externref` cell that holds an externalized `anyref` (the low
-/// 32 bits).
-pub(crate) const EXTERNALIZED: u64 = 1 << 32;
-
-/// The type index recorded in the header of an internalized `externref`,
-/// which has no type of its own.
+/// The type index recorded in the header of a host reference, which has
+/// no type of its own.
 const EXTERN_TYPE: u32 = u32::MAX;
 
 /// What an object is.
@@ -83,7 +77,7 @@ const EXTERN_TYPE: u32 = u32::MAX;
 pub(crate) enum Kind {
     Struct,
     Array,
-    /// An internalized `externref`: its cell (u64) follows the header.
+    /// A host reference: its host value's cell (u64) follows the header.
     Extern,
     /// An exception: its tag's store index in the type word, its payload
     /// cells (u64 each) after the header (`runtime::exn`).
@@ -679,28 +673,25 @@ impl GcHeap {
         r + ARRAY_DATA + u32::from(elem) * i
     }
 
-    /// The `anyref` of `externref` cell `ext` (`any.convert_extern`).
-    pub(crate) fn internalize(&mut self, ext: u64) -> Result<u64, Trap> {
-        if ext == 0 {
-            return Ok(0);
-        }
-        if ext & EXTERNALIZED != 0 {
-            return Ok(ext & u64::from(u32::MAX));
-        }
+    /// Allocates the object of a host reference: the cell (index + 1) of
+    /// its host value in the store's `HostValues`.
+    pub(crate) fn alloc_host_ref(&mut self, host: u64) -> Result<u32, Trap> {
         let at = self.alloc(EXTERN_TYPE, Header::new(Kind::Extern, 16, 1), 16)?;
-        self.write(at + HEADER, 8, u128::from(ext));
-        Ok(u64::from(at))
+        self.write(at + HEADER, 8, u128::from(host));
+        Ok(at)
     }
 
-    /// The `externref` of `anyref` cell `any` (`extern.convert_any`).
-    pub(crate) fn externalize(&self, any: u64) -> u64 {
-        if any == 0 {
-            0
-        } else if !is_i31(any) && self.header(any as u32).kind() == Kind::Extern {
-            self.read(any as u32 + HEADER, 8) as u64
-        } else {
-            EXTERNALIZED | any
-        }
+    /// Sets the host value cell of host reference `r` (just allocated).
+    pub(crate) fn set_host(&mut self, r: u32, host: u64) {
+        self.write(r + HEADER, 8, u128::from(host));
+    }
+
+    /// The host value cell of host reference `r` (`None` when `r` is not
+    /// one: null, an `i31`, or an externalized struct or array).
+    pub(crate) fn host_of(&self, r: u64) -> Option<u64> {
+        let r = u32::try_from(r).ok()?;
+        self.is_object(r, Kind::Extern)
+            .then(|| self.read(r + HEADER, 8) as u64)
     }
 
     /// The size of object (or free block) `r` (to walk the heap).
@@ -863,8 +854,9 @@ pub(crate) fn eval_const(
             u128::from(arr)
         }
         C::RefI31 => u128::from(i31_new(pop()? as u32)),
-        C::AnyConvertExtern => u128::from(heap.internalize(pop()? as u64)?),
-        C::ExternConvertAny => u128::from(heap.externalize(pop()? as u64)),
+        // The two hierarchies share one encoding (see the module
+        // documentation): a conversion changes the type only.
+        C::AnyConvertExtern | C::ExternConvertAny => u128::from(pop()? as u64),
     })
 }
 
@@ -907,18 +899,16 @@ mod tests {
         let mut heap = GcHeap::new(1 << 20);
         let s = heap.alloc_struct(SharedTypeIndex(3), 24).unwrap();
         let a = heap.alloc_array(SharedTypeIndex(4), 2, 5).unwrap();
-        let e = heap.internalize(7).unwrap() as u32;
+        let e = heap.alloc_host_ref(7).unwrap();
         assert_eq!(s, 8);
         assert_eq!(heap.read(s + 8, 8), 0);
         assert_eq!(heap.type_of(s), SharedTypeIndex(3));
         assert_eq!(heap.header(a).kind(), Kind::Array);
         assert_eq!(heap.array_len(a), 5);
         assert_eq!(heap.objects().collect::<Vec<_>>(), [s, a, e]);
-        assert_eq!(heap.externalize(u64::from(e)), 7);
-        assert_eq!(
-            heap.internalize(heap.externalize(u64::from(s))).unwrap(),
-            u64::from(s)
-        );
+        assert_eq!(heap.host_of(u64::from(e)), Some(7));
+        assert_eq!(heap.host_of(u64::from(s)), None);
+        assert_eq!(heap.host_of(i31_new(3)), None);
     }
 
     #[test]

@@ -250,8 +250,8 @@ fn segment_slots(_: Exit, _: &mut Vec<u64>) -> bool {
 /// handle it gives to C this way, released when C deletes the handle.
 #[derive(Default)]
 pub(crate) struct HostRoots {
-    /// Serials and the cells they root (an `anyref`, an exnref, or an
-    /// `externref` cell: a host value's, or an externalized `anyref`).
+    /// Serials and the cells they root (GC heap references of every
+    /// hierarchy).
     entries: std::cell::RefCell<Vec<(u64, u64)>>,
     next: std::cell::Cell<u64>,
     /// Manual roots: serial (with [`MANUAL`] set) to cell.
