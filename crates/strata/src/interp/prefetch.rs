@@ -11,11 +11,14 @@
 //! first, and its next calls are most likely below where it is now.
 //!
 //! Both threads translate into the same `OnceLock` (`LazyFunc::compiled`):
-//! whichever starts first translates, the other waits for it, and a
-//! translation is the same whoever makes it, so the program sees no
-//! difference but time. A function only the prefetcher translated still
-//! goes through the driver on its first call (`LazyFunc::used`), which is
-//! how the prefetcher learns where the program is.
+//! whichever finishes first stores its translation, and a translation is
+//! the same whoever makes it, so the program sees no difference but time.
+//! The program never waits for the prefetcher: needing a function the
+//! prefetcher is still translating, it translates it too (a preempted
+//! prefetcher could otherwise hold it up for a time slice). A function
+//! only the prefetcher translated still goes through the driver on its
+//! first call (`LazyFunc::used`), which is how the prefetcher learns
+//! where the program is.
 
 use super::ops::Op;
 use super::LazyFunc;
