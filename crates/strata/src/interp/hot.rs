@@ -57,7 +57,8 @@ fn count_calls(store: &mut StoreInner, instance: u32, index: u32, weight: u32) -
     let lazy = func_code(store, instance, index);
     let calls = lazy.calls.load(Ordering::Relaxed);
     if calls > 0 {
-        lazy.calls.store(calls.saturating_sub(weight), Ordering::Relaxed);
+        lazy.calls
+            .store(calls.saturating_sub(weight), Ordering::Relaxed);
         return false;
     }
     hot_call(store, instance, index)
