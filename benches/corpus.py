@@ -17,7 +17,7 @@ and CPU (user + system) seconds of the process and its threads:
 - `strata first`: `strata run -C cache-dir=<new empty dir>`: the defaults
   (tiered, cache on) on the first run. Its `strata compile --fill-cache`
   child keeps running after the run, at the lowest priority; it is not
-  part of the run's time.
+  part of the run's time, and the next command starts once it is done.
 - `strata warm`: the defaults with a cache filled before the rounds.
 - `wasmtime first` / `wasmtime warm`: `wasmtime run -C cache-config=...`
   with a new empty cache directory / one filled before the rounds (the
@@ -36,7 +36,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from coldstart import timed, which  # noqa: E402
+from coldstart import timed, wait_for_fill_children, which  # noqa: E402
 
 BENCHES = os.path.dirname(os.path.abspath(__file__))
 # label: (file under benches/, --invoke argument or None for `_start`, args)
@@ -118,6 +118,7 @@ def main():
             best = {}
             for _ in range(args.runs):
                 for key, make in commands.items():
+                    wait_for_fill_children(work)
                     wall, cpu = timed(make())
                     old = best.get(key, (1e9, 1e9))
                     best[key] = (min(old[0], wall), min(old[1], cpu))

@@ -423,6 +423,67 @@ fn background_compilation_takes_over() -> Result<()> {
     Ok(())
 }
 
+/// A call that enters the interpreter from outside it (from the host, or
+/// from compiled code calling a function that is still interpreted) costs
+/// a whole entry, so it counts as 16 calls towards `tier_up_calls`; calls
+/// between interpreted functions count once.
+#[test]
+fn calls_from_outside_the_interpreter_count_more() -> Result<()> {
+    if !Tier::Tiered.is_available() {
+        return Ok(());
+    }
+    // 32 calls: two entries (16 each) use them up, the third finds none
+    // left and compiles.
+    let engine = make_engine(Tier::Tiered, (32, u32::MAX), |_| {});
+    let wat = r#"
+      (module
+        (func $leaf (param i32) (result i32)
+          (i32.add (local.get 0) (i32.const 1)))
+        (func (export "outer") (param i32) (result i32)
+          (call $leaf (local.get 0)))
+        ;; 20 calls of $leaf between interpreted functions: fewer than 32.
+        (func (export "loop") (result i32)
+          (local $i i32) (local $acc i32)
+          (loop $l
+            (local.set $acc (call $leaf (local.get $acc)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $l (i32.lt_u (local.get $i) (i32.const 20))))
+          (local.get $acc)))"#;
+
+    // Interpreted callers: 20 calls leave $leaf interpreted.
+    let module = Module::new(&engine, wat)?;
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[])?;
+    let looped = instance.get_typed_func::<(), i32>(&mut store, "loop")?;
+    assert_eq!(looped.call(&mut store, ())?, 20);
+    assert_eq!(
+        module.tiered_up().0,
+        0,
+        "20 interpreted calls compiled something"
+    );
+
+    // Host entries: $outer's first two calls spend its count (16 + 16)
+    // and the third compiles it. Its two interpreted runs counted $leaf
+    // once each (32 - 2 = 30); compiled $outer then calls the interpreted
+    // $leaf through an entry: 30 - 16 = 14 in the third call, 0 in the
+    // fourth, and the fifth compiles $leaf.
+    let module = Module::new(&engine, wat)?;
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[])?;
+    let outer = instance.get_typed_func::<i32, i32>(&mut store, "outer")?;
+    let mut compiled = Vec::new();
+    for i in 0..5 {
+        assert_eq!(outer.call(&mut store, i)?, i + 1);
+        compiled.push(module.tiered_up().0);
+    }
+    assert_eq!(
+        compiled,
+        [0, 0, 1, 1, 2],
+        "functions compiled after each call"
+    );
+    Ok(())
+}
+
 /// A module of `n` functions in a binary call tree (function `i` calls
 /// `2i + 1` and `2i + 2`), each mixing its argument, so that every
 /// function runs once per call of the root and each result depends on all.

@@ -12,7 +12,7 @@
 //! exhausted` trap.
 
 use super::handlers::{CallCx, Instr, Next};
-use super::hot::{count_call, func_code, module_code};
+use super::hot::{count_call, count_entry, func_code, module_code};
 use super::ops::{Access, Op};
 use super::CompiledFunc;
 use crate::isa::{numeric_ops, simd_ops};
@@ -134,7 +134,7 @@ pub(crate) fn invoke(store: &mut dyn StoreOps, func: u32, raw: &mut [u64]) -> an
             index,
             vmctx,
         } => {
-            if count_call(inner, instance, index) {
+            if count_entry(inner, instance, index) {
                 // Hot, and compiled now.
                 return crate::tier::invoke(store, func, raw);
             }

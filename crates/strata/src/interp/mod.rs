@@ -109,10 +109,10 @@ impl ModuleCode {
 pub(crate) struct LazyFunc {
     /// Index in the module's function index space.
     func_index: u32,
-    /// The translation, by whichever thread got there first (the program's
-    /// or the prefetcher's; `OnceLock` makes the other wait for it). A
-    /// translation error (a limit the validator does not check) is kept
-    /// as its message.
+    /// The translation, by whichever thread finished first (the program's
+    /// or the prefetcher's). Neither waits for the other to translate
+    /// (`LazyFunc::translation`). A translation error (a limit the
+    /// validator does not check) is kept as its message.
     compiled: OnceLock<Result<CompiledFunc, String>>,
     /// Whether the program has used the translation (`ModuleCode::get`):
     /// until then the call handlers leave calls of the function to the
@@ -153,18 +153,32 @@ impl LazyFunc {
         self.compiled.get()?.as_ref().ok()
     }
 
-    /// The translated function, translating it now if needed, or waiting
-    /// for the thread that is translating it.
+    /// The translated function, translating it now if needed.
+    ///
+    /// A thread that finds no translation makes its own, even when another
+    /// thread is translating the function at that moment, and keeps
+    /// whichever is stored first (a translation is the same whoever makes
+    /// it). So the program never waits for the prefetcher (`prefetch.rs`),
+    /// which a busy machine may have preempted in the middle of a
+    /// translation: when both translated inside `get_or_init`, the program
+    /// waited until the prefetcher got a core again and finished.
     fn translation(&self, module: &ModuleInfo) -> anyhow::Result<&CompiledFunc> {
-        let result = self.compiled.get_or_init(|| {
-            let body = module.body((self.func_index - module.num_imported_funcs) as usize);
-            translate::translate(module, self.func_index, &body).map_err(|e| {
-                format!(
-                    "{:#}",
-                    e.context(format!("failed to translate function {}", self.func_index))
-                )
-            })
-        });
+        let result = match self.compiled.get() {
+            Some(result) => result,
+            None => {
+                let body = module.body((self.func_index - module.num_imported_funcs) as usize);
+                let mine = translate::translate(module, self.func_index, &body).map_err(|e| {
+                    format!(
+                        "{:#}",
+                        e.context(format!("failed to translate function {}", self.func_index))
+                    )
+                });
+                // Another thread's equal translation may have come first;
+                // every thread initializes with a finished translation, so
+                // this waits at most for another's move into the slot.
+                self.compiled.get_or_init(|| mine)
+            }
+        };
         result.as_ref().map_err(|e| anyhow::anyhow!("{e}"))
     }
 }

@@ -134,11 +134,21 @@ pub(crate) fn translate(
     let local_cells = cells;
 
     // First pass: the distinct constants, placed right after the locals.
+    // A body of up to `KEEP_OPERATORS` bytes keeps the decoded operators
+    // (and their offsets) for the second pass, which then decodes nothing.
+    let keep = body.as_bytes().len() <= KEEP_OPERATORS;
+    let mut kept = Vec::new();
     let mut consts: Vec<u64> = Vec::new();
     let mut const_slots = HashMap::new();
     let mut reader = body.get_operators_reader()?;
     while !reader.eof() {
-        let Some(key) = const_key(&reader.read()?) else {
+        let offset = reader.original_position();
+        let op = reader.read()?;
+        let key = const_key(&op);
+        if keep {
+            kept.push((offset, op));
+        }
+        let Some(key) = key else {
             continue;
         };
         const_slots.entry(key).or_insert_with(|| {
@@ -190,13 +200,21 @@ pub(crate) fn translate(
         handler: None,
         catches: None,
     });
-    let mut reader = body.get_operators_reader()?;
-    while !reader.eof() {
-        let offset = reader.original_position();
+    let mut step = |offset: u64, op| {
         t.offset = offset as u32;
-        let op = reader.read()?;
         t.operator(op)
-            .map_err(|e| e.context(format!("at offset {offset:#x}")))?;
+            .map_err(|e| e.context(format!("at offset {offset:#x}")))
+    };
+    if keep {
+        for (offset, op) in kept {
+            step(offset, op)?;
+        }
+    } else {
+        let mut reader = body.get_operators_reader()?;
+        while !reader.eof() {
+            let offset = reader.original_position();
+            step(offset, reader.read()?)?;
+        }
     }
     let result_cells = ty.result_cells();
     let frame_size = (t.temps as usize + t.max_cells).max(result_cells);
@@ -242,6 +260,48 @@ pub(crate) fn translate(
         stack_maps,
     })
 }
+
+/// Whether `op` is one of the most frequent operators that only the
+/// structural `match` of `Translator::translate_op` translates (locals,
+/// constants, globals, blocks and branches, calls): those skip asking the
+/// instruction families (`translate_family`: seven lookups, each a large
+/// `match` that fails), which took 18M of the 129M instructions of
+/// translating the regex app's functions (callgrind). None of the
+/// families takes any of them, so the order changes nothing.
+fn is_structural(op: &Operator<'_>) -> bool {
+    matches!(
+        op,
+        Operator::LocalGet { .. }
+            | Operator::LocalSet { .. }
+            | Operator::LocalTee { .. }
+            | Operator::I32Const { .. }
+            | Operator::I64Const { .. }
+            | Operator::F32Const { .. }
+            | Operator::F64Const { .. }
+            | Operator::GlobalGet { .. }
+            | Operator::GlobalSet { .. }
+            | Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::Else
+            | Operator::End
+            | Operator::Br { .. }
+            | Operator::BrIf { .. }
+            | Operator::Return
+            | Operator::Drop
+            | Operator::Call { .. }
+    )
+}
+
+/// The largest body (in bytes) whose operators the first pass of
+/// [`translate`] keeps for the second, rather than decoding them again.
+/// Decoding (wasmparser's `OperatorsReader::read`) was 40M of the 136M
+/// instructions of translating the regex app's 292 functions (callgrind),
+/// half in each pass; keeping the operators saved 7M of it (moving them
+/// costs too). A kept operator takes a few dozen bytes, so the bound
+/// keeps the buffer to about a megabyte: a larger body (a hostile 7 MB
+/// one, say) is decoded twice instead.
+const KEEP_OPERATORS: usize = 64 << 10;
 
 /// The constant an operator pushes, as the key of the constant pool: its
 /// cell encoding and cell count.
@@ -575,34 +635,41 @@ impl Translator<'_> {
         Ok(())
     }
 
-    fn translate_op(&mut self, op: Operator<'_>) -> Result<()> {
-        if let Some(make) = Op::unary(&op) {
+    /// Translates `op` if it belongs to one of the instruction families
+    /// with their own tables and translators (numeric, memory, SIMD,
+    /// atomic, GC); says whether it did.
+    fn translate_family(&mut self, op: &Operator<'_>) -> Result<bool> {
+        if let Some(make) = Op::unary(op) {
             let src = self.pop();
-            self.produce(result_type(&op), |dst| make(dst, src));
-            return Ok(());
+            self.produce(result_type(op), |dst| make(dst, src));
+            return Ok(true);
         }
-        if let Some(make) = Op::binary(&op) {
+        if let Some(make) = Op::binary(op) {
             let rhs = self.pop();
             let lhs = self.pop();
-            self.produce(result_type(&op), |dst| make(dst, lhs, rhs));
-            return Ok(());
+            self.produce(result_type(op), |dst| make(dst, lhs, rhs));
+            return Ok(true);
         }
-        if let Some((make, memarg)) = Op::load(&op) {
+        if let Some((make, memarg)) = Op::load(op) {
             let (access, offset, ext) = self.access(&memarg)?;
             let addr = self.pop();
-            self.produce(result_type(&op), |dst| make(dst, addr, offset, access));
+            self.produce(result_type(op), |dst| make(dst, addr, offset, access));
             self.emit_access_ext(ext);
-            return Ok(());
+            return Ok(true);
         }
-        if let Some((make, memarg)) = Op::store(&op) {
+        if let Some((make, memarg)) = Op::store(op) {
             let (access, offset, ext) = self.access(&memarg)?;
             let value = self.pop();
             let addr = self.pop();
             self.emit(make(addr, value, offset, access));
             self.emit_access_ext(ext);
-            return Ok(());
+            return Ok(true);
         }
-        if self.simd(&op)? || self.atomic(&op)? || self.gc(&op)? {
+        Ok(self.simd(op)? || self.atomic(op)? || self.gc(op)?)
+    }
+
+    fn translate_op(&mut self, op: Operator<'_>) -> Result<()> {
+        if !is_structural(&op) && self.translate_family(&op)? {
             return Ok(());
         }
         match op {
