@@ -88,7 +88,7 @@ fn ref_field_list(store: &StoreInner, ty: u32) -> Vec<(u32, u8)> {
 /// The object reference a cell may hold (of the `any`, `extern` or `exn`
 /// hierarchies alike: 0 is null, an odd value an `i31`).
 fn candidate(v: u64) -> Option<u32> {
-    (v != 0 && v >> 32 == 0 && v % 8 == 0).then_some(v as u32)
+    (v != 0 && v >> 32 == 0 && v.is_multiple_of(8)).then_some(v as u32)
 }
 
 /// The marking state: the objects marked (a bit per 8 bytes, as the
