@@ -322,8 +322,8 @@ impl Config {
         self
     }
 
-    /// The most bytes each store's GC heap (structs, arrays and
-    /// internalized `externref`s of the GC proposal) may take. An
+    /// The most bytes each store's GC heap (structs and arrays of the GC
+    /// proposal, host references, exceptions) may take. An
     /// allocation that would take the heap beyond it traps with
     /// [`Trap::GcHeapOutOfMemory`](crate::Trap::GcHeapOutOfMemory) when a
     /// collection cannot make room (what is reachable exceeds the limit,

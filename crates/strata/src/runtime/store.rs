@@ -91,7 +91,7 @@ pub struct StoreInner {
     /// boundary (`exn::raise`, `exn::thrown`), or of an uncaught one the
     /// embedder has not taken yet: a root of the GC heap.
     pub(crate) pending_exn: Option<u32>,
-    /// Structs, arrays, internalized externrefs and exceptions.
+    /// Structs, arrays, host references (externrefs) and exceptions.
     pub(crate) gc: super::gc::GcHeap,
     /// The active activations, where the collector finds the references
     /// executing code holds (`gc/roots.rs`).
