@@ -6,7 +6,7 @@
 mod common;
 
 use anyhow::Result;
-use common::tiers;
+use common::{call, tiers};
 use strata::*;
 
 /// An engine with exact references in `tier` (tiered: every function
@@ -19,15 +19,6 @@ fn engine(tier: Tier) -> Engine {
         .wasm_custom_descriptors(true);
     common::compile_at_once(&mut config, tier);
     Engine::new(&config).expect("valid configuration")
-}
-
-fn call(store: &mut Store<()>, i: &Instance, name: &str, args: &[Val]) -> Result<Vec<Val>> {
-    let f = i
-        .get_func(&mut *store, name)
-        .ok_or_else(|| anyhow::anyhow!("no export {name}"))?;
-    let mut results = vec![Val::I32(0); f.ty(&*store).results().len()];
-    f.call(&mut *store, args, &mut results)?;
-    Ok(results)
 }
 
 fn i32_of(results: &[Val]) -> i32 {

@@ -52,12 +52,12 @@ impl<T> Store<T> {
     pub fn gc_stats(&self) -> GcHeapStats {
         let heap = &self.inner.gc;
         let (mut objects, mut object_bytes) = (0, 0);
-        for r in heap.objects() {
-            if heap.header(r).kind() != crate::runtime::gc::Kind::Free {
+        heap.for_each_object(|_, h, size| {
+            if h.kind() != crate::runtime::gc::Kind::Free {
                 objects += 1;
-                object_bytes += u64::from(heap.size_of(r));
+                object_bytes += u64::from(size);
             }
-        }
+        });
         GcHeapStats {
             objects,
             object_bytes,

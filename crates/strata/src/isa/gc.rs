@@ -138,7 +138,6 @@ impl GcOp {
                 | GcOp::ArrayNewFixed
                 | GcOp::ArrayNewData
                 | GcOp::ArrayNewElem
-                | GcOp::AnyConvertExtern
                 | GcOp::StructNewDesc
                 | GcOp::StructNewDefaultDesc
         )

@@ -163,8 +163,7 @@ impl GcHeap {
 
     /// Marks the `size` bytes at `at` as a free block in the heap.
     fn write_free(&mut self, at: u32, size: u32) {
-        self.write(at, 4, u128::from(size));
-        self.write(at + 4, 4, u128::from(Header::new(Kind::Free, 0, 1).0));
+        super::free_block(self.bytes_mut(at, 8), 0, size as usize);
     }
 
     /// Forgets the free blocks (the sweep lists them again).

@@ -281,7 +281,7 @@ fn sweep(heap: &mut GcHeap, marks: Vec<u64>) {
                     continue;
                 };
                 if r > end {
-                    free_block(data, end, r - end);
+                    super::free_block(data, end, r - end);
                     free.push((end as u32, (r - end) as u32));
                 }
                 live += u64::from(size);
@@ -302,18 +302,4 @@ fn sweep(heap: &mut GcHeap, marks: Vec<u64>) {
     heap.live_after = live;
     heap.allocated_since = 0;
     heap.collections += 1;
-}
-
-/// Writes `v` as the 4 bytes at `at` of the heap's bytes `data`.
-fn put_word(data: &mut [u8], at: usize, v: u32) {
-    if let Some(b) = data.get_mut(at..at + 4) {
-        b.copy_from_slice(&v.to_le_bytes());
-    }
-}
-
-/// Marks the `size` bytes at `at` of the heap's bytes `data` as a free
-/// block (as `GcHeap::make_free` does).
-fn free_block(data: &mut [u8], at: usize, size: usize) {
-    put_word(data, at, size as u32);
-    put_word(data, at + 4, super::Header::new(Kind::Free, 0, 1).0);
 }

@@ -146,6 +146,20 @@ pub(crate) fn word(data: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
+/// Writes `v` as the 4 bytes at `at` of the heap's bytes `data`.
+fn put_word(data: &mut [u8], at: usize, v: u32) {
+    if let Some(b) = data.get_mut(at..at + 4) {
+        b.copy_from_slice(&v.to_le_bytes());
+    }
+}
+
+/// Marks the `size` bytes at `at` of the heap's bytes `data` as a free
+/// block: its size in the type word, so the heap stays walkable.
+fn free_block(data: &mut [u8], at: usize, size: usize) {
+    put_word(data, at, size as u32);
+    put_word(data, at + 4, Header::new(Kind::Free, 0, 1).0);
+}
+
 /// The size of the object (or free block) at `at` of the heap's bytes
 /// `data`, whose header word is `h`; `None` when the header cannot be an
 /// object's.
@@ -409,7 +423,8 @@ impl GcHeap {
             .then(|| self.read(r + HEADER, 8) as u64)
     }
 
-    /// The size of object (or free block) `r` (to walk the heap).
+    /// The size of object (or free block) `r`.
+    #[cfg(test)]
     pub(crate) fn size_of(&self, r: u32) -> u32 {
         match &self.mem {
             Some(mem) => object_size(mem.data(), r as usize, self.header(r)).unwrap_or(0),
@@ -447,6 +462,7 @@ impl GcHeap {
 
     /// Every object and free block, in address order (see
     /// [`GcHeap::for_each_object`]).
+    #[cfg(test)]
     pub(crate) fn objects(&self) -> impl Iterator<Item = u32> {
         let mut all = Vec::new();
         self.for_each_object(|r, _, _| all.push(r));
