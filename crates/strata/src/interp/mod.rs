@@ -193,7 +193,8 @@ pub(crate) struct CompiledFunc {
     pub func_index: u32,
     pub num_params: u32,
     /// What a new frame holds after its parameters, placed at slots
-    /// `num_params..` on entry: zeroed declared locals, then the constants.
+    /// `num_params..` on entry: zeroed declared locals, then the constants,
+    /// then zeroes up to a whole number of `exec::INIT_CHUNK` cells.
     pub init: Box<[u64]>,
     /// Slots the frame needs: locals, constants and temporaries.
     pub frame_size: u32,

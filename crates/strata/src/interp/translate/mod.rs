@@ -32,8 +32,8 @@ use crate::runtime::gc::collect::is_traced;
 use crate::types::raw::v128_to_cells;
 use crate::types::{HeapType, RefType, ValType};
 use anyhow::{bail, Result};
+use rustc_hash::FxHashMap;
 use stack::{Operand, Place};
-use std::collections::HashMap;
 use wasmparser::{BlockType, FunctionBody, Operator};
 
 #[derive(Debug, PartialEq)]
@@ -73,7 +73,7 @@ struct Translator<'m> {
     module: &'m ModuleInfo,
     ops: Vec<Op>,
     /// The slot of each distinct constant, by value and cell count.
-    const_slots: HashMap<(u128, usize), Slot>,
+    const_slots: FxHashMap<(u128, usize), Slot>,
     /// Each local's first slot and type.
     locals: Vec<(Slot, ValType)>,
     temps: Slot,
@@ -136,10 +136,13 @@ pub(crate) fn translate(
     // First pass: the distinct constants, placed right after the locals.
     // A body of up to `KEEP_OPERATORS` bytes keeps the decoded operators
     // (and their offsets) for the second pass, which then decodes nothing.
-    let keep = body.as_bytes().len() <= KEEP_OPERATORS;
-    let mut kept = Vec::new();
+    let len = body.as_bytes().len();
+    let keep = len <= KEEP_OPERATORS;
+    // Operators take a little over two bytes each on average: reserving
+    // for one per two bytes saves the growth's copies (callgrind).
+    let mut kept = Vec::with_capacity(if keep { len / 2 } else { 0 });
     let mut consts: Vec<u64> = Vec::new();
-    let mut const_slots = HashMap::new();
+    let mut const_slots = FxHashMap::default();
     let mut reader = body.get_operators_reader()?;
     while !reader.eof() {
         let offset = reader.original_position();
@@ -165,7 +168,7 @@ pub(crate) fn translate(
     let results: Box<[ValType]> = ty.results().into();
     let mut t = Translator {
         module: m,
-        ops: Vec::new(),
+        ops: Vec::with_capacity(if keep { kept.len() } else { len / 3 }),
         const_slots,
         locals,
         temps: local_cells + consts.len() as Slot,
@@ -217,7 +220,14 @@ pub(crate) fn translate(
         }
     }
     let result_cells = ty.result_cells();
-    let frame_size = (t.temps as usize + t.max_cells).max(result_cells);
+    // `init` is padded to whole chunks of `INIT_CHUNK` cells (`exec::enter`
+    // copies chunks); the padding lands in temporaries, which are written
+    // before they are read, and the frame is made to hold it.
+    let init_cells = (local_cells as usize - param_cells + consts.len())
+        .next_multiple_of(super::exec::INIT_CHUNK);
+    let frame_size = (t.temps as usize + t.max_cells)
+        .max(result_cells)
+        .max(param_cells + init_cells);
     if frame_size > (u32::MAX / 2) as usize {
         bail!("function frame is too large");
     }
@@ -229,7 +239,9 @@ pub(crate) fn translate(
         .map(|&(slot, _)| slot)
         .collect();
     let stack_maps = std::mem::take(&mut t.maps).finish(ref_locals);
-    if std::env::var_os("STRATA_DUMP").is_some() {
+    static DUMP: std::sync::LazyLock<bool> =
+        std::sync::LazyLock::new(|| std::env::var_os("STRATA_DUMP").is_some());
+    if *DUMP {
         eprintln!("func {func_index}: temps at {}", t.temps);
         for (i, op) in t.ops.iter().enumerate() {
             eprintln!("  {i:4}: {op:?}");
@@ -250,6 +262,8 @@ pub(crate) fn translate(
         num_params: param_cells as u32,
         init: std::iter::repeat_n(0, local_cells as usize - param_cells)
             .chain(consts)
+            .chain(std::iter::repeat(0))
+            .take(init_cells)
             .collect(),
         frame_size: frame_size as u32,
         slot_lists: t.slot_lists.into(),
