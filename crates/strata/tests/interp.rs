@@ -70,6 +70,26 @@ fn loops_headed_by_branches() {
     );
 }
 
+/// A `br_table` entry that jumps back to a loop headed by a conditional
+/// exit: loop inversion turns such a jump into two instructions, which
+/// shifted the table's later entries (entry 1 here ran entry 0's exit and
+/// returned 1 instead of looping to 55).
+#[test]
+fn br_table_entries_back_to_an_inverted_loop() {
+    run(
+        r#"(module
+          (func (export "run") (param $n i32) (result i32) (local $i i32) (local $acc i32)
+            (block $out
+              (loop $l
+                (br_if $out (i32.ge_u (local.get $i) (local.get $n)))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (local.set $acc (i32.add (local.get $acc) (local.get $i)))
+                (br_table $l $l $out (i32.and (local.get $i) (i32.const 1)))))
+            (local.get $acc)))"#,
+        &[("run", 10, 55), ("run", 0, 0), ("run", 1, 1)],
+    );
+}
+
 #[test]
 fn lazy_locals_survive_writes_and_joins() {
     run(

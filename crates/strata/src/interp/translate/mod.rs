@@ -789,12 +789,17 @@ impl Translator<'_> {
                     len: targets.len(),
                 });
                 // One jump per entry: straight to the label when no copies
-                // are needed, else to a stub emitted after the table.
+                // are needed, else to a stub emitted after the table. An
+                // entry is exactly one `Br` (the handler indexes them), so
+                // a jump back to a loop is not inverted here.
                 let mut stubs = Vec::new();
                 for &label in &labels {
                     if self.branch_needs_copies(label) {
                         let at = self.emit(Op::Br { target: 0 });
                         stubs.push((at, label));
+                    } else if self.ctrl[label].kind == CtrlKind::Loop {
+                        let target = self.ctrl[label].loop_pc;
+                        self.emit(Op::Br { target });
                     } else {
                         self.emit_jump(label);
                     }
