@@ -257,6 +257,7 @@ macro_rules! define_op {
                     $( | Op::$VLL { dst, .. } )*
                     | Op::I8x16Shuffle { dst, .. }
                     | Op::Copy { dst, .. }
+                    | Op::Select { dst, .. }
                     | Op::GlobalGet { dst, .. }
                     | Op::RefFunc { dst, .. }
                     | Op::MemorySize { dst, .. }

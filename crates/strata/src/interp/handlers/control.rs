@@ -47,7 +47,21 @@ pub(super) fn lower(op: &Op, pc: usize, l: &Lowering<'_>, prev: Option<Prev>) ->
         }
         Op::BrTable { index, len } => {
             let s = src(index);
-            (pick!(br_table; s [SLOT, ACC]), index, 0, len, None)
+            // Entries that all jump forward are taken straight from the
+            // table, without running the entry's `Br` (a backward one
+            // must spend loop budget).
+            let entries = l.ops.get(pc + 1..pc + 2 + len as usize).unwrap_or_default();
+            let forward = entries
+                .iter()
+                .enumerate()
+                .all(|(k, op)| matches!(*op, Op::Br { target } if target as usize > pc + 1 + k));
+            (
+                pick!(br_table; s [SLOT, ACC], forward [false, true]),
+                index,
+                0,
+                len,
+                None,
+            )
         }
         Op::Select { dst, cond, a } => (select, dst, cond, a, None),
         Op::ConsumeFuel { amount } => (consume_fuel, 0, 0, amount, None),
@@ -183,7 +197,9 @@ unsafe fn br_unless<const S: Src, const BACK: bool>(
 }
 
 /// `BrTable { index, len }` is followed by `len + 1` `Br`s.
-unsafe fn br_table<const S: Src>(
+/// With `FORWARD`, every entry is a forward `Br`, and the handler jumps to
+/// the entry's target itself.
+unsafe fn br_table<const S: Src, const FORWARD: bool>(
     ip: *const Instr,
     sp: *mut u64,
     mem: *const VMMemory,
@@ -196,7 +212,14 @@ unsafe fn br_table<const S: Src>(
     let (i, index) = unsafe { (&*ip, operand::<u32, S>(u32::from((*ip).a), sp, acc, facc)) };
     let k = index.min(i.c) as usize;
     // SAFETY: the translator emits the `len + 1` entries after the table.
-    next!(unsafe { ip.add(1 + k) }, sp, mem, vmctx, acc, cx, facc)
+    let entry = unsafe { ip.add(1 + k) };
+    if FORWARD {
+        // SAFETY: lowering checked that the entry is a `Br`, whose `c` is
+        // its offset to a target inside the function.
+        let target = unsafe { entry.byte_offset((*entry).c as i32 as isize) };
+        next!(target, sp, mem, vmctx, acc, cx, facc)
+    }
+    next!(entry, sp, mem, vmctx, acc, cx, facc)
 }
 
 /// `Select { dst, cond, a }` is followed by `Ext { a: b }` (lowered with

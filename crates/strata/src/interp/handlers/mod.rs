@@ -279,6 +279,9 @@ impl Prev {
 /// `const_base..`), the module's imported function count, and whether
 /// calls are counted.
 pub(crate) struct Lowering<'a> {
+    /// The whole function, for instructions whose lowering depends on
+    /// the ones after them (a `br_table`'s entries).
+    pub ops: &'a [Op],
     pub consts: &'a [u64],
     pub const_base: u32,
     pub num_imported: u32,

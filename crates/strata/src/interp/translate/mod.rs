@@ -231,7 +231,7 @@ pub(crate) fn translate(
     if frame_size > (u32::MAX / 2) as usize {
         bail!("function frame is too large");
     }
-    t.thread_jumps_to_returns();
+    t.thread_jumps();
     let ref_locals = t
         .locals
         .iter()
@@ -251,6 +251,7 @@ pub(crate) fn translate(
         instrs: super::handlers::lower(
             &t.ops,
             &super::handlers::Lowering {
+                ops: &t.ops,
                 consts: &consts,
                 const_base: local_cells,
                 num_imported: m.num_imported_funcs,
@@ -334,20 +335,39 @@ fn const_key(op: &Operator<'_>) -> Option<(u128, usize)> {
 }
 
 impl Translator<'_> {
-    /// Replaces each jump to a return instruction with the return itself,
-    /// so `if ... else ... end` at the end of a function returns directly.
-    fn thread_jumps_to_returns(&mut self) {
+    /// Jump threading: a branch to an unconditional `Br` goes straight to
+    /// where that one goes (an `if` inside a block that ends its parent, a
+    /// `br_table` entry to a block's end), and a `Br` to a return
+    /// instruction becomes the return itself, so `if ... else ... end` at
+    /// the end of a function returns directly. A `br_table`'s entries stay
+    /// `Br`s (the handler indexes them) but are threaded too.
+    fn thread_jumps(&mut self) {
+        let mut entries_left = 0;
         for i in 0..self.ops.len() {
-            if let Op::Br { target } = self.ops[i] {
-                if let Some(&dest) = self.ops.get(target as usize) {
-                    if matches!(
-                        dest,
-                        Op::Return | Op::Return1 { .. } | Op::ReturnMany { .. }
-                    ) {
-                        self.ops[i] = dest;
-                    }
+            let in_table = entries_left > 0;
+            entries_left = match self.ops[i] {
+                Op::BrTable { len, .. } => len as usize + 1,
+                _ => entries_left.saturating_sub(1),
+            };
+            let mut op = self.ops[i];
+            let Some(target) = op.branch_target_mut() else {
+                continue;
+            };
+            // A bounded walk: `Br`s may form a cycle (`loop br 0 end`).
+            for _ in 0..8 {
+                match self.ops.get(*target as usize) {
+                    Some(&Op::Br { target: next }) if next != *target => *target = next,
+                    _ => break,
                 }
             }
+            let dest = self.ops.get(*target as usize).copied();
+            self.ops[i] = match (op, dest) {
+                (
+                    Op::Br { .. },
+                    Some(ret @ (Op::Return | Op::Return1 { .. } | Op::ReturnMany { .. })),
+                ) if !in_table => ret,
+                _ => op,
+            };
         }
     }
 
@@ -930,7 +950,7 @@ impl Translator<'_> {
                 // A `v128` selects each of its cells; the condition sits
                 // above both operands, so no write clobbers it.
                 for c in 0..ty.cells() as Slot {
-                    self.emit(Op::Select {
+                    let at = self.emit(Op::Select {
                         dst: dst + c,
                         cond,
                         a: a + c,
@@ -940,6 +960,12 @@ impl Translator<'_> {
                         b: 0,
                         c: 0,
                     });
+                    // A one-cell result may go straight to the local a
+                    // `local.set` right after puts it in (the `Ext` word
+                    // is part of the instruction).
+                    if ty.cells() == 1 {
+                        self.last_producer = Some(at);
+                    }
                 }
             }
             Operator::LocalGet { local_index } => {
