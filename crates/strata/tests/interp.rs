@@ -348,3 +348,92 @@ fn large_and_small_bodies_translate_alike() {
     // 20,000 * 3 - 4,000 and 10 * 3 - 2, on top of the argument.
     run(&wat, &[("large", 7, 56_007), ("small", 7, 35)]);
 }
+
+/// An `i32.add` whose sum addresses the load or store right after it runs
+/// as one fused handler (`handlers/fused.rs`): every operand source of the
+/// sum, a wrapping sum, a store of the sum itself, and accesses out of
+/// bounds, which trap at the access.
+#[test]
+fn address_sums_fused_with_their_access() {
+    use strata::{Trap, WasmBacktrace};
+    let engine = Engine::new(Config::new().tier(Tier::Interp)).unwrap();
+    let wat = r#"(module
+          (memory 1)
+          (data (i32.const 8) "\01\02\03\04\05\06\07\08\09\0a\0b\0c\0d\0e\0f\10")
+          ;; A constant right operand, a load with an offset.
+          (func (export "load") (param i32) (result i32)
+            (i32.load offset=4 (i32.add (local.get 0) (i32.const 8))))
+          ;; Two slot operands, a narrow load.
+          (func (export "load8") (param i32) (result i32)
+            (i32.load8_u (i32.add (local.get 0) (local.get 0))))
+          ;; The right operand from the accumulator (`base + i * 2`).
+          (func (export "load16") (param i32) (result i32)
+            (i32.load16_u (i32.add (i32.const 8) (i32.shl (local.get 0) (i32.const 1)))))
+          ;; A 64-bit load at a sum that wraps around 2^32.
+          (func (export "wrap") (param i32) (result i32)
+            (i32.wrap_i64 (i64.load (i32.add (local.get 0) (i32.const -16)))))
+          ;; The sum is kept in a local, and stored at itself.
+          (func (export "store_sum") (param i32) (result i32) (local i32)
+            (i32.store (local.tee 1 (i32.add (local.get 0) (i32.const 16))) (local.get 1))
+            (i32.add (i32.load (local.get 1)) (local.get 1)))
+          ;; A narrow store of another value, read back.
+          (func (export "store8") (param i32) (result i32)
+            (i32.store8 (i32.add (local.get 0) (i32.const 100)) (i32.const 0x1ff))
+            (i32.load (i32.add (local.get 0) (i32.const 100))))
+          ;; Out of bounds, after a global is set.
+          (global $g (mut i32) (i32.const 0))
+          (func (export "oob") (param i32) (result i32) (local i32)
+            (global.set $g (i32.const 7))
+            (drop (i32.load (local.tee 1 (i32.add (local.get 0) (i32.const 65533)))))
+            (local.get 1))
+          (func (export "g") (result i32) (global.get $g)))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let call = |store: &mut Store<()>, name: &str, arg: i32| {
+        let f = instance
+            .get_typed_func::<i32, i32>(&mut *store, name)
+            .unwrap();
+        f.call(&mut *store, arg)
+    };
+    for (name, arg, want) in [
+        ("load", 0, 0x0807_0605),
+        ("load", -4, 0x0403_0201),
+        ("load8", 4, 1),
+        ("load8", 7, 7),
+        ("load16", 1, 0x0403),
+        ("wrap", 24, 0x0403_0201),
+        ("store_sum", 0, 32),
+        ("store_sum", 1000, 2032),
+        ("store8", 0, 0xff),
+    ] {
+        assert_eq!(call(&mut store, name, arg).unwrap(), want, "{name}({arg})");
+    }
+    // The trap is the load's: its module offset is the one the JIT
+    // reports for the same call.
+    let trap_offset = |err: &anyhow::Error| {
+        let bt = err.downcast_ref::<WasmBacktrace>().expect("a backtrace");
+        bt.frames()[0].module_offset()
+    };
+    let jit = Engine::new(Config::new().tier(Tier::Jit)).unwrap();
+    let mut jit_store = Store::new(&jit, ());
+    let jit_module = Module::new(&jit, wat).unwrap();
+    let jit_instance = Instance::new(&mut jit_store, &jit_module, &[]).unwrap();
+    let jit_oob = jit_instance
+        .get_typed_func::<i32, i32>(&mut jit_store, "oob")
+        .unwrap();
+    for arg in [0, 1, 4, 1000, -65533 - 1] {
+        let err = call(&mut store, "oob", arg).unwrap_err();
+        assert_eq!(
+            err.downcast_ref::<Trap>(),
+            Some(&Trap::MemoryOutOfBounds),
+            "oob({arg})"
+        );
+        let jit_err = jit_oob.call(&mut jit_store, arg).unwrap_err();
+        assert_eq!(trap_offset(&err), trap_offset(&jit_err), "oob({arg})");
+        assert!(trap_offset(&err).is_some());
+    }
+    assert_eq!(call(&mut store, "oob", -65533).unwrap(), 0);
+    let g = instance.get_typed_func::<(), i32>(&mut store, "g").unwrap();
+    assert_eq!(g.call(&mut store, ()).unwrap(), 7);
+}

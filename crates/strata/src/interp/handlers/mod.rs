@@ -30,9 +30,12 @@
 //!   `crate::isa`, sharing its semantics closures with the driver's `match`;
 //! - `simd.rs`: the handlers of the SIMD table, which read and write slots
 //!   only; `wide.rs`: the wide-arithmetic instructions, likewise;
-//! - `control.rs`: branches, copies, globals, fuel, calls and returns.
+//! - `control.rs`: branches, copies, globals, fuel, calls and returns;
+//! - `fused.rs`: superinstructions, an address sum and the memory access
+//!   that uses it.
 
 mod control;
+mod fused;
 mod numeric;
 mod simd;
 mod wide;
@@ -349,7 +352,12 @@ pub(crate) fn lower(ops: &[Op], l: &Lowering<'_>) -> Box<[Instr]> {
         .enumerate()
         .map(|(pc, op)| {
             let reads = if targets[pc] { None } else { prev };
-            let (handler, a, b, c, produced) = numeric::lower(op, pc, l, reads)
+            let fused = match ops.get(pc + 1) {
+                Some(next) if !targets[pc + 1] => fused::lower(op, next, l, reads),
+                _ => None,
+            };
+            let (handler, a, b, c, produced) = fused
+                .or_else(|| numeric::lower(op, pc, l, reads))
                 .or_else(|| simd::lower(op))
                 .or_else(|| wide::lower(op))
                 .or_else(|| control::lower(op, pc, l, reads))
