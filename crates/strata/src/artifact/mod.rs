@@ -15,8 +15,14 @@
 //! wasm          bytes    the binary (empty in a cache entry, whose key
 //!                        already names the binary)
 //! image         the code image (`jit::image`)
-//! checksum      32 bytes SHA-256 of everything before it
+//! checksum      16 bytes XXH3-128 of everything before it
 //! ```
+//!
+//! The checksum detects damage (a truncated or corrupted file), not
+//! forgery: whoever can write the file can write a matching checksum
+//! (hence `unsafe Module::deserialize`). XXH3 reads the 3.8 MB cache entry
+//! of the regex app in about 0.2 ms where SHA-256 took 2 ms, a tenth of a
+//! warm start. The module hash, which names a cache entry, stays SHA-256.
 //!
 //! Loading checks, in order: the magic, the format version, the length
 //! (truncation), the checksum (damage), Strata's version and the
@@ -37,7 +43,7 @@ pub(crate) const MAGIC: &[u8; 8] = b"\x7fSTRATA\0";
 
 /// The artifact format's version; bumped whenever the layout of the file
 /// or of the code image changes.
-pub(crate) const FORMAT_VERSION: u32 = 3;
+pub(crate) const FORMAT_VERSION: u32 = 4;
 
 /// The Strata build that wrote an artifact: its version and a hash of its
 /// sources (`build.rs`), since another build's code may assume another
@@ -47,6 +53,9 @@ const STRATA_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+", env!("STRAT
 /// The size of a SHA-256 hash.
 const HASH_LEN: usize = 32;
 
+/// The size of an artifact's checksum.
+const CHECKSUM_LEN: usize = 16;
+
 /// Whether `bytes` look like an artifact (start with its magic).
 pub(crate) fn is_artifact(bytes: &[u8]) -> bool {
     bytes.starts_with(MAGIC)
@@ -55,6 +64,11 @@ pub(crate) fn is_artifact(bytes: &[u8]) -> bool {
 /// SHA-256 of `bytes`.
 pub(crate) fn hash(bytes: &[u8]) -> [u8; HASH_LEN] {
     Sha256::digest(bytes).into()
+}
+
+/// The checksum of an artifact's `bytes` (XXH3-128).
+fn checksum(bytes: &[u8]) -> [u8; CHECKSUM_LEN] {
+    xxhash_rust::xxh3::xxh3_128(bytes).to_le_bytes()
 }
 
 /// The settings of `config` that change the code compiled for a module,
@@ -109,10 +123,10 @@ pub(crate) fn write(
     w.bytes(wasm)?;
     image.write(&mut w)?;
     let mut bytes = w.bytes;
-    let len = (bytes.len() + HASH_LEN) as u64;
+    let len = (bytes.len() + CHECKSUM_LEN) as u64;
     bytes[12..20].copy_from_slice(&len.to_le_bytes());
-    let checksum = hash(&bytes);
-    bytes.extend_from_slice(&checksum);
+    let sum = checksum(&bytes);
+    bytes.extend_from_slice(&sum);
     Ok(bytes)
 }
 
@@ -176,11 +190,11 @@ pub(crate) fn parse<'a>(engine: &Engine, bytes: &'a [u8]) -> Result<Artifact<'a>
         }
         bail!("the precompiled module is damaged: its length does not match its header");
     }
-    let Some(body_len) = bytes.len().checked_sub(HASH_LEN) else {
+    let Some(body_len) = bytes.len().checked_sub(CHECKSUM_LEN) else {
         bail!("the precompiled module is truncated");
     };
-    let (body, checksum) = bytes.split_at(body_len);
-    if hash(body) != checksum {
+    let (body, sum) = bytes.split_at(body_len);
+    if checksum(body) != sum {
         bail!("the precompiled module is damaged: its checksum does not match its contents");
     }
     let mut r = Reader::new(&body[MAGIC.len() + 12..]);
