@@ -32,7 +32,6 @@ use crate::runtime::gc::collect::is_traced;
 use crate::types::raw::v128_to_cells;
 use crate::types::{HeapType, RefType, ValType};
 use anyhow::{bail, Result};
-use rustc_hash::FxHashMap;
 use stack::{Operand, Place};
 use wasmparser::{BlockType, FunctionBody, Operator};
 
@@ -69,11 +68,49 @@ struct Ctrl {
     catches: Option<usize>,
 }
 
+/// A function's distinct constants (value, cells) and their slots, sorted
+/// by value: a lookup is a binary search. A sorted array rather than a
+/// hash map: SipHash took 12M of the 110M instructions of translating the
+/// regex app, and a fixed fast hash (FxHash, tried) would let a guest that
+/// picks colliding constants make translation quadratic.
+struct Constants {
+    keys: Vec<(u128, usize)>,
+    slots: Vec<Slot>,
+}
+
+impl Constants {
+    /// Places the distinct constants among `keys` at consecutive slots
+    /// from `first`; returns them and the cells they fill, in order.
+    fn place(mut keys: Vec<(u128, usize)>, first: Slot) -> (Constants, Vec<u64>) {
+        keys.sort_unstable();
+        keys.dedup();
+        let mut cells = Vec::with_capacity(keys.len());
+        let mut slots = Vec::with_capacity(keys.len());
+        for &(value, width) in &keys {
+            slots.push(first + cells.len() as Slot);
+            let [low, high] = v128_to_cells(value);
+            cells.push(low);
+            if width == 2 {
+                cells.push(high);
+            }
+        }
+        (Constants { keys, slots }, cells)
+    }
+
+    /// The slot of constant `key`, which the first pass saw.
+    fn slot(&self, key: (u128, usize)) -> Slot {
+        match self.keys.binary_search(&key) {
+            Ok(i) => self.slots[i],
+            Err(_) => unreachable!("the first pass places every constant"),
+        }
+    }
+}
+
 struct Translator<'m> {
     module: &'m ModuleInfo,
     ops: Vec<Op>,
-    /// The slot of each distinct constant, by value and cell count.
-    const_slots: FxHashMap<(u128, usize), Slot>,
+    /// The slot of each distinct constant.
+    const_slots: Constants,
     /// Each local's first slot and type.
     locals: Vec<(Slot, ValType)>,
     temps: Slot,
@@ -141,8 +178,7 @@ pub(crate) fn translate(
     // Operators take a little over two bytes each on average: reserving
     // for one per two bytes saves the growth's copies (callgrind).
     let mut kept = Vec::with_capacity(if keep { len / 2 } else { 0 });
-    let mut consts: Vec<u64> = Vec::new();
-    let mut const_slots = FxHashMap::default();
+    let mut keys = Vec::new();
     let mut reader = body.get_operators_reader()?;
     while !reader.eof() {
         let offset = reader.original_position();
@@ -151,19 +187,9 @@ pub(crate) fn translate(
         if keep {
             kept.push((offset, op));
         }
-        let Some(key) = key else {
-            continue;
-        };
-        const_slots.entry(key).or_insert_with(|| {
-            let slot = local_cells + consts.len() as Slot;
-            let [low, high] = v128_to_cells(key.0);
-            consts.push(low);
-            if key.1 == 2 {
-                consts.push(high);
-            }
-            slot
-        });
+        keys.extend(key);
     }
+    let (const_slots, consts) = Constants::place(keys, local_cells);
 
     let results: Box<[ValType]> = ty.results().into();
     let mut t = Translator {
@@ -1198,7 +1224,7 @@ impl Translator<'_> {
     /// Pushes the constant `op` pushes, from the constant pool.
     fn push_const(&mut self, op: &Operator<'_>, ty: ValType) {
         let key = const_key(op).unwrap_or_else(|| unreachable!("{op:?} is a constant"));
-        let slot = self.const_slots[&key];
+        let slot = self.const_slots.slot(key);
         self.push(Place::Const(slot), ty);
     }
 

@@ -31,7 +31,7 @@ impl Translator<'_> {
                 }
                 Operator::I8x16Shuffle { lanes } => {
                     // The first pass put the lane indices in the pool.
-                    let mask = self.const_slots[&(u128::from_le_bytes(lanes), 2)];
+                    let mask = self.const_slots.slot((u128::from_le_bytes(lanes), 2));
                     let b = self.pop();
                     let a = self.pop();
                     let dst = self.push_temp(ValType::V128);
