@@ -538,3 +538,100 @@ fn translating_ahead_on_another_thread_changes_nothing() -> Result<()> {
     }
     Ok(())
 }
+
+/// An interpreted frame calling a function that has compiled code: the
+/// call handler enters the code itself (`control::call_compiled`). The
+/// caller's loop stays interpreted (its loops never count as hot and it
+/// is entered once), its callees compile on their third call. What the
+/// callee does must look the same as from the driver: results, a trap
+/// (with both frames in the backtrace), an exception the interpreted
+/// caller catches, memory the callee grows, and references the
+/// interpreted frame holds while the callee collects.
+#[test]
+fn interpreted_callers_enter_compiled_callees_directly() -> Result<()> {
+    if !Tier::Tiered.is_available() {
+        return Ok(());
+    }
+    let wat = r#"
+    (module
+      (type $box (struct (field i32)))
+      (tag $e (param i32))
+      (memory 1)
+      (func $leaf (param i32) (result i32)
+        (if (i32.eq (local.get 0) (i32.const 900)) (then (unreachable)))
+        (if (i32.eq (local.get 0) (i32.const 901)) (then (throw $e (i32.const 7))))
+        (i32.add (local.get 0) (i32.const 3)))
+      (func $grow (param i32) (result i32)
+        (drop (memory.grow (i32.const 1)))
+        (i32.store (i32.sub (i32.mul (memory.size) (i32.const 65536)) (i32.const 4)) (local.get 0))
+        (memory.size))
+      (func $churn (param i32) (result i32)
+        (local $k i32)
+        (loop $l
+          (drop (struct.new $box (i32.add (local.get $k) (i32.const 1000))))
+          (br_if $l (i32.lt_u (local.tee $k (i32.add (local.get $k) (i32.const 1))) (i32.const 50))))
+        (local.get 0))
+      (func (export "sum") (param $n i32) (param $bad i32) (result i32)
+        (local $i i32) (local $acc i32)
+        (loop $l
+          (local.set $acc (i32.add (local.get $acc)
+            (call $leaf (select (local.get $bad) (local.get $i)
+              (i32.eq (local.get $i) (i32.const 10))))))
+          (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+        (local.get $acc))
+      (func (export "catching") (result i32)
+        (local $i i32) (local $acc i32)
+        (loop $l
+          (local.set $acc (i32.add (local.get $acc)
+            (block $caught (result i32)
+              (try_table (result i32) (catch $e $caught)
+                (call $leaf (select (i32.const 901) (local.get $i)
+                  (i32.eq (local.get $i) (i32.const 10))))))))
+          (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 20))))
+        (local.get $acc))
+      (func (export "growing") (result i32)
+        (local $i i32) (local $acc i32)
+        (loop $l
+          (local.set $acc (i32.add (local.get $acc) (call $grow (local.get $i))))
+          ;; The interpreted frame reads what the compiled callee wrote in
+          ;; the page it added.
+          (local.set $acc (i32.add (local.get $acc)
+            (i32.load (i32.sub (i32.mul (memory.size) (i32.const 65536)) (i32.const 4)))))
+          (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 6))))
+        (local.get $acc))
+      (func (export "holding") (result i32)
+        (local $b (ref null $box)) (local $i i32)
+        (local.set $b (struct.new $box (i32.const 41)))
+        (loop $l
+          (drop (call $churn (local.get $i)))
+          (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 10))))
+        (i32.add (struct.get $box 0 (local.get $b)) (i32.const 1))))
+    "#;
+    let engine = make_engine(Tier::Tiered, (2, u32::MAX), |c| {
+        c.wasm_gc(true).wasm_exceptions(true).gc_stress(true);
+    });
+    let module = Module::new(&engine, wat)?;
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[])?;
+    let sum = instance.get_typed_func::<(i32, i32), i32>(&mut store, "sum")?;
+    // 0 + 1 + ... + 19, plus 3 each.
+    assert_eq!(sum.call(&mut store, (20, 10))?, 190 + 60);
+    let err = sum.call(&mut store, (20, 900)).unwrap_err();
+    assert_eq!(
+        err.downcast_ref::<Trap>(),
+        Some(&Trap::UnreachableCodeReached)
+    );
+    let trace = err.downcast_ref::<WasmBacktrace>().expect("a backtrace");
+    let frames: Vec<u32> = trace.frames().iter().map(|f| f.func_index()).collect();
+    assert_eq!(frames, [0, 3], "{err:?}");
+    let catching = instance.get_typed_func::<(), i32>(&mut store, "catching")?;
+    // 0 + ... + 19 without 10, plus 3 each, plus the 7 thrown.
+    assert_eq!(catching.call(&mut store, ())?, 180 + 57 + 7);
+    let growing = instance.get_typed_func::<(), i32>(&mut store, "growing")?;
+    // Sizes 2..=7, plus the stored 0..=5.
+    assert_eq!(growing.call(&mut store, ())?, 27 + 15);
+    let holding = instance.get_typed_func::<(), i32>(&mut store, "holding")?;
+    assert_eq!(holding.call(&mut store, ())?, 42);
+    assert!(module.tiered_up().0 >= 3, "{:?}", module.tiered_up());
+    Ok(())
+}

@@ -491,6 +491,15 @@ macro_rules! exec_match {
     }};
 }
 
+/// `store` as the raw pointer `CallCx` carries, taken afresh before each
+/// chain of handlers.
+fn erase(store: &mut dyn StoreOps) -> *mut dyn StoreOps {
+    // SAFETY: only the lifetime is erased: the handlers use the pointer
+    // only while the chain runs, inside `execute`'s borrow of the store,
+    // and `execute` does not touch the store meanwhile.
+    unsafe { std::mem::transmute::<*mut (dyn StoreOps + '_), *mut (dyn StoreOps + 'static)>(store) }
+}
+
 fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError> {
     let max_slots = max_slots(store);
     let Stack {
@@ -532,6 +541,8 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
         hops: super::hot::hop_budget(store.inner()),
         acc: 0,
         facc: 0.0,
+        store: erase(store),
+        failed: None,
     };
     // The index of instruction `ip` of the current function.
     macro_rules! pc_of {
@@ -833,6 +844,7 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
         cx.frames = &mut *frames;
         cx.slots = slots_ptr;
         cx.len = slots.len();
+        cx.store = erase(store);
         let flow = unsafe { Instr::run(ip, slots_ptr.add(base), mem, vmctx, &mut cx) }.next();
         // Handlers call and return within the instance: continue in the
         // frame on top now, at the instruction the chain stopped at, which
@@ -844,7 +856,15 @@ fn execute(store: &mut dyn StoreOps, stack: &mut Stack) -> Result<(), ExecError>
                 pc = pc_of!(next);
                 continue;
             }
-            Next::Slow(at) => pc = pc_of!(at),
+            Next::Slow(at) => {
+                pc = pc_of!(at);
+                // A call the handler made into compiled code failed: the
+                // error is the call's, as if the driver had made it.
+                if let Some(e) = cx.failed.take() {
+                    *trap_pc = pc;
+                    return Err(call_error(store, e));
+                }
+            }
             Next::Loop(target) => {
                 pc = pc_of!(target);
                 cx.hops = hop_budget;

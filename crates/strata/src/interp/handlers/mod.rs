@@ -43,6 +43,7 @@ mod wide;
 use super::exec::Frame;
 use super::ops::Op;
 use super::LazyFunc;
+use crate::runtime::store::StoreOps;
 use crate::runtime::vm::{VMContext, VMMemory};
 use crate::types::raw::Raw;
 
@@ -184,6 +185,14 @@ pub(crate) struct CallCx {
     /// the middle of straight-line code (every instruction in debug builds).
     pub acc: u64,
     pub facc: f64,
+    /// The store, for the calls into compiled code the call handler makes
+    /// itself (`control::call_compiled`): the driver's, which it leaves
+    /// alone while a chain runs.
+    pub store: *mut dyn StoreOps,
+    /// The error a call into compiled code ended with: the chain then
+    /// returns `Slow` at the call, and the driver raises the error there
+    /// (never running the call again).
+    pub failed: Option<anyhow::Error>,
 }
 
 /// How many backward jumps a chain of handlers may take before it returns
