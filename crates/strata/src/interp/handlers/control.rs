@@ -351,12 +351,13 @@ unsafe fn internal_callee<'a, const COUNT: bool>(
 }
 
 /// `Call { func, base }` of a function the instance defines: pushes the
-/// callee's frame at `base` and continues in it. A callee that is not
-/// translated yet, or a frame that does not fit, goes to the driver, which
-/// translates or traps.
+/// callee's frame at `base` and continues in it. A callee whose count ran
+/// out, or that is not translated yet, goes to [`call_compiled`] (which
+/// hands it to the driver when it has no compiled code); a frame that does
+/// not fit goes to the driver, which translates or traps.
 unsafe fn call_internal<const COUNT: bool>(
     ip: *const Instr,
-    _sp: *mut u64,
+    sp: *mut u64,
     mem: *const VMMemory,
     vmctx: *const VMContext,
     acc: u64,
@@ -366,7 +367,7 @@ unsafe fn call_internal<const COUNT: bool>(
     // SAFETY: forwarded.
     let Some((i, cxr, frames, callee)) = (unsafe { internal_callee::<COUNT>(ip, cx) }) else {
         // SAFETY: forwarded.
-        return unsafe { call_compiled(ip, _sp, mem, vmctx, acc, cx, facc) };
+        return unsafe { call_compiled(ip, sp, mem, vmctx, acc, cx, facc) };
     };
     let (depth, room) = (frames.len(), frames.len() < frames.capacity());
     let Some(caller) = frames.last_mut() else {
