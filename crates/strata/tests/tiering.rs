@@ -631,7 +631,13 @@ fn interpreted_callers_enter_compiled_callees_directly() -> Result<()> {
     // Sizes 2..=7, plus the stored 0..=5.
     assert_eq!(growing.call(&mut store, ())?, 27 + 15);
     let holding = instance.get_typed_func::<(), i32>(&mut store, "holding")?;
+    let before = store.gc_stats().collections;
     assert_eq!(holding.call(&mut store, ())?, 42);
+    // Under `gc_stress` every allocation collects, the compiled ones too,
+    // which the collector can do only with the interpreted frames published
+    // (without them it skips collecting): 10 calls of 50 allocations.
+    let collections = store.gc_stats().collections - before;
+    assert!(collections >= 500, "{collections} collections");
     assert!(module.tiered_up().0 >= 3, "{:?}", module.tiered_up());
     Ok(())
 }

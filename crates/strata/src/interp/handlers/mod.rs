@@ -291,8 +291,8 @@ impl Prev {
 /// `const_base..`), the module's imported function count, and whether
 /// calls are counted.
 pub(crate) struct Lowering<'a> {
-    /// The whole function, for instructions whose lowering depends on
-    /// the ones after them (a `br_table`'s entries).
+    /// The function's instructions (a `br_table`'s lowering also looks
+    /// at its entries, a fused one at the instruction after it).
     pub ops: &'a [Op],
     pub consts: &'a [u64],
     pub const_base: u32,
@@ -346,7 +346,8 @@ impl Lowering<'_> {
 /// Lowers a translated function. Branch targets become relative offsets;
 /// an instruction that directly follows the one whose result it reads, and
 /// that no branch targets, reads it from the accumulator.
-pub(crate) fn lower(ops: &[Op], l: &Lowering<'_>) -> Box<[Instr]> {
+pub(crate) fn lower(l: &Lowering<'_>) -> Box<[Instr]> {
+    let ops = l.ops;
     let mut targets = vec![false; ops.len() + 1];
     for op in ops {
         if let Some(&mut t) = op.clone().branch_target_mut() {

@@ -274,16 +274,13 @@ pub(crate) fn translate(
         }
     }
     Ok(CompiledFunc {
-        instrs: super::handlers::lower(
-            &t.ops,
-            &super::handlers::Lowering {
-                ops: &t.ops,
-                consts: &consts,
-                const_base: local_cells,
-                num_imported: m.num_imported_funcs,
-                count_calls: m.engine.config().tier == crate::Tier::Tiered,
-            },
-        ),
+        instrs: super::handlers::lower(&super::handlers::Lowering {
+            ops: &t.ops,
+            consts: &consts,
+            const_base: local_cells,
+            num_imported: m.num_imported_funcs,
+            count_calls: m.engine.config().tier == crate::Tier::Tiered,
+        }),
         ops: t.ops.into(),
         func_index,
         num_params: param_cells as u32,
