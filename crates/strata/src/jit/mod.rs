@@ -392,46 +392,57 @@ pub(crate) fn enter(
         return Err(Trap::StackOverflow.into());
     }
 
+    // A compiled segment begins: the collector walks its frames from the
+    // exit of its calls out (`runtime/gc/roots.rs`).
+    inner.activations.enter_compiled(&inner.limits);
     let store_ops: NonNull<dyn StoreOps + '_> = NonNull::from(&mut *store);
     // SAFETY: only the lifetime is erased; the pointer is withdrawn by
     // `leave` below, before `store` is used again.
     let store_ops: NonNull<dyn StoreOps> = unsafe { std::mem::transmute(store_ops) };
     // SAFETY: the store is not used until `leave`.
     let previous = unsafe { helpers::enter(store_ops) };
-    // A compiled segment begins: the collector walks its frames from the
-    // exit of its calls out (`runtime/gc/roots.rs`).
-    let inner = store.inner();
-    inner.activations.enter_compiled(&inner.limits);
     // SAFETY: `vmctx` is the code's instance context and `values` holds
     // the cells the trampoline reads and writes (the caller's contract).
     let result = signals::catch(|| unsafe { trampoline(vmctx, values) });
+    helpers::leave(previous);
     let inner = store.inner();
     inner.activations.leave_compiled(&inner.limits);
-    helpers::leave(previous);
     if outermost {
         // SAFETY: as above.
         unsafe { (*limits).stack_limit = 0 };
     }
-    let Err(mut unwound) = result else {
-        return Ok(());
-    };
+    match result {
+        Ok(()) => Ok(()),
+        Err(unwound) => Err(unwound_error(store, instance, unwound)),
+    }
+}
+
+/// The error compiled code entered for instance `instance` stopped with:
+/// its trap, or the failure of the helper that made it trap, with the
+/// compiled frames' backtrace.
+#[cold]
+fn unwound_error(
+    store: &mut dyn StoreOps,
+    instance: u32,
+    mut unwound: signals::Unwound,
+) -> anyhow::Error {
     resolve_instances(store.inner(), instance, &mut unwound);
     match unwound.trap {
-        Some(trap) => Err(anyhow::Error::new(trap).context(unwound.backtrace)),
+        Some(trap) => anyhow::Error::new(trap).context(unwound.backtrace),
         None => match helpers::PENDING.with(|p| p.borrow_mut().take()) {
             Some(helpers::Pending::Error(e)) => match e.downcast::<helpers::HelperTrap>() {
-                Ok(trap) => Err(anyhow::Error::new(trap.0).context(unwound.backtrace)),
+                Ok(trap) => anyhow::Error::new(trap.0).context(unwound.backtrace),
                 // A trap in wasm the helper called (interpreted code, say)
                 // has its frames; the compiled ones are outer to them.
                 Err(mut e) => {
                     if let Some(frames) = e.downcast_mut::<crate::WasmBacktrace>() {
                         frames.append_outer(unwound.backtrace);
                     }
-                    Err(e)
+                    e
                 }
             },
             Some(helpers::Pending::Panic(payload)) => std::panic::resume_unwind(payload),
-            None => Err(anyhow!("compiled code stopped without an error")),
+            None => anyhow!("compiled code stopped without an error"),
         },
     }
 }

@@ -282,6 +282,7 @@ thread_local! {
 /// what the trampoline returned (1 when the trap handler resumed it at
 /// its handler, after a trap), and returns what stopped it if a trap
 /// unwound it.
+#[inline]
 pub(crate) fn catch(f: impl FnOnce() -> u32) -> Result<(), Unwound> {
     ENTRIES.with(|e| e.set(e.get() + 1));
     let trapped = f();
@@ -294,6 +295,7 @@ pub(crate) fn catch(f: impl FnOnce() -> u32) -> Result<(), Unwound> {
 
 /// Turns what the handler recorded on this thread into an [`Unwound`]:
 /// names the frames' functions, outside the signal handler.
+#[cold]
 fn take_record() -> Unwound {
     // SAFETY: only this thread's handler writes the record, and it has
     // finished (it jumped here); nothing else holds a reference to it.

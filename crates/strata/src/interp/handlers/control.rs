@@ -411,6 +411,7 @@ unsafe fn call_internal<const COUNT: bool>(
 /// each was about a third of their cost. Anything else (no compiled code
 /// yet, a buffer that does not fit the stack) goes to the driver; a call
 /// that fails leaves its error in `CallCx::failed` for the driver.
+#[cfg(strata_jit)]
 #[inline(never)]
 unsafe fn call_compiled(
     ip: *const Instr,
@@ -422,8 +423,10 @@ unsafe fn call_compiled(
     facc: f64,
 ) -> Flow {
     // SAFETY: `ip` is a call of a defined function of `vmctx`'s instance
-    // (validated index), whose entry the context lists; `cx` is the
-    // driver's, with its store and the stack the frames point into.
+    // (validated index), whose entry the context lists (the store's entry
+    // for the function, which the driver synced when it found the callee
+    // hot); `cx` is the driver's, with its store and the stack the frames
+    // point into.
     unsafe {
         let i = &*ip;
         let entry = &**(*vmctx).func_refs.add(i.c as usize);
@@ -431,24 +434,28 @@ unsafe fn call_compiled(
             return Flow::Slow(ip);
         }
         let cxr = &mut *cx;
-        let store = &mut *cxr.store;
         let frames = &mut *cxr.frames;
         let Some(caller) = frames.last_mut() else {
             return Flow::Slow(ip);
         };
+        // The call's cell buffer (arguments in, results out) starts at
+        // `base` in the caller's frame, and the translator sized the frame
+        // to hold the results pushed there, so the buffer is within the
+        // stack the caller's frame fits in.
         let args = caller.base + usize::from(i.a);
-        let f = *(*vmctx).funcs.add(i.c as usize);
-        let n = store.inner().funcs[f as usize].ty.buffer_cells();
-        if args + n > cxr.len {
-            return Flow::Slow(ip);
-        }
         // The caller resumes after the call, whose stack map names its
         // references while the collector may run.
         caller.ret = ip.add(1);
         let instance = caller.instance;
+        let store = &mut *cxr.store;
         store.inner().activations.publish(frames, cxr.slots, args);
-        let buf = std::slice::from_raw_parts_mut(cxr.slots.add(args), n);
-        let result = crate::tier::call_from_interp(store, f, instance, buf);
+        let result = crate::jit::enter(
+            store,
+            entry.array_call,
+            entry.vmctx,
+            cxr.slots.add(args),
+            instance,
+        );
         store.inner().activations.unpublish();
         if let Err(e) = result {
             cxr.failed = Some(e);
@@ -456,6 +463,20 @@ unsafe fn call_compiled(
         }
     }
     next!(unsafe { ip.add(1) }, sp, mem, vmctx, acc, cx, facc)
+}
+
+/// Without the JIT no function has compiled code: the driver calls.
+#[cfg(not(strata_jit))]
+unsafe fn call_compiled(
+    ip: *const Instr,
+    _sp: *mut u64,
+    _mem: *const VMMemory,
+    _vmctx: *const VMContext,
+    _acc: u64,
+    _cx: *mut CallCx,
+    _facc: f64,
+) -> Flow {
+    Flow::Slow(ip)
 }
 
 /// `ReturnCall { func, base }` of a function the instance defines: the
