@@ -3,7 +3,7 @@
 `strata run` on each (whole process: seconds and peak memory, from
 /usr/bin/time), with wasmtime and wasmi beside it when installed.
 
-- big_func:   one function of about 5 MB (700,000 local updates)
+- big_func:   one function of about 7 MB (1,000,000 local updates)
 - br_table:   one `br_table` with a million targets
 - many_funcs: 100,000 functions, each called once
 
@@ -39,7 +39,7 @@ def module(types, funcs, bodies, export_func):
 I32 = 0x7F
 def big_func():
     step = b"\x20\x00\x41\x03\x6a\x21\x00"  # local.get 0; i32.const 3; i32.add; local.set 0
-    body = vec([leb(1) + bytes([I32])]) + step * 700_000 + b"\x20\x00\x0b"
+    body = vec([leb(1) + bytes([I32])]) + step * 1_000_000 + b"\x20\x00\x0b"
     return module([((), (I32,))], [0], [body], 0)
 
 def br_table():

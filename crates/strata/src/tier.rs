@@ -80,9 +80,10 @@ fn with_code(engine: &Engine, module: &Arc<ModuleInfo>, _jit: Option<()>) -> Res
 /// itself), whose entry the driver synced when it found the callee hot,
 /// together with everything published before it (`sync_compiled` applies
 /// the log in order), so it neither syncs nor looks the function up again:
-/// it enters the code the entry holds. This is the interpreter-to-compiled
-/// crossing (253,000 of them in a cold run of the regex app); anything
-/// else goes through `invoke`.
+/// it enters the code the entry holds. This is the driver's
+/// interpreter-to-compiled crossing (the call handler's own,
+/// `interp::handlers::control::call_compiled`, enters the entry it holds
+/// the same way); anything else goes through `invoke`.
 pub(crate) fn call_from_interp(
     store: &mut dyn StoreOps,
     func: u32,
