@@ -443,11 +443,16 @@ unsafe fn call_compiled(
         // to hold the results pushed there, so the buffer is within the
         // stack the caller's frame fits in.
         let args = caller.base + usize::from(i.a);
+        let store = &mut *cxr.store;
+        debug_assert!({
+            let f = *(*vmctx).funcs.add(i.c as usize);
+            let n = store.inner().funcs[f as usize].ty.buffer_cells();
+            args + n <= caller.base + (*caller.code).frame_size as usize
+        });
         // The caller resumes after the call, whose stack map names its
         // references while the collector may run.
         caller.ret = ip.add(1);
         let instance = caller.instance;
-        let store = &mut *cxr.store;
         store.inner().activations.publish(frames, cxr.slots, args);
         let result = crate::jit::enter(
             store,
