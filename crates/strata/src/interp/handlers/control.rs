@@ -470,19 +470,9 @@ unsafe fn call_compiled(
     next!(unsafe { ip.add(1) }, sp, mem, vmctx, acc, cx, facc)
 }
 
-/// Without the JIT no function has compiled code: the driver calls.
+// Without the JIT no function has compiled code: the driver calls.
 #[cfg(not(strata_jit))]
-unsafe fn call_compiled(
-    ip: *const Instr,
-    _sp: *mut u64,
-    _mem: *const VMMemory,
-    _vmctx: *const VMContext,
-    _acc: u64,
-    _cx: *mut CallCx,
-    _facc: f64,
-) -> Flow {
-    Flow::Slow(ip)
-}
+use self::slow as call_compiled;
 
 /// `ReturnCall { func, base }` of a function the instance defines: the
 /// callee replaces the current frame, its arguments moved down to the
