@@ -408,9 +408,9 @@ unsafe fn call_internal<const COUNT: bool>(
 /// continues after the call. Crossings are frequent in tiered runs (in a
 /// cold run of the regex app, 313,000 calls from large interpreted
 /// functions into small compiled ones), and returning to the driver for
-/// each was about a third of their cost. Anything else (no compiled code
-/// yet, a buffer that does not fit the stack) goes to the driver; a call
-/// that fails leaves its error in `CallCx::failed` for the driver.
+/// each was about a third of their cost. A callee without compiled code
+/// yet goes to the driver; a call that fails leaves its error in
+/// `CallCx::failed` for the driver.
 #[cfg(strata_jit)]
 #[inline(never)]
 unsafe fn call_compiled(
