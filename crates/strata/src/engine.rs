@@ -25,6 +25,7 @@ struct EngineInner {
     /// The current epoch (see `Config::epoch_interruption`).
     epoch: AtomicU64,
     /// Told about compiled code (`Config::profiler`).
+    #[cfg_attr(not(strata_jit), allow(dead_code))]
     code_observer: Option<Arc<dyn CodeObserver>>,
     /// The compile cache, when it is on and the engine compiles.
     cache: Option<CacheDir>,
@@ -132,6 +133,7 @@ impl Engine {
 
     /// Where tiers announce the machine code they publish, if a profiler
     /// wants to know (`Config::profiler`).
+    #[cfg_attr(not(strata_jit), allow(dead_code))]
     pub(crate) fn code_observer(&self) -> Option<&dyn CodeObserver> {
         self.inner.code_observer.as_deref()
     }

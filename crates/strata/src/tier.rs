@@ -34,7 +34,10 @@ pub(crate) fn compile(
         Tier::Tiered => crate::artifact::cache::lookup(engine, module)
             .and_then(|image| crate::jit::load(module, &image).ok()),
         #[cfg(not(strata_jit))]
-        Tier::Jit | Tier::Tiered => anyhow::bail!("the JIT tier is not available in this build"),
+        Tier::Jit | Tier::Tiered => {
+            let _ = searched;
+            anyhow::bail!("the JIT tier is not available in this build")
+        }
         Tier::Interp => None,
     };
     with_code(engine, module, jit)

@@ -66,6 +66,7 @@ pub enum Trap {
 
 impl Trap {
     /// Every trap kind, in declaration order (its index is its `code`).
+    #[cfg(strata_jit)]
     const ALL: [Trap; 24] = [
         Trap::UnreachableCodeReached,
         Trap::MemoryOutOfBounds,
@@ -94,11 +95,13 @@ impl Trap {
     ];
 
     /// A small integer identifying the trap kind.
+    #[cfg(strata_jit)]
     pub(crate) fn code(self) -> u8 {
         self as u8
     }
 
     /// The trap kind with the given `code`.
+    #[cfg(strata_jit)]
     pub(crate) fn from_code(code: u8) -> Trap {
         Trap::ALL
             .get(usize::from(code))
@@ -141,6 +144,7 @@ impl Trap {
     }
 }
 
+#[cfg(strata_jit)]
 #[test]
 fn trap_codes_round_trip() {
     for trap in Trap::ALL {

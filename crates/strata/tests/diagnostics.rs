@@ -7,7 +7,6 @@ use common::tiers;
 
 use anyhow::Result;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use strata::*;
 use wasmparser::{Operator, Parser, Payload};
 
@@ -315,8 +314,10 @@ fn without_a_callback_the_deadline_traps_and_a_callback_can_switch_back() {
     }
 }
 
+#[cfg(feature = "profiling")]
 #[test]
 fn the_guest_profiler_records_the_sampled_stacks() {
+    use std::time::Duration;
     for tier in tiers() {
         let engine = engine_with(tier, |c| {
             c.epoch_interruption(true);

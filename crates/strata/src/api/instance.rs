@@ -421,6 +421,8 @@ fn instantiate<T>(
             func_ref.native = jit.native(i);
             func_ref.array_call = jit.trampoline(i);
         }
+        #[cfg(not(strata_jit))]
+        let _ = i;
         entry.set(func_ref);
     }
     let mut inst = InstanceEntity {

@@ -78,6 +78,7 @@ macro_rules! define_table_queries {
 
 numeric_ops!(define_table_queries);
 
+#[cfg(strata_jit)]
 macro_rules! define_simd_queries {
     (
         v_unary { $($VU:ident = $vuf:expr => $VUJ:tt;)* }
@@ -117,4 +118,7 @@ macro_rules! define_simd_queries {
     };
 }
 
+// Only the JIT asks (a function that computes on vectors needs the
+// host CPU's SIMD extensions to be compiled).
+#[cfg(strata_jit)]
 simd_ops!(define_simd_queries);

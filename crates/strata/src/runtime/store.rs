@@ -32,7 +32,9 @@ pub(crate) trait StoreOps {
     /// functions) with arguments and results in `raw`, on behalf of
     /// instance `caller` (`None` when the host itself calls).
     fn call_host(&mut self, host: u32, raw: &mut [u64], caller: Option<u32>) -> anyhow::Result<()>;
-    /// Calls store function `func`, in whichever tier runs it.
+    /// Calls store function `func`, in whichever tier runs it (for
+    /// compiled code's calls out).
+    #[cfg_attr(not(strata_jit), allow(dead_code))]
     fn call(&mut self, func: u32, raw: &mut [u64]) -> anyhow::Result<()>;
     /// The epoch deadline passed while wasm ran: runs the store's
     /// epoch-deadline callback, which sets a new deadline (wasm goes on)
@@ -63,6 +65,7 @@ pub(crate) struct TierCode {
     /// The interpreter's code (`interp::ModuleCode`).
     pub interp: Arc<dyn Any + Send + Sync>,
     /// The JIT's compiled module (`jit::CompiledModule`), if compiled.
+    #[cfg_attr(not(strata_jit), allow(dead_code))]
     pub jit: Option<Arc<dyn Any + Send + Sync>>,
     /// With tiered execution, the compiler of the module's hot code.
     pub tier_up: Option<Arc<dyn super::tiering::TierUp>>,

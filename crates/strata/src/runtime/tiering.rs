@@ -11,6 +11,10 @@
 //! run compiled code; frames already running keep their tier until they
 //! return (or, for a loop, until its next iteration: on-stack
 //! replacement).
+//!
+//! Without the JIT nothing implements [`TierUp`]: the interface stays, and
+//! the parts only an implementation uses are unused.
+#![cfg_attr(not(strata_jit), allow(dead_code))]
 
 use super::store::{StoreInner, StoreOps};
 use super::vm::VMContext;

@@ -86,6 +86,7 @@ impl Exit {
     }
 
     /// Makes this the exit the limits hold.
+    #[cfg(strata_jit)]
     fn publish(self, limits: &VmBox<VMRuntimeLimits>) {
         let mut l = limits.get();
         l.last_exit_fp = self.fp;
@@ -151,6 +152,7 @@ impl Activations {
 
     /// A compiled segment begins: the enclosing segment's exit (in
     /// `limits`, the store's) is saved, and the new segment has none yet.
+    #[cfg(strata_jit)]
     pub(crate) fn enter_compiled(&mut self, limits: &VmBox<VMRuntimeLimits>) {
         self.compiled.push(Exit::of(limits));
         Exit::default().publish(limits);
@@ -158,6 +160,7 @@ impl Activations {
 
     /// The innermost compiled segment ended: the enclosing segment's exit
     /// is the innermost again.
+    #[cfg(strata_jit)]
     pub(crate) fn leave_compiled(&mut self, limits: &VmBox<VMRuntimeLimits>) {
         if let Some(outer) = self.compiled.pop() {
             outer.publish(limits);
